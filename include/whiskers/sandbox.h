@@ -1,0 +1,124 @@
+/* libwhiskers sandbox API: a spec in, a report out, errors as values.
+ *
+ * Two objects, so that a warm mode can keep one prepared sandbox and start many
+ * runs in it:
+ *   struct wh_sandbox_config  what the sandbox *is*: filesystem, network,
+ *                             seccomp policy, uid mapping. Fixed for its life.
+ *   struct wh_run_spec        what one run *does*: argv, env, stdio, limits.
+ *
+ *   wh_sandbox_new(config)  -> struct wh_sandbox *   (validates, loads policy)
+ *   wh_sandbox_run(sb, run, report)                    (one run, one report)
+ *   wh_sandbox_free(sb)
+ *
+ * Today every wh_sandbox_run() builds fresh namespaces; the split is the seam
+ * where a warm implementation keeps them. A run never fails silently: when
+ * wh_sandbox_run() returns 0 the report says how the run ended, including
+ * WH_STATUS_SANDBOX_ERROR with the stage; it returns < 0 only when not even a
+ * report could be produced (bad arguments). */
+#ifndef WHISKERS_SANDBOX_H
+#define WHISKERS_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <whiskers/error.h>
+
+enum wh_status {
+        WH_STATUS_OK = 0,
+        WH_STATUS_EXIT_NONZERO,
+        WH_STATUS_SIGNAL,
+        WH_STATUS_TIMEOUT_WALL,
+        WH_STATUS_TIMEOUT_CPU,
+        WH_STATUS_OOM,
+        WH_STATUS_OUTPUT_LIMIT,
+        WH_STATUS_SECCOMP_KILL,
+        WH_STATUS_SANDBOX_ERROR,
+};
+const char *wh_status_name(enum wh_status status);
+
+enum wh_net_mode {
+        WH_NET_NONE = 0, /* new net namespace, no interface up */
+        WH_NET_LOOPBACK, /* new net namespace with lo up */
+};
+
+struct wh_bind {
+        const char *src; /* host path */
+        const char *dst; /* path inside the sandbox */
+        bool writable;
+};
+
+struct wh_sandbox_config {
+        const char *rootfs;          /* NULL: empty tmpfs root with host /usr */
+        const struct wh_bind *binds; /* extra binds, applied in order */
+        size_t n_binds;
+        enum wh_net_mode net;
+        const char *hostname;       /* NULL: "whiskers" */
+        const char *seccomp_policy; /* path; NULL: the built-in default */
+        uid_t host_uid;             /* host id the sandbox's root maps to; */
+        gid_t host_gid;             /* (uid_t)-1: caller's own id, or 65534 as root */
+        uint64_t tmp_bytes;         /* size of /tmp; 0: 64 MiB */
+        const char *cgroup_driver;  /* NULL or "auto", "v1", "v2", "none" */
+        const char *cgroup_parent;  /* NULL: the cgroup this process is in */
+};
+
+struct wh_limits {
+        uint64_t memory_bytes; /* 0: unlimited. cgroup; swap off */
+        uint64_t pids;         /* 0: unlimited. cgroup */
+        double cpus;           /* 0: unlimited. cgroup CPU bandwidth, e.g. 0.5 */
+        uint64_t wall_ms;      /* 0: unlimited */
+        uint64_t cpu_ms;       /* 0: unlimited; whole process tree */
+        uint64_t output_bytes; /* 0: unlimited; stdout + stderr, each */
+        uint64_t nofile;       /* 0: 256 */
+        uint64_t fsize_bytes;  /* 0: 64 MiB */
+        uint64_t stack_bytes;  /* 0: 8 MiB */
+        bool allow_unenforced; /* run even if a cgroup limit cannot be enforced */
+};
+
+struct wh_run_spec {
+        const char *const *argv; /* argv[0] is resolved inside the sandbox */
+        const char *const *envp; /* the complete environment; NULL: empty */
+        const char *cwd;         /* NULL: "/" */
+        int stdin_fd;            /* -1: /dev/null */
+        int stdout_fd;           /* where the payload's stdout goes; -1: discard */
+        int stderr_fd;
+        struct wh_limits limits;
+};
+
+#define WH_STAGE_MAX   32
+#define WH_MESSAGE_MAX 512
+#define WH_NAME_MAX    64
+
+struct wh_report {
+        enum wh_status status;
+        int exit_code;  /* valid for OK / EXIT_NONZERO, else -1 */
+        int signal;     /* terminating signal or 0 */
+        int syscall_nr; /* seccomp kill: offending syscall, else -1 */
+        char syscall_name[WH_NAME_MAX];
+        char syscall_arch[16];
+        uint64_t wall_ms;
+        uint64_t cpu_ms;
+        uint64_t mem_peak_bytes;
+        uint64_t stdout_bytes; /* bytes the payload wrote (up to the cap) */
+        uint64_t stderr_bytes;
+        char stage[WH_STAGE_MAX];     /* sandbox_error only */
+        char message[WH_MESSAGE_MAX]; /* sandbox_error only */
+        /* What was applied. */
+        char namespaces[96];          /* "user,pid,mount,net,ipc,uts,cgroup" */
+        char cgroup_driver[8];        /* "v1", "v2" or "none" */
+        int landlock_abi;             /* 0 when unavailable */
+        char seccomp_policy_hash[65]; /* SHA-256 of the canonical policy */
+};
+
+struct wh_sandbox;
+
+int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **out,
+                   struct wh_err *err);
+int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct wh_report *report,
+                   struct wh_err *err);
+void wh_sandbox_free(struct wh_sandbox *sb);
+
+/* The status record as one line of JSON (no trailing newline), malloc'd. */
+char *wh_report_to_json(const struct wh_report *report);
+
+#endif

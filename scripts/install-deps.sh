@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages whiskers needs to build and test. Idempotent:
+# packages already present are not fetched again. Needs root (or sudo).
+set -euo pipefail
+
+build_deps=(build-essential cmake pkg-config clang-format
+            libseccomp-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev
+            libsqlite3-dev libpq-dev libcmocka-dev)
+# Test-time components: real peers and real data sources.
+test_deps=(python3 iproute2 util-linux procps passwd)
+
+missing=()
+for p in "${build_deps[@]}" "${test_deps[@]}" "$@"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

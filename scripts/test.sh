@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: the normal build, the ASan+UBSan build, the
+# suite again as an unprivileged user, and the clang-format check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== clang-format"
+scripts/check-format.sh
+
+echo "== build and test (release)"
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j2)
+
+echo "== build and test (ASan + UBSan)"
+scripts/build.sh build-asan -DWH_SANITIZE=ON
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+
+echo "== test as an unprivileged user"
+scripts/test-unprivileged.sh build

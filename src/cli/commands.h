@@ -1,0 +1,14 @@
+/* The command table. One line per command; each command lives in its own
+ * cmd_<name>.c and has the signature int cmd_<name>(int argc, char **argv),
+ * returning the process exit code (docs/cli.md lists them). */
+#ifndef WH_CLI_COMMANDS_H
+#define WH_CLI_COMMANDS_H
+
+/* WH_COMMAND(name, function, one-line summary) */
+#define WH_COMMANDS(X) X("version", cmd_version, "print the version")
+
+#define X(name, fn, summary) int fn(int argc, char **argv);
+WH_COMMANDS(X)
+#undef X
+
+#endif
