@@ -6,3 +6,5 @@ dir=${1:-build}
 shift || true
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
+# The binary at the top of the build tree, as the README promises.
+ln -sfn src/cli/whiskers "$dir/whiskers"

@@ -48,6 +48,11 @@ struct wh_bind {
         bool writable;
 };
 
+/* The host uid and gid a root caller maps the sandbox's root to: an id no
+ * account or file on a normal host has. Not 65534: "nobody" owns files on
+ * many hosts (NFS, containers), and the sandbox's root would own them too. */
+#define WH_DEFAULT_HOST_ID 2000000000u
+
 struct wh_sandbox_config {
         const char *rootfs;          /* NULL: empty tmpfs root with host /usr */
         const struct wh_bind *binds; /* extra binds, applied in order */
@@ -83,6 +88,9 @@ struct wh_run_spec {
         int stdout_fd;           /* where the payload's stdout goes; -1: discard */
         int stderr_fd;
         struct wh_limits limits;
+        /* When *cancel becomes non-zero (a signal handler's flag), the run is
+         * stopped and reported as sandbox_error at stage "cancelled". NULL: never. */
+        const volatile int *cancel;
 };
 
 #define WH_STAGE_MAX   32
@@ -103,6 +111,7 @@ struct wh_report {
         uint64_t stderr_bytes;
         char stage[WH_STAGE_MAX];     /* sandbox_error only */
         char message[WH_MESSAGE_MAX]; /* sandbox_error only */
+        int error_errno;              /* sandbox_error: errno of the failed step, or 0 */
         /* What was applied. */
         char namespaces[96];          /* "user,pid,mount,net,ipc,uts,cgroup" */
         char cgroup_driver[8];        /* "v1", "v2" or "none" */

@@ -5,7 +5,11 @@
 #define WH_CLI_COMMANDS_H
 
 /* WH_COMMAND(name, function, one-line summary) */
-#define WH_COMMANDS(X) X("version", cmd_version, "print the version")
+/* clang-format off */
+#define WH_COMMANDS(X) \
+        X("exec", cmd_exec, "run a program in a fresh sandbox and report how it ended") \
+        X("version", cmd_version, "print the version")
+/* clang-format on */
 
 #define X(name, fn, summary) int fn(int argc, char **argv);
 WH_COMMANDS(X)

@@ -1,0 +1,444 @@
+/* whiskers exec: run one program in a fresh sandbox and write its status
+ * record. Options map one to one onto struct wh_sandbox_config (what the
+ * sandbox is) and struct wh_run_spec (what this run does). */
+#define _GNU_SOURCE
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "base/cleanup.h"
+#include "base/io.h"
+#include "base/size.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <whiskers/sandbox.h>
+
+#define MAX_BINDS 64
+#define MAX_ENV   256
+
+static const char help[] =
+    "Usage: whiskers exec [OPTIONS] -- PROGRAM [ARGS...]\n"
+    "\n"
+    "Run PROGRAM in a fresh sandbox: new user, pid, mount, net, ipc, uts and cgroup\n"
+    "namespaces; a read-only root with the host's /usr; no capabilities; no_new_privs;\n"
+    "a seccomp allowlist; Landlock; cgroup and rlimit limits. Prints nothing of its own\n"
+    "unless asked: the status record says how the run ended (docs/sandbox.md).\n"
+    "\n"
+    "Filesystem:\n"
+    "  --rootfs DIR             use DIR read-only as / (needs dirs proc, dev, tmp)\n"
+    "  --ro-bind SRC:DST        bind host SRC read-only at DST (repeatable)\n"
+    "  --bind SRC:DST           bind host SRC writable at DST (repeatable)\n"
+    "  --tmp-size SIZE          size of the tmpfs /tmp (default 64M)\n"
+    "  --chdir DIR              working directory inside (default /)\n"
+    "Network and identity:\n"
+    "  --net none|loopback      no interface (default), or loopback only\n"
+    "  --hostname NAME          default \"whiskers\"\n"
+    "  --host-uid N, --host-gid N  host ids the sandbox's root maps to\n"
+    "                           (root: default 2000000000; others: their own ids)\n"
+    "Limits (SIZE: a number with K, M, G suffix; 0 means none):\n"
+    "  --memory SIZE            memory, swap off (cgroup)\n"
+    "  --pids N                 processes and threads (cgroup)\n"
+    "  --cpus FRACTION          CPU bandwidth, e.g. 0.5 (cgroup)\n"
+    "  --wall-ms N              wall-clock time, ms\n"
+    "  --cpu-ms N               CPU time of the whole process tree, ms\n"
+    "  --output-limit SIZE      bytes of stdout, and of stderr, before the run is stopped\n"
+    "  --nofile N, --fsize SIZE rlimits (defaults 256 and 64M)\n"
+    "  --allow-unenforced-limits  run even if a cgroup limit cannot be enforced here\n"
+    "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH  (docs/cgroups.md)\n"
+    "Security:\n"
+    "  --seccomp-policy FILE    allowlist to use instead of the built-in one\n"
+    "                           (docs/seccomp-policy.md)\n"
+    "I/O:\n"
+    "  --stdin FILE             the program's stdin (default /dev/null; - = ours)\n"
+    "  --stdout FILE, --stderr FILE  where its output goes (default: ours)\n"
+    "  --setenv NAME=VALUE      add to the environment, which is otherwise only\n"
+    "                           PATH=/usr/local/bin:/usr/bin:/bin (repeatable)\n"
+    "  --status-file PATH       write the status record (JSON) there\n"
+    "  --status-fd N            write the status record to fd N\n"
+    "\n"
+    "Exit status: 0 ok; 1 the program exited non-zero or died by a signal; 2 usage\n"
+    "error (nothing ran); 3 a limit stopped it (timeout, oom, output); 4 killed for a\n"
+    "forbidden system call; 5 the sandbox could not be set up; 6 the host forbids user\n"
+    "namespaces; 126 the program cannot be executed; 127 the program was not found.\n";
+
+enum {
+        OPT_ROOTFS = 256,
+        OPT_RO_BIND,
+        OPT_BIND,
+        OPT_TMP_SIZE,
+        OPT_CHDIR,
+        OPT_NET,
+        OPT_HOSTNAME,
+        OPT_HOST_UID,
+        OPT_HOST_GID,
+        OPT_MEMORY,
+        OPT_PIDS,
+        OPT_CPUS,
+        OPT_WALL,
+        OPT_CPU,
+        OPT_OUTPUT,
+        OPT_NOFILE,
+        OPT_FSIZE,
+        OPT_UNENFORCED,
+        OPT_CG_DRIVER,
+        OPT_CG_PARENT,
+        OPT_SECCOMP,
+        OPT_STDIN,
+        OPT_STDOUT,
+        OPT_STDERR,
+        OPT_SETENV,
+        OPT_STATUS_FILE,
+        OPT_STATUS_FD,
+};
+
+static const struct option options[] = {
+    {"rootfs", required_argument, 0, OPT_ROOTFS},
+    {"ro-bind", required_argument, 0, OPT_RO_BIND},
+    {"bind", required_argument, 0, OPT_BIND},
+    {"tmp-size", required_argument, 0, OPT_TMP_SIZE},
+    {"chdir", required_argument, 0, OPT_CHDIR},
+    {"net", required_argument, 0, OPT_NET},
+    {"hostname", required_argument, 0, OPT_HOSTNAME},
+    {"host-uid", required_argument, 0, OPT_HOST_UID},
+    {"host-gid", required_argument, 0, OPT_HOST_GID},
+    {"memory", required_argument, 0, OPT_MEMORY},
+    {"pids", required_argument, 0, OPT_PIDS},
+    {"cpus", required_argument, 0, OPT_CPUS},
+    {"wall-ms", required_argument, 0, OPT_WALL},
+    {"cpu-ms", required_argument, 0, OPT_CPU},
+    {"output-limit", required_argument, 0, OPT_OUTPUT},
+    {"nofile", required_argument, 0, OPT_NOFILE},
+    {"fsize", required_argument, 0, OPT_FSIZE},
+    {"allow-unenforced-limits", no_argument, 0, OPT_UNENFORCED},
+    {"cgroup-driver", required_argument, 0, OPT_CG_DRIVER},
+    {"cgroup-parent", required_argument, 0, OPT_CG_PARENT},
+    {"seccomp-policy", required_argument, 0, OPT_SECCOMP},
+    {"stdin", required_argument, 0, OPT_STDIN},
+    {"stdout", required_argument, 0, OPT_STDOUT},
+    {"stderr", required_argument, 0, OPT_STDERR},
+    {"setenv", required_argument, 0, OPT_SETENV},
+    {"status-file", required_argument, 0, OPT_STATUS_FILE},
+    {"status-fd", required_argument, 0, OPT_STATUS_FD},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+struct exec_args {
+        struct wh_sandbox_config config;
+        struct wh_run_spec run;
+        struct wh_bind binds[MAX_BINDS];
+        const char *env[MAX_ENV + 2];
+        size_t n_env;
+        const char *stdin_path, *stdout_path, *stderr_path, *status_path;
+        int status_fd;
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "whiskers exec: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "\nTry 'whiskers exec --help'.\n");
+        va_end(ap);
+        return WH_EXIT_USAGE;
+}
+
+static int add_bind(struct exec_args *a, char *spec, bool writable)
+{
+        char *colon = strchr(spec, ':');
+        if (!colon || colon == spec || !colon[1])
+                return usage_error("bind '%s' must be SRC:DST", spec);
+        if (a->config.n_binds >= MAX_BINDS)
+                return usage_error("too many binds (at most %s)", "64");
+        *colon = '\0';
+        a->binds[a->config.n_binds++] = (struct wh_bind){spec, colon + 1, writable};
+        return 0;
+}
+
+static int parse_number(const char *opt, const char *text, uint64_t *out, bool size)
+{
+        struct wh_err err;
+        if ((size ? wh_parse_size(text, out, &err) : wh_parse_u64(text, out, &err)) < 0) {
+                fprintf(stderr, "whiskers exec: %s: %s\n", opt, err.msg);
+                return WH_EXIT_USAGE;
+        }
+        return 0;
+}
+
+static int parse_cpus(const char *text, double *out)
+{
+        char *end;
+        errno = 0;
+        double v = strtod(text, &end);
+        if (errno || *end || end == text || !(v >= 0) || v > 4096)
+                return usage_error("--cpus '%s' must be a number of CPUs such as 0.5", text);
+        *out = v;
+        return 0;
+}
+
+static int parse_option(struct exec_args *a, int opt, char *arg)
+{
+        struct wh_limits *l = &a->run.limits;
+        uint64_t v;
+        int rc;
+        switch (opt) {
+        case OPT_ROOTFS:
+                a->config.rootfs = arg;
+                return 0;
+        case OPT_RO_BIND:
+                return add_bind(a, arg, false);
+        case OPT_BIND:
+                return add_bind(a, arg, true);
+        case OPT_TMP_SIZE:
+                return parse_number("--tmp-size", arg, &a->config.tmp_bytes, true);
+        case OPT_CHDIR:
+                a->run.cwd = arg;
+                return 0;
+        case OPT_NET:
+                if (strcmp(arg, "none") == 0)
+                        a->config.net = WH_NET_NONE;
+                else if (strcmp(arg, "loopback") == 0)
+                        a->config.net = WH_NET_LOOPBACK;
+                else
+                        return usage_error("--net '%s': use none or loopback", arg);
+                return 0;
+        case OPT_HOSTNAME:
+                a->config.hostname = arg;
+                return 0;
+        case OPT_HOST_UID:
+        case OPT_HOST_GID:
+                if ((rc = parse_number("--host-uid/--host-gid", arg, &v, false)) != 0)
+                        return rc;
+                if (v >= 0xffffffffu)
+                        return usage_error("host id %s is out of range", arg);
+                if (opt == OPT_HOST_UID)
+                        a->config.host_uid = (uid_t)v;
+                else
+                        a->config.host_gid = (gid_t)v;
+                return 0;
+        case OPT_MEMORY:
+                return parse_number("--memory", arg, &l->memory_bytes, true);
+        case OPT_PIDS:
+                return parse_number("--pids", arg, &l->pids, false);
+        case OPT_CPUS:
+                return parse_cpus(arg, &l->cpus);
+        case OPT_WALL:
+                return parse_number("--wall-ms", arg, &l->wall_ms, false);
+        case OPT_CPU:
+                return parse_number("--cpu-ms", arg, &l->cpu_ms, false);
+        case OPT_OUTPUT:
+                return parse_number("--output-limit", arg, &l->output_bytes, true);
+        case OPT_NOFILE:
+                return parse_number("--nofile", arg, &l->nofile, false);
+        case OPT_FSIZE:
+                return parse_number("--fsize", arg, &l->fsize_bytes, true);
+        case OPT_UNENFORCED:
+                l->allow_unenforced = true;
+                return 0;
+        case OPT_CG_DRIVER:
+                if (strcmp(arg, "auto") && strcmp(arg, "v1") && strcmp(arg, "v2") &&
+                    strcmp(arg, "none"))
+                        return usage_error("--cgroup-driver '%s': use auto, v1, v2 or none", arg);
+                a->config.cgroup_driver = arg;
+                return 0;
+        case OPT_CG_PARENT:
+                a->config.cgroup_parent = arg;
+                return 0;
+        case OPT_SECCOMP:
+                a->config.seccomp_policy = arg;
+                return 0;
+        case OPT_STDIN:
+                a->stdin_path = arg;
+                return 0;
+        case OPT_STDOUT:
+                a->stdout_path = arg;
+                return 0;
+        case OPT_STDERR:
+                a->stderr_path = arg;
+                return 0;
+        case OPT_SETENV:
+                if (!strchr(arg, '=') || arg[0] == '=')
+                        return usage_error("--setenv '%s' must be NAME=VALUE", arg);
+                if (a->n_env >= MAX_ENV)
+                        return usage_error("too many --setenv (at most %s)", "256");
+                a->env[a->n_env++] = arg;
+                return 0;
+        case OPT_STATUS_FILE:
+                a->status_path = arg;
+                return 0;
+        case OPT_STATUS_FD:
+                if ((rc = parse_number("--status-fd", arg, &v, false)) != 0)
+                        return rc;
+                if (v > 65535 || fcntl((int)v, F_GETFD) < 0)
+                        return usage_error("--status-fd %s is not an open file descriptor", arg);
+                a->status_fd = (int)v;
+                return 0;
+        case 'h':
+                fputs(help, stdout);
+                return -1;
+        default:
+                return usage_error("%s", "unknown option");
+        }
+}
+
+static int open_output(const char *path, int fallback, int *fd)
+{
+        if (!path) {
+                *fd = fallback;
+                return 0;
+        }
+        *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (*fd < 0) {
+                fprintf(stderr, "whiskers exec: cannot open %s: %s\n", path, strerror(errno));
+                return WH_EXIT_USAGE;
+        }
+        return 0;
+}
+
+static int exit_code_for(const struct wh_report *r)
+{
+        switch (r->status) {
+        case WH_STATUS_OK:
+                return WH_EXIT_OK;
+        case WH_STATUS_EXIT_NONZERO:
+        case WH_STATUS_SIGNAL:
+                return WH_EXIT_FAILED;
+        case WH_STATUS_TIMEOUT_WALL:
+        case WH_STATUS_TIMEOUT_CPU:
+        case WH_STATUS_OOM:
+        case WH_STATUS_OUTPUT_LIMIT:
+                return WH_EXIT_LIMIT;
+        case WH_STATUS_SECCOMP_KILL:
+                return WH_EXIT_SECCOMP;
+        case WH_STATUS_SANDBOX_ERROR:
+                break;
+        }
+        if (strcmp(r->stage, "userns") == 0)
+                return WH_EXIT_NO_USERNS;
+        if (strcmp(r->stage, "exec") == 0)
+                return r->error_errno == ENOENT ? WH_EXIT_NOT_FOUND : WH_EXIT_NOT_EXECUTABLE;
+        return WH_EXIT_SANDBOX;
+}
+
+static volatile int cancelled;
+
+static void on_stop_signal(int sig)
+{
+        cancelled = sig;
+}
+
+/* SIGTERM, SIGINT and SIGHUP stop the run cleanly (the sandbox killed, its
+ * cgroup removed, a status record written); a closed reader of our stdout
+ * must not kill the supervisor mid-run. */
+static void install_signal_handlers(void)
+{
+        struct sigaction sa = {.sa_handler = on_stop_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+static void write_status(const struct wh_report *report, int fd)
+{
+        cleanup_free char *json = wh_report_to_json(report);
+        if (fd >= 0 && json &&
+            (wh_write_all(fd, json, strlen(json)) < 0 || wh_write_all(fd, "\n", 1) < 0))
+                fprintf(stderr, "whiskers exec: cannot write the status record: %s\n",
+                        strerror(errno));
+}
+
+static int run_sandbox(struct exec_args *a)
+{
+        struct wh_err err = {0};
+        struct wh_sandbox *sb = NULL;
+        if (wh_sandbox_new(&a->config, &sb, &err) < 0) {
+                fprintf(stderr, "whiskers exec: %s\n", err.msg);
+                return WH_EXIT_USAGE;
+        }
+        /* Opened last: a usage error leaves no status file behind. */
+        cleanup_close int status_fd = -1;
+        if (a->status_path) {
+                status_fd = open(a->status_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (status_fd < 0) {
+                        fprintf(stderr, "whiskers exec: cannot write the status file %s: %s\n",
+                                a->status_path, strerror(errno));
+                        wh_sandbox_free(sb);
+                        return WH_EXIT_USAGE;
+                }
+        }
+        install_signal_handlers();
+        a->run.cancel = &cancelled;
+        struct wh_report report;
+        int rc = wh_sandbox_run(sb, &a->run, &report, &err);
+        wh_sandbox_free(sb);
+        if (rc < 0) {
+                fprintf(stderr, "whiskers exec: %s\n", err.msg);
+                if (a->status_path)
+                        unlink(a->status_path);
+                return WH_EXIT_USAGE;
+        }
+        write_status(&report, status_fd >= 0 ? status_fd : a->status_fd);
+        if (report.status == WH_STATUS_SANDBOX_ERROR)
+                fprintf(stderr, "whiskers exec: sandbox error at stage %s: %s\n", report.stage,
+                        report.message);
+        if (cancelled)
+                return 128 + cancelled;
+        return exit_code_for(&report);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+        struct exec_args a = {.status_fd = -1};
+        a.config.host_uid = (uid_t)-1;
+        a.config.host_gid = (gid_t)-1;
+        a.env[a.n_env++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+        int opt, rc;
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+                if (opt == '?')
+                        return usage_error("%s", "bad option");
+                if ((rc = parse_option(&a, opt, optarg)) != 0)
+                        return rc < 0 ? WH_EXIT_OK : rc;
+        }
+        if (optind >= argc)
+                return usage_error("%s", "no program given: whiskers exec [OPTIONS] -- PROGRAM");
+        if (a.status_path && a.status_fd >= 0)
+                return usage_error("%s", "--status-file and --status-fd exclude each other");
+        a.env[a.n_env] = NULL;
+        a.config.binds = a.binds;
+        a.run.argv = (const char *const *)argv + optind;
+        a.run.envp = a.env;
+
+        cleanup_close int in_fd = -1, out_fd = -1, err_fd = -1;
+        a.run.stdin_fd = -1;
+        if (a.stdin_path && strcmp(a.stdin_path, "-") == 0)
+                a.run.stdin_fd = STDIN_FILENO;
+        else if (a.stdin_path) {
+                in_fd = open(a.stdin_path, O_RDONLY | O_CLOEXEC);
+                if (in_fd < 0) {
+                        fprintf(stderr, "whiskers exec: cannot read --stdin %s: %s\n", a.stdin_path,
+                                strerror(errno));
+                        return WH_EXIT_USAGE;
+                }
+                a.run.stdin_fd = in_fd;
+        }
+        if ((rc = open_output(a.stdout_path, STDOUT_FILENO, &out_fd)) != 0 ||
+            (rc = open_output(a.stderr_path, STDERR_FILENO, &err_fd)) != 0)
+                return rc;
+        a.run.stdout_fd = out_fd;
+        a.run.stderr_fd = err_fd;
+        if (out_fd <= STDERR_FILENO)
+                out_fd = -1; /* ours: not to be closed */
+        if (err_fd <= STDERR_FILENO)
+                err_fd = -1;
+        return run_sandbox(&a);
+}

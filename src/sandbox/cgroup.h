@@ -1,0 +1,111 @@
+/* cgroups: one interface, two drivers (v1 and v2), plus "none".
+ *
+ * A sandbox cgroup is created *beneath* the cgroup this process is in (per
+ * controller hierarchy on v1), or beneath an operator-given delegated parent,
+ * never elsewhere; wh_cgroup_destroy() removes it. The only file outside our
+ * own directories that is ever written is the parent's
+ * cgroup.subtree_control on v2, and only to enable a controller that a
+ * requested limit needs. docs/cgroups.md explains drivers and delegation.
+ *
+ * One run: wh_cgroup_create() -> clone() -> wh_cgroup_attach(child) ->
+ * polls of wh_cgroup_cpu_ns() -> [wh_cgroup_kill()] -> wh_cgroup_read_stats()
+ * -> wh_cgroup_destroy(). Every call is a handful of syscalls on small files.
+ *
+ * OOM is read from the cgroup's counters (v2 memory.events, v1
+ * memory.oom_control), never guessed from an exit status. */
+#ifndef WH_SANDBOX_CGROUP_H
+#define WH_SANDBOX_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <whiskers/error.h>
+
+enum wh_cgroup_driver_kind { WH_CGROUP_NONE = 0, WH_CGROUP_V1, WH_CGROUP_V2 };
+
+struct wh_cgroup_opts {
+        const char *driver;      /* NULL/"auto", "v1", "v2", "none" */
+        const char *fs_root;     /* NULL: "/sys/fs/cgroup"; only cgroup mounts at or
+                                    beneath it are used (tests: a fake tree) */
+        const char *self_cgroup; /* NULL: "/proc/self/cgroup" (tests: a fake file) */
+        const char *mountinfo;   /* NULL: "/proc/self/mountinfo" (tests: a fake file) */
+        const char *parent;      /* NULL: our own cgroup; else a delegated cgroup
+                                    path as /proc/self/cgroup writes them, e.g.
+                                    "/whiskers", used in every hierarchy */
+        const char *name_hint;   /* leaf name prefix; NULL: "whiskers" */
+};
+
+struct wh_cgroup_limits {
+        uint64_t memory_bytes; /* 0: none; swap is disabled when set */
+        uint64_t pids;         /* 0: none */
+        double cpus;           /* 0: none; at least 0.01 */
+};
+
+struct wh_cgroup_stats {
+        uint64_t cpu_ns;         /* total CPU time of every process in it */
+        uint64_t mem_peak;       /* peak memory, bytes; 0 if unknown */
+        uint64_t oom_kills;      /* processes the kernel OOM-killed in it */
+        uint64_t mem_limit_hits; /* times usage hit the memory limit (v1
+                                    failcnt, v2 memory.events max); for
+                                    information only: v1 kernels may not
+                                    count it, and reclaim may have coped */
+        uint64_t pids_rejected;  /* forks refused by pids.max */
+        bool have_cpu, have_mem_peak, have_oom;
+};
+
+struct wh_cgroup;
+
+/* Create the sandbox cgroup and apply limits. Fails (stage "cgroup") when a
+ * requested limit cannot be enforced by the chosen driver, naming the limit,
+ * the drivers tried and what the operator can do. "auto" picks, among the
+ * drivers that enforce every requested limit, the one with the most
+ * accounting (CPU and memory before CPU only), v2 before v1. With no limits
+ * requested and no usable cgroupfs, "auto" returns a "none" cgroup. */
+int wh_cgroup_create(const struct wh_cgroup_opts *opts, const struct wh_cgroup_limits *limits,
+                     struct wh_cgroup **out, struct wh_err *err);
+enum wh_cgroup_driver_kind wh_cgroup_driver(const struct wh_cgroup *cg);
+const char *wh_cgroup_driver_name(const struct wh_cgroup *cg); /* "v1", "v2", "none" */
+/* The leaf directory that holds `controller` ("memory", "pids", "cpu",
+ * "cpuacct"; ignored on v2, which has one directory); NULL if none. For
+ * logs and tests. */
+const char *wh_cgroup_dir(const struct wh_cgroup *cg, const char *controller);
+/* Move a process into the cgroup (every hierarchy on v1). No-op on "none". */
+int wh_cgroup_attach(struct wh_cgroup *cg, pid_t pid, struct wh_err *err);
+
+/* Joining at birth, the fast way for a new sandbox. Moving a process by
+ * writing its pid to cgroup.procs takes the kernel's global threadgroup lock,
+ * whose write side waits for an RCU grace period: 7-15 ms per move measured on
+ * this machine class, more than the whole rest of a sandboxed start. Two
+ * moves skip that lock: clone3(CLONE_INTO_CGROUP) on v2, which places the
+ * child at birth, and on v1 a single-threaded process moving *itself* by
+ * writing "0" to a hierarchy's `tasks` file (0.03 ms measured). So the
+ * supervisor prepares a join (the fds), the child joins itself. */
+#define WH_CGROUP_MAX_HIERARCHIES 4
+struct wh_cgroup_join {
+        int clone_into_fd; /* v2: the leaf for clone3(CLONE_INTO_CGROUP), else -1 */
+        int task_fds[WH_CGROUP_MAX_HIERARCHIES]; /* v1: `tasks` files to write "0" to */
+        size_t n_task_fds;
+};
+int wh_cgroup_join_prepare(struct wh_cgroup *cg, struct wh_cgroup_join *join, struct wh_err *err);
+/* In the new, single-threaded child: move itself into every v1 hierarchy.
+ * Async-signal-safe. Returns 0, or -1 with errno. */
+int wh_cgroup_join_self(const struct wh_cgroup_join *join);
+/* Close the prepared fds (in the supervisor once the child has started). */
+void wh_cgroup_join_release(struct wh_cgroup_join *join);
+/* Counters; 0 or -1 with errno. Fields without a source stay 0 / false. */
+int wh_cgroup_read_stats(struct wh_cgroup *cg, struct wh_cgroup_stats *out);
+/* Just the CPU time, for polling a CPU-time limit: one file read. -1 with
+ * errno ENOTSUP when the cgroup has no CPU accounting. */
+int wh_cgroup_cpu_ns(struct wh_cgroup *cg, uint64_t *out);
+/* SIGKILL everything in it: cgroup.kill on v2 (kernel >= 5.14), else a loop
+ * over cgroup.procs that signals through pidfds so a recycled pid is never
+ * hit. Returns 0 once every process was signalled (v1: the cgroup was seen
+ * empty); -1 with errno ENOTSUP on "none" (kill by pid instead) or EBUSY if
+ * processes survived ~1 s of rounds. */
+int wh_cgroup_kill(struct wh_cgroup *cg);
+/* Remove the cgroup directories and free cg. Processes still inside are
+ * killed first (a cgroup cannot be removed while populated); removal is
+ * retried for up to ~1 s while they exit. */
+void wh_cgroup_destroy(struct wh_cgroup *cg);
+
+#endif

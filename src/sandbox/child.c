@@ -1,0 +1,193 @@
+/* The two processes inside the sandbox.
+ *
+ * init (pid 1 of the new pid namespace): joins the run's cgroup, waits until
+ * the supervisor has mapped its ids, builds the filesystem, drops every
+ * privilege, applies Landlock, forks the payload, reaps everything, and sends
+ * the payload's wait status back. When init exits the kernel kills whatever
+ * is left in the namespace.
+ *
+ * payload: sets rlimits and stdio, installs seccomp (handing the listener to
+ * the supervisor), and execs the program, searching PATH if needed.
+ *
+ * Both run after clone/fork of a possibly multi-threaded caller: no malloc,
+ * only syscalls and stack buffers. A failed step is sent to the supervisor as
+ * MSG_SETUP_FAILED naming the stage; nothing ever continues half-confined. */
+#define _GNU_SOURCE
+#include "sandbox/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void payload_fail(int ctl, const char *stage, const char *what)
+{
+        child_fail(ctl, stage, errno, what);
+}
+
+/* Like execvpe, but with the PATH of the sandbox's environment and no
+ * allocation. Returns only on failure, with errno of the most telling try. */
+static void exec_program(const char *const *argv, const char *const *envp)
+{
+        const char *file = argv[0];
+        if (strchr(file, '/')) {
+                execve(file, (char *const *)argv, (char *const *)envp);
+                return;
+        }
+        const char *path = "/usr/local/bin:/usr/bin:/bin";
+        for (const char *const *e = envp; e && *e; e++)
+                if (strncmp(*e, "PATH=", 5) == 0)
+                        path = *e + 5;
+        int saved = ENOENT;
+        for (const char *p = path; *p;) {
+                const char *end = strchrnul(p, ':');
+                char full[4096];
+                int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(end - p), p, file);
+                if (n > 0 && (size_t)n < sizeof(full)) {
+                        execve(full, (char *const *)argv, (char *const *)envp);
+                        if (errno == EACCES)
+                                saved = EACCES;
+                }
+                p = *end ? end + 1 : end;
+        }
+        errno = saved;
+}
+
+static void payload_exec(const struct child_ctx *ctx)
+{
+        const struct wh_run_spec *run = ctx->run;
+        int ctl = ctx->ctl_fd;
+        static const char *const empty_env[] = {NULL};
+
+        /* A new session: the payload can never reach the caller's terminal
+         * (TIOCSTI injection) even if it were given one. */
+        if (setsid() < 0)
+                payload_fail(ctl, "exec", "setsid");
+        if (dup2(ctx->stdin_fd, 0) < 0 || dup2(ctx->stdout_w, 1) < 0 || dup2(ctx->stderr_w, 2) < 0)
+                payload_fail(ctl, "exec", "cannot set up stdio");
+        /* Only stdio and the control socket (CLOEXEC) survive into the program. */
+        if ((ctl > 3 && close_range(3, (unsigned)ctl - 1, 0) < 0) ||
+            close_range((unsigned)ctl + 1, ~0u, 0) < 0)
+                payload_fail(ctl, "exec", "cannot close inherited fds");
+        if (privs_set_rlimits(&run->limits, ctx->cpu_via_rlimit) < 0)
+                payload_fail(ctl, "rlimit", "cannot set resource limits");
+        if (chdir(run->cwd ? run->cwd : "/") < 0)
+                payload_fail(ctl, "exec", "cannot change to the working directory");
+        /* The program starts with default signal handling whatever the
+         * caller ignored (a CLI ignores SIGPIPE, for one). */
+        for (int sig = 1; sig < NSIG; sig++)
+                signal(sig, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+
+        int listener = -1;
+        if (wh_seccomp_install(ctx->sb->bpf, &listener) < 0)
+                payload_fail(ctl, "seccomp", "cannot install the seccomp filter");
+        struct msg m = {.type = MSG_LISTENER};
+        if (msg_send(ctl, &m, listener) < 0)
+                payload_fail(ctl, "seccomp", "cannot hand the seccomp listener to the supervisor");
+        close(listener);
+
+        exec_program(run->argv, run->envp ? run->envp : empty_env);
+        child_fail(ctl, "exec", errno, run->argv[0]);
+}
+
+static void init_setup(const struct child_ctx *ctx)
+{
+        const struct wh_sandbox *sb = ctx->sb;
+        int ctl = ctx->ctl_fd;
+        struct msg m;
+
+        /* Wait for the supervisor to map our ids. EOF means it died. */
+        if (msg_recv(ctl, &m, NULL) != 1 || m.type != MSG_GO)
+                _exit(127);
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                child_fail(ctl, "userns", errno, "cannot become root of the user namespace");
+        if (sb->caller_is_root && setgroups(0, NULL) < 0)
+                child_fail(ctl, "userns", errno, "cannot drop supplementary groups");
+        /* If the supervisor dies, so does the sandbox: with pid 1 gone, the
+         * kernel kills every process in the namespace. Set only now, because
+         * changing credentials (setresuid above) clears it; and since the
+         * supervisor could have died before, look at its end of the socket. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                child_fail(ctl, "init", errno, "cannot set the parent-death signal");
+        struct pollfd alive = {.fd = ctl, .events = POLLIN};
+        if (poll(&alive, 1, 0) < 0 || alive.revents & (POLLHUP | POLLERR))
+                _exit(127);
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(ctl, "namespaces", errno, "cannot create the cgroup namespace");
+        const char *host = sb->config.hostname ? sb->config.hostname : "whiskers";
+        if (sethostname(host, strlen(host)) < 0)
+                child_fail(ctl, "namespaces", errno, "cannot set the hostname");
+        if (sb->config.net == WH_NET_LOOPBACK && net_loopback_up() < 0)
+                child_fail(ctl, "net", errno, "cannot bring up the loopback interface");
+
+        const char *stage = "mount";
+        char what[256];
+        if (rootfs_setup(ctx, &stage, what, sizeof(what)) < 0)
+                child_fail(ctl, stage, errno, what);
+        if (privs_drop_all() < 0)
+                child_fail(ctl, "capabilities", errno, "cannot drop capabilities");
+        int abi = landlock_apply(&sb->config);
+        if (abi < 0)
+                child_fail(ctl, "landlock", errno, "cannot apply the Landlock ruleset");
+        struct msg applied = {.type = MSG_APPLIED, .landlock_abi = abi};
+        if (msg_send(ctl, &applied, -1) < 0)
+                _exit(127);
+}
+
+int init_main(void *arg)
+{
+        const struct child_ctx *ctx = arg;
+        /* Before anything runs that the cgroup should count or limit. */
+        if (wh_cgroup_join_self(ctx->join) < 0)
+                child_fail(ctx->ctl_fd, "cgroup", errno, "cannot join the sandbox cgroup");
+        init_setup(ctx);
+
+        pid_t payload = fork();
+        if (payload < 0)
+                child_fail(ctx->ctl_fd, "init", errno, "cannot fork the program");
+        if (payload == 0)
+                payload_exec(ctx);
+        close(ctx->stdout_w);
+        close(ctx->stderr_w);
+        close(ctx->stdin_fd);
+
+        /* Reap until the payload exits, adopting orphans on the way. */
+        int status = 0;
+        for (;;) {
+                int st;
+                pid_t pid = wait(&st);
+                if (pid == payload) {
+                        status = st;
+                        break;
+                }
+                if (pid < 0 && errno != EINTR)
+                        break;
+        }
+        kill(-1, SIGKILL);
+        while (wait(NULL) > 0 || errno == EINTR)
+                ;
+        struct rusage ru;
+        getrusage(RUSAGE_CHILDREN, &ru);
+        struct msg m = {
+            .type = MSG_EXIT,
+            .wait_status = status,
+            .cpu_ns =
+                ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+                ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull,
+            .maxrss_bytes = (uint64_t)ru.ru_maxrss * 1024,
+        };
+        msg_send(ctx->ctl_fd, &m, -1);
+        _exit(0);
+}

@@ -1,0 +1,100 @@
+/* Internals shared by the sandbox's files. One run goes:
+ *
+ *   supervisor (sandbox.c, supervise.c)        outside; owns cgroup, timers, pipes
+ *     └─ init (child.c: init_main)             pid 1; builds the root (rootfs.c),
+ *          │                                   drops privileges (privs.c, landlock.c)
+ *          └─ payload (child.c: payload_exec)  rlimits, seccomp, execve
+ *
+ * The supervisor and init talk over a SOCK_SEQPACKET pair with fixed-size
+ * messages (msg.c). Everything the children need is prepared before clone so
+ * they never allocate. */
+#ifndef WH_SANDBOX_INTERNAL_H
+#define WH_SANDBOX_INTERNAL_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <whiskers/sandbox.h>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/seccomp.h"
+
+struct wh_sandbox {
+        struct wh_sandbox_config config;
+        struct wh_seccomp_policy *policy;
+        const struct sock_fprog *bpf;
+        uid_t host_uid;
+        gid_t host_gid;
+        bool caller_is_root;
+};
+
+/* What the children get: pointers into the caller's memory, valid in the
+ * child's copy of the address space after clone. */
+struct child_ctx {
+        const struct wh_sandbox *sb;
+        const struct wh_run_spec *run;
+        int ctl_fd;                        /* init's end of the control socket */
+        int stdin_fd;                      /* opened by the supervisor */
+        int stdout_w, stderr_w;            /* write ends of the output pipes */
+        bool cpu_via_rlimit;               /* no cgroup CPU accounting: fall back to RLIMIT_CPU */
+        const struct wh_cgroup_join *join; /* init moves itself into the cgroup */
+};
+
+enum msg_type {
+        MSG_GO = 1,       /* supervisor -> init: ids mapped */
+        MSG_APPLIED,      /* init -> supervisor: layers applied (landlock ABI) */
+        MSG_LISTENER,     /* payload -> supervisor: seccomp listener fd attached */
+        MSG_SETUP_FAILED, /* init/payload -> supervisor: stage, errno, text */
+        MSG_EXIT,         /* init -> supervisor: payload's wait status, rusage */
+};
+
+struct msg {
+        uint32_t type;
+        int32_t errnum;
+        int32_t wait_status;
+        int32_t landlock_abi;
+        uint64_t cpu_ns;
+        uint64_t maxrss_bytes;
+        char stage[WH_STAGE_MAX];
+        char text[256];
+};
+
+int msg_send(int fd, const struct msg *m, int pass_fd);
+/* Returns 1 with a message, 0 on EOF, -1 on error; *recv_fd gets a passed fd or -1. */
+int msg_recv(int fd, struct msg *m, int *recv_fd);
+/* Report a failed setup step from a child and exit; never returns. */
+void child_fail(int ctl_fd, const char *stage, int errnum, const char *what)
+    __attribute__((noreturn));
+
+/* child.c */
+int init_main(void *arg);
+
+/* rootfs.c: build the new root and pivot into it (runs in init). */
+int rootfs_setup(const struct child_ctx *ctx, const char **failed_stage, char *what, size_t len);
+
+/* privs.c */
+int privs_drop_all(void);
+int privs_set_rlimits(const struct wh_limits *limits, bool cpu_via_rlimit);
+int net_loopback_up(void);
+
+/* landlock.c: returns the ABI applied (>= 1), 0 when the kernel has no
+ * Landlock, or -1 with errno when it could not be applied. */
+int landlock_apply(const struct wh_sandbox_config *config);
+
+/* userns.c */
+int userns_write_maps(pid_t pid, const struct wh_sandbox *sb, struct wh_err *err);
+/* Explain why user namespaces are unavailable, or NULL if they look fine. */
+const char *userns_unavailable_reason(int clone_errno);
+
+/* supervise.c: the poll loop of one run. */
+struct supervise_io {
+        int pidfd, ctl_fd, stdout_r, stderr_r;
+        int stdout_dst, stderr_dst;
+        struct wh_cgroup *cgroup;
+        const struct wh_limits *limits;
+        const volatile int *cancel;
+};
+void supervise(struct supervise_io *io, struct wh_report *report);
+
+#endif

@@ -1,0 +1,91 @@
+/* Privileges, rlimits and the loopback interface, applied inside the sandbox.
+ *
+ * privs_drop_all() leaves the process with every capability set empty
+ * (bounding, ambient, inheritable, permitted, effective), securebits locked so
+ * that execve as uid 0 can never grant capabilities back, and no_new_privs so
+ * setuid/setgid/file-capability binaries gain nothing. */
+#define _GNU_SOURCE
+#include "sandbox/internal.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int privs_drop_all(void)
+{
+        const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                                   SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+        if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0)
+                return -1;
+        /* Drop the bounding set up to the highest capability this kernel
+         * knows: PR_CAPBSET_DROP fails with EINVAL past it. Every supported
+         * kernel knows at least CAP_AUDIT_READ (3.16). */
+        for (unsigned long cap = 0;; cap++) {
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+                        continue;
+                if (errno == EINVAL && cap > CAP_AUDIT_READ)
+                        break;
+                return -1;
+        }
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+                return -1;
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[2];
+        memset(data, 0, sizeof(data));
+        if (syscall(SYS_capset, &hdr, data) < 0)
+                return -1;
+        return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+static int set_limit(int resource, uint64_t value)
+{
+        struct rlimit rl = {.rlim_cur = value, .rlim_max = value};
+        return setrlimit(resource, &rl);
+}
+
+int privs_set_rlimits(const struct wh_limits *l, bool cpu_via_rlimit)
+{
+        if (set_limit(RLIMIT_NOFILE, l->nofile ? l->nofile : 256) < 0 ||
+            set_limit(RLIMIT_FSIZE, l->fsize_bytes ? l->fsize_bytes : 64ull << 20) < 0 ||
+            set_limit(RLIMIT_CORE, 0) < 0 ||
+            set_limit(RLIMIT_STACK, l->stack_bytes ? l->stack_bytes : 8ull << 20) < 0)
+                return -1;
+        if (cpu_via_rlimit && l->cpu_ms) {
+                /* Without cgroup accounting, the CPU limit is per process:
+                 * SIGXCPU at the limit (rounded up to whole seconds by the
+                 * kernel), SIGKILL one second later. */
+                struct rlimit rl = {.rlim_cur = (l->cpu_ms + 999) / 1000,
+                                    .rlim_max = (l->cpu_ms + 999) / 1000 + 1};
+                if (setrlimit(RLIMIT_CPU, &rl) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int net_loopback_up(void)
+{
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        strncpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name) - 1);
+        int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+        if (rc == 0) {
+                ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+                rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+        }
+        int e = errno;
+        close(fd);
+        errno = e;
+        return rc;
+}

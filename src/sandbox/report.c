@@ -1,0 +1,68 @@
+/* The status record: names of statuses and the JSON form of a report. */
+#include <whiskers/sandbox.h>
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = {
+    [WH_STATUS_OK] = "ok",
+    [WH_STATUS_EXIT_NONZERO] = "exit_nonzero",
+    [WH_STATUS_SIGNAL] = "signal",
+    [WH_STATUS_TIMEOUT_WALL] = "timeout_wall",
+    [WH_STATUS_TIMEOUT_CPU] = "timeout_cpu",
+    [WH_STATUS_OOM] = "oom",
+    [WH_STATUS_OUTPUT_LIMIT] = "output_limit",
+    [WH_STATUS_SECCOMP_KILL] = "seccomp_kill",
+    [WH_STATUS_SANDBOX_ERROR] = "sandbox_error",
+};
+
+const char *wh_status_name(enum wh_status status)
+{
+        if ((unsigned)status < sizeof(status_names) / sizeof(status_names[0]))
+                return status_names[status];
+        return "unknown";
+}
+
+static json_t *string_or_null(const char *s)
+{
+        return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *namespaces_array(const char *csv)
+{
+        json_t *arr = json_array();
+        char buf[sizeof(((struct wh_report *)0)->namespaces)];
+        strncpy(buf, csv, sizeof(buf) - 1);
+        buf[sizeof(buf) - 1] = '\0';
+        char *save = NULL;
+        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                json_array_append_new(arr, json_string(tok));
+        return arr;
+}
+
+char *wh_report_to_json(const struct wh_report *r)
+{
+        json_t *syscall = json_null();
+        if (r->status == WH_STATUS_SECCOMP_KILL && r->syscall_nr >= 0)
+                syscall = json_pack("{s:i, s:s, s:s}", "nr", r->syscall_nr, "name", r->syscall_name,
+                                    "arch", r->syscall_arch);
+        json_t *applied = json_pack("{s:o, s:s, s:i, s:s}", "namespaces",
+                                    namespaces_array(r->namespaces), "cgroup_driver",
+                                    r->cgroup_driver[0] ? r->cgroup_driver : "none", "landlock_abi",
+                                    r->landlock_abi, "seccomp_policy_hash", r->seccomp_policy_hash);
+        bool error = r->status == WH_STATUS_SANDBOX_ERROR;
+        json_t *o = json_pack(
+            "{s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "status",
+            wh_status_name(r->status), "exit_code", r->exit_code, "signal", r->signal, "syscall",
+            syscall, "wall_ms", (json_int_t)r->wall_ms, "cpu_ms", (json_int_t)r->cpu_ms,
+            "mem_peak_bytes", (json_int_t)r->mem_peak_bytes, "stdout_bytes",
+            (json_int_t)r->stdout_bytes, "stderr_bytes", (json_int_t)r->stderr_bytes, "stage",
+            error ? string_or_null(r->stage) : json_null(), "message",
+            error ? string_or_null(r->message) : json_null(), "applied", applied);
+        if (!o)
+                return NULL;
+        char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return text;
+}

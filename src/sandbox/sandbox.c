@@ -1,0 +1,217 @@
+/* wh_sandbox_new / wh_sandbox_run / wh_sandbox_free: one run from the
+ * supervisor's side. Read top to bottom, wh_sandbox_run() is the whole story:
+ * cgroup, pipes, clone into new namespaces (init joins the cgroup itself),
+ * id maps, go, supervise, report,
+ * clean up. Every early exit still produces a status record. */
+#define _GNU_SOURCE
+#include "sandbox/internal.h"
+#include "sandbox/cgroup.h"
+#include "base/cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NAMESPACES "user,pid,mount,net,ipc,uts,cgroup"
+#define CLONE_NS_FLAGS                                                                             \
+        (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **out,
+                   struct wh_err *err)
+{
+        if (config->rootfs) {
+                struct stat st;
+                if (stat(config->rootfs, &st) < 0)
+                        return wh_err_set(err, errno, "rootfs", "cannot use rootfs %s",
+                                          config->rootfs);
+                if (!S_ISDIR(st.st_mode))
+                        return wh_err_set(err, ENOTDIR, "rootfs", "rootfs %s", config->rootfs);
+        }
+        for (size_t i = 0; i < config->n_binds; i++) {
+                const struct wh_bind *b = &config->binds[i];
+                if (!b->dst || b->dst[0] != '/' || strstr(b->dst, "..") || !b->src)
+                        return wh_err_set(err, EINVAL, "binds",
+                                          "bind destination '%s' must be an absolute path "
+                                          "without '..'",
+                                          b->dst ? b->dst : "");
+                if (access(b->src, F_OK) < 0)
+                        return wh_err_set(err, errno, "binds", "bind source %s", b->src);
+        }
+        cleanup_free struct wh_sandbox *sb = calloc(1, sizeof(*sb));
+        if (!sb)
+                return wh_err_set(err, ENOMEM, "sandbox", "allocating the sandbox");
+        sb->config = *config;
+        sb->caller_is_root = geteuid() == 0;
+        sb->host_uid = config->host_uid != (uid_t)-1 ? config->host_uid
+                       : sb->caller_is_root          ? WH_DEFAULT_HOST_ID
+                                                     : geteuid();
+        sb->host_gid = config->host_gid != (gid_t)-1 ? config->host_gid
+                       : sb->caller_is_root          ? WH_DEFAULT_HOST_ID
+                                                     : getegid();
+        if (!sb->caller_is_root && (sb->host_uid != geteuid() || sb->host_gid != getegid()))
+                return wh_err_set(err, EPERM, "userns",
+                                  "only root can map the sandbox to another host id");
+        if (wh_seccomp_policy_load(config->seccomp_policy, &sb->policy, err) < 0)
+                return -1;
+        if (wh_seccomp_policy_bpf(sb->policy, &sb->bpf, err) < 0) {
+                wh_seccomp_policy_free(sb->policy);
+                return -1;
+        }
+        *out = steal_pointer(&sb);
+        return 0;
+}
+
+void wh_sandbox_free(struct wh_sandbox *sb)
+{
+        if (!sb)
+                return;
+        wh_seccomp_policy_free(sb->policy);
+        free(sb);
+}
+
+static void report_init(struct wh_report *r, const struct wh_sandbox *sb)
+{
+        memset(r, 0, sizeof(*r));
+        r->status = WH_STATUS_SANDBOX_ERROR;
+        r->exit_code = -1;
+        r->syscall_nr = -1;
+        snprintf(r->namespaces, sizeof(r->namespaces), NAMESPACES);
+        snprintf(r->cgroup_driver, sizeof(r->cgroup_driver), "none");
+        snprintf(r->seccomp_policy_hash, sizeof(r->seccomp_policy_hash), "%s",
+                 wh_seccomp_policy_hash(sb->policy));
+}
+
+/* A run that could not start: the report says where and why; returns 0. */
+static int setup_error(struct wh_report *r, const struct wh_err *e)
+{
+        r->status = WH_STATUS_SANDBOX_ERROR;
+        snprintf(r->stage, sizeof(r->stage), "%s", e->stage ? e->stage : "sandbox");
+        snprintf(r->message, sizeof(r->message), "%s", e->msg);
+        r->error_errno = e->errnum;
+        return 0;
+}
+
+static int create_cgroup(const struct wh_sandbox *sb, const struct wh_limits *l,
+                         struct wh_cgroup **cg, struct wh_err *err)
+{
+        struct wh_cgroup_opts opts = {.driver = sb->config.cgroup_driver,
+                                      .parent = sb->config.cgroup_parent};
+        struct wh_cgroup_limits limits = {
+            .memory_bytes = l->memory_bytes, .pids = l->pids, .cpus = l->cpus};
+        if (wh_cgroup_create(&opts, &limits, cg, err) == 0)
+                return 0;
+        if (!l->allow_unenforced)
+                return -1;
+        /* The caller accepted unenforced limits: keep the accounting we can get. */
+        struct wh_cgroup_limits none = {0};
+        return wh_cgroup_create(&opts, &none, cg, err);
+}
+
+static pid_t clone_init(struct child_ctx *ctx, int *pidfd)
+{
+        struct clone_args args = {.flags = CLONE_NS_FLAGS | CLONE_PIDFD,
+                                  .pidfd = (uint64_t)(uintptr_t)pidfd,
+                                  .exit_signal = SIGCHLD};
+        if (ctx->join->clone_into_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)ctx->join->clone_into_fd;
+        }
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        if (pid == 0)
+                _exit(init_main(ctx));
+        return pid;
+}
+
+int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct wh_report *r,
+                   struct wh_err *err)
+{
+        if (!run->argv || !run->argv[0])
+                return wh_err_set(err, EINVAL, "exec", "no program to run");
+        report_init(r, sb);
+
+        struct wh_err e = {0};
+        struct wh_cgroup *cg = NULL;
+        if (create_cgroup(sb, &run->limits, &cg, &e) < 0)
+                return setup_error(r, &e);
+        snprintf(r->cgroup_driver, sizeof(r->cgroup_driver), "%s", wh_cgroup_driver_name(cg));
+
+        struct wh_cgroup_join join = {.clone_into_fd = -1};
+        if (wh_cgroup_join_prepare(cg, &join, &e) < 0) {
+                wh_cgroup_destroy(cg);
+                return setup_error(r, &e);
+        }
+        int ctl[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
+        cleanup_close int stdin_fd = run->stdin_fd >= 0 ? fcntl(run->stdin_fd, F_DUPFD_CLOEXEC, 3)
+                                                        : open("/dev/null", O_RDONLY | O_CLOEXEC);
+        cleanup_close int pidfd = -1;
+        if (stdin_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+            pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+                wh_err_set(&e, errno, "sandbox", "cannot create the run's pipes");
+                goto fail;
+        }
+        struct child_ctx ctx = {.sb = sb,
+                                .run = run,
+                                .ctl_fd = ctl[1],
+                                .stdin_fd = stdin_fd,
+                                .stdout_w = out[1],
+                                .stderr_w = errp[1],
+                                .cpu_via_rlimit = wh_cgroup_driver(cg) == WH_CGROUP_NONE,
+                                .join = &join};
+        pid_t pid = clone_init(&ctx, &pidfd);
+        if (pid < 0) {
+                const char *why = userns_unavailable_reason(errno);
+                if (why)
+                        wh_err_set(&e, errno, "userns", "%s", why);
+                else
+                        wh_err_set(&e, errno, "namespaces", "cannot create the namespaces");
+                goto fail;
+        }
+        close(ctl[1]), close(out[1]), close(errp[1]);
+        ctl[1] = out[1] = errp[1] = -1;
+
+        wh_cgroup_join_release(&join);
+        if (userns_write_maps(pid, sb, &e) < 0) {
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                waitpid(pid, NULL, 0);
+                goto fail;
+        }
+        struct msg go = {.type = MSG_GO};
+        msg_send(ctl[0], &go, -1);
+
+        struct supervise_io io = {.pidfd = pidfd,
+                                  .ctl_fd = ctl[0],
+                                  .stdout_r = out[0],
+                                  .stderr_r = errp[0],
+                                  .stdout_dst = run->stdout_fd,
+                                  .stderr_dst = run->stderr_fd,
+                                  .cgroup = cg,
+                                  .limits = &run->limits,
+                                  .cancel = run->cancel};
+        supervise(&io, r);
+        waitpid(pid, NULL, 0);
+        goto done;
+fail:
+        setup_error(r, &e);
+done:
+        for (int i = 0; i < 2; i++) {
+                if (ctl[i] >= 0)
+                        close(ctl[i]);
+                if (out[i] >= 0)
+                        close(out[i]);
+                if (errp[i] >= 0)
+                        close(errp[i]);
+        }
+        wh_cgroup_join_release(&join);
+        wh_cgroup_destroy(cg);
+        return 0;
+}

@@ -1,0 +1,237 @@
+/* A loaded policy: rules from the text plus the always-allowed calls, checked
+ * for rules that cannot combine, reduced to a canonical form whose SHA-256
+ * names the policy, and compiled (or read from the cache) on first use.
+ *
+ * How rules combine (docs/seccomp-policy.md): conditional errno rules are
+ * checked first, then conditional allow rules, then the one unconditional
+ * rule a call may have; anything else notifies the supervisor. So refused
+ * here: two unconditional rules with different actions for one call, two
+ * conditional errno rules with different errnos for one call, and any rule
+ * that would stop the sandbox's own calls before execve. */
+#include "sandbox/seccomp_internal.h"
+#include "base/cleanup.h"
+#include "base/io.h"
+#include "base/sha256.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POLICY_MAX_BYTES (1u << 20)
+/* Bumped when the meaning of a canonical line changes. */
+#define CANONICAL_HEADER "whiskers-seccomp-policy 1\n"
+
+/* What the sandbox itself calls after wh_seccomp_install() and before the
+ * payload's execve: pass the listener fd on, close fds, exec, or give up. */
+static const char *const always_allowed[] = {"execve", "sendmsg", "close", "close_range",
+                                             "exit_group"};
+
+static const char *syscall_name(int nr, char *buf, size_t len)
+{
+        return wh_syscall_name(seccomp_arch_native(), nr, buf, len);
+}
+
+static int check_pair(const struct wh_seccomp_policy *pol, const struct wh_seccomp_rule *a,
+                      const struct wh_seccomp_rule *b, struct wh_err *err)
+{
+        char name[64];
+        if (a->n_conds == 0 && b->n_conds == 0 && a->errnum != b->errnum)
+                return wh_err_set(err, 0, "seccomp-policy",
+                                  "%s:%u: %s already has an unconditional rule (line %u) with a "
+                                  "different action; a call has at most one",
+                                  pol->name, b->line, syscall_name(b->nr, name, sizeof(name)),
+                                  a->line);
+        if (a->n_conds && b->n_conds && a->errnum && b->errnum && a->errnum != b->errnum)
+                return wh_err_set(err, 0, "seccomp-policy",
+                                  "%s:%u: conditional errno rules for %s must all use one errno "
+                                  "(line %u uses %d, this one %d)",
+                                  pol->name, b->line, syscall_name(b->nr, name, sizeof(name)),
+                                  a->line, a->errnum, b->errnum);
+        return 0;
+}
+
+static int check_rules(const struct wh_seccomp_policy *pol, struct wh_err *err)
+{
+        char name[64];
+        for (size_t i = 0; i < pol->n_rules; i++) {
+                const struct wh_seccomp_rule *b = &pol->rules[i];
+                for (size_t j = 0; j < i; j++) {
+                        const struct wh_seccomp_rule *a = &pol->rules[j];
+                        if (a->nr != b->nr)
+                                continue;
+                        if (a->line == 0 && b->errnum)
+                                return wh_err_set(
+                                    err, 0, "seccomp-policy",
+                                    "%s:%u: %s is always allowed (the sandbox calls it before "
+                                    "execve); remove this rule",
+                                    pol->name, b->line, syscall_name(b->nr, name, sizeof(name)));
+                        if (check_pair(pol, a, b, err) < 0)
+                                return -1;
+                }
+        }
+        return 0;
+}
+
+static int format_rule(const struct wh_seccomp_rule *r, char *buf, size_t len)
+{
+        static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
+        char name[64];
+        int n = r->errnum ? snprintf(buf, len, "errno %d %s", r->errnum,
+                                     syscall_name(r->nr, name, sizeof(name)))
+                          : snprintf(buf, len, "allow %s", syscall_name(r->nr, name, sizeof(name)));
+        /* Conditions by argument index, so their order in the file is irrelevant. */
+        for (unsigned arg = 0; arg < WH_SECCOMP_MAX_ARGS; arg++) {
+                for (unsigned i = 0; i < r->n_conds; i++) {
+                        const struct wh_seccomp_cond *c = &r->conds[i];
+                        if (c->arg != arg || n < 0 || (size_t)n >= len)
+                                continue;
+                        if (c->op == WH_SECCOMP_MASKED_EQ)
+                                n += snprintf(buf + n, len - (size_t)n, " arg%u & 0x%llx == 0x%llx",
+                                              arg, (unsigned long long)c->mask,
+                                              (unsigned long long)c->value);
+                        else
+                                n += snprintf(buf + n, len - (size_t)n, " arg%u %s 0x%llx", arg,
+                                              ops[c->op], (unsigned long long)c->value);
+                }
+        }
+        return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int compare_lines(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One line per rule, sorted and de-duplicated: comments, spacing, order,
+ * aliases (AF_LOCAL/AF_UNIX) and number spelling do not change the hash. */
+static int canonicalise(struct wh_seccomp_policy *pol, struct wh_err *err)
+{
+        /* Six masked 64-bit conditions take under 300 characters. */
+        enum { LINE_MAX_LEN = 512 };
+        cleanup_free char *lines = malloc(pol->n_rules * LINE_MAX_LEN);
+        cleanup_free char **sorted = malloc(pol->n_rules * sizeof(char *));
+        cleanup_free char *text = malloc(sizeof(CANONICAL_HEADER) + pol->n_rules * LINE_MAX_LEN);
+        if (!lines || !sorted || !text)
+                return wh_err_set(err, ENOMEM, "seccomp-policy", "loading %s", pol->name);
+        for (size_t i = 0; i < pol->n_rules; i++) {
+                sorted[i] = lines + i * LINE_MAX_LEN;
+                if (format_rule(&pol->rules[i], sorted[i], LINE_MAX_LEN) < 0)
+                        return wh_err_set(err, EOVERFLOW, "seccomp-policy", "%s:%u: rule too long",
+                                          pol->name, pol->rules[i].line);
+        }
+        qsort(sorted, pol->n_rules, sizeof(char *), compare_lines);
+        size_t used = strlen(CANONICAL_HEADER);
+        memcpy(text, CANONICAL_HEADER, used);
+        for (size_t i = 0; i < pol->n_rules; i++) {
+                if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
+                        continue;
+                size_t n = strlen(sorted[i]);
+                memcpy(text + used, sorted[i], n);
+                text[used + n] = '\n';
+                used += n + 1;
+        }
+        text[used] = '\0';
+        wh_sha256_hex(text, used, pol->hash);
+        pol->canonical = steal_pointer(&text);
+        return 0;
+}
+
+static int add_always_allowed(struct wh_seccomp_policy *pol, struct wh_err *err)
+{
+        for (size_t i = 0; i < sizeof(always_allowed) / sizeof(always_allowed[0]); i++) {
+                /* line 0 marks them for check_rules(). */
+                struct wh_seccomp_rule rule = {.nr = seccomp_syscall_resolve_name_arch(
+                                                   seccomp_arch_native(), always_allowed[i])};
+                if (rule.nr < 0)
+                        return wh_err_set(err, ENOSYS, "seccomp-policy",
+                                          "libseccomp does not know %s", always_allowed[i]);
+                if (wh_seccomp_policy_add_rule(pol, &rule, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int wh_seccomp_policy_parse(const char *name, const char *text, struct wh_seccomp_policy **out,
+                            struct wh_err *err)
+{
+        struct wh_seccomp_policy *pol = calloc(1, sizeof(*pol));
+        if (!pol || !(pol->name = strdup(name))) {
+                free(pol);
+                return wh_err_set(err, ENOMEM, "seccomp-policy", "loading %s", name);
+        }
+        if (add_always_allowed(pol, err) < 0 || wh_seccomp_parse_text(pol, text, err) < 0 ||
+            check_rules(pol, err) < 0 || canonicalise(pol, err) < 0) {
+                wh_seccomp_policy_free(pol);
+                return -1;
+        }
+        *out = pol;
+        return 0;
+}
+
+int wh_seccomp_policy_load(const char *path, struct wh_seccomp_policy **out, struct wh_err *err)
+{
+        if (!path)
+                return wh_seccomp_policy_parse("built-in default policy", wh_seccomp_default_policy,
+                                               out, err);
+        cleanup_free char *text = NULL;
+        size_t len;
+        if (wh_read_file(path, POLICY_MAX_BYTES, &text, &len, err) < 0) {
+                err->stage = "seccomp-policy";
+                return wh_err_prefix(err, "loading seccomp policy");
+        }
+        if (memchr(text, '\0', len))
+                return wh_err_set(err, 0, "seccomp-policy",
+                                  "%s contains a NUL byte: not a policy text file", path);
+        return wh_seccomp_policy_parse(path, text, out, err);
+}
+
+void wh_seccomp_policy_free(struct wh_seccomp_policy *policy)
+{
+        if (!policy)
+                return;
+        free(policy->name);
+        free(policy->rules);
+        free(policy->canonical);
+        free(policy->insns);
+        free(policy);
+}
+
+const char *wh_seccomp_policy_hash(const struct wh_seccomp_policy *policy)
+{
+        return policy->hash;
+}
+
+const char *wh_seccomp_policy_canonical(const struct wh_seccomp_policy *policy)
+{
+        return policy->canonical;
+}
+
+/* The cache is only a shortcut: when it cannot be used the program is
+ * compiled, and when it cannot be written the next run compiles again. */
+int wh_seccomp_policy_bpf(struct wh_seccomp_policy *policy, const struct sock_fprog **out,
+                          struct wh_err *err)
+{
+        if (!policy->insns) {
+                char dir[PATH_MAX], key[256];
+                bool have_dir = wh_seccomp_cache_dir(dir, sizeof(dir)) == 0;
+                size_t len = 0;
+                wh_seccomp_cache_key(policy->hash, key, sizeof(key));
+                policy->from_cache =
+                    have_dir && wh_seccomp_cache_load(dir, key, &policy->insns, &len) == 0;
+                if (!policy->from_cache) {
+                        if (wh_seccomp_compile(policy->rules, policy->n_rules, &policy->insns, &len,
+                                               err) < 0)
+                                return wh_err_prefix(err, "compiling %s", policy->name);
+                        struct wh_err ignored;
+                        if (have_dir)
+                                wh_seccomp_cache_store(dir, key, policy->insns, len, &ignored);
+                }
+                policy->prog.filter = policy->insns;
+                policy->prog.len = (unsigned short)len;
+        }
+        *out = &policy->prog;
+        return 0;
+}

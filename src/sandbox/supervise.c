@@ -1,0 +1,285 @@
+/* The supervisor's side of one run: a single poll loop over the control
+ * socket, init's pidfd, the payload's stdout and stderr pipes and the seccomp
+ * listener, with the wall clock and the cgroup's CPU counter as deadlines.
+ *
+ * Whatever stops a run is decided here and recorded *before* the kill is
+ * sent, and the first reason wins: a process killed for a timeout is reported
+ * as timeout_wall, not as "signal 9". OOM is read from the cgroup's counters
+ * at the end, never guessed from an exit status. */
+#define _GNU_SOURCE
+#include "sandbox/internal.h"
+#include "sandbox/cgroup.h"
+#include "base/io.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DRAIN_GRACE_MS 1000 /* how long output may trail init's exit */
+
+enum { P_CTL, P_INIT, P_OUT, P_ERR, P_NOTIF, P_COUNT };
+
+struct run_state {
+        struct supervise_io *io;
+        struct wh_report *r;
+        struct pollfd fds[P_COUNT];
+        bool decided;   /* a kill reason has been recorded */
+        bool started;   /* the payload is about to execve */
+        bool have_exit; /* init sent the payload's wait status */
+        bool setup_failed;
+        bool init_gone;
+        uint64_t start_ns, end_ns, init_gone_ns;
+        struct msg exit_msg;
+};
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void kill_sandbox(struct run_state *s)
+{
+        /* pid 1 dying takes the whole pid namespace with it. */
+        syscall(SYS_pidfd_send_signal, s->io->pidfd, SIGKILL, NULL, 0);
+        if (s->io->cgroup)
+                wh_cgroup_kill(s->io->cgroup);
+}
+
+static void decide(struct run_state *s, enum wh_status status)
+{
+        if (s->decided)
+                return;
+        s->decided = true;
+        s->r->status = status;
+        kill_sandbox(s);
+}
+
+static void pump(struct run_state *s, int slot, uint64_t *count, int dst)
+{
+        char buf[65536];
+        ssize_t n = read(s->fds[slot].fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0) {
+                s->fds[slot].fd = -1;
+                return;
+        }
+        uint64_t limit = s->io->limits->output_bytes;
+        uint64_t take = (uint64_t)n;
+        if (limit && *count + take > limit)
+                take = limit - *count;
+        /* A consumer that went away costs the program nothing: keep counting. */
+        if (dst >= 0 && take)
+                (void)wh_write_all(dst, buf, (size_t)take);
+        *count += take;
+        if (take < (uint64_t)n)
+                decide(s, WH_STATUS_OUTPUT_LIMIT);
+}
+
+static void on_notification(struct run_state *s)
+{
+        struct seccomp_notif_sizes sizes;
+        union {
+                struct seccomp_notif notif;
+                char room[512];
+        } u;
+        if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0 ||
+            sizes.seccomp_notif > sizeof(u)) {
+                decide(s, WH_STATUS_SECCOMP_KILL);
+                return;
+        }
+        memset(&u, 0, sizeof(u));
+        if (ioctl(s->fds[P_NOTIF].fd, SECCOMP_IOCTL_NOTIF_RECV, &u.notif) < 0) {
+                if (errno != EINTR && errno != ENOENT)
+                        s->fds[P_NOTIF].fd = -1;
+                return;
+        }
+        if (!s->decided) {
+                s->r->syscall_nr = u.notif.data.nr;
+                wh_syscall_name(u.notif.data.arch, u.notif.data.nr, s->r->syscall_name,
+                                sizeof(s->r->syscall_name));
+                snprintf(s->r->syscall_arch, sizeof(s->r->syscall_arch), "%s",
+                         wh_syscall_arch_name(u.notif.data.arch, u.notif.data.nr));
+        }
+        decide(s, WH_STATUS_SECCOMP_KILL);
+}
+
+static void on_message(struct run_state *s)
+{
+        struct msg m;
+        int fd = -1;
+        int rc = msg_recv(s->fds[P_CTL].fd, &m, &fd);
+        if (rc <= 0) {
+                s->fds[P_CTL].fd = -1;
+                return;
+        }
+        switch (m.type) {
+        case MSG_APPLIED:
+                s->r->landlock_abi = m.landlock_abi;
+                break;
+        case MSG_LISTENER:
+                if (fd >= 0 && s->fds[P_NOTIF].fd < 0) {
+                        s->fds[P_NOTIF].fd = fd;
+                        fd = -1;
+                }
+                s->started = true;
+                s->start_ns = now_ns();
+                break;
+        case MSG_SETUP_FAILED:
+                if (!s->setup_failed && !s->decided) {
+                        s->setup_failed = true;
+                        snprintf(s->r->stage, sizeof(s->r->stage), "%s", m.stage);
+                        snprintf(s->r->message, sizeof(s->r->message), "%s%s%s", m.text,
+                                 m.errnum ? ": " : "", m.errnum ? strerror(m.errnum) : "");
+                        s->r->error_errno = m.errnum;
+                }
+                break;
+        case MSG_EXIT:
+                s->have_exit = true;
+                s->exit_msg = m;
+                s->end_ns = now_ns();
+                break;
+        default:
+                break;
+        }
+        if (fd >= 0)
+                close(fd);
+}
+
+/* Milliseconds until the next deadline (wall or CPU check), -1 for none. */
+static int next_timeout(struct run_state *s)
+{
+        const struct wh_limits *l = s->io->limits;
+        if (s->init_gone) {
+                uint64_t waited = (now_ns() - s->init_gone_ns) / 1000000;
+                return waited >= DRAIN_GRACE_MS ? 0 : (int)(DRAIN_GRACE_MS - waited);
+        }
+        if (!s->started || s->decided)
+                return -1;
+        int64_t best = -1;
+        uint64_t now = now_ns();
+        if (l->wall_ms) {
+                uint64_t deadline = s->start_ns + l->wall_ms * 1000000ull;
+                best = now >= deadline ? 0 : (int64_t)((deadline - now + 999999) / 1000000);
+        }
+        uint64_t cpu_ns;
+        if (l->cpu_ms && s->io->cgroup && wh_cgroup_cpu_ns(s->io->cgroup, &cpu_ns) == 0) {
+                uint64_t used = cpu_ns / 1000000;
+                if (used >= l->cpu_ms) {
+                        decide(s, WH_STATUS_TIMEOUT_CPU);
+                        return -1;
+                }
+                /* The tree cannot burn its remaining budget faster than on every CPU. */
+                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+                int64_t wait = (int64_t)((l->cpu_ms - used) / (uint64_t)(cpus > 0 ? cpus : 1));
+                if (wait < 1)
+                        wait = 1;
+                if (best < 0 || wait < best)
+                        best = wait;
+        }
+        return best > 1000000 ? 1000000 : (int)best;
+}
+
+static void check_cancel(struct run_state *s)
+{
+        if (!s->io->cancel || !*s->io->cancel || s->decided)
+                return;
+        snprintf(s->r->stage, sizeof(s->r->stage), "cancelled");
+        snprintf(s->r->message, sizeof(s->r->message), "the caller stopped the run");
+        decide(s, WH_STATUS_SANDBOX_ERROR);
+}
+
+static void check_wall(struct run_state *s)
+{
+        const struct wh_limits *l = s->io->limits;
+        if (s->started && !s->decided && l->wall_ms &&
+            now_ns() >= s->start_ns + l->wall_ms * 1000000ull)
+                decide(s, WH_STATUS_TIMEOUT_WALL);
+}
+
+static void classify(struct run_state *s, const struct wh_cgroup_stats *st)
+{
+        struct wh_report *r = s->r;
+        const struct wh_limits *l = s->io->limits;
+        int ws = s->exit_msg.wait_status;
+        if (s->have_exit && !s->setup_failed) {
+                r->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+                r->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+        }
+        if (s->decided)
+                return;
+        if (s->setup_failed)
+                r->status = WH_STATUS_SANDBOX_ERROR;
+        else if (st->have_oom && st->oom_kills > 0)
+                r->status = WH_STATUS_OOM;
+        else if (!s->have_exit) {
+                r->status = WH_STATUS_SANDBOX_ERROR;
+                snprintf(r->stage, sizeof(r->stage), "init");
+                snprintf(r->message, sizeof(r->message),
+                         "the sandbox's init ended before the program did");
+        } else if (WIFEXITED(ws))
+                r->status = WEXITSTATUS(ws) == 0 ? WH_STATUS_OK : WH_STATUS_EXIT_NONZERO;
+        else if (l->cpu_ms && r->cpu_ms >= l->cpu_ms &&
+                 (r->signal == SIGXCPU || r->signal == SIGKILL))
+                r->status = WH_STATUS_TIMEOUT_CPU;
+        else
+                r->status = WH_STATUS_SIGNAL;
+}
+
+void supervise(struct supervise_io *io, struct wh_report *r)
+{
+        struct run_state s = {.io = io, .r = r};
+        int fds[P_COUNT] = {io->ctl_fd, io->pidfd, io->stdout_r, io->stderr_r, -1};
+        for (int i = 0; i < P_COUNT; i++)
+                s.fds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+
+        while (s.fds[P_CTL].fd >= 0 || s.fds[P_OUT].fd >= 0 || s.fds[P_ERR].fd >= 0 ||
+               s.fds[P_INIT].fd >= 0) {
+                int timeout = next_timeout(&s);
+                if (s.init_gone && timeout == 0)
+                        break; /* output still open after the grace: give up on it */
+                int n = poll(s.fds, P_COUNT, timeout);
+                if (n < 0 && errno != EINTR)
+                        break;
+                check_wall(&s);
+                check_cancel(&s);
+                if (s.fds[P_NOTIF].fd >= 0 && s.fds[P_NOTIF].revents & POLLIN)
+                        on_notification(&s);
+                else if (s.fds[P_NOTIF].fd >= 0 && s.fds[P_NOTIF].revents & (POLLHUP | POLLERR)) {
+                        close(s.fds[P_NOTIF].fd);
+                        s.fds[P_NOTIF].fd = -1;
+                }
+                if (s.fds[P_CTL].revents)
+                        on_message(&s);
+                if (s.fds[P_OUT].revents)
+                        pump(&s, P_OUT, &r->stdout_bytes, io->stdout_dst);
+                if (s.fds[P_ERR].revents)
+                        pump(&s, P_ERR, &r->stderr_bytes, io->stderr_dst);
+                if (s.fds[P_INIT].revents) {
+                        s.fds[P_INIT].fd = -1;
+                        s.init_gone = true;
+                        s.init_gone_ns = now_ns();
+                }
+        }
+        if (s.fds[P_NOTIF].fd >= 0)
+                close(s.fds[P_NOTIF].fd);
+        if (s.started)
+                r->wall_ms = ((s.have_exit ? s.end_ns : now_ns()) - s.start_ns) / 1000000;
+
+        struct wh_cgroup_stats st = {0};
+        if (io->cgroup)
+                wh_cgroup_read_stats(io->cgroup, &st);
+        r->cpu_ms = (st.have_cpu ? st.cpu_ns : s.exit_msg.cpu_ns) / 1000000;
+        r->mem_peak_bytes = st.have_mem_peak ? st.mem_peak : s.exit_msg.maxrss_bytes;
+        classify(&s, &st);
+}

@@ -1,0 +1,302 @@
+# lib.sh: shared helpers for the end-to-end tests of `whiskers exec`.
+#
+# Source it first: it checks the environment (WHISKERS, PROBE), makes a
+# per-test temp dir $T (removed on exit, with every background process the
+# test registered), and provides checks that print one line each and count
+# passes and failures; `finish` prints "N passed, M failed" and sets the exit
+# status. Runs as root and as an unprivileged user; see can_enforce_cgroups.
+#
+#   wh_run [EXEC OPTIONS...] -- PROGRAM ARGS   run whiskers exec with the probe
+#       bound read-only at /probe; sets RC; stdout, stderr and the status
+#       record land in $T/out, $T/err, $T/status.json
+#   st FIELD                 a status field (jq path without the dot: syscall.name)
+#   expect DESC COND...      one check over the last run; COND is KEY OP VALUE
+#       with OP one of = != ~ (regex) <= >=; KEY is a status field, or rc (the
+#       CLI exit code), out / err (stdout / stderr, trailing newline dropped)
+#   assert_eq / assert_match / assert_true / skip
+#   host_snapshot NAME / host_unchanged DESC NAME
+#   free_port, start_listener PORT LOG, sandbox_procs PATTERN
+set -u
+
+WH_BUILD_DIR=${WH_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+WHISKERS=${WHISKERS:-$WH_BUILD_DIR/src/cli/whiskers}
+PROBE=${PROBE:-$WH_BUILD_DIR/tests/probe}
+for bin in "$WHISKERS" "$PROBE"; do
+        if [ ! -x "$bin" ]; then
+                echo "FAIL - $bin is not an executable (set WHISKERS and PROBE)"
+                echo "0 passed, 1 failed"
+                exit 1
+        fi
+done
+command -v jq >/dev/null || { echo "FAIL - jq is missing (scripts/deps/probe.txt)"; exit 1; }
+PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+ROOT=$([ "$(id -u)" = 0 ] && echo 1 || echo 0)
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/wh-e2e.XXXXXX")
+chmod 755 "$T"
+WH_PASSED=0
+WH_FAILED=0
+WH_BG_PIDS=()
+WH_CLEANUPS=()
+RC=
+LAST=
+
+wh_cleanup() {
+        local pid c
+        for c in "${WH_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
+        for pid in "${WH_BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+        rm -rf "$T"
+}
+trap wh_cleanup EXIT
+on_exit() { WH_CLEANUPS+=("$1"); }
+# Register a background process for the final kill (disowned: no job notices).
+bg_started() {
+        WH_BG_PIDS+=("$1")
+        disown "$1"
+}
+
+wh_run() {
+        rm -f "$T/status.json"
+        LAST="whiskers exec --status-file $T/status.json --ro-bind $PROBE:/probe $*"
+        timeout -k 5 60 "$WHISKERS" exec --status-file "$T/status.json" \
+                --ro-bind "$PROBE:/probe" "$@" >"$T/out" 2>"$T/err" </dev/null
+        RC=$?
+}
+
+# Like wh_run but with no implicit options and stdin from the caller.
+wh_run_raw() {
+        LAST="whiskers $*"
+        timeout -k 5 60 "$WHISKERS" "$@" >"$T/out" 2>"$T/err"
+        RC=$?
+}
+
+st() {
+        [ -s "$T/status.json" ] || { echo "<no status record>"; return; }
+        jq -r ".$1" "$T/status.json" 2>/dev/null || echo "<unparsable status record>"
+}
+
+wh_dump() {
+        {
+                echo "    command: $LAST"
+                echo "    exit code: $RC"
+                echo "    status: $(head -c 2000 "$T/status.json" 2>/dev/null || echo '<none>')"
+                echo "    stdout: $(head -c 400 "$T/out" 2>/dev/null | tr -c '[:print:]\n' . | head -5)"
+                echo "    stderr: $(head -c 400 "$T/err" 2>/dev/null | tr -c '[:print:]\n' . | head -5)"
+        } | sed 's/^/  /'
+}
+
+pass() {
+        WH_PASSED=$((WH_PASSED + 1))
+        echo "ok   - $1"
+}
+
+# fail DESC [nodump]: count a failure; show the last run unless it is unrelated.
+fail() {
+        WH_FAILED=$((WH_FAILED + 1))
+        echo "FAIL - $1"
+        [ "${2:-}" = nodump ] || wh_dump
+}
+
+# assert_empty DESC VALUE: a check of host state, not of the last run.
+assert_empty() {
+        if [ -z "$2" ]; then pass "$1"; else fail "$1: found: $(echo $2 | head -c 600)" nodump; fi
+}
+
+skip() { echo "SKIP: $1: $2"; }
+
+value_of() {
+        case $1 in
+        rc) echo "$RC" ;;
+        out) cat "$T/out" 2>/dev/null ;;
+        err) cat "$T/err" 2>/dev/null ;;
+        *) st "$1" ;;
+        esac
+}
+
+# cond_holds KEY OP WANT: compares value_of KEY; prints the mismatch.
+cond_holds() {
+        local key=$1 op=$2 want=$3 got
+        got=$(value_of "$key")
+        case $op in
+        =) [ "$got" = "$want" ] ;;
+        !=) [ "$got" != "$want" ] ;;
+        '~') [[ $got =~ $want ]] ;;
+        '<=') [[ $got =~ ^-?[0-9]+$ ]] && [ "$got" -le "$want" ] ;;
+        '>=') [[ $got =~ ^-?[0-9]+$ ]] && [ "$got" -ge "$want" ] ;;
+        esac && return 0
+        echo "$key: want $op '$want', got '$(printf '%s' "$got" | head -c 300)'"
+        return 1
+}
+
+expect() {
+        local desc=$1 cond why="" re='^([^=!<>~]+)(!=|<=|>=|=|~)(.*)$'
+        shift
+        for cond in "$@"; do
+                if [[ $cond =~ $re ]]; then
+                        why+=$(cond_holds "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}") && continue
+                        why+="; "
+                else
+                        why+="bad condition '$cond'; "
+                fi
+        done
+        if [ -z "$why" ]; then pass "$desc"; else fail "$desc: $why"; fi
+}
+
+assert_eq() {
+        if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: want '$2', got '$3'"; fi
+}
+
+assert_match() {
+        if [[ $3 =~ $2 ]]; then pass "$1"; else fail "$1: want ~ '$2', got '$3'"; fi
+}
+
+# assert_true DESC COMMAND...: passes when COMMAND succeeds.
+assert_true() {
+        local desc=$1
+        shift
+        if "$@"; then pass "$desc"; else fail "$desc: '$*' failed"; fi
+}
+
+finish() {
+        echo "$WH_PASSED passed, $WH_FAILED failed"
+        [ "$WH_FAILED" = 0 ]
+        exit
+}
+
+# ---- host state -------------------------------------------------------------
+
+# The parts of the host a sandbox must never change. The clock is compared
+# as the difference between wall-clock and uptime, which a step would move.
+host_snapshot() {
+        {
+                echo "hostname $(hostname)"
+                echo "core_pattern $(cat /proc/sys/kernel/core_pattern)"
+                echo "root $(ls -A /)"
+                echo "usr $(ls -A /usr)"
+                echo "etc $(ls -A /etc)"
+        } >"$T/$1.snap"
+        clock_offset >"$T/$1.clock"
+}
+
+clock_offset() {
+        local up
+        up=$(cut -d' ' -f1 /proc/uptime)
+        echo $(($(date +%s) - ${up%.*}))
+}
+
+host_unchanged() {
+        local desc=$1 was now
+        host_snapshot "$2.after"
+        if ! diff -u "$T/$2.snap" "$T/$2.after.snap" >"$T/$2.diff"; then
+                fail "$desc: host state changed: $(grep '^[-+][^-+]' "$T/$2.diff" | tr '\n' ' ' | head -c 600)" nodump
+                return
+        fi
+        was=$(cat "$T/$2.clock")
+        now=$(cat "$T/$2.after.clock")
+        if [ $((now - was)) -gt 2 ] || [ $((was - now)) -gt 2 ]; then
+                fail "$desc: host clock stepped by $((now - was)) s" nodump
+                return
+        fi
+        pass "$desc"
+}
+
+# Host processes whose command line matches an extended regex (pgrep -f).
+sandbox_procs() {
+        pgrep -f -- "$1" | grep -vx "$$" || true
+}
+
+# Dirs that could hold leftovers of a run: entries of the temp dirs owned by
+# us or by the sandbox's host id, and our cgroups. The temp dirs of e2e tests
+# running in parallel (wh-e2e.*) are not leftovers.
+leftover_listing() {
+        local base
+        for base in /tmp /var/tmp /dev/shm /run; do
+                [ -d "$base" ] && find "$base" -maxdepth 1 -mindepth 1 ! -name 'wh-e2e.*' \
+                        \( -uid "$(id -u)" -o -uid "$(expected_host_uid)" \) 2>/dev/null
+        done
+        for base in $(own_cgroup_dirs); do
+                find "$base" -mindepth 1 -maxdepth 3 -type d 2>/dev/null
+        done
+        true
+}
+
+# The cgroup directories this shell is in, per mounted hierarchy.
+own_cgroup_dirs() {
+        local ctl path mnt opts
+        while IFS=: read -r _ ctl path; do
+                while read -r _ mnt fstype opts _; do
+                        case $fstype in
+                        cgroup2) [ -z "$ctl" ] && echo "$mnt$path" ;;
+                        cgroup)
+                                [ -n "$ctl" ] || continue
+                                local c match=1
+                                for c in ${ctl//,/ }; do
+                                        [[ ,$opts, == *,${c#name=},* || ,$opts, == *,$c,* ]] || match=0
+                                done
+                                [ "$match" = 1 ] && echo "$mnt$path"
+                                ;;
+                        esac
+                done </proc/self/mounts
+        done </proc/self/cgroup | sort -u
+}
+
+# leftovers_since NAME: what appeared since `leftover_listing >$T/NAME` and
+# is still there after a short grace (other users' runs come and go).
+leftovers_since() {
+        local new
+        new=$(comm -13 <(sort "$T/$1") <(leftover_listing | sort))
+        [ -z "$new" ] && return
+        sleep 1
+        comm -13 <(sort "$T/$1") <(leftover_listing | sort)
+}
+
+# ---- network ---------------------------------------------------------------
+
+free_port() {
+        "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A TCP and UDP listener on 127.0.0.1:PORT that logs every contact to LOG.
+start_listener() {
+        local port=$1 log=$2
+        : >"$log"
+        "$PYTHON" - "$port" "$log" <<'EOF' &
+import select, socket, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+tcp = socket.socket(); tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp.bind(("127.0.0.1", port)); tcp.listen(8)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("127.0.0.1", port))
+open(log + ".ready", "w").close()
+while True:
+    ready, _, _ = select.select([tcp, udp], [], [])
+    with open(log, "a") as f:
+        if tcp in ready:
+            conn, peer = tcp.accept(); f.write("tcp %s\n" % (peer,)); conn.close()
+        if udp in ready:
+            data, peer = udp.recvfrom(100); f.write("udp %s %r\n" % (peer, data))
+EOF
+        bg_started $!
+        for _ in $(seq 50); do
+                [ -e "$log.ready" ] && return 0
+                sleep 0.1
+        done
+        echo "FAIL - listener on port $port did not start"
+        return 1
+}
+
+# ---- capabilities of this host ------------------------------------------------
+
+# Whether cgroup limits can be enforced for this user: always as root (a
+# failure then is a bug); as a normal user only with a delegated cgroup.
+can_enforce_cgroups() {
+        [ "$ROOT" = 1 ] && return 0
+        [ -n "${WH_CAN_CGROUP:-}" ] && return "$WH_CAN_CGROUP"
+        wh_run --memory 64M -- /probe true
+        WH_CAN_CGROUP=$([ "$RC" = 0 ] && echo 0 || echo 1)
+        return "$WH_CAN_CGROUP"
+}
+
+# The host id the sandbox's root maps to (docs/sandbox.md: an id no host
+# file or account has when the caller is root, else the caller's own).
+expected_host_uid() { [ "$ROOT" = 1 ] && echo 2000000000 || id -u; }
+expected_host_gid() { [ "$ROOT" = 1 ] && echo 2000000000 || id -g; }
