@@ -2,6 +2,7 @@
 #include <whiskers/sandbox.h>
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +34,7 @@ static json_t *namespaces_array(const char *csv)
 {
         json_t *arr = json_array();
         char buf[sizeof(((struct wh_report *)0)->namespaces)];
-        strncpy(buf, csv, sizeof(buf) - 1);
-        buf[sizeof(buf) - 1] = '\0';
+        snprintf(buf, sizeof(buf), "%s", csv);
         char *save = NULL;
         for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
                 json_array_append_new(arr, json_string(tok));
