@@ -1,0 +1,260 @@
+/* libwhiskers job store: raw inputs, jobs, leases, results, dead letters.
+ *
+ * One interface, two backends with the same behaviour (the same test suite
+ * runs against both):
+ *   sqlite:///path/whiskers.db or a plain path   embedded, one file, WAL
+ *   postgres://... or postgresql://...             shared by many workers
+ *
+ * Life of a job:
+ *   wh_queue_put_raw()  store the input bytes (content-addressed, deduplicated)
+ *   wh_queue_submit()   queue jobs naming that raw blob           -> QUEUED
+ *   wh_queue_claim()    lease a batch in one statement            -> RUNNING
+ *   wh_queue_heartbeat() keep the leases while the normaliser runs
+ *   wh_queue_complete() store the result, fenced by the token     -> DONE
+ *   wh_queue_fail()     retry later with backoff, or dead-letter  -> QUEUED/DEAD
+ *   wh_queue_release()  hand back on shutdown (no attempt used)   -> QUEUED
+ *   wh_queue_reap()     any worker returns expired leases         -> QUEUED/DEAD
+ *
+ * Every call is its own short transaction: nothing is held open while a
+ * normaliser runs. A claim hands out a fencing token; completing, failing,
+ * heartbeating and releasing only work with the token of the current lease
+ * while it is unexpired, so a job rescued from a dead or stalled worker is
+ * completed at most once. Times are milliseconds since the epoch taken from
+ * the store's clock (the PostgreSQL server's), so workers on hosts with
+ * skewed clocks agree about leases.
+ *
+ * Errors (struct wh_err, stage "queue"): errnum tells the class.
+ *   ECONNREFUSED, ECONNRESET, EBUSY, EAGAIN  transient: the database is down,
+ *       restarting, or busy. Retry the call later; a PostgreSQL handle
+ *       reconnects by itself on the next call. See wh_queue_err_is_transient().
+ *   ESTALE   fenced: the lease is no longer yours (expired, reaped, re-claimed).
+ *   ENOENT   no such job, raw blob or result.
+ *   ENOSPC   the database's disk is full.
+ *   EUCLEAN  the SQLite file is corrupt or not a database; it is left untouched.
+ *   EINVAL   bad arguments; EPROTO: the schema is newer than this whiskers.
+ *
+ * A handle belongs to one thread at a time and must not cross fork(): open
+ * one per worker process or thread. */
+#ifndef WHISKERS_QUEUE_H
+#define WHISKERS_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <whiskers/error.h>
+
+/* "sha256:" + 64 lowercase hex digits + NUL */
+#define WH_DIGEST_MAX 72
+/* Raw inputs larger than this are refused (they live in the database). */
+#define WH_QUEUE_RAW_MAX              (64u << 20)
+#define WH_QUEUE_DEFAULT_MAX_ATTEMPTS 5
+
+struct wh_queue;
+
+enum wh_job_state {
+        WH_JOB_QUEUED = 0,  /* waiting, possibly until available_ms (backoff) */
+        WH_JOB_RUNNING = 1, /* leased by a worker */
+        WH_JOB_DONE = 2,    /* has exactly one result */
+        WH_JOB_DEAD = 3,    /* in the dead letter table with its last status */
+};
+const char *wh_job_state_name(enum wh_job_state state);
+
+int wh_queue_open(const char *url, struct wh_queue **q, struct wh_err *err);
+void wh_queue_close(struct wh_queue *q);
+/* "sqlite" or "postgres" */
+const char *wh_queue_backend(const struct wh_queue *q);
+/* Retry delay after the n-th failed attempt: a random value in
+ * [d/2, d] with d = min(max_ms, base_ms * 2^(n-1)). Default 1 s and 5 min. */
+void wh_queue_set_backoff(struct wh_queue *q, uint32_t base_ms, uint32_t max_ms);
+
+bool wh_queue_err_is_transient(const struct wh_err *err);
+bool wh_queue_err_is_fenced(const struct wh_err *err);
+
+/* --- raw inputs ------------------------------------------------------- */
+
+/* Store bytes under their SHA-256; storing the same bytes again keeps one
+ * copy. `existed` (may be NULL) says whether they were already there. */
+int wh_queue_put_raw(struct wh_queue *q, const void *data, size_t len, char digest[WH_DIGEST_MAX],
+                     bool *existed, struct wh_err *err);
+/* Read a raw blob back (malloc'd; free it). ENOENT when absent. */
+int wh_queue_get_raw(struct wh_queue *q, const char *digest, void **data, size_t *len,
+                     struct wh_err *err);
+
+/* --- submission ------------------------------------------------------- */
+
+struct wh_job_spec {
+        const char *tenant;         /* required */
+        const char *normaliser;     /* required: the package reference as given */
+        const char *package_digest; /* NULL when the worker resolves it */
+        const char *raw_digest;     /* required; must already be stored */
+        const char *meta_json;      /* a JSON object; NULL means {} */
+        const char *mime;           /* NULL if unknown */
+        int priority;               /* higher first; -32768..32767 */
+        uint32_t max_attempts;      /* 0: WH_QUEUE_DEFAULT_MAX_ATTEMPTS */
+};
+
+/* Queue n jobs in one transaction (all or none), ids[i] for specs[i]. The
+ * meta JSON is stored in canonical form (sorted keys, compact) and its
+ * SHA-256 is the job's meta digest. A missing raw blob is ENOENT. */
+int wh_queue_submit(struct wh_queue *q, const struct wh_job_spec *specs, size_t n, int64_t *ids,
+                    struct wh_err *err);
+
+/* --- leases ----------------------------------------------------------- */
+
+struct wh_job {
+        int64_t id;
+        int64_t token;    /* fencing token of this lease */
+        uint32_t attempt; /* 1 on the first claim; releases do not count */
+        uint32_t max_attempts;
+        int64_t lease_expires_ms;
+        char *tenant;
+        char *normaliser;
+        char *package_digest; /* NULL if not given at submission */
+        char *raw_digest;
+        char *meta_json;
+        char *meta_digest;
+        char *mime; /* may be NULL */
+};
+void wh_jobs_free(struct wh_job *jobs, size_t n);
+
+struct wh_job_lease {
+        int64_t id;
+        int64_t token;
+};
+
+/* Lease up to `max` ready jobs (highest priority, then oldest) for lease_ms,
+ * in one statement that concurrent workers never collide on. *n may be 0. */
+int wh_queue_claim(struct wh_queue *q, const char *worker_id, size_t max, uint32_t lease_ms,
+                   struct wh_job **jobs, size_t *n, struct wh_err *err);
+
+/* Extend the given leases to now + lease_ms and record that the worker is
+ * alive (n may be 0 for the latter alone). held[i] says whether leases[i] is
+ * still this worker's: false means stop working on that job. */
+int wh_queue_heartbeat(struct wh_queue *q, const char *worker_id, const struct wh_job_lease *leases,
+                       size_t n, uint32_t lease_ms, bool *held, struct wh_err *err);
+
+/* What deduplication compares: a result for the same key can be reused. */
+struct wh_dedup_key {
+        const char *package_digest;
+        const char *input_digest; /* the raw digest */
+        const char *meta_digest;
+        const char *policy_hash; /* digest of the sandbox/limits policy */
+};
+
+/* The earliest "ok" result with this key, or *result_id = 0. */
+int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, int64_t *result_id,
+                          struct wh_err *err);
+
+struct wh_job_completion {
+        int64_t id;
+        int64_t token;
+        const char *worker_id;
+        const char *outcome;            /* "ok" or the status name of the run */
+        const char *output_json;        /* the normaliser's output; NULL when reusing */
+        const char *provenance_json;    /* NULL when reusing */
+        const struct wh_dedup_key *key; /* NULL: this result is never reused */
+        int64_t reused_from;            /* 0, or a result id from wh_queue_dedup_lookup() */
+};
+
+/* Complete n jobs in one transaction. result_ids[i] is the new result's id,
+ * or 0 when completion i was fenced: its lease was lost and somebody else
+ * owns the job now; drop it. Returns 0 when none was fenced, -1 with ESTALE
+ * when some were (the others are committed all the same), -1 with another
+ * errnum when nothing was committed. Repeating a completion that already
+ * succeeded with the same token (say after a transient error) returns the
+ * same result id: retrying is safe. */
+int wh_queue_complete(struct wh_queue *q, const struct wh_job_completion *c, size_t n,
+                      int64_t *result_ids, struct wh_err *err);
+
+/* The attempt failed with `status_json` (the status record). If retryable
+ * and attempts remain, the job is queued again after the backoff; otherwise
+ * it moves to the dead letter table with this status. *state (may be NULL)
+ * says which. Fenced (ESTALE) when the lease is no longer held, which is
+ * also what a retry after a transient error sees if the first call did take
+ * effect: either way the job is no longer this worker's. */
+int wh_queue_fail(struct wh_queue *q, int64_t id, int64_t token, const char *status_json,
+                  bool retryable, enum wh_job_state *state, struct wh_err *err);
+
+/* Hand leases back unrun (graceful shutdown): queued again at once, the
+ * attempt not counted. Leases no longer held are skipped. */
+int wh_queue_release(struct wh_queue *q, const struct wh_job_lease *leases, size_t n,
+                     struct wh_err *err);
+
+/* Return every expired lease to the queue (the attempt counts), or to the
+ * dead letter table when it was the last attempt. Any worker may call it. */
+int wh_queue_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
+
+/* Forget a worker at clean shutdown (it no longer counts as live). */
+int wh_queue_worker_gone(struct wh_queue *q, const char *worker_id, struct wh_err *err);
+
+/* --- reading back ----------------------------------------------------- */
+
+struct wh_result_row {
+        int64_t result_id;
+        int64_t job_id;
+        int64_t token;
+        int64_t reused_from; /* 0 unless the result was reused */
+        int64_t created_ms;
+        char *tenant;
+        char *normaliser;
+        char *outcome;
+        char *worker;
+        char *package_digest; /* the dedup key's parts, NULL if none */
+        char *input_digest;
+        char *meta_digest;
+        char *policy_hash;
+};
+void wh_result_rows_free(struct wh_result_row *rows, size_t n);
+
+struct wh_result_filter {
+        const char *tenant; /* NULL: all */
+        int64_t after_id;   /* results with a larger id only (paging) */
+        size_t limit;       /* 0: 100 */
+};
+int wh_queue_results(struct wh_queue *q, const struct wh_result_filter *filter,
+                     struct wh_result_row **rows, size_t *n, struct wh_err *err);
+
+struct wh_job_info {
+        int64_t id;
+        enum wh_job_state state;
+        int priority;
+        uint32_t attempt, max_attempts;
+        int64_t token;
+        int64_t submitted_ms, available_ms, lease_expires_ms; /* lease: 0 if none */
+        char *tenant, *normaliser, *package_digest, *raw_digest, *meta_json, *meta_digest, *mime;
+        char *lease_owner;
+        char *last_status_json;              /* status record of the last failure, or NULL */
+        struct wh_result_row *result;        /* when DONE */
+        char *output_json, *provenance_json; /* the reused result's when reused */
+        char *dead_reason;                   /* when DEAD */
+        int64_t dead_ms;
+};
+/* ENOENT when there is no such job. */
+int wh_queue_show(struct wh_queue *q, int64_t job_id, struct wh_job_info **info,
+                  struct wh_err *err);
+void wh_job_info_free(struct wh_job_info *info);
+/* The same as one JSON object (output and provenance embedded as JSON). */
+int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err *err);
+int wh_result_rows_json(const struct wh_result_row *rows, size_t n, char **json,
+                        struct wh_err *err);
+
+struct wh_dead_row {
+        int64_t job_id;
+        uint32_t attempts;
+        int64_t created_ms;
+        char *tenant, *normaliser, *reason, *last_status_json;
+};
+void wh_dead_rows_free(struct wh_dead_row *rows, size_t n);
+int wh_queue_dead_letters(struct wh_queue *q, const struct wh_result_filter *filter,
+                          struct wh_dead_row **rows, size_t *n, struct wh_err *err);
+
+struct wh_queue_stats {
+        uint64_t ready;   /* queued and available now */
+        uint64_t delayed; /* queued, waiting for a retry backoff */
+        uint64_t running, done, dead;
+        uint64_t live_workers; /* heartbeat within the last stale_ms */
+};
+int wh_queue_stats(struct wh_queue *q, uint32_t stale_ms, struct wh_queue_stats *stats,
+                   struct wh_err *err);
+
+#endif

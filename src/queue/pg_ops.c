@@ -1,0 +1,155 @@
+/* PostgreSQL's side of the operations whose SQL differs from SQLite's.
+ *
+ * Data-modifying CTEs make a submission, a completion and a reap one
+ * statement each; batches of them go through the pipeline (pg_batch.c), so
+ * completing a hundred jobs costs a few round trips, not a hundred. */
+#include "queue/pg_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+const struct wh_queue_sql wh_pg_sql = {
+    /* SKIP LOCKED: concurrent claimers pass over each other's rows instead
+     * of queueing behind them; the partial index jobs_ready makes finding
+     * the first ready rows O(log n). */
+    .claim = "WITH c AS ("
+             " UPDATE jobs SET state = 1, attempt = attempt + 1, token = token + 1,"
+             "  lease_owner = $1, lease_expires_at = wh_now_ms() + $2"
+             " WHERE id IN (SELECT id FROM jobs WHERE state = 0 AND available_at <= wh_now_ms()"
+             "  ORDER BY priority DESC, available_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
+             " RETURNING id, token, attempt, max_attempts, lease_expires_at, tenant)"
+             " SELECT c.id, c.token, c.attempt, c.max_attempts, c.lease_expires_at, c.tenant,"
+             " p.normaliser, p.package_digest, p.raw_digest, p.meta, p.meta_digest, p.mime"
+             " FROM c JOIN job_payload p ON p.job_id = c.id",
+    .fail_lock = "SELECT attempt, max_attempts FROM jobs WHERE id = $1 AND token = $2"
+                 " AND state = 1 AND lease_expires_at >= wh_now_ms() FOR UPDATE",
+};
+
+static const char submit_sql[] =
+    "WITH j AS (INSERT INTO jobs (state, priority, attempt, max_attempts, token, available_at,"
+    " tenant) VALUES (0, $1, 0, $2, 0, wh_now_ms(), $3) RETURNING id)"
+    " INSERT INTO job_payload (job_id, normaliser, package_digest, raw_digest, meta,"
+    " meta_digest, mime, submitted_at) SELECT id, $4, $5, $6, $7, $8, $9, wh_now_ms() FROM j"
+    " RETURNING job_id";
+
+static int take_set_id(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
+{
+        (void)err;
+        ((int64_t *)ctx)[set] = row->int64(row, 0);
+        return 0;
+}
+
+int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
+                 char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids, struct wh_err *err)
+{
+        enum { NP = 9 };
+        struct wh_qparam *p = calloc(n * NP, sizeof(*p));
+        if (!p)
+                return wh_qerr(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                const struct wh_job_spec *s = &specs[i];
+                struct wh_qparam *row = p + i * NP;
+                row[0] = qp_int(s->priority);
+                row[1] = qp_int(s->max_attempts);
+                row[2] = qp_text(s->tenant);
+                row[3] = qp_text(s->normaliser);
+                row[4] = qp_text(s->package_digest);
+                row[5] = qp_text(s->raw_digest);
+                row[6] = qp_text(metas[i]);
+                row[7] = qp_text(meta_digests[i]);
+                row[8] = qp_text(s->mime);
+        }
+        int ret = q->ops->batch(q, submit_sql, p, NP, n, take_set_id, ids, err);
+        free(p);
+        if (ret < 0 && err->errnum == ENOENT)
+                return wh_qerr(err, ENOENT,
+                               "raw blob %s is not in the store: put the raw file first",
+                               specs[((struct wh_pg *)q)->failed_set].raw_digest);
+        return ret;
+}
+
+/* Fence, result row and body in one statement. A fenced completion updates
+ * nothing and returns no row. The body CTE runs although nothing reads it. */
+static const char complete_sql[] =
+    "WITH done AS (UPDATE jobs SET state = 2, lease_owner = NULL, lease_expires_at = NULL"
+    " WHERE id = $1 AND token = $2 AND state = 1 AND lease_expires_at >= wh_now_ms()"
+    " RETURNING id, tenant),"
+    " r AS (INSERT INTO results (job_id, token, tenant, outcome, worker, dedup_key,"
+    " package_digest, input_digest, meta_digest, policy_hash, reused_from, created_at)"
+    " SELECT id, $2, tenant, $3, $4, $5, $6, $7, $8, $9, $10, wh_now_ms() FROM done"
+    " RETURNING id),"
+    " b AS (INSERT INTO result_body (result_id, output, provenance)"
+    " SELECT id, $11, $12 FROM r WHERE $10 IS NULL)"
+    " SELECT id FROM r";
+
+int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
+                   char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
+                   struct wh_err *err)
+{
+        enum { NP = 12 };
+        struct wh_qparam *p = calloc(n * NP, sizeof(*p));
+        if (!p)
+                return wh_qerr(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                const struct wh_dedup_key *k = c[i].key;
+                struct wh_qparam *row = p + i * NP;
+                row[0] = qp_int(c[i].id);
+                row[1] = qp_int(c[i].token);
+                row[2] = qp_text(c[i].outcome);
+                row[3] = qp_text(c[i].worker_id);
+                row[4] = qp_text(dedup_keys[i][0] ? dedup_keys[i] : NULL);
+                row[5] = qp_text(k ? k->package_digest : NULL);
+                row[6] = qp_text(k ? k->input_digest : NULL);
+                row[7] = qp_text(k ? k->meta_digest : NULL);
+                row[8] = qp_text(k ? k->policy_hash : NULL);
+                row[9] = qp_id_or_null(c[i].reused_from);
+                row[10] = qp_text(c[i].output_json);
+                row[11] = qp_text(c[i].provenance_json);
+                result_ids[i] = 0;
+        }
+        int ret = q->ops->batch(q, complete_sql, p, NP, n, take_set_id, result_ids, err);
+        free(p);
+        return ret;
+}
+
+/* Expired leases back to the queue, or to the dead letter table on their
+ * last attempt, with a status record naming the lost worker; at most 1000
+ * per call, skipping rows another reaper already holds. */
+static const char reap_sql[] =
+    "WITH expired AS (SELECT id, lease_owner FROM jobs"
+    " WHERE state = 1 AND lease_expires_at < wh_now_ms()"
+    " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED),"
+    " moved AS (UPDATE jobs j SET state = CASE WHEN j.attempt < j.max_attempts THEN 0 ELSE 3 END,"
+    " available_at = wh_now_ms(), lease_owner = NULL, lease_expires_at = NULL"
+    " FROM expired e WHERE j.id = e.id RETURNING j.id, j.state, j.tenant, j.attempt,"
+    " json_build_object('status', 'lease_expired', 'worker', e.lease_owner,"
+    " 'attempt', j.attempt)::text AS status),"
+    " st AS (UPDATE job_payload p SET last_status = m.status FROM moved m WHERE p.job_id = m.id),"
+    " dl AS (INSERT INTO dead_letter (job_id, tenant, attempts, reason, last_status, created_at)"
+    " SELECT id, tenant, attempt, 'lease expired on the last attempt', status, wh_now_ms()"
+    " FROM moved WHERE state = 3)"
+    " SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 3) FROM moved";
+
+struct reaped {
+        size_t requeued, dead;
+};
+
+static int take_counts(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
+{
+        (void)set;
+        (void)err;
+        struct reaped *r = ctx;
+        r->requeued = (size_t)row->int64(row, 0);
+        r->dead = (size_t)row->int64(row, 1);
+        return 0;
+}
+
+int wh_pg_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err)
+{
+        struct reaped r = {0, 0};
+        if (q->ops->exec(q, reap_sql, NULL, 0, take_counts, &r, err) < 0)
+                return -1;
+        *requeued = r.requeued;
+        *dead = r.dead;
+        return 0;
+}

@@ -1,0 +1,119 @@
+/* The reading side as JSON, for `whiskers show --json` and `results --json`.
+ * Stored JSON (meta, output, provenance, status records) is embedded as
+ * JSON, not as strings, so `jq .output` works. */
+#include "queue/backend.h"
+
+#include <errno.h>
+#include <jansson.h>
+
+/* json_object_set_new() copes with a NULL value by failing; count those
+ * failures instead of checking every call. */
+struct builder {
+        json_t *obj;
+        bool failed;
+};
+
+static void put(struct builder *b, const char *key, json_t *v)
+{
+        if (!v || json_object_set_new(b->obj, key, v) < 0)
+                b->failed = true;
+}
+
+static void put_str(struct builder *b, const char *key, const char *s)
+{
+        put(b, key, s ? json_string(s) : json_null());
+}
+
+static void put_int(struct builder *b, const char *key, int64_t v)
+{
+        put(b, key, json_integer(v));
+}
+
+/* Stored JSON embedded as it is; were it ever not JSON, as a string. */
+static void put_json(struct builder *b, const char *key, const char *text)
+{
+        if (!text) {
+                put(b, key, json_null());
+                return;
+        }
+        json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+        put(b, key, v ? v : json_string(text));
+}
+
+static json_t *result_json(const struct wh_result_row *r)
+{
+        struct builder b = {.obj = json_object()};
+        put_int(&b, "result_id", r->result_id);
+        put_int(&b, "job_id", r->job_id);
+        put_int(&b, "token", r->token);
+        put(&b, "reused_from", r->reused_from ? json_integer(r->reused_from) : json_null());
+        put_int(&b, "created_ms", r->created_ms);
+        put_str(&b, "tenant", r->tenant);
+        put_str(&b, "normaliser", r->normaliser);
+        put_str(&b, "outcome", r->outcome);
+        put_str(&b, "worker", r->worker);
+        put_str(&b, "package_digest", r->package_digest);
+        put_str(&b, "input_digest", r->input_digest);
+        put_str(&b, "meta_digest", r->meta_digest);
+        put_str(&b, "policy_hash", r->policy_hash);
+        if (b.failed) {
+                json_decref(b.obj);
+                return NULL;
+        }
+        return b.obj;
+}
+
+static int dump(json_t *v, char **out, struct wh_err *err)
+{
+        *out = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(v);
+        return *out ? 0 : wh_qerr(err, ENOMEM, "out of memory rendering JSON");
+}
+
+int wh_result_rows_json(const struct wh_result_row *rows, size_t n, char **json, struct wh_err *err)
+{
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+                if (json_array_append_new(arr, result_json(&rows[i])) < 0) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        }
+        return dump(arr, json, err);
+}
+
+int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err *err)
+{
+        struct builder b = {.obj = json_object()};
+        if (!b.obj)
+                return wh_qerr(err, ENOMEM, "out of memory rendering JSON");
+        put_int(&b, "id", info->id);
+        put_str(&b, "state", wh_job_state_name(info->state));
+        put_str(&b, "tenant", info->tenant);
+        put_str(&b, "normaliser", info->normaliser);
+        put_str(&b, "package_digest", info->package_digest);
+        put_str(&b, "raw_digest", info->raw_digest);
+        put_str(&b, "mime", info->mime);
+        put_json(&b, "meta", info->meta_json);
+        put_str(&b, "meta_digest", info->meta_digest);
+        put_int(&b, "priority", info->priority);
+        put_int(&b, "attempt", info->attempt);
+        put_int(&b, "max_attempts", info->max_attempts);
+        put_int(&b, "token", info->token);
+        put_int(&b, "submitted_ms", info->submitted_ms);
+        put_int(&b, "available_ms", info->available_ms);
+        put_str(&b, "lease_owner", info->lease_owner);
+        put(&b, "lease_expires_ms",
+            info->lease_expires_ms ? json_integer(info->lease_expires_ms) : json_null());
+        put_json(&b, "last_status", info->last_status_json);
+        put(&b, "result", info->result ? result_json(info->result) : json_null());
+        put_json(&b, "output", info->output_json);
+        put_json(&b, "provenance", info->provenance_json);
+        put_str(&b, "dead_reason", info->dead_reason);
+        put(&b, "dead_ms", info->dead_reason ? json_integer(info->dead_ms) : json_null());
+        if (b.failed) {
+                json_decref(b.obj);
+                return wh_qerr(err, ENOMEM, "out of memory rendering JSON");
+        }
+        return dump(b.obj, json, err);
+}
