@@ -138,6 +138,12 @@ static void init_setup(const struct child_ctx *ctx)
                 child_fail(ctl, stage, errno, what);
         if (privs_drop_all() < 0)
                 child_fail(ctl, "capabilities", errno, "cannot drop capabilities");
+        /* init runs without the seccomp filter. Non-dumpable, its /proc/1/mem
+         * and /proc/1/fd need CAP_SYS_PTRACE, which the program never has, so
+         * the program cannot take init over to make calls the filter forbids.
+         * (The program itself is dumpable again after its execve.) */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                child_fail(ctl, "init", errno, "cannot make init non-dumpable");
         int abi = landlock_apply(&sb->config);
         if (abi < 0)
                 child_fail(ctl, "landlock", errno, "cannot apply the Landlock ruleset");

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: shared helpers for the end-to-end tests of `whiskers exec`.
 #
 # Source it first: it checks the environment (WHISKERS, PROBE), makes a
@@ -206,13 +207,15 @@ sandbox_procs() {
 }
 
 # Dirs that could hold leftovers of a run: entries of the temp dirs owned by
-# us or by the sandbox's host id, and our cgroups. The temp dirs of e2e tests
-# running in parallel (wh-e2e.*) are not leftovers.
+# us or by the sandbox's host id, and our cgroups. Not leftovers: the temp
+# dirs of e2e tests running in parallel (wh-e2e.*) and a compiler's
+# temporaries (cc??????.*) when a build runs at the same time.
 leftover_listing() {
         local base
         for base in /tmp /var/tmp /dev/shm /run; do
                 [ -d "$base" ] && find "$base" -maxdepth 1 -mindepth 1 ! -name 'wh-e2e.*' \
-                        \( -uid "$(id -u)" -o -uid "$(expected_host_uid)" \) 2>/dev/null
+                        ! -name 'cc??????.*' \( -uid "$(id -u)" -o -uid "$(expected_host_uid)" \) \
+                        2>/dev/null
         done
         for base in $(own_cgroup_dirs); do
                 find "$base" -mindepth 1 -maxdepth 3 -type d 2>/dev/null

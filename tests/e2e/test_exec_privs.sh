@@ -31,9 +31,24 @@ done
 cp "$PROBE" "$T/suid-probe"
 chown "$(expected_host_uid):$(expected_host_gid)" "$T/suid-probe" 2>/dev/null
 chmod 4755 "$T/suid-probe"
-wh_run --ro-bind "$T/suid-probe:/suid-probe" -- /probe setuid-exec /suid-probe caps
+wh_run --ro-bind "$T/suid-probe:/suid-probe" -- /suid-probe caps
 expect "exec of a setuid copy owned by the mapped user: no capability gained" rc=0 \
         "out~ CapPrm=$zero " "out~ CapEff=$zero "
+
+# init (pid 1) runs without the seccomp filter: whoever can read its memory
+# through /proc/1/mem can also write it (the same ptrace check) and so make
+# it run any system call.
+wh_run -- /probe mem-read 1
+expect "init's memory (/proc/1/mem) is out of the program's reach" rc=1 \
+        "out~^ERR (EACCES|EPERM|ENOENT)$"
+wh_run -- /probe ls /proc/1/fd
+expect "init's open files (/proc/1/fd) are out of the program's reach" rc=1 \
+        "out~^ERR (EACCES|EPERM|ENOENT)$"
+wh_run -- /probe ls /proc/self/fd
+expect "the program inherits only stdin, stdout, stderr (3 is the listing's own)" rc=0 \
+        "out=OK 0 1 2 3"
+wh_run -- /probe mem-read 2
+expect "control: the program reads its own /proc/self/mem" rc=0 "out=OK 16"
 
 # A host process is out of reach: its pid means nothing inside.
 sleep 60 &

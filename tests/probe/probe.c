@@ -521,8 +521,22 @@ static int stop_after_exec(pid_t pid, const char *comm, int *status)
         return WIFSTOPPED(*status) ? 1 : 0;
 }
 
-/* Run a (setuid) program and report the ids and capabilities it runs with. A
- * program that exits before it could be stopped is run again. */
+/* A pipe whose buffer is already full: a program writing to it blocks. */
+static int full_pipe(int fds[2])
+{
+        static char buf[CHUNK];
+
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -1;
+        while (write(fds[1], buf, sizeof(buf)) > 0)
+                ;
+        return fcntl(fds[1], F_SETFL, 0); /* from now on, writers block */
+}
+
+/* Run a (setuid) program and report the ids and capabilities it runs with.
+ * Its stdout and stderr are a full pipe, so the first message it writes
+ * blocks it (leaving time to stop it even on a loaded machine); a program
+ * that still exits before it could be stopped is run again. */
 static int cmd_setuid_exec(long *n, char **args)
 {
         char comm[16], path[64];
@@ -531,33 +545,68 @@ static int cmd_setuid_exec(long *n, char **args)
         snprintf(comm, sizeof(comm), "%s", base); /* the kernel keeps 15 chars */
         fflush(stdout);
         for (int attempt = 0; attempt < 50; attempt++) {
-                int status = 0, stopped, rc;
-                pid_t pid = fork();
+                int status = 0, stopped, rc, out[2];
+                pid_t pid;
 
-                if (pid < 0)
+                if (full_pipe(out) < 0 || (pid = fork()) < 0)
                         return report(-1);
                 if (pid == 0) {
-                        int null = open("/dev/null", O_RDWR);
+                        int null = open("/dev/null", O_RDONLY);
                         if (null >= 0)
-                                dup2(null, 0), dup2(null, 1), dup2(null, 2);
+                                dup2(null, 0), dup2(out[1], 1), dup2(out[1], 2);
                         execv(args[0], args);
                         _exit(127);
                 }
                 stopped = stop_after_exec(pid, comm, &status);
-                if (stopped == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+                if (stopped != 0) {
+                        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+                        rc = print_status_fields(path, cap_keys);
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &status, 0);
+                }
+                close(out[0]);
+                close(out[1]);
+                if (stopped != 0)
+                        return rc;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
                         printf("ERR exec-failed\n");
                         return 1;
                 }
-                if (stopped == 0)
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-                rc = print_status_fields(path, cap_keys);
-                kill(pid, SIGKILL);
-                waitpid(pid, &status, 0);
-                return rc;
         }
         printf("ERR exited-before-stop\n");
         return 1;
+}
+
+/* Read another process's memory through /proc/PID/mem at the start of its
+ * first mapping (the access check is ptrace's: whoever may read may also
+ * write, and so run code in that process). Prints the count, not the bytes. */
+static int cmd_mem_read(long *n, char **args)
+{
+        char path[64], buf[16];
+        unsigned long start;
+        FILE *maps;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%ld/maps", n[0]);
+        maps = fopen(path, "re");
+        if (!maps)
+                return report(-1);
+        if (fscanf(maps, "%lx-", &start) != 1) {
+                fclose(maps);
+                printf("ERR no-mapping\n");
+                return 1;
+        }
+        fclose(maps);
+        snprintf(path, sizeof(path), "/proc/%ld/mem", n[0]);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return report(-1);
+        ssize_t got = pread(fd, buf, sizeof(buf), (off_t)start);
+        close(fd);
+        if (got < 0)
+                return report(-1);
+        printf("OK %zd\n", got);
+        return 0;
 }
 
 /* Classic escape: chroot into a subdirectory while keeping the cwd outside,
@@ -910,6 +959,7 @@ static const struct command {
     {"env", "", "print the environment", cmd_env},
     {"caps", "", "print ids and capability sets", cmd_caps},
     {"capset", "", "try to regain CAP_SYS_ADMIN", cmd_capset},
+    {"mem-read", "n", "read PID's memory via /proc/PID/mem", cmd_mem_read},
     {"setuid-exec", "s*", "run PATH ARGS, report its credentials", cmd_setuid_exec},
     {"chroot-escape", "", "try the chroot/chdir(..) escape", cmd_chroot_escape},
     {"connect", "ssn", "connect tcp|udp HOST PORT and send", cmd_connect},
