@@ -244,13 +244,19 @@ own_cgroup_dirs() {
 }
 
 # leftovers_since NAME: what appeared since `leftover_listing >$T/NAME` and
-# is still there after a short grace (other users' runs come and go).
+# is still there after a grace of up to 4 s, except cgroups with processes
+# in them: those are runs in progress (other tests' runs come and go, and on
+# a loaded machine their cleanup can take a moment).
 leftovers_since() {
-        local new
-        new=$(comm -13 <(sort "$T/$1") <(leftover_listing | sort))
-        [ -z "$new" ] && return
-        sleep 1
-        comm -13 <(sort "$T/$1") <(leftover_listing | sort)
+        local new path try
+        for try in 0 1 2 3 4; do
+                [ "$try" = 0 ] || sleep 1
+                new=$(for path in $(comm -13 <(sort "$T/$1") <(leftover_listing | sort)); do
+                        [ -n "$(cat "$path/cgroup.procs" 2>/dev/null)" ] || echo "$path"
+                done)
+                [ -z "$new" ] && return
+        done
+        echo "$new"
 }
 
 # ---- network ---------------------------------------------------------------
