@@ -3,13 +3,20 @@
  *
  * Names are <hint>-<pid>-<n> with n counting up in this process; mkdir is
  * atomic, so a name that is taken (another process in another pid namespace,
- * a leftover of a crashed run) is simply skipped, never reused. */
+ * a leftover of a crashed run) is simply skipped, never reused.
+ *
+ * A supervisor killed with SIGKILL cannot remove its leaves, so creating one
+ * first sweeps the parent for *empty* leaves with our prefix whose pid is
+ * gone and that are older than a minute (a run in another pid namespace could
+ * use the same parent; its fresh leaf is younger than that, and a leaf with
+ * processes cannot be removed at all). */
 #define _GNU_SOURCE
 #include "sandbox/cgroup_internal.h"
 
 #include "base/cleanup.h"
 #include "base/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -81,9 +88,36 @@ static int make_all(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t
         return 0;
 }
 
+#define STALE_AFTER_S 60
+
+static void sweep_stale(const char *parent, const char *hint)
+{
+        DIR *dir = opendir(parent);
+        if (!dir)
+                return;
+        size_t hint_len = strlen(hint);
+        time_t now = time(NULL);
+        for (struct dirent *e; (e = readdir(dir));) {
+                int pid;
+                unsigned seq;
+                char end;
+                if (strncmp(e->d_name, hint, hint_len) != 0 ||
+                    sscanf(e->d_name + hint_len, "-%d-%u%c", &pid, &seq, &end) != 2 || pid <= 0 ||
+                    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    now - st.st_mtime > STALE_AFTER_S)
+                        unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR); /* fails if not empty */
+        }
+        closedir(dir);
+}
+
 int cg_make_leaves(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t n, const char *hint,
                    struct wh_err *err)
 {
+        for (size_t i = 0; i < n; i++)
+                sweep_stale(reqs[i].parent, hint);
         for (int attempt = 0; attempt < NAME_TRIES; attempt++) {
                 char name[96];
                 unsigned seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
