@@ -8,7 +8,7 @@
 /* clang-format off */
 #define WH_COMMANDS(X) \
         X("exec", cmd_exec, "run a program in a fresh sandbox and report how it ended") \
-        X("version", cmd_version, "print the version")
+        X("schema", cmd_schema, "validate JSON against a JSON Schema (draft 2020-12)")
 /* clang-format on */
 
 #define X(name, fn, summary) int fn(int argc, char **argv);

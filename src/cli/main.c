@@ -1,9 +1,27 @@
-/* whiskers: the command-line front end. Thin: parse, call libwhiskers, print. */
-#include "cli/commands.h"
+/* whiskers: the command-line front end. Thin: parse, call libwhiskers, print.
+ *
+ * The same main() is built into several binaries, one per command group
+ * (docs/design.md, "Binaries"): `whiskers` holds the light commands (exec,
+ * run, schema...), which must start fast because every shared library it
+ * loads is paid on each sandboxed run; the groups with heavy dependencies
+ * (whiskers-queue: libpq, libsqlite3; whiskers-package: libcrypto,
+ * libarchive, libcurl) are sibling binaries that `whiskers` execs for their
+ * commands, so `whiskers worker ...` and `whiskers-queue worker ...` are the
+ * same thing. */
+#define _GNU_SOURCE
 #include "cli/exit_codes.h"
 
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include WH_COMMANDS_HEADER
+#ifdef WH_EXTERNAL_HEADER
+#include WH_EXTERNAL_HEADER
+#endif
 
 struct command {
         const char *name;
@@ -17,13 +35,52 @@ static const struct command commands[] = {
 #undef X
 };
 
+/* Commands of the sibling binaries: name, binary, summary. */
+struct external {
+        const char *name, *binary, *summary;
+};
+static const struct external externals[] = {
+#ifdef WH_EXTERNAL_COMMANDS
+#define X(name, binary, summary) {name, binary, summary},
+    WH_EXTERNAL_COMMANDS(X)
+#undef X
+#endif
+        {NULL, NULL, NULL},
+};
+
 static void usage(FILE *out)
 {
-        fprintf(out, "Usage: whiskers COMMAND [OPTIONS] [ARGS]\n\n"
-                     "Runs untrusted normalisers safely. Commands:\n");
+        fprintf(out,
+                "Usage: %s COMMAND [OPTIONS] [ARGS]\n\n"
+                "Runs untrusted normalisers safely. Commands:\n",
+                program_invocation_short_name);
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-        fprintf(out, "\n'whiskers COMMAND --help' describes a command; docs/ has the manual.\n");
+        for (const struct external *e = externals; e->name; e++)
+                fprintf(out, "  %-10s %s\n", e->name, e->summary);
+        fprintf(out, "\n'%s COMMAND --help' describes a command; docs/ has the manual.\n",
+                program_invocation_short_name);
+}
+
+/* Exec the sibling binary that holds `e`, from the directory of our own. */
+static int run_external(const struct external *e, int argc, char **argv)
+{
+        char self[PATH_MAX], path[PATH_MAX + 64];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n < 0) {
+                fprintf(stderr, "whiskers: cannot find my own binary: %s\n", strerror(errno));
+                return WH_EXIT_USAGE;
+        }
+        self[n] = '\0';
+        snprintf(path, sizeof(path), "%s/%s", dirname(self), e->binary);
+        argv[0] = (char *)e->binary;
+        (void)argc;
+        execv(path, argv);
+        fprintf(stderr,
+                "whiskers: '%s' is provided by %s, which is not installed beside whiskers "
+                "(%s: %s); build it with scripts/build.sh\n",
+                e->name, e->binary, path, strerror(errno));
+        return WH_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -37,11 +94,17 @@ int main(int argc, char **argv)
                 usage(stdout);
                 return WH_EXIT_OK;
         }
-        if (strcmp(argv[1], "--version") == 0)
-                return cmd_version(argc - 1, argv + 1);
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("whiskers %s\n", WH_VERSION);
+                return WH_EXIT_OK;
+        }
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 if (strcmp(argv[1], commands[i].name) == 0)
                         return commands[i].run(argc - 1, argv + 1);
-        fprintf(stderr, "whiskers: unknown command '%s'; 'whiskers --help' lists them\n", argv[1]);
+        for (const struct external *e = externals; e->name; e++)
+                if (strcmp(argv[1], e->name) == 0)
+                        return run_external(e, argc, argv);
+        fprintf(stderr, "%s: unknown command '%s'; '%s --help' lists them\n",
+                program_invocation_short_name, argv[1], program_invocation_short_name);
         return WH_EXIT_USAGE;
 }

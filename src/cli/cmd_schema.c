@@ -1,0 +1,306 @@
+/* whiskers schema check: validate JSON (one document, or NDJSON lines)
+ * against a JSON Schema (draft 2020-12). Thin: parse arguments, compile,
+ * validate, print. Exit 0 valid, 1 invalid, 2 bad usage/schema/input. */
+#include "base/io.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <whiskers/schema.h>
+
+#define MAX_INSTANCE (256u << 20)
+
+struct opts {
+        bool json, ndjson, assert_format;
+        size_t max_errors;
+        const char *schema, *instance;
+        const char *maps[64];
+        size_t nmaps;
+};
+
+static void usage(FILE *out)
+{
+        fprintf(
+            out,
+            "Usage: whiskers schema check [OPTIONS] SCHEMA INSTANCE\n"
+            "\n"
+            "Validate INSTANCE (a JSON file, or - for stdin) against SCHEMA (a JSON Schema\n"
+            "draft 2020-12 file, or an absolute URI served by a --map). Nothing is fetched\n"
+            "from the network: $ref to other documents resolve through --map, and files\n"
+            "next to SCHEMA resolve by their file:// URI.\n"
+            "\n"
+            "Options:\n"
+            "  --map URI-PREFIX=DIR  serve URIs starting with URI-PREFIX from files under DIR\n"
+            "                        (\"X\" is looked up as DIR/X, then DIR/X.json); repeatable\n"
+            "  --ndjson              INSTANCE holds one JSON value per line; each line is\n"
+            "                        validated and reported on its own (empty lines skipped)\n"
+            "  --json                print results as JSON: {\"valid\":false,\"errors\":[{\n"
+            "                        \"instance\":\"/a\",\"keyword\":\"/properties/a/type\",\n"
+            "                        "
+            "\"schema\":\"file:///s.json#/properties/a/type\",\"message\":\"...\"}]}\n"
+            "                        (with --ndjson, one such object per line, plus \"line\")\n"
+            "  --assert-format       make \"format\" fail invalid values (date-time, email, ipv4,\n"
+            "                        uri, uuid...; docs/schema.md lists them); by default\n"
+            "                        \"format\" is an annotation, as draft 2020-12 specifies\n"
+            "  --max-errors N        report at most N errors per instance (default 20)\n"
+            "  -h, --help            show this help\n"
+            "\n"
+            "Errors name the instance location (a JSON pointer such as /items/3/port), the\n"
+            "keyword's evaluation path (such as /properties/items/items/properties/port/\n"
+            "maximum) and a message. Schema warnings (unknown keywords...) go to stderr.\n"
+            "\n"
+            "Exit status: 0 valid, 1 invalid (some line invalid, with --ndjson), 2 bad\n"
+            "usage, an unusable schema, or input that cannot be read or is not JSON.\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+        const char *pos[2];
+        size_t npos = 0;
+        o->max_errors = 20;
+        for (int i = 2; i < argc; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "--json") == 0) {
+                        o->json = true;
+                } else if (strcmp(a, "--ndjson") == 0) {
+                        o->ndjson = true;
+                } else if (strcmp(a, "--assert-format") == 0) {
+                        o->assert_format = true;
+                } else if ((strcmp(a, "--map") == 0 || strcmp(a, "--max-errors") == 0) &&
+                           i + 1 < argc) {
+                        const char *v = argv[++i];
+                        if (strcmp(a, "--map") == 0) {
+                                if (o->nmaps == sizeof(o->maps) / sizeof(o->maps[0]) ||
+                                    !strchr(v, '='))
+                                        return fprintf(stderr, "whiskers schema: --map wants "
+                                                               "URI-PREFIX=DIR (at most 64)\n"),
+                                               -1;
+                                o->maps[o->nmaps++] = v;
+                        } else {
+                                char *end;
+                                errno = 0;
+                                unsigned long n = strtoul(v, &end, 10);
+                                if (errno || *end || !*v || n == 0 || n > 100000)
+                                        return fprintf(stderr, "whiskers schema: --max-errors "
+                                                               "wants a number from 1 to "
+                                                               "100000\n"),
+                                               -1;
+                                o->max_errors = n;
+                        }
+                } else if (a[0] == '-' && a[1] != '\0') {
+                        return fprintf(stderr,
+                                       "whiskers schema: unknown option '%s'; see "
+                                       "'whiskers schema check --help'\n",
+                                       a),
+                               -1;
+                } else if (npos < 2) {
+                        pos[npos++] = a;
+                } else {
+                        return fprintf(stderr, "whiskers schema: too many arguments\n"), -1;
+                }
+        }
+        if (npos != 2)
+                return fprintf(stderr, "whiskers schema: expected SCHEMA and INSTANCE; see "
+                                       "'whiskers schema check --help'\n"),
+                       -1;
+        o->schema = pos[0];
+        o->instance = pos[1];
+        return 0;
+}
+
+static void print_errors(const char *label, int verdict, const struct wh_schema_errors *e,
+                         bool json, long line)
+{
+        if (!json) {
+                printf("%s: %s\n", label, verdict == WH_SCHEMA_VALID ? "valid" : "invalid");
+                for (size_t i = 0; i < e->count; i++)
+                        printf("  %s: %s (keyword %s)\n",
+                               e->items[i].instance[0] ? e->items[i].instance : "(root)",
+                               e->items[i].message,
+                               e->items[i].keyword[0] ? e->items[i].keyword : "(root)");
+                if (e->truncated)
+                        printf("  (stopped after %zu errors)\n", e->count);
+                return;
+        }
+        json_t *out = json_object(), *arr = json_array();
+        if (line > 0)
+                json_object_set_new(out, "line", json_integer(line));
+        json_object_set_new(out, "valid", json_boolean(verdict == WH_SCHEMA_VALID));
+        for (size_t i = 0; i < e->count; i++)
+                json_array_append_new(
+                    arr, json_pack("{s:s, s:s, s:s, s:s}", "instance", e->items[i].instance,
+                                   "keyword", e->items[i].keyword, "schema", e->items[i].schema,
+                                   "message", e->items[i].message));
+        json_object_set_new(out, "errors", arr);
+        if (e->truncated)
+                json_object_set_new(out, "truncated", json_true());
+        char *text = json_dumps(out, JSON_COMPACT);
+        if (text)
+                printf("%s\n", text);
+        free(text);
+        json_decref(out);
+}
+
+static void print_bad_line(long line, const char *msg, bool json)
+{
+        if (!json) {
+                printf("line %ld: %s\n", line, msg);
+                return;
+        }
+        json_t *out = json_pack("{s:I, s:s}", "line", (json_int_t)line, "error", msg);
+        char *text = json_dumps(out, JSON_COMPACT);
+        if (text)
+                printf("%s\n", text);
+        free(text);
+        json_decref(out);
+}
+
+/* Validate one decoded document; returns its exit code. */
+static int check_one(const struct wh_schema *schema, const char *buf, size_t len,
+                     const struct opts *o, const char *label, long line)
+{
+        json_t *inst;
+        struct wh_err err;
+        if (wh_schema_json_decode(buf, len, &inst, &err) < 0) {
+                if (line > 0) {
+                        print_bad_line(line, err.msg, o->json);
+                        return WH_EXIT_USAGE;
+                }
+                fprintf(stderr, "whiskers schema: %s: %s\n", label, err.msg);
+                return WH_EXIT_USAGE;
+        }
+        struct wh_schema_errors errors;
+        wh_schema_errors_init(&errors, o->max_errors);
+        int verdict = wh_schema_validate(schema, inst, &errors, &err);
+        json_decref(inst);
+        if (verdict < 0) {
+                fprintf(stderr, "whiskers schema: %s\n", err.msg);
+                wh_schema_errors_reset(&errors);
+                return WH_EXIT_USAGE;
+        }
+        print_errors(label, verdict, &errors, o->json, line);
+        wh_schema_errors_reset(&errors);
+        return verdict == WH_SCHEMA_VALID ? WH_EXIT_OK : WH_EXIT_FAILED;
+}
+
+static int check_ndjson(const struct wh_schema *schema, const struct opts *o)
+{
+        bool is_stdin = strcmp(o->instance, "-") == 0;
+        FILE *in = is_stdin ? stdin : fopen(o->instance, "re");
+        if (!in) {
+                fprintf(stderr, "whiskers schema: cannot open %s: %s\n", o->instance,
+                        strerror(errno));
+                return WH_EXIT_USAGE;
+        }
+        char *buf = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        long line = 0;
+        int worst = WH_EXIT_OK;
+        while ((n = getline(&buf, &cap, in)) >= 0) {
+                line++;
+                while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+                        n--;
+                if (n == 0)
+                        continue;
+                char label[32];
+                snprintf(label, sizeof(label), "line %ld", line);
+                int r = check_one(schema, buf, (size_t)n, o, label, line);
+                if (r == WH_EXIT_USAGE || (r == WH_EXIT_FAILED && worst == WH_EXIT_OK))
+                        worst = r;
+        }
+        if (ferror(in)) {
+                fprintf(stderr, "whiskers schema: reading %s failed\n", o->instance);
+                worst = WH_EXIT_USAGE;
+        }
+        free(buf);
+        if (!is_stdin)
+                fclose(in);
+        return worst;
+}
+
+static int check_document(const struct wh_schema *schema, const struct opts *o)
+{
+        bool is_stdin = strcmp(o->instance, "-") == 0;
+        char *buf;
+        size_t len;
+        struct wh_err err;
+        if (wh_read_file(is_stdin ? "/dev/stdin" : o->instance, MAX_INSTANCE, &buf, &len, &err) <
+            0) {
+                fprintf(stderr, "whiskers schema: %s\n", err.msg);
+                return WH_EXIT_USAGE;
+        }
+        int r = check_one(schema, buf, len, o, is_stdin ? "stdin" : o->instance, 0);
+        free(buf);
+        return r;
+}
+
+static int compile(const struct opts *o, struct wh_schema_registry **reg, struct wh_schema **schema)
+{
+        struct wh_err err;
+        if (wh_schema_registry_new(o->assert_format ? WH_SCHEMA_ASSERT_FORMAT : 0, reg, &err) < 0)
+                goto fail;
+        for (size_t i = 0; i < o->nmaps; i++) {
+                char prefix[PATH_MAX];
+                const char *eq = strchr(o->maps[i], '=');
+                snprintf(prefix, sizeof(prefix), "%.*s", (int)(eq - o->maps[i]), o->maps[i]);
+                if (wh_schema_registry_map(*reg, prefix, eq + 1, &err) < 0)
+                        goto fail;
+        }
+        /* An absolute URI (not a file here) names a schema served by a map. */
+        bool uri = strstr(o->schema, "://") || strncmp(o->schema, "urn:", 4) == 0;
+        if (uri && access(o->schema, F_OK) != 0) {
+                if (wh_schema_compile_uri(*reg, o->schema, schema, &err) < 0)
+                        goto fail;
+        } else if (wh_schema_compile_file(*reg, o->schema, schema, &err) < 0) {
+                goto fail;
+        }
+        for (size_t i = 0; i < wh_schema_warning_count(*schema); i++)
+                fprintf(stderr, "whiskers schema: warning: %s\n", wh_schema_warning(*schema, i));
+        return 0;
+fail:
+        fprintf(stderr, "whiskers schema: cannot use schema %s: %s\n", o->schema, err.msg);
+        return -1;
+}
+
+int cmd_schema(int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                usage(argc < 2 ? stderr : stdout);
+                return argc < 2 ? WH_EXIT_USAGE : WH_EXIT_OK;
+        }
+        if (strcmp(argv[1], "check") != 0) {
+                fprintf(stderr,
+                        "whiskers schema: unknown subcommand '%s'; see 'whiskers schema "
+                        "--help'\n",
+                        argv[1]);
+                return WH_EXIT_USAGE;
+        }
+        for (int i = 2; i < argc; i++)
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        usage(stdout);
+                        return WH_EXIT_OK;
+                }
+        struct opts o = {0};
+        if (parse_args(argc, argv, &o) < 0)
+                return WH_EXIT_USAGE;
+        struct wh_schema_registry *reg = NULL;
+        struct wh_schema *schema = NULL;
+        int r = WH_EXIT_USAGE;
+        if (compile(&o, &reg, &schema) == 0)
+                r = o.ndjson ? check_ndjson(schema, &o) : check_document(schema, &o);
+        wh_schema_free(schema);
+        wh_schema_registry_free(reg);
+        if (fflush(stdout) != 0) {
+                fprintf(stderr, "whiskers schema: writing the results failed: %s\n",
+                        strerror(errno));
+                return WH_EXIT_USAGE;
+        }
+        return r;
+}
