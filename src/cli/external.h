@@ -5,7 +5,13 @@
 #define WH_CLI_EXTERNAL_H
 
 /* clang-format off */
-#define WH_EXTERNAL_COMMANDS(X)
+#define WH_EXTERNAL_COMMANDS(X) \
+        X("pack", "whiskers-package", "pack normaliser directories into an OCI package") \
+        X("inspect", "whiskers-package", "show a package, its variants, the choice and its signatures") \
+        X("store", "whiskers-package", "list, verify, gc, import, export or untag the package store") \
+        X("key", "whiskers-package", "generate Ed25519 signing keys, print key ids") \
+        X("sign", "whiskers-package", "sign a package (an OCI referrer)") \
+        X("verify", "whiskers-package", "check a package's signatures against trusted keys")
 /* clang-format on */
 
 #endif

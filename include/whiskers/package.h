@@ -1,0 +1,399 @@
+/* whiskers packages: normalisers as content-addressed OCI artifacts.
+ *
+ * The store is an OCI image layout (oci-layout, index.json, blobs/sha256/)
+ * that any OCI tool can read. A package is either one image manifest (a
+ * single variant) or an image index with one manifest per runtime variant.
+ * Signatures are OCI 1.1 referrers listed in index.json, so they travel with
+ * any copy of the layout. docs/packages.md is the manual; this header is the
+ * contract.
+ *
+ * Concurrency: any number of processes may read and write one store. Blobs
+ * are written to a temporary file, fsync'd, checked against their digest and
+ * renamed into blobs/sha256/ (immutable after that); index.json is rewritten
+ * under an flock and replaced by rename, so readers never lock and never see
+ * half a file. A store opened with WH_STORE_WRITE holds a shared lock that
+ * keeps garbage collection away until wh_store_close(): blobs written through
+ * a handle survive until the handle is closed, referenced or not.
+ *
+ * Every function returns 0 on success or < 0 with `err` filled. */
+#ifndef WHISKERS_PACKAGE_H
+#define WHISKERS_PACKAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <whiskers/error.h>
+
+/* ---- Media types --------------------------------------------------------- */
+
+#define WH_MT_MANIFEST          "application/vnd.oci.image.manifest.v1+json"
+#define WH_MT_INDEX             "application/vnd.oci.image.index.v1+json"
+#define WH_MT_LAYER_TAR_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define WH_MT_EMPTY             "application/vnd.oci.empty.v1+json"
+#define WH_MT_NORMALIZER_CONFIG "application/vnd.whiskers.normalizer.config.v1+json"
+#define WH_MT_SIGNATURE         "application/vnd.whiskers.signature.v1+json"
+#define WH_AT_NORMALIZER        "application/vnd.whiskers.normalizer.v1"
+#define WH_AT_SIGNATURE         "application/vnd.whiskers.signature.v1"
+
+/* Annotation keys whiskers writes (beside org.opencontainers.image.*): on
+ * package manifests and indexes, on the variant descriptors of an index, and
+ * on signature manifests. consumes and produces are comma-separated. */
+#define WH_ANN_ID       "io.whiskers.normalizer.id"
+#define WH_ANN_VERSION  "io.whiskers.normalizer.version"
+#define WH_ANN_CONSUMES "io.whiskers.normalizer.consumes"
+#define WH_ANN_PRODUCES "io.whiskers.normalizer.produces"
+#define WH_ANN_RUNTIME  "io.whiskers.normalizer.runtime"
+#define WH_ANN_VARIANT  "io.whiskers.variant.name"
+#define WH_ANN_BASELINE "io.whiskers.variant.baseline"
+#define WH_ANN_KEY_ID   "io.whiskers.signature.key_id"
+
+/* ---- Digests and descriptors --------------------------------------------- */
+
+/* "sha256:" + 64 lowercase hex digits + NUL. Only sha256 is supported. */
+#define WH_DIGEST_BUF     72
+#define WH_MEDIA_TYPE_MAX 256
+#define WH_REF_MAX        256
+
+/* True for a well-formed "sha256:<64 lowercase hex>" (so it is also a safe
+ * file name: digests never carry '/' or "..") */
+bool wh_digest_valid(const char *digest);
+
+struct wh_descriptor {
+        char media_type[WH_MEDIA_TYPE_MAX];
+        char digest[WH_DIGEST_BUF];
+        uint64_t size;
+};
+
+/* ---- Store --------------------------------------------------------------- */
+
+struct wh_store;
+
+enum {
+        WH_STORE_READ = 0,        /* no locks; the layout must exist */
+        WH_STORE_WRITE = 1 << 0,  /* may add blobs and refs; blocks gc until closed */
+        WH_STORE_CREATE = 1 << 1, /* create the layout if missing (implies WRITE) */
+};
+
+/* The write handle's lock belongs to its open file, which fork() shares: a
+ * child forked while a write handle is open holds the lock until it execs
+ * (the fd is O_CLOEXEC), exits or calls wh_store_close on its copy. */
+int wh_store_open(const char *path, int flags, struct wh_store **out, struct wh_err *err);
+void wh_store_close(struct wh_store *s);
+const char *wh_store_path(const struct wh_store *s);
+
+/* Blobs. Reading verifies nothing except wh_store_blob_read, which checks the
+ * digest (it is for small JSON documents: manifests, indexes, configs). */
+bool wh_store_blob_exists(struct wh_store *s, const char *digest);
+int wh_store_blob_open(struct wh_store *s, const char *digest, int *fd, uint64_t *size,
+                       struct wh_err *err);
+int wh_store_blob_read(struct wh_store *s, const char *digest, size_t max, char **data, size_t *len,
+                       struct wh_err *err);
+/* Store a buffer; digest_out (may be NULL) receives its digest. */
+int wh_store_put(struct wh_store *s, const void *data, size_t len, char digest_out[WH_DIGEST_BUF],
+                 struct wh_err *err);
+
+/* Streaming writer for big blobs: write, then seal (digest known, temporary
+ * file fsync'd, optional expected digest and size checked), then commit
+ * (renamed into blobs/). Sealing several blobs before committing any lets an
+ * import publish all or nothing. Freeing an uncommitted writer deletes its
+ * temporary file. */
+struct wh_blob_writer;
+int wh_blob_writer_new(struct wh_store *s, struct wh_blob_writer **out, struct wh_err *err);
+int wh_blob_writer_write(struct wh_blob_writer *w, const void *buf, size_t len, struct wh_err *err);
+/* Writes beyond max_size bytes fail (0, the default, means no limit). */
+void wh_blob_writer_set_max(struct wh_blob_writer *w, uint64_t max_size);
+/* expect_digest may be NULL (anything goes); digest_out and size_out too. */
+int wh_blob_writer_seal(struct wh_blob_writer *w, const char *expect_digest,
+                        char digest_out[WH_DIGEST_BUF], uint64_t *size_out, struct wh_err *err);
+int wh_blob_writer_commit(struct wh_blob_writer *w, struct wh_err *err);
+void wh_blob_writer_free(struct wh_blob_writer *w);
+
+/* index.json: the store's roots. A package is an entry with a ref name (its
+ * tag, org.opencontainers.image.ref.name); a signature is an entry with a
+ * subject. */
+struct wh_index_entry {
+        struct wh_descriptor desc;
+        char ref_name[WH_REF_MAX];             /* "" when untagged */
+        char artifact_type[WH_MEDIA_TYPE_MAX]; /* "" when absent */
+        char subject[WH_DIGEST_BUF];           /* "" unless a referrer */
+};
+
+/* A ref name as OCI allows it: components of [A-Za-z0-9] joined by
+ * [-._:@+] or "--", separated by '/'; at most WH_REF_MAX - 1 bytes. */
+bool wh_ref_name_valid(const char *name);
+
+/* index.json's entries in order (free() the array). Subjects are read from
+ * the untagged manifests that have one. */
+int wh_store_list(struct wh_store *s, struct wh_index_entry **entries, size_t *n,
+                  struct wh_err *err);
+/* Add an entry after checking that everything it reaches (and its subject)
+ * is present. An entry with a ref name replaces any entry with that name; an
+ * untagged entry whose digest is already listed untagged is not added twice. */
+int wh_store_index_add(struct wh_store *s, const struct wh_index_entry *e, struct wh_err *err);
+/* Remove the entry with this ref name (its blobs stay until gc). */
+int wh_store_untag(struct wh_store *s, const char *ref_name, struct wh_err *err);
+/* A tag, an id alone (matching "<id>:<version>" when only one such tag
+ * exists), or the digest of a manifest or index present in the store, to a
+ * descriptor. An empty or NULL ref picks the only tagged entry when there is
+ * exactly one; otherwise the error lists the tags. */
+int wh_store_resolve(struct wh_store *s, const char *ref, struct wh_descriptor *out,
+                     struct wh_err *err);
+
+/* Everything reachable from one descriptor (itself, indexes, manifests,
+ * configs, layers), each once, parents before children. With referrers, the
+ * index.json entries whose subject is in the closure (and their closure) are
+ * included too: that is what a copy of the package must carry. */
+struct wh_desc_list {
+        size_t n;
+        struct wh_descriptor *items;
+};
+int wh_store_closure(struct wh_store *s, const struct wh_descriptor *root, bool referrers,
+                     struct wh_desc_list *out, struct wh_err *err);
+void wh_desc_list_clear(struct wh_desc_list *l);
+
+/* Garbage collection: waits until no other handle writes, drops referrers
+ * whose subject is gone, deletes blobs no index.json entry reaches and stale
+ * temporary files. The handle must be WH_STORE_WRITE and the only write
+ * handle this process has open on the store. */
+struct wh_gc_result {
+        uint64_t blobs_kept, blobs_removed, bytes_removed, referrers_dropped, temp_removed;
+};
+int wh_store_gc(struct wh_store *s, bool dry_run, struct wh_gc_result *res, struct wh_err *err);
+
+/* Re-hash every blob; check every blob an index.json entry reaches exists
+ * with the size its descriptor states. Problems go into the result (the call
+ * itself fails only when the store cannot be read). */
+struct wh_store_problem {
+        char digest[WH_DIGEST_BUF];
+        char what[192];
+};
+struct wh_verify_result {
+        uint64_t blobs, bytes;
+        size_t nproblems;
+        struct wh_store_problem *problems;
+};
+int wh_store_verify(struct wh_store *s, struct wh_verify_result *res, struct wh_err *err);
+void wh_verify_result_clear(struct wh_verify_result *res);
+
+/* ---- Layout archives (the zip form; tar for bundles) -------------------- */
+
+enum wh_archive_format { WH_ARCHIVE_ZIP, WH_ARCHIVE_TAR };
+
+/* Write an archive holding an OCI layout with these refs (tags or digests),
+ * everything they reach and their referrers. Deterministic: the same content
+ * gives the same bytes. Written to a temporary sibling and renamed. */
+int wh_store_export(struct wh_store *s, const char *const *refs, size_t nrefs,
+                    enum wh_archive_format format, const char *path, struct wh_err *err);
+
+struct wh_import_limits {
+        uint64_t max_bytes;   /* sum of entry sizes; 0 = WH_IMPORT_DEFAULT_MAX_BYTES */
+        uint64_t max_entries; /* 0 = WH_IMPORT_DEFAULT_MAX_ENTRIES */
+};
+#define WH_IMPORT_DEFAULT_MAX_BYTES   (4ull << 30)
+#define WH_IMPORT_DEFAULT_MAX_ENTRIES 100000ull
+
+/* Import an archived layout (zip or tar, optionally gzip'd). Only the layout's
+ * own names are accepted; every blob is checked against its name, every entry
+ * of the archive's index.json must be complete. All or nothing: index.json
+ * changes only after every blob is verified and published. The added entries
+ * are returned (free with free()). */
+int wh_store_import(struct wh_store *s, const char *path, const struct wh_import_limits *lim,
+                    struct wh_index_entry **added, size_t *nadded, struct wh_err *err);
+
+/* ---- Normaliser metadata (normalizer.json, and the config blob) --------- */
+
+#define WH_NAME_MAX 64
+
+/* One runtime variant. In normalizer.json: "runtime" at the top level and
+ * "variant": {"name": ..., "baseline": bool, "platform": {"os": "linux",
+ * "architecture": "amd64", "variant": "v3"}} (all optional: no "variant"
+ * means the baseline variant named "baseline"). */
+struct wh_variant {
+        char name[WH_NAME_MAX];
+        bool baseline;
+        char runtime[WH_NAME_MAX];      /* "exec", "python3" or "python3.N" */
+        char os[WH_NAME_MAX];           /* "" = any */
+        char arch[WH_NAME_MAX];         /* OCI architecture ("amd64", "arm64"); "" = any */
+        char arch_variant[WH_NAME_MAX]; /* amd64 level "v1".."v4"; "" = none */
+};
+
+struct wh_normalizer {
+        json_t *json; /* owned: the whole object; the pointers below borrow from it */
+        const char *id, *name, *description, *version, *runtime, *entrypoint;
+        json_t *consumes, *produces; /* arrays of strings */
+        json_t *limits;              /* object, or NULL when absent */
+        struct wh_variant variant;
+};
+
+/* Validate a normalizer.json object (or a config). Takes its own reference to
+ * obj. `origin` names the file in messages. Every error names the field. */
+int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *out,
+                        struct wh_err *err);
+void wh_normalizer_clear(struct wh_normalizer *n);
+
+/* ---- Packing ------------------------------------------------------------- */
+
+struct wh_pack_options {
+        const char *tag;           /* ref name; NULL = "<id>:<version>" */
+        int64_t source_date_epoch; /* -1 = unset: mtimes 0, no created annotation */
+};
+
+/* Pack normaliser directories into the store and tag the result. One
+ * directory gives an image manifest; several give an image index with one
+ * manifest per variant (they must agree on id, version, consumes and
+ * produces, and exactly one must be the baseline). The same directories give
+ * the same digests on any machine. root receives the tagged descriptor. */
+int wh_pack(struct wh_store *s, const char *const *dirs, size_t ndirs,
+            const struct wh_pack_options *o, struct wh_descriptor *root, struct wh_err *err);
+
+/* ---- Variants ------------------------------------------------------------ */
+
+#define WH_HOST_RUNTIMES_MAX 16
+
+struct wh_host {
+        char os[WH_NAME_MAX];
+        char arch[WH_NAME_MAX];
+        int arch_level; /* amd64 micro-architecture level 1..4; 0 elsewhere */
+        size_t nruntimes;
+        char runtimes[WH_HOST_RUNTIMES_MAX][WH_NAME_MAX];
+};
+
+/* This machine: os, OCI architecture, amd64 level (cpuid), and runtimes:
+ * "exec" always, "python3" and every "python3.N" found in /usr/bin and
+ * /usr/local/bin. */
+int wh_host_detect(struct wh_host *h, struct wh_err *err);
+int wh_host_add_runtime(struct wh_host *h, const char *runtime, struct wh_err *err);
+
+struct wh_variant_option {
+        struct wh_variant variant;
+        struct wh_descriptor manifest;
+        bool runnable;
+        char why[192]; /* why not runnable; "" when runnable */
+};
+
+struct wh_variant_choice {
+        size_t n;
+        struct wh_variant_option *options; /* in index order */
+        ssize_t chosen;                    /* index into options, -1 before a choice */
+        char reason[WH_ERR_MSG_MAX];       /* which rule decided */
+};
+
+/* The variants of a package (a manifest is one baseline variant). */
+int wh_variants_read(struct wh_store *s, const struct wh_descriptor *root,
+                     struct wh_variant_choice *out, struct wh_err *err);
+/* The choice rule (docs/packages.md "Choosing a variant"):
+ *  0. a forced name (may be NULL) must exist and be runnable;
+ *  1. drop variants this host cannot run (os, architecture, amd64 level,
+ *     runtime), recording why;
+ *  2. highest amd64 level (an architecture-independent variant counts 0,
+ *     an amd64 one without level counts 1);
+ *  3. highest runtime version (python3.N by N; plain "python3" and "exec"
+ *     count lowest);
+ *  4. a non-baseline variant before the baseline;
+ *  5. the smaller name (bytewise).
+ * Fails when nothing is runnable, naming every variant's reason. */
+int wh_variant_choose(struct wh_variant_choice *c, const struct wh_host *h, const char *force,
+                      struct wh_err *err);
+void wh_variant_choice_clear(struct wh_variant_choice *c);
+
+/* ---- Unpacking ----------------------------------------------------------- */
+
+struct wh_unpack_limits {
+        uint64_t max_bytes;   /* bytes written; 0 = WH_UNPACK_DEFAULT_MAX_BYTES */
+        uint64_t max_entries; /* 0 = WH_UNPACK_DEFAULT_MAX_ENTRIES */
+};
+#define WH_UNPACK_DEFAULT_MAX_BYTES   (512ull << 20)
+#define WH_UNPACK_DEFAULT_MAX_ENTRIES 20000ull
+
+/* Extract a tar (optionally gzip'd) read from fd into dest, which must not
+ * exist. Refuses absolute names, "..", symlinks or hardlinks leading outside,
+ * devices, fifos, sockets, setuid/setgid/sticky bits, duplicate entries and
+ * anything over the limits. When expect_digest is not NULL the bytes read
+ * from fd must hash to it. Extraction happens in a temporary sibling that is
+ * renamed to dest only when everything passed: on error nothing is visible.
+ * If dest appears meanwhile (another process unpacked the same content) the
+ * call succeeds and leaves that copy. */
+int wh_unpack_tar(int fd, const char *expect_digest, const char *dest,
+                  const struct wh_unpack_limits *lim, struct wh_err *err);
+
+/* ---- Trust --------------------------------------------------------------- */
+
+/* Key ids are "sha256:" + hex SHA-256 of the raw 32-byte Ed25519 public key. */
+int wh_key_generate(const char *private_path, const char *public_path, char key_id[WH_DIGEST_BUF],
+                    struct wh_err *err);
+int wh_key_id_file(const char *public_path, char key_id[WH_DIGEST_BUF], struct wh_err *err);
+
+/* Sign a manifest or index present in the store (`digest` may also be a tag,
+ * see wh_store_resolve): stores a referrer manifest
+ * (artifactType WH_AT_SIGNATURE, subject = the signed descriptor, one layer
+ * {"digest", "key_id", "signature"}) and lists it in index.json. */
+int wh_sign(struct wh_store *s, const char *digest, const char *private_path,
+            struct wh_descriptor *sig_out, struct wh_err *err);
+
+/* A trust directory: *.pub (PEM Ed25519 public keys) are trusted; the file
+ * `revoked` lists revoked key ids, one per line ('#' starts a comment), and
+ * wins over *.pub. The directory and files must not be writable by group or
+ * others, and must belong to root or to us. dir NULL gives an empty set that
+ * trusts nothing (wh_trust_check then still reports each key id). */
+struct wh_trust;
+int wh_trust_load(const char *dir, struct wh_trust **out, struct wh_err *err);
+void wh_trust_free(struct wh_trust *t);
+
+enum wh_sig_status {
+        WH_SIG_VALID,
+        WH_SIG_UNTRUSTED_KEY, /* key not in the trust directory */
+        WH_SIG_REVOKED_KEY,
+        WH_SIG_BAD,       /* the signature does not verify */
+        WH_SIG_MALFORMED, /* unreadable payload, or it names another digest */
+};
+const char *wh_sig_status_name(enum wh_sig_status st);
+
+struct wh_sig_check {
+        char signature[WH_DIGEST_BUF]; /* the referrer manifest */
+        char key_id[WH_DIGEST_BUF];    /* "" when unreadable */
+        enum wh_sig_status status;
+};
+struct wh_sig_report {
+        char subject[WH_DIGEST_BUF];
+        size_t n;
+        struct wh_sig_check *sigs;
+        bool trusted; /* at least one WH_SIG_VALID */
+};
+/* Check every signature of `digest` found in index.json. */
+int wh_trust_check(struct wh_store *s, const char *digest, const struct wh_trust *t,
+                   struct wh_sig_report *rep, struct wh_err *err);
+void wh_sig_report_clear(struct wh_sig_report *rep);
+
+/* ---- Loading a package to run it ----------------------------------------- */
+
+struct wh_load_options {
+        const struct wh_host *host;   /* NULL = wh_host_detect(), a directory scan:
+                                         detect once when loading often */
+        const struct wh_trust *trust; /* required unless allow_unsigned */
+        bool allow_unsigned;          /* development only: skip the signature policy */
+        const char *variant;          /* force a variant by name; NULL = choose */
+};
+
+struct wh_package {
+        struct wh_descriptor root;     /* what the ref named (manifest or index) */
+        struct wh_descriptor manifest; /* the chosen variant */
+        struct wh_descriptor config;
+        struct wh_descriptor layer;
+        struct wh_normalizer meta; /* parsed config */
+        struct wh_variant_choice choice;
+        char signed_by[WH_DIGEST_BUF]; /* key id of an accepted signature; "" if unsigned */
+};
+
+/* Resolve ref, enforce the signature policy (a valid signature by a trusted,
+ * unrevoked key on the root or on the chosen manifest), choose the variant,
+ * read and validate its config. */
+int wh_package_load(struct wh_store *s, const char *ref, const struct wh_load_options *o,
+                    struct wh_package *out, struct wh_err *err);
+void wh_package_clear(struct wh_package *p);
+/* wh_unpack_tar of the package's layer (digest-checked) into dest. */
+int wh_package_unpack(struct wh_store *s, const struct wh_package *p, const char *dest,
+                      const struct wh_unpack_limits *lim, struct wh_err *err);
+
+#endif

@@ -1,0 +1,240 @@
+/* whiskers inspect: a package's metadata, every variant with whether this
+ * host can run it and why, the variant the choice rule picks and the rule
+ * that decided, and its signatures. Reads a layout, or a zip/tar layout
+ * archive (imported into a scratch layout first). */
+#include "cli/package/common.h"
+#include "package/paths.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static void usage(FILE *out)
+{
+        fprintf(
+            out,
+            "Usage: whiskers inspect [OPTIONS] LAYOUT|ARCHIVE [REF]\n"
+            "\n"
+            "Show a package: metadata, every variant and whether this host can run it (and\n"
+            "why not), the variant the choice rule picks and which rule decided, and its\n"
+            "signatures. REF is a tag, an id (when one version is tagged) or a digest; it\n"
+            "may be left out when the layout holds one package. ARCHIVE is a zip or tar\n"
+            "made by 'whiskers pack --zip' or 'whiskers store export'.\n"
+            "\n"
+            "Options:\n"
+            "  --trust DIR          check signatures against the trusted keys in DIR\n"
+            "  --variant NAME       force this variant (as the runner's --variant would)\n"
+            "  --host-arch ARCH     pretend the host has this OCI architecture (amd64...)\n"
+            "  --host-level N       pretend the host's amd64 level is N (1-4)\n"
+            "  --host-runtime RT    pretend the host has runtime RT (repeatable; replaces the\n"
+            "                       detected list: exec, python3, python3.N)\n"
+            "  --json               print one JSON object\n"
+            "  -h, --help           show this help\n"
+            "\n"
+            "Choice rule (docs/packages.md): drop variants the host cannot run; prefer the\n"
+            "highest amd64 level, then the newest runtime, then a non-baseline variant,\n"
+            "then the smaller name.\n"
+            "\n"
+            "Exit status: 0 shown (even when no variant can run here), 1 failed, 2 bad usage.\n");
+}
+
+struct opts {
+        const char *path, *ref, *trust, *variant;
+        bool json;
+        struct wh_host host;
+};
+
+static int parse(int argc, char **argv, struct opts *o, struct wh_err *err)
+{
+        if (wh_host_detect(&o->host, err) < 0)
+                return pk_fail("inspect", err);
+        bool runtimes_given = false;
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i], *v = NULL;
+                bool takes = strcmp(a, "--trust") == 0 || strcmp(a, "--variant") == 0 ||
+                             strncmp(a, "--host-", 7) == 0;
+                if (takes && !(v = pk_value(argc, argv, &i)))
+                        return pk_usage("inspect", "an option lacks its value");
+                if (strcmp(a, "--json") == 0) {
+                        o->json = true;
+                } else if (strcmp(a, "--trust") == 0) {
+                        o->trust = v;
+                } else if (strcmp(a, "--variant") == 0) {
+                        o->variant = v;
+                } else if (strcmp(a, "--host-arch") == 0) {
+                        snprintf(o->host.arch, sizeof(o->host.arch), "%s", v);
+                } else if (strcmp(a, "--host-level") == 0) {
+                        o->host.arch_level = atoi(v);
+                        if (o->host.arch_level < 1 || o->host.arch_level > 4)
+                                return pk_usage("inspect", "--host-level wants 1 to 4");
+                } else if (strcmp(a, "--host-runtime") == 0) {
+                        if (!runtimes_given)
+                                o->host.nruntimes = 0;
+                        runtimes_given = true;
+                        if (wh_host_add_runtime(&o->host, v, err) < 0)
+                                return pk_fail("inspect", err);
+                } else if (a[0] == '-') {
+                        return pk_usage("inspect", "unknown option");
+                } else if (!o->path) {
+                        o->path = a;
+                } else if (!o->ref) {
+                        o->ref = a;
+                } else {
+                        return pk_usage("inspect", "too many arguments");
+                }
+        }
+        return o->path ? 0 : pk_usage("inspect", "name a LAYOUT or an ARCHIVE");
+}
+
+static json_t *variant_json(const struct wh_variant_choice *c, size_t i)
+{
+        const struct wh_variant_option *o = &c->options[i];
+        json_t *j = json_pack("{s:s, s:b, s:s, s:s, s:I, s:b, s:s?}", "name", o->variant.name,
+                              "baseline", o->variant.baseline, "runtime", o->variant.runtime,
+                              "digest", o->manifest.digest, "size", (json_int_t)o->manifest.size,
+                              "runnable", o->runnable, "why", o->runnable ? NULL : o->why);
+        if (j && o->variant.arch[0])
+                json_object_set_new(j, "platform",
+                                    json_pack("{s:s, s:s, s:s}", "os", o->variant.os,
+                                              "architecture", o->variant.arch, "variant",
+                                              o->variant.arch_variant));
+        return j;
+}
+
+static void print_text(const struct opts *o, const struct wh_descriptor *root, json_t *ann,
+                       const struct wh_variant_choice *c, const struct wh_sig_report *sigs)
+{
+        const char *get[] = {WH_ANN_ID, WH_ANN_VERSION, WH_ANN_CONSUMES, WH_ANN_PRODUCES,
+                             "org.opencontainers.image.description"};
+        const char *label[] = {"id", "version", "consumes", "produces", "description"};
+        printf("package    %s\n", o->ref ? o->ref : "(the only one)");
+        printf("digest     %s (%s)\n", root->digest,
+               strcmp(root->media_type, WH_MT_INDEX) == 0 ? "image index" : "image manifest");
+        for (size_t i = 0; i < sizeof(get) / sizeof(get[0]); i++) {
+                const char *v = json_string_value(json_object_get(ann, get[i]));
+                if (v)
+                        printf("%-10s %s\n", label[i], v);
+        }
+        printf("host       %s/%s level %d; runtimes", o->host.os, o->host.arch, o->host.arch_level);
+        for (size_t i = 0; i < o->host.nruntimes; i++)
+                printf(" %s", o->host.runtimes[i]);
+        printf("\n\nvariants (%zu)\n", c->n);
+        for (size_t i = 0; i < c->n; i++) {
+                const struct wh_variant_option *v = &c->options[i];
+                char platform[200] = "any platform";
+                if (v->variant.arch[0])
+                        snprintf(platform, sizeof(platform), "%s/%s%s%s", v->variant.os,
+                                 v->variant.arch, v->variant.arch_variant[0] ? "/" : "",
+                                 v->variant.arch_variant);
+                printf("  %c %-14s %-11s %-18s %.19s...  %s%s%s\n",
+                       (ssize_t)i == c->chosen ? '*' : ' ', v->variant.name, v->variant.runtime,
+                       platform, v->manifest.digest,
+                       v->runnable ? "runnable" : "cannot run: ", v->runnable ? "" : v->why,
+                       v->variant.baseline ? " (baseline)" : "");
+        }
+        if (c->chosen >= 0)
+                printf("chosen     %s: %s\n", c->options[c->chosen].variant.name, c->reason);
+        else
+                printf("chosen     none: %s\n", c->reason);
+        printf("\nsignatures (%zu)%s\n", sigs->n, o->trust ? "" : ", not checked: no --trust");
+        for (size_t i = 0; i < sigs->n; i++)
+                printf("  %s by key %s%s%s\n", sigs->sigs[i].signature,
+                       sigs->sigs[i].key_id[0] ? sigs->sigs[i].key_id : "(unreadable)",
+                       o->trust ? ": " : "",
+                       o->trust ? wh_sig_status_name(sigs->sigs[i].status) : "");
+}
+
+static void print_json(const struct opts *o, const struct wh_descriptor *root, json_t *ann,
+                       const struct wh_variant_choice *c, const struct wh_sig_report *sigs)
+{
+        json_t *variants = json_array(), *sj = json_array();
+        for (size_t i = 0; i < c->n; i++)
+                json_array_append_new(variants, variant_json(c, i));
+        for (size_t i = 0; i < sigs->n; i++)
+                json_array_append_new(
+                    sj,
+                    json_pack("{s:s, s:s, s:s}", "digest", sigs->sigs[i].signature, "key_id",
+                              sigs->sigs[i].key_id, "status",
+                              o->trust ? wh_sig_status_name(sigs->sigs[i].status) : "not checked"));
+        json_t *j =
+            json_pack("{s:s, s:s, s:I, s:O, s:o, s:s?, s:s, s:o, s:b}", "digest", root->digest,
+                      "mediaType", root->media_type, "size", (json_int_t)root->size, "annotations",
+                      ann ? ann : json_null(), "variants", variants, "chosen",
+                      c->chosen >= 0 ? c->options[c->chosen].variant.name : NULL, "reason",
+                      c->reason, "signatures", sj, "trusted", sigs->trusted);
+        pk_json_print(j);
+        json_decref(j);
+}
+
+/* Annotations of the root document (index or manifest). */
+static json_t *root_annotations(struct wh_store *s, const struct wh_descriptor *root)
+{
+        char *text = NULL;
+        size_t len;
+        if (wh_store_blob_read(s, root->digest, 4u << 20, &text, &len, NULL) < 0)
+                return NULL;
+        json_t *doc = json_loadb(text, len, 0, NULL);
+        free(text);
+        json_t *ann = json_incref(json_object_get(doc, "annotations"));
+        json_decref(doc);
+        return ann;
+}
+
+static int inspect(struct wh_store *s, const struct opts *o, struct wh_err *err)
+{
+        struct wh_descriptor root;
+        struct wh_variant_choice c;
+        struct wh_trust *t = NULL;
+        struct wh_sig_report sigs = {0};
+        if (wh_store_resolve(s, o->ref, &root, err) < 0 || wh_variants_read(s, &root, &c, err) < 0)
+                return -1;
+        struct wh_err why = {0};
+        if (wh_variant_choose(&c, &o->host, o->variant, &why) < 0)
+                snprintf(c.reason, sizeof(c.reason), "%s", why.msg);
+        int rc = wh_trust_load(o->trust, &t, err);
+        if (rc == 0)
+                rc = wh_trust_check(s, root.digest, t, &sigs, err);
+        if (rc == 0) {
+                json_t *ann = root_annotations(s, &root);
+                if (o->json)
+                        print_json(o, &root, ann, &c, &sigs);
+                else
+                        print_text(o, &root, ann, &c, &sigs);
+                json_decref(ann);
+        }
+        wh_sig_report_clear(&sigs);
+        wh_trust_free(t);
+        wh_variant_choice_clear(&c);
+        return rc;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+        if (pk_help(argc, argv)) {
+                usage(stdout);
+                return WH_EXIT_OK;
+        }
+        struct opts o = {0};
+        struct wh_err err = {0};
+        int rc = parse(argc, argv, &o, &err);
+        if (rc != 0)
+                return rc;
+        struct stat st;
+        char scratch[] = "/tmp/whiskers-inspect.XXXXXX";
+        const char *layout = o.path;
+        bool archive = stat(o.path, &st) == 0 && S_ISREG(st.st_mode);
+        if (archive && !(layout = mkdtemp(scratch))) {
+                perror("whiskers inspect: mkdtemp");
+                return WH_EXIT_FAILED;
+        }
+        struct wh_store *s = NULL;
+        rc = wh_store_open(layout, archive ? WH_STORE_CREATE : WH_STORE_READ, &s, &err);
+        if (rc == 0 && archive)
+                rc = wh_store_import(s, o.path, NULL, NULL, NULL, &err);
+        if (rc == 0)
+                rc = inspect(s, &o, &err);
+        wh_store_close(s);
+        if (archive)
+                wh_rmtree_at(AT_FDCWD, layout);
+        return rc < 0 ? pk_fail("inspect", &err) : WH_EXIT_OK;
+}

@@ -1,0 +1,21 @@
+/* Commands of the whiskers-package binary (see src/cli/main.c): the OCI
+ * package store, packing, variants and signatures. They link libcrypto and
+ * libarchive, which the light whiskers binary must not load. */
+#ifndef WH_CLI_PACKAGE_COMMANDS_H
+#define WH_CLI_PACKAGE_COMMANDS_H
+
+/* clang-format off */
+#define WH_COMMANDS(X) \
+        X("pack", cmd_pack, "pack normaliser directories into an OCI package") \
+        X("inspect", cmd_inspect, "show a package, its variants, the choice and its signatures") \
+        X("store", cmd_store, "list, verify, gc, import, export or untag the package store") \
+        X("key", cmd_key, "generate Ed25519 signing keys, print key ids") \
+        X("sign", cmd_sign, "sign a package (an OCI referrer)") \
+        X("verify", cmd_verify, "check a package's signatures against trusted keys")
+/* clang-format on */
+
+#define X(name, fn, summary) int fn(int argc, char **argv);
+WH_COMMANDS(X)
+#undef X
+
+#endif

@@ -1,0 +1,153 @@
+/* wh_pack: directories -> one manifest, or an index of variants; then tag.
+ *
+ * Variants of one package must describe the same normaliser (id, version,
+ * consumes, produces), have distinct names and distinct host requirements
+ * (otherwise the choice between two would be arbitrary), and exactly one is
+ * the baseline, which must not need more than the base amd64 level: it is
+ * what every host falls back to. The index lists variants sorted by name so
+ * the order of the directories on the command line does not matter. */
+#include "package/pack.h"
+#include "base/cleanup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool same_host_needs(const struct wh_variant *a, const struct wh_variant *b)
+{
+        return strcmp(a->runtime, b->runtime) == 0 && strcmp(a->os, b->os) == 0 &&
+               strcmp(a->arch, b->arch) == 0 && strcmp(a->arch_variant, b->arch_variant) == 0;
+}
+
+static int check_variants(struct wh_packed *p, size_t n, const char *const *dirs,
+                          struct wh_err *err)
+{
+        size_t baselines = 0;
+        for (size_t i = 0; i < n; i++) {
+                const struct wh_normalizer *a = &p[i].meta, *b = &p[0].meta;
+                if (strcmp(a->id, b->id) || strcmp(a->version, b->version) ||
+                    !json_equal(a->consumes, b->consumes) || !json_equal(a->produces, b->produces))
+                        return wh_err_set(err, 0, "pack",
+                                          "%s and %s are not variants of one normaliser: id, "
+                                          "version, consumes and produces must be equal",
+                                          dirs[0], dirs[i]);
+                baselines += a->variant.baseline;
+                if (a->variant.baseline && a->variant.arch_variant[0] &&
+                    strcmp(a->variant.arch_variant, "v1") != 0)
+                        return wh_err_set(err, 0, "pack",
+                                          "%s: the baseline variant must run on every host of its "
+                                          "architecture; drop platform.variant %s",
+                                          dirs[i], a->variant.arch_variant);
+                for (size_t j = 0; j < i; j++) {
+                        if (strcmp(a->variant.name, p[j].meta.variant.name) == 0)
+                                return wh_err_set(err, 0, "pack",
+                                                  "%s and %s both name their variant \"%s\"",
+                                                  dirs[j], dirs[i], a->variant.name);
+                        if (same_host_needs(&a->variant, &p[j].meta.variant))
+                                return wh_err_set(err, 0, "pack",
+                                                  "variants \"%s\" and \"%s\" need the same "
+                                                  "runtime and platform; the choice would be "
+                                                  "arbitrary",
+                                                  p[j].meta.variant.name, a->variant.name);
+                }
+        }
+        if (baselines != 1)
+                return wh_err_set(err, 0, "pack",
+                                  "a package needs exactly one baseline variant, found %zu; mark "
+                                  "one with \"variant\": {\"baseline\": true, ...}",
+                                  baselines);
+        return 0;
+}
+
+static json_t *variant_descriptor(const struct wh_packed *p)
+{
+        const struct wh_variant *v = &p->meta.variant;
+        json_t *d = wh_descriptor_to_json(&p->manifest);
+        if (!d)
+                return NULL;
+        json_object_set_new(d, "artifactType", json_string(WH_AT_NORMALIZER));
+        json_object_set_new(d, "annotations",
+                            json_pack("{s:s, s:s, s:s}", WH_ANN_VARIANT, v->name, WH_ANN_BASELINE,
+                                      v->baseline ? "true" : "false", WH_ANN_RUNTIME, v->runtime));
+        if (v->arch[0]) {
+                json_t *pl = json_pack("{s:s, s:s}", "architecture", v->arch, "os", v->os);
+                if (pl && v->arch_variant[0])
+                        json_object_set_new(pl, "variant", json_string(v->arch_variant));
+                json_object_set_new(d, "platform", pl);
+        }
+        return d;
+}
+
+static int by_variant_name(const void *a, const void *b)
+{
+        return strcmp(((const struct wh_packed *)a)->meta.variant.name,
+                      ((const struct wh_packed *)b)->meta.variant.name);
+}
+
+static int put_index(struct wh_store *s, struct wh_packed *p, size_t n, int64_t sde,
+                     struct wh_descriptor *out, struct wh_err *err)
+{
+        qsort(p, n, sizeof(*p), by_variant_name);
+        json_t *manifests = json_array();
+        for (size_t i = 0; manifests && i < n; i++)
+                if (json_array_append_new(manifests, variant_descriptor(&p[i])) < 0) {
+                        json_decref(manifests);
+                        manifests = NULL;
+                }
+        json_t *doc = json_pack("{s:i, s:s, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType",
+                                WH_MT_INDEX, "artifactType", WH_AT_NORMALIZER, "manifests",
+                                manifests, "annotations", wh_package_annotations(&p[0].meta, sde));
+        if (!doc)
+                return wh_err_set(err, ENOMEM, "pack", "building the variant index");
+        int rc = wh_store_put_json(s, doc, WH_MT_INDEX, out, err);
+        json_decref(doc);
+        return rc;
+}
+
+int wh_pack(struct wh_store *s, const char *const *dirs, size_t ndirs,
+            const struct wh_pack_options *o, struct wh_descriptor *root, struct wh_err *err)
+{
+        static const struct wh_pack_options defaults = {.source_date_epoch = -1};
+        if (!o)
+                o = &defaults;
+        if (ndirs == 0)
+                return wh_err_set(err, 0, "pack", "no normaliser directory given");
+        if (o->tag && !wh_ref_name_valid(o->tag))
+                return wh_err_set(err, 0, "pack",
+                                  "'%s' is not a valid tag: use letters and digits joined by one "
+                                  "of - . _ : @ + (e.g. kat_nmap_normalize:1.2.0)",
+                                  o->tag);
+        cleanup_free struct wh_packed *p = calloc(ndirs, sizeof(*p));
+        if (!p)
+                return wh_err_set(err, ENOMEM, "pack", "packing");
+        /* Every normalizer.json is checked, alone and against the others,
+         * before any blob is written. */
+        int rc = 0;
+        size_t done = 0;
+        for (; rc == 0 && done < ndirs; done++)
+                rc = wh_pack_meta(dirs[done], &p[done].meta, err);
+        if (rc < 0)
+                done--; /* the failed one holds nothing */
+        if (rc == 0)
+                rc = check_variants(p, ndirs, dirs, err);
+        for (size_t i = 0; rc == 0 && i < ndirs; i++)
+                rc = wh_pack_dir(s, dirs[i], o->source_date_epoch, &p[i], err);
+        if (rc == 0 && ndirs == 1)
+                *root = p[0].manifest;
+        else if (rc == 0)
+                rc = put_index(s, p, ndirs, o->source_date_epoch, root, err);
+        if (rc == 0) {
+                struct wh_index_entry e = {.desc = *root};
+                snprintf(e.artifact_type, sizeof(e.artifact_type), "%s", WH_AT_NORMALIZER);
+                if (o->tag)
+                        snprintf(e.ref_name, sizeof(e.ref_name), "%s", o->tag);
+                else
+                        snprintf(e.ref_name, sizeof(e.ref_name), "%s:%s", p[0].meta.id,
+                                 p[0].meta.version);
+                rc = wh_store_index_add(s, &e, err);
+        }
+        for (size_t i = 0; i < done; i++)
+                wh_normalizer_clear(&p[i].meta);
+        return rc;
+}

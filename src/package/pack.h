@@ -1,0 +1,23 @@
+/* Packing one normaliser directory into a manifest (pack_dir.c); pack.c
+ * joins variants into an index and tags the result. */
+#ifndef WH_PACKAGE_PACK_H
+#define WH_PACKAGE_PACK_H
+
+#include "package/store.h"
+
+struct wh_packed {
+        struct wh_normalizer meta;
+        struct wh_descriptor manifest;
+};
+
+/* Read and validate DIR/normalizer.json. */
+int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err);
+/* Write p->meta's layer, config and manifest; fills p->manifest. */
+int wh_pack_dir(struct wh_store *s, const char *dir, int64_t source_date_epoch, struct wh_packed *p,
+                struct wh_err *err);
+/* The annotations every package manifest and index carries. */
+json_t *wh_package_annotations(const struct wh_normalizer *m, int64_t source_date_epoch);
+/* "a,b,c" from an array of strings (malloc'd). */
+char *wh_join_names(json_t *arr);
+
+#endif
