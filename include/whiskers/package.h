@@ -396,4 +396,120 @@ void wh_package_clear(struct wh_package *p);
 int wh_package_unpack(struct wh_store *s, const struct wh_package *p, const char *dest,
                       const struct wh_unpack_limits *lim, struct wh_err *err);
 
+/* ==== Registries and bundles (src/package/registry_*.c, bundle_*.c) ====== */
+
+/* ---- Registries: the OCI distribution API ------------------------------- */
+
+struct wh_registry_options {
+        const char *username; /* with password: basic auth, also sent for bearer tokens */
+        const char *password;
+        bool plain_http;     /* http:// for a non-loopback host (loopback always is) */
+        uint64_t chunk_size; /* push: 0 = one PUT per blob, else PATCH chunks of this size */
+        bool progress;       /* a progress line per blob on stderr */
+        const char *tag;     /* pull: local tag; NULL = "<id>:<version>" from the annotations,
+                                else the remote tag */
+};
+
+struct wh_registry_stats {
+        uint64_t blobs_sent, blobs_skipped, bytes_sent, manifests, signatures;
+};
+
+/* Push the package `ref` (see wh_store_resolve) with its signatures to
+ * `remote` ("HOST[:PORT]/REPO[:TAG]"; no tag = the package version). Blobs
+ * the registry has are skipped; signatures go up as OCI 1.1 referrers, also
+ * listed under the referrers tag "sha256-<hex>" for registries without the
+ * referrers API. digest_out receives the pushed root digest. */
+int wh_registry_push(struct wh_store *s, const char *ref, const char *remote,
+                     const struct wh_registry_options *o, struct wh_registry_stats *st,
+                     char digest_out[WH_DIGEST_BUF], struct wh_err *err);
+
+/* Pull "HOST[:PORT]/REPO[:TAG|@DIGEST]" with everything it reaches and the
+ * signatures the registry lists for it. Every manifest and blob is checked
+ * against its digest and size; dropped downloads resume (Range). Nothing
+ * appears in index.json unless all of it arrived. root_out gets the tagged
+ * entry. */
+int wh_registry_pull(struct wh_store *s, const char *remote, const struct wh_registry_options *o,
+                     struct wh_registry_stats *st, struct wh_index_entry *root_out,
+                     struct wh_err *err);
+
+/* ---- Air-gap bundles ------------------------------------------------------ */
+
+/* A bundle is one pax tar (optionally zstd-compressed, optionally split into
+ * parts FILE.000, FILE.001, ...): first "whiskers-bundle.json", the checksum
+ * manifest (refs, every blob's digest and size, the digest of index.json),
+ * then an OCI layout (oci-layout, index.json, blobs/sha256/...) holding the
+ * packages, everything they reach (runtime images, schemas: any ref) and
+ * their signatures. */
+#define WH_BUNDLE_MANIFEST "whiskers-bundle.json"
+
+struct wh_bundle_options {
+        bool zstd;           /* compress with zstd (libarchive's filter, in-process) */
+        int zstd_level;      /* 1..19; 0 = 3 */
+        uint64_t split_size; /* > 0: parts FILE.000, FILE.001, ... of this size */
+};
+
+/* Write the refs of the store (tags or digests) as a bundle at path (or its
+ * parts), through temporary siblings renamed at the end. Stale parts of an
+ * earlier export with more parts are removed. */
+int wh_bundle_export(struct wh_store *s, const char *const *refs, size_t nrefs, const char *path,
+                     const struct wh_bundle_options *o, struct wh_err *err);
+
+struct wh_bundle_import_options {
+        const struct wh_trust *trust; /* each tagged package needs a valid signature */
+        bool allow_unsigned;          /* development: no signature needed */
+        uint64_t max_bytes;           /* 0 = WH_IMPORT_DEFAULT_MAX_BYTES */
+};
+
+/* Import a bundle (path, or path.000 and its following parts; plain or
+ * zstd- or gzip-compressed). Offline and all or nothing: every blob is
+ * hashed against its name and the checksum manifest, the layout must be
+ * complete, and every tagged package must carry a valid signature by a
+ * trusted key before any blob enters blobs/ or index.json changes. Work
+ * happens in a scratch layout under LAYOUT/.whiskers/tmp. The added
+ * index.json entries are returned (free()). */
+int wh_bundle_import(struct wh_store *s, const char *path, const struct wh_bundle_import_options *o,
+                     struct wh_index_entry **added, size_t *nadded, struct wh_err *err);
+
+/* After an import: push each tagged entry of e to an internal registry as
+ * "<prefix>/<name>:<tag>" (name: the tag's part before ':' in lowercase,
+ * '+' in the tag becomes '_'), and record it in LAYOUT/relocations.json:
+ * {"relocations": {"<local tag>": {"digest": ..., "location": ...}}},
+ * merged with what is there. Manifests are pushed unchanged, so digests and
+ * signatures stay valid. */
+int wh_bundle_relocate(struct wh_store *s, const struct wh_index_entry *e, size_t n,
+                       const char *prefix, const struct wh_registry_options *o, struct wh_err *err);
+
+/* ---- Runtime images --------------------------------------------------------- */
+
+/* A runtime is an OCI image (image config, one layer) holding a root
+ * filesystem with an interpreter and the contract shim. Its manifest
+ * carries these annotations. */
+#define WH_ANN_RUNTIME_NAME        "io.whiskers.runtime.name"
+#define WH_ANN_RUNTIME_INTERPRETER "io.whiskers.runtime.interpreter"
+
+struct wh_runtime_build_options {
+        const char *python;      /* this machine's interpreter, e.g. /usr/bin/python3 */
+        const char *tree;        /* or a prepared root filesystem (debootstrap) */
+        const char *shim;        /* with python: copied to /whiskers/shim.py; may be NULL */
+        const char *name;        /* with tree: the runtime name ("tree") */
+        const char *interpreter; /* with tree: the interpreter's path inside it */
+        const char *tag;         /* NULL = "runtime-<name>:host" */
+};
+
+/* Build the image into the store and tag it. With python, the tree holds
+ * what that interpreter needs to run (itself, its stdlib without
+ * site/dist-packages, tests and __pycache__, every shared object it and its
+ * extension modules map, the dynamic loader); the same machine state gives
+ * the same digest. */
+int wh_runtime_build(struct wh_store *s, const struct wh_runtime_build_options *o,
+                     struct wh_descriptor *root, struct wh_err *err);
+
+/* The runtime `ref` unpacked in cache_dir/<hex of its manifest digest>
+ * (path_out), once: a later call, from any process, finds it there.
+ * Unpacking is wh_unpack_tar's (digest-checked, no escaping entries,
+ * renamed into place whole, the first of two racing unpackers wins). Runs
+ * share the directory and must bind it read-only. */
+int wh_runtime_unpack(struct wh_store *s, const char *ref, const char *cache_dir, char *path_out,
+                      size_t cap, struct wh_err *err);
+
 #endif

@@ -11,7 +11,11 @@
         X("store", "whiskers-package", "list, verify, gc, import, export or untag the package store") \
         X("key", "whiskers-package", "generate Ed25519 signing keys, print key ids") \
         X("sign", "whiskers-package", "sign a package (an OCI referrer)") \
-        X("verify", "whiskers-package", "check a package's signatures against trusted keys")
+        X("verify", "whiskers-package", "check a package's signatures against trusted keys") \
+        X("push", "whiskers-package", "push a package and its signatures to an OCI registry") \
+        X("pull", "whiskers-package", "pull a package and its signatures from an OCI registry") \
+        X("bundle", "whiskers-package", "export or import an air-gap bundle (verified offline)") \
+        X("runtime", "whiskers-package", "build a runtime image (this machine's Python or a tree); unpack it, cached")
 /* clang-format on */
 
 #endif

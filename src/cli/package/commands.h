@@ -11,7 +11,11 @@
         X("store", cmd_store, "list, verify, gc, import, export or untag the package store") \
         X("key", cmd_key, "generate Ed25519 signing keys, print key ids") \
         X("sign", cmd_sign, "sign a package (an OCI referrer)") \
-        X("verify", cmd_verify, "check a package's signatures against trusted keys")
+        X("verify", cmd_verify, "check a package's signatures against trusted keys") \
+        X("push", cmd_push, "push a package and its signatures to an OCI registry") \
+        X("pull", cmd_pull, "pull a package and its signatures from an OCI registry") \
+        X("bundle", cmd_bundle, "export or import an air-gap bundle (verified offline)") \
+        X("runtime", cmd_runtime, "build a runtime image (this machine's Python or a tree); unpack it, cached")
 /* clang-format on */
 
 #define X(name, fn, summary) int fn(int argc, char **argv);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runtimes as images: `whiskers runtime build` from this machine's Python
+# (deterministic; a plain OCI image that umoci unpacks and skopeo inspects),
+# the self-contained tree runs in a chroot, `runtime unpack` caches by digest
+# (racing unpackers leave one complete copy), bundles carry runtimes, and a
+# prepared tree (--tree) is packed as it is, or refused when it escapes.
+. "$(dirname "$0")/lib.sh"
+
+SRC=${WH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+W=$WHISKERS
+if [ ! -x /usr/bin/python3 ]; then
+        skip "runtime" "no /usr/bin/python3"
+        finish
+fi
+wh_run_raw runtime build --into "$T/rt" --shim "$SRC/runtimes/python/shim.py"
+expect "runtime build from this machine's Python" rc=0 'out~^sha256:[0-9a-f]{64}$'
+digest=$(cat "$T/out")
+tag=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$T/rt/index.json")
+assert_match "tagged runtime-python3.N:host" '^runtime-python3\.[0-9]+:host$' "$tag"
+wh_run_raw runtime build --into "$T/rt" --shim "$SRC/runtimes/python/shim.py"
+expect "building again gives the same digest" rc=0 "out=$digest"
+
+if command -v umoci >/dev/null; then
+        umoci_unpack() { umoci unpack --rootless --image "$T/rt:$tag" "$T/umoci" >"$T/umoci.log" 2>&1; }
+        assert_true "umoci unpacks the runtime image" umoci_unpack
+        assert_true "umoci's rootfs holds the interpreter" [ -x "$T/umoci/rootfs/usr/bin/python3" ]
+fi
+if command -v skopeo >/dev/null; then
+        assert_eq "skopeo inspect sees an image" linux \
+                "$(skopeo inspect "oci:$T/rt:$tag" 2>/dev/null | jq -r .Os)"
+fi
+
+# The cache: three racing unpacks, one complete copy.
+for i in 1 2 3; do "$W" runtime unpack --cache "$T/cache" "$T/rt" "$tag" >"$T/unpack.$i" 2>&1 & done
+wait
+assert_eq "racing unpacks agree on the path" "$T/cache/${digest#sha256:}" \
+        "$(sort -u "$T"/unpack.? | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "one entry in the cache" "${digest#sha256:}" "$(ls -A "$T/cache")"
+wh_run_raw runtime unpack --cache "$T/cache" "$T/rt" "$digest"
+expect "unpack again: cached" rc=0 "out=$T/cache/${digest#sha256:}"
+root=$T/cache/${digest#sha256:}
+assert_true "shim in place" [ -f "$root/whiskers/shim.py" ]
+
+probe='import json, sqlite3, ssl, zlib; print("runs", json.dumps([1]))'
+if [ "$ROOT" = 1 ]; then
+        assert_eq "the runtime runs alone in a chroot" 'runs [1]' \
+                "$(chroot "$root" /usr/bin/python3 -I -c "$probe" 2>&1)"
+elif unshare -r true 2>/dev/null; then
+        assert_eq "the runtime runs alone in a chroot" 'runs [1]' \
+                "$(unshare -r chroot "$root" /usr/bin/python3 -I -c "$probe" 2>&1)"
+else
+        skip "chroot run" "no root and no user namespaces"
+fi
+
+# Bundles carry runtimes like packages.
+wh_run_raw bundle export --zstd "$T/rt" "$tag" --out "$T/rt.bundle"
+expect "bundle export of a runtime" rc=0
+wh_run_raw bundle import --allow-unsigned "$T/site" "$T/rt.bundle"
+expect "bundle import of a runtime" rc=0 "out~$digest"
+wh_run_raw runtime unpack --cache "$T/cache" "$T/site" "$tag"
+expect "imported runtime is the cached one" rc=0 "out=$T/cache/${digest#sha256:}"
+
+# A prepared tree, as it is.
+mkdir -p "$T/tree/usr/bin" "$T/tree/etc"
+printf '#!/bin/sh\necho tree\n' >"$T/tree/usr/bin/interp" && chmod 755 "$T/tree/usr/bin/interp"
+ln -s usr/bin "$T/tree/bin"
+wh_run_raw runtime build --into "$T/rt" --tree "$T/tree" --name mini --interpreter /usr/bin/interp
+expect "runtime build --tree" rc=0
+wh_run_raw runtime unpack --cache "$T/cache" "$T/rt" runtime-mini:host
+expect "tree runtime unpacks" rc=0
+assert_true "tree runtime keeps its symlink" [ -L "$(cat "$T/out")/bin" ]
+ln -s /etc/passwd "$T/tree/etc/escape"
+wh_run_raw runtime build --into "$T/rt" --tree "$T/tree" --name bad
+expect "a tree with an absolute symlink is refused" rc=1 'err~escape'
+finish
