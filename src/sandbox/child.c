@@ -9,7 +9,8 @@
  * payload: sets rlimits and stdio, installs seccomp (handing the listener to
  * the supervisor), and execs the program, searching PATH if needed.
  *
- * Both run after clone/fork of a possibly multi-threaded caller: no malloc,
+ * Both run after a raw clone of a possibly multi-threaded caller: no malloc,
+ * no glibc call that takes a lock or talks to other threads (setxid, fork):
  * only syscalls and stack buffers. A failed step is sent to the supervisor as
  * MSG_SETUP_FAILED naming the stage; nothing ever continues half-confined. */
 #define _GNU_SOURCE
@@ -17,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,9 +112,12 @@ static void init_setup(const struct child_ctx *ctx)
         /* Wait for the supervisor to map our ids. EOF means it died. */
         if (msg_recv(ctl, &m, NULL) != 1 || m.type != MSG_GO)
                 _exit(127);
-        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+        /* Raw syscalls: glibc's wrappers would try to change the ids of the
+         * caller's other threads too (nptl setxid), which do not exist here,
+         * and wait for them forever. */
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
                 child_fail(ctl, "userns", errno, "cannot become root of the user namespace");
-        if (sb->caller_is_root && setgroups(0, NULL) < 0)
+        if (sb->caller_is_root && syscall(SYS_setgroups, 0, NULL) < 0)
                 child_fail(ctl, "userns", errno, "cannot drop supplementary groups");
         /* If the supervisor dies, so does the sandbox: with pid 1 gone, the
          * kernel kills every process in the namespace. Set only now, because
@@ -160,7 +164,9 @@ int init_main(void *arg)
                 child_fail(ctx->ctl_fd, "cgroup", errno, "cannot join the sandbox cgroup");
         init_setup(ctx);
 
-        pid_t payload = fork();
+        /* A raw clone, not fork(): glibc's fork takes locks (malloc, stdio)
+         * that another thread of the caller may have held at clone time. */
+        pid_t payload = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
         if (payload < 0)
                 child_fail(ctx->ctl_fd, "init", errno, "cannot fork the program");
         if (payload == 0)
