@@ -8,6 +8,9 @@
 /* clang-format off */
 #define WH_COMMANDS(X) \
         X("exec", cmd_exec, "run a program in a fresh sandbox and report how it ended") \
+        X("run", cmd_run, "run a normaliser on one raw file and check its output") \
+        X("test", cmd_test, "run a normaliser's fixtures and diff the results") \
+        X("new", cmd_new, "create a working normaliser to start from") \
         X("schema", cmd_schema, "validate JSON against a JSON Schema (draft 2020-12)")
 /* clang-format on */
 

@@ -15,11 +15,15 @@
 #include <whiskers/package.h>
 
 static const char *const known_fields[] = {
-    "$schema", "id",         "name",   "description", "version",        "consumes", "produces",
-    "runtime", "entrypoint", "limits", "variant",     "schema_digests", NULL};
+    "$schema",        "id",      "name",       "description", "version", "consumes",
+    "produces",       "runtime", "entrypoint", "limits",      "variant", "schema_digests",
+    "external_types", NULL};
 
-static const char *const size_limits[] = {"memory", "output_limit", "tmp_size", "fsize", NULL};
-static const char *const count_limits[] = {"wall_ms", "cpu_ms", "pids", "nofile", NULL};
+/* The same names as the contract's manifest (src/contract/manifest.c). */
+static const char *const size_limits[] = {"memory", "output_limit", "tmp_size",
+                                          "fsize",  "item_size",    NULL};
+static const char *const count_limits[] = {"wall_ms", "cpu_ms", "pids", "nofile",
+                                           "items",   "depth",  NULL};
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -133,7 +137,7 @@ static int check_limits(json_t *limits, const char *origin, struct wh_err *err)
                 }
                 return bad(err, origin, field,
                            "is not a known limit (known: memory, output_limit, tmp_size, fsize, "
-                           "wall_ms, cpu_ms, pids, nofile, cpus)");
+                           "item_size, wall_ms, cpu_ms, pids, nofile, items, depth, cpus)");
         }
         return 0;
 }

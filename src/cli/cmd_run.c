@@ -1,0 +1,407 @@
+/* whiskers run: one normaliser on one raw file, in the sandbox, checked
+ * against the contract (docs/contract.md). Thin: options -> load -> run ->
+ * print the summary or the run report. */
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "base/cleanup.h"
+#include "base/io.h"
+#include "base/size.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <whiskers/contract.h>
+
+#define MAX_MIME 32
+
+static const char help[] =
+    "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE\n"
+    "       whiskers run [OPTIONS] NORMALISER --zip RAW.zip\n"
+    "\n"
+    "Run the normaliser in directory NORMALISER on one raw file in a fresh sandbox, check\n"
+    "every item it prints against the contract, its schemas and its references, and print\n"
+    "a summary (docs/contract.md). --json prints the run report instead: OpenKAT's\n"
+    "NormalizerResults, errors, warnings, stderr, the status record and provenance.\n"
+    "\n"
+    "Input:\n"
+    "  --meta FILE            the meta document: task_id, input_ooi, boefje_meta, mime_types\n"
+    "  --input-ooi REF        or make one whose input object is REF,\n"
+    "                         e.g. 'Hostname|internet|example.org'\n"
+    "  --mime TYPE            a MIME type of the raw file, for the made meta (repeatable)\n"
+    "  --task-id ID           the task id of the made meta (default: a random UUID)\n"
+    "  --zip FILE             a raw-file ZIP holding \"raw\" and \"meta.json\" (instead of\n"
+    "                         RAWFILE and --meta)\n"
+    "Output:\n"
+    "  --json                 print the run report as JSON\n"
+    "  --results FILE         also write the NormalizerResults to FILE\n"
+    "  --color auto|always|never  colour in the summary (default auto: on a terminal)\n"
+    "  --max-errors N         errors listed before the rest is only counted (default 100)\n"
+    "Limits (override normalizer.json's \"limits\"; SIZE takes K, M, G suffixes):\n"
+    "  --memory SIZE, --pids N, --cpus FRACTION, --wall-ms N, --cpu-ms N,\n"
+    "  --output-limit SIZE, --nofile N, --fsize SIZE, --tmp-size SIZE\n"
+    "  --items N              items per run          --item-size SIZE  bytes per item line\n"
+    "  --depth N              nesting of an item (at most 1000)\n"
+    "  --allow-unenforced-limits  run even if a cgroup limit cannot be enforced here\n"
+    "Environment:\n"
+    "  --schema-dir DIR       schemas of types the normaliser has none for (DIR/Type.json)\n"
+    "  --python PATH          interpreter for runtime python3 (default /usr/bin/python3)\n"
+    "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH, --seccomp-policy FILE\n"
+    "\n"
+    "Exit status: 0 the run succeeded and its output is valid; 1 the normaliser failed or\n"
+    "its output breaks the contract; 2 usage error or the normaliser cannot be loaded\n"
+    "(nothing ran); 3 a limit stopped it; 4 killed for a forbidden system call; 5 the\n"
+    "sandbox could not be set up; 6 the host forbids user namespaces.\n";
+
+enum {
+        OPT_META = 256,
+        OPT_INPUT_OOI,
+        OPT_MIME,
+        OPT_TASK,
+        OPT_ZIP,
+        OPT_JSON,
+        OPT_RESULTS,
+        OPT_COLOR,
+        OPT_MAX_ERRORS,
+        OPT_MEMORY,
+        OPT_PIDS,
+        OPT_CPUS,
+        OPT_WALL,
+        OPT_CPU,
+        OPT_OUTPUT,
+        OPT_NOFILE,
+        OPT_FSIZE,
+        OPT_TMP,
+        OPT_ITEMS,
+        OPT_ITEM_SIZE,
+        OPT_DEPTH,
+        OPT_UNENFORCED,
+        OPT_SCHEMA_DIR,
+        OPT_PYTHON,
+        OPT_CG_DRIVER,
+        OPT_CG_PARENT,
+        OPT_SECCOMP,
+};
+
+static const struct option options[] = {
+    {"meta", required_argument, 0, OPT_META},
+    {"input-ooi", required_argument, 0, OPT_INPUT_OOI},
+    {"mime", required_argument, 0, OPT_MIME},
+    {"task-id", required_argument, 0, OPT_TASK},
+    {"zip", required_argument, 0, OPT_ZIP},
+    {"json", no_argument, 0, OPT_JSON},
+    {"results", required_argument, 0, OPT_RESULTS},
+    {"color", required_argument, 0, OPT_COLOR},
+    {"max-errors", required_argument, 0, OPT_MAX_ERRORS},
+    {"memory", required_argument, 0, OPT_MEMORY},
+    {"pids", required_argument, 0, OPT_PIDS},
+    {"cpus", required_argument, 0, OPT_CPUS},
+    {"wall-ms", required_argument, 0, OPT_WALL},
+    {"cpu-ms", required_argument, 0, OPT_CPU},
+    {"output-limit", required_argument, 0, OPT_OUTPUT},
+    {"nofile", required_argument, 0, OPT_NOFILE},
+    {"fsize", required_argument, 0, OPT_FSIZE},
+    {"tmp-size", required_argument, 0, OPT_TMP},
+    {"items", required_argument, 0, OPT_ITEMS},
+    {"item-size", required_argument, 0, OPT_ITEM_SIZE},
+    {"depth", required_argument, 0, OPT_DEPTH},
+    {"allow-unenforced-limits", no_argument, 0, OPT_UNENFORCED},
+    {"schema-dir", required_argument, 0, OPT_SCHEMA_DIR},
+    {"python", required_argument, 0, OPT_PYTHON},
+    {"cgroup-driver", required_argument, 0, OPT_CG_DRIVER},
+    {"cgroup-parent", required_argument, 0, OPT_CG_PARENT},
+    {"seccomp-policy", required_argument, 0, OPT_SECCOMP},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+struct run_args {
+        struct wh_normaliser_options load;
+        struct wh_sandbox_config sandbox;
+        const char *meta_path, *input_ooi, *task_id, *zip_path, *results_path, *color;
+        const char *mime[MAX_MIME];
+        size_t n_mime, max_errors;
+        bool json;
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "whiskers run: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "\nTry 'whiskers run --help'.\n");
+        va_end(ap);
+        return WH_EXIT_USAGE;
+}
+
+static int number(const char *opt, const char *text, uint64_t *out, bool size)
+{
+        struct wh_err err;
+        if ((size ? wh_parse_size(text, out, &err) : wh_parse_u64(text, out, &err)) < 0)
+                return usage_error("%s: %s", opt, err.msg);
+        return 0;
+}
+
+static int parse_cpus(const char *text, double *out)
+{
+        char *end;
+        errno = 0;
+        double v = strtod(text, &end);
+        if (errno || *end || end == text || !(v > 0) || v > 4096)
+                return usage_error("--cpus '%s' must be a number of CPUs such as 0.5", text);
+        *out = v;
+        return 0;
+}
+
+static int parse_limit(struct run_args *a, int opt, const char *arg)
+{
+        struct wh_normaliser_limits *l = &a->load.overrides;
+        switch (opt) {
+        case OPT_MEMORY:
+                return number("--memory", arg, &l->run.memory_bytes, true);
+        case OPT_PIDS:
+                return number("--pids", arg, &l->run.pids, false);
+        case OPT_CPUS:
+                return parse_cpus(arg, &l->run.cpus);
+        case OPT_WALL:
+                return number("--wall-ms", arg, &l->run.wall_ms, false);
+        case OPT_CPU:
+                return number("--cpu-ms", arg, &l->run.cpu_ms, false);
+        case OPT_OUTPUT:
+                return number("--output-limit", arg, &l->run.output_bytes, true);
+        case OPT_NOFILE:
+                return number("--nofile", arg, &l->run.nofile, false);
+        case OPT_FSIZE:
+                return number("--fsize", arg, &l->run.fsize_bytes, true);
+        case OPT_TMP:
+                return number("--tmp-size", arg, &l->tmp_bytes, true);
+        case OPT_ITEMS:
+                return number("--items", arg, &l->max_items, false);
+        case OPT_ITEM_SIZE:
+                return number("--item-size", arg, &l->max_item_bytes, true);
+        case OPT_DEPTH:
+                if (number("--depth", arg, &l->max_depth, false) != 0)
+                        return WH_EXIT_USAGE;
+                return l->max_depth > WH_MAX_DEPTH_LIMIT ? usage_error("--depth: at most 1000") : 0;
+        }
+        return usage_error("unknown option");
+}
+
+static int parse_option(struct run_args *a, int opt, const char *arg)
+{
+        uint64_t v;
+        switch (opt) {
+        case OPT_META:
+                a->meta_path = arg;
+                return 0;
+        case OPT_INPUT_OOI:
+                a->input_ooi = arg;
+                return 0;
+        case OPT_TASK:
+                a->task_id = arg;
+                return 0;
+        case OPT_ZIP:
+                a->zip_path = arg;
+                return 0;
+        case OPT_JSON:
+                a->json = true;
+                return 0;
+        case OPT_RESULTS:
+                a->results_path = arg;
+                return 0;
+        case OPT_SCHEMA_DIR:
+                a->load.schema_dir = arg;
+                return 0;
+        case OPT_PYTHON:
+                a->load.python = arg;
+                return 0;
+        case OPT_CG_PARENT:
+                a->sandbox.cgroup_parent = arg;
+                return 0;
+        case OPT_SECCOMP:
+                a->sandbox.seccomp_policy = arg;
+                return 0;
+        case OPT_UNENFORCED:
+                a->load.overrides.run.allow_unenforced = true;
+                return 0;
+        case OPT_MIME:
+                if (a->n_mime == MAX_MIME)
+                        return usage_error("too many --mime (at most %d)", MAX_MIME);
+                a->mime[a->n_mime++] = arg;
+                return 0;
+        case OPT_COLOR:
+                if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never"))
+                        return usage_error("--color '%s': use auto, always or never", arg);
+                a->color = arg;
+                return 0;
+        case OPT_MAX_ERRORS:
+                if (number("--max-errors", arg, &v, false) != 0)
+                        return WH_EXIT_USAGE;
+                a->max_errors = v ? (size_t)v : 1;
+                return 0;
+        case OPT_CG_DRIVER:
+                if (strcmp(arg, "auto") && strcmp(arg, "v1") && strcmp(arg, "v2") &&
+                    strcmp(arg, "none"))
+                        return usage_error("--cgroup-driver '%s': use auto, v1, v2 or none", arg);
+                a->sandbox.cgroup_driver = arg;
+                return 0;
+        case 'h':
+                fputs(help, stdout);
+                return -1;
+        }
+        return parse_limit(a, opt, arg);
+}
+
+static int exit_code_for(const struct wh_run_result *r)
+{
+        switch (r->report.status) {
+        case WH_STATUS_OK:
+                return r->ok ? WH_EXIT_OK : WH_EXIT_FAILED;
+        case WH_STATUS_EXIT_NONZERO:
+        case WH_STATUS_SIGNAL:
+                return WH_EXIT_FAILED;
+        case WH_STATUS_TIMEOUT_WALL:
+        case WH_STATUS_TIMEOUT_CPU:
+        case WH_STATUS_OOM:
+        case WH_STATUS_OUTPUT_LIMIT:
+                return WH_EXIT_LIMIT;
+        case WH_STATUS_SECCOMP_KILL:
+                return WH_EXIT_SECCOMP;
+        case WH_STATUS_SANDBOX_ERROR:
+                break;
+        }
+        return strcmp(r->report.stage, "userns") == 0 ? WH_EXIT_NO_USERNS : WH_EXIT_SANDBOX;
+}
+
+/* The raw file and meta: from the ZIP, or RAWFILE plus --meta or a made meta. */
+static int read_input(struct run_args *a, const char *raw_arg, struct wh_run_input *in,
+                      char **raw_buf, char **meta_buf)
+{
+        struct wh_err err = {0};
+        size_t len = 0;
+        if (a->zip_path) {
+                if (wh_raw_zip_read(a->zip_path, 0, raw_buf, &in->raw_len, meta_buf, &in->meta_len,
+                                    &err) < 0)
+                        return usage_error("%s", err.msg);
+                in->raw = *raw_buf;
+                in->meta = *meta_buf;
+                return 0;
+        }
+        in->raw_path = raw_arg;
+        if (a->meta_path) {
+                if (wh_read_file(a->meta_path, WH_META_MAX_BYTES, meta_buf, &len, &err) < 0)
+                        return usage_error("--meta: %s", err.msg);
+        } else if (wh_meta_build(a->input_ooi, a->mime, a->n_mime, a->task_id, meta_buf, &err) <
+                   0) {
+                return usage_error("%s", err.msg);
+        } else {
+                len = strlen(*meta_buf);
+        }
+        in->meta = *meta_buf;
+        in->meta_len = len;
+        return 0;
+}
+
+static volatile int cancelled;
+
+static void on_stop_signal(int sig)
+{
+        cancelled = sig;
+}
+
+static void install_signal_handlers(void)
+{
+        struct sigaction sa = {.sa_handler = on_stop_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+static int print_result(struct run_args *a, struct wh_normaliser *n, struct wh_run_result *res)
+{
+        if (a->results_path) {
+                char *text = json_dumps(res->results, JSON_INDENT(2));
+                struct wh_err err = {0};
+                int rc =
+                    text ? wh_write_file_atomic(a->results_path, text, strlen(text), &err) : -1;
+                free(text);
+                if (rc < 0)
+                        fprintf(stderr, "whiskers run: --results: %s\n", err.msg);
+        }
+        if (!a->json) {
+                bool color = a->color ? strcmp(a->color, "always") == 0 ||
+                                            (strcmp(a->color, "auto") == 0 && isatty(1))
+                                      : isatty(1) && !getenv("NO_COLOR");
+                wh_run_summary(stdout, n, res, color);
+                return 0;
+        }
+        json_t *doc = wh_run_result_json(res);
+        if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) < 0) {
+                json_decref(doc);
+                fprintf(stderr, "whiskers run: cannot print the run report\n");
+                return -1;
+        }
+        json_decref(doc);
+        fputc('\n', stdout);
+        return 0;
+}
+
+static int run(struct run_args *a, const char *dir, const char *raw_arg)
+{
+        cleanup_free char *raw_buf = NULL, *meta_buf = NULL;
+        struct wh_run_input in = {0};
+        int rc = read_input(a, raw_arg, &in, &raw_buf, &meta_buf);
+        if (rc != 0)
+                return rc;
+        struct wh_err err = {0};
+        struct wh_normaliser *n = NULL;
+        a->load.sandbox = &a->sandbox;
+        if (wh_normaliser_load(dir, &a->load, &n, &err) < 0) {
+                fprintf(stderr, "whiskers run: %s\n", err.msg);
+                return WH_EXIT_USAGE;
+        }
+        install_signal_handlers();
+        struct wh_run_options ro = {.cancel = &cancelled, .max_errors = a->max_errors};
+        struct wh_run_result res;
+        if (wh_normaliser_run(n, &in, &ro, &res, &err) < 0) {
+                fprintf(stderr, "whiskers run: %s\n", err.msg);
+                wh_normaliser_free(n);
+                return WH_EXIT_USAGE;
+        }
+        rc = print_result(a, n, &res) < 0 ? WH_EXIT_FAILED : exit_code_for(&res);
+        wh_run_result_clear(&res);
+        wh_normaliser_free(n);
+        return cancelled ? 128 + cancelled : rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+        struct run_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}};
+        int opt;
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+                if (opt == '?')
+                        return usage_error("unknown option");
+                int rc = parse_option(&a, opt, optarg);
+                if (rc != 0)
+                        return rc < 0 ? WH_EXIT_OK : rc;
+        }
+        int rest = argc - optind;
+        if (rest != (a.zip_path ? 1 : 2))
+                return usage_error(a.zip_path ? "give NORMALISER and --zip FILE"
+                                              : "give NORMALISER and RAWFILE");
+        if (a.zip_path && (a.meta_path || a.input_ooi || a.n_mime || a.task_id))
+                return usage_error("--zip brings its own meta.json: drop --meta, --input-ooi, "
+                                   "--mime and --task-id");
+        if (a.meta_path && (a.input_ooi || a.n_mime || a.task_id))
+                return usage_error("--meta is the whole meta document: put the input object, "
+                                   "MIME types and task id in it");
+        return run(&a, argv[optind], a.zip_path ? NULL : argv[optind + 1]);
+}

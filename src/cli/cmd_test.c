@@ -1,0 +1,269 @@
+/* whiskers test: run a normaliser on each of its fixtures and compare the
+ * NormalizerResults with the fixture's expected.json (docs/contract.md
+ * "Fixtures"). The normaliser is loaded once for all fixtures. */
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "base/cleanup.h"
+#include "base/io.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <whiskers/contract.h>
+
+#define MAX_DIFFS 20
+
+static const char help[] =
+    "Usage: whiskers test [OPTIONS] NORMALISER [FIXTURE...]\n"
+    "\n"
+    "Run the normaliser on each fixture in NORMALISER/fixtures/NAME/ (files raw and\n"
+    "meta.json) and compare the NormalizerResults with NAME/expected.json. A fixture passes\n"
+    "when the run is valid and the results are equal; otherwise its errors, or the\n"
+    "differences as JSON pointers, are shown. FIXTURE names pick some fixtures.\n"
+    "\n"
+    "  --update               write expected.json from the results of valid runs (check the\n"
+    "                         change before you commit it)\n"
+    "  --verbose              print each run's summary\n"
+    "  --json                 print {\"passed\", \"failed\", \"fixtures\": [...]} as JSON\n"
+    "  --color auto|always|never\n"
+    "  --schema-dir DIR, --python PATH, --allow-unenforced-limits,\n"
+    "  --cgroup-driver auto|v1|v2|none   as for whiskers run\n"
+    "\n"
+    "Exit status: 0 every fixture passed; 1 one failed; 2 usage error or the normaliser\n"
+    "cannot be loaded.\n";
+
+enum {
+        OPT_UPDATE = 256,
+        OPT_VERBOSE,
+        OPT_JSON,
+        OPT_COLOR,
+        OPT_SCHEMA_DIR,
+        OPT_PYTHON,
+        OPT_UNENFORCED,
+        OPT_CG_DRIVER
+};
+
+static const struct option options[] = {
+    {"update", no_argument, 0, OPT_UPDATE},
+    {"verbose", no_argument, 0, OPT_VERBOSE},
+    {"json", no_argument, 0, OPT_JSON},
+    {"color", required_argument, 0, OPT_COLOR},
+    {"schema-dir", required_argument, 0, OPT_SCHEMA_DIR},
+    {"python", required_argument, 0, OPT_PYTHON},
+    {"allow-unenforced-limits", no_argument, 0, OPT_UNENFORCED},
+    {"cgroup-driver", required_argument, 0, OPT_CG_DRIVER},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+struct test_args {
+        struct wh_normaliser_options load;
+        struct wh_sandbox_config sandbox;
+        bool update, verbose, json, color;
+        json_t *report; /* --json: the fixtures array */
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "whiskers test: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "\nTry 'whiskers test --help'.\n");
+        va_end(ap);
+        return WH_EXIT_USAGE;
+}
+
+struct diff_ctx {
+        json_t *list;
+        bool print;
+};
+
+static char *show(const json_t *v)
+{
+        char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("(missing)");
+        if (s && strlen(s) > 200)
+                strcpy(s + 197, "...");
+        return s;
+}
+
+static void on_diff(const char *pointer, const json_t *want, const json_t *got, void *ctx)
+{
+        struct diff_ctx *d = ctx;
+        if (d->print) {
+                cleanup_free char *w = show(want), *g = show(got);
+                printf("    %s: expected %s, got %s\n", *pointer ? pointer : "(root)", w ? w : "?",
+                       g ? g : "?");
+        }
+        json_array_append_new(
+            d->list, json_pack("{s:s, s:O?, s:O?}", "path", pointer, "expected", want, "got", got));
+}
+
+/* SIGINT, SIGTERM, SIGHUP stop the current run cleanly (sandbox killed,
+ * input directory removed) and the remaining fixtures are skipped. */
+static volatile int cancelled;
+
+static void on_stop_signal(int sig)
+{
+        cancelled = sig;
+}
+
+/* One fixture; returns true when it passed. */
+static bool run_fixture(struct test_args *a, struct wh_normaliser *n, const struct wh_fixture *f)
+{
+        struct wh_err err = {0};
+        cleanup_free char *meta = NULL;
+        size_t meta_len;
+        json_t *expected = NULL, *diffs = json_array();
+        struct wh_run_result res = {0};
+        struct wh_run_input in = {.raw_path = f->raw_path};
+        bool ran = false, passed = false;
+        const char *why = NULL;
+        if (wh_read_file(f->meta_path, WH_META_MAX_BYTES, &meta, &meta_len, &err) == 0) {
+                in.meta = meta;
+                in.meta_len = meta_len;
+                struct wh_run_options ro = {.cancel = &cancelled};
+                ran = wh_normaliser_run(n, &in, &ro, &res, &err) == 0;
+        }
+        if (!ran)
+                why = err.msg;
+        else if (!res.ok)
+                why = "the run is not valid";
+        else if (a->update) {
+                char *text = json_dumps(res.results, JSON_INDENT(2));
+                char *line = text ? realloc(text, strlen(text) + 2) : NULL;
+                if (line)
+                        strcat(line, "\n");
+                text = line ? line : text;
+                passed =
+                    line && wh_write_file_atomic(f->expected_path, line, strlen(line), &err) == 0;
+                why = passed ? NULL : err.msg;
+                free(text);
+        } else if (!(expected = json_load_file(f->expected_path, JSON_REJECT_DUPLICATES, NULL))) {
+                why = "no readable expected.json (whiskers test --update writes it)";
+        } else {
+                passed = json_equal(expected, res.results);
+                why = passed ? NULL : "the results differ from expected.json";
+        }
+        if (!a->json) {
+                printf("%s%s%s %s%s%s\n", a->color ? (passed ? "\033[32m" : "\033[31m") : "",
+                       passed ? (a->update ? "updated" : "ok  ") : "FAIL",
+                       a->color ? "\033[0m" : "", f->name, why ? ": " : "", why ? why : "");
+                if (ran && (a->verbose || !res.ok))
+                        wh_run_summary(stdout, n, &res, a->color);
+        }
+        struct diff_ctx d = {diffs, !a->json};
+        if (ran && res.ok && expected && !passed)
+                wh_json_diff(expected, res.results, MAX_DIFFS, on_diff, &d);
+        json_t *errors = ran ? wh_contract_errors_json(&res.errors) : json_array();
+        json_array_append_new(a->report, json_pack("{s:s, s:b, s:s?, s:o, s:o}", "name", f->name,
+                                                   "passed", passed, "why", why, "differences",
+                                                   diffs, "errors", errors));
+        json_decref(expected);
+        wh_run_result_clear(&res);
+        return passed;
+}
+
+static bool selected(const struct wh_fixture *f, char **names, int n)
+{
+        for (int i = 0; i < n; i++)
+                if (strcmp(names[i], f->name) == 0)
+                        return true;
+        return n == 0;
+}
+
+static int test(struct test_args *a, const char *dir, char **names, int n_names)
+{
+        struct wh_err err = {0};
+        struct wh_fixture *fx = NULL;
+        size_t nfx = 0, passed = 0, failed = 0;
+        if (wh_fixtures_list(dir, &fx, &nfx, &err) < 0) {
+                fprintf(stderr, "whiskers test: %s\n", err.msg);
+                return WH_EXIT_USAGE;
+        }
+        struct wh_normaliser *n = NULL;
+        a->load.sandbox = &a->sandbox;
+        if (wh_normaliser_load(dir, &a->load, &n, &err) < 0) {
+                fprintf(stderr, "whiskers test: %s\n", err.msg);
+                wh_fixtures_free(fx, nfx);
+                return WH_EXIT_USAGE;
+        }
+        a->report = json_array();
+        struct sigaction sa = {.sa_handler = on_stop_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        for (size_t i = 0; i < nfx && !cancelled; i++)
+                if (selected(&fx[i], names, n_names))
+                        *(run_fixture(a, n, &fx[i]) ? &passed : &failed) += 1;
+        if (a->json) {
+                json_t *doc = json_pack("{s:I, s:I, s:O}", "passed", (json_int_t)passed, "failed",
+                                        (json_int_t)failed, "fixtures", a->report);
+                json_dumpf(doc, stdout, JSON_INDENT(2));
+                fputc('\n', stdout);
+                json_decref(doc);
+        } else {
+                printf("%zu passed, %zu failed\n", passed, failed);
+        }
+        json_decref(a->report);
+        wh_normaliser_free(n);
+        wh_fixtures_free(fx, nfx);
+        if (cancelled)
+                return 128 + cancelled;
+        if (passed + failed == 0)
+                return usage_error("no fixture has the names given");
+        return failed ? WH_EXIT_FAILED : WH_EXIT_OK;
+}
+
+int cmd_test(int argc, char **argv)
+{
+        struct test_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}};
+        const char *color = "auto";
+        int opt;
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+                switch (opt) {
+                case OPT_UPDATE:
+                        a.update = true;
+                        break;
+                case OPT_VERBOSE:
+                        a.verbose = true;
+                        break;
+                case OPT_JSON:
+                        a.json = true;
+                        break;
+                case OPT_COLOR:
+                        color = optarg;
+                        break;
+                case OPT_SCHEMA_DIR:
+                        a.load.schema_dir = optarg;
+                        break;
+                case OPT_PYTHON:
+                        a.load.python = optarg;
+                        break;
+                case OPT_UNENFORCED:
+                        a.load.overrides.run.allow_unenforced = true;
+                        break;
+                case OPT_CG_DRIVER:
+                        a.sandbox.cgroup_driver = optarg;
+                        break;
+                case 'h':
+                        fputs(help, stdout);
+                        return WH_EXIT_OK;
+                default:
+                        return usage_error("unknown option");
+                }
+        }
+        if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
+                return usage_error("--color '%s': use auto, always or never", color);
+        a.color = strcmp(color, "always") == 0 ||
+                  (strcmp(color, "auto") == 0 && isatty(1) && !getenv("NO_COLOR"));
+        if (optind >= argc)
+                return usage_error("give the NORMALISER directory");
+        return test(&a, argv[optind], argv + optind + 1, argc - optind - 1);
+}
