@@ -15,7 +15,12 @@
         X("push", "whiskers-package", "push a package and its signatures to an OCI registry") \
         X("pull", "whiskers-package", "pull a package and its signatures from an OCI registry") \
         X("bundle", "whiskers-package", "export or import an air-gap bundle (verified offline)") \
-        X("runtime", "whiskers-package", "build a runtime image (this machine's Python or a tree); unpack it, cached")
+        X("runtime", "whiskers-package", "build a runtime image (this machine's Python or a tree); unpack it, cached") \
+        X("submit", "whiskers-queue", "queue raw files for a normaliser, or for every one consuming a MIME type") \
+        X("worker", "whiskers-queue", "run queued jobs in the sandbox until stopped (SIGTERM)") \
+        X("results", "whiskers-queue", "list stored results (or dead letters)") \
+        X("show", "whiskers-queue", "show one job: state, attempts, result, output") \
+        X("status", "whiskers-queue", "queue depth and live workers")
 /* clang-format on */
 
 #endif

@@ -1,0 +1,135 @@
+/* libwhiskers workers: submitting raw files, routing them to normalisers,
+ * and the worker that runs the jobs (docs/worker.md is the manual).
+ *
+ * Submission: wh_submit() stores each raw file in the job store and queues
+ * one job per (file, normaliser) in one transaction: either the normaliser
+ * named by a reference, or, OpenKAT-style, every normaliser whose
+ * normalizer.json "consumes" lists the file's MIME type.
+ *
+ * The worker: wh_worker_run() claims jobs in batches, runs each one in the
+ * sandbox through the normaliser contract on one of `concurrency` slots,
+ * keeps the leases alive by heartbeats, completes the results in batches
+ * (fenced by the lease's token), fails or dead-letters what could not run,
+ * reaps expired leases of dead workers, optionally delivers each result to
+ * an HTTP sink, serves Prometheus metrics and logs JSON lines. It returns
+ * when *stop becomes non-zero (a signal handler's flag): no more claims,
+ * running jobs get `grace_ms` to finish, the rest are released. The sandbox
+ * never sees the database URL: the worker alone talks to the store. */
+#ifndef WHISKERS_WORKER_H
+#define WHISKERS_WORKER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <whiskers/error.h>
+#include <whiskers/queue.h>
+
+/* --- normaliser references ---------------------------------------------- */
+
+/* Where normaliser ids are looked up when no directory is given:
+ * $WHISKERS_NORMALISERS, else "examples/normalisers" (relative to the
+ * current directory). */
+const char *wh_normalisers_dir_default(void);
+
+/* A reference is either a path to a normaliser directory (it contains a
+ * '/': "./nmap", "/srv/normalisers/nmap") or an id, the "id" field of a
+ * normalizer.json in a direct subdirectory of `dir`. *path receives the
+ * directory (malloc'd). ENOENT when there is no such normaliser, EINVAL
+ * when a normalizer.json is unreadable or two of them claim the same id.
+ * This is the one place references are resolved: packages replace it. */
+int wh_normaliser_find(const char *dir, const char *ref, char **path, struct wh_err *err);
+
+/* The ids of every normaliser under `dir` whose "consumes" lists `mime`,
+ * sorted; *n may be 0. Free with wh_strv_free(). */
+int wh_normalisers_for_mime(const char *dir, const char *mime, char ***ids, size_t *n,
+                            struct wh_err *err);
+void wh_strv_free(char **v, size_t n);
+
+/* --- submission --------------------------------------------------------- */
+
+struct wh_submission {
+        const char *tenant;          /* required */
+        const char *normaliser;      /* a reference; NULL: route by mime */
+        const char *mime;            /* the raw files' type; recorded on the jobs */
+        const char *normalisers_dir; /* NULL: wh_normalisers_dir_default() */
+        const char *meta_json;       /* a JSON object; NULL: {} */
+        int priority;                /* higher first */
+        uint32_t max_attempts;       /* 0: the store's default */
+};
+
+struct wh_submit_input {
+        const void *data;
+        size_t len;
+};
+
+struct wh_submitted {
+        int64_t job_id;
+        size_t input;     /* index into the inputs */
+        char *normaliser; /* as stored: an id, or an absolute directory path */
+        char raw_digest[WH_DIGEST_MAX];
+};
+
+/* Store the inputs and queue their jobs: with a normaliser reference one
+ * job per input, else one per input and per normaliser consuming `mime`
+ * (none is ENOENT). A path reference is stored absolute, so any worker on
+ * this machine finds it; an id is stored as given and looked up by the
+ * worker in its own directory. All jobs are queued in one transaction. */
+int wh_submit(struct wh_queue *q, const struct wh_submission *s,
+              const struct wh_submit_input *inputs, size_t ninputs, struct wh_submitted **jobs,
+              size_t *njobs, struct wh_err *err);
+void wh_submitted_free(struct wh_submitted *jobs, size_t n);
+
+/* --- the worker --------------------------------------------------------- */
+
+enum wh_log_level { WH_LOG_DEBUG, WH_LOG_INFO, WH_LOG_WARN, WH_LOG_ERROR };
+/* "debug", "info", "warn", "error"; -1 for anything else. */
+int wh_log_level_parse(const char *name);
+
+struct wh_worker_config {
+        const char *db_url;           /* required */
+        const char *worker_id;        /* NULL: "<host>:<pid>" */
+        const char *normalisers_dir;  /* NULL: wh_normalisers_dir_default() */
+        unsigned concurrency;         /* runs at once; 0: the number of CPUs */
+        uint32_t claim_batch;         /* jobs claimed per statement and held beyond
+                                         the running ones; 0: concurrency */
+        uint32_t complete_batch_ms;   /* gather finished jobs this long into one
+                                         completion; 0: 5 */
+        uint32_t lease_ms;            /* 0: 30000; heartbeats every third of it */
+        uint32_t grace_ms;            /* on stop, time running jobs get; 0: 10000 */
+        uint32_t poll_max_ms;         /* idle polling interval cap; 0: 500 */
+        uint32_t retry_base_ms;       /* job retry backoff (wh_queue_set_backoff); */
+        uint32_t retry_max_ms;        /* 0: the store's defaults */
+        bool exit_when_idle;          /* return once no job is ready, delayed or running */
+        uint16_t metrics_port;        /* Prometheus text on 127.0.0.1:port; 0: none */
+        const char *sink_url;         /* POST each ok result here; "{tenant}" is replaced */
+        uint32_t sink_attempts;       /* 0: 5 */
+        uint32_t sink_backoff_ms;     /* first retry delay, doubling; 0: 200 */
+        uint32_t sink_backoff_max_ms; /* 0: 10000 */
+        uint32_t sink_timeout_ms;     /* per request; 0: 10000 */
+        int log_fd;                   /* JSON lines; -1: none (2 for stderr) */
+        enum wh_log_level log_level;
+        /* Passed to every sandbox (the normaliser contract). */
+        bool allow_unenforced_limits;
+        const char *cgroup_driver; /* NULL: auto */
+        const char *work_dir;      /* where inputs are staged; NULL: $TMPDIR or /tmp */
+};
+
+/* What a worker did; filled when wh_worker_run() returns. */
+struct wh_worker_summary {
+        uint64_t claimed, completed, reused, retried, dead, fenced, released;
+        uint64_t complete_calls; /* store transactions the completions took */
+        uint64_t leases_reaped;  /* expired leases of others this worker reaped */
+};
+
+/* Run until *stop becomes non-zero (or, with exit_when_idle, until the
+ * queue is empty). Returns 0 after a clean stop, < 0 when the store became
+ * unusable (corrupt, refused login, newer schema: err says what to do);
+ * leases not completed are released where the store still answers. A
+ * database that is down or full is waited for, with the error logged, not
+ * returned. Installs a handler for SIGUSR2, which the worker sends its slot
+ * threads to interrupt a run it cancels. */
+int wh_worker_run(const struct wh_worker_config *cfg, const volatile sig_atomic_t *stop,
+                  struct wh_worker_summary *summary, struct wh_err *err);
+
+#endif

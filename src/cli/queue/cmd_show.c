@@ -1,0 +1,101 @@
+/* whiskers show JOB: one job's state, attempts, result and output. */
+#include "cli/exit_codes.h"
+#include "cli/queue/args.h"
+#include "cli/queue/commands.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <whiskers/queue.h>
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: whiskers show [OPTIONS] JOB\n"
+                "\n"
+                "Show job JOB (a number from 'whiskers submit'): its state (queued, running,\n"
+                "done, dead), tenant, normaliser, input, attempts, lease, the status record of\n"
+                "its last failure, and when done its result: outcome, provenance and output\n"
+                "(a reused result's output is the one it reuses).\n"
+                "\n"
+                "Options:\n"
+                "  --db URL    the job store (default $WHISKERS_DB, else whiskers.db)\n"
+                "  --json      print one JSON object (output and provenance as JSON)\n"
+                "  -h, --help  show this help\n"
+                "\n"
+                "Exit status: 0 shown; 1 the store failed; 2 bad usage or no such job.\n");
+}
+
+static void print_json_field(const char *label, const char *text)
+{
+        if (!text)
+                return;
+        json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+        char *pretty = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        printf("%s:\n%s\n", label, pretty ? pretty : text);
+        free(pretty);
+        json_decref(v);
+}
+
+static void print_text(const struct wh_job_info *j)
+{
+        printf("job %lld: %s\n", (long long)j->id, wh_job_state_name(j->state));
+        printf("  tenant      %s\n  normaliser  %s\n  input       %s%s%s%s\n", j->tenant,
+               j->normaliser, j->raw_digest, j->mime ? " (" : "", j->mime ? j->mime : "",
+               j->mime ? ")" : "");
+        printf("  attempt     %u of %u\n", j->attempt, j->max_attempts);
+        if (j->lease_owner)
+                printf("  leased by   %s\n", j->lease_owner);
+        if (j->result) {
+                printf("  outcome     %s (result %lld by %s)\n", j->result->outcome,
+                       (long long)j->result->result_id,
+                       j->result->worker ? j->result->worker : "-");
+                if (j->result->reused_from)
+                        printf("  reuses      result %lld\n", (long long)j->result->reused_from);
+        }
+        if (j->dead_reason)
+                printf("  dead        %s\n", j->dead_reason);
+        print_json_field("last status", j->last_status_json);
+        print_json_field("provenance", j->provenance_json);
+        print_json_field("output", j->output_json);
+}
+
+int cmd_show(int argc, char **argv)
+{
+        const char *db = db_url_default(), *pos[1];
+        bool json = false;
+        const struct opt opts[] = {
+            {"--db", OPT_STR, &db, 0},
+            {"--json", OPT_FLAG, &json, 0},
+            {NULL, OPT_FLAG, NULL, 0},
+        };
+        size_t npos;
+        int p = parse_opts(argc, argv, opts, pos, 1, &npos);
+        if (p != 0) {
+                if (p > 0)
+                        usage(stdout);
+                return p > 0 ? WH_EXIT_OK : WH_EXIT_USAGE;
+        }
+        struct wh_err err;
+        uint64_t id;
+        if (npos != 1 || wh_parse_u64(pos[0], &id, &err) < 0 || id == 0 || id > INT64_MAX) {
+                fprintf(stderr, "whiskers show: expected one job id; see 'whiskers show --help'\n");
+                return WH_EXIT_USAGE;
+        }
+        struct wh_queue *q = NULL;
+        struct wh_job_info *info = NULL;
+        char *text = NULL;
+        int rc = WH_EXIT_OK;
+        if (wh_queue_open(db, &q, &err) < 0 || wh_queue_show(q, (int64_t)id, &info, &err) < 0 ||
+            (json && wh_job_info_json(info, &text, &err) < 0)) {
+                fprintf(stderr, "whiskers show: %s\n", err.msg);
+                rc = err.errnum == ENOENT || err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+        } else if (json) {
+                printf("%s\n", text);
+        } else {
+                print_text(info);
+        }
+        free(text);
+        wh_job_info_free(info);
+        wh_queue_close(q);
+        return rc;
+}

@@ -1,0 +1,178 @@
+/* whiskers worker: run queued jobs until SIGTERM (wh_worker_run). */
+#include "cli/exit_codes.h"
+#include "cli/queue/args.h"
+#include "cli/queue/commands.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <whiskers/worker.h>
+
+static void usage(FILE *out)
+{
+        fprintf(
+            out,
+            "Usage: whiskers worker [OPTIONS]\n"
+            "\n"
+            "Claim queued jobs, run each normaliser in the sandbox, store the results. Any\n"
+            "number of workers may share one store (PostgreSQL across machines). Stops on\n"
+            "SIGTERM, SIGINT or SIGHUP: no more claims, running jobs get --grace-ms to\n"
+            "finish, the rest go back to the queue. A killed worker's jobs come back when\n"
+            "their leases expire. Logs are JSON lines on stderr (docs/worker.md).\n"
+            "\n"
+            "Options:\n"
+            "  --db URL              the job store (default $WHISKERS_DB, else whiskers.db)\n"
+            "  --concurrency N       jobs run at once (default: the number of CPUs)\n"
+            "  --normalisers DIR     where normaliser ids are looked up (default\n"
+            "                        $WHISKERS_NORMALISERS, else examples/normalisers)\n"
+            "  --batch N             jobs claimed per statement and held ready beyond the\n"
+            "                        running ones (default: --concurrency)\n"
+            "  --batch-ms N          gather finished jobs this long into one completion\n"
+            "                        transaction (default 5)\n"
+            "  --lease-ms N          lease length; heartbeats every third of it (default\n"
+            "                        30000). A dead worker's jobs return after this\n"
+            "  --grace-ms N          on stop, how long running jobs may finish (default 10000)\n"
+            "  --poll-ms N           longest pause between claims when idle (default 500)\n"
+            "  --retry-base-ms N     first retry delay of a failed job, doubling (default 1000)\n"
+            "  --retry-max-ms N      longest retry delay (default 300000)\n"
+            "  --exit-when-idle      stop once no job is ready, waiting for a retry, or running\n"
+            "  --metrics-port PORT   serve Prometheus metrics on http://127.0.0.1:PORT/metrics\n"
+            "  --sink URL            POST each ok result's NormalizerResults to URL\n"
+            "                        (\"{tenant}\" in URL is replaced by the job's tenant)\n"
+            "  --sink-attempts N     tries per result (default 5); then the result stays\n"
+            "                        stored with sink state \"failed\"\n"
+            "  --sink-backoff-ms N   first retry delay, doubling (default 200)\n"
+            "  --sink-backoff-max-ms N  longest retry delay (default 10000)\n"
+            "  --sink-timeout-ms N   per request (default 10000)\n"
+            "  --id NAME             this worker's name (default HOST:PID)\n"
+            "  --log-level LEVEL     debug, info (default), warn or error\n"
+            "  --allow-unenforced-limits  run even where cgroup limits cannot be enforced\n"
+            "  --cgroup-driver D     auto (default), v1, v2 or none\n"
+            "  --work-dir DIR        where each slot stages its input for the sandbox\n"
+            "                        (default $TMPDIR or /tmp)\n"
+            "  -h, --help            show this help\n"
+            "\n"
+            "Exit status: 0 stopped cleanly; 1 the store became unusable (corrupt file,\n"
+            "login refused, newer schema: the log says what to do); 2 bad usage.\n");
+}
+
+/* Blank the password of a URL (scheme://user:PASSWORD@host/..., or a
+ * password=... parameter) in place. */
+static void blank_password(char *url)
+{
+        char *scheme = strstr(url, "://");
+        if (scheme) {
+                char *host = scheme + 3, *end = host + strcspn(host, "/?#"), *at = NULL;
+                for (char *p = host; p < end; p++)
+                        if (*p == '@')
+                                at = p;
+                char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+                if (colon)
+                        memset(colon + 1, '*', (size_t)(at - colon - 1));
+        }
+        for (char *p = strstr(url, "password="); p; p = strstr(p, "password="))
+                for (p += 9; *p && *p != '&' && *p != ' '; p++)
+                        *p = '*';
+}
+
+/* The command line is readable in /proc/PID/cmdline, and in every
+ * sandbox as /proc/1/cmdline (its init is a copy of this process): keep
+ * the secrets in copies and blank them in argv. */
+static int hide_secrets(int argc, char **argv, struct wh_worker_config *c)
+{
+        char *db = strdup(c->db_url), *sink = c->sink_url ? strdup(c->sink_url) : NULL;
+        if (!db || (c->sink_url && !sink)) {
+                free(db);
+                free(sink);
+                fprintf(stderr, "whiskers worker: out of memory\n");
+                return -1;
+        }
+        for (int i = 1; i + 1 < argc; i++)
+                if (strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--sink") == 0)
+                        blank_password(argv[++i]);
+        c->db_url = db;
+        c->sink_url = sink;
+        return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+        stop = sig;
+}
+
+static int install_handlers(void)
+{
+        struct sigaction sa = {.sa_handler = on_stop};
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+            sigaction(SIGHUP, &sa, NULL) < 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+                fprintf(stderr, "whiskers worker: cannot install signal handlers: %s\n",
+                        strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+int cmd_worker(int argc, char **argv)
+{
+        struct wh_worker_config c = {.db_url = db_url_default(), .log_fd = 2};
+        const char *level = "info";
+        uint32_t concurrency = 0, port = 0;
+        const struct opt opts[] = {
+            {"--db", OPT_STR, &c.db_url, 0},
+            {"--concurrency", OPT_U32, &concurrency, 1024},
+            {"--normalisers", OPT_STR, &c.normalisers_dir, 0},
+            {"--batch", OPT_U32, &c.claim_batch, 10000},
+            {"--batch-ms", OPT_U32, &c.complete_batch_ms, 60000},
+            {"--lease-ms", OPT_U32, &c.lease_ms, 86400000},
+            {"--grace-ms", OPT_U32, &c.grace_ms, 86400000},
+            {"--poll-ms", OPT_U32, &c.poll_max_ms, 60000},
+            {"--retry-base-ms", OPT_U32, &c.retry_base_ms, 86400000},
+            {"--retry-max-ms", OPT_U32, &c.retry_max_ms, 86400000},
+            {"--exit-when-idle", OPT_FLAG, &c.exit_when_idle, 0},
+            {"--metrics-port", OPT_U32, &port, 65535},
+            {"--sink", OPT_STR, &c.sink_url, 0},
+            {"--sink-attempts", OPT_U32, &c.sink_attempts, 1000},
+            {"--sink-backoff-ms", OPT_U32, &c.sink_backoff_ms, 3600000},
+            {"--sink-backoff-max-ms", OPT_U32, &c.sink_backoff_max_ms, 3600000},
+            {"--sink-timeout-ms", OPT_U32, &c.sink_timeout_ms, 3600000},
+            {"--id", OPT_STR, &c.worker_id, 0},
+            {"--log-level", OPT_STR, &level, 0},
+            {"--allow-unenforced-limits", OPT_FLAG, &c.allow_unenforced_limits, 0},
+            {"--cgroup-driver", OPT_STR, &c.cgroup_driver, 0},
+            {"--work-dir", OPT_STR, &c.work_dir, 0},
+            {NULL, OPT_FLAG, NULL, 0},
+        };
+        size_t npos;
+        int p = parse_opts(argc, argv, opts, NULL, 0, &npos);
+        if (p != 0) {
+                if (p > 0)
+                        usage(stdout);
+                return p > 0 ? WH_EXIT_OK : WH_EXIT_USAGE;
+        }
+        int lvl = wh_log_level_parse(level);
+        if (lvl < 0) {
+                fprintf(stderr, "whiskers worker: --log-level wants debug, info, warn or error\n");
+                return WH_EXIT_USAGE;
+        }
+        c.log_level = (enum wh_log_level)lvl;
+        c.concurrency = concurrency;
+        c.metrics_port = (uint16_t)port;
+        if (install_handlers() < 0 || hide_secrets(argc, argv, &c) < 0)
+                return WH_EXIT_USAGE;
+        struct wh_worker_summary sum;
+        struct wh_err err;
+        int rc = wh_worker_run(&c, &stop, &sum, &err);
+        free((char *)c.db_url);
+        free((char *)c.sink_url);
+        if (rc < 0) {
+                fprintf(stderr, "whiskers worker: %s\n", err.msg);
+                /* A stop while waiting for the database is still a clean stop. */
+                if (err.errnum == ECANCELED)
+                        return WH_EXIT_OK;
+                return err.errnum == EINVAL || err.errnum == EADDRINUSE ? WH_EXIT_USAGE
+                                                                        : WH_EXIT_FAILED;
+        }
+        return WH_EXIT_OK;
+}

@@ -1,0 +1,237 @@
+/* Slot threads: each runs one task at a time (see core.h for who owns
+ * what). For a task: load the normaliser (cached per slot), look for a
+ * result to reuse, read the raw input (the last one is cached: routing by
+ * MIME type sends one file to several normalisers in a row), run it,
+ * deliver it to the sink, and hand the result to the loop.
+ *
+ * A slot reads the store through its own handle and retries transient
+ * errors a few times; what still fails goes back to the queue as a retry.
+ * Cancelling (shutdown, lost lease) sets the slot's flag and signals the
+ * thread so that the sandbox's poll() returns at once and sees it. */
+#define _GNU_SOURCE
+#include "base/cleanup.h"
+#include "worker/core.h"
+#include "worker/log.h"
+#include "worker/sink.h"
+#include "worker/slot_io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_result(struct task *t, enum task_action a, char *status)
+{
+        t->action = a;
+        free(t->status_json);
+        t->status_json = status;
+}
+
+/* A job that can never run here: dead-letter it with why. */
+static void reject(struct slot *s, struct task *t, const char *status, const struct wh_err *err)
+{
+        wh_wlog(WH_LOG_ERROR, t->job.id, "%s: %s", status, err->msg);
+        set_result(t, ACT_REJECT, wh_worker_status(s->w, status, err));
+}
+
+static void retry(struct slot *s, struct task *t, const struct wh_err *err)
+{
+        wh_wlog(WH_LOG_WARN, t->job.id, "will retry: %s", err->msg);
+        set_result(t, s->cancel ? ACT_RELEASE : ACT_RETRY,
+                   wh_worker_status(s->w, "worker_error", err));
+}
+
+static void take_run_result(struct task *t, struct wh_runner_result *r)
+{
+        t->outcome = steal_pointer(&r->outcome);
+        t->output_json = steal_pointer(&r->output_json);
+        t->provenance_json = steal_pointer(&r->provenance_json);
+        enum task_action a = r->action == WH_RUNNER_COMPLETE ? ACT_COMPLETE
+                             : r->action == WH_RUNNER_RETRY  ? ACT_RETRY
+                                                             : ACT_REJECT;
+        set_result(t, a, steal_pointer(&r->status_json));
+}
+
+static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm *norm)
+{
+        struct wh_worker *w = s->w;
+        struct wh_err err = {0};
+        const void *raw;
+        size_t len;
+        int rc = wh_slot_raw(s, t->job.raw_digest, &raw, &len, &err);
+        if (rc < 0 && err.errnum == ENOENT) {
+                reject(s, t, "input_missing", &err);
+                return;
+        }
+        if (rc < 0) {
+                retry(s, t, &err);
+                return;
+        }
+        struct wh_runner_input in = {
+            .job = &t->job, .raw = raw, .raw_len = len, .cancel = &s->cancel};
+        struct wh_runner_result r = {0};
+        int64_t t0 = wh_mono_us();
+        rc = w->runner->run(w->runner->ctx, norm->handle, &in, &r, &err);
+        wh_metrics_run(&w->metrics, (uint64_t)(wh_mono_us() - t0));
+        if (rc < 0) {
+                wh_runner_result_clear(&r);
+                retry(s, t, &err);
+                return;
+        }
+        if (r.cancelled) {
+                wh_runner_result_clear(&r);
+                set_result(t, ACT_RELEASE, NULL);
+                return;
+        }
+        if (r.action == WH_RUNNER_COMPLETE &&
+            (!r.outcome || !r.output_json || !r.provenance_json)) {
+                wh_runner_result_clear(&r);
+                wh_err_set(&err, EINVAL, "runner",
+                           "the runner gave a result without outcome, output or provenance");
+                retry(s, t, &err);
+                return;
+        }
+        take_run_result(t, &r);
+        if (t->action != ACT_COMPLETE)
+                wh_wlog(WH_LOG_WARN, t->job.id, "run failed: %s", t->status_json);
+}
+
+static void process(struct slot *s, struct task *t)
+{
+        struct wh_err err = {0};
+        const struct wh_runner_norm *norm;
+        if (wh_slot_norm(s, t->job.normaliser, &norm, &err) < 0) {
+                /* Missing or broken: no retry helps. Anything else (no
+                 * memory, a full /tmp for the input directory) may pass. */
+                if (err.errnum == ENOENT)
+                        reject(s, t, "normaliser_missing", &err);
+                else if (err.errnum == EINVAL)
+                        reject(s, t, "normaliser_invalid", &err);
+                else
+                        retry(s, t, &err);
+                return;
+        }
+        if (t->job.package_digest && strcmp(t->job.package_digest, norm->package_digest) != 0) {
+                wh_err_set(&err, 0, "normaliser",
+                           "the job wants package %s, this worker's '%s' is %s",
+                           t->job.package_digest, t->job.normaliser, norm->package_digest);
+                reject(s, t, "package_mismatch", &err);
+                return;
+        }
+        t->have_key = true;
+        memcpy(t->package_digest, norm->package_digest, WH_DIGEST_MAX);
+        memcpy(t->policy_hash, norm->policy_hash, WH_DIGEST_MAX);
+        if (wh_slot_dedup(s, t, &err) < 0) {
+                retry(s, t, &err);
+                return;
+        }
+        if (t->reused_from) {
+                t->outcome = strdup("ok");
+                set_result(t, ACT_COMPLETE, NULL);
+                if (!t->outcome) {
+                        wh_err_set(&err, ENOMEM, "worker", "out of memory");
+                        retry(s, t, &err);
+                }
+        } else {
+                run_job(s, t, norm);
+        }
+        if (t->action == ACT_COMPLETE && s->sink)
+                wh_slot_deliver(s, t);
+}
+
+static struct task *next_waiting(struct wh_worker *w)
+{
+        if (!w->nwaiting)
+                return NULL;
+        for (size_t i = 0; i < w->ntasks; i++)
+                if (w->tasks[i]->state == TASK_WAITING)
+                        return w->tasks[i];
+        return NULL;
+}
+
+static void *slot_main(void *arg)
+{
+        struct slot *s = arg;
+        struct wh_worker *w = s->w;
+        pthread_mutex_lock(&w->mu);
+        for (;;) {
+                struct task *t;
+                while (!(t = next_waiting(w)) && !w->slots_exit)
+                        pthread_cond_wait(&w->work, &w->mu);
+                if (!t)
+                        break;
+                t->state = TASK_RUNNING;
+                t->slot = s;
+                s->cancel = 0;
+                w->nwaiting--;
+                w->nrunning++;
+                atomic_fetch_add(&w->metrics.slots_busy, 1);
+                pthread_mutex_unlock(&w->mu);
+
+                process(s, t);
+
+                pthread_mutex_lock(&w->mu);
+                atomic_fetch_sub(&w->metrics.slots_busy, 1);
+                t->state = TASK_DONE;
+                t->slot = NULL;
+                t->done_ms = wh_mono_ms();
+                w->nrunning--;
+                w->ndone++;
+                pthread_cond_signal(&w->done);
+        }
+        pthread_mutex_unlock(&w->mu);
+        wh_slot_io_clear(s);
+        return NULL;
+}
+
+void wh_slot_cancel(struct task *t)
+{
+        if (t->state != TASK_RUNNING || !t->slot)
+                return;
+        t->slot->cancel = 1;
+        /* Interrupt a blocking poll() in the sandbox supervisor; the
+         * handler does nothing, the EINTR is the point. */
+        pthread_kill(t->slot->thread, WH_SLOT_WAKE_SIGNAL);
+}
+
+int wh_slots_start(struct wh_worker *w, struct wh_err *err)
+{
+        w->slots = calloc(w->cfg.concurrency, sizeof(*w->slots));
+        if (!w->slots)
+                return wh_err_set(err, ENOMEM, "worker", "out of memory");
+        for (unsigned i = 0; i < w->cfg.concurrency; i++) {
+                struct slot *s = &w->slots[i];
+                s->w = w;
+                if (wh_slot_io_init(s, err) < 0)
+                        return -1;
+                int e = pthread_create(&s->thread, NULL, slot_main, s);
+                if (e) {
+                        wh_slot_io_clear(s);
+                        return wh_err_set(err, e, "worker", "cannot start slot thread %u", i);
+                }
+                w->nslots++;
+        }
+        atomic_store(&w->metrics.slots, w->nslots);
+        return 0;
+}
+
+void wh_slots_join(struct wh_worker *w)
+{
+        pthread_mutex_lock(&w->mu);
+        w->slots_exit = true;
+        pthread_cond_broadcast(&w->work);
+        pthread_mutex_unlock(&w->mu);
+        for (unsigned i = 0; i < w->nslots; i++)
+                pthread_join(w->slots[i].thread, NULL);
+        free(w->slots);
+        w->slots = NULL;
+        w->nslots = 0;
+}
+
+void wh_runner_result_clear(struct wh_runner_result *r)
+{
+        free(r->outcome);
+        free(r->output_json);
+        free(r->provenance_json);
+        free(r->status_json);
+        *r = (struct wh_runner_result){0};
+}

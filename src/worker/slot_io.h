@@ -1,0 +1,55 @@
+/* A slot's resources and the store reads it makes (slot_io.c): its own
+ * store handle, the normalisers it loaded, the last raw input, its sink
+ * handle; plus the status records the worker writes for failures that
+ * happen outside the sandbox. */
+#ifndef WH_WORKER_SLOT_IO_H
+#define WH_WORKER_SLOT_IO_H
+
+#include "worker/core.h"
+#include "worker/sink.h"
+
+#include <signal.h>
+
+/* Sent to a slot thread to interrupt a blocking call after setting its
+ * cancel flag; the worker installs a handler that does nothing. */
+#define WH_SLOT_WAKE_SIGNAL SIGUSR2
+#define WH_SLOT_NORMS       32
+
+struct slot_norm {
+        char *ref;
+        struct wh_runner_norm norm;
+};
+
+struct slot {
+        struct wh_worker *w;
+        pthread_t thread;
+        volatile int cancel;
+        struct wh_queue *q; /* opened on first use */
+        struct slot_norm norms[WH_SLOT_NORMS];
+        size_t nnorms;
+        char raw_digest[WH_DIGEST_MAX];
+        void *raw;
+        size_t raw_len;
+        struct wh_sink *sink; /* NULL without a sink */
+};
+
+int wh_slot_io_init(struct slot *s, struct wh_err *err);
+void wh_slot_io_clear(struct slot *s);
+
+/* The loaded normaliser for ref (loaded now unless cached). */
+int wh_slot_norm(struct slot *s, const char *ref, const struct wh_runner_norm **out,
+                 struct wh_err *err);
+/* The raw input; valid until the next call. ENOENT: not in the store. */
+int wh_slot_raw(struct slot *s, const char *digest, const void **data, size_t *len,
+                struct wh_err *err);
+/* Set t->reused_from when an earlier ok result has t's key. */
+int wh_slot_dedup(struct slot *s, struct task *t, struct wh_err *err);
+/* POST t's output (or the reused one) to the sink; record how it went in
+ * t's provenance, count it, log it. The result is stored either way. */
+void wh_slot_deliver(struct slot *s, struct task *t);
+
+/* {"status":STATUS,"stage":...,"message":...,"worker":...}, malloc'd. */
+char *wh_worker_status(const struct wh_worker *w, const char *status, const struct wh_err *err);
+int64_t wh_mono_us(void);
+
+#endif
