@@ -1,16 +1,36 @@
 #!/usr/bin/env bash
-# Sets up whiskers and runs the built-in example: a program in the sandbox,
-# with its status record, then two runs the sandbox has to stop.
+# Sets up whiskers and runs the main job on the built-in examples: an embedded
+# worker (SQLite, no server) runs every example normaliser's fixtures in the
+# sandbox; their checked results are shown; then two runs the sandbox stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build >/dev/null
-wh=build/src/cli/whiskers
+make -s -C examples/normalisers/x509-cert # the example written in C
+w=build/whiskers
+work=$(mktemp -d /tmp/whiskers-demo.XXXXXX)
+export WHISKERS_DB=$work/whiskers.db
+worker=""
+trap '[ -n "$worker" ] && kill "$worker" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-show() { echo; echo "\$ $*"; "$@" || echo "(exit status $?)"; }
+step() { echo; echo "\$ $*"; "$@" || echo "(exit status $?)"; }
 
-show "$wh" exec --status-fd 1 -- /usr/bin/python3 -I -S -c 'import sys; print("hello from", sys.platform)'
-show "$wh" exec --memory 64M --allow-unenforced-limits --status-fd 1 -- \
-     /usr/bin/python3 -I -S -c 'b = bytearray(512 << 20)'
+echo "== an embedded worker, the examples submitted, their results"
+$w worker --concurrency 2 2>"$work/worker.log" &
+worker=$!
+for f in examples/normalisers/*/fixtures/*/; do
+  $w submit --tenant demo --normaliser "${f%/fixtures/*}" --meta "$f/meta.json" "$f/raw" >/dev/null
+done
+step $w results --wait
+step $w show 1
+
+echo; echo "== one normaliser by hand, as its author would"
+step $w run examples/normalisers/http-headers \
+  examples/normalisers/http-headers/fixtures/python-http-server/raw \
+  --meta examples/normalisers/http-headers/fixtures/python-http-server/meta.json
+
+echo; echo "== the sandbox stopping a memory bomb and a forbidden system call"
+step $w exec --memory 64M --allow-unenforced-limits --status-fd 1 -- \
+  /usr/bin/python3 -I -S -c 'b = bytearray(512 << 20)'
 # bpf(2) is system call 321 on x86-64: not on the allowlist.
-show "$wh" exec --status-fd 1 -- /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL(None).syscall(321, 0, 0, 0)'
+step $w exec --status-fd 1 -- /usr/bin/python3 -I -c 'import ctypes; ctypes.CDLL(None).syscall(321, 0, 0, 0)'
