@@ -81,7 +81,7 @@ static bool check_object(const struct line_ctx *l, json_t *obj, const char *wher
         char *pk = pk_of(t, obj, why, sizeof(why));
         if (why[0])
                 LERR(l, "bad_primary_key", "%s: %s", type, why);
-        if (pk && strset_add(&c->keys, pk) < 0)
+        if (pk && wh_strset_add(&c->keys, pk) < 0)
                 c->oom = true;
         bool ok = v == WH_SCHEMA_VALID && !why[0];
         if (ok && checker_note_refs(c, t, obj, l->no, pk ? pk : type) < 0)
@@ -277,7 +277,7 @@ void checker_clear(struct checker *c)
         json_decref(c->affirmations);
         json_decref(c->scan_profiles);
         json_decref(c->runtime);
-        strset_clear(&c->keys);
+        wh_strset_clear(&c->keys);
         for (size_t i = 0; i < c->n_refs; i++) {
                 free(c->refs[i].field);
                 free(c->refs[i].value);

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <whiskers/contract.h>
+
+#include "base/strset.h"
 #include <whiskers/schema.h>
 
 #define WH_EXCERPT_MAX 512
@@ -30,16 +32,6 @@ struct wh_contract_error *cerr_add(struct wh_contract_errors *e, const char *cod
 /* A copy of s (len bytes) as valid UTF-8 without NULs, at most max bytes
  * (plus "..." when cut). */
 char *utf8_excerpt(const char *s, size_t len, size_t max);
-
-/* ---- strset.c: a set of strings, open addressing ---- */
-struct strset {
-        char **slots;
-        size_t n, cap;
-};
-/* 1 added, 0 already there, -1 out of memory. */
-int strset_add(struct strset *s, const char *str);
-bool strset_has(const struct strset *s, const char *str);
-void strset_clear(struct strset *s);
 
 /* ---- types.c: what the schemas say about each object type ---- */
 struct ref_field {
@@ -107,9 +99,9 @@ struct checker {
         const struct wh_normaliser_limits *limits;
         struct wh_contract_errors *errors, *warnings;
         json_t *objects, *declarations, *affirmations, *scan_profiles; /* valid items */
-        json_t *runtime;    /* the runtime's first-line announcement, or NULL */
-        bool python;        /* the runtime may announce itself */
-        struct strset keys; /* primary keys of objects in the output */
+        json_t *runtime;       /* the runtime's first-line announcement, or NULL */
+        bool python;           /* the runtime may announce itself */
+        struct wh_strset keys; /* primary keys of objects in the output */
         struct pending_ref *refs;
         size_t n_refs, cap_refs;
         uint64_t items;

@@ -95,7 +95,7 @@ void checker_resolve(struct checker *c, const char *input_pk)
 {
         for (size_t i = 0; i < c->n_refs; i++) {
                 const struct pending_ref *r = &c->refs[i];
-                if (strset_has(&c->keys, r->value) ||
+                if (wh_strset_has(&c->keys, r->value) ||
                     (input_pk && strcmp(input_pk, r->value) == 0) ||
                     type_listed(c->manifest->external_types, r->value))
                         continue;

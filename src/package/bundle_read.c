@@ -13,7 +13,7 @@
 #include "package/digest.h"
 #include "package/paths.h"
 #include "package/store.h"
-#include "package/strset.h"
+#include "base/strset.h"
 #include "base/cleanup.h"
 
 #include <archive.h>

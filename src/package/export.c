@@ -9,7 +9,7 @@
  * damaged store never ships. */
 #include "package/digest.h"
 #include "package/store.h"
-#include "package/strset.h"
+#include "base/strset.h"
 #include "base/cleanup.h"
 
 #include <archive.h>

@@ -5,7 +5,7 @@
  * starting with "x-" are free for extensions. */
 #include "base/size.h"
 #include "package/paths.h"
-#include "package/strset.h"
+#include "base/strset.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 #include "package/digest.h"
 #include "package/registry.h"
 #include "package/store.h"
-#include "package/strset.h"
+#include "base/strset.h"
 #include "base/cleanup.h"
 
 #include <curl/curl.h>

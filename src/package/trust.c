@@ -7,7 +7,7 @@
  * or us) are refused rather than trusted. */
 #include "package/keys.h"
 #include "package/store.h"
-#include "package/strset.h"
+#include "base/strset.h"
 #include "base/cleanup.h"
 #include "base/io.h"
 

@@ -11,7 +11,7 @@
 #define _GNU_SOURCE /* renameat2, syncfs */
 #include "package/digest.h"
 #include "package/paths.h"
-#include "package/strset.h"
+#include "base/strset.h"
 #include "base/cleanup.h"
 #include "base/io.h"
 

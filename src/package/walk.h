@@ -4,7 +4,7 @@
 #define WH_PACKAGE_WALK_H
 
 #include "package/store.h"
-#include "package/strset.h"
+#include "base/strset.h"
 
 struct wh_walk_ops {
         /* Called once per reachable descriptor, parents first; may be NULL. */

@@ -108,8 +108,8 @@ static void test_valid_output(void **state)
         assert_int_equal(f->errors.n, 0);
         assert_int_equal(f->c.items, 6);
         assert_non_null(f->c.runtime);
-        assert_true(strset_has(&f->c.keys, "Finding|Hostname|internet|a.example|KAT-X"));
-        assert_true(strset_has(&f->c.keys, "Hostname|internet|c.example"));
+        assert_true(wh_strset_has(&f->c.keys, "Finding|Hostname|internet|a.example|KAT-X"));
+        assert_true(wh_strset_has(&f->c.keys, "Hostname|internet|c.example"));
         json_t *got = results_build(&f->c, "Hostname|internet|in.example");
         json_t *want = json_loads(
             "{\"observations\": [{\"type\": \"observation\", \"input_ooi\": "

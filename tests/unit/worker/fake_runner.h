@@ -45,6 +45,8 @@ static void fake_unload(void *ctx, void *handle)
  * Runs on a slot thread: failures are counted, the test asserts them. */
 static atomic_int fake_steal_failures;
 
+/* Each step is retried a few times: on a loaded machine the worker may hold
+ * the store's write lock for a moment (SQLite answers "busy"). */
 static void fake_steal(const struct wh_job *job)
 {
         char sql[256];
@@ -52,14 +54,27 @@ static void fake_steal(const struct wh_job *job)
                  "UPDATE jobs SET token = token + 1, lease_owner = 'thief',"
                  " lease_expires_at = lease_expires_at + 600000 WHERE id = %lld",
                  (long long)job->id);
-        struct wh_err err;
-        struct wh_queue *q = NULL;
         struct wh_job stolen = *job;
         stolen.token = job->token + 1;
-        if (env_exec(sql) < 0 || wh_queue_open(E.url, &q, &err) < 0 ||
-            complete_ok(q, &stolen, "thief", "{\"by\":\"thief\"}", &err) <= 0)
-                atomic_fetch_add(&fake_steal_failures, 1);
-        wh_queue_close(q);
+        int tries = 0;
+        while (env_exec(sql) < 0)
+                if (++tries == 50 || usleep(20000) < 0)
+                        goto failed;
+        for (tries = 0;; tries++) {
+                struct wh_err err = {0};
+                struct wh_queue *q = NULL;
+                int rc = wh_queue_open(E.url, &q, &err) < 0
+                             ? -1
+                             : complete_ok(q, &stolen, "thief", "{\"by\":\"thief\"}", &err);
+                wh_queue_close(q);
+                if (rc > 0)
+                        return;
+                if (tries == 50 || !wh_queue_err_is_transient(&err))
+                        goto failed;
+                usleep(20000);
+        }
+failed:
+        atomic_fetch_add(&fake_steal_failures, 1);
 }
 
 static int fake_run(void *ctx, void *handle, const struct wh_runner_input *in,

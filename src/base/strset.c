@@ -1,4 +1,4 @@
-#include "package/strset.h"
+#include "base/strset.h"
 
 #include <stdint.h>
 #include <stdlib.h>

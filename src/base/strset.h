@@ -1,7 +1,8 @@
-/* A set of strings (digests, archive entry names): open addressing, keys
- * copied. Used to catch duplicates and to mark reachable blobs. */
-#ifndef WH_PACKAGE_STRSET_H
-#define WH_PACKAGE_STRSET_H
+/* A set of strings (digests, archive entry names, primary keys): open
+ * addressing with FNV-1a hashes, keys copied. Used to catch duplicates, mark
+ * reachable blobs and resolve references. */
+#ifndef WH_BASE_STRSET_H
+#define WH_BASE_STRSET_H
 
 #include <stdbool.h>
 #include <stddef.h>
