@@ -4,15 +4,14 @@
 #define _GNU_SOURCE
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/limit_options.h"
 #include "base/cleanup.h"
 #include "base/io.h"
-#include "base/size.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,18 +76,6 @@ enum {
         OPT_HOSTNAME,
         OPT_HOST_UID,
         OPT_HOST_GID,
-        OPT_MEMORY,
-        OPT_PIDS,
-        OPT_CPUS,
-        OPT_WALL,
-        OPT_CPU,
-        OPT_OUTPUT,
-        OPT_NOFILE,
-        OPT_FSIZE,
-        OPT_UNENFORCED,
-        OPT_CG_DRIVER,
-        OPT_CG_PARENT,
-        OPT_SECCOMP,
         OPT_STDIN,
         OPT_STDOUT,
         OPT_STDERR,
@@ -107,18 +94,8 @@ static const struct option options[] = {
     {"hostname", required_argument, 0, OPT_HOSTNAME},
     {"host-uid", required_argument, 0, OPT_HOST_UID},
     {"host-gid", required_argument, 0, OPT_HOST_GID},
-    {"memory", required_argument, 0, OPT_MEMORY},
-    {"pids", required_argument, 0, OPT_PIDS},
-    {"cpus", required_argument, 0, OPT_CPUS},
-    {"wall-ms", required_argument, 0, OPT_WALL},
-    {"cpu-ms", required_argument, 0, OPT_CPU},
-    {"output-limit", required_argument, 0, OPT_OUTPUT},
-    {"nofile", required_argument, 0, OPT_NOFILE},
-    {"fsize", required_argument, 0, OPT_FSIZE},
-    {"allow-unenforced-limits", no_argument, 0, OPT_UNENFORCED},
-    {"cgroup-driver", required_argument, 0, OPT_CG_DRIVER},
-    {"cgroup-parent", required_argument, 0, OPT_CG_PARENT},
-    {"seccomp-policy", required_argument, 0, OPT_SECCOMP},
+    WH_LIMIT_OPTIONS,
+    WH_SANDBOX_OPTIONS,
     {"stdin", required_argument, 0, OPT_STDIN},
     {"stdout", required_argument, 0, OPT_STDOUT},
     {"stderr", required_argument, 0, OPT_STDERR},
@@ -139,15 +116,11 @@ struct exec_args {
         int status_fd;
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+#define usage_error(...) cli_usage_error("exec", __VA_ARGS__)
+
+static int parse_number(const char *opt, const char *text, uint64_t *out, bool size)
 {
-        va_list ap;
-        va_start(ap, fmt);
-        fprintf(stderr, "whiskers exec: ");
-        vfprintf(stderr, fmt, ap);
-        fprintf(stderr, "\nTry 'whiskers exec --help'.\n");
-        va_end(ap);
-        return WH_EXIT_USAGE;
+        return cli_parse_number("exec", opt, text, out, size);
 }
 
 static int add_bind(struct exec_args *a, char *spec, bool writable)
@@ -162,32 +135,14 @@ static int add_bind(struct exec_args *a, char *spec, bool writable)
         return 0;
 }
 
-static int parse_number(const char *opt, const char *text, uint64_t *out, bool size)
-{
-        struct wh_err err;
-        if ((size ? wh_parse_size(text, out, &err) : wh_parse_u64(text, out, &err)) < 0) {
-                fprintf(stderr, "whiskers exec: %s: %s\n", opt, err.msg);
-                return WH_EXIT_USAGE;
-        }
-        return 0;
-}
-
-static int parse_cpus(const char *text, double *out)
-{
-        char *end;
-        errno = 0;
-        double v = strtod(text, &end);
-        if (errno || *end || end == text || !(v >= 0) || v > 4096)
-                return usage_error("--cpus '%s' must be a number of CPUs such as 0.5", text);
-        *out = v;
-        return 0;
-}
-
 static int parse_option(struct exec_args *a, int opt, char *arg)
 {
-        struct wh_limits *l = &a->run.limits;
         uint64_t v;
-        int rc;
+        int rc = cli_parse_limit("exec", opt, arg, &a->run.limits);
+        if (rc < 0)
+                rc = cli_parse_sandbox("exec", opt, arg, &a->config);
+        if (rc >= 0)
+                return rc;
         switch (opt) {
         case OPT_ROOTFS:
                 a->config.rootfs = arg;
@@ -222,37 +177,6 @@ static int parse_option(struct exec_args *a, int opt, char *arg)
                         a->config.host_uid = (uid_t)v;
                 else
                         a->config.host_gid = (gid_t)v;
-                return 0;
-        case OPT_MEMORY:
-                return parse_number("--memory", arg, &l->memory_bytes, true);
-        case OPT_PIDS:
-                return parse_number("--pids", arg, &l->pids, false);
-        case OPT_CPUS:
-                return parse_cpus(arg, &l->cpus);
-        case OPT_WALL:
-                return parse_number("--wall-ms", arg, &l->wall_ms, false);
-        case OPT_CPU:
-                return parse_number("--cpu-ms", arg, &l->cpu_ms, false);
-        case OPT_OUTPUT:
-                return parse_number("--output-limit", arg, &l->output_bytes, true);
-        case OPT_NOFILE:
-                return parse_number("--nofile", arg, &l->nofile, false);
-        case OPT_FSIZE:
-                return parse_number("--fsize", arg, &l->fsize_bytes, true);
-        case OPT_UNENFORCED:
-                l->allow_unenforced = true;
-                return 0;
-        case OPT_CG_DRIVER:
-                if (strcmp(arg, "auto") && strcmp(arg, "v1") && strcmp(arg, "v2") &&
-                    strcmp(arg, "none"))
-                        return usage_error("--cgroup-driver '%s': use auto, v1, v2 or none", arg);
-                a->config.cgroup_driver = arg;
-                return 0;
-        case OPT_CG_PARENT:
-                a->config.cgroup_parent = arg;
-                return 0;
-        case OPT_SECCOMP:
-                a->config.seccomp_policy = arg;
                 return 0;
         case OPT_STDIN:
                 a->stdin_path = arg;

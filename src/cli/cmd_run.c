@@ -3,14 +3,13 @@
  * print the summary or the run report. */
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/limit_options.h"
 #include "base/cleanup.h"
 #include "base/io.h"
-#include "base/size.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,24 +66,12 @@ enum {
         OPT_RESULTS,
         OPT_COLOR,
         OPT_MAX_ERRORS,
-        OPT_MEMORY,
-        OPT_PIDS,
-        OPT_CPUS,
-        OPT_WALL,
-        OPT_CPU,
-        OPT_OUTPUT,
-        OPT_NOFILE,
-        OPT_FSIZE,
         OPT_TMP,
         OPT_ITEMS,
         OPT_ITEM_SIZE,
         OPT_DEPTH,
-        OPT_UNENFORCED,
         OPT_SCHEMA_DIR,
         OPT_PYTHON,
-        OPT_CG_DRIVER,
-        OPT_CG_PARENT,
-        OPT_SECCOMP,
 };
 
 static const struct option options[] = {
@@ -97,24 +84,14 @@ static const struct option options[] = {
     {"results", required_argument, 0, OPT_RESULTS},
     {"color", required_argument, 0, OPT_COLOR},
     {"max-errors", required_argument, 0, OPT_MAX_ERRORS},
-    {"memory", required_argument, 0, OPT_MEMORY},
-    {"pids", required_argument, 0, OPT_PIDS},
-    {"cpus", required_argument, 0, OPT_CPUS},
-    {"wall-ms", required_argument, 0, OPT_WALL},
-    {"cpu-ms", required_argument, 0, OPT_CPU},
-    {"output-limit", required_argument, 0, OPT_OUTPUT},
-    {"nofile", required_argument, 0, OPT_NOFILE},
-    {"fsize", required_argument, 0, OPT_FSIZE},
     {"tmp-size", required_argument, 0, OPT_TMP},
     {"items", required_argument, 0, OPT_ITEMS},
     {"item-size", required_argument, 0, OPT_ITEM_SIZE},
     {"depth", required_argument, 0, OPT_DEPTH},
-    {"allow-unenforced-limits", no_argument, 0, OPT_UNENFORCED},
+    WH_LIMIT_OPTIONS,
     {"schema-dir", required_argument, 0, OPT_SCHEMA_DIR},
     {"python", required_argument, 0, OPT_PYTHON},
-    {"cgroup-driver", required_argument, 0, OPT_CG_DRIVER},
-    {"cgroup-parent", required_argument, 0, OPT_CG_PARENT},
-    {"seccomp-policy", required_argument, 0, OPT_SECCOMP},
+    WH_SANDBOX_OPTIONS,
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -128,56 +105,20 @@ struct run_args {
         bool json;
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fprintf(stderr, "whiskers run: ");
-        vfprintf(stderr, fmt, ap);
-        fprintf(stderr, "\nTry 'whiskers run --help'.\n");
-        va_end(ap);
-        return WH_EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error("run", __VA_ARGS__)
 
 static int number(const char *opt, const char *text, uint64_t *out, bool size)
 {
-        struct wh_err err;
-        if ((size ? wh_parse_size(text, out, &err) : wh_parse_u64(text, out, &err)) < 0)
-                return usage_error("%s: %s", opt, err.msg);
-        return 0;
-}
-
-static int parse_cpus(const char *text, double *out)
-{
-        char *end;
-        errno = 0;
-        double v = strtod(text, &end);
-        if (errno || *end || end == text || !(v > 0) || v > 4096)
-                return usage_error("--cpus '%s' must be a number of CPUs such as 0.5", text);
-        *out = v;
-        return 0;
+        return cli_parse_number("run", opt, text, out, size);
 }
 
 static int parse_limit(struct run_args *a, int opt, const char *arg)
 {
         struct wh_normaliser_limits *l = &a->load.overrides;
+        int rc = cli_parse_limit("run", opt, arg, &l->run);
+        if (rc >= 0)
+                return rc;
         switch (opt) {
-        case OPT_MEMORY:
-                return number("--memory", arg, &l->run.memory_bytes, true);
-        case OPT_PIDS:
-                return number("--pids", arg, &l->run.pids, false);
-        case OPT_CPUS:
-                return parse_cpus(arg, &l->run.cpus);
-        case OPT_WALL:
-                return number("--wall-ms", arg, &l->run.wall_ms, false);
-        case OPT_CPU:
-                return number("--cpu-ms", arg, &l->run.cpu_ms, false);
-        case OPT_OUTPUT:
-                return number("--output-limit", arg, &l->run.output_bytes, true);
-        case OPT_NOFILE:
-                return number("--nofile", arg, &l->run.nofile, false);
-        case OPT_FSIZE:
-                return number("--fsize", arg, &l->run.fsize_bytes, true);
         case OPT_TMP:
                 return number("--tmp-size", arg, &l->tmp_bytes, true);
         case OPT_ITEMS:
@@ -195,6 +136,9 @@ static int parse_limit(struct run_args *a, int opt, const char *arg)
 static int parse_option(struct run_args *a, int opt, const char *arg)
 {
         uint64_t v;
+        int rc = cli_parse_sandbox("run", opt, arg, &a->sandbox);
+        if (rc >= 0)
+                return rc;
         switch (opt) {
         case OPT_META:
                 a->meta_path = arg;
@@ -220,15 +164,6 @@ static int parse_option(struct run_args *a, int opt, const char *arg)
         case OPT_PYTHON:
                 a->load.python = arg;
                 return 0;
-        case OPT_CG_PARENT:
-                a->sandbox.cgroup_parent = arg;
-                return 0;
-        case OPT_SECCOMP:
-                a->sandbox.seccomp_policy = arg;
-                return 0;
-        case OPT_UNENFORCED:
-                a->load.overrides.run.allow_unenforced = true;
-                return 0;
         case OPT_MIME:
                 if (a->n_mime == MAX_MIME)
                         return usage_error("too many --mime (at most %d)", MAX_MIME);
@@ -243,12 +178,6 @@ static int parse_option(struct run_args *a, int opt, const char *arg)
                 if (number("--max-errors", arg, &v, false) != 0)
                         return WH_EXIT_USAGE;
                 a->max_errors = v ? (size_t)v : 1;
-                return 0;
-        case OPT_CG_DRIVER:
-                if (strcmp(arg, "auto") && strcmp(arg, "v1") && strcmp(arg, "v2") &&
-                    strcmp(arg, "none"))
-                        return usage_error("--cgroup-driver '%s': use auto, v1, v2 or none", arg);
-                a->sandbox.cgroup_driver = arg;
                 return 0;
         case 'h':
                 fputs(help, stdout);
