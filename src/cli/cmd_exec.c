@@ -4,14 +4,13 @@
 #define _GNU_SOURCE
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/limit_options.h"
+#include "cli/run_options.h"
 #include "base/cleanup.h"
 #include "base/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,26 +250,6 @@ static int exit_code_for(const struct wh_report *r)
         return WH_EXIT_SANDBOX;
 }
 
-static volatile int cancelled;
-
-static void on_stop_signal(int sig)
-{
-        cancelled = sig;
-}
-
-/* SIGTERM, SIGINT and SIGHUP stop the run cleanly (the sandbox killed, its
- * cgroup removed, a status record written); a closed reader of our stdout
- * must not kill the supervisor mid-run. */
-static void install_signal_handlers(void)
-{
-        struct sigaction sa = {.sa_handler = on_stop_signal};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-}
-
 static void write_status(const struct wh_report *report, int fd)
 {
         cleanup_free char *json = wh_report_to_json(report);
@@ -299,8 +278,8 @@ static int run_sandbox(struct exec_args *a)
                         return WH_EXIT_USAGE;
                 }
         }
-        install_signal_handlers();
-        a->run.cancel = &cancelled;
+        cli_install_stop_handlers();
+        a->run.cancel = &cli_stop_signal;
         struct wh_report report;
         int rc = wh_sandbox_run(sb, &a->run, &report, &err);
         wh_sandbox_free(sb);
@@ -314,8 +293,8 @@ static int run_sandbox(struct exec_args *a)
         if (report.status == WH_STATUS_SANDBOX_ERROR)
                 fprintf(stderr, "whiskers exec: sandbox error at stage %s: %s\n", report.stage,
                         report.message);
-        if (cancelled)
-                return 128 + cancelled;
+        if (cli_stop_signal)
+                return 128 + cli_stop_signal;
         return exit_code_for(&report);
 }
 

@@ -3,7 +3,7 @@
  * print the summary or the run report. */
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/limit_options.h"
+#include "cli/run_options.h"
 #include "base/cleanup.h"
 #include "base/io.h"
 
@@ -236,23 +236,6 @@ static int read_input(struct run_args *a, const char *raw_arg, struct wh_run_inp
         return 0;
 }
 
-static volatile int cancelled;
-
-static void on_stop_signal(int sig)
-{
-        cancelled = sig;
-}
-
-static void install_signal_handlers(void)
-{
-        struct sigaction sa = {.sa_handler = on_stop_signal};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-}
-
 static int print_result(struct run_args *a, struct wh_normaliser *n, struct wh_run_result *res)
 {
         if (a->results_path) {
@@ -296,8 +279,8 @@ static int run(struct run_args *a, const char *dir, const char *raw_arg)
                 fprintf(stderr, "whiskers run: %s\n", err.msg);
                 return WH_EXIT_USAGE;
         }
-        install_signal_handlers();
-        struct wh_run_options ro = {.cancel = &cancelled, .max_errors = a->max_errors};
+        cli_install_stop_handlers();
+        struct wh_run_options ro = {.cancel = &cli_stop_signal, .max_errors = a->max_errors};
         struct wh_run_result res;
         if (wh_normaliser_run(n, &in, &ro, &res, &err) < 0) {
                 fprintf(stderr, "whiskers run: %s\n", err.msg);
@@ -307,7 +290,7 @@ static int run(struct run_args *a, const char *dir, const char *raw_arg)
         rc = print_result(a, n, &res) < 0 ? WH_EXIT_FAILED : exit_code_for(&res);
         wh_run_result_clear(&res);
         wh_normaliser_free(n);
-        return cancelled ? 128 + cancelled : rc;
+        return cli_stop_signal ? 128 + cli_stop_signal : rc;
 }
 
 int cmd_run(int argc, char **argv)

@@ -1,10 +1,10 @@
-/* Command-line options shared by `whiskers exec` and `whiskers run`: the
- * resource limits of one sandboxed run, the sandbox's cgroup and seccomp
- * choices, and the usage-error format. A command splices WH_LIMIT_OPTIONS and
- * WH_SANDBOX_OPTIONS into its getopt_long table and hands every option to
+/* What `whiskers exec` and `whiskers run` share: the options for the
+ * resource limits of one sandboxed run and the sandbox's cgroup and seccomp
+ * choices, the usage-error format, and stopping a run on SIGTERM/INT/HUP. A command splices
+ * WH_LIMIT_OPTIONS and WH_SANDBOX_OPTIONS into its getopt_long table and hands every option to
  * cli_parse_limit() and cli_parse_sandbox() first. */
-#ifndef WH_CLI_LIMIT_OPTIONS_H
-#define WH_CLI_LIMIT_OPTIONS_H
+#ifndef WH_CLI_RUN_OPTIONS_H
+#define WH_CLI_RUN_OPTIONS_H
 
 #include <getopt.h>
 #include <whiskers/sandbox.h>
@@ -50,5 +50,13 @@ int cli_parse_number(const char *cmd, const char *opt, const char *text, uint64_
 int cli_parse_limit(const char *cmd, int opt, const char *arg, struct wh_limits *limits);
 /* The same for WH_SANDBOX_OPTIONS (cgroup driver and parent, seccomp policy). */
 int cli_parse_sandbox(const char *cmd, int opt, const char *arg, struct wh_sandbox_config *config);
+
+/* The signal that asked us to stop (SIGTERM, SIGINT or SIGHUP), or 0: hand
+ * it to the run as wh_run_spec.cancel. The run is then killed cleanly (its
+ * cgroup removed, a record written); the command exits 128 + the signal. */
+extern volatile int cli_stop_signal;
+/* Install those handlers, and ignore SIGPIPE: a reader of our stdout that
+ * goes away must not kill the supervisor mid-run. */
+void cli_install_stop_handlers(void);
 
 #endif

@@ -1,8 +1,9 @@
-#include "cli/limit_options.h"
+#include "cli/run_options.h"
 #include "cli/exit_codes.h"
 #include "base/size.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,4 +86,21 @@ int cli_parse_sandbox(const char *cmd, int opt, const char *arg, struct wh_sandb
         default:
                 return -1;
         }
+}
+
+volatile int cli_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+        cli_stop_signal = sig;
+}
+
+void cli_install_stop_handlers(void)
+{
+        struct sigaction sa = {.sa_handler = on_stop_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
 }
