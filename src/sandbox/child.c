@@ -156,12 +156,43 @@ static void init_setup(const struct child_ctx *ctx)
                 _exit(127);
 }
 
+/* Close every fd inherited from the caller but the four init needs. Among
+ * them is the supervisor's own end of the control socket (and, in a threaded
+ * caller, other sandboxes' ends): while a copy is open here, a supervisor
+ * that dies before sending MSG_GO would never be seen to go. */
+static void close_inherited(const struct child_ctx *ctx)
+{
+        int keep[] = {ctx->ctl_fd, ctx->stdin_fd, ctx->stdout_w, ctx->stderr_w};
+        size_t n = sizeof(keep) / sizeof(keep[0]);
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                        int t = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = t;
+                }
+        unsigned from = 3; /* stdio stays: the program gets its own */
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] < (int)from)
+                        continue;
+                if (keep[i] > (int)from && close_range(from, (unsigned)keep[i] - 1, 0) < 0)
+                        child_fail(ctx->ctl_fd, "init", errno, "cannot close inherited fds");
+                from = (unsigned)keep[i] + 1;
+        }
+        if (close_range(from, ~0u, 0) < 0)
+                child_fail(ctx->ctl_fd, "init", errno, "cannot close inherited fds");
+}
+
 int init_main(void *arg)
 {
         const struct child_ctx *ctx = arg;
+        /* Die with the supervisor from the start; set again after the uid
+         * change in init_setup(), which clears it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                _exit(127);
         /* Before anything runs that the cgroup should count or limit. */
         if (wh_cgroup_join_self(ctx->join) < 0)
                 child_fail(ctx->ctl_fd, "cgroup", errno, "cannot join the sandbox cgroup");
+        close_inherited(ctx);
         init_setup(ctx);
 
         /* A raw clone, not fork(): glibc's fork takes locks (malloc, stdio)

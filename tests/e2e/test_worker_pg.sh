@@ -173,7 +173,7 @@ kills=0
 for round in $(seq 200); do
         [ "$(done_count "$U")" = $JOBS ] && break
         sleep 0.4
-        if [ $((round % 4)) = 0 ] && [ $kills -lt 6 ]; then
+        if [ $((round % 2)) = 0 ] && [ $kills -lt 6 ]; then
                 w=$((RANDOM % 3 + 1))
                 kill -9 "${cpid[$w]}" 2>/dev/null && kills=$((kills + 1))
                 wait "${cpid[$w]}" 2>/dev/null
