@@ -1,3 +1,4 @@
+#include "base/strbuf.h"
 #include "schema/uri.h"
 
 #include <ctype.h>
@@ -86,55 +87,29 @@ static void remove_dot_segments(char *path)
         *out = '\0';
 }
 
-struct buf {
-        char *s;
-        size_t len;
-        size_t cap;
-        bool oom;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
+static void put_part(struct wh_strbuf *b, const char *prefix, const struct uri_part *p)
 {
-        if (b->oom)
-                return;
-        if (b->len + n + 1 > b->cap) {
-                size_t ncap = (b->len + n + 1) * 2;
-                char *ns = realloc(b->s, ncap);
-                if (!ns) {
-                        b->oom = true;
-                        return;
-                }
-                b->s = ns;
-                b->cap = ncap;
-        }
-        memcpy(b->s + b->len, s, n);
-        b->len += n;
-        b->s[b->len] = '\0';
-}
-
-static void put_part(struct buf *b, const char *prefix, const struct uri_part *p)
-{
-        put(b, prefix, strlen(prefix));
-        put(b, p->s, p->len);
+        wh_strbuf_put(b, prefix, strlen(prefix));
+        wh_strbuf_put(b, p->s, p->len);
 }
 
 /* Path of the target (section 5.2.2/5.2.3), dot segments removed. */
 static char *target_path(const struct uri *base, const struct uri *ref)
 {
-        struct buf b = {0};
+        struct wh_strbuf b = {0};
         if (ref->path.len && ref->path.s[0] == '/') {
-                put(&b, ref->path.s, ref->path.len);
+                wh_strbuf_put(&b, ref->path.s, ref->path.len);
         } else if (base->authority.present && base->path.len == 0) {
-                put(&b, "/", 1);
-                put(&b, ref->path.s, ref->path.len);
+                wh_strbuf_put(&b, "/", 1);
+                wh_strbuf_put(&b, ref->path.s, ref->path.len);
         } else {
                 size_t keep = base->path.len;
                 while (keep > 0 && base->path.s[keep - 1] != '/')
                         keep--;
-                put(&b, base->path.s, keep);
-                put(&b, ref->path.s, ref->path.len);
+                wh_strbuf_put(&b, base->path.s, keep);
+                wh_strbuf_put(&b, ref->path.s, ref->path.len);
         }
-        put(&b, "", 0);
+        wh_strbuf_put(&b, "", 0);
         if (b.oom) {
                 free(b.s);
                 return NULL;
@@ -143,7 +118,7 @@ static char *target_path(const struct uri *base, const struct uri *ref)
         return b.s;
 }
 
-static void put_path(struct buf *b, const struct uri_part *p)
+static void put_path(struct wh_strbuf *b, const struct uri_part *p)
 {
         char *copy = strndup(p->s, p->len);
         if (!copy) {
@@ -151,7 +126,7 @@ static void put_path(struct buf *b, const struct uri_part *p)
                 return;
         }
         remove_dot_segments(copy);
-        put(b, copy, strlen(copy));
+        wh_strbuf_put(b, copy, strlen(copy));
         free(copy);
 }
 
@@ -160,27 +135,27 @@ char *uri_resolve(const char *base_s, const char *ref_s)
         struct uri base, ref;
         uri_parse(base_s, &base);
         uri_parse(ref_s, &ref);
-        struct buf b = {0};
+        struct wh_strbuf b = {0};
         const struct uri *auth_from = &ref, *query_from = &ref;
         const struct uri *scheme_from = ref.scheme.present ? &ref : &base;
         bool path_done = false;
-        put(&b, "", 0);
+        wh_strbuf_put(&b, "", 0);
         if (!ref.scheme.present && !ref.authority.present) {
                 auth_from = &base;
                 if (ref.path.len == 0) {
                         if (!ref.query.present)
                                 query_from = &base;
                         put_part(&b, "", &scheme_from->scheme);
-                        put(&b, ":", scheme_from->scheme.present);
+                        wh_strbuf_put(&b, ":", scheme_from->scheme.present);
                         if (base.authority.present)
                                 put_part(&b, "//", &base.authority);
-                        put(&b, base.path.s, base.path.len);
+                        wh_strbuf_put(&b, base.path.s, base.path.len);
                         path_done = true;
                 }
         }
         if (!path_done) {
                 put_part(&b, "", &scheme_from->scheme);
-                put(&b, ":", scheme_from->scheme.present);
+                wh_strbuf_put(&b, ":", scheme_from->scheme.present);
                 if (auth_from->authority.present)
                         put_part(&b, "//", &auth_from->authority);
                 if (ref.scheme.present || ref.authority.present) {
@@ -190,7 +165,7 @@ char *uri_resolve(const char *base_s, const char *ref_s)
                         if (!path)
                                 b.oom = true;
                         else
-                                put(&b, path, strlen(path));
+                                wh_strbuf_put(&b, path, strlen(path));
                         free(path);
                 }
         }

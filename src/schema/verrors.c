@@ -1,6 +1,7 @@
 /* Validation errors: turning the location chains into JSON pointers and
  * recording errors up to the caller's limit. */
 #define _GNU_SOURCE /* vasprintf */
+#include "base/strbuf.h"
 #include "schema/validate.h"
 
 #include <stdarg.h>
@@ -31,55 +32,30 @@ void wh_schema_errors_reset(struct wh_schema_errors *errors)
         wh_schema_errors_init(errors, max);
 }
 
-struct sbuf {
-        char *s;
-        size_t len, cap;
-        bool oom;
-};
-
-static void put(struct sbuf *b, const char *s, size_t n)
-{
-        if (b->oom)
-                return;
-        if (b->len + n + 1 > b->cap) {
-                size_t ncap = (b->len + n + 1) * 2;
-                char *ns = realloc(b->s, ncap);
-                if (!ns) {
-                        b->oom = true;
-                        return;
-                }
-                b->s = ns;
-                b->cap = ncap;
-        }
-        memcpy(b->s + b->len, s, n);
-        b->len += n;
-        b->s[b->len] = '\0';
-}
-
 /* "/" + the segment, escaped as a JSON pointer token. */
-static void put_token(struct sbuf *b, const char *s, size_t n)
+static void put_token(struct wh_strbuf *b, const char *s, size_t n)
 {
-        put(b, "/", 1);
+        wh_strbuf_put(b, "/", 1);
         for (size_t i = 0; i < n; i++) {
                 if (s[i] == '~')
-                        put(b, "~0", 2);
+                        wh_strbuf_put(b, "~0", 2);
                 else if (s[i] == '/')
-                        put(b, "~1", 2);
+                        wh_strbuf_put(b, "~1", 2);
                 else
-                        put(b, s + i, 1);
+                        wh_strbuf_put(b, s + i, 1);
         }
 }
 
-static void put_index(struct sbuf *b, size_t i)
+static void put_index(struct wh_strbuf *b, size_t i)
 {
         char num[24];
         int n = snprintf(num, sizeof(num), "/%zu", i);
-        put(b, num, (size_t)n);
+        wh_strbuf_put(b, num, (size_t)n);
 }
 
-static char *finish(struct sbuf *b)
+static char *finish(struct wh_strbuf *b)
 {
-        put(b, "", 0);
+        wh_strbuf_put(b, "", 0);
         if (b->oom) {
                 free(b->s);
                 return NULL;
@@ -99,7 +75,7 @@ static char *instance_pointer(const struct ipath *ip)
         size_t i = depth;
         for (const struct ipath *p = ip; p; p = p->up)
                 order[--i] = p;
-        struct sbuf b = {0};
+        struct wh_strbuf b = {0};
         for (i = 0; i < depth; i++) {
                 if (order[i]->key)
                         put_token(&b, order[i]->key, order[i]->len);
@@ -121,7 +97,7 @@ static char *keyword_pointer(const struct kpath *kp, const char *kw)
         size_t i = depth;
         for (const struct kpath *p = kp; p; p = p->up)
                 order[--i] = p;
-        struct sbuf b = {0};
+        struct wh_strbuf b = {0};
         for (i = 0; i < depth; i++) {
                 put_token(&b, order[i]->kw, strlen(order[i]->kw));
                 if (order[i]->key)
