@@ -86,7 +86,16 @@ struct wh_normaliser_options {
         /* The sandbox to build on (cgroups, seccomp policy, host ids); NULL:
          * the defaults. Its binds and tmp_bytes are replaced. */
         const struct wh_sandbox_config *sandbox;
-        struct wh_normaliser_limits overrides; /* non-zero fields replace the manifest's */
+        struct wh_normaliser_limits overrides;     /* non-zero fields replace the manifest's */
+        const struct wh_normaliser_origin *origin; /* NULL: a plain directory */
+};
+
+/* A normaliser that came out of a package: whiskers-package checked the
+ * package (signature, variant, layer digest) and unpacked it; the contract
+ * records this instead of hashing the directory again. */
+struct wh_normaliser_origin {
+        const char *digest; /* "sha256:<hex>": the chosen variant's manifest digest */
+        json_t *package;    /* provenance "normaliser"."package" (a reference is taken) */
 };
 
 struct wh_normaliser;
@@ -95,7 +104,8 @@ int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts
                        struct wh_normaliser **out, struct wh_err *err);
 void wh_normaliser_free(struct wh_normaliser *n);
 const struct wh_manifest *wh_normaliser_manifest(const struct wh_normaliser *n);
-/* "sha256:<hex>": the tree digest of the directory at load time. */
+/* "sha256:<hex>": the tree digest of the directory at load time, or the
+ * package's manifest digest (wh_normaliser_origin). */
 const char *wh_normaliser_digest(const struct wh_normaliser *n);
 const struct wh_normaliser_limits *wh_normaliser_limits(const struct wh_normaliser *n);
 /* Warnings from loading (e.g. a schema "format" whiskers does not check). */

@@ -90,6 +90,9 @@ int wh_store_blob_open(struct wh_store *s, const char *digest, int *fd, uint64_t
                        struct wh_err *err);
 int wh_store_blob_read(struct wh_store *s, const char *digest, size_t max, char **data, size_t *len,
                        struct wh_err *err);
+/* The "annotations" object of a manifest or index in the store (a new
+ * reference), or NULL when it has none or cannot be read. */
+json_t *wh_store_annotations(struct wh_store *s, const char *digest);
 /* Store a buffer; digest_out (may be NULL) receives its digest. */
 int wh_store_put(struct wh_store *s, const void *data, size_t len, char digest_out[WH_DIGEST_BUF],
                  struct wh_err *err);
@@ -395,6 +398,26 @@ void wh_package_clear(struct wh_package *p);
 /* wh_unpack_tar of the package's layer (digest-checked) into dest. */
 int wh_package_unpack(struct wh_store *s, const struct wh_package *p, const char *dest,
                       const struct wh_unpack_limits *lim, struct wh_err *err);
+
+/* ---- Checking a package out to run it ------------------------------------ */
+
+struct wh_checkout {
+        struct wh_package pkg;
+        char dir[4096];     /* the chosen variant's files: CACHE/layers/<hex of the layer digest> */
+        json_t *provenance; /* {"ref", "root", "manifest", "layer", "variant", "variant_reason",
+                               "runtime", "signed_by"} for the run's provenance record */
+};
+
+/* The cache for unpacked layers: $WHISKERS_CACHE, else /var/cache/whiskers
+ * for root, else $XDG_CACHE_HOME/whiskers or ~/.cache/whiskers. */
+int wh_package_cache_default(char *out, size_t cap, struct wh_err *err);
+/* wh_package_load, then the chosen variant's layer unpacked once (digest
+ * checked, wh_unpack_tar's rules) into cache_dir/layers/<hex>, shared by
+ * every later checkout of the same content. The cache must be writable by
+ * its owner only: its entries are trusted as the store is. */
+int wh_package_checkout(struct wh_store *s, const char *ref, const struct wh_load_options *o,
+                        const char *cache_dir, struct wh_checkout *out, struct wh_err *err);
+void wh_checkout_clear(struct wh_checkout *c);
 
 /* ==== Registries and bundles (src/package/registry_*.c, bundle_*.c) ====== */
 

@@ -46,6 +46,22 @@ int wh_normalisers_for_mime(const char *dir, const char *mime, char ***ids, size
                             struct wh_err *err);
 void wh_strv_free(char **v, size_t n);
 
+/* Packages (docs/packages.md): with a store, a reference without '/' is
+ * first looked up there (a tag, an id naming its only version, a digest)
+ * and run as the package it names, checked out under the signature policy;
+ * otherwise as above. */
+struct wh_package_source {
+        const char *store;     /* an OCI layout; NULL: directories only */
+        const char *trust_dir; /* trusted public keys; NULL: only with allow_unsigned */
+        bool allow_unsigned;   /* development: run unsigned packages */
+        const char *cache_dir; /* unpacked packages; NULL: wh_package_cache_default() */
+};
+
+/* The tags of the store's packages whose consumes annotation lists mime,
+ * sorted; *n may be 0. Free with wh_strv_free(). */
+int wh_packages_for_mime(const char *store, const char *mime, char ***tags, size_t *n,
+                         struct wh_err *err);
+
 /* --- submission --------------------------------------------------------- */
 
 struct wh_submission {
@@ -56,6 +72,8 @@ struct wh_submission {
         const char *meta_json;       /* a JSON object; NULL: {} */
         int priority;                /* higher first */
         uint32_t max_attempts;       /* 0: the store's default */
+        /* References that name packages. */
+        struct wh_package_source packages;
 };
 
 struct wh_submit_input {
@@ -113,6 +131,8 @@ struct wh_worker_config {
         bool allow_unenforced_limits;
         const char *cgroup_driver; /* NULL: auto */
         const char *work_dir;      /* where inputs are staged; NULL: $TMPDIR or /tmp */
+        /* References that name packages. */
+        struct wh_package_source packages;
 };
 
 /* What a worker did; filled when wh_worker_run() returns. */

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
+#include "cli/run_package.h"
 #include "base/cleanup.h"
 #include "base/io.h"
 
@@ -22,10 +23,11 @@ static const char help[] =
     "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE\n"
     "       whiskers run [OPTIONS] NORMALISER --zip RAW.zip\n"
     "\n"
-    "Run the normaliser in directory NORMALISER on one raw file in a fresh sandbox, check\n"
-    "every item it prints against the contract, its schemas and its references, and print\n"
-    "a summary (docs/contract.md). --json prints the run report instead: OpenKAT's\n"
-    "NormalizerResults, errors, warnings, stderr, the status record and provenance.\n"
+    "Run the normaliser NORMALISER (a directory, or a package: see below) on one raw\n"
+    "file in a fresh sandbox, check every item it prints against the contract, its\n"
+    "schemas and its references, and print a summary (docs/contract.md). --json prints\n"
+    "the run report instead: OpenKAT's NormalizerResults, errors, warnings, stderr, the\n"
+    "status record and provenance.\n"
     "\n"
     "Input:\n"
     "  --meta FILE            the meta document: task_id, input_ooi, boefje_meta, mime_types\n"
@@ -49,8 +51,8 @@ static const char help[] =
     "Environment:\n"
     "  --schema-dir DIR       schemas of types the normaliser has none for (DIR/Type.json)\n"
     "  --python PATH          interpreter for runtime python3 (default /usr/bin/python3)\n"
-    "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH, --seccomp-policy FILE\n"
-    "\n"
+    "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH, --seccomp-policy "
+    "FILE\n" WH_PACKAGE_HELP "\n"
     "Exit status: 0 the run succeeded and its output is valid; 1 the normaliser failed or\n"
     "its output breaks the contract; 2 usage error or the normaliser cannot be loaded\n"
     "(nothing ran); 3 a limit stopped it; 4 killed for a forbidden system call; 5 the\n"
@@ -92,6 +94,7 @@ static const struct option options[] = {
     {"schema-dir", required_argument, 0, OPT_SCHEMA_DIR},
     {"python", required_argument, 0, OPT_PYTHON},
     WH_SANDBOX_OPTIONS,
+    WH_PACKAGE_OPTIONS,
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -99,6 +102,7 @@ static const struct option options[] = {
 struct run_args {
         struct wh_normaliser_options load;
         struct wh_sandbox_config sandbox;
+        struct run_package_args package;
         const char *meta_path, *input_ooi, *task_id, *zip_path, *results_path, *color;
         const char *mime[MAX_MIME];
         size_t n_mime, max_errors;
@@ -137,7 +141,7 @@ static int parse_option(struct run_args *a, int opt, const char *arg)
 {
         uint64_t v;
         int rc = cli_parse_sandbox("run", opt, arg, &a->sandbox);
-        if (rc >= 0)
+        if (rc >= 0 || (rc = run_package_option(&a->package, opt, arg)) >= 0)
                 return rc;
         switch (opt) {
         case OPT_META:
@@ -265,7 +269,22 @@ static int print_result(struct run_args *a, struct wh_normaliser *n, struct wh_r
         return 0;
 }
 
-static int run(struct run_args *a, const char *dir, const char *raw_arg)
+static int load(struct run_args *a, char **argv, const char *ref, struct wh_normaliser **n)
+{
+        a->load.sandbox = &a->sandbox;
+        if (run_package_wanted(&a->package, ref))
+                return run_package_load(&a->package, argv, ref, &a->load, n);
+        struct wh_err err = {0};
+        if (wh_normaliser_load(ref, &a->load, n, &err) < 0) {
+                fprintf(stderr, "whiskers run: %s%s\n", err.msg,
+                        a->package.store ? ""
+                                         : " (to run a package from a store, give --store LAYOUT)");
+                return WH_EXIT_USAGE;
+        }
+        return 0;
+}
+
+static int run(struct run_args *a, char **argv, const char *ref, const char *raw_arg)
 {
         cleanup_free char *raw_buf = NULL, *meta_buf = NULL;
         struct wh_run_input in = {0};
@@ -274,11 +293,8 @@ static int run(struct run_args *a, const char *dir, const char *raw_arg)
                 return rc;
         struct wh_err err = {0};
         struct wh_normaliser *n = NULL;
-        a->load.sandbox = &a->sandbox;
-        if (wh_normaliser_load(dir, &a->load, &n, &err) < 0) {
-                fprintf(stderr, "whiskers run: %s\n", err.msg);
-                return WH_EXIT_USAGE;
-        }
+        if ((rc = load(a, argv, ref, &n)) != 0)
+                return rc;
         cli_install_stop_handlers();
         struct wh_run_options ro = {.cancel = &cli_stop_signal, .max_errors = a->max_errors};
         struct wh_run_result res;
@@ -297,6 +313,7 @@ int cmd_run(int argc, char **argv)
 {
         struct run_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}};
         int opt;
+        run_package_defaults(&a.package);
         optind = 1;
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
                 if (opt == '?')
@@ -315,5 +332,5 @@ int cmd_run(int argc, char **argv)
         if (a.meta_path && (a.input_ooi || a.n_mime || a.task_id))
                 return usage_error("--meta is the whole meta document: put the input object, "
                                    "MIME types and task id in it");
-        return run(&a, argv[optind], a.zip_path ? NULL : argv[optind + 1]);
+        return run(&a, argv, argv[optind], a.zip_path ? NULL : argv[optind + 1]);
 }

@@ -10,6 +10,7 @@
  * same thing. */
 #define _GNU_SOURCE
 #include "cli/exit_codes.h"
+#include "cli/sibling.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -62,8 +63,7 @@ static void usage(FILE *out)
                 program_invocation_short_name);
 }
 
-/* Exec the sibling binary that holds `e`, from the directory of our own. */
-static int run_external(const struct external *e, int argc, char **argv)
+int cli_exec_sibling(const char *binary, const char *what, char **argv)
 {
         char self[PATH_MAX], path[PATH_MAX + 64];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -72,14 +72,13 @@ static int run_external(const struct external *e, int argc, char **argv)
                 return WH_EXIT_USAGE;
         }
         self[n] = '\0';
-        snprintf(path, sizeof(path), "%s/%s", dirname(self), e->binary);
-        argv[0] = (char *)e->binary;
-        (void)argc;
+        snprintf(path, sizeof(path), "%s/%s", dirname(self), binary);
+        argv[0] = (char *)binary;
         execv(path, argv);
         fprintf(stderr,
-                "whiskers: '%s' is provided by %s, which is not installed beside whiskers "
+                "whiskers: %s is provided by %s, which is not installed beside whiskers "
                 "(%s: %s); build it with scripts/build.sh\n",
-                e->name, e->binary, path, strerror(errno));
+                what, binary, path, strerror(errno));
         return WH_EXIT_USAGE;
 }
 
@@ -103,7 +102,7 @@ int main(int argc, char **argv)
                         return commands[i].run(argc - 1, argv + 1);
         for (const struct external *e = externals; e->name; e++)
                 if (strcmp(argv[1], e->name) == 0)
-                        return run_external(e, argc, argv);
+                        return cli_exec_sibling(e->binary, e->name, argv);
         fprintf(stderr, "%s: unknown command '%s'; '%s --help' lists them\n",
                 program_invocation_short_name, argv[1], program_invocation_short_name);
         return WH_EXIT_USAGE;

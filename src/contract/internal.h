@@ -158,6 +158,7 @@ struct wh_normaliser {
         struct wh_normaliser_limits limits; /* effective */
         struct type_table types;
         char digest[WH_TREE_DIGEST_BUF];
+        json_t *package; /* wh_normaliser_origin's provenance, or NULL */
         struct stage stage;
         struct wh_bind binds[2];
         struct wh_sandbox_config config;

@@ -91,6 +91,20 @@ static int prepare_sandbox(struct wh_normaliser *n, const struct wh_normaliser_o
         return wh_sandbox_new(&n->config, &n->sandbox, err);
 }
 
+/* A package was checked when it was unpacked: hashing the tree again
+ * would only cost time (and say less than the manifest digest does). */
+static int load_digest(struct wh_normaliser *n, const struct wh_normaliser_origin *origin,
+                       struct wh_err *err)
+{
+        if (!origin)
+                return wh_tree_digest(n->dir, n->digest, err);
+        if (!origin->digest || strlen(origin->digest) >= sizeof(n->digest))
+                return wh_err_set(err, EINVAL, "load", "a package origin needs its digest");
+        strcpy(n->digest, origin->digest);
+        n->package = json_incref(origin->package);
+        return 0;
+}
+
 int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts,
                        struct wh_normaliser **out, struct wh_err *err)
 {
@@ -107,7 +121,7 @@ int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts
         if (wh_manifest_load(n->dir, &n->manifest, err) < 0)
                 goto fail;
         limits_effective(&n->manifest.limits, &o->overrides, &n->limits);
-        if (wh_tree_digest(n->dir, n->digest, err) < 0 || check_entrypoint(n, err) < 0 ||
+        if (load_digest(n, o->origin, err) < 0 || check_entrypoint(n, err) < 0 ||
             prepare_argv(n, o->python, err) < 0 ||
             types_load(&n->types, n->dir, o->schema_dir, n->manifest.produces, err) < 0 ||
             prepare_sandbox(n, o, err) < 0)
@@ -127,6 +141,7 @@ void wh_normaliser_free(struct wh_normaliser *n)
         stage_destroy(&n->stage);
         types_clear(&n->types);
         wh_manifest_clear(&n->manifest);
+        json_decref(n->package);
         free(n->interpreter);
         free(n->program);
         free(n->entry);

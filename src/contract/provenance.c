@@ -62,8 +62,9 @@ json_t *provenance_build(const struct wh_normaliser *n, const struct run_facts *
 {
         const struct wh_manifest *m = &n->manifest;
         json_t *normaliser =
-            json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", m->id, "version", m->version, "path",
-                      n->dir, "digest", n->digest, "digest_kind", "tree-v1");
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:O*}", "id", m->id, "version", m->version, "path",
+                      n->dir, "digest", n->digest, "digest_kind",
+                      n->package ? "oci-manifest" : "tree-v1", "package", n->package);
         json_t *input = json_pack("{s:o, s:o, s:s?, s:s?, s:O?}", "raw",
                                   digest_obj(f->raw_digest, f->raw_bytes), "meta",
                                   digest_obj(f->meta_digest, f->meta_bytes), "task_id", f->task_id,

@@ -87,3 +87,13 @@ int wh_store_put_json(struct wh_store *s, json_t *doc, const char *media_type,
         out->size = len;
         return 0;
 }
+
+json_t *wh_store_annotations(struct wh_store *s, const char *digest)
+{
+        json_t *doc = NULL;
+        if (wh_store_read_json(s, digest, "document", &doc, NULL) < 0)
+                return NULL;
+        json_t *ann = json_incref(json_object_get(doc, "annotations"));
+        json_decref(doc);
+        return ann;
+}

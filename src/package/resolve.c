@@ -75,8 +75,11 @@ static int pick(const struct wh_index_entry *e, size_t n, const char *ref, const
         if (matches > 1)
                 return wh_err_set(err, 0, "resolve", "'%s' is ambiguous in %s; name one of: %s",
                                   ref ? ref : "", path, tags);
-        return wh_err_set(err, 0, "resolve", "no package tagged '%s' in %s (tags: %s)",
-                          ref ? ref : "", path, tags);
+        wh_err_set(err, 0, "resolve", "no package tagged '%s' in %s (tags: %s)", ref ? ref : "",
+                   path, tags);
+        if (err)
+                err->errnum = ENOENT; /* without strerror's words: the message says more */
+        return -1;
 }
 
 int wh_store_resolve(struct wh_store *s, const char *ref, struct wh_descriptor *out,

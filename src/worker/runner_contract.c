@@ -1,8 +1,9 @@
 /* The real runner: the normaliser contract in the sandbox.
  *
- * load: resolve the reference (wh_normaliser_find), load the directory
- * once per slot (the contract allows one run at a time per handle). The
- * package digest is the directory's tree digest; the policy hash is the
+ * load: resolve the reference (a package of the configured store, else
+ * wh_normaliser_find), load it once per slot (the contract allows one run
+ * at a time per handle). The package digest is the chosen variant's
+ * manifest digest, or a directory's tree digest; the policy hash is the
  * digest of everything the worker decides about how it runs: the effective
  * limits and the sandbox options, in canonical JSON. Two runs with equal
  * (package, input, meta, policy) are the same computation, which is what
@@ -17,6 +18,7 @@
  *   a meta document the contract refuses -> dead letter: it never will run */
 #define _GNU_SOURCE
 #include "worker/runner_contract.h"
+#include "worker/packages.h"
 
 #include "base/cleanup.h"
 #include "base/sha256.h"
@@ -69,12 +71,14 @@ static int contract_load(void *ctx, const char *ref, struct wh_runner_norm *out,
 {
         struct contract_ctx *c = ctx;
         cleanup_free char *dir = NULL;
-        if (wh_normaliser_find(c->cfg->normalisers_dir, ref, &dir, err) < 0)
-                return -1;
         struct wh_normaliser_options opts = {.sandbox = &c->sandbox, .work_dir = c->cfg->work_dir};
         opts.overrides.run.allow_unenforced = c->cfg->allow_unenforced_limits;
         struct wh_normaliser *n;
-        if (wh_normaliser_load(dir, &opts, &n, err) < 0)
+        bool package;
+        if (worker_package_load(&c->cfg->packages, ref, &opts, &n, &package, err) < 0)
+                return -1;
+        if (!package && (wh_normaliser_find(c->cfg->normalisers_dir, ref, &dir, err) < 0 ||
+                         wh_normaliser_load(dir, &opts, &n, err) < 0))
                 return -1;
         if (policy_hash(n, c, out->policy_hash, err) < 0) {
                 wh_normaliser_free(n);

@@ -3,6 +3,7 @@
  * here so that a typo fails at once, not later as a dead-lettered job. */
 #define _GNU_SOURCE
 #include "base/cleanup.h"
+#include "worker/packages.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,18 +26,22 @@ static int targets(const struct wh_submission *s, const char *dir, char ***out, 
                 if (!s->mime)
                         return wh_err_set(err, EINVAL, "submit",
                                           "name a normaliser, or a MIME type to route by");
-                if (wh_normalisers_for_mime(dir, s->mime, out, n, err) < 0)
+                if (s->packages.store
+                        ? wh_packages_for_mime(s->packages.store, s->mime, out, n, err) < 0
+                        : wh_normalisers_for_mime(dir, s->mime, out, n, err) < 0)
                         return -1;
                 if (*n == 0) {
-                        wh_err_set(err, 0, "submit", "no normaliser in %s consumes '%s'", dir,
-                                   s->mime);
+                        wh_err_set(err, 0, "submit", "no normaliser in %s consumes '%s'",
+                                   s->packages.store ? s->packages.store : dir, s->mime);
                         err->errnum = ENOENT;
                         return -1;
                 }
                 return 0;
         }
         cleanup_free char *path = NULL;
-        if (wh_normaliser_find(dir, s->normaliser, &path, err) < 0)
+        bool package;
+        if (worker_package_exists(&s->packages, s->normaliser, &package, err) < 0 ||
+            (!package && wh_normaliser_find(dir, s->normaliser, &path, err) < 0))
                 return -1;
         *out = calloc(1, sizeof(char *));
         if (!*out)

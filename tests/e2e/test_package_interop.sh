@@ -3,7 +3,7 @@
 # (docker-registry on loopback): skopeo copies our layout into the registry
 # and back unchanged; skopeo inspect shows our annotations; skopeo copy to a
 # directory gives a layer that plain tar unpacks to the normaliser's files;
-# a package pushed by skopeo is pulled and verified by whiskers, and one
+# a package pushed by skopeo is pulled, verified and run by whiskers, and one
 # pushed by whiskers is copied out by skopeo. (umoci unpack refuses our
 # artifacts: it only unpacks images whose config is an OCI image config.)
 . "$(dirname "$0")/lib.sh"
@@ -24,8 +24,8 @@ TLS=(--src-tls-verify=false --dest-tls-verify=false)
 pkg=$T/pkg
 mkdir -p "$pkg/schemas"
 echo '{"id":"kat_interop","version":"2.0.0","consumes":["boefje/x"],"produces":["X"],"runtime":"python3","entrypoint":"normalize.py","description":"interop test"}' >"$pkg/normalizer.json"
-echo 'def run(a, b): return ["interop"]' >"$pkg/normalize.py"
-echo '{"type":"object"}' >"$pkg/schemas/out.json"
+echo 'def run(a, b): return [{"object_type": "X", "primary_key": "X|interop"}]' >"$pkg/normalize.py"
+echo '{"type":"object"}' >"$pkg/schemas/X.json"
 "$W" pack "$pkg" --into "$T/a" >/dev/null
 "$W" key gen --out "$T/k" >/dev/null 2>&1
 mkdir -m 700 "$T/trust" && cp "$T/k.pub" "$T/trust/"
@@ -54,6 +54,13 @@ expect "pulled store verifies" rc=0
 "$W" sign --key "$T/k.key" "$T/pulled" >/dev/null
 wh_run_raw verify --trust "$T/trust" "$T/pulled"
 expect "same digest: a signature made there verifies" rc=0
+printf 'raw\n' >"$T/raw"
+wh_run_raw run --json --store "$T/pulled" --trust "$T/trust" --cache "$T/cache" \
+        --input-ooi 'X|internet|a' kat_interop "$T/raw"
+expect "whiskers runs the package skopeo pushed" rc=0 \
+        "out~\"digest\": \"$digest\"" 'out~"digest_kind": "oci-manifest"'
+assert_eq "its object is in the results" 'X|interop' \
+        "$(jq -r '.results.observations[0].results[0].primary_key' "$T/out")"
 
 # What whiskers pushes, skopeo copies to a directory; tar unpacks the layer.
 "$W" push "$T/a" "$ADDR/wh/interop" >/dev/null

@@ -166,20 +166,6 @@ static void print_json(const struct opts *o, const struct wh_descriptor *root, j
         json_decref(j);
 }
 
-/* Annotations of the root document (index or manifest). */
-static json_t *root_annotations(struct wh_store *s, const struct wh_descriptor *root)
-{
-        char *text = NULL;
-        size_t len;
-        if (wh_store_blob_read(s, root->digest, 4u << 20, &text, &len, NULL) < 0)
-                return NULL;
-        json_t *doc = json_loadb(text, len, 0, NULL);
-        free(text);
-        json_t *ann = json_incref(json_object_get(doc, "annotations"));
-        json_decref(doc);
-        return ann;
-}
-
 static int inspect(struct wh_store *s, const struct opts *o, struct wh_err *err)
 {
         struct wh_descriptor root;
@@ -195,7 +181,7 @@ static int inspect(struct wh_store *s, const struct opts *o, struct wh_err *err)
         if (rc == 0)
                 rc = wh_trust_check(s, root.digest, t, &sigs, err);
         if (rc == 0) {
-                json_t *ann = root_annotations(s, &root);
+                json_t *ann = wh_store_annotations(s, root.digest);
                 if (o->json)
                         print_json(o, &root, ann, &c, &sigs);
                 else

@@ -15,7 +15,8 @@
         X("push", cmd_push, "push a package and its signatures to an OCI registry") \
         X("pull", cmd_pull, "pull a package and its signatures from an OCI registry") \
         X("bundle", cmd_bundle, "export or import an air-gap bundle (verified offline)") \
-        X("runtime", cmd_runtime, "build a runtime image (this machine's Python or a tree); unpack it, cached")
+        X("runtime", cmd_runtime, "build a runtime image (this machine's Python or a tree); unpack it, cached") \
+        X("run", cmd_run, "run a normaliser package on one raw file and check its output")
 /* clang-format on */
 
 #define X(name, fn, summary) int fn(int argc, char **argv);

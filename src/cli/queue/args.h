@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/worker.h>
 
 enum opt_kind { OPT_FLAG, OPT_STR, OPT_U32, OPT_INT };
 
@@ -28,6 +29,31 @@ static inline const char *db_url_default(void)
         const char *url = getenv("WHISKERS_DB");
         return url && *url ? url : "whiskers.db";
 }
+
+/* The package options submit and worker share (worker.h, struct
+ * wh_package_source); defaults from $WHISKERS_STORE and $WHISKERS_TRUST. */
+static inline void package_source_defaults(struct wh_package_source *p)
+{
+        const char *store = getenv("WHISKERS_STORE"), *trust = getenv("WHISKERS_TRUST");
+        p->store = store && *store ? store : NULL;
+        p->trust_dir = trust && *trust ? trust : NULL;
+}
+/* clang-format off */
+#define PACKAGE_SOURCE_OPTS(p) \
+        {"--store", OPT_STR, &(p).store, 0}, \
+        {"--trust", OPT_STR, &(p).trust_dir, 0}, \
+        {"--allow-unsigned", OPT_FLAG, &(p).allow_unsigned, 0}, \
+        {"--cache", OPT_STR, &(p).cache_dir, 0}
+#define PACKAGE_SOURCE_HELP \
+        "  --store LAYOUT        an OCI layout of packages: a REF without '/' names a\n" \
+        "                        package there first (a tag, an id, a digest); default\n" \
+        "                        $WHISKERS_STORE. With a store, --mime routes to its packages\n" \
+        "  --trust DIR           trusted public keys (default $WHISKERS_TRUST): a package\n" \
+        "                        runs only with a valid signature by one of them\n" \
+        "  --allow-unsigned      run unsigned packages (development only)\n" \
+        "  --cache DIR           where packages are unpacked (default $WHISKERS_CACHE,\n" \
+        "                        /var/cache/whiskers for root, else ~/.cache/whiskers)\n"
+/* clang-format on */
 
 static inline int opt_value(const char *cmd, const struct opt *o, const char *v)
 {

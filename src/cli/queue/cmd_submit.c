@@ -26,7 +26,8 @@ static void usage(FILE *out)
                 "transaction: all or none. Workers pick them up ('whiskers worker').\n"
                 "\n"
                 "A REF with a '/' is a normaliser directory (stored as an absolute path);\n"
-                "otherwise it is the \"id\" of a normaliser under --normalisers DIR.\n"
+                "otherwise a package of --store (a tag, an id, a digest), else the \"id\" of\n"
+                "a normaliser under --normalisers DIR.\n"
                 "\n"
                 "Options:\n"
                 "  --db URL            the job store: sqlite:///path/whiskers.db, a path, or\n"
@@ -42,7 +43,7 @@ static void usage(FILE *out)
                 "                      as 'Hostname|internet|example.org' (sets the meta's\n"
                 "                      \"input_ooi\" when it has none)\n"
                 "  --normalisers DIR   where ids are looked up (default $WHISKERS_NORMALISERS,\n"
-                "                      else examples/normalisers)\n"
+                "                      else examples/normalisers)\n" PACKAGE_SOURCE_HELP
                 "  --priority N        higher runs first (-32768..32767, default 0)\n"
                 "  --max-attempts N    tries before the dead letter table (default 5)\n"
                 "  --json              print the queued jobs as JSON\n"
@@ -54,6 +55,7 @@ static void usage(FILE *out)
 
 struct args {
         const char *db, *tenant, *normaliser, *mime, *meta, *dir, *input_ooi;
+        struct wh_package_source packages;
         int priority;
         uint32_t max_attempts;
         bool json;
@@ -137,6 +139,7 @@ static int submit(const struct args *a, const char **files, size_t nfiles)
                                   .normaliser = a->normaliser,
                                   .mime = a->mime,
                                   .normalisers_dir = a->dir,
+                                  .packages = a->packages,
                                   .meta_json = meta,
                                   .priority = a->priority,
                                   .max_attempts = a->max_attempts};
@@ -161,6 +164,7 @@ static int submit(const struct args *a, const char **files, size_t nfiles)
 int cmd_submit(int argc, char **argv)
 {
         struct args a = {.db = db_url_default()};
+        package_source_defaults(&a.packages);
         const struct opt opts[] = {
             {"--db", OPT_STR, &a.db, 0},
             {"--tenant", OPT_STR, &a.tenant, 0},
@@ -169,6 +173,7 @@ int cmd_submit(int argc, char **argv)
             {"--meta", OPT_STR, &a.meta, 0},
             {"--input-ooi", OPT_STR, &a.input_ooi, 0},
             {"--normalisers", OPT_STR, &a.dir, 0},
+            PACKAGE_SOURCE_OPTS(a.packages),
             {"--priority", OPT_INT, &a.priority, 0},
             {"--max-attempts", OPT_U32, &a.max_attempts, 1000},
             {"--json", OPT_FLAG, &a.json, 0},

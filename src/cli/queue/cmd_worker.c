@@ -23,7 +23,8 @@ static void usage(FILE *out)
             "  --db URL              the job store (default $WHISKERS_DB, else whiskers.db)\n"
             "  --concurrency N       jobs run at once (default: the number of CPUs)\n"
             "  --normalisers DIR     where normaliser ids are looked up (default\n"
-            "                        $WHISKERS_NORMALISERS, else examples/normalisers)\n"
+            "                        $WHISKERS_NORMALISERS, else "
+            "examples/normalisers)\n" PACKAGE_SOURCE_HELP
             "  --batch N             jobs claimed per statement and held ready beyond the\n"
             "                        running ones (default: --concurrency)\n"
             "  --batch-ms N          gather finished jobs this long into one completion\n"
@@ -118,11 +119,13 @@ int cmd_worker(int argc, char **argv)
 {
         struct wh_worker_config c = {.db_url = db_url_default(), .log_fd = 2};
         const char *level = "info";
+        package_source_defaults(&c.packages);
         uint32_t concurrency = 0, port = 0;
         const struct opt opts[] = {
             {"--db", OPT_STR, &c.db_url, 0},
             {"--concurrency", OPT_U32, &concurrency, 1024},
             {"--normalisers", OPT_STR, &c.normalisers_dir, 0},
+            PACKAGE_SOURCE_OPTS(c.packages),
             {"--batch", OPT_U32, &c.claim_batch, 10000},
             {"--batch-ms", OPT_U32, &c.complete_batch_ms, 60000},
             {"--lease-ms", OPT_U32, &c.lease_ms, 86400000},

@@ -1,0 +1,136 @@
+/* Packages as normaliser references (packages.h). A store handle is
+ * opened per call: loads happen once per slot and normaliser, and a read
+ * handle takes no lock, so nothing is shared between slot threads. */
+#define _GNU_SOURCE
+#include "worker/packages.h"
+
+#include "base/cleanup.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <whiskers/package.h>
+
+static bool applies(const struct wh_package_source *src, const char *ref)
+{
+        return src && src->store && ref && !strchr(ref, '/');
+}
+
+/* Resolve ref; a ref the store does not hold is not an error here. */
+static int resolve(struct wh_store *s, const char *ref, bool *found, struct wh_err *err)
+{
+        struct wh_descriptor d;
+        struct wh_err e = {0};
+        *found = wh_store_resolve(s, ref, &d, &e) == 0;
+        if (*found || e.errnum == ENOENT)
+                return 0;
+        *err = e;
+        return -1;
+}
+
+int worker_package_exists(const struct wh_package_source *src, const char *ref, bool *found,
+                          struct wh_err *err)
+{
+        *found = false;
+        if (!applies(src, ref))
+                return 0;
+        struct wh_store *s;
+        if (wh_store_open(src->store, WH_STORE_READ, &s, err) < 0)
+                return -1;
+        int rc = resolve(s, ref, found, err);
+        wh_store_close(s);
+        return rc;
+}
+
+static int checkout(const struct wh_package_source *src, struct wh_store *s, const char *ref,
+                    struct wh_checkout *co, struct wh_err *err)
+{
+        char cache[4096];
+        if (src->cache_dir)
+                snprintf(cache, sizeof(cache), "%s", src->cache_dir);
+        else if (wh_package_cache_default(cache, sizeof(cache), err) < 0)
+                return -1;
+        struct wh_trust *trust = NULL;
+        if (src->trust_dir && wh_trust_load(src->trust_dir, &trust, err) < 0)
+                return -1;
+        struct wh_load_options lo = {.trust = trust, .allow_unsigned = src->allow_unsigned};
+        int rc = wh_package_checkout(s, ref, &lo, cache, co, err);
+        wh_trust_free(trust);
+        return rc;
+}
+
+int worker_package_load(const struct wh_package_source *src, const char *ref,
+                        struct wh_normaliser_options *opts, struct wh_normaliser **out, bool *found,
+                        struct wh_err *err)
+{
+        *found = false;
+        if (!applies(src, ref))
+                return 0;
+        struct wh_store *s;
+        if (wh_store_open(src->store, WH_STORE_READ, &s, err) < 0)
+                return -1;
+        struct wh_checkout co;
+        int rc = resolve(s, ref, found, err);
+        if (rc == 0 && *found)
+                rc = checkout(src, s, ref, &co, err);
+        wh_store_close(s);
+        if (rc < 0 || !*found)
+                return rc;
+        struct wh_normaliser_origin origin = {.digest = co.pkg.manifest.digest,
+                                              .package = co.provenance};
+        opts->origin = &origin;
+        rc = wh_normaliser_load(co.dir, opts, out, err);
+        opts->origin = NULL;
+        wh_checkout_clear(&co);
+        return rc;
+}
+
+/* "a,b,c" lists mime as one of its items. */
+static bool listed(const char *list, const char *mime)
+{
+        size_t n = strlen(mime);
+        for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+                if (strncmp(p, mime, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int wh_packages_for_mime(const char *store, const char *mime, char ***tags, size_t *n,
+                         struct wh_err *err)
+{
+        struct wh_store *s;
+        struct wh_index_entry *e = NULL;
+        size_t ne = 0, found = 0;
+        *tags = NULL;
+        *n = 0;
+        if (wh_store_open(store, WH_STORE_READ, &s, err) < 0)
+                return -1;
+        int rc = wh_store_list(s, &e, &ne, err);
+        char **out = rc == 0 ? calloc(ne + 1, sizeof(*out)) : NULL;
+        if (rc == 0 && !out)
+                rc = wh_err_set(err, ENOMEM, "normaliser", "out of memory");
+        for (size_t i = 0; rc == 0 && i < ne; i++) {
+                if (!e[i].ref_name[0] || e[i].subject[0])
+                        continue;
+                json_t *ann = wh_store_annotations(s, e[i].desc.digest);
+                const char *consumes = json_string_value(json_object_get(ann, WH_ANN_CONSUMES));
+                if (listed(consumes, mime) && !(out[found++] = strdup(e[i].ref_name)))
+                        rc = wh_err_set(err, ENOMEM, "normaliser", "out of memory");
+                json_decref(ann);
+        }
+        free(e);
+        wh_store_close(s);
+        if (rc < 0) {
+                wh_strv_free(out, found);
+                return -1;
+        }
+        qsort(out, found, sizeof(*out), cmp_str);
+        *tags = out;
+        *n = found;
+        return 0;
+}
