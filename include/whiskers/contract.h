@@ -96,6 +96,10 @@ struct wh_normaliser_options {
 struct wh_normaliser_origin {
         const char *digest; /* "sha256:<hex>": the chosen variant's manifest digest */
         json_t *package;    /* provenance "normaliser"."package" (a reference is taken) */
+        /* A runtime image the package carries, unpacked: the sandbox's root
+         * (instead of the host's /usr) and, for python3*, the interpreter's
+         * path inside it. NULL: the host runtime. */
+        const char *rootfs, *interpreter;
 };
 
 struct wh_normaliser;

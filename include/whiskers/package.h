@@ -48,6 +48,9 @@
 #define WH_ANN_VARIANT  "io.whiskers.variant.name"
 #define WH_ANN_BASELINE "io.whiskers.variant.baseline"
 #define WH_ANN_KEY_ID   "io.whiskers.signature.key_id"
+/* On a package manifest and its variant descriptor: the manifest digest of
+ * the runtime image the variant carries (see wh_pack_options). */
+#define WH_ANN_RUNTIME_IMAGE "io.whiskers.runtime.image"
 
 /* ---- Digests and descriptors --------------------------------------------- */
 
@@ -216,10 +219,11 @@ int wh_store_import(struct wh_store *s, const char *path, const struct wh_import
 struct wh_variant {
         char name[WH_NAME_MAX];
         bool baseline;
-        char runtime[WH_NAME_MAX];      /* "exec", "python3" or "python3.N" */
-        char os[WH_NAME_MAX];           /* "" = any */
-        char arch[WH_NAME_MAX];         /* OCI architecture ("amd64", "arm64"); "" = any */
-        char arch_variant[WH_NAME_MAX]; /* amd64 level "v1".."v4"; "" = none */
+        char runtime[WH_NAME_MAX];         /* "exec", "python3" or "python3.N" */
+        char os[WH_NAME_MAX];              /* "" = any */
+        char arch[WH_NAME_MAX];            /* OCI architecture ("amd64", "arm64"); "" = any */
+        char arch_variant[WH_NAME_MAX];    /* amd64 level "v1".."v4"; "" = none */
+        char runtime_image[WH_DIGEST_BUF]; /* carried runtime image; "" = the host's */
 };
 
 struct wh_normalizer {
@@ -227,6 +231,10 @@ struct wh_normalizer {
         const char *id, *name, *description, *version, *runtime, *entrypoint;
         json_t *consumes, *produces; /* arrays of strings */
         json_t *limits;              /* object, or NULL when absent */
+        /* Configs only (pack computes it): {"manifest": digest, "layer":
+         * descriptor, "name", "interpreter"} of the runtime image the
+         * manifest carries as its second layer; NULL: the host runtime. */
+        json_t *runtime_image;
         struct wh_variant variant;
 };
 
@@ -241,6 +249,12 @@ void wh_normalizer_clear(struct wh_normalizer *n);
 struct wh_pack_options {
         const char *tag;           /* ref name; NULL = "<id>:<version>" */
         int64_t source_date_epoch; /* -1 = unset: mtimes 0, no created annotation */
+        /* A runtime image in the same store (a ref, see wh_runtime_build)
+         * that every variant carries: its layer becomes each manifest's
+         * second layer and its digests go into the config, so the package
+         * runs on a host without that interpreter, air-gapped included.
+         * NULL: the host runtime. */
+        const char *runtime_image;
 };
 
 /* Pack normaliser directories into the store and tag the result. One
@@ -384,7 +398,8 @@ struct wh_package {
         struct wh_descriptor manifest; /* the chosen variant */
         struct wh_descriptor config;
         struct wh_descriptor layer;
-        struct wh_normalizer meta; /* parsed config */
+        struct wh_descriptor runtime_layer; /* digest "" without a runtime image */
+        struct wh_normalizer meta;          /* parsed config */
         struct wh_variant_choice choice;
         char signed_by[WH_DIGEST_BUF]; /* key id of an accepted signature; "" if unsigned */
 };
@@ -403,7 +418,9 @@ int wh_package_unpack(struct wh_store *s, const struct wh_package *p, const char
 
 struct wh_checkout {
         struct wh_package pkg;
-        char dir[4096];     /* the chosen variant's files: CACHE/layers/<hex of the layer digest> */
+        char dir[4096];    /* the chosen variant's files: CACHE/layers/<hex of the layer digest> */
+        char rootfs[4096]; /* its runtime image's root, unpacked alike; "" = host runtime */
+        const char *interpreter; /* the image's interpreter (borrowed from pkg); NULL without */
         json_t *provenance; /* {"ref", "root", "manifest", "layer", "variant", "variant_reason",
                                "runtime", "signed_by"} for the run's provenance record */
 };
@@ -411,8 +428,9 @@ struct wh_checkout {
 /* The cache for unpacked layers: $WHISKERS_CACHE, else /var/cache/whiskers
  * for root, else $XDG_CACHE_HOME/whiskers or ~/.cache/whiskers. */
 int wh_package_cache_default(char *out, size_t cap, struct wh_err *err);
-/* wh_package_load, then the chosen variant's layer unpacked once (digest
- * checked, wh_unpack_tar's rules) into cache_dir/layers/<hex>, shared by
+/* wh_package_load, then the chosen variant's layer (and its runtime image's
+ * layer) unpacked once (digest checked, wh_unpack_tar's rules) into
+ * cache_dir/layers/<hex>, shared by
  * every later checkout of the same content. The cache must be writable by
  * its owner only: its entries are trusted as the store is. */
 int wh_package_checkout(struct wh_store *s, const char *ref, const struct wh_load_options *o,
@@ -534,5 +552,16 @@ int wh_runtime_build(struct wh_store *s, const struct wh_runtime_build_options *
  * share the directory and must bind it read-only. */
 int wh_runtime_unpack(struct wh_store *s, const char *ref, const char *cache_dir, char *path_out,
                       size_t cap, struct wh_err *err);
+
+/* A runtime image as a package refers to it. */
+struct wh_runtime_ref {
+        struct wh_descriptor manifest, layer;
+        char name[WH_NAME_MAX]; /* "python3.11" */
+        char interpreter[4096]; /* absolute path inside the image */
+};
+/* Resolve ref to a runtime image of the store and read what a package
+ * needs of it. */
+int wh_runtime_read(struct wh_store *s, const char *ref, struct wh_runtime_ref *out,
+                    struct wh_err *err);
 
 #endif

@@ -159,6 +159,7 @@ struct wh_normaliser {
         struct type_table types;
         char digest[WH_TREE_DIGEST_BUF];
         json_t *package; /* wh_normaliser_origin's provenance, or NULL */
+        char *rootfs;    /* the runtime image's root, or NULL for the host's /usr */
         struct stage stage;
         struct wh_bind binds[2];
         struct wh_sandbox_config config;

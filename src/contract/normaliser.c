@@ -36,14 +36,23 @@ static int check_entrypoint(struct wh_normaliser *n, struct wh_err *err)
         return 0;
 }
 
-static int prepare_argv(struct wh_normaliser *n, const char *python, struct wh_err *err)
+/* The interpreter: inside the runtime image when the package carries one,
+ * else the host's, checked from here before anything runs. */
+static int find_interpreter(struct wh_normaliser *n, const char *python,
+                            const struct wh_normaliser_origin *origin, struct wh_err *err)
 {
         const struct wh_manifest *m = &n->manifest;
-        if (strcmp(m->runtime, "exec") == 0) {
-                if (asprintf(&n->entry, WH_SANDBOX_NORMALISER_DIR "/%s", m->entrypoint) < 0)
-                        return wh_err_set(err, ENOMEM, "runtime", "argv");
-                n->argv[0] = n->entry;
-                return 0;
+        if (n->rootfs) {
+                char path[PATH_MAX];
+                const char *in = origin->interpreter ? origin->interpreter : "";
+                snprintf(path, sizeof(path), "%s%s", n->rootfs, in);
+                if (in[0] != '/' || access(path, X_OK) < 0)
+                        return wh_err_set(err, errno ? errno : ENOENT, "runtime",
+                                          "the runtime image has no interpreter '%s'", in);
+                n->program = strdup(in);
+                n->interpreter = strdup(in);
+                return n->program && n->interpreter ? 0
+                                                    : wh_err_set(err, ENOMEM, "runtime", "%s", in);
         }
         char wanted[64];
         snprintf(wanted, sizeof(wanted), "/usr/bin/%s", m->runtime);
@@ -53,6 +62,21 @@ static int prepare_argv(struct wh_normaliser *n, const char *python, struct wh_e
                                   m->runtime, interp);
         if (!(n->program = strdup(interp)) || !(n->interpreter = realpath(interp, NULL)))
                 return wh_err_set(err, errno ? errno : ENOMEM, "runtime", "%s", interp);
+        return 0;
+}
+
+static int prepare_argv(struct wh_normaliser *n, const char *python,
+                        const struct wh_normaliser_origin *origin, struct wh_err *err)
+{
+        const struct wh_manifest *m = &n->manifest;
+        if (strcmp(m->runtime, "exec") == 0) {
+                if (asprintf(&n->entry, WH_SANDBOX_NORMALISER_DIR "/%s", m->entrypoint) < 0)
+                        return wh_err_set(err, ENOMEM, "runtime", "argv");
+                n->argv[0] = n->entry;
+                return 0;
+        }
+        if (find_interpreter(n, python, origin, err) < 0)
+                return -1;
         /* -I: no user site, no environment; -S: no site-packages (normalisers
          * get the standard library only); -B: no bytecode files written. */
         const char *argv[] = {n->program, "-I", "-S", "-B", "-c", wh_python_shim, m->entrypoint};
@@ -88,6 +112,7 @@ static int prepare_sandbox(struct wh_normaliser *n, const struct wh_normaliser_o
         n->config.binds = n->binds;
         n->config.n_binds = 2;
         n->config.tmp_bytes = n->limits.tmp_bytes;
+        n->config.rootfs = n->rootfs;
         return wh_sandbox_new(&n->config, &n->sandbox, err);
 }
 
@@ -102,6 +127,8 @@ static int load_digest(struct wh_normaliser *n, const struct wh_normaliser_origi
                 return wh_err_set(err, EINVAL, "load", "a package origin needs its digest");
         strcpy(n->digest, origin->digest);
         n->package = json_incref(origin->package);
+        if (origin->rootfs && !(n->rootfs = strdup(origin->rootfs)))
+                return wh_err_set(err, ENOMEM, "load", "out of memory");
         return 0;
 }
 
@@ -122,7 +149,7 @@ int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts
                 goto fail;
         limits_effective(&n->manifest.limits, &o->overrides, &n->limits);
         if (load_digest(n, o->origin, err) < 0 || check_entrypoint(n, err) < 0 ||
-            prepare_argv(n, o->python, err) < 0 ||
+            prepare_argv(n, o->python, o->origin, err) < 0 ||
             types_load(&n->types, n->dir, o->schema_dir, n->manifest.produces, err) < 0 ||
             prepare_sandbox(n, o, err) < 0)
                 goto fail;
@@ -142,6 +169,7 @@ void wh_normaliser_free(struct wh_normaliser *n)
         types_clear(&n->types);
         wh_manifest_clear(&n->manifest);
         json_decref(n->package);
+        free(n->rootfs);
         free(n->interpreter);
         free(n->program);
         free(n->entry);

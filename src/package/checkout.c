@@ -1,7 +1,8 @@
 /* A package made ready to run: loaded under the signature policy
  * (wh_package_load), its chosen variant's layer unpacked once into a cache
  * named by the layer digest, and the provenance that says exactly what was
- * chosen and why. The runner binds the unpacked directory read-only; the
+ * chosen and why; a runtime image the variant carries is unpacked the same
+ * way and becomes the sandbox's root. The runner binds the unpacked directory read-only; the
  * directory's name is the digest its content was checked against, so an
  * entry never goes stale and racing checkouts share one copy (wh_unpack_tar
  * renames a complete tree into place, first one wins). */
@@ -73,29 +74,35 @@ static int check_reachable(const char *dir, struct wh_err *err)
         return 0;
 }
 
-static int unpack_layer(struct wh_store *s, const struct wh_package *p, const char *cache_dir,
-                        char *dir, size_t cap, struct wh_err *err)
+static int unpack_layer(struct wh_store *s, const struct wh_descriptor *layer,
+                        const char *cache_dir, char *dir, size_t cap, struct wh_err *err)
 {
         cleanup_free char *parent = NULL;
         if (asprintf(&parent, "%s/layers", cache_dir) < 0)
                 return wh_err_set(err, ENOMEM, "cache", "out of memory");
-        if (snprintf(dir, cap, "%s/%s", parent, p->layer.digest + 7) >= (int)cap)
+        if (snprintf(dir, cap, "%s/%s", parent, layer->digest + 7) >= (int)cap)
                 return wh_err_set(err, ENAMETOOLONG, "cache", "%s", cache_dir);
         struct stat st;
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
                 return geteuid() == 0 ? check_reachable(dir, err) : 0;
         if (make_dirs(parent, err) < 0 || (geteuid() == 0 && check_reachable(dir, err) < 0))
                 return -1;
-        return wh_package_unpack(s, p, dir, NULL, err);
+        cleanup_close int fd = -1;
+        if (wh_store_blob_open(s, layer->digest, &fd, NULL, err) < 0)
+                return -1;
+        return wh_unpack_tar(fd, layer->digest, dir, NULL, err);
 }
 
 static json_t *provenance(const char *ref, const struct wh_package *p)
 {
         const struct wh_variant_option *v = &p->choice.options[p->choice.chosen];
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?}", "ref", ref ? ref : "", "root",
-                         p->root.digest, "manifest", p->manifest.digest, "layer", p->layer.digest,
-                         "variant", v->variant.name, "variant_reason", p->choice.reason, "runtime",
-                         p->meta.runtime, "signed_by", p->signed_by[0] ? p->signed_by : NULL);
+        const char *image = p->meta.variant.runtime_image;
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "ref", ref ? ref : "",
+                         "root", p->root.digest, "manifest", p->manifest.digest, "layer",
+                         p->layer.digest, "variant", v->variant.name, "variant_reason",
+                         p->choice.reason, "runtime", p->meta.runtime, "runtime_image",
+                         image[0] ? image : NULL, "signed_by",
+                         p->signed_by[0] ? p->signed_by : NULL);
 }
 
 int wh_package_checkout(struct wh_store *s, const char *ref, const struct wh_load_options *o,
@@ -105,8 +112,16 @@ int wh_package_checkout(struct wh_store *s, const char *ref, const struct wh_loa
         out->pkg.choice.chosen = -1;
         if (wh_package_load(s, ref, o, &out->pkg, err) < 0)
                 return -1;
-        if (unpack_layer(s, &out->pkg, cache_dir, out->dir, sizeof(out->dir), err) < 0)
+        struct wh_package *p = &out->pkg;
+        if (unpack_layer(s, &p->layer, cache_dir, out->dir, sizeof(out->dir), err) < 0)
                 goto fail;
+        if (p->runtime_layer.digest[0]) {
+                if (unpack_layer(s, &p->runtime_layer, cache_dir, out->rootfs, sizeof(out->rootfs),
+                                 err) < 0)
+                        goto fail;
+                out->interpreter =
+                    json_string_value(json_object_get(p->meta.runtime_image, "interpreter"));
+        }
         if (!(out->provenance = provenance(ref, &out->pkg))) {
                 wh_err_set(err, ENOMEM, "checkout", "out of memory");
                 goto fail;

@@ -5,6 +5,7 @@
  * starting with "x-" are free for extensions. */
 #include "base/size.h"
 #include "package/paths.h"
+#include "package/store.h"
 #include "base/strset.h"
 
 #include <ctype.h>
@@ -14,10 +15,21 @@
 #include <string.h>
 #include <whiskers/package.h>
 
-static const char *const known_fields[] = {
-    "$schema",        "id",      "name",       "description", "version", "consumes",
-    "produces",       "runtime", "entrypoint", "limits",      "variant", "schema_digests",
-    "external_types", NULL};
+static const char *const known_fields[] = {"$schema",
+                                           "id",
+                                           "name",
+                                           "description",
+                                           "version",
+                                           "consumes",
+                                           "produces",
+                                           "runtime",
+                                           "entrypoint",
+                                           "limits",
+                                           "variant",
+                                           "schema_digests",
+                                           "external_types",
+                                           "runtime_image",
+                                           NULL};
 
 /* The same names as the contract's manifest (src/contract/manifest.c). */
 static const char *const size_limits[] = {"memory", "output_limit", "tmp_size",
@@ -195,6 +207,32 @@ static int parse_variant(json_t *obj, const char *origin, struct wh_variant *v, 
         return platform ? parse_platform(platform, origin, v, err) : 0;
 }
 
+/* What pack records of a carried runtime image (package.h, struct
+ * wh_normalizer): the runtime must be one the image provides. */
+static int parse_runtime_image(json_t *ri, const char *origin, struct wh_normalizer *n,
+                               struct wh_err *err)
+{
+        const char *manifest = json_string_value(json_object_get(ri, "manifest"));
+        const char *name = json_string_value(json_object_get(ri, "name"));
+        const char *interp = json_string_value(json_object_get(ri, "interpreter"));
+        struct wh_descriptor layer;
+        if (!json_is_object(ri) || !manifest || !wh_digest_valid(manifest) || !name || !interp ||
+            wh_descriptor_from_json(json_object_get(ri, "layer"), "runtime_image.layer", &layer,
+                                    err) < 0)
+                return bad(err, origin, "runtime_image",
+                           "must be {\"manifest\": digest, \"layer\": descriptor, \"name\", "
+                           "\"interpreter\"} (written by whiskers pack --runtime-image)");
+        bool python = strncmp(n->runtime, "python3", 7) == 0;
+        if (python && (interp[0] != '/' || strncmp(name, "python3", 7) != 0 ||
+                       (n->runtime[7] && strcmp(name, n->runtime) != 0)))
+                return bad(err, origin, "runtime_image",
+                           "provides %s at '%s', which cannot run runtime %s", name, interp,
+                           n->runtime);
+        n->runtime_image = ri;
+        snprintf(n->variant.runtime_image, sizeof(n->variant.runtime_image), "%s", manifest);
+        return 0;
+}
+
 static int check_fields(json_t *obj, const char *origin, struct wh_err *err)
 {
         const char *key;
@@ -244,6 +282,9 @@ int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *o
             check_names(n.produces, origin, "produces", false, err) < 0 ||
             (n.limits && check_limits(n.limits, origin, err) < 0) ||
             parse_variant(obj, origin, &n.variant, err) < 0)
+                return -1;
+        json_t *ri = json_object_get(obj, "runtime_image");
+        if (ri && parse_runtime_image(ri, origin, &n, err) < 0)
                 return -1;
         n.json = json_incref(obj);
         *out = n;

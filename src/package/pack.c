@@ -68,8 +68,10 @@ static json_t *variant_descriptor(const struct wh_packed *p)
                 return NULL;
         json_object_set_new(d, "artifactType", json_string(WH_AT_NORMALIZER));
         json_object_set_new(d, "annotations",
-                            json_pack("{s:s, s:s, s:s}", WH_ANN_VARIANT, v->name, WH_ANN_BASELINE,
-                                      v->baseline ? "true" : "false", WH_ANN_RUNTIME, v->runtime));
+                            json_pack("{s:s, s:s, s:s, s:s*}", WH_ANN_VARIANT, v->name,
+                                      WH_ANN_BASELINE, v->baseline ? "true" : "false",
+                                      WH_ANN_RUNTIME, v->runtime, WH_ANN_RUNTIME_IMAGE,
+                                      v->runtime_image[0] ? v->runtime_image : NULL));
         if (v->arch[0]) {
                 json_t *pl = json_pack("{s:s, s:s}", "architecture", v->arch, "os", v->os);
                 if (pl && v->arch_variant[0])
@@ -77,6 +79,37 @@ static json_t *variant_descriptor(const struct wh_packed *p)
                 json_object_set_new(d, "platform", pl);
         }
         return d;
+}
+
+/* Record the runtime image in every variant's config (and so its manifest),
+ * checked by the same parser that reads configs back. */
+static int carry_runtime(struct wh_store *s, const char *ref, struct wh_packed *p, size_t n,
+                         const char *const *dirs, struct wh_err *err)
+{
+        struct wh_runtime_ref rt;
+        if (wh_runtime_read(s, ref, &rt, err) < 0)
+                return wh_err_prefix(err, "--runtime-image");
+        for (size_t i = 0; i < n; i++) {
+                json_t *obj = json_deep_copy(p[i].meta.json);
+                json_t *ri = json_pack("{s:s, s:o, s:s, s:s}", "manifest", rt.manifest.digest,
+                                       "layer", wh_descriptor_to_json(&rt.layer), "name", rt.name,
+                                       "interpreter", rt.interpreter);
+                char origin[4200];
+                snprintf(origin, sizeof(origin), "%s/normalizer.json", dirs[i]);
+                struct wh_normalizer meta;
+                int rc = obj && ri ? 0 : wh_err_set(err, ENOMEM, "pack", "runtime image");
+                if (rc == 0 && json_object_set(obj, "runtime_image", ri) < 0)
+                        rc = wh_err_set(err, ENOMEM, "pack", "runtime image");
+                if (rc == 0)
+                        rc = wh_normalizer_parse(obj, origin, &meta, err);
+                json_decref(ri);
+                json_decref(obj);
+                if (rc < 0)
+                        return -1;
+                wh_normalizer_clear(&p[i].meta);
+                p[i].meta = meta;
+        }
+        return 0;
 }
 
 static int by_variant_name(const void *a, const void *b)
@@ -131,6 +164,8 @@ int wh_pack(struct wh_store *s, const char *const *dirs, size_t ndirs,
                 done--; /* the failed one holds nothing */
         if (rc == 0)
                 rc = check_variants(p, ndirs, dirs, err);
+        if (rc == 0 && o->runtime_image)
+                rc = carry_runtime(s, o->runtime_image, p, ndirs, dirs, err);
         for (size_t i = 0; rc == 0 && i < ndirs; i++)
                 rc = wh_pack_dir(s, dirs[i], o->source_date_epoch, &p[i], err);
         if (rc == 0 && ndirs == 1)

@@ -154,10 +154,16 @@ static int put_manifest(struct wh_store *s, const struct wh_normalizer *m, int64
         json_object_set_new(ann, WH_ANN_VARIANT, json_string(m->variant.name));
         json_object_set_new(ann, WH_ANN_BASELINE,
                             json_string(m->variant.baseline ? "true" : "false"));
-        json_t *doc = json_pack("{s:i, s:s, s:s, s:o, s:[o], s:o}", "schemaVersion", 2, "mediaType",
-                                WH_MT_MANIFEST, "artifactType", WH_AT_NORMALIZER, "config",
-                                wh_descriptor_to_json(config), "layers",
-                                wh_descriptor_to_json(layer), "annotations", ann);
+        /* A carried runtime is the second layer, so every OCI tool that
+         * copies the package (registries, skopeo, bundles) copies it too. */
+        if (m->runtime_image)
+                json_object_set_new(ann, WH_ANN_RUNTIME_IMAGE,
+                                    json_string(m->variant.runtime_image));
+        json_t *doc =
+            json_pack("{s:i, s:s, s:s, s:o, s:[o, O*], s:o}", "schemaVersion", 2, "mediaType",
+                      WH_MT_MANIFEST, "artifactType", WH_AT_NORMALIZER, "config",
+                      wh_descriptor_to_json(config), "layers", wh_descriptor_to_json(layer),
+                      json_object_get(m->runtime_image, "layer"), "annotations", ann);
         if (!doc)
                 return wh_err_set(err, ENOMEM, "pack", "building a manifest");
         int rc = wh_store_put_json(s, doc, WH_MT_MANIFEST, out, err);
@@ -203,11 +209,13 @@ int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err)
         if (read_json_file(origin, META_MAX, &obj, NULL, err) < 0)
                 return -1;
         int rc = 0;
-        if (json_object_get(obj, "schema_digests"))
+        const char *computed = json_object_get(obj, "schema_digests")  ? "schema_digests"
+                               : json_object_get(obj, "runtime_image") ? "runtime_image"
+                                                                       : NULL;
+        if (computed)
                 rc = wh_err_set(err, 0, "pack",
-                                "%s: field \"schema_digests\" is computed by whiskers pack; "
-                                "remove it",
-                                origin);
+                                "%s: field \"%s\" is computed by whiskers pack; remove it", origin,
+                                computed);
         if (rc == 0)
                 rc = wh_normalizer_parse(obj, origin, out, err);
         json_decref(obj);

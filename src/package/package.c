@@ -59,29 +59,50 @@ static int enforce_trust(struct wh_store *s, struct wh_package *p, const struct 
                           nsubjects == 2 ? why[1] : "");
 }
 
+/* One layer, the normaliser's files; a second one only when the config
+ * says it is the carried runtime image's, by digest. */
+static int read_layers(json_t *layers, struct wh_package *p, struct wh_err *err)
+{
+        json_t *ri = p->meta.runtime_image;
+        size_t want = ri ? 2 : 1;
+        if (json_array_size(layers) != want)
+                return wh_err_set(err, 0, "package", "%s must have %s", p->manifest.digest,
+                                  ri ? "two layers (files, runtime image)" : "exactly one layer");
+        if (wh_descriptor_from_json(json_array_get(layers, 0), "manifest layer", &p->layer, err) <
+            0)
+                return -1;
+        if (!ri)
+                return 0;
+        if (wh_descriptor_from_json(json_array_get(layers, 1), "runtime layer", &p->runtime_layer,
+                                    err) < 0)
+                return -1;
+        const char *named =
+            json_string_value(json_object_get(json_object_get(ri, "layer"), "digest"));
+        if (!named || strcmp(named, p->runtime_layer.digest) != 0)
+                return wh_err_set(err, 0, "package",
+                                  "%s: its second layer is not the runtime image its config names",
+                                  p->manifest.digest);
+        return 0;
+}
+
 static int read_manifest(struct wh_store *s, struct wh_package *p, struct wh_err *err)
 {
         json_t *m = NULL, *cfg = NULL;
         if (wh_store_read_json(s, p->manifest.digest, "manifest", &m, err) < 0)
                 return -1;
-        json_t *layers = json_object_get(m, "layers");
         int rc = wh_descriptor_from_json(json_object_get(m, "config"), "manifest config",
                                          &p->config, err);
         if (rc == 0 && strcmp(p->config.media_type, WH_MT_NORMALIZER_CONFIG) != 0)
                 rc = wh_err_set(err, 0, "package", "%s is not a whiskers normaliser",
                                 p->manifest.digest);
-        if (rc == 0 && json_array_size(layers) != 1)
-                rc = wh_err_set(err, 0, "package", "%s must have exactly one layer",
-                                p->manifest.digest);
-        if (rc == 0)
-                rc = wh_descriptor_from_json(json_array_get(layers, 0), "manifest layer", &p->layer,
-                                             err);
-        json_decref(m);
         if (rc == 0)
                 rc = wh_store_read_json(s, p->config.digest, "config", &cfg, err);
         if (rc == 0)
                 rc = wh_normalizer_parse(cfg, "package config", &p->meta, err);
         json_decref(cfg);
+        if (rc == 0)
+                rc = read_layers(json_object_get(m, "layers"), p, err);
+        json_decref(m);
         return rc;
 }
 

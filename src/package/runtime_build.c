@@ -125,6 +125,18 @@ static int copy_shim(int root_fd, const char *shim, struct wh_err *err)
         return 0;
 }
 
+/* The sandbox mounts onto these in a runtime's root (it cannot create
+ * them in a read-only image): /proc, /dev, /tmp, and the normaliser's and
+ * the input's directories (docs/contract.md). */
+static int make_mount_points(int root_fd, struct wh_err *err)
+{
+        static const char *const dirs[] = {"proc", "dev", "tmp", "normaliser", "input"};
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+                if (mkdirat(root_fd, dirs[i], 0755) < 0 && errno != EEXIST)
+                        return wh_err_set(err, errno, "runtime", "cannot create %s/", dirs[i]);
+        return 0;
+}
+
 int wh_runtime_build(struct wh_store *s, const struct wh_runtime_build_options *o,
                      struct wh_descriptor *root, struct wh_err *err)
 {
@@ -151,6 +163,8 @@ int wh_runtime_build(struct wh_store *s, const struct wh_runtime_build_options *
                                  : wh_runtime_python_tree(o->python, root_fd, &info, err);
                 if (rc == 0 && o->shim)
                         rc = copy_shim(root_fd, o->shim, err);
+                if (rc == 0)
+                        rc = make_mount_points(root_fd, err);
         }
         char tag[WH_REF_MAX];
         snprintf(tag, sizeof(tag), "%s", o->tag ? o->tag : "");

@@ -44,7 +44,7 @@ static void check_runnable(struct wh_variant_option *o, const struct wh_host *h)
         else if (v->arch[0] && strcmp(v->arch, "amd64") == 0 && level_of(v) > h->arch_level)
                 snprintf(o->why, sizeof(o->why), "needs amd64 %s, host is v%d", v->arch_variant,
                          h->arch_level);
-        else if (!host_has_runtime(h, v->runtime)) {
+        else if (!v->runtime_image[0] && !host_has_runtime(h, v->runtime)) {
                 int n = snprintf(o->why, sizeof(o->why), "needs runtime %s, host has", v->runtime);
                 for (size_t i = 0; i < h->nruntimes && n > 0 && (size_t)n < sizeof(o->why); i++)
                         n +=

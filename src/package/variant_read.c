@@ -28,8 +28,13 @@ static int from_index_entry(json_t *item, size_t i, struct wh_variant_option *o,
                 return wh_err_set(err, 0, "variant",
                                   "%s lacks the %s and %s annotations: not a whiskers package",
                                   what, WH_ANN_VARIANT, WH_ANN_RUNTIME);
+        const char *image = json_string_value(json_object_get(ann, WH_ANN_RUNTIME_IMAGE));
+        if (image && !wh_digest_valid(image))
+                return wh_err_set(err, 0, "variant", "%s: annotation %s is not a digest", what,
+                                  WH_ANN_RUNTIME_IMAGE);
         struct wh_variant *v = &o->variant;
         v->baseline = base && strcmp(base, "true") == 0;
+        snprintf(v->runtime_image, sizeof(v->runtime_image), "%s", image ? image : "");
         if (copy(v->name, name) < 0 || copy(v->runtime, rt) < 0 ||
             copy(v->os, json_string_value(json_object_get(pl, "os"))) < 0 ||
             copy(v->arch, json_string_value(json_object_get(pl, "architecture"))) < 0 ||

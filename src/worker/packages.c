@@ -77,7 +77,9 @@ int worker_package_load(const struct wh_package_source *src, const char *ref,
         if (rc < 0 || !*found)
                 return rc;
         struct wh_normaliser_origin origin = {.digest = co.pkg.manifest.digest,
-                                              .package = co.provenance};
+                                              .package = co.provenance,
+                                              .rootfs = co.rootfs[0] ? co.rootfs : NULL,
+                                              .interpreter = co.interpreter};
         opts->origin = &origin;
         rc = wh_normaliser_load(co.dir, opts, out, err);
         opts->origin = NULL;

@@ -3,7 +3,8 @@
 # (deterministic; a plain OCI image that umoci unpacks and skopeo inspects),
 # the self-contained tree runs in a chroot, `runtime unpack` caches by digest
 # (racing unpackers leave one complete copy), bundles carry runtimes, and a
-# prepared tree (--tree) is packed as it is, or refused when it escapes.
+# prepared tree (--tree) is packed as it is, or refused when it escapes; a
+# package carrying a runtime image runs with it as the sandbox's root.
 . "$(dirname "$0")/lib.sh"
 
 W=$WHISKERS
@@ -62,6 +63,47 @@ wh_run_raw bundle import --allow-unsigned "$T/site" "$T/rt.bundle"
 expect "bundle import of a runtime" rc=0 "out~$digest"
 wh_run_raw runtime unpack --cache "$T/cache" "$T/site" "$tag"
 expect "imported runtime is the cached one" rc=0 "out=$T/cache/${digest#sha256:}"
+
+# A package that carries the runtime: the image is the sandbox's root (the
+# shim file exists only there), it runs where the host lacks the interpreter,
+# and a bundle carries the runtime layer with the package.
+wh_run_raw runtime build --into "$T/pk" --shim "$shim"
+expect "runtime in the package store" rc=0
+ptag=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$T/pk/index.json")
+mkdir -p "$T/carry/schemas"
+echo '{"id":"carry","version":"1.0.0","consumes":["x/y"],"produces":["Probe"],"runtime":"python3","entrypoint":"normalize.py"}' >"$T/carry/normalizer.json"
+printf 'import os
+def run(a, b):
+    yield {"object_type": "Probe", "primary_key": "Probe|%%s" %% os.path.exists("/whiskers/shim.py")}
+' >"$T/carry/normalize.py"
+echo '{"type":"object"}' >"$T/carry/schemas/Probe.json"
+wh_run_raw pack "$T/carry" --into "$T/pk" --runtime-image "$ptag"
+expect "pack --runtime-image" rc=0
+assert_eq "the manifest carries the runtime layer second" \
+        "$(jq -r .layers[0].digest "$T/pk/blobs/sha256/${digest#sha256:}")" \
+        "$(jq -r .layers[1].digest "$T/pk/blobs/sha256/$(cut -d: -f2 "$T/out")")"
+printf 'x\n' >"$T/raw"
+run_carry() {
+        wh_run_raw run --json --store "$1" --allow-unsigned --cache "$T/rcache" \
+                --input-ooi "Probe|in" carry "$T/raw"
+}
+run_carry "$T/pk"
+expect "the package runs with its runtime as root" rc=0 'out~"root": "runtime-image"'
+assert_eq "inside, the image's files are the root" 'Probe|True' \
+        "$(jq -r '.results.observations[0].results[0].primary_key' "$T/out")"
+wh_run_raw inspect --json --host-runtime exec "$T/pk" carry
+assert_eq "runnable on a host without Python" true "$(jq -r '.variants[0].runnable' "$T/out")"
+"$W" pack "$T/carry" --into "$T/plain" >/dev/null
+run_carry "$T/plain"
+assert_eq "without it, the host's /usr is the root" 'Probe|False' \
+        "$(jq -r '.results.observations[0].results[0].primary_key' "$T/out")"
+wh_run_raw bundle export "$T/pk" carry:1.0.0 --out "$T/carry.bundle"
+expect "bundle export of the package alone" rc=0
+wh_run_raw bundle import --allow-unsigned "$T/site2" "$T/carry.bundle"
+expect "bundle import" rc=0
+rm -rf "$T/rcache"
+run_carry "$T/site2"
+expect "the imported package runs with its runtime" rc=0 'out~"root": "runtime-image"'
 
 # A prepared tree, as it is.
 mkdir -p "$T/tree/usr/bin" "$T/tree/etc"

@@ -22,6 +22,9 @@ static void usage(FILE *out)
                 "  --into LAYOUT   add the package to this OCI image layout (created if missing)\n"
                 "  --zip FILE      write the package as a zip holding an OCI layout\n"
                 "  --tag NAME      tag it NAME (default: <id>:<version> from normalizer.json)\n"
+                "  --runtime-image REF  carry this runtime image of LAYOUT (made by 'whiskers\n"
+                "                  runtime build'; needs --into): every variant then runs with\n"
+                "                  the image as its root, on hosts without that interpreter\n"
                 "  --json          print {\"digest\",\"mediaType\",\"size\",\"tag\"} instead\n"
                 "  -h, --help      show this help\n"
                 "\n"
@@ -33,7 +36,7 @@ static void usage(FILE *out)
 }
 
 struct opts {
-        const char *into, *zip, *tag;
+        const char *into, *zip, *tag, *runtime_image;
         bool json;
         const char **dirs;
         size_t ndirs;
@@ -46,10 +49,11 @@ static int parse(int argc, char **argv, struct opts *o)
         o->sde = -1;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
-                const char **slot = strcmp(a, "--into") == 0  ? &o->into
-                                    : strcmp(a, "--zip") == 0 ? &o->zip
-                                    : strcmp(a, "--tag") == 0 ? &o->tag
-                                                              : NULL;
+                const char **slot = strcmp(a, "--into") == 0            ? &o->into
+                                    : strcmp(a, "--zip") == 0           ? &o->zip
+                                    : strcmp(a, "--tag") == 0           ? &o->tag
+                                    : strcmp(a, "--runtime-image") == 0 ? &o->runtime_image
+                                                                        : NULL;
                 if (slot && !(*slot = pk_value(argc, argv, &i)))
                         return pk_usage("pack", "an option lacks its value");
                 else if (strcmp(a, "--json") == 0)
@@ -61,6 +65,8 @@ static int parse(int argc, char **argv, struct opts *o)
         }
         if (!o->ndirs || (!o->into && !o->zip))
                 return pk_usage("pack", "name at least one DIR and --into or --zip");
+        if (o->runtime_image && !o->into)
+                return pk_usage("pack", "--runtime-image names an image in the --into layout");
         const char *sde = getenv("SOURCE_DATE_EPOCH");
         uint64_t v;
         if (sde && (wh_parse_u64(sde, &v, NULL) < 0 || v > INT64_MAX))
@@ -77,7 +83,8 @@ static int pack(const struct opts *o, const char *layout, struct wh_descriptor *
         struct wh_store *s;
         if (wh_store_open(layout, WH_STORE_CREATE, &s, err) < 0)
                 return -1;
-        struct wh_pack_options po = {.tag = o->tag, .source_date_epoch = o->sde};
+        struct wh_pack_options po = {
+            .tag = o->tag, .source_date_epoch = o->sde, .runtime_image = o->runtime_image};
         int rc = wh_pack(s, o->dirs, o->ndirs, &po, root, err);
         struct wh_index_entry *e = NULL;
         size_t n = 0;

@@ -39,7 +39,9 @@ int run_package_load(const struct run_package_args *p, char **argv, const char *
         if (rc < 0)
                 return fail(&err);
         struct wh_normaliser_origin origin = {.digest = co.pkg.manifest.digest,
-                                              .package = co.provenance};
+                                              .package = co.provenance,
+                                              .rootfs = co.rootfs[0] ? co.rootfs : NULL,
+                                              .interpreter = co.interpreter};
         load->origin = &origin;
         rc = wh_normaliser_load(co.dir, load, out, &err);
         load->origin = NULL;

@@ -94,6 +94,49 @@ static void test_choice_rule(void **state)
         assert_string_equal(why, "the only variant this host can run");
 }
 
+/* A variant that carries its runtime image needs no interpreter on the
+ * host; the config must name an image that provides its runtime. */
+static void test_runtime_image(void **state)
+{
+        (void)state;
+        struct wh_err err = {0};
+        char why[WH_ERR_MSG_MAX];
+        const char *none[] = {"exec", NULL};
+        struct wh_host h = host(1, none);
+        struct wh_variant_option v[] = {opt("py", true, "python3.11", NULL, NULL)};
+        assert_null(choose(v, 1, &h, NULL, why, &err));
+        snprintf(v[0].variant.runtime_image, WH_DIGEST_BUF, "sha256:%064d", 1);
+        assert_string_equal(choose(v, 1, &h, NULL, why, &err), "py");
+
+        const char *layer = "{\"mediaType\": \"application/vnd.oci.image.layer.v1.tar+gzip\", "
+                            "\"digest\": \"sha256:2222222222222222222222222222222222222222222222"
+                            "222222222222222222\", \"size\": 1}";
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "{\"id\": \"a\", \"version\": \"1\", \"consumes\": [\"x\"], \"produces\": [], "
+                 "\"runtime\": \"python3.11\", \"entrypoint\": \"n.py\", \"runtime_image\": "
+                 "{\"manifest\": \"sha256:%064d\", \"layer\": %s, \"name\": \"%s\", "
+                 "\"interpreter\": \"/usr/bin/python3\"}}",
+                 1, layer, "python3.11");
+        struct wh_normalizer n;
+        json_t *obj = json_loads(text, 0, NULL);
+        assert_non_null(obj);
+        assert_int_equal(wh_normalizer_parse(obj, "cfg", &n, &err), 0);
+        assert_non_null(n.runtime_image);
+        assert_string_equal(
+            n.variant.runtime_image,
+            json_string_value(json_object_get(json_object_get(obj, "runtime_image"), "manifest")));
+        wh_normalizer_clear(&n);
+        json_object_set_new(json_object_get(obj, "runtime_image"), "name",
+                            json_string("python3.13"));
+        assert_int_equal(wh_normalizer_parse(obj, "cfg", &n, &err), -1);
+        assert_non_null(strstr(err.msg, "cannot run runtime python3.11"));
+        json_object_set_new(json_object_get(obj, "runtime_image"), "manifest", json_string("x"));
+        assert_int_equal(wh_normalizer_parse(obj, "cfg", &n, &err), -1);
+        assert_non_null(strstr(err.msg, "runtime_image"));
+        json_decref(obj);
+}
+
 static void test_host_detect(void **state)
 {
         (void)state;
@@ -240,6 +283,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_choice_rule),
+            cmocka_unit_test(test_runtime_image),
             cmocka_unit_test(test_host_detect),
             cmocka_unit_test(test_pack_variants),
             cmocka_unit_test(test_variant_packing_errors),
