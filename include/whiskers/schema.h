@@ -10,6 +10,7 @@
  *   wh_schema_compile_file(reg, "item.json", &schema, &err);
  *   wh_schema_errors_init(&errors, 10);
  *   r = wh_schema_validate(schema, instance, &errors, &err);  // VALID/INVALID/-1
+ *   r = wh_schema_validate_text(schema, line, len, &errors, &err);  // the same from text
  *   ...
  *   wh_schema_errors_reset(&errors); wh_schema_free(schema); wh_schema_registry_free(reg);
  *
@@ -103,6 +104,16 @@ void wh_schema_errors_reset(struct wh_schema_errors *errors);
  * nested deeper than 512 levels are invalid ("nesting too deep"). */
 int wh_schema_validate(const struct wh_schema *schema, const json_t *instance,
                        struct wh_schema_errors *errors, struct wh_err *err);
+
+/* Decode one JSON text and validate it: the fast path for NDJSON (no
+ * jansson tree is built; a typical item allocates nothing). The text is
+ * strict RFC 8259 plus any value at top level, "\u0000" in strings and
+ * integers beyond 64 bits (as doubles); invalid UTF-8 and nesting deeper
+ * than 2048 are refused. Returns WH_SCHEMA_VALID, WH_SCHEMA_INVALID, or -1:
+ * err->stage is "json" and err->errnum 0 when the text is not JSON (the
+ * message names line and column), errnum ENOMEM when memory ran out. */
+int wh_schema_validate_text(const struct wh_schema *schema, const char *text, size_t len,
+                            struct wh_schema_errors *errors, struct wh_err *err);
 
 /* Decode JSON as the validator expects it: any value at top level, "\u0000"
  * allowed in strings, and integers beyond 64 bits accepted (the document is

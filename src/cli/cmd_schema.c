@@ -161,27 +161,24 @@ static void print_bad_line(long line, const char *msg, bool json)
         json_decref(out);
 }
 
-/* Validate one decoded document; returns its exit code. */
+/* Decode and validate one JSON text (no jansson tree: the schema
+ * module's own decoder); returns its exit code. */
 static int check_one(const struct wh_schema *schema, const char *buf, size_t len,
                      const struct opts *o, const char *label, long line)
 {
-        json_t *inst;
         struct wh_err err;
-        if (wh_schema_json_decode(buf, len, &inst, &err) < 0) {
-                if (line > 0) {
-                        print_bad_line(line, err.msg, o->json);
-                        return WH_EXIT_USAGE;
-                }
-                fprintf(stderr, "whiskers schema: %s: %s\n", label, err.msg);
-                return WH_EXIT_USAGE;
-        }
         struct wh_schema_errors errors;
         wh_schema_errors_init(&errors, o->max_errors);
-        int verdict = wh_schema_validate(schema, inst, &errors, &err);
-        json_decref(inst);
+        int verdict = wh_schema_validate_text(schema, buf, len, &errors, &err);
         if (verdict < 0) {
-                fprintf(stderr, "whiskers schema: %s\n", err.msg);
                 wh_schema_errors_reset(&errors);
+                bool not_json = err.errnum == 0;
+                if (not_json && line > 0)
+                        print_bad_line(line, err.msg, o->json);
+                else if (not_json)
+                        fprintf(stderr, "whiskers schema: %s: %s\n", label, err.msg);
+                else
+                        fprintf(stderr, "whiskers schema: %s\n", err.msg);
                 return WH_EXIT_USAGE;
         }
         print_errors(label, verdict, &errors, o->json, line);

@@ -2,6 +2,7 @@
  * normaliser can produce a million bad lines; every entry is valid UTF-8,
  * because the list is printed and stored as JSON whatever bytes it quotes. */
 #include "contract/internal.h"
+#include "base/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,22 +27,13 @@ void cerrs_clear(struct wh_contract_errors *e)
         cerrs_init(e, e->max);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid.
- * Overlongs, surrogates and code points above U+10FFFF are invalid. */
+/* One character of s: a well-formed sequence's length (NUL excluded), 0 for
+ * a byte to replace. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
         if (s[0] < 0x80)
                 return s[0] ? 1 : 0;
-        size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-        if (!len || len > n || s[0] > 0xf4)
-                return 0;
-        for (size_t i = 1; i < len; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-            (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-                return 0;
-        return len;
+        return utf8_seq_len(s, n);
 }
 
 char *utf8_excerpt(const char *s, size_t len, size_t max)

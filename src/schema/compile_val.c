@@ -31,43 +31,57 @@ int kw_type(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v
         return 0;
 }
 
+/* A keyword's value in the instance representation, kept in the registry
+ * arena (its strings stay in the schema JSON, which the registry keeps). */
+static const struct jv *keep_value(struct sch_session *s, json_t *v)
+{
+        struct jv *out = arena_alloc(&s->reg->arena, sizeof(*out));
+        if (!out || jv_from_json(&s->reg->arena, v, out) < 0) {
+                sch_fail(s, "out of memory");
+                return NULL;
+        }
+        return out;
+}
+
 int kw_enum(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v)
 {
         if (!json_is_array(v))
                 return kw_bad(s, n, kw, "must be an array");
-        n->enum_values = v;
+        if (!(n->enum_values = keep_value(s, v)))
+                return -1;
         n->kw |= K_ENUM;
         return 0;
 }
 
 int kw_const(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v)
 {
-        (void)s;
         (void)kw;
-        n->const_value = v;
+        if (!(n->const_value = keep_value(s, v)))
+                return -1;
         n->kw |= K_CONST;
         return 0;
 }
 
 int kw_number(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v)
 {
-        if (!jv_is_number(v))
+        if (!json_is_number(v))
                 return kw_bad(s, n, kw, "must be a number");
+        const struct jv *num = keep_value(s, v);
+        if (!num)
+                return -1;
         if (strcmp(kw, "multipleOf") == 0) {
-                json_t *zero = json_integer(0);
-                bool positive = zero && jv_num_cmp(v, zero) > 0;
-                json_decref(zero);
-                if (!positive)
+                const struct jv zero = {.kind = JV_K_INT};
+                if (jv_num_cmp(num, &zero) <= 0)
                         return kw_bad(s, n, kw, "must be a number greater than 0");
-                n->multiple_of = v;
+                n->multiple_of = num;
         } else if (strcmp(kw, "maximum") == 0) {
-                n->maximum = v;
+                n->maximum = num;
         } else if (strcmp(kw, "exclusiveMaximum") == 0) {
-                n->exclusive_maximum = v;
+                n->exclusive_maximum = num;
         } else if (strcmp(kw, "minimum") == 0) {
-                n->minimum = v;
+                n->minimum = num;
         } else {
-                n->exclusive_minimum = v;
+                n->exclusive_minimum = num;
         }
         n->kw |= K_NUMERIC;
         return 0;
@@ -91,7 +105,9 @@ int kw_count(struct sch_session *s, struct sch_node *n, const char *kw, json_t *
             {"minProperties", &n->min_props, &n->has_min_props, K_OBJECT},
         };
         size_t count;
-        if (!jv_get_size(v, &count))
+        struct jv num; /* a number converts without allocating */
+        if (!json_is_number(v) || jv_from_json(&s->reg->arena, v, &num) < 0 ||
+            !jv_get_size(&num, &count))
                 return kw_bad(s, n, kw, "must be a non-negative integer");
         for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
                 if (strcmp(kw, slots[i].kw) != 0)

@@ -7,41 +7,26 @@
 
 #define TWO_POW_63 9223372036854775808.0
 
-bool jv_is_number(const json_t *v)
+bool jv_is_integral(const struct jv *v)
 {
-        return json_is_integer(v) || json_is_real(v);
-}
-
-bool jv_is_integral(const json_t *v)
-{
-        if (json_is_integer(v))
+        if (v->kind == JV_K_INT)
                 return true;
-        if (!json_is_real(v))
+        if (v->kind != JV_K_REAL)
                 return false;
-        double d = json_real_value(v);
-        return isfinite(d) && floor(d) == d;
+        return isfinite(v->u.d) && floor(v->u.d) == v->u.d;
 }
 
-unsigned jv_types(const json_t *v)
+unsigned jv_types(const struct jv *v)
 {
-        switch (json_typeof(v)) {
-        case JSON_NULL:
-                return JV_NULL;
-        case JSON_TRUE:
-        case JSON_FALSE:
-                return JV_BOOLEAN;
-        case JSON_OBJECT:
-                return JV_OBJECT;
-        case JSON_ARRAY:
-                return JV_ARRAY;
-        case JSON_STRING:
-                return JV_STRING;
-        case JSON_INTEGER:
+        static const unsigned bits[] = {
+            [JV_K_NULL] = JV_NULL,    [JV_K_FALSE] = JV_BOOLEAN,
+            [JV_K_TRUE] = JV_BOOLEAN, [JV_K_INT] = JV_NUMBER | JV_INTEGER,
+            [JV_K_REAL] = JV_NUMBER,  [JV_K_STRING] = JV_STRING,
+            [JV_K_ARRAY] = JV_ARRAY,  [JV_K_OBJECT] = JV_OBJECT,
+        };
+        if (v->kind == JV_K_REAL && jv_is_integral(v))
                 return JV_NUMBER | JV_INTEGER;
-        case JSON_REAL:
-                return jv_is_integral(v) ? JV_NUMBER | JV_INTEGER : JV_NUMBER;
-        }
-        return 0;
+        return bits[v->kind];
 }
 
 unsigned jv_type_from_name(const char *name)
@@ -58,98 +43,88 @@ unsigned jv_type_from_name(const char *name)
         return 0;
 }
 
-const char *jv_type_name(const json_t *v)
+const char *jv_type_name(const struct jv *v)
 {
-        switch (json_typeof(v)) {
-        case JSON_NULL:
-                return "null";
-        case JSON_TRUE:
-        case JSON_FALSE:
-                return "boolean";
-        case JSON_OBJECT:
-                return "object";
-        case JSON_ARRAY:
-                return "array";
-        case JSON_STRING:
-                return "string";
-        case JSON_INTEGER:
+        static const char *const names[] = {
+            [JV_K_NULL] = "null",   [JV_K_FALSE] = "boolean", [JV_K_TRUE] = "boolean",
+            [JV_K_INT] = "integer", [JV_K_REAL] = "number",   [JV_K_STRING] = "string",
+            [JV_K_ARRAY] = "array", [JV_K_OBJECT] = "object",
+        };
+        if (v->kind == JV_K_REAL && jv_is_integral(v))
                 return "integer";
-        case JSON_REAL:
-                return jv_is_integral(v) ? "integer" : "number";
-        }
-        return "unknown";
+        return names[v->kind];
 }
 
-static int cmp_int_real(json_int_t i, double d)
+static int cmp_int_real(int64_t i, double d)
 {
         if (d >= TWO_POW_63)
                 return -1;
         if (d < -TWO_POW_63)
                 return 1;
         double t = trunc(d);
-        json_int_t ti = (json_int_t)t;
+        int64_t ti = (int64_t)t;
         if (i != ti)
                 return i < ti ? -1 : 1;
         double frac = d - t;
         return frac > 0 ? -1 : frac < 0 ? 1 : 0;
 }
 
-int jv_num_cmp(const json_t *a, const json_t *b)
+int jv_num_cmp(const struct jv *a, const struct jv *b)
 {
-        if (json_is_integer(a) && json_is_integer(b)) {
-                json_int_t x = json_integer_value(a), y = json_integer_value(b);
-                return x < y ? -1 : x > y;
-        }
-        if (json_is_integer(a))
-                return cmp_int_real(json_integer_value(a), json_real_value(b));
-        if (json_is_integer(b))
-                return -cmp_int_real(json_integer_value(b), json_real_value(a));
-        double x = json_real_value(a), y = json_real_value(b);
-        return x < y ? -1 : x > y;
+        if (a->kind == JV_K_INT && b->kind == JV_K_INT)
+                return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+        if (a->kind == JV_K_INT)
+                return cmp_int_real(a->u.i, b->u.d);
+        if (b->kind == JV_K_INT)
+                return -cmp_int_real(b->u.i, a->u.d);
+        return a->u.d < b->u.d ? -1 : a->u.d > b->u.d;
 }
 
-static bool object_equal(const json_t *a, const json_t *b)
+const struct jv *jv_get(const struct jv *obj, const char *key, size_t len)
 {
-        if (json_object_size(a) != json_object_size(b))
+        for (uint32_t i = 0; i < obj->n; i++) {
+                const struct jv_member *m = &obj->u.members[i];
+                if (m->len == len && memcmp(m->key, key, len) == 0)
+                        return &m->val;
+        }
+        return NULL;
+}
+
+static bool object_equal(const struct jv *a, const struct jv *b)
+{
+        if (a->n != b->n)
                 return false;
-        const char *key;
-        size_t len;
-        json_t *va;
-        json_object_keylen_foreach((json_t *)a, key, len, va)
-        {
-                json_t *vb = json_object_getn(b, key, len);
-                if (!vb || !jv_equal(va, vb))
+        for (uint32_t i = 0; i < a->n; i++) {
+                const struct jv_member *m = &a->u.members[i];
+                const struct jv *vb = jv_get(b, m->key, m->len);
+                if (!vb || !jv_equal(&m->val, vb))
                         return false;
         }
         return true;
 }
 
-bool jv_equal(const json_t *a, const json_t *b)
+bool jv_equal(const struct jv *a, const struct jv *b)
 {
         if (a == b)
                 return true;
         if (jv_is_number(a) && jv_is_number(b))
                 return jv_num_cmp(a, b) == 0;
-        if (json_typeof(a) != json_typeof(b))
+        if (a->kind != b->kind)
                 return false;
-        switch (json_typeof(a)) {
-        case JSON_STRING:
-                return json_string_length(a) == json_string_length(b) &&
-                       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
-                           0;
-        case JSON_ARRAY: {
-                size_t n = json_array_size(a);
-                if (n != json_array_size(b))
+        switch (a->kind) {
+        case JV_K_STRING:
+                return a->n == b->n && memcmp(a->u.s, b->u.s, a->n) == 0;
+        case JV_K_ARRAY:
+                if (a->n != b->n)
                         return false;
-                for (size_t i = 0; i < n; i++)
-                        if (!jv_equal(json_array_get(a, i), json_array_get(b, i)))
+                for (uint32_t i = 0; i < a->n; i++)
+                        if (!jv_equal(&a->u.items[i], &b->u.items[i]))
                                 return false;
                 return true;
-        }
-        case JSON_OBJECT:
+        case JV_K_OBJECT:
                 return object_equal(a, b);
         default:
-                return true; /* null, true, false: same type is same value */
+                return true; /* null, true, false: same kind is same value */
         }
 }
 
@@ -161,49 +136,46 @@ static uint64_t mix(uint64_t h)
         return h;
 }
 
-static uint64_t hash_number(const json_t *v)
+static uint64_t hash_number(const struct jv *v)
 {
-        if (json_is_integer(v))
-                return mix((uint64_t)json_integer_value(v));
-        double d = json_real_value(v);
+        if (v->kind == JV_K_INT)
+                return mix((uint64_t)v->u.i);
+        double d = v->u.d;
         /* Integral reals in range hash like the equal integer. */
         if (floor(d) == d && d >= -TWO_POW_63 && d < TWO_POW_63)
-                return mix((uint64_t)(json_int_t)d);
+                return mix((uint64_t)(int64_t)d);
         uint64_t bits;
         memcpy(&bits, &d, sizeof(bits));
         return mix(bits);
 }
 
-uint64_t jv_hash(const json_t *v)
+uint64_t jv_hash(const struct jv *v)
 {
-        switch (json_typeof(v)) {
-        case JSON_NULL:
+        switch (v->kind) {
+        case JV_K_NULL:
                 return 0x1;
-        case JSON_TRUE:
+        case JV_K_TRUE:
                 return 0x2;
-        case JSON_FALSE:
+        case JV_K_FALSE:
                 return 0x3;
-        case JSON_INTEGER:
-        case JSON_REAL:
+        case JV_K_INT:
+        case JV_K_REAL:
                 return hash_number(v);
-        case JSON_STRING:
-                return hmap_hash_bytes(json_string_value(v), json_string_length(v));
-        case JSON_ARRAY: {
+        case JV_K_STRING:
+                return hmap_hash_bytes(v->u.s, v->n);
+        case JV_K_ARRAY: {
                 uint64_t h = 0x5;
-                for (size_t i = 0; i < json_array_size(v); i++)
-                        h = mix(h * 31 + jv_hash(json_array_get(v, i)));
+                for (uint32_t i = 0; i < v->n; i++)
+                        h = mix(h * 31 + jv_hash(&v->u.items[i]));
                 return h;
         }
-        case JSON_OBJECT: {
+        case JV_K_OBJECT: {
                 /* Sum over members: independent of member order. */
                 uint64_t h = 0x7;
-                const char *key;
-                size_t len;
-                json_t *val;
-                json_object_keylen_foreach((json_t *)v, key, len, val)
-                {
-                        h +=
-                            mix(hmap_hash_bytes(key, len) ^ (jv_hash(val) * 0x9e3779b97f4a7c15ull));
+                for (uint32_t i = 0; i < v->n; i++) {
+                        const struct jv_member *m = &v->u.members[i];
+                        h += mix(hmap_hash_bytes(m->key, m->len) ^
+                                 (jv_hash(&m->val) * 0x9e3779b97f4a7c15ull));
                 }
                 return h;
         }
@@ -211,14 +183,16 @@ uint64_t jv_hash(const json_t *v)
         return 0;
 }
 
-bool jv_multiple_of(const json_t *v, const json_t *m)
+static double as_double(const struct jv *v)
 {
-        if (json_is_integer(v) && json_is_integer(m)) {
-                json_int_t d = json_integer_value(m);
-                return d == -1 || json_integer_value(v) % d == 0;
-        }
-        double a = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
-        double b = json_is_integer(m) ? (double)json_integer_value(m) : json_real_value(m);
+        return v->kind == JV_K_INT ? (double)v->u.i : v->u.d;
+}
+
+bool jv_multiple_of(const struct jv *v, const struct jv *m)
+{
+        if (v->kind == JV_K_INT && m->kind == JV_K_INT)
+                return m->u.i == -1 || v->u.i % m->u.i == 0;
+        double a = as_double(v), b = as_double(m);
         /* fmod is exact; it alone decides when both values are integral. */
         double r = fmod(a, b);
         if (r == 0)
@@ -233,18 +207,16 @@ bool jv_multiple_of(const json_t *v, const json_t *m)
         return fabs(q - nearbyint(q)) <= 8 * DBL_EPSILON * fabs(q);
 }
 
-bool jv_get_size(const json_t *v, size_t *out)
+bool jv_get_size(const struct jv *v, size_t *out)
 {
-        if (json_is_integer(v)) {
-                json_int_t i = json_integer_value(v);
-                if (i < 0)
+        if (v->kind == JV_K_INT) {
+                if (v->u.i < 0)
                         return false;
-                *out = (size_t)i;
+                *out = (size_t)v->u.i;
                 return true;
         }
-        if (!jv_is_integral(v) || json_real_value(v) < 0)
+        if (!jv_is_integral(v) || v->u.d < 0)
                 return false;
-        double d = json_real_value(v);
-        *out = d >= 18446744073709551615.0 ? SIZE_MAX : (size_t)d;
+        *out = v->u.d >= 18446744073709551615.0 ? SIZE_MAX : (size_t)v->u.d;
         return true;
 }

@@ -30,6 +30,7 @@ enum {
 };
 
 struct sch_node;
+struct jv;
 
 struct sch_anchor {
         const char *name;
@@ -142,13 +143,13 @@ struct sch_node {
         const char *path; /* JSON pointer from the resource root */
         json_t *src;      /* the schema JSON (owned by the registry) */
 
-        const json_t *multiple_of, *maximum, *exclusive_maximum, *minimum, *exclusive_minimum;
+        const struct jv *multiple_of, *maximum, *exclusive_maximum, *minimum, *exclusive_minimum;
         size_t max_length, min_length, max_items, min_items, max_props, min_props;
         size_t max_contains, min_contains;
         bool has_max_length, has_min_length, has_max_items, has_min_items;
         bool has_max_props, has_min_props, has_max_contains;
-        const json_t *const_value;
-        const json_t *enum_values;
+        const struct jv *const_value;
+        const struct jv *enum_values; /* an array */
         const struct rx *pattern;
         const char *pattern_src;
         const char *format_name;

@@ -1,10 +1,13 @@
-/* UTF-8 helpers. jansson only hands out valid UTF-8, but these never read
- * out of bounds on invalid input either: a stray byte decodes as itself. */
+/* UTF-8 helpers. Instances only hold valid UTF-8 (the decoders check it),
+ * but these never read out of bounds on invalid input either: a stray byte
+ * decodes as itself. */
 #ifndef WH_SCHEMA_UTF8_H
 #define WH_SCHEMA_UTF8_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/utf8.h"
 
 /* Decode the code point at s[*i] (i < len) and advance *i past it. */
 static inline uint32_t utf8_next(const unsigned char *s, size_t len, size_t *i)

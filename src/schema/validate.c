@@ -1,6 +1,8 @@
 /* The validator's core: evaluating one compiled node against one instance
  * value, the in-place applicators ($ref, $dynamicRef, allOf, anyOf, oneOf,
- * not, if/then/else, dependentSchemas), and the public entry point.
+ * not, if/then/else, dependentSchemas), and the public entry points (a
+ * jansson tree is converted to struct jv first; text is decoded straight
+ * into it by jsondec.c).
  *
  * Annotations for unevaluated* follow the specification: a subschema's
  * annotations count only if it validated, and "not" never contributes. They
@@ -34,14 +36,9 @@ void ann_merge(struct ann *dst, const struct ann *src)
                 dst->bits[i] |= src->bits[i];
 }
 
-static size_t child_count(const json_t *inst)
-{
-        return json_is_object(inst) ? json_object_size(inst) : json_array_size(inst);
-}
-
 /* Evaluate sub in place into a fresh annotation set, merged into ann only
  * if sub validates. */
-static bool try_inplace(struct vstate *st, const struct sch_node *sub, const json_t *inst,
+static bool try_inplace(struct vstate *st, const struct sch_node *sub, const struct jv *inst,
                         const struct vctx *c, struct ann *ann)
 {
         if (!ann)
@@ -58,7 +55,7 @@ static bool try_inplace(struct vstate *st, const struct sch_node *sub, const jso
 }
 
 static bool follow(struct vstate *st, const struct sch_node *n, const struct sch_node *target,
-                   const char *kw, const json_t *inst, const struct vctx *c, struct ann *ann)
+                   const char *kw, const struct jv *inst, const struct vctx *c, struct ann *ann)
 {
         /* Reaching a node again at the same instance location through
          * references would recur forever (only a dynamic reference can get
@@ -86,7 +83,7 @@ static const struct sch_node *dynamic_target(const struct sch_node *n, const str
         return target;
 }
 
-static bool v_all(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_all(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                   const struct vctx *c, struct ann *ann)
 {
         bool ok = true;
@@ -102,7 +99,7 @@ static bool v_all(struct vstate *st, const struct sch_node *n, const json_t *ins
 
 /* anyOf: every branch is tried when annotations are wanted (each valid
  * branch contributes), else the first valid branch decides. */
-static bool v_any(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_any(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                   const struct vctx *c, struct ann *ann)
 {
         bool matched = false;
@@ -115,7 +112,7 @@ static bool v_any(struct vstate *st, const struct sch_node *n, const json_t *ins
                                  "does not match any of the %zu schemas in anyOf", n->nany_of);
 }
 
-static bool v_one(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_one(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                   const struct vctx *c, struct ann *ann)
 {
         size_t matched = 0, first = 0, second = 0;
@@ -143,7 +140,7 @@ static bool v_one(struct vstate *st, const struct sch_node *n, const json_t *ins
                       first, second);
 }
 
-static bool v_inplace(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_inplace(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                       const struct vctx *c, struct ann *ann)
 {
         bool ok = true;
@@ -170,11 +167,11 @@ static bool v_inplace(struct vstate *st, const struct sch_node *n, const json_t 
                         ok &= v_node(st, branch, inst, &cc, ann);
                 }
         }
-        for (size_t i = 0; i < n->ndep_schemas && json_is_object(inst); i++) {
+        for (size_t i = 0; i < n->ndep_schemas && inst->kind == JV_K_OBJECT; i++) {
                 if (!ok && v_quiet(st, c))
                         break;
                 const struct sch_prop *d = &n->dep_schemas[i];
-                if (!json_object_getn(inst, d->name, d->len))
+                if (!jv_get(inst, d->name, d->len))
                         continue;
                 struct kpath kp = {
                     .up = c->kp, .kw = "dependentSchemas", .key = d->name, .len = d->len};
@@ -184,8 +181,8 @@ static bool v_inplace(struct vstate *st, const struct sch_node *n, const json_t 
         return ok;
 }
 
-bool v_node(struct vstate *st, const struct sch_node *n, const json_t *inst, const struct vctx *c,
-            struct ann *ann)
+bool v_node(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+            const struct vctx *c, struct ann *ann)
 {
         if (n->is_bool)
                 return n->bool_value || v_fail(st, c, n, NULL, "no value is allowed here");
@@ -207,7 +204,7 @@ bool v_node(struct vstate *st, const struct sch_node *n, const json_t *inst, con
         struct ann local;
         if (!ann && (n->kw & (K_UNEVAL_PROPS | K_UNEVAL_ITEMS)) &&
             (types & (JV_OBJECT | JV_ARRAY))) {
-                ann_init(st, &local, child_count(inst));
+                ann_init(st, &local, inst->n);
                 ann = &local;
         }
         bool ok = v_assertions(st, n, inst, types, &cc);
@@ -231,7 +228,7 @@ out:
         return ok;
 }
 
-bool v_descend(struct vstate *st, const struct sch_node *sub, const json_t *child,
+bool v_descend(struct vstate *st, const struct sch_node *sub, const struct jv *child,
                const struct vctx *c, const struct kpath *kp, const char *key, size_t len,
                size_t index, bool quiet)
 {
@@ -246,14 +243,15 @@ bool v_descend(struct vstate *st, const struct sch_node *sub, const json_t *chil
         return ok;
 }
 
-int wh_schema_validate(const struct wh_schema *schema, const json_t *instance,
-                       struct wh_schema_errors *errors, struct wh_err *err)
+/* Most instances fit in these stack buffers: validating them allocates
+ * nothing on the heap. */
+#define SCRATCH_BYTES  4096
+#define INSTANCE_BYTES 16384
+
+static int validate_value(const struct wh_schema *schema, const struct jv *instance,
+                          struct wh_schema_errors *errors, struct wh_err *err)
 {
-        if (errors)
-                wh_schema_errors_reset(errors);
-        if (!schema || !instance)
-                return wh_err_set(err, EINVAL, "schema", "validating: no schema or no instance");
-        char buf[4096];
+        char buf[SCRATCH_BYTES];
         struct vstate st = {.out = errors && errors->max ? errors : NULL};
         arena_init_buf(&st.scratch, buf, sizeof(buf));
         struct vctx c = {.quiet = st.out == NULL};
@@ -262,4 +260,54 @@ int wh_schema_validate(const struct wh_schema *schema, const json_t *instance,
         if (st.oom)
                 return wh_err_set(err, ENOMEM, "schema", "validating: out of memory");
         return ok && !st.aborted ? WH_SCHEMA_VALID : WH_SCHEMA_INVALID;
+}
+
+/* The instance comes from a jansson tree or from text, into an arena that
+ * starts in stack memory. */
+typedef int instance_fn(struct arena *a, const void *src, size_t len, struct jv *out,
+                        struct wh_err *err);
+
+static int validate_from(const struct wh_schema *schema, instance_fn *make, const void *src,
+                         size_t len, struct wh_schema_errors *errors, struct wh_err *err)
+{
+        if (errors)
+                wh_schema_errors_reset(errors);
+        if (!schema || !src)
+                return wh_err_set(err, EINVAL, "schema", "validating: no schema or no instance");
+        char buf[INSTANCE_BYTES];
+        struct arena a;
+        arena_init_buf(&a, buf, sizeof(buf));
+        struct jv inst;
+        int r = make(&a, src, len, &inst, err);
+        if (r == 0)
+                r = validate_value(schema, &inst, errors, err);
+        arena_free(&a);
+        return r;
+}
+
+static int from_tree(struct arena *a, const void *src, size_t len, struct jv *out,
+                     struct wh_err *err)
+{
+        (void)len;
+        if (jv_from_json(a, src, out) < 0)
+                return wh_err_set(err, ENOMEM, "schema", "validating: out of memory");
+        return 0;
+}
+
+static int from_text(struct arena *a, const void *src, size_t len, struct jv *out,
+                     struct wh_err *err)
+{
+        return jv_decode(a, src, len, out, err);
+}
+
+int wh_schema_validate(const struct wh_schema *schema, const json_t *instance,
+                       struct wh_schema_errors *errors, struct wh_err *err)
+{
+        return validate_from(schema, from_tree, instance, 0, errors, err);
+}
+
+int wh_schema_validate_text(const struct wh_schema *schema, const char *text, size_t len,
+                            struct wh_schema_errors *errors, struct wh_err *err)
+{
+        return validate_from(schema, from_text, text, len, errors, err);
 }

@@ -11,7 +11,7 @@
 
 #include "schema/schema_int.h"
 
-#include <jansson.h>
+#include "schema/jsonval.h"
 
 #define SCH_MAX_EVAL_DEPTH 2048       /* nested node evaluations, whatever the cause */
 #define SCH_MAX_EVALS      10000000ul /* node evaluations per instance */
@@ -66,20 +66,20 @@ struct ann {
         size_t n;
 };
 
-bool v_node(struct vstate *st, const struct sch_node *n, const json_t *inst, const struct vctx *c,
-            struct ann *ann);
+bool v_node(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+            const struct vctx *c, struct ann *ann);
 /* Evaluate sub against a child of the instance (property key or index). */
-bool v_descend(struct vstate *st, const struct sch_node *sub, const json_t *child,
+bool v_descend(struct vstate *st, const struct sch_node *sub, const struct jv *child,
                const struct vctx *c, const struct kpath *kp, const char *key, size_t len,
                size_t index, bool quiet);
 
-bool v_object(struct vstate *st, const struct sch_node *n, const json_t *inst, const struct vctx *c,
-              struct ann *ann);
-bool v_array(struct vstate *st, const struct sch_node *n, const json_t *inst, const struct vctx *c,
-             struct ann *ann);
+bool v_object(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+              const struct vctx *c, struct ann *ann);
+bool v_array(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+             const struct vctx *c, struct ann *ann);
 /* Non-applicator keywords: type, enum, const, numbers, strings, limits. */
-bool v_assertions(struct vstate *st, const struct sch_node *n, const json_t *inst, unsigned types,
-                  const struct vctx *c);
+bool v_assertions(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+                  unsigned types, const struct vctx *c);
 
 /* Record an error at c's instance location and evaluation path + kw
  * (kw may be NULL: the schema itself). Always returns false. */

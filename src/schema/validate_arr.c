@@ -4,23 +4,23 @@
 #include "schema/validate.h"
 
 static bool item(struct vstate *st, const struct sch_node *sub, const struct kpath *kp,
-                 const json_t *inst, size_t i, const struct vctx *c)
+                 const struct jv *inst, size_t i, const struct vctx *c)
 {
         if (sub->is_bool && !sub->bool_value) {
                 struct ipath ip = {c->ip, NULL, 0, i};
                 struct vctx cc = {&ip, kp, c->sc, NULL, c->quiet};
                 return v_fail(st, &cc, sub, NULL, "item %zu is not allowed by %s", i, kp->kw);
         }
-        return v_descend(st, sub, json_array_get(inst, i), c, kp, NULL, 0, i, false);
+        return v_descend(st, sub, &inst->u.items[i], c, kp, NULL, 0, i, false);
 }
 
-static bool v_contains(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_contains(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                        const struct vctx *c, struct ann *ann)
 {
-        size_t count = 0, size = json_array_size(inst);
+        size_t count = 0, size = inst->n;
         struct kpath kp = {.up = c->kp, .kw = "contains"};
         for (size_t i = 0; i < size; i++) {
-                if (!v_descend(st, n->contains, json_array_get(inst, i), c, &kp, NULL, 0, i, true))
+                if (!v_descend(st, n->contains, &inst->u.items[i], c, &kp, NULL, 0, i, true))
                         continue;
                 count++;
                 ann_set(ann, i);
@@ -43,11 +43,11 @@ static bool v_contains(struct vstate *st, const struct sch_node *n, const json_t
         return true;
 }
 
-bool v_array(struct vstate *st, const struct sch_node *n, const json_t *inst, const struct vctx *c,
-             struct ann *ann)
+bool v_array(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+             const struct vctx *c, struct ann *ann)
 {
         bool ok = true;
-        size_t size = json_array_size(inst), start = 0;
+        size_t size = inst->n, start = 0;
         for (; start < n->nprefix_items && start < size; start++) {
                 struct kpath kp = {
                     .up = c->kp, .kw = "prefixItems", .index = start, .has_index = true};

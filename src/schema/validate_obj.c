@@ -20,15 +20,10 @@ static const struct sch_prop *find_prop(const struct sch_node *n, const char *ke
 static bool v_property_name(struct vstate *st, const struct sch_node *n, const char *key,
                             size_t len, const struct vctx *c)
 {
-        json_t *name = json_stringn_nocheck(key, len);
-        if (!name) {
-                st->oom = true;
-                return false;
-        }
+        struct jv name = {.kind = JV_K_STRING, .n = (uint32_t)len, .u.s = key};
         struct kpath kp = {.up = c->kp, .kw = "propertyNames"};
         struct vctx cc = {c->ip, &kp, c->sc, NULL, true};
-        bool ok = v_node(st, n->property_names, name, &cc, NULL);
-        json_decref(name);
+        bool ok = v_node(st, n->property_names, &name, &cc, NULL);
         return ok || v_fail(st, c, n, "propertyNames",
                             "property name '%.*s' does not match the propertyNames schema",
                             (int)len, key);
@@ -37,7 +32,7 @@ static bool v_property_name(struct vstate *st, const struct sch_node *n, const c
 /* Apply sub (from keyword kw, with key/index second segment) to a member;
  * a false schema gets a message naming the property. */
 static bool member(struct vstate *st, const struct sch_node *sub, const struct kpath *kp,
-                   const json_t *val, const char *key, size_t len, const struct vctx *c)
+                   const struct jv *val, const char *key, size_t len, const struct vctx *c)
 {
         if (sub->is_bool && !sub->bool_value) {
                 struct ipath ip = {c->ip, key, len, 0};
@@ -49,7 +44,7 @@ static bool member(struct vstate *st, const struct sch_node *sub, const struct k
 }
 
 static bool match_patterns(struct vstate *st, const struct sch_node *n, const char *key, size_t len,
-                           const json_t *val, const struct vctx *c, bool *matched)
+                           const struct jv *val, const struct vctx *c, bool *matched)
 {
         bool ok = true;
         for (size_t p = 0; p < n->npattern_props; p++) {
@@ -91,18 +86,17 @@ static bool missing_required(struct vstate *st, const struct sch_node *n, uint64
         return ok;
 }
 
-bool v_object(struct vstate *st, const struct sch_node *n, const json_t *inst, const struct vctx *c,
-              struct ann *ann)
+bool v_object(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+              const struct vctx *c, struct ann *ann)
 {
         bool ok = true;
         uint64_t seen = 0;
-        size_t i = 0;
-        json_t *obj = (json_t *)inst; /* jansson's iterators take non-const */
+        size_t i;
         if (n->kw & (K_PROPS | K_PROPNAMES)) {
-                for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
-                        const char *key = json_object_iter_key(it);
-                        size_t len = json_object_iter_key_len(it);
-                        json_t *val = json_object_iter_value(it);
+                for (i = 0; i < inst->n; i++) {
+                        const char *key = inst->u.members[i].key;
+                        size_t len = inst->u.members[i].len;
+                        const struct jv *val = &inst->u.members[i].val;
                         bool matched = false;
                         const struct sch_prop *p = n->nprops ? find_prop(n, key, len) : NULL;
                         if (p) {
@@ -126,26 +120,21 @@ bool v_object(struct vstate *st, const struct sch_node *n, const json_t *inst, c
                                 ok &= v_property_name(st, n, key, len, c);
                         if (!ok && v_quiet(st, c))
                                 return false;
-                        i++;
                 }
         }
         if ((seen & n->required_props) != n->required_props)
                 ok &= missing_required(st, n, seen, c);
         if (!n->uneval_props)
                 return ok;
-        i = 0;
-        for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
-                if (!ann_has(ann, i)) {
-                        const char *key = json_object_iter_key(it);
-                        size_t len = json_object_iter_key_len(it);
-                        json_t *val = json_object_iter_value(it);
-                        struct kpath kp = {.up = c->kp, .kw = "unevaluatedProperties"};
-                        ok &= member(st, n->uneval_props, &kp, val, key, len, c);
-                        ann_set(ann, i);
-                        if (!ok && v_quiet(st, c))
-                                return false;
-                }
-                i++;
+        for (i = 0; i < inst->n; i++) {
+                if (ann_has(ann, i))
+                        continue;
+                const struct jv_member *m = &inst->u.members[i];
+                struct kpath kp = {.up = c->kp, .kw = "unevaluatedProperties"};
+                ok &= member(st, n->uneval_props, &kp, &m->val, m->key, m->len, c);
+                ann_set(ann, i);
+                if (!ok && v_quiet(st, c))
+                        return false;
         }
         return ok;
 }

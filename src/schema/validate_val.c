@@ -7,17 +7,20 @@
 #include "schema/utf8.h"
 #include "schema/validate.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define UNIQUE_PAIRWISE 8
+
 /* A number as text for messages. */
-static const char *num_text(const json_t *v, char buf[40])
+static const char *num_text(const struct jv *v, char buf[40])
 {
-        if (json_is_integer(v))
-                snprintf(buf, 40, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        if (v->kind == JV_K_INT)
+                snprintf(buf, 40, "%" PRId64, v->u.i);
         else
-                snprintf(buf, 40, "%.17g", json_real_value(v));
+                snprintf(buf, 40, "%.17g", v->u.d);
         return buf;
 }
 
@@ -36,7 +39,7 @@ static const char *type_names(unsigned bits, char buf[80])
         return buf;
 }
 
-static bool v_numeric(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_numeric(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                       const struct vctx *c)
 {
         char a[40], b[40];
@@ -59,11 +62,11 @@ static bool v_numeric(struct vstate *st, const struct sch_node *n, const json_t 
         return ok;
 }
 
-static bool v_string(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_string(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                      const struct vctx *c)
 {
-        const char *s = json_string_value(inst);
-        size_t len = json_string_length(inst);
+        const char *s = inst->u.s;
+        size_t len = inst->n;
         bool ok = true;
         /* Bytes bound code points from above: count only when it matters. */
         if ((n->has_max_length && len > n->max_length) ||
@@ -111,10 +114,21 @@ static int cmp_hashed(const void *a, const void *b)
 }
 
 /* Indices of two equal items, or false. Hashing (consistent with JSON
- * Schema equality) keeps this O(n log n). */
-static bool find_duplicate(struct vstate *st, const json_t *arr, size_t *a, size_t *b)
+ * Schema equality) keeps this O(n log n); small arrays, the usual case,
+ * are cheaper to compare pairwise. */
+static bool find_duplicate(struct vstate *st, const struct jv *arr, size_t *a, size_t *b)
 {
-        size_t size = json_array_size(arr);
+        size_t size = arr->n;
+        if (size <= UNIQUE_PAIRWISE) {
+                for (size_t i = 0; i < size; i++)
+                        for (size_t j = i + 1; j < size; j++)
+                                if (jv_equal(&arr->u.items[i], &arr->u.items[j])) {
+                                        *a = i;
+                                        *b = j;
+                                        return true;
+                                }
+                return false;
+        }
         struct arena_mark mark;
         arena_mark(&st->scratch, &mark);
         struct hashed *h = arena_alloc(&st->scratch, size * sizeof(*h));
@@ -123,13 +137,12 @@ static bool find_duplicate(struct vstate *st, const json_t *arr, size_t *a, size
                 return false;
         }
         for (size_t i = 0; i < size; i++)
-                h[i] = (struct hashed){jv_hash(json_array_get(arr, i)), i};
+                h[i] = (struct hashed){jv_hash(&arr->u.items[i]), i};
         qsort(h, size, sizeof(*h), cmp_hashed);
         bool found = false;
         for (size_t i = 0; i < size && !found; i++)
                 for (size_t j = i + 1; j < size && h[j].hash == h[i].hash && !found; j++)
-                        if (jv_equal(json_array_get(arr, h[i].index),
-                                     json_array_get(arr, h[j].index))) {
+                        if (jv_equal(&arr->u.items[h[i].index], &arr->u.items[h[j].index])) {
                                 *a = h[i].index;
                                 *b = h[j].index;
                                 found = true;
@@ -138,10 +151,10 @@ static bool find_duplicate(struct vstate *st, const json_t *arr, size_t *a, size
         return found;
 }
 
-static bool v_array_limits(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_array_limits(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                            const struct vctx *c)
 {
-        size_t size = json_array_size(inst), a, b;
+        size_t size = inst->n, a, b;
         bool ok = true;
         if (n->has_max_items && size > n->max_items)
                 ok = v_fail(st, c, n, "maxItems", "array of %zu items has more than %zu", size,
@@ -155,10 +168,10 @@ static bool v_array_limits(struct vstate *st, const struct sch_node *n, const js
         return ok;
 }
 
-static bool v_object_limits(struct vstate *st, const struct sch_node *n, const json_t *inst,
+static bool v_object_limits(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                             const struct vctx *c)
 {
-        size_t size = json_object_size(inst);
+        size_t size = inst->n;
         bool ok = true;
         if (n->has_max_props && size > n->max_props)
                 ok = v_fail(st, c, n, "maxProperties", "object of %zu properties has more than %zu",
@@ -167,15 +180,15 @@ static bool v_object_limits(struct vstate *st, const struct sch_node *n, const j
                 ok = v_fail(st, c, n, "minProperties",
                             "object of %zu properties has fewer than %zu", size, n->min_props);
         for (size_t i = 0; i < n->nrequired && !n->required_props && (ok || !v_quiet(st, c)); i++)
-                if (!json_object_getn(inst, n->required[i].s, n->required[i].len))
+                if (!jv_get(inst, n->required[i].s, n->required[i].len))
                         ok = v_fail(st, c, n, "required", "required property '%.*s' is missing",
                                     (int)n->required[i].len, n->required[i].s);
         for (size_t i = 0; i < n->ndep_required && (ok || !v_quiet(st, c)); i++) {
                 const struct sch_depreq *d = &n->dep_required[i];
-                if (!json_object_getn(inst, d->name, d->len))
+                if (!jv_get(inst, d->name, d->len))
                         continue;
                 for (size_t k = 0; k < d->nreq; k++)
-                        if (!json_object_getn(inst, d->req[k].s, d->req[k].len))
+                        if (!jv_get(inst, d->req[k].s, d->req[k].len))
                                 ok = v_fail(st, c, n, "dependentRequired",
                                             "property '%.*s' is required when '%.*s' is present",
                                             (int)d->req[k].len, d->req[k].s, (int)d->len, d->name);
@@ -183,16 +196,16 @@ static bool v_object_limits(struct vstate *st, const struct sch_node *n, const j
         return ok;
 }
 
-static bool in_enum(const struct sch_node *n, const json_t *inst)
+static bool in_enum(const struct sch_node *n, const struct jv *inst)
 {
-        for (size_t i = 0; i < json_array_size(n->enum_values); i++)
-                if (jv_equal(inst, json_array_get(n->enum_values, i)))
+        for (uint32_t i = 0; i < n->enum_values->n; i++)
+                if (jv_equal(inst, &n->enum_values->u.items[i]))
                         return true;
         return false;
 }
 
-bool v_assertions(struct vstate *st, const struct sch_node *n, const json_t *inst, unsigned types,
-                  const struct vctx *c)
+bool v_assertions(struct vstate *st, const struct sch_node *n, const struct jv *inst,
+                  unsigned types, const struct vctx *c)
 {
         bool ok = true;
         char buf[80];
@@ -204,7 +217,7 @@ bool v_assertions(struct vstate *st, const struct sch_node *n, const json_t *ins
         }
         if ((n->kw & K_ENUM) && !in_enum(n, inst))
                 ok = v_fail(st, c, n, "enum", "is not one of the %zu values in enum",
-                            json_array_size(n->enum_values));
+                            (size_t)n->enum_values->n);
         if ((n->kw & K_CONST) && !jv_equal(inst, n->const_value))
                 ok = v_fail(st, c, n, "const", "is not equal to the constant value");
         if (!ok && v_quiet(st, c))

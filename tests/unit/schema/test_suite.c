@@ -103,6 +103,13 @@ static void run_group(const char *file, json_t *group, unsigned flags, struct co
                         int quiet = wh_schema_validate(schema, data, NULL, &err);
                         int loud = wh_schema_validate(schema, data, &errors, &err);
                         assert_int_equal(quiet, loud);
+                        /* The text path (our decoder) agrees with the tree. */
+                        char *text = json_dumps(data, JSON_ENCODE_ANY | JSON_COMPACT |
+                                                          JSON_REAL_PRECISION(17));
+                        assert_non_null(text);
+                        assert_int_equal(
+                            wh_schema_validate_text(schema, text, strlen(text), NULL, &err), quiet);
+                        free(text);
                         assert_true(quiet != WH_SCHEMA_INVALID || errors.count > 0);
                         ok = (quiet == WH_SCHEMA_VALID) == want;
                         wh_schema_errors_reset(&errors);

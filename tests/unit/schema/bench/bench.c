@@ -1,9 +1,15 @@
-/* Schema validation throughput on an NDJSON file: decode only, decode +
- * validate (what a worker does per item), and validate only (documents
- * decoded beforehand). Best of 5 runs each. Not part of the test suite;
- * build and run it as docs/schema.md ("Performance") shows:
+/* Schema validation throughput on an NDJSON file, in process: our decoder
+ * alone, decode + validate with wh_schema_validate_text (what an NDJSON
+ * caller does per line), and the jansson path (wh_schema_json_decode +
+ * wh_schema_validate). Best and median of N runs each (default 5), the
+ * modes interleaved. Not part of the
+ * test suite; bench/validate builds and runs it (docs/schema.md,
+ * "Performance"):
  *
- *   bench SCHEMA NDJSON                                                   */
+ *   bench SCHEMA NDJSON [RUNS]
+ *
+ * Output: one line per mode, "mode: ... best_ms=X median_ms=Y MB=Z
+ * invalid=N", for scripts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +17,7 @@
 #include <whiskers/schema.h>
 
 #include "base/io.h"
+#include "schema/jsonval.h"
 
 static double now(void)
 {
@@ -19,35 +26,58 @@ static double now(void)
         return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-enum mode { DECODE, DECODE_VALIDATE, VALIDATE };
+enum mode { DECODE, VALIDATE_TEXT, JANSSON, NMODES };
+
+static void die(const struct wh_err *err)
+{
+        fprintf(stderr, "bench: %s\n", err->msg);
+        exit(2);
+}
 
 /* One pass over the lines; returns seconds, counts invalid items. */
-static double pass(const struct wh_schema *schema, char *buf, size_t len, json_t **docs,
-                   enum mode mode, size_t *invalid)
+static double pass(const struct wh_schema *schema, const char *buf, size_t len, enum mode mode,
+                   size_t *invalid)
 {
         struct wh_err err;
-        size_t k = 0;
+        char stack[16384];
         *invalid = 0;
         double t0 = now();
-        for (char *p = buf; p < buf + len;) {
-                char *end = memchr(p, '\n', (size_t)(buf + len - p));
+        for (const char *p = buf; p < buf + len;) {
+                const char *end = memchr(p, '\n', (size_t)(buf + len - p));
                 if (!end)
                         end = buf + len;
-                json_t *doc = docs[k];
-                if (mode != VALIDATE &&
-                    wh_schema_json_decode(p, (size_t)(end - p), &doc, &err) < 0) {
-                        fprintf(stderr, "bench: %s\n", err.msg);
-                        exit(2);
-                }
-                if (mode != DECODE &&
-                    wh_schema_validate(schema, doc, NULL, &err) != WH_SCHEMA_VALID)
-                        (*invalid)++;
-                if (mode != VALIDATE)
+                size_t n = (size_t)(end - p);
+                if (mode == DECODE) {
+                        struct arena a;
+                        struct jv v;
+                        arena_init_buf(&a, stack, sizeof(stack));
+                        if (jv_decode(&a, p, n, &v, &err) < 0)
+                                die(&err);
+                        arena_free(&a);
+                } else if (mode == VALIDATE_TEXT) {
+                        int r = wh_schema_validate_text(schema, p, n, NULL, &err);
+                        if (r < 0)
+                                die(&err);
+                        *invalid += r == WH_SCHEMA_INVALID;
+                } else {
+                        json_t *doc;
+                        if (wh_schema_json_decode(p, n, &doc, &err) < 0)
+                                die(&err);
+                        int r = wh_schema_validate(schema, doc, NULL, &err);
+                        if (r < 0)
+                                die(&err);
+                        *invalid += r == WH_SCHEMA_INVALID;
                         json_decref(doc);
-                k++;
+                }
                 p = end + 1;
         }
         return now() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -57,49 +87,35 @@ int main(int argc, char **argv)
         struct wh_schema *schema;
         char *buf;
         size_t len, lines = 0;
-        if (argc != 3) {
-                fprintf(stderr, "usage: bench SCHEMA NDJSON\n");
+        int runs = argc == 4 ? atoi(argv[3]) : 5;
+        if ((argc != 3 && argc != 4) || runs < 1 || runs > 100) {
+                fprintf(stderr, "usage: bench SCHEMA NDJSON [RUNS]\n");
                 return 2;
         }
         if (wh_schema_registry_new(0, &reg, &err) < 0 ||
             wh_schema_compile_file(reg, argv[1], &schema, &err) < 0 ||
-            wh_read_file(argv[2], 1u << 30, &buf, &len, &err) < 0) {
-                fprintf(stderr, "bench: %s\n", err.msg);
-                return 2;
-        }
+            wh_read_file(argv[2], 1u << 30, &buf, &len, &err) < 0)
+                die(&err);
         for (size_t i = 0; i < len; i++)
                 lines += buf[i] == '\n';
-        json_t **docs = calloc(lines + 1, sizeof(*docs));
-        size_t k = 0;
-        for (char *p = buf; docs && p < buf + len; k++) {
-                char *end = memchr(p, '\n', (size_t)(buf + len - p));
-                if (!end)
-                        end = buf + len;
-                if (wh_schema_json_decode(p, (size_t)(end - p), &docs[k], &err) < 0) {
-                        fprintf(stderr, "bench: %s\n", err.msg);
-                        return 2;
-                }
-                p = end + 1;
-        }
-        static const char *const names[] = {"decode only", "decode+validate",
-                                            "validate only (pre-decoded)"};
-        for (int mode = DECODE; mode <= VALIDATE; mode++) {
-                double best = 1e9;
-                size_t invalid = 0;
-                for (int rep = 0; rep < 5; rep++) {
-                        double t = pass(schema, buf, len, docs, (enum mode)mode, &invalid);
-                        best = t < best ? t : best;
-                }
-                printf("whiskers %s: %zu items, %.1f MB in %.1f ms = %.1f MB/s, %.0fk items/s",
-                       names[mode], k, (double)len / 1e6, best * 1e3, (double)len / 1e6 / best,
-                       (double)k / best / 1e3);
+        static const char *const names[] = {"decode only", "decode+validate (text)",
+                                            "decode+validate (jansson)"};
+        /* Modes interleaved, so background load spreads over all of them. */
+        double t[NMODES][100];
+        size_t invalid[NMODES] = {0};
+        for (int rep = 0; rep < runs; rep++)
+                for (int mode = 0; mode < NMODES; mode++)
+                        t[mode][rep] = pass(schema, buf, len, (enum mode)mode, &invalid[mode]);
+        for (int mode = 0; mode < NMODES; mode++) {
+                qsort(t[mode], (size_t)runs, sizeof(t[mode][0]), cmp_double);
+                double best = t[mode][0], median = t[mode][runs / 2];
+                printf("%s: items=%zu MB=%.2f best_ms=%.1f median_ms=%.1f MB/s=%.1f", names[mode],
+                       lines, (double)len / 1e6, best * 1e3, median * 1e3,
+                       (double)len / 1e6 / best);
                 if (mode != DECODE)
-                        printf(", %zu invalid", invalid);
+                        printf(" invalid=%zu", invalid[mode]);
                 printf("\n");
         }
-        for (size_t i = 0; i < k; i++)
-                json_decref(docs[i]);
-        free(docs);
         free(buf);
         wh_schema_free(schema);
         wh_schema_registry_free(reg);
