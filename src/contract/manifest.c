@@ -2,9 +2,12 @@
  * produces, version) plus ours (runtime, entrypoint, limits,
  * external_types), checked so that every message names the field.
  *
- * Unknown top-level fields are refused ("x-" ones are free for
- * extensions); "variant" and "schema_digests" belong to packaging
- * (docs/packages.md) and are accepted here as they are. */
+ * This is the one parser of the file: packages (wh_normalizer_parse) add
+ * their own fields on top of it. Unknown top-level fields are refused ("x-"
+ * ones are free for extensions): a misspelt "limit" must not silently run a
+ * normaliser without its limits. "variant", "schema_digests" and
+ * "runtime_image" belong to packaging (docs/packages.md) and are accepted
+ * here as they are. */
 #include "contract/internal.h"
 #include "base/cleanup.h"
 #include "base/io.h"
@@ -16,8 +19,9 @@
 #include <string.h>
 
 static const char *const known[] = {
-    "$schema", "id",         "name",   "description",    "version", "consumes",       "produces",
-    "runtime", "entrypoint", "limits", "external_types", "variant", "schema_digests", NULL};
+    "$schema",        "id",       "name",           "description",   "version",
+    "consumes",       "produces", "runtime",        "entrypoint",    "limits",
+    "external_types", "variant",  "schema_digests", "runtime_image", NULL};
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *what)
 {
@@ -81,8 +85,10 @@ static int check_list(json_t *obj, const char *origin, const char *field, bool r
                 if (!s || !*s || strlen(s) > 255 || (types && !type_name_ok(s)))
                         return bad(err, origin, field, what);
                 for (size_t j = 0; j < i; j++)
-                        if (strcmp(s, json_string_value(json_array_get(arr, j))) == 0)
-                                return bad(err, origin, field, "lists an entry twice");
+                        if (strcmp(s, json_string_value(json_array_get(arr, j))) == 0) {
+                                snprintf(what, sizeof(what), "lists \"%.100s\" twice", s);
+                                return bad(err, origin, field, what);
+                        }
         }
         return 0;
 }

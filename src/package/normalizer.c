@@ -1,41 +1,17 @@
-/* normalizer.json (and the config blob made from it): validation.
- *
- * Unknown top-level fields are refused rather than ignored: a misspelt
- * "limit" must not silently run a normaliser without its limits. Fields
- * starting with "x-" are free for extensions. */
-#include "base/size.h"
+/* The package fields of normalizer.json and of the config blob made from
+ * it: the variant and the carried runtime image. Every other field is the
+ * contract's (wh_manifest_parse, the one parser of the file), so a
+ * directory and its package accept exactly the same manifests. */
 #include "package/paths.h"
 #include "package/store.h"
-#include "base/strset.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <whiskers/contract.h>
 #include <whiskers/package.h>
-
-static const char *const known_fields[] = {"$schema",
-                                           "id",
-                                           "name",
-                                           "description",
-                                           "version",
-                                           "consumes",
-                                           "produces",
-                                           "runtime",
-                                           "entrypoint",
-                                           "limits",
-                                           "variant",
-                                           "schema_digests",
-                                           "external_types",
-                                           "runtime_image",
-                                           NULL};
-
-/* The same names as the contract's manifest (src/contract/manifest.c). */
-static const char *const size_limits[] = {"memory", "output_limit", "tmp_size",
-                                          "fsize",  "item_size",    NULL};
-static const char *const count_limits[] = {"wall_ms", "cpu_ms", "pids", "nofile",
-                                           "items",   "depth",  NULL};
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -50,14 +26,6 @@ static int bad(struct wh_err *err, const char *origin, const char *field, const 
         return wh_err_set(err, 0, "normalizer", "%s: field \"%s\" %s", origin, field, why);
 }
 
-static bool in_list(const char *const *list, const char *s)
-{
-        for (; *list; list++)
-                if (strcmp(*list, s) == 0)
-                        return true;
-        return false;
-}
-
 /* Letters and digits joined by single separators: safe in tags and paths. */
 static bool name_ok(const char *s, const char *seps)
 {
@@ -70,88 +38,6 @@ static bool name_ok(const char *s, const char *seps)
                         return false;
         }
         return true;
-}
-
-static bool runtime_ok(const char *rt)
-{
-        if (strcmp(rt, "exec") == 0 || strcmp(rt, "python3") == 0)
-                return true;
-        if (strncmp(rt, "python3.", 8) != 0 || !rt[8] || strlen(rt + 8) > 3)
-                return false;
-        for (const char *p = rt + 8; *p; p++)
-                if (!isdigit((unsigned char)*p))
-                        return false;
-        return true;
-}
-
-static int get_string(json_t *obj, const char *origin, const char *field, bool required,
-                      const char **out, struct wh_err *err)
-{
-        json_t *v = json_object_get(obj, field);
-        *out = NULL;
-        if (!v && !required)
-                return 0;
-        if (!v)
-                return bad(err, origin, field, "is required");
-        if (!json_is_string(v) || !json_string_length(v))
-                return bad(err, origin, field, "must be a non-empty string");
-        *out = json_string_value(v);
-        return 0;
-}
-
-static int check_names(json_t *arr, const char *origin, const char *field, bool nonempty,
-                       struct wh_err *err)
-{
-        if (!json_is_array(arr))
-                return bad(err, origin, field, "is required and must be an array of strings");
-        if (nonempty && json_array_size(arr) == 0)
-                return bad(err, origin, field, "must name at least one type");
-        struct wh_strset seen = {0};
-        int rc = 0;
-        for (size_t i = 0; rc == 0 && i < json_array_size(arr); i++) {
-                const char *s = json_string_value(json_array_get(arr, i));
-                if (!s || !*s || strlen(s) > 255)
-                        rc = bad(err, origin, field, "[%zu] must be a string of 1 to 255 bytes", i);
-                else if (wh_strset_add(&seen, s) == 0)
-                        rc = bad(err, origin, field, "lists \"%s\" twice", s);
-        }
-        wh_strset_clear(&seen);
-        return rc;
-}
-
-static int check_limits(json_t *limits, const char *origin, struct wh_err *err)
-{
-        if (!json_is_object(limits))
-                return bad(err, origin, "limits", "must be an object");
-        const char *key;
-        json_t *v;
-        json_object_foreach(limits, key, v)
-        {
-                char field[80];
-                snprintf(field, sizeof(field), "limits.%s", key);
-                uint64_t n;
-                if (in_list(size_limits, key)) {
-                        if (json_is_string(v) && wh_parse_size(json_string_value(v), &n, NULL) == 0)
-                                continue;
-                        if (json_is_integer(v) && json_integer_value(v) >= 0)
-                                continue;
-                        return bad(err, origin, field, "must be a size such as \"128M\" or bytes");
-                }
-                if (in_list(count_limits, key)) {
-                        if (json_is_integer(v) && json_integer_value(v) > 0)
-                                continue;
-                        return bad(err, origin, field, "must be a positive integer");
-                }
-                if (strcmp(key, "cpus") == 0) {
-                        if (json_is_number(v) && json_number_value(v) > 0)
-                                continue;
-                        return bad(err, origin, field, "must be a positive number");
-                }
-                return bad(err, origin, field,
-                           "is not a known limit (known: memory, output_limit, tmp_size, fsize, "
-                           "item_size, wall_ms, cpu_ms, pids, nofile, items, depth, cpus)");
-        }
-        return 0;
 }
 
 static int copy_field(char dst[WH_NAME_MAX], const char *src)
@@ -233,60 +119,30 @@ static int parse_runtime_image(json_t *ri, const char *origin, struct wh_normali
         return 0;
 }
 
-static int check_fields(json_t *obj, const char *origin, struct wh_err *err)
-{
-        const char *key;
-        json_t *v;
-        json_object_foreach(obj, key, v)
-        {
-                if (!in_list(known_fields, key) && strncmp(key, "x-", 2) != 0)
-                        return wh_err_set(err, 0, "normalizer",
-                                          "%s: unknown field \"%s\" (extensions must start "
-                                          "with \"x-\")",
-                                          origin, key);
-        }
-        return 0;
-}
-
 int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *out,
                         struct wh_err *err)
 {
-        struct wh_normalizer n = {0};
-        if (!json_is_object(obj))
-                return wh_err_set(err, 0, "normalizer", "%s: not a JSON object", origin);
-        if (check_fields(obj, origin, err) < 0 ||
-            get_string(obj, origin, "id", true, &n.id, err) < 0 ||
-            get_string(obj, origin, "version", true, &n.version, err) < 0 ||
-            get_string(obj, origin, "name", false, &n.name, err) < 0 ||
-            get_string(obj, origin, "description", false, &n.description, err) < 0 ||
-            get_string(obj, origin, "runtime", true, &n.runtime, err) < 0 ||
-            get_string(obj, origin, "entrypoint", true, &n.entrypoint, err) < 0)
+        struct wh_manifest m;
+        if (wh_manifest_parse(obj, origin, &m, err) < 0)
                 return -1;
-        if (!name_ok(n.id, "._-"))
-                return bad(err, origin, "id",
-                           "must be letters and digits joined by single '.', '_' or '-' "
-                           "(at most %d bytes), e.g. kat_nmap_normalize",
-                           WH_NAME_MAX - 1);
-        if (!name_ok(n.version, "._-+"))
-                return bad(err, origin, "version", "must be like 1.2.0 (letters, digits, . _ - +)");
-        if (!runtime_ok(n.runtime))
-                return bad(err, origin, "runtime",
-                           "must be \"exec\", \"python3\" or \"python3.N\"");
-        if (!wh_relpath_valid(n.entrypoint) || strstr(n.entrypoint, "/.") || n.entrypoint[0] == '.')
-                return bad(err, origin, "entrypoint",
-                           "must be a relative path inside the package, without hidden parts");
-        n.consumes = json_object_get(obj, "consumes");
-        n.produces = json_object_get(obj, "produces");
-        n.limits = json_object_get(obj, "limits");
-        if (check_names(n.consumes, origin, "consumes", true, err) < 0 ||
-            check_names(n.produces, origin, "produces", false, err) < 0 ||
-            (n.limits && check_limits(n.limits, origin, err) < 0) ||
-            parse_variant(obj, origin, &n.variant, err) < 0)
-                return -1;
-        json_t *ri = json_object_get(obj, "runtime_image");
-        if (ri && parse_runtime_image(ri, origin, &n, err) < 0)
-                return -1;
+        struct wh_normalizer n = {.id = m.id,
+                                  .name = m.name,
+                                  .description = m.description,
+                                  .version = m.version,
+                                  .runtime = m.runtime,
+                                  .entrypoint = m.entrypoint,
+                                  .consumes = m.consumes,
+                                  .produces = m.produces,
+                                  .limits = json_object_get(obj, "limits")};
+        /* The pointers borrow from obj, which n keeps. */
         n.json = json_incref(obj);
+        wh_manifest_clear(&m);
+        json_t *ri = json_object_get(obj, "runtime_image");
+        if (parse_variant(obj, origin, &n.variant, err) < 0 ||
+            (ri && parse_runtime_image(ri, origin, &n, err) < 0)) {
+                wh_normalizer_clear(&n);
+                return -1;
+        }
         *out = n;
         return 0;
 }

@@ -92,7 +92,7 @@ static void test_bad_manifests(void **state)
              "field \"produces\" has entry 0 that is not an object type"},
             {"{\"id\": \"a\", \"version\": \"1\", \"runtime\": \"exec\", \"entrypoint\": \"x\", "
              "\"consumes\": [\"a\"], \"produces\": [\"A\", \"A\"]}",
-             "field \"produces\" lists an entry twice"},
+             "field \"produces\" lists \"A\" twice"},
             {"{" BASE ", \"limit\": {}}", "unknown field \"limit\""},
             {"{" BASE ", \"limits\": {\"memroy\": \"1M\"}}", "\"limits.memroy\" is not a known"},
             {"{" BASE ", \"limits\": {\"memory\": \"lots\"}}", "\"limits.memory\" must be a size"},
