@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <whiskers/contract.h>
 #include <whiskers/error.h>
 
 /* ---- Media types --------------------------------------------------------- */
@@ -146,6 +147,11 @@ int wh_store_untag(struct wh_store *s, const char *ref_name, struct wh_err *err)
  * exactly one; otherwise the error lists the tags. */
 int wh_store_resolve(struct wh_store *s, const char *ref, struct wh_descriptor *out,
                      struct wh_err *err);
+
+/* wh_store_resolve for callers that may look elsewhere: a ref the store
+ * does not hold sets *found false and is not an error. */
+int wh_store_lookup(struct wh_store *s, const char *ref, struct wh_descriptor *out, bool *found,
+                    struct wh_err *err);
 
 /* Everything reachable from one descriptor (itself, indexes, manifests,
  * configs, layers), each once, parents before children. With referrers, the
@@ -436,6 +442,22 @@ int wh_package_cache_default(char *out, size_t cap, struct wh_err *err);
 int wh_package_checkout(struct wh_store *s, const char *ref, const struct wh_load_options *o,
                         const char *cache_dir, struct wh_checkout *out, struct wh_err *err);
 void wh_checkout_clear(struct wh_checkout *c);
+
+/* Where normalisers that are packages come from, and the policy they run
+ * under: what `whiskers run --store` and the worker share. */
+struct wh_package_source {
+        const char *store;     /* an OCI layout; NULL: no packages */
+        const char *trust_dir; /* trusted public keys; NULL: only with allow_unsigned */
+        bool allow_unsigned;   /* development: run unsigned packages */
+        const char *variant;   /* force a variant by name; NULL: the choice rule */
+        const char *cache_dir; /* unpacked layers; NULL: wh_package_cache_default() */
+};
+/* Check ref out of src's store and load it as a normaliser with opts, its
+ * origin the package (manifest digest, provenance, carried runtime). When
+ * the store holds no such ref, *found is false and 0 is returned. */
+int wh_package_normaliser_load(const struct wh_package_source *src, const char *ref,
+                               struct wh_normaliser_options *opts, struct wh_normaliser **out,
+                               bool *found, struct wh_err *err);
 
 /* ==== Registries and bundles (src/package/registry_*.c, bundle_*.c) ====== */
 

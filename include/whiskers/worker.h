@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <whiskers/error.h>
+#include <whiskers/package.h>
 #include <whiskers/queue.h>
 
 /* --- normaliser references ---------------------------------------------- */
@@ -46,16 +47,10 @@ int wh_normalisers_for_mime(const char *dir, const char *mime, char ***ids, size
                             struct wh_err *err);
 void wh_strv_free(char **v, size_t n);
 
-/* Packages (docs/packages.md): with a store, a reference without '/' is
- * first looked up there (a tag, an id naming its only version, a digest)
- * and run as the package it names, checked out under the signature policy;
- * otherwise as above. */
-struct wh_package_source {
-        const char *store;     /* an OCI layout; NULL: directories only */
-        const char *trust_dir; /* trusted public keys; NULL: only with allow_unsigned */
-        bool allow_unsigned;   /* development: run unsigned packages */
-        const char *cache_dir; /* unpacked packages; NULL: wh_package_cache_default() */
-};
+/* Packages (docs/packages.md): with a store (struct wh_package_source), a
+ * reference without '/' is first looked up there (a tag, an id naming its
+ * only version, a digest) and run as the package it names, checked out
+ * under the signature policy; otherwise as above. */
 
 /* The tags of the store's packages whose consumes annotation lists mime,
  * sorted; *n may be 0. Free with wh_strv_free(). */

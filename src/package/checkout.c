@@ -138,3 +138,49 @@ void wh_checkout_clear(struct wh_checkout *c)
         json_decref(c->provenance);
         c->provenance = NULL;
 }
+
+static int checkout_source(const struct wh_package_source *src, struct wh_store *s, const char *ref,
+                           struct wh_checkout *co, struct wh_err *err)
+{
+        char cache[4096];
+        if (src->cache_dir)
+                snprintf(cache, sizeof(cache), "%s", src->cache_dir);
+        else if (wh_package_cache_default(cache, sizeof(cache), err) < 0)
+                return -1;
+        struct wh_trust *trust = NULL;
+        if (src->trust_dir && wh_trust_load(src->trust_dir, &trust, err) < 0)
+                return -1;
+        struct wh_load_options lo = {
+            .trust = trust, .allow_unsigned = src->allow_unsigned, .variant = src->variant};
+        int rc = wh_package_checkout(s, ref, &lo, cache, co, err);
+        wh_trust_free(trust);
+        return rc;
+}
+
+int wh_package_normaliser_load(const struct wh_package_source *src, const char *ref,
+                               struct wh_normaliser_options *opts, struct wh_normaliser **out,
+                               bool *found, struct wh_err *err)
+{
+        struct wh_store *s;
+        struct wh_checkout co;
+        *found = false;
+        if (wh_store_open(src->store, WH_STORE_READ, &s, err) < 0)
+                return -1;
+        struct wh_descriptor d;
+        int rc = wh_store_lookup(s, ref, &d, found, err);
+        if (rc == 0 && *found)
+                rc = checkout_source(src, s, ref, &co, err);
+        wh_store_close(s);
+        if (rc < 0 || !*found)
+                return rc;
+        struct wh_normaliser_origin origin = {.digest = co.pkg.manifest.digest,
+                                              .package = co.provenance,
+                                              .rootfs = co.rootfs[0] ? co.rootfs : NULL,
+                                              .interpreter = co.interpreter};
+        const struct wh_normaliser_origin *saved = opts->origin;
+        opts->origin = &origin;
+        rc = wh_normaliser_load(co.dir, opts, out, err);
+        opts->origin = saved;
+        wh_checkout_clear(&co);
+        return rc;
+}

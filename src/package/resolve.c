@@ -107,3 +107,15 @@ int wh_store_resolve(struct wh_store *s, const char *ref, struct wh_descriptor *
         }
         return pick(e, n, ref, s->path, out, err);
 }
+
+int wh_store_lookup(struct wh_store *s, const char *ref, struct wh_descriptor *out, bool *found,
+                    struct wh_err *err)
+{
+        struct wh_err e = {0};
+        *found = wh_store_resolve(s, ref, out, &e) == 0;
+        if (*found || e.errnum == ENOENT)
+                return 0;
+        if (err)
+                *err = e;
+        return -1;
+}

@@ -16,18 +16,6 @@ static bool applies(const struct wh_package_source *src, const char *ref)
         return src && src->store && ref && !strchr(ref, '/');
 }
 
-/* Resolve ref; a ref the store does not hold is not an error here. */
-static int resolve(struct wh_store *s, const char *ref, bool *found, struct wh_err *err)
-{
-        struct wh_descriptor d;
-        struct wh_err e = {0};
-        *found = wh_store_resolve(s, ref, &d, &e) == 0;
-        if (*found || e.errnum == ENOENT)
-                return 0;
-        *err = e;
-        return -1;
-}
-
 int worker_package_exists(const struct wh_package_source *src, const char *ref, bool *found,
                           struct wh_err *err)
 {
@@ -37,25 +25,9 @@ int worker_package_exists(const struct wh_package_source *src, const char *ref, 
         struct wh_store *s;
         if (wh_store_open(src->store, WH_STORE_READ, &s, err) < 0)
                 return -1;
-        int rc = resolve(s, ref, found, err);
+        struct wh_descriptor d;
+        int rc = wh_store_lookup(s, ref, &d, found, err);
         wh_store_close(s);
-        return rc;
-}
-
-static int checkout(const struct wh_package_source *src, struct wh_store *s, const char *ref,
-                    struct wh_checkout *co, struct wh_err *err)
-{
-        char cache[4096];
-        if (src->cache_dir)
-                snprintf(cache, sizeof(cache), "%s", src->cache_dir);
-        else if (wh_package_cache_default(cache, sizeof(cache), err) < 0)
-                return -1;
-        struct wh_trust *trust = NULL;
-        if (src->trust_dir && wh_trust_load(src->trust_dir, &trust, err) < 0)
-                return -1;
-        struct wh_load_options lo = {.trust = trust, .allow_unsigned = src->allow_unsigned};
-        int rc = wh_package_checkout(s, ref, &lo, cache, co, err);
-        wh_trust_free(trust);
         return rc;
 }
 
@@ -64,27 +36,7 @@ int worker_package_load(const struct wh_package_source *src, const char *ref,
                         struct wh_err *err)
 {
         *found = false;
-        if (!applies(src, ref))
-                return 0;
-        struct wh_store *s;
-        if (wh_store_open(src->store, WH_STORE_READ, &s, err) < 0)
-                return -1;
-        struct wh_checkout co;
-        int rc = resolve(s, ref, found, err);
-        if (rc == 0 && *found)
-                rc = checkout(src, s, ref, &co, err);
-        wh_store_close(s);
-        if (rc < 0 || !*found)
-                return rc;
-        struct wh_normaliser_origin origin = {.digest = co.pkg.manifest.digest,
-                                              .package = co.provenance,
-                                              .rootfs = co.rootfs[0] ? co.rootfs : NULL,
-                                              .interpreter = co.interpreter};
-        opts->origin = &origin;
-        rc = wh_normaliser_load(co.dir, opts, out, err);
-        opts->origin = NULL;
-        wh_checkout_clear(&co);
-        return rc;
+        return applies(src, ref) ? wh_package_normaliser_load(src, ref, opts, out, found, err) : 0;
 }
 
 /* "a,b,c" lists mime as one of its items. */
