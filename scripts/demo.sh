@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up whiskers and runs the main job on the built-in examples: an embedded
-# worker (SQLite, no server) runs every example normaliser's fixtures in the
-# sandbox; their checked results are shown; then two runs the sandbox stops.
+# Sets up whiskers and runs the main job on the built-in examples: the example
+# normalisers are packed into an OCI store and signed, an embedded worker
+# (SQLite, no server) runs every example's fixtures from those packages in the
+# sandbox, their checked results are shown; then two runs the sandbox stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -9,17 +10,33 @@ scripts/build.sh build >/dev/null
 make -s -C examples/normalisers/x509-cert # the example written in C
 w=build/whiskers
 work=$(mktemp -d /tmp/whiskers-demo.XXXXXX)
-export WHISKERS_DB=$work/whiskers.db
+chmod 755 "$work" # the sandbox's user reaches the unpacked packages below it
+export WHISKERS_DB=$work/whiskers.db WHISKERS_STORE=$work/store WHISKERS_TRUST=$work/trust
+export WHISKERS_CACHE=$work/cache
 worker=""
 trap '[ -n "$worker" ] && kill "$worker" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 step() { echo; echo "\$ $*"; "$@" || echo "(exit status $?)"; }
 
-echo "== an embedded worker, the examples submitted, their results"
+echo "== the examples packed into an OCI store and signed"
+mkdir -m 700 "$work/keys" "$work/trust"
+$w key gen --out "$work/keys/demo" >/dev/null 2>&1
+cp "$work/keys/demo.pub" "$work/trust/"
+for d in examples/normalisers/*/; do
+  $w pack "$d" --into "$WHISKERS_STORE" >/dev/null
+done
+for tag in $(jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"] // empty' \
+  "$WHISKERS_STORE/index.json"); do
+  $w sign --key "$work/keys/demo.key" "$WHISKERS_STORE" "$tag" >/dev/null
+done
+step $w verify --trust "$WHISKERS_TRUST" "$WHISKERS_STORE" kat_nmap_xml
+
+echo; echo "== an embedded worker runs the packages on the examples' fixtures"
 $w worker --concurrency 2 2>"$work/worker.log" &
 worker=$!
 for f in examples/normalisers/*/fixtures/*/; do
-  $w submit --tenant demo --normaliser "${f%/fixtures/*}" --meta "$f/meta.json" "$f/raw" >/dev/null
+  id=$(jq -r .id "${f%/fixtures/*}/normalizer.json")
+  $w submit --tenant demo --normaliser "$id" --meta "$f/meta.json" "$f/raw" >/dev/null
 done
 step $w results --wait
 step $w show 1
