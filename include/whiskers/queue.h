@@ -15,6 +15,13 @@
  *   wh_queue_release()  hand back on shutdown (no attempt used)   -> QUEUED
  *   wh_queue_reap()     any worker returns expired leases         -> QUEUED/DEAD
  *
+ * The sink outbox: a completion may ask for its result to be delivered to
+ * an HTTP sink; the delivery row is written in the same transaction as the
+ * result. Any worker claims due deliveries (wh_queue_claim_deliveries),
+ * POSTs them and reports (wh_queue_delivery_report): delivered, retried
+ * after a backoff, or failed after the cap, kept for an operator to
+ * re-queue (wh_queue_redeliver).
+ *
  * Every call is its own short transaction: nothing is held open while a
  * normaliser runs. A claim hands out a fencing token; completing, failing,
  * heartbeating and releasing only work with the token of the current lease
@@ -27,6 +34,8 @@
  *   ECONNREFUSED, ECONNRESET, EBUSY, EAGAIN  transient: the database is down,
  *       restarting, or busy. Retry the call later; a PostgreSQL handle
  *       reconnects by itself on the next call. See wh_queue_err_is_transient().
+ *   ETIMEDOUT  transient too: a PostgreSQL statement ran past the statement
+ *       timeout and was cancelled (nothing of it committed).
  *   ESTALE   fenced: the lease is no longer yours (expired, reaped, re-claimed).
  *   ENOENT   no such job, raw blob or result.
  *   ENOSPC   the database's disk is full.
@@ -48,6 +57,9 @@
 /* Raw inputs larger than this are refused (they live in the database). */
 #define WH_QUEUE_RAW_MAX              (64u << 20)
 #define WH_QUEUE_DEFAULT_MAX_ATTEMPTS 5
+/* PostgreSQL statements are cancelled after this long unless changed with
+ * wh_queue_set_statement_timeout(): a stuck statement cannot hang a worker. */
+#define WH_QUEUE_DEFAULT_STATEMENT_TIMEOUT_MS 30000
 
 struct wh_queue;
 
@@ -66,6 +78,17 @@ const char *wh_queue_backend(const struct wh_queue *q);
 /* Retry delay after the n-th failed attempt: a random value in
  * [d/2, d] with d = min(max_ms, base_ms * 2^(n-1)). Default 1 s and 5 min. */
 void wh_queue_set_backoff(struct wh_queue *q, uint32_t base_ms, uint32_t max_ms);
+
+/* PostgreSQL: cancel any statement running longer than ms (0: never), also
+ * after a reconnect. SQLite: nothing to do (its busy timeout applies). */
+int wh_queue_set_statement_timeout(struct wh_queue *q, uint32_t ms, struct wh_err *err);
+
+/* Wait up to timeout_ms for jobs to become ready now (submitted, released,
+ * reaped): PostgreSQL LISTEN/NOTIFY on a handle used for nothing else.
+ * *woken is true on a notification, and also the first time and after a
+ * reconnect (notifications may have been missed: claim once to see).
+ * ENOTSUP on SQLite: poll instead. */
+int wh_queue_wait_for_jobs(struct wh_queue *q, int timeout_ms, bool *woken, struct wh_err *err);
 
 bool wh_queue_err_is_transient(const struct wh_err *err);
 bool wh_queue_err_is_fenced(const struct wh_err *err);
@@ -154,6 +177,7 @@ struct wh_job_completion {
         const char *provenance_json;    /* NULL when reusing */
         const struct wh_dedup_key *key; /* NULL: this result is never reused */
         int64_t reused_from;            /* 0, or a result id from wh_queue_dedup_lookup() */
+        bool deliver;                   /* queue the result for the sink (outbox) */
 };
 
 /* Complete n jobs in one transaction. result_ids[i] is the new result's id,
@@ -214,6 +238,13 @@ struct wh_result_filter {
 int wh_queue_results(struct wh_queue *q, const struct wh_result_filter *filter,
                      struct wh_result_row **rows, size_t *n, struct wh_err *err);
 
+enum wh_delivery_state {
+        WH_DELIVERY_PENDING = 0,   /* waiting for (or in) an attempt */
+        WH_DELIVERY_DELIVERED = 2, /* the sink answered 2xx */
+        WH_DELIVERY_FAILED = 3,    /* gave up: kept for wh_queue_redeliver() */
+};
+const char *wh_delivery_state_name(enum wh_delivery_state state);
+
 struct wh_job_info {
         int64_t id;
         enum wh_job_state state;
@@ -228,6 +259,12 @@ struct wh_job_info {
         char *output_json, *provenance_json; /* the reused result's when reused */
         char *dead_reason;                   /* when DEAD */
         int64_t dead_ms;
+        /* The result's delivery to the sink, if one was asked for. */
+        bool has_delivery;
+        enum wh_delivery_state delivery_state;
+        uint32_t delivery_attempts;
+        int delivery_http_status; /* of the last answer; 0: none */
+        char *delivery_error;     /* why the last attempt failed, or NULL */
 };
 /* ENOENT when there is no such job. */
 int wh_queue_show(struct wh_queue *q, int64_t job_id, struct wh_job_info **info,
@@ -252,9 +289,66 @@ struct wh_queue_stats {
         uint64_t ready;   /* queued and available now */
         uint64_t delayed; /* queued, waiting for a retry backoff */
         uint64_t running, done, dead;
-        uint64_t live_workers; /* heartbeat within the last stale_ms */
+        uint64_t live_workers;       /* heartbeat within the last stale_ms */
+        uint64_t deliveries_pending; /* results waiting for (or in) delivery */
+        uint64_t deliveries_failed;  /* gave up: see wh_queue_redeliver() */
 };
+/* Job counts come from counters the store maintains (no table scan); the
+ * delayed ones and the deliveries from small partial indexes. */
 int wh_queue_stats(struct wh_queue *q, uint32_t stale_ms, struct wh_queue_stats *stats,
                    struct wh_err *err);
+
+/* --- the sink outbox --------------------------------------------------- */
+
+struct wh_delivery {
+        int64_t result_id, job_id;
+        int64_t token;    /* of this claim: report with it */
+        uint32_t attempt; /* 1 on the first claim */
+        char *tenant, *normaliser, *input_digest;
+        char *body; /* the NormalizerResults (a reuse's: the reused result's) */
+};
+void wh_deliveries_free(struct wh_delivery *d, size_t n);
+
+/* Claim up to `max` due deliveries, oldest due first, for lease_ms: until
+ * then nobody else claims them; a worker that dies holding one leaves it
+ * due again when the lease ends (at-least-once delivery). SKIP LOCKED on
+ * PostgreSQL. *n may be 0. */
+int wh_queue_claim_deliveries(struct wh_queue *q, size_t max, uint32_t lease_ms,
+                              struct wh_delivery **d, size_t *n, struct wh_err *err);
+
+struct wh_delivery_attempt {
+        bool delivered;
+        bool retryable;                      /* when not delivered: may another attempt help? */
+        int http_status;                     /* 0: no answer */
+        const char *error;                   /* when not delivered */
+        uint32_t max_attempts;               /* the cap: then the delivery fails */
+        uint32_t backoff_ms, backoff_max_ms; /* next try: random in [b/2, b],
+                                                b = base * 2^(attempt-1) capped */
+};
+
+/* Record how the attempt of claim d went. *state (may be NULL) is the
+ * delivery's state now. ESTALE when the claim is no longer current (its
+ * lease ended and somebody claimed it again): nothing is recorded. */
+int wh_queue_delivery_report(struct wh_queue *q, const struct wh_delivery *d,
+                             const struct wh_delivery_attempt *a, enum wh_delivery_state *state,
+                             struct wh_err *err);
+
+/* Failed deliveries back to pending, attempts reset, due now: all, one
+ * tenant's (tenant != NULL), or one job's (job_id != 0). */
+int wh_queue_redeliver(struct wh_queue *q, const char *tenant, int64_t job_id, size_t *requeued,
+                       struct wh_err *err);
+
+struct wh_delivery_row {
+        int64_t result_id, job_id;
+        enum wh_delivery_state state;
+        uint32_t attempts;
+        int64_t next_attempt_ms, updated_ms;
+        int http_status;
+        char *tenant, *normaliser, *last_error;
+};
+void wh_delivery_rows_free(struct wh_delivery_row *rows, size_t n);
+/* Pending and failed deliveries, by result id (filter as for results). */
+int wh_queue_undelivered(struct wh_queue *q, const struct wh_result_filter *filter,
+                         struct wh_delivery_row **rows, size_t *n, struct wh_err *err);
 
 #endif

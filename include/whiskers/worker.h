@@ -10,8 +10,12 @@
  * sandbox through the normaliser contract on one of `concurrency` slots,
  * keeps the leases alive by heartbeats, completes the results in batches
  * (fenced by the lease's token), fails or dead-letters what could not run,
- * reaps expired leases of dead workers, optionally delivers each result to
- * an HTTP sink, serves Prometheus metrics and logs JSON lines. It returns
+ * reaps expired leases of dead workers, serves Prometheus metrics and logs
+ * JSON lines. With a sink, each ok result is queued for delivery in the
+ * transaction that stores it (the store's outbox) and a delivery thread
+ * POSTs due deliveries, any worker's, retrying with backoff up to a cap.
+ * On PostgreSQL an idle worker is woken by LISTEN/NOTIFY when jobs are
+ * submitted; polling stays as the fallback. It returns
  * when *stop becomes non-zero (a signal handler's flag): no more claims,
  * running jobs get `grace_ms` to finish, the rest are released. The sandbox
  * never sees the database URL: the worker alone talks to the store. */
@@ -100,27 +104,28 @@ enum wh_log_level { WH_LOG_DEBUG, WH_LOG_INFO, WH_LOG_WARN, WH_LOG_ERROR };
 int wh_log_level_parse(const char *name);
 
 struct wh_worker_config {
-        const char *db_url;           /* required */
-        const char *worker_id;        /* NULL: "<host>:<pid>" */
-        const char *normalisers_dir;  /* NULL: wh_normalisers_dir_default() */
-        unsigned concurrency;         /* runs at once; 0: the number of CPUs */
-        uint32_t claim_batch;         /* jobs claimed per statement and held beyond
-                                         the running ones; 0: concurrency */
-        uint32_t complete_batch_ms;   /* gather finished jobs this long into one
-                                         completion; 0: 5 */
-        uint32_t lease_ms;            /* 0: 30000; heartbeats every third of it */
-        uint32_t grace_ms;            /* on stop, time running jobs get; 0: 10000 */
-        uint32_t poll_max_ms;         /* idle polling interval cap; 0: 500 */
-        uint32_t retry_base_ms;       /* job retry backoff (wh_queue_set_backoff); */
-        uint32_t retry_max_ms;        /* 0: the store's defaults */
-        bool exit_when_idle;          /* return once no job is ready, delayed or running */
-        uint16_t metrics_port;        /* Prometheus text on 127.0.0.1:port; 0: none */
-        const char *sink_url;         /* POST each ok result here; "{tenant}" is replaced */
-        uint32_t sink_attempts;       /* 0: 5 */
-        uint32_t sink_backoff_ms;     /* first retry delay, doubling; 0: 200 */
-        uint32_t sink_backoff_max_ms; /* 0: 10000 */
-        uint32_t sink_timeout_ms;     /* per request; 0: 10000 */
-        int log_fd;                   /* JSON lines; -1: none (2 for stderr) */
+        const char *db_url;            /* required */
+        const char *worker_id;         /* NULL: "<host>:<pid>" */
+        const char *normalisers_dir;   /* NULL: wh_normalisers_dir_default() */
+        unsigned concurrency;          /* runs at once; 0: the number of CPUs */
+        uint32_t claim_batch;          /* jobs claimed per statement and held beyond
+                                          the running ones; 0: concurrency */
+        uint32_t complete_batch_ms;    /* gather finished jobs this long into one
+                                          completion; 0: 5 */
+        uint32_t lease_ms;             /* 0: 30000; heartbeats every third of it */
+        uint32_t grace_ms;             /* on stop, time running jobs get; 0: 10000 */
+        uint32_t poll_max_ms;          /* idle polling interval cap; 0: 500 */
+        uint32_t retry_base_ms;        /* job retry backoff (wh_queue_set_backoff); */
+        uint32_t retry_max_ms;         /* 0: the store's defaults */
+        bool exit_when_idle;           /* return once no job is ready, delayed or running */
+        uint16_t metrics_port;         /* Prometheus text on 127.0.0.1:port; 0: none */
+        const char *sink_url;          /* POST each ok result here; "{tenant}" is replaced */
+        uint32_t sink_attempts;        /* per delivery, then it fails (kept); 0: 5 */
+        uint32_t sink_backoff_ms;      /* first retry delay, doubling; 0: 200 */
+        uint32_t sink_backoff_max_ms;  /* 0: 10000 */
+        uint32_t sink_timeout_ms;      /* per request; 0: 10000 */
+        uint32_t statement_timeout_ms; /* PostgreSQL; 0: the store's default (30 s) */
+        int log_fd;                    /* JSON lines; -1: none (2 for stderr) */
         enum wh_log_level log_level;
         /* Passed to every sandbox (the normaliser contract). */
         bool allow_unenforced_limits;

@@ -71,6 +71,8 @@ struct wh_queue_sql {
         /* $1 owner, $2 lease_ms, $3 limit; the columns wh_fill_job() reads */
         const char *claim;
         const char *fail_lock; /* $1 id, $2 token: the lease row, locked until commit */
+        /* $1 lease_ms, $2 limit; the columns wh_fill_delivery() reads */
+        const char *claim_deliveries;
 };
 
 struct wh_queue;
@@ -93,6 +95,9 @@ struct wh_queue_ops {
                         char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
                         struct wh_err *err);
         int (*reap)(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
+        int (*set_statement_timeout)(struct wh_queue *q, uint32_t ms, struct wh_err *err);
+        /* NULL where the backend has no notifications. */
+        int (*wait_for_jobs)(struct wh_queue *q, int timeout_ms, bool *woken, struct wh_err *err);
 };
 
 struct wh_queue {
@@ -126,6 +131,11 @@ int wh_ops_release(struct wh_queue *q, const struct wh_job_lease *leases, size_t
 int wh_ops_completed_by(struct wh_queue *q, int64_t id, int64_t token, int64_t *result_id,
                         struct wh_err *err);
 
+/* The retry delay after the n-th failed attempt: random in [d/2, d] with
+ * d = min(max_ms, base_ms * 2^(n-1)); the jitter spreads retries of things
+ * that failed together. */
+uint32_t wh_backoff_ms(struct wh_queue *q, uint32_t base_ms, uint32_t max_ms, int64_t attempt);
+
 /* records.c: rows into the public structs. */
 /* Row callback storing column 0 into *(int64_t *)ctx. */
 int wh_row_take_id(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err);
@@ -137,6 +147,12 @@ int wh_fill_result_row(struct wh_result_row *r, const struct wh_qrow *row, int f
 void wh_result_row_clear(struct wh_result_row *r);
 int wh_fill_dead_row(struct wh_dead_row *d, const struct wh_qrow *row, struct wh_err *err);
 int wh_fill_job_info(struct wh_job_info *info, const struct wh_qrow *row, struct wh_err *err);
+/* Columns: result_id, job_id, token, attempts, tenant, normaliser,
+ * input digest, body. */
+int wh_fill_delivery(struct wh_delivery *d, const struct wh_qrow *row, struct wh_err *err);
+/* Columns: result_id, job_id, state, attempts, next_attempt_at, updated_at,
+ * http_status, tenant, normaliser, last_error. */
+int wh_fill_delivery_row(struct wh_delivery_row *r, const struct wh_qrow *row, struct wh_err *err);
 
 /* read.c: the reading side, the same SQL on both backends. */
 int wh_read_raw(struct wh_queue *q, const char *digest, void **data, size_t *len,

@@ -151,13 +151,13 @@ static int take_lease(void *ctx, size_t set, const struct wh_qrow *row, struct w
         return 0;
 }
 
-static uint32_t backoff_ms(struct wh_queue *q, int64_t attempt)
+uint32_t wh_backoff_ms(struct wh_queue *q, uint32_t base_ms, uint32_t max_ms, int64_t attempt)
 {
-        uint64_t d = q->backoff_base_ms;
-        for (int64_t i = 1; i < attempt && d < q->backoff_max_ms; i++)
+        uint64_t d = base_ms;
+        for (int64_t i = 1; i < attempt && d < max_ms; i++)
                 d *= 2;
-        if (d > q->backoff_max_ms)
-                d = q->backoff_max_ms;
+        if (d > max_ms)
+                d = max_ms;
         /* Jitter spreads retries of jobs that failed together (xorshift). */
         q->rng ^= q->rng << 13;
         q->rng ^= q->rng >> 7;
@@ -173,7 +173,9 @@ static int fail_locked(struct wh_queue *q, int64_t id, const char *status_json, 
                          NULL, NULL, err) < 0)
                 return -1;
         if (retryable && l->attempt < l->max_attempts) {
-                struct wh_qparam p[] = {qp_int(id), qp_int(backoff_ms(q, l->attempt))};
+                struct wh_qparam p[] = {
+                    qp_int(id),
+                    qp_int(wh_backoff_ms(q, q->backoff_base_ms, q->backoff_max_ms, l->attempt))};
                 *state = WH_JOB_QUEUED;
                 return q->ops->exec(q,
                                     "UPDATE jobs SET state = 0, lease_owner = NULL,"

@@ -41,6 +41,13 @@ int wh_pg_err(struct wh_pg *p, PGresult *res, const char *what, struct wh_err *e
          * or starting up. Both clear up by themselves. */
         static const char *const gone[] = {"08", "57P01", "57P02", "57P03", NULL};
         static const char *const retry[] = {"40001", "40P01", "55P03", "53300", NULL};
+        /* 57014: cancelled, here by statement_timeout. Nothing of the
+         * statement committed: retry it as after a lost connection. */
+        if (state && strcmp(state, "57014") == 0)
+                return wh_qerr(err, ETIMEDOUT,
+                               "%s: PostgreSQL at %s cancelled a statement that ran past the "
+                               "statement timeout of %u ms (%s); retry",
+                               what, p->where, p->statement_timeout_ms, msg);
         if (PQstatus(p->conn) == CONNECTION_BAD || (state && sqlstate_is(state, gone)))
                 return wh_qerr(err, ECONNRESET,
                                "%s: lost the connection to PostgreSQL at %s (%s); retry once "
@@ -83,8 +90,11 @@ int wh_pg_ensure(struct wh_pg *p, struct wh_err *err)
         if (PQstatus(p->conn) == CONNECTION_OK)
                 return 0;
         p->nstmts = 0;
+        p->listening = false;
         PQreset(p->conn);
-        return PQstatus(p->conn) == CONNECTION_OK ? 0 : connect_error(p, err);
+        if (PQstatus(p->conn) != CONNECTION_OK)
+                return connect_error(p, err);
+        return wh_pg_apply_timeout(p, err);
 }
 
 const char *wh_pg_prepare(struct wh_pg *p, const char *sql, const struct wh_qparam *params,
@@ -253,6 +263,8 @@ static const struct wh_queue_ops pg_ops = {
     .submit = wh_pg_submit,
     .complete = wh_pg_complete,
     .reap = wh_pg_reap,
+    .set_statement_timeout = wh_pg_set_statement_timeout,
+    .wait_for_jobs = wh_pg_wait_for_jobs,
 };
 
 int wh_pg_open(const char *url, struct wh_queue **q, struct wh_err *err)
@@ -295,7 +307,10 @@ int wh_pg_open(const char *url, struct wh_queue **q, struct wh_err *err)
                 return -1;
         }
         PQsetNoticeProcessor(p->conn, quiet, NULL);
-        if (wh_pg_migrate(p, err) < 0) {
+        /* After the migrations, which may rightly take longer on a big
+         * store. */
+        p->statement_timeout_ms = WH_QUEUE_DEFAULT_STATEMENT_TIMEOUT_MS;
+        if (wh_pg_migrate(p, err) < 0 || wh_pg_apply_timeout(p, err) < 0) {
                 pg_close(&p->q);
                 return -1;
         }

@@ -21,7 +21,9 @@ struct wh_pg {
         } stmts[WH_PG_STMT_CACHE];
         size_t nstmts;
         unsigned next_stmt;
-        size_t failed_set; /* the batch set whose statement failed */
+        size_t failed_set;             /* the batch set whose statement failed */
+        uint32_t statement_timeout_ms; /* set again after a reconnect */
+        bool listening;                /* LISTEN issued on this connection (pg_listen.c) */
 };
 
 extern const struct wh_queue_sql wh_pg_sql;
@@ -55,5 +57,9 @@ int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
                    char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
                    struct wh_err *err);
 int wh_pg_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
+/* pg_listen.c: statement timeout and LISTEN/NOTIFY wake-ups. */
+int wh_pg_apply_timeout(struct wh_pg *p, struct wh_err *err);
+int wh_pg_set_statement_timeout(struct wh_queue *q, uint32_t ms, struct wh_err *err);
+int wh_pg_wait_for_jobs(struct wh_queue *q, int timeout_ms, bool *woken, struct wh_err *err);
 
 #endif

@@ -23,6 +23,20 @@ const struct wh_queue_sql wh_pg_sql = {
              " FROM c JOIN job_payload p ON p.job_id = c.id",
     .fail_lock = "SELECT attempt, max_attempts FROM jobs WHERE id = $1 AND token = $2"
                  " AND state = 1 AND lease_expires_at >= wh_now_ms() FOR UPDATE",
+    /* As the job claim: SKIP LOCKED over the partial index deliveries_due.
+     * A reuse has no body of its own: deliver the one it reuses. */
+    .claim_deliveries =
+        "WITH c AS ("
+        " UPDATE deliveries SET token = token + 1, attempts = attempts + 1,"
+        "  next_attempt_at = wh_now_ms() + $1, updated_at = wh_now_ms()"
+        " WHERE result_id IN (SELECT result_id FROM deliveries"
+        "  WHERE state = 0 AND next_attempt_at <= wh_now_ms()"
+        "  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        " RETURNING result_id, job_id, token, attempts, tenant)"
+        " SELECT c.result_id, c.job_id, c.token, c.attempts, c.tenant, p.normaliser,"
+        " p.raw_digest, b.output FROM c JOIN results r ON r.id = c.result_id"
+        " JOIN job_payload p ON p.job_id = c.job_id"
+        " JOIN result_body b ON b.result_id = coalesce(r.reused_from, r.id)",
 };
 
 static const char submit_sql[] =
@@ -68,8 +82,9 @@ int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **met
         return ret;
 }
 
-/* Fence, result row and body in one statement. A fenced completion updates
- * nothing and returns no row. The body CTE runs although nothing reads it. */
+/* Fence, result row, body and outbox row in one statement. A fenced
+ * completion updates nothing and returns no row. The body and outbox CTEs
+ * run although nothing reads them. */
 static const char complete_sql[] =
     "WITH done AS (UPDATE jobs SET state = 2, lease_owner = NULL, lease_expires_at = NULL"
     " WHERE id = $1 AND token = $2 AND state = 1 AND lease_expires_at >= wh_now_ms()"
@@ -77,16 +92,19 @@ static const char complete_sql[] =
     " r AS (INSERT INTO results (job_id, token, tenant, outcome, worker, dedup_key,"
     " package_digest, input_digest, meta_digest, policy_hash, reused_from, created_at)"
     " SELECT id, $2, tenant, $3, $4, $5, $6, $7, $8, $9, $10, wh_now_ms() FROM done"
-    " RETURNING id),"
+    " RETURNING id, tenant),"
     " b AS (INSERT INTO result_body (result_id, output, provenance)"
-    " SELECT id, $11, $12 FROM r WHERE $10 IS NULL)"
+    " SELECT id, $11, $12 FROM r WHERE $10 IS NULL),"
+    " d AS (INSERT INTO deliveries (result_id, job_id, tenant, state, attempts, token,"
+    " next_attempt_at, created_at, updated_at)"
+    " SELECT id, $1, tenant, 0, 0, 0, wh_now_ms(), wh_now_ms(), wh_now_ms() FROM r WHERE $13 = 1)"
     " SELECT id FROM r";
 
 int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
                    char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
                    struct wh_err *err)
 {
-        enum { NP = 12 };
+        enum { NP = 13 };
         struct wh_qparam *p = calloc(n * NP, sizeof(*p));
         if (!p)
                 return wh_qerr(err, ENOMEM, "out of memory");
@@ -105,6 +123,7 @@ int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
                 row[9] = qp_id_or_null(c[i].reused_from);
                 row[10] = qp_text(c[i].output_json);
                 row[11] = qp_text(c[i].provenance_json);
+                row[12] = qp_int(c[i].deliver);
                 result_ids[i] = 0;
         }
         int ret = q->ops->batch(q, complete_sql, p, NP, n, take_set_id, result_ids, err);

@@ -94,6 +94,73 @@ static const struct migration migrations[] = {
      " pid integer NOT NULL,"
      " started_at bigint NOT NULL,"
      " heartbeat_at bigint NOT NULL);"},
+    {2, "job counts by state, retry index, wake-ups, the sink outbox",
+     /* Counters instead of count(*) over jobs: wh_queue_stats stays cheap at
+      * any size. Statement triggers with transition tables add one upsert
+      * per statement; the shard (the backend's pid) keeps workers on
+      * different connections off each other's counter rows. Taking the lock
+      * first makes the initial count exact. */
+     "LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE;"
+     "CREATE TABLE job_counts ("
+     " shard smallint NOT NULL,"
+     " state smallint NOT NULL,"
+     " n bigint NOT NULL,"
+     " PRIMARY KEY (shard, state));"
+     "INSERT INTO job_counts SELECT 0, state, count(*) FROM jobs GROUP BY state;"
+     /* Also the wake-up: NOTIFY when jobs become ready now (submitted,
+      * released, reaped), so idle workers LISTENing claim at once. */
+     "CREATE FUNCTION wh_jobs_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
+     " DECLARE wake boolean := false;"
+     " BEGIN"
+     "  IF TG_OP = 'INSERT' THEN"
+     "   INSERT INTO job_counts (shard, state, n)"
+     "    SELECT pg_backend_pid() % 16, state, count(*) FROM new_rows GROUP BY state"
+     "    ORDER BY state ON CONFLICT (shard, state) DO UPDATE SET n = job_counts.n + excluded.n;"
+     "   wake := true;"
+     "  ELSIF TG_OP = 'UPDATE' THEN"
+     "   INSERT INTO job_counts (shard, state, n)"
+     "    SELECT pg_backend_pid() % 16, state, sum(d) FROM"
+     "    (SELECT state, 1 AS d FROM new_rows UNION ALL SELECT state, -1 FROM old_rows) c"
+     "    GROUP BY state HAVING sum(d) <> 0 ORDER BY state"
+     "    ON CONFLICT (shard, state) DO UPDATE SET n = job_counts.n + excluded.n;"
+     "   wake := EXISTS (SELECT 1 FROM new_rows nw JOIN old_rows od ON od.id = nw.id"
+     "    WHERE nw.state = 0 AND od.state <> 0 AND nw.available_at <= wh_now_ms());"
+     "  ELSE"
+     "   INSERT INTO job_counts (shard, state, n)"
+     "    SELECT pg_backend_pid() % 16, state, -count(*) FROM old_rows GROUP BY state"
+     "    ORDER BY state ON CONFLICT (shard, state) DO UPDATE SET n = job_counts.n + excluded.n;"
+     "  END IF;"
+     "  IF wake THEN PERFORM pg_notify('whiskers_jobs', ''); END IF;"
+     "  RETURN NULL;"
+     " END $$;"
+     "CREATE TRIGGER jobs_inserted AFTER INSERT ON jobs REFERENCING NEW TABLE AS new_rows"
+     " FOR EACH STATEMENT EXECUTE FUNCTION wh_jobs_changed();"
+     "CREATE TRIGGER jobs_updated AFTER UPDATE ON jobs"
+     " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+     " FOR EACH STATEMENT EXECUTE FUNCTION wh_jobs_changed();"
+     "CREATE TRIGGER jobs_deleted AFTER DELETE ON jobs REFERENCING OLD TABLE AS old_rows"
+     " FOR EACH STATEMENT EXECUTE FUNCTION wh_jobs_changed();"
+     /* Jobs waiting for a retry: only retried jobs are in it, so counting
+      * the delayed ones reads a small index, not the queue. */
+     "CREATE INDEX jobs_retry ON jobs (available_at) WHERE state = 0 AND attempt > 0;"
+     /* The outbox: a row per result to deliver, written in the transaction
+      * that stores the result. state 0 pending, 2 delivered, 3 failed. A
+      * claim bumps token and pushes next_attempt_at one lease ahead, so a
+      * delivery whose worker died is due again then. */
+     "CREATE TABLE deliveries ("
+     " result_id bigint PRIMARY KEY REFERENCES results (id),"
+     " job_id bigint NOT NULL,"
+     " tenant text NOT NULL,"
+     " state smallint NOT NULL,"
+     " attempts integer NOT NULL,"
+     " token bigint NOT NULL,"
+     " next_attempt_at bigint NOT NULL,"
+     " http_status integer,"
+     " last_error text,"
+     " created_at bigint NOT NULL,"
+     " updated_at bigint NOT NULL);"
+     "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 0;"
+     "CREATE INDEX deliveries_failed ON deliveries (result_id) WHERE state = 3;"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -36,6 +36,7 @@ bool wh_queue_err_is_transient(const struct wh_err *err)
         case ECONNRESET:
         case EBUSY:
         case EAGAIN:
+        case ETIMEDOUT:
                 return true;
         default:
                 return false;
@@ -108,6 +109,22 @@ void wh_queue_set_backoff(struct wh_queue *q, uint32_t base_ms, uint32_t max_ms)
 {
         q->backoff_base_ms = base_ms;
         q->backoff_max_ms = max_ms < base_ms ? base_ms : max_ms;
+}
+
+int wh_queue_set_statement_timeout(struct wh_queue *q, uint32_t ms, struct wh_err *err)
+{
+        return q->ops->set_statement_timeout(q, ms, err);
+}
+
+int wh_queue_wait_for_jobs(struct wh_queue *q, int timeout_ms, bool *woken, struct wh_err *err)
+{
+        *woken = false;
+        if (!q->ops->wait_for_jobs)
+                return wh_qerr(err, ENOTSUP, "the %s store has no notifications: poll",
+                               q->ops->name);
+        if (timeout_ms < 0)
+                return wh_qerr(err, EINVAL, "a negative timeout");
+        return q->ops->wait_for_jobs(q, timeout_ms, woken, err);
 }
 
 static int check_digest(const char *what, const char *d, struct wh_err *err)

@@ -141,10 +141,12 @@ static const char show_sql[] =
     " j.available_at, coalesce(j.lease_expires_at, 0), j.tenant, p.normaliser,"
     " p.package_digest, p.raw_digest, p.meta, p.meta_digest, p.mime, j.lease_owner,"
     " p.last_status, d.reason, coalesce(d.created_at, 0), b.output, b.provenance, " RESULT_COLUMNS
+    ", dv.state, dv.attempts, coalesce(dv.http_status, 0), dv.last_error"
     " FROM jobs j JOIN job_payload p ON p.job_id = j.id"
     " LEFT JOIN dead_letter d ON d.job_id = j.id"
     " LEFT JOIN results r ON r.job_id = j.id"
     " LEFT JOIN result_body b ON b.result_id = coalesce(r.reused_from, r.id)"
+    " LEFT JOIN deliveries dv ON dv.result_id = r.id"
     " WHERE j.id = $1";
 
 static int take_info(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
@@ -176,12 +178,16 @@ static int take_stats(void *ctx, size_t set, const struct wh_qrow *row, struct w
         (void)set;
         (void)err;
         struct wh_queue_stats *s = ctx;
-        s->ready = (uint64_t)row->int64(row, 0);
         s->delayed = (uint64_t)row->int64(row, 1);
         s->running = (uint64_t)row->int64(row, 2);
         s->done = (uint64_t)row->int64(row, 3);
         s->dead = (uint64_t)row->int64(row, 4);
         s->live_workers = (uint64_t)row->int64(row, 5);
+        s->deliveries_pending = (uint64_t)row->int64(row, 6);
+        s->deliveries_failed = (uint64_t)row->int64(row, 7);
+        /* The counters hold every queued job; the delayed ones are a part. */
+        uint64_t queued = (uint64_t)row->int64(row, 0);
+        s->ready = queued > s->delayed ? queued - s->delayed : 0;
         return 0;
 }
 
@@ -190,13 +196,19 @@ int wh_read_stats(struct wh_queue *q, uint32_t stale_ms, struct wh_queue_stats *
 {
         struct wh_qparam p = qp_int(stale_ms);
         memset(s, 0, sizeof(*s));
+        /* Job counts from the counters (a few rows per state), delayed jobs
+         * from the index of retried ones, deliveries from their partial
+         * indexes: nothing here grows with the number of jobs done. */
         return q->ops->exec(
             q,
-            "SELECT (SELECT count(*) FROM jobs WHERE state = 0 AND available_at <= wh_now_ms()),"
-            " (SELECT count(*) FROM jobs WHERE state = 0 AND available_at > wh_now_ms()),"
-            " (SELECT count(*) FROM jobs WHERE state = 1),"
-            " (SELECT count(*) FROM jobs WHERE state = 2),"
-            " (SELECT count(*) FROM jobs WHERE state = 3),"
-            " (SELECT count(*) FROM workers WHERE heartbeat_at >= wh_now_ms() - $1)",
+            "SELECT (SELECT coalesce(sum(n), 0) FROM job_counts WHERE state = 0),"
+            " (SELECT count(*) FROM jobs WHERE state = 0 AND attempt > 0"
+            "  AND available_at > wh_now_ms()),"
+            " (SELECT coalesce(sum(n), 0) FROM job_counts WHERE state = 1),"
+            " (SELECT coalesce(sum(n), 0) FROM job_counts WHERE state = 2),"
+            " (SELECT coalesce(sum(n), 0) FROM job_counts WHERE state = 3),"
+            " (SELECT count(*) FROM workers WHERE heartbeat_at >= wh_now_ms() - $1),"
+            " (SELECT count(*) FROM deliveries WHERE state = 0),"
+            " (SELECT count(*) FROM deliveries WHERE state = 3)",
             &p, 1, take_stats, s, err);
 }

@@ -143,6 +143,41 @@ void wh_dead_rows_free(struct wh_dead_row *rows, size_t n)
         free(rows);
 }
 
+int wh_fill_delivery(struct wh_delivery *d, const struct wh_qrow *row, struct wh_err *err)
+{
+        bool failed = false;
+        d->result_id = row->int64(row, 0);
+        d->job_id = row->int64(row, 1);
+        d->token = row->int64(row, 2);
+        d->attempt = (uint32_t)row->int64(row, 3);
+        d->tenant = dup_col(row, 4, &failed);
+        d->normaliser = dup_col(row, 5, &failed);
+        d->input_digest = dup_col(row, 6, &failed);
+        d->body = dup_col(row, 7, &failed);
+        if (failed)
+                return wh_qerr(err, ENOMEM, "out of memory reading a delivery");
+        if (!d->body)
+                return wh_qerr(err, ENOENT, "result %lld has no output to deliver",
+                               (long long)d->result_id);
+        return 0;
+}
+
+int wh_fill_delivery_row(struct wh_delivery_row *r, const struct wh_qrow *row, struct wh_err *err)
+{
+        bool failed = false;
+        r->result_id = row->int64(row, 0);
+        r->job_id = row->int64(row, 1);
+        r->state = (enum wh_delivery_state)row->int64(row, 2);
+        r->attempts = (uint32_t)row->int64(row, 3);
+        r->next_attempt_ms = row->int64(row, 4);
+        r->updated_ms = row->int64(row, 5);
+        r->http_status = (int)row->int64(row, 6);
+        r->tenant = dup_col(row, 7, &failed);
+        r->normaliser = dup_col(row, 8, &failed);
+        r->last_error = dup_col(row, 9, &failed);
+        return failed ? wh_qerr(err, ENOMEM, "out of memory reading a delivery") : 0;
+}
+
 /* Columns: see the SELECT in read.c's show_sql. */
 int wh_fill_job_info(struct wh_job_info *info, const struct wh_qrow *row, struct wh_err *err)
 {
@@ -169,6 +204,11 @@ int wh_fill_job_info(struct wh_job_info *info, const struct wh_qrow *row, struct
         info->dead_ms = row->int64(row, 19);
         info->output_json = dup_col(row, 20, &failed);
         info->provenance_json = dup_col(row, 21, &failed);
+        info->has_delivery = row->text(row, 35) != NULL;
+        info->delivery_state = (enum wh_delivery_state)row->int64(row, 35);
+        info->delivery_attempts = (uint32_t)row->int64(row, 36);
+        info->delivery_http_status = (int)row->int64(row, 37);
+        info->delivery_error = dup_col(row, 38, &failed);
         if (failed)
                 return wh_qerr(err, ENOMEM, "out of memory reading a job");
         if (!row->text(row, 22))
@@ -195,6 +235,7 @@ void wh_job_info_free(struct wh_job_info *info)
         free(info->dead_reason);
         free(info->output_json);
         free(info->provenance_json);
+        free(info->delivery_error);
         if (info->result) {
                 wh_result_row_clear(info->result);
                 free(info->result);

@@ -63,6 +63,21 @@ static json_t *result_json(const struct wh_result_row *r)
         return b.obj;
 }
 
+static json_t *delivery_json(const struct wh_job_info *info)
+{
+        struct builder b = {.obj = json_object()};
+        put_str(&b, "state", wh_delivery_state_name(info->delivery_state));
+        put_int(&b, "attempts", info->delivery_attempts);
+        put(&b, "http_status",
+            info->delivery_http_status ? json_integer(info->delivery_http_status) : json_null());
+        put_str(&b, "last_error", info->delivery_error);
+        if (b.failed) {
+                json_decref(b.obj);
+                return NULL;
+        }
+        return b.obj;
+}
+
 static int dump(json_t *v, char **out, struct wh_err *err)
 {
         *out = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -111,6 +126,7 @@ int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err 
         put_json(&b, "provenance", info->provenance_json);
         put_str(&b, "dead_reason", info->dead_reason);
         put(&b, "dead_ms", info->dead_reason ? json_integer(info->dead_ms) : json_null());
+        put(&b, "delivery", info->has_delivery ? delivery_json(info) : json_null());
         if (b.failed) {
                 json_decref(b.obj);
                 return wh_qerr(err, ENOMEM, "out of memory rendering JSON");

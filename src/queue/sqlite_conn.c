@@ -210,6 +210,16 @@ static int sqlite_batch(struct wh_queue *q, const char *sql, const struct wh_qpa
         return sqlite_commit(q, err);
 }
 
+/* SQLite statements wait only for the write lock, bounded by the busy
+ * timeout: there is no server-side statement to cancel. */
+static int sqlite_set_statement_timeout(struct wh_queue *q, uint32_t ms, struct wh_err *err)
+{
+        (void)q;
+        (void)ms;
+        (void)err;
+        return 0;
+}
+
 static void sqlite_close(struct wh_queue *q)
 {
         struct wh_sqlite *s = (struct wh_sqlite *)q;
@@ -231,6 +241,8 @@ static const struct wh_queue_ops sqlite_ops = {
     .submit = wh_sqlite_submit,
     .complete = wh_sqlite_complete,
     .reap = wh_sqlite_reap,
+    .set_statement_timeout = sqlite_set_statement_timeout,
+    .wait_for_jobs = NULL,
 };
 
 int wh_sqlite_open(const char *path, struct wh_queue **q, struct wh_err *err)

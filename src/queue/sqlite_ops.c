@@ -24,6 +24,17 @@ const struct wh_queue_sql wh_sqlite_sql = {
              " (SELECT mime FROM job_payload WHERE job_id = jobs.id)",
     .fail_lock = "SELECT attempt, max_attempts FROM jobs WHERE id = $1 AND token = $2"
                  " AND state = 1 AND lease_expires_at >= wh_now_ms()",
+    /* A reuse has no body of its own: deliver the one it reuses. */
+    .claim_deliveries =
+        "UPDATE deliveries SET token = token + 1, attempts = attempts + 1,"
+        " next_attempt_at = wh_now_ms() + $1, updated_at = wh_now_ms()"
+        " WHERE result_id IN (SELECT result_id FROM deliveries"
+        "  WHERE state = 0 AND next_attempt_at <= wh_now_ms() ORDER BY next_attempt_at LIMIT $2)"
+        " RETURNING result_id, job_id, token, attempts, tenant,"
+        " (SELECT normaliser FROM job_payload WHERE job_id = deliveries.job_id),"
+        " (SELECT raw_digest FROM job_payload WHERE job_id = deliveries.job_id),"
+        " (SELECT b.output FROM results r JOIN result_body b"
+        "  ON b.result_id = coalesce(r.reused_from, r.id) WHERE r.id = deliveries.result_id)",
 };
 
 static const char insert_job[] =
@@ -83,6 +94,11 @@ static const char insert_result[] =
     " FROM jobs WHERE id = $1 RETURNING id";
 static const char insert_body[] =
     "INSERT INTO result_body (result_id, output, provenance) VALUES ($1, $2, $3)";
+static const char insert_delivery[] =
+    "INSERT INTO deliveries (result_id, job_id, tenant, state, attempts, token,"
+    " next_attempt_at, created_at, updated_at)"
+    " SELECT id, job_id, tenant, 0, 0, 0, wh_now_ms(), wh_now_ms(), wh_now_ms()"
+    " FROM results WHERE id = $1";
 
 static int mark(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
 {
@@ -115,6 +131,9 @@ static int complete_one(struct wh_queue *q, const struct wh_job_completion *c,
                                      qp_text(k ? k->policy_hash : NULL),
                                      qp_id_or_null(c->reused_from)};
         if (q->ops->exec(q, insert_result, result, 10, wh_row_take_id, result_id, err) < 0)
+                return -1;
+        struct wh_qparam rid = qp_int(*result_id);
+        if (c->deliver && q->ops->exec(q, insert_delivery, &rid, 1, NULL, NULL, err) < 0)
                 return -1;
         if (c->reused_from)
                 return 0;

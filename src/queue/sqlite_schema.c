@@ -87,6 +87,40 @@ static const struct migration migrations[] = {
      " pid INTEGER NOT NULL,"
      " started_at INTEGER NOT NULL,"
      " heartbeat_at INTEGER NOT NULL);"},
+    {2, "job counts by state, retry index, the sink outbox",
+     /* Counters instead of count(*) over jobs: wh_queue_stats stays cheap at
+      * any size. One writer at a time, so one shard; the column keeps the
+      * table the same as on PostgreSQL. */
+     "CREATE TABLE job_counts ("
+     " shard INTEGER NOT NULL,"
+     " state INTEGER NOT NULL,"
+     " n INTEGER NOT NULL,"
+     " PRIMARY KEY (shard, state));"
+     "INSERT INTO job_counts SELECT 0, s.state, (SELECT count(*) FROM jobs WHERE state = s.state)"
+     " FROM (SELECT 0 AS state UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) s;"
+     "CREATE TRIGGER jobs_inserted AFTER INSERT ON jobs BEGIN"
+     " UPDATE job_counts SET n = n + 1 WHERE shard = 0 AND state = NEW.state; END;"
+     "CREATE TRIGGER jobs_updated AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN"
+     " UPDATE job_counts SET n = n - 1 WHERE shard = 0 AND state = OLD.state;"
+     " UPDATE job_counts SET n = n + 1 WHERE shard = 0 AND state = NEW.state; END;"
+     "CREATE TRIGGER jobs_deleted AFTER DELETE ON jobs BEGIN"
+     " UPDATE job_counts SET n = n - 1 WHERE shard = 0 AND state = OLD.state; END;"
+     "CREATE INDEX jobs_retry ON jobs (available_at) WHERE state = 0 AND attempt > 0;"
+     /* The outbox (see pg_schema.c): state 0 pending, 2 delivered, 3 failed. */
+     "CREATE TABLE deliveries ("
+     " result_id INTEGER PRIMARY KEY REFERENCES results (id),"
+     " job_id INTEGER NOT NULL,"
+     " tenant TEXT NOT NULL,"
+     " state INTEGER NOT NULL,"
+     " attempts INTEGER NOT NULL,"
+     " token INTEGER NOT NULL,"
+     " next_attempt_at INTEGER NOT NULL,"
+     " http_status INTEGER,"
+     " last_error TEXT,"
+     " created_at INTEGER NOT NULL,"
+     " updated_at INTEGER NOT NULL);"
+     "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 0;"
+     "CREATE INDEX deliveries_failed ON deliveries (result_id) WHERE state = 3;"},
 };
 
 static int exec_sql(struct wh_sqlite *s, const char *sql, const char *what, struct wh_err *err)

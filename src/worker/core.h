@@ -23,6 +23,9 @@
 
 enum task_state { TASK_WAITING, TASK_RUNNING, TASK_DONE };
 
+struct wh_deliverer;
+struct wh_listener;
+
 /* What the loop does with a DONE task. */
 enum task_action {
         ACT_COMPLETE, /* store the result */
@@ -63,6 +66,9 @@ struct wh_worker {
         bool slots_exit;
         struct slot *slots;
         unsigned nslots;
+        struct wh_deliverer *deliverer; /* the sink's thread; NULL without a sink */
+        struct wh_listener *listener;   /* NOTIFY wake-ups; NULL on SQLite */
+        atomic_bool jobs_notified;      /* set by the listener: claim now */
 
         /* The loop's own, touched by no other thread. */
         struct wh_queue *q;
@@ -82,6 +88,20 @@ int wh_slots_start(struct wh_worker *w, struct wh_err *err);
 void wh_slots_join(struct wh_worker *w);
 /* Ask the slot running t to stop (mu held). */
 void wh_slot_cancel(struct task *t);
+
+/* The delivery thread (slot_deliver.c): POSTs due outbox rows to the
+ * sink. kick: results to deliver were just stored. */
+int wh_deliverer_start(struct wh_worker *w, struct wh_err *err);
+void wh_deliverer_kick(struct wh_worker *w);
+void wh_deliverer_stop(struct wh_worker *w);
+
+/* The listener thread (slot_listen.c): on PostgreSQL, LISTENs for new
+ * jobs, sets jobs_notified and wakes the loop. */
+int wh_listener_start(struct wh_worker *w, struct wh_err *err);
+void wh_listener_stop(struct wh_worker *w);
+
+/* Open a store handle with the worker's settings (statement timeout). */
+int wh_worker_open_store(const struct wh_worker *w, struct wh_queue **q, struct wh_err *err);
 
 /* A store call failed: wait and retry (transient, disk full) or stop
  * (anything else). Returns true when the caller should simply try later. */

@@ -9,7 +9,12 @@
  * store error that is worth waiting for leaves the tasks in the list; they
  * are flushed again once the store answers (completing twice with the same
  * token returns the first result), or dropped when a heartbeat says their
- * lease is gone. */
+ * lease is gone.
+ *
+ * With a sink, every ok result (a reuse too) is stored with a row in the
+ * store's outbox, in the same transaction: a result is never stored without
+ * its delivery, whatever happens to this worker next. The delivery thread
+ * is kicked once they are committed. */
 #include "worker/core.h"
 #include "worker/log.h"
 
@@ -96,6 +101,7 @@ static void complete(struct wh_worker *w, struct task **t, size_t n, bool *finis
                     .provenance_json = t[i]->reused_from ? NULL : t[i]->provenance_json,
                     .key = t[i]->have_key ? &keys[i] : NULL,
                     .reused_from = t[i]->reused_from,
+                    .deliver = w->cfg.sink_url && strcmp(t[i]->outcome, "ok") == 0,
                 };
         }
         if (wh_queue_complete(w->q, c, n, ids, &err) < 0 && !wh_queue_err_is_fenced(&err)) {
@@ -103,8 +109,10 @@ static void complete(struct wh_worker *w, struct task **t, size_t n, bool *finis
                 goto out;
         }
         w->sum.complete_calls++;
+        bool to_deliver = false;
         for (size_t i = 0; i < n; i++) {
                 finished[i] = true;
+                to_deliver |= ids[i] && c[i].deliver;
                 if (!ids[i]) {
                         wh_wlog(WH_LOG_WARN, t[i]->job.id,
                                 "completion fenced: the lease expired and the job went to "
@@ -123,6 +131,8 @@ static void complete(struct wh_worker *w, struct task **t, size_t n, bool *finis
                 wh_wlog(WH_LOG_DEBUG, t[i]->job.id, "completed: %s, result %lld%s", t[i]->outcome,
                         (long long)ids[i], t[i]->reused_from ? " (reused)" : "");
         }
+        if (to_deliver)
+                wh_deliverer_kick(w);
 out:
         free(c);
         free(keys);

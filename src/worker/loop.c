@@ -4,7 +4,9 @@
  *   queue gauges                  every 5 s, with --metrics-port
  *   flush finished tasks          batched completions (flush.c)
  *   claim                         one statement for up to claim_batch jobs,
- *                                 whenever the slots are about to run dry
+ *                                 whenever the slots are about to run dry;
+ *                                 at once when the listener was notified of
+ *                                 new jobs (PostgreSQL), else polling
  *   wait                          for a task to finish or the next deadline
  *
  * Stopping (the caller's flag, exit_when_idle, or an unusable store):
@@ -88,6 +90,10 @@ static void add_tasks(struct wh_worker *w, struct wh_job *jobs, size_t n)
  * at most concurrency + claim_batch in flight. */
 static void claim(struct wh_worker *w, int64_t now)
 {
+        if (atomic_exchange(&w->jobs_notified, false)) {
+                w->next_claim_ms = now;
+                w->poll_ms = POLL_MIN_MS;
+        }
         if (now < w->next_claim_ms)
                 return;
         pthread_mutex_lock(&w->mu);
@@ -112,8 +118,10 @@ static void claim(struct wh_worker *w, int64_t now)
                 w->next_claim_ms = got < want ? now + w->poll_ms : now;
         } else {
                 w->next_claim_ms = now + w->poll_ms;
-                w->poll_ms =
-                    w->poll_ms * 2 > w->cfg.poll_max_ms ? w->cfg.poll_max_ms : w->poll_ms * 2;
+                /* With a listener, a submission wakes the loop: polling is
+                 * only the fallback (retries coming due, a lost notice). */
+                w->poll_ms = w->listener || w->poll_ms * 2 > w->cfg.poll_max_ms ? w->cfg.poll_max_ms
+                                                                                : w->poll_ms * 2;
         }
         /* The array itself; its strings now belong to the tasks. */
         free(jobs);
@@ -121,7 +129,8 @@ static void claim(struct wh_worker *w, int64_t now)
                 struct wh_queue_stats st;
                 if (wh_queue_stats(w->q, w->cfg.lease_ms, &st, &err) < 0)
                         wh_worker_db_error(w, "stats", &err);
-                else if (!st.ready && !st.delayed && !st.running)
+                else if (!st.ready && !st.delayed && !st.running &&
+                         !(w->cfg.sink_url && st.deliveries_pending))
                         w->idle = true;
         }
 }
@@ -249,6 +258,10 @@ static bool step(struct wh_worker *w)
 int wh_worker_loop(struct wh_worker *w)
 {
         w->poll_ms = POLL_MIN_MS;
+        struct wh_err err;
+        if (w->cfg.statement_timeout_ms &&
+            wh_queue_set_statement_timeout(w->q, w->cfg.statement_timeout_ms, &err) < 0)
+                wh_worker_db_error(w, "setting the statement timeout", &err);
         while (step(w))
                 ;
         return w->fatal ? -1 : 0;

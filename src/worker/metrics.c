@@ -63,6 +63,8 @@ void wh_metrics_stats(struct wh_metrics *m, const struct wh_queue_stats *s, int6
         atomic_store(&m->q_done, s->done);
         atomic_store(&m->q_dead, s->dead);
         atomic_store(&m->live_workers, s->live_workers);
+        atomic_store(&m->outbox_pending, s->deliveries_pending);
+        atomic_store(&m->outbox_failed, s->deliveries_failed);
         atomic_store(&m->stats_ms, now_ms);
 }
 
@@ -119,6 +121,14 @@ static void render_queue(FILE *f, struct wh_metrics *m)
              "# HELP whiskers_live_workers Workers with a recent heartbeat.\n"
              "# TYPE whiskers_live_workers gauge\nwhiskers_live_workers %llu\n",
              (unsigned long long)atomic_load(&m->live_workers));
+        line(f,
+             "# HELP whiskers_sink_outbox Deliveries in the store: pending, or failed for good "
+             "(re-queue with whiskers results --redeliver).\n"
+             "# TYPE whiskers_sink_outbox gauge\n"
+             "whiskers_sink_outbox{state=\"pending\"} %llu\n"
+             "whiskers_sink_outbox{state=\"failed\"} %llu\n",
+             (unsigned long long)atomic_load(&m->outbox_pending),
+             (unsigned long long)atomic_load(&m->outbox_failed));
 }
 
 static void counter(FILE *f, const char *name, const char *help, atomic_uint_least64_t *v)
@@ -139,10 +149,12 @@ char *wh_metrics_render(struct wh_metrics *m)
         render_queue(f, m);
         counter(f, "whiskers_leases_expired_total", "Expired leases this worker returned.",
                 &m->leases_expired);
-        line(f, "# HELP whiskers_sink_deliveries_total Results sent to the sink.\n"
+        line(f, "# HELP whiskers_sink_deliveries_total Delivery attempts by this worker.\n"
                 "# TYPE whiskers_sink_deliveries_total counter\n");
         line(f, "whiskers_sink_deliveries_total{result=\"delivered\"} %llu\n",
              (unsigned long long)atomic_load(&m->sink_delivered));
+        line(f, "whiskers_sink_deliveries_total{result=\"retried\"} %llu\n",
+             (unsigned long long)atomic_load(&m->sink_retried));
         line(f, "whiskers_sink_deliveries_total{result=\"failed\"} %llu\n",
              (unsigned long long)atomic_load(&m->sink_failed));
         counter(f, "whiskers_db_errors_total", "Store calls that failed and were retried.",

@@ -10,7 +10,10 @@
  *   whiskers_queue_jobs{state}         the store's job counts (refreshed by the loop)
  *   whiskers_live_workers              workers with a recent heartbeat
  *   whiskers_leases_expired_total      expired leases this worker reaped
- *   whiskers_sink_deliveries_total{result}  delivered / failed
+ *   whiskers_sink_deliveries_total{result}  attempts: delivered, retried
+ *                                      (failed, tried again later), failed
+ *                                      (the last attempt failed: kept)
+ *   whiskers_sink_outbox{state}        the store's pending / failed deliveries
  *   whiskers_slots_busy, whiskers_slots  running jobs and slots
  *   whiskers_db_errors_total           store calls that failed (then retried) */
 #ifndef WH_WORKER_METRICS_H
@@ -46,10 +49,11 @@ struct wh_metrics {
         atomic_uint_least64_t jobs[WH_OUT_COUNT];
         atomic_uint_least64_t run_bucket[WH_RUN_BUCKETS]; /* not cumulative */
         atomic_uint_least64_t run_count, run_sum_us;
-        atomic_uint_least64_t leases_expired, sink_delivered, sink_failed, db_errors;
+        atomic_uint_least64_t leases_expired, sink_delivered, sink_retried, sink_failed, db_errors;
         atomic_uint_least64_t slots_busy, slots;
         /* Gauges from wh_queue_stats(); stats_ms is 0 until the first read. */
         atomic_uint_least64_t q_ready, q_delayed, q_running, q_done, q_dead, live_workers;
+        atomic_uint_least64_t outbox_pending, outbox_failed;
         atomic_int_least64_t stats_ms;
 };
 

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct wh_sink {
         struct wh_sink_config c;
@@ -100,57 +99,22 @@ static struct curl_slist *headers_for(const struct wh_sink_delivery *d)
         return h;
 }
 
-/* One POST: true when delivered; *retry says whether another try may help. */
-static bool post_once(struct wh_sink *s, const char *url, struct curl_slist *headers,
-                      const char *body, struct wh_sink_outcome *out, bool *retry)
+/* libcurl calls this during the transfer: non-zero aborts it. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
-        CURL *c = s->curl;
-        curl_easy_reset(c);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)s->c.timeout_ms);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        CURLcode rc = curl_easy_perform(c);
-        out->attempts++;
-        out->http_status = 0;
-        if (rc != CURLE_OK) {
-                snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
-                *retry = true;
-                return false;
-        }
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->http_status);
-        long st = out->http_status;
-        if (st >= 200 && st < 300) {
-                out->error[0] = '\0';
-                return true;
-        }
-        snprintf(out->error, sizeof(out->error), "the sink answered HTTP %ld", st);
-        *retry = st >= 500 || st == 408 || st == 429;
-        return false;
-}
-
-/* Sleep ms, in short steps so that a cancel is seen quickly. */
-static bool pause_ms(uint64_t ms, const volatile int *cancel)
-{
-        while (ms > 0) {
-                if (cancel && *cancel)
-                        return false;
-                uint64_t step = ms < 50 ? ms : 50;
-                struct timespec ts = {0, (long)step * 1000000L};
-                nanosleep(&ts, NULL);
-                ms -= step;
-        }
-        return !(cancel && *cancel);
+        (void)dltotal;
+        (void)dlnow;
+        (void)ultotal;
+        (void)ulnow;
+        const volatile int *cancel = ctx;
+        return cancel && *cancel;
 }
 
 void wh_sink_post(struct wh_sink *s, const struct wh_sink_delivery *d, const volatile int *cancel,
                   struct wh_sink_outcome *out)
 {
-        *out = (struct wh_sink_outcome){0};
+        *out = (struct wh_sink_outcome){.retryable = true};
         cleanup_free char *url = expand_url(s->curl, s->c.url, d->tenant ? d->tenant : "");
         struct curl_slist *headers = headers_for(d);
         if (!url || !headers) {
@@ -158,19 +122,37 @@ void wh_sink_post(struct wh_sink *s, const struct wh_sink_delivery *d, const vol
                 curl_slist_free_all(headers);
                 return;
         }
-        uint64_t delay = s->c.backoff_ms;
-        for (;;) {
-                bool retry = false;
-                out->delivered = post_once(s, url, headers, d->body, out, &retry);
-                if (out->delivered || !retry || out->attempts >= s->c.attempts)
-                        break;
-                if (!pause_ms(delay, cancel)) {
-                        snprintf(out->error + strlen(out->error),
-                                 sizeof(out->error) - strlen(out->error),
-                                 "; stopped retrying: the worker is shutting down");
-                        break;
-                }
-                delay = delay * 2 > s->c.backoff_max_ms ? s->c.backoff_max_ms : delay * 2;
-        }
+        CURL *c = s->curl;
+        curl_easy_reset(c);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, d->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(d->body));
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)s->c.timeout_ms);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        CURLcode rc = curl_easy_perform(c);
         curl_slist_free_all(headers);
+        if (rc == CURLE_ABORTED_BY_CALLBACK) {
+                snprintf(out->error, sizeof(out->error),
+                         "stopped: the worker is shutting down; delivered again later");
+                return;
+        }
+        if (rc != CURLE_OK) {
+                snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
+                return;
+        }
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->http_status);
+        long st = out->http_status;
+        if (st >= 200 && st < 300) {
+                out->delivered = true;
+                out->retryable = false;
+                return;
+        }
+        snprintf(out->error, sizeof(out->error), "the sink answered HTTP %ld", st);
+        out->retryable = st >= 500 || st == 408 || st == 429;
 }

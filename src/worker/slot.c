@@ -1,8 +1,9 @@
 /* Slot threads: each runs one task at a time (see core.h for who owns
  * what). For a task: load the normaliser (cached per slot), look for a
  * result to reuse, read the raw input (the last one is cached: routing by
- * MIME type sends one file to several normalisers in a row), run it,
- * deliver it to the sink, and hand the result to the loop.
+ * MIME type sends one file to several normalisers in a row), run it, and
+ * hand the result to the loop. The sink's delivery thread and the NOTIFY
+ * listener start and stop with the slots (slot_deliver.c, slot_listen.c).
  *
  * A slot reads the store through its own handle and retries transient
  * errors a few times; what still fails goes back to the queue as a retry.
@@ -12,7 +13,6 @@
 #include "base/cleanup.h"
 #include "worker/core.h"
 #include "worker/log.h"
-#include "worker/sink.h"
 #include "worker/slot_io.h"
 
 #include <errno.h>
@@ -134,8 +134,6 @@ static void process(struct slot *s, struct task *t)
         } else {
                 run_job(s, t, norm);
         }
-        if (t->action == ACT_COMPLETE && s->sink)
-                wh_slot_deliver(s, t);
 }
 
 static struct task *next_waiting(struct wh_worker *w)
@@ -201,8 +199,6 @@ int wh_slots_start(struct wh_worker *w, struct wh_err *err)
         for (unsigned i = 0; i < w->cfg.concurrency; i++) {
                 struct slot *s = &w->slots[i];
                 s->w = w;
-                if (wh_slot_io_init(s, err) < 0)
-                        return -1;
                 int e = pthread_create(&s->thread, NULL, slot_main, s);
                 if (e) {
                         wh_slot_io_clear(s);
@@ -211,11 +207,15 @@ int wh_slots_start(struct wh_worker *w, struct wh_err *err)
                 w->nslots++;
         }
         atomic_store(&w->metrics.slots, w->nslots);
+        if (wh_deliverer_start(w, err) < 0 || wh_listener_start(w, err) < 0)
+                return -1;
         return 0;
 }
 
 void wh_slots_join(struct wh_worker *w)
 {
+        wh_listener_stop(w);
+        wh_deliverer_stop(w);
         pthread_mutex_lock(&w->mu);
         w->slots_exit = true;
         pthread_cond_broadcast(&w->work);

@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "worker/slot_io.h"
 
-#include "base/cleanup.h"
 #include "worker/log.h"
 
 #include <errno.h>
@@ -32,17 +31,17 @@ char *wh_worker_status(const struct wh_worker *w, const char *status, const stru
         return text ? text : strdup("{\"status\":\"worker_error\"}");
 }
 
-int wh_slot_io_init(struct slot *s, struct wh_err *err)
+int wh_worker_open_store(const struct wh_worker *w, struct wh_queue **q, struct wh_err *err)
 {
-        const struct wh_worker_config *c = &s->w->cfg;
-        if (!c->sink_url)
-                return 0;
-        struct wh_sink_config sc = {.url = c->sink_url,
-                                    .attempts = c->sink_attempts,
-                                    .backoff_ms = c->sink_backoff_ms,
-                                    .backoff_max_ms = c->sink_backoff_max_ms,
-                                    .timeout_ms = c->sink_timeout_ms};
-        return wh_sink_new(&sc, &s->sink, err);
+        if (wh_queue_open(w->cfg.db_url, q, err) < 0)
+                return -1;
+        if (w->cfg.statement_timeout_ms &&
+            wh_queue_set_statement_timeout(*q, w->cfg.statement_timeout_ms, err) < 0) {
+                wh_queue_close(*q);
+                *q = NULL;
+                return -1;
+        }
+        return 0;
 }
 
 void wh_slot_io_clear(struct slot *s)
@@ -56,8 +55,6 @@ void wh_slot_io_clear(struct slot *s)
         free(s->raw);
         s->raw = NULL;
         s->raw_digest[0] = '\0';
-        wh_sink_free(s->sink);
-        s->sink = NULL;
         wh_queue_close(s->q);
         s->q = NULL;
 }
@@ -77,7 +74,7 @@ static bool again(struct slot *s, int attempt, const struct wh_err *err)
 static int slot_queue(struct slot *s, struct wh_err *err)
 {
         for (int a = 0; !s->q; a++)
-                if (wh_queue_open(s->w->cfg.db_url, &s->q, err) < 0 && !again(s, a, err))
+                if (wh_worker_open_store(s->w, &s->q, err) < 0 && !again(s, a, err))
                         return -1;
         return 0;
 }
@@ -143,86 +140,4 @@ int wh_slot_dedup(struct slot *s, struct task *t, struct wh_err *err)
                 if (!again(s, a, err))
                         return -1;
         return 0;
-}
-
-/* The output of the result a reuse points to: find its job, show it. */
-static char *reused_output(struct slot *s, int64_t result_id, struct wh_err *err)
-{
-        struct wh_result_filter f = {.after_id = result_id - 1, .limit = 1};
-        struct wh_result_row *rows = NULL;
-        size_t n = 0;
-        if (wh_queue_results(s->q, &f, &rows, &n, err) < 0)
-                return NULL;
-        int64_t job = n == 1 && rows[0].result_id == result_id ? rows[0].job_id : 0;
-        wh_result_rows_free(rows, n);
-        if (!job) {
-                wh_err_set(err, ENOENT, "sink", "result %lld to reuse is gone",
-                           (long long)result_id);
-                return NULL;
-        }
-        struct wh_job_info *info = NULL;
-        if (wh_queue_show(s->q, job, &info, err) < 0)
-                return NULL;
-        char *out = steal_pointer(&info->output_json);
-        wh_job_info_free(info);
-        if (!out)
-                wh_err_set(err, ENOENT, "sink", "result %lld has no output", (long long)result_id);
-        return out;
-}
-
-/* Record the delivery in the provenance record: it is stored with the
- * result, so `whiskers show` tells whether the sink has it. */
-static void note_delivery(struct task *t, const char *url, const struct wh_sink_outcome *o)
-{
-        json_t *prov = t->provenance_json ? json_loads(t->provenance_json, 0, NULL) : NULL;
-        if (!json_is_object(prov)) {
-                json_decref(prov);
-                return;
-        }
-        json_t *sink = json_pack("{s:s, s:s, s:i, s:i}", "url", url, "state",
-                                 o->delivered ? "delivered" : "failed", "attempts",
-                                 (int)o->attempts, "http_status", (int)o->http_status);
-        if (sink && !o->delivered)
-                json_object_set_new(sink, "error", json_string(o->error));
-        json_object_set_new(prov, "sink", sink);
-        char *text = json_dumps(prov, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(prov);
-        if (text) {
-                free(t->provenance_json);
-                t->provenance_json = text;
-        }
-}
-
-void wh_slot_deliver(struct slot *s, struct task *t)
-{
-        if (strcmp(t->outcome, "ok") != 0)
-                return; /* an error record is no NormalizerResults */
-        struct wh_err err = {0};
-        cleanup_free char *reused = NULL;
-        const char *body = t->output_json;
-        if (t->reused_from) {
-                reused = slot_queue(s, &err) == 0 ? reused_output(s, t->reused_from, &err) : NULL;
-                body = reused;
-        }
-        struct wh_sink_outcome o = {0};
-        if (body) {
-                struct wh_sink_delivery d = {.job_id = t->job.id,
-                                             .tenant = t->job.tenant,
-                                             .normaliser = t->job.normaliser,
-                                             .input_digest = t->job.raw_digest,
-                                             .body = body};
-                wh_sink_post(s->sink, &d, &s->cancel, &o);
-        } else {
-                snprintf(o.error, sizeof(o.error), "%.200s", err.msg);
-        }
-        struct wh_metrics *m = &s->w->metrics;
-        atomic_fetch_add(o.delivered ? &m->sink_delivered : &m->sink_failed, 1);
-        if (o.delivered)
-                wh_wlog(WH_LOG_DEBUG, t->job.id, "delivered to the sink (%u attempts)", o.attempts);
-        else
-                wh_wlog(WH_LOG_ERROR, t->job.id,
-                        "not delivered to the sink after %u attempts: %s; the result stays "
-                        "in the store",
-                        o.attempts, o.error);
-        note_delivery(t, s->w->cfg.sink_url, &o);
 }

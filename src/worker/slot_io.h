@@ -1,12 +1,11 @@
 /* A slot's resources and the store reads it makes (slot_io.c): its own
- * store handle, the normalisers it loaded, the last raw input, its sink
- * handle; plus the status records the worker writes for failures that
- * happen outside the sandbox. */
+ * store handle, the normalisers it loaded, the last raw input; plus the
+ * status records the worker writes for failures that happen outside the
+ * sandbox. */
 #ifndef WH_WORKER_SLOT_IO_H
 #define WH_WORKER_SLOT_IO_H
 
 #include "worker/core.h"
-#include "worker/sink.h"
 
 #include <signal.h>
 
@@ -30,10 +29,8 @@ struct slot {
         char raw_digest[WH_DIGEST_MAX];
         void *raw;
         size_t raw_len;
-        struct wh_sink *sink; /* NULL without a sink */
 };
 
-int wh_slot_io_init(struct slot *s, struct wh_err *err);
 void wh_slot_io_clear(struct slot *s);
 
 /* The loaded normaliser for ref (loaded now unless cached). */
@@ -44,9 +41,6 @@ int wh_slot_raw(struct slot *s, const char *digest, const void **data, size_t *l
                 struct wh_err *err);
 /* Set t->reused_from when an earlier ok result has t's key. */
 int wh_slot_dedup(struct slot *s, struct task *t, struct wh_err *err);
-/* POST t's output (or the reused one) to the sink; record how it went in
- * t's provenance, count it, log it. The result is stored either way. */
-void wh_slot_deliver(struct slot *s, struct task *t);
 
 /* {"status":STATUS,"stage":...,"message":...,"worker":...}, malloc'd. */
 char *wh_worker_status(const struct wh_worker *w, const char *status, const struct wh_err *err);

@@ -4,7 +4,9 @@
 # processes sharing one queue, a database that is down when the worker
 # starts, a database restarted mid-run, and the chaos run: workers killed
 # with SIGKILL at random and restarted, PostgreSQL crashed and restarted,
-# and still every job ends exactly once in the results.
+# and still every job ends exactly once in the results and reaches the sink
+# (whose outbox lives in the store). And LISTEN/NOTIFY: a worker polling
+# every 60 s runs a job submitted while it idles at once.
 . "$(dirname "$0")/lib.sh"
 
 SRC=${WH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -156,13 +158,50 @@ assert_match "the environment of init is not readable from the sandbox" \
 assert_true "... so \$WHISKERS_DB does not leak the password either" \
         test "${seen/$password/}" = "$seen"
 
+# ---- NOTIFY wakes an idle worker ----------------------------------------------------------
+U=$(db notify)
+"$WHISKERS" worker --db "$U" --poll-ms 60000 2>"$T/notify.log" &
+wpid=$!
+started $wpid
+for _ in $(seq 100); do [ "$(sql "$U" "SELECT count(*) FROM workers")" = 1 ] && break; sleep 0.1; done
+sleep 0.5 # its first claims found nothing: it idles, next poll in 60 s
+submit "$U" text/plain 1
+wait_done "$U" 1 20
+assert_eq "NOTIFY: a worker polling every 60 s runs a job submitted while it idles" 1 \
+        "$(done_count "$U")"
+kill -TERM $wpid
+wait $wpid
+assert_eq "... and stops cleanly" 0 $?
+
 # ---- chaos: kill -9 random workers, crash PostgreSQL; every job exactly once -------------
+# The workers deliver to a sink as well: every result must reach it (at
+# least once: a worker killed mid-POST delivers again after its lease).
+SINK_PORT=$(free_port)
+"$PYTHON" - "$SINK_PORT" "$T/chaos-sink.log" <<'EOF' &
+import http.server, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(log, "a") as f:
+            f.write(self.headers.get("X-Whiskers-Job") + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+server.daemon_threads = True
+server.serve_forever()
+EOF
+bg_started $!
 U=$(db chaos)
 JOBS=120
 submit "$U" x/nap $JOBS
 start_worker() {
         # --work-dir: what a killed worker leaves behind stays in $T.
         "$WHISKERS" worker --db "$U" --concurrency 2 --lease-ms 1500 --exit-when-idle \
+                --sink "http://127.0.0.1:$SINK_PORT/" --sink-timeout-ms 1000 \
                 --work-dir "$T" --id "chaos$1-$RANDOM" 2>>"$T/chaos$1.log" &
         cpid[$1]=$!
         started $!
@@ -195,6 +234,10 @@ for w in 1 2 3; do
 done
 assert_true "chaos: workers were killed with SIGKILL during the run" test $kills -ge 3
 once "chaos: every job completed exactly once (no loss, no double completion)" "$U" $JOBS
+assert_eq "chaos: every result delivered, by the rows" "$JOBS" \
+        "$(sql "$U" "SELECT count(*) FROM deliveries WHERE state = 2")"
+assert_eq "chaos: ... and by the sink: every job reached it" "$JOBS" \
+        "$(sort -un "$T/chaos-sink.log" | wc -l)"
 assert_match "chaos: the killed workers' expired leases were reaped by the others" \
         'reaped [0-9]+ expired leases' "$(cat "$T"/chaos*.log)"
 # A sandbox's init is a clone of its worker (same command line): none may

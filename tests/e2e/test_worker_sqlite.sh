@@ -3,8 +3,7 @@
 # with real normalisers in the real sandbox: MIME routing, results and
 # their output, reuse of an earlier result, normalisers that crash or spin,
 # a missing normaliser (dead letter), SIGTERM with a job running (released),
-# Prometheus metrics, JSON logs, the HTTP sink (500 twice then 200; 500
-# forever), a corrupt database file and a full disk.
+# Prometheus metrics, JSON logs, a corrupt database file and a full disk.
 . "$(dirname "$0")/lib.sh"
 
 N=$T/normalisers
@@ -156,62 +155,7 @@ assert_eq "the cancelled job is back in the queue, its attempt not counted" "1 0
 wq show --json 1 --db "$S"
 assert_eq "released, not failed" "queued 0" "$(jqo '"\(.state) \(.attempt)"')"
 
-# ---- the HTTP sink ------------------------------------------------------------------
-# sink PORT FAILS LOG: answers 500 FAILS times (-1: forever), then 200.
-sink() {
-        "$PYTHON" - "$@" <<'EOF' &
-import http.server, json, sys
-port, fails, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-seen = 0
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        global seen
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        seen += 1
-        code = 500 if fails < 0 or seen <= fails else 200
-        with open(log, "a") as f:
-            f.write(json.dumps({"path": self.path, "code": code, "body": body.decode(),
-                                "tenant": self.headers.get("X-Whiskers-Tenant"),
-                                "type": self.headers.get("Content-Type")}) + "\n")
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-server = http.server.HTTPServer(("127.0.0.1", port), H)
-open(log + ".ready", "w").close()
-server.serve_forever()
-EOF
-        bg_started $!
-        for _ in $(seq 50); do [ -e "$3.ready" ] && return; sleep 0.1; done
-}
-C=$T/c.txt
-printf 'sink.example.org\n' >"$C"
-port=$(free_port)
-sink "$port" 2 "$T/sink1.log"
-wq submit --db "sqlite://$T/sink1.db" --tenant acme --normaliser hostnames --input-ooi "$OOI" "$C"
-timeout -k 5 90 "$WHISKERS" worker --db "sqlite://$T/sink1.db" --exit-when-idle --sink-backoff-ms 20 \
-        --sink "http://127.0.0.1:$port/{tenant}/results" 2>"$T/worker6.log"
-wq show --db "sqlite://$T/sink1.db" --json 1
-assert_eq "sink: 500 twice, then delivered on the third attempt" "delivered 3" \
-        "$(jqo '"\(.provenance.sink.state) \(.provenance.sink.attempts)"')"
-assert_eq "sink: three requests, to the tenant's URL, JSON" "/acme/results /acme/results /acme/results" \
-        "$(jq -r '.path' "$T/sink1.log" | tr '\n' ' ' | sed 's/ $//')"
-assert_eq "sink: the body is the NormalizerResults" "sink.example.org" \
-        "$(tail -n1 "$T/sink1.log" | jq -r '.body | fromjson | .observations[0].results[0].name')"
-
-port=$(free_port)
-sink "$port" -1 "$T/sink2.log"
-wq submit --db "sqlite://$T/sink2.db" --tenant acme --normaliser hostnames --input-ooi "$OOI" "$C"
-timeout -k 5 90 "$WHISKERS" worker --db "sqlite://$T/sink2.db" --exit-when-idle --sink-backoff-ms 20 \
-        --sink-attempts 3 --sink "http://127.0.0.1:$port/" 2>"$T/worker7.log"
-wq show --db "sqlite://$T/sink2.db" --json 1
-assert_eq "sink answering 500 forever: the result is stored, sink state failed" \
-        "done ok failed 3 500" \
-        "$(jqo '"\(.state) \(.result.outcome) \(.provenance.sink.state) \(.provenance.sink.attempts) \(.provenance.sink.http_status)"')"
-assert_eq "sink: exactly the configured attempts" 3 "$(wc -l <"$T/sink2.log")"
-assert_match "the worker logs the failed delivery" 'not delivered to the sink after 3 attempts' \
-        "$(cat "$T/worker7.log")"
+# The HTTP sink and its outbox: tests/e2e/test_worker_sink.sh.
 
 # ---- a corrupt database file ------------------------------------------------------------
 { printf 'SQLite format 3\0'; head -c 8192 /dev/urandom; } >"$T/bad.db"

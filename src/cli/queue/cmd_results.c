@@ -1,4 +1,6 @@
-/* whiskers results: list stored results, or dead letters (--dead). */
+/* whiskers results: list stored results, dead letters (--dead), deliveries
+ * the sink does not have yet (--undelivered), or re-queue failed
+ * deliveries (--redeliver). */
 #include "cli/exit_codes.h"
 #include "cli/queue/args.h"
 #include "cli/queue/commands.h"
@@ -10,26 +12,35 @@
 
 static void usage(FILE *out)
 {
-        fprintf(out,
-                "Usage: whiskers results [OPTIONS]\n"
-                "\n"
-                "List stored results, oldest first: id, job, outcome, when, worker, normaliser.\n"
-                "A reused result names the result it reuses. 'whiskers show JOB' prints one\n"
-                "with its output.\n"
-                "\n"
-                "Options:\n"
-                "  --db URL        the job store (default $WHISKERS_DB, else whiskers.db)\n"
-                "  --tenant T      only this tenant's\n"
-                "  --after ID      only results (or, with --dead, jobs) with a larger id: paging\n"
-                "  --limit N       at most N (default 100)\n"
-                "  --dead          list the dead letter table instead: jobs that failed for good,\n"
-                "                  with their last status record\n"
-                "  --wait          first wait until no job is queued, waiting for a retry or\n"
-                "                  running (polls the store; Ctrl-C stops)\n"
-                "  --json          print JSON (an array)\n"
-                "  -h, --help      show this help\n"
-                "\n"
-                "Exit status: 0 listed (maybe nothing); 1 the store failed; 2 bad usage.\n");
+        fprintf(
+            out,
+            "Usage: whiskers results [OPTIONS]\n"
+            "\n"
+            "List stored results, oldest first: id, job, outcome, when, worker, normaliser.\n"
+            "A reused result names the result it reuses. 'whiskers show JOB' prints one\n"
+            "with its output.\n"
+            "\n"
+            "Options:\n"
+            "  --db URL        the job store (default $WHISKERS_DB, else whiskers.db)\n"
+            "  --tenant T      only this tenant's\n"
+            "  --after ID      only results (or, with --dead, jobs) with a larger id: paging\n"
+            "  --limit N       at most N (default 100)\n"
+            "  --dead          list the dead letter table instead: jobs that failed for good,\n"
+            "                  with their last status record\n"
+            "  --undelivered   list results not delivered to the sink (worker --sink): pending\n"
+            "                  ones (waiting for an attempt or a retry) and failed ones (the\n"
+            "                  attempts ran out), with the last error\n"
+            "  --redeliver     queue failed deliveries again, attempts reset: all of them, or\n"
+            "                  --tenant T's, or job JOB's (--job JOB); any worker with a sink\n"
+            "                  delivers them. Prints how many\n"
+            "  --job JOB       with --redeliver: only this job's result\n"
+            "  --wait          first wait until no job is queued, waiting for a retry or\n"
+            "                  running (polls the store; Ctrl-C stops)\n"
+            "  --json          print JSON (an array)\n"
+            "  -h, --help      show this help\n"
+            "\n"
+            "Exit status: 0 listed or re-queued (maybe nothing); 1 the store failed; 2 bad\n"
+            "usage.\n");
 }
 
 static void when(int64_t ms, char out[32])
@@ -113,6 +124,63 @@ static int list_dead(struct wh_queue *q, const struct wh_result_filter *f, bool 
         return 0;
 }
 
+static int list_undelivered(struct wh_queue *q, const struct wh_result_filter *f, bool json,
+                            struct wh_err *err)
+{
+        struct wh_delivery_row *rows;
+        size_t n;
+        if (wh_queue_undelivered(q, f, &rows, &n, err) < 0)
+                return -1;
+        json_t *arr = json ? json_array() : NULL;
+        if (!json && n)
+                printf("%-7s %-7s %-9s %-8s %-20s %-6s %s\n", "RESULT", "JOB", "STATE", "ATTEMPTS",
+                       "UPDATED", "HTTP", "LAST ERROR");
+        for (size_t i = 0; i < n; i++) {
+                const struct wh_delivery_row *r = &rows[i];
+                char t[32], next[32];
+                when(r->updated_ms, t);
+                when(r->next_attempt_ms, next);
+                const char *state = wh_delivery_state_name(r->state);
+                if (!json) {
+                        printf("%-7lld %-7lld %-9s %-8u %-20s %-6d %s\n", (long long)r->result_id,
+                               (long long)r->job_id, state, r->attempts, t, r->http_status,
+                               r->last_error ? r->last_error : "-");
+                        continue;
+                }
+                json_array_append_new(
+                    arr,
+                    json_pack("{s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:s?, s:o, s:s?}", "result_id",
+                              (json_int_t)r->result_id, "job_id", (json_int_t)r->job_id, "tenant",
+                              r->tenant, "normaliser", r->normaliser, "state", state, "attempts",
+                              (int)r->attempts, "updated", t, "next_attempt",
+                              r->state == WH_DELIVERY_PENDING ? next : NULL, "http_status",
+                              r->http_status ? json_integer(r->http_status) : json_null(),
+                              "last_error", r->last_error));
+        }
+        if (json) {
+                char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                if (text)
+                        printf("%s\n", text);
+                free(text);
+                json_decref(arr);
+        }
+        wh_delivery_rows_free(rows, n);
+        return 0;
+}
+
+static int redeliver(struct wh_queue *q, const char *tenant, int64_t job, bool json,
+                     struct wh_err *err)
+{
+        size_t n;
+        if (wh_queue_redeliver(q, tenant, job, &n, err) < 0)
+                return -1;
+        if (json)
+                printf("{\"requeued\": %zu}\n", n);
+        else
+                printf("%zu failed deliveries queued again\n", n);
+        return 0;
+}
+
 /* Until nothing is queued, delayed or running. */
 static int wait_idle(struct wh_queue *q, struct wh_err *err)
 {
@@ -129,14 +197,21 @@ static int wait_idle(struct wh_queue *q, struct wh_err *err)
 
 int cmd_results(int argc, char **argv)
 {
-        const char *db = db_url_default(), *tenant = NULL, *after = NULL;
+        const char *db = db_url_default(), *tenant = NULL, *after = NULL, *job = NULL;
         uint32_t limit = 100;
-        bool json = false, dead = false, wait = false;
+        bool json = false, dead = false, wait = false, undelivered = false, again = false;
         const struct opt opts[] = {
-            {"--db", OPT_STR, &db, 0},       {"--tenant", OPT_STR, &tenant, 0},
-            {"--after", OPT_STR, &after, 0}, {"--limit", OPT_U32, &limit, 100000},
-            {"--dead", OPT_FLAG, &dead, 0},  {"--wait", OPT_FLAG, &wait, 0},
-            {"--json", OPT_FLAG, &json, 0},  {NULL, OPT_FLAG, NULL, 0},
+            {"--db", OPT_STR, &db, 0},
+            {"--tenant", OPT_STR, &tenant, 0},
+            {"--after", OPT_STR, &after, 0},
+            {"--limit", OPT_U32, &limit, 100000},
+            {"--dead", OPT_FLAG, &dead, 0},
+            {"--undelivered", OPT_FLAG, &undelivered, 0},
+            {"--redeliver", OPT_FLAG, &again, 0},
+            {"--job", OPT_STR, &job, 0},
+            {"--wait", OPT_FLAG, &wait, 0},
+            {"--json", OPT_FLAG, &json, 0},
+            {NULL, OPT_FLAG, NULL, 0},
         };
         size_t npos;
         int p = parse_opts(argc, argv, opts, NULL, 0, &npos);
@@ -146,16 +221,33 @@ int cmd_results(int argc, char **argv)
                 return p > 0 ? WH_EXIT_OK : WH_EXIT_USAGE;
         }
         struct wh_err err;
-        uint64_t after_id = 0;
+        uint64_t after_id = 0, job_id = 0;
         if (after && wh_parse_u64(after, &after_id, &err) < 0) {
                 fprintf(stderr, "whiskers results: --after wants an id\n");
+                return WH_EXIT_USAGE;
+        }
+        if ((int)dead + (int)undelivered + (int)again > 1 || (job && !again)) {
+                fprintf(stderr, "whiskers results: --dead, --undelivered and --redeliver exclude "
+                                "each other; --job goes with --redeliver\n");
+                return WH_EXIT_USAGE;
+        }
+        if (job && (wh_parse_u64(job, &job_id, &err) < 0 || !job_id || job_id > INT64_MAX)) {
+                fprintf(stderr, "whiskers results: --job wants a job id\n");
                 return WH_EXIT_USAGE;
         }
         struct wh_result_filter f = {
             .tenant = tenant, .after_id = (int64_t)after_id, .limit = limit};
         struct wh_queue *q = NULL;
-        if (wh_queue_open(db, &q, &err) < 0 || (wait && wait_idle(q, &err) < 0) ||
-            (dead ? list_dead(q, &f, json, &err) : list_results(q, &f, json, &err)) < 0) {
+        int rc = 0;
+        if (wh_queue_open(db, &q, &err) < 0 || (wait && wait_idle(q, &err) < 0))
+                rc = -1;
+        else if (again)
+                rc = redeliver(q, tenant, (int64_t)job_id, json, &err);
+        else if (undelivered)
+                rc = list_undelivered(q, &f, json, &err);
+        else
+                rc = dead ? list_dead(q, &f, json, &err) : list_results(q, &f, json, &err);
+        if (rc < 0) {
                 fprintf(stderr, "whiskers results: %s\n", err.msg);
                 wh_queue_close(q);
                 return err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;

@@ -14,7 +14,8 @@ static void usage(FILE *out)
                 "\n"
                 "Show job JOB (a number from 'whiskers submit'): its state (queued, running,\n"
                 "done, dead), tenant, normaliser, input, attempts, lease, the status record of\n"
-                "its last failure, and when done its result: outcome, provenance and output\n"
+                "its last failure, and when done its result: outcome, its delivery to the sink\n"
+                "(pending, delivered or failed, attempts, last error), provenance and output\n"
                 "(a reused result's output is the one it reuses).\n"
                 "\n"
                 "Options:\n"
@@ -51,6 +52,15 @@ static void print_text(const struct wh_job_info *j)
                        j->result->worker ? j->result->worker : "-");
                 if (j->result->reused_from)
                         printf("  reuses      result %lld\n", (long long)j->result->reused_from);
+        }
+        if (j->has_delivery) {
+                printf("  delivery    %s after %u attempts",
+                       wh_delivery_state_name(j->delivery_state), j->delivery_attempts);
+                if (j->delivery_http_status)
+                        printf(", HTTP %d", j->delivery_http_status);
+                if (j->delivery_error)
+                        printf(": %s", j->delivery_error);
+                printf("\n");
         }
         if (j->dead_reason)
                 printf("  dead        %s\n", j->dead_reason);

@@ -12,8 +12,11 @@ static void usage(FILE *out)
         fprintf(out,
                 "Usage: whiskers status [OPTIONS]\n"
                 "\n"
-                "Jobs by state (ready, waiting for a retry, running, done, dead) and how many\n"
-                "workers have sent a heartbeat recently.\n"
+                "Jobs by state (ready, waiting for a retry, running, done, dead), how many\n"
+                "workers have sent a heartbeat recently, and the sink's outbox: results waiting\n"
+                "for delivery and deliveries that failed for good ('whiskers results\n"
+                "--undelivered' lists them, 'whiskers results --redeliver' queues them again).\n"
+                "The counts are cheap at any store size: kept by the store, not counted.\n"
                 "\n"
                 "Options:\n"
                 "  --db URL        the job store (default $WHISKERS_DB, else whiskers.db)\n"
@@ -53,11 +56,12 @@ int cmd_status(int argc, char **argv)
         }
         const char *backend = wh_queue_backend(q);
         if (json) {
-                json_t *o =
-                    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "backend", backend, "ready",
-                              (json_int_t)s.ready, "delayed", (json_int_t)s.delayed, "running",
-                              (json_int_t)s.running, "done", (json_int_t)s.done, "dead",
-                              (json_int_t)s.dead, "live_workers", (json_int_t)s.live_workers);
+                json_t *o = json_pack(
+                    "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}", "backend", backend,
+                    "ready", (json_int_t)s.ready, "delayed", (json_int_t)s.delayed, "running",
+                    (json_int_t)s.running, "done", (json_int_t)s.done, "dead", (json_int_t)s.dead,
+                    "live_workers", (json_int_t)s.live_workers, "deliveries", "pending",
+                    (json_int_t)s.deliveries_pending, "failed", (json_int_t)s.deliveries_failed);
                 char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 if (text)
                         printf("%s\n", text);
@@ -70,10 +74,14 @@ int cmd_status(int argc, char **argv)
                        "running       %llu\n"
                        "done          %llu\n"
                        "dead          %llu\n"
-                       "live workers  %llu\n",
+                       "live workers  %llu\n"
+                       "to deliver    %llu\n"
+                       "undeliverable %llu\n",
                        backend, (unsigned long long)s.ready, (unsigned long long)s.delayed,
                        (unsigned long long)s.running, (unsigned long long)s.done,
-                       (unsigned long long)s.dead, (unsigned long long)s.live_workers);
+                       (unsigned long long)s.dead, (unsigned long long)s.live_workers,
+                       (unsigned long long)s.deliveries_pending,
+                       (unsigned long long)s.deliveries_failed);
         }
         wh_queue_close(q);
         return WH_EXIT_OK;

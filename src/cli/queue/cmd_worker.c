@@ -38,12 +38,18 @@ static void usage(FILE *out)
             "  --exit-when-idle      stop once no job is ready, waiting for a retry, or running\n"
             "  --metrics-port PORT   serve Prometheus metrics on http://127.0.0.1:PORT/metrics\n"
             "  --sink URL            POST each ok result's NormalizerResults to URL\n"
-            "                        (\"{tenant}\" in URL is replaced by the job's tenant)\n"
-            "  --sink-attempts N     tries per result (default 5); then the result stays\n"
-            "                        stored with sink state \"failed\"\n"
+            "                        (\"{tenant}\" in URL is replaced by the job's tenant);\n"
+            "                        deliveries wait in the store (an outbox) until the sink\n"
+            "                        has them: any worker with a sink delivers them\n"
+            "  --sink-attempts N     tries per result (default 5); then the delivery is\n"
+            "                        \"failed\", kept: whiskers results --undelivered lists,\n"
+            "                        --redeliver re-queues\n"
             "  --sink-backoff-ms N   first retry delay, doubling (default 200)\n"
             "  --sink-backoff-max-ms N  longest retry delay (default 10000)\n"
             "  --sink-timeout-ms N   per request (default 10000)\n"
+            "  --statement-timeout-ms N  PostgreSQL cancels a statement running longer;\n"
+            "                        it is retried like after a lost connection (default\n"
+            "                        30000; 0 keeps the default)\n"
             "  --id NAME             this worker's name (default HOST:PID)\n"
             "  --log-level LEVEL     debug, info (default), warn or error\n"
             "  --allow-unenforced-limits  run even where cgroup limits cannot be enforced\n"
@@ -140,6 +146,7 @@ int cmd_worker(int argc, char **argv)
             {"--sink-backoff-ms", OPT_U32, &c.sink_backoff_ms, 3600000},
             {"--sink-backoff-max-ms", OPT_U32, &c.sink_backoff_max_ms, 3600000},
             {"--sink-timeout-ms", OPT_U32, &c.sink_timeout_ms, 3600000},
+            {"--statement-timeout-ms", OPT_U32, &c.statement_timeout_ms, 86400000},
             {"--id", OPT_STR, &c.worker_id, 0},
             {"--log-level", OPT_STR, &level, 0},
             {"--allow-unenforced-limits", OPT_FLAG, &c.allow_unenforced_limits, 0},
