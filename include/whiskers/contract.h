@@ -165,6 +165,10 @@ int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
                       const struct wh_run_options *opts, struct wh_run_result *res,
                       struct wh_err *err);
 void wh_run_result_clear(struct wh_run_result *res);
+/* True when the output check stopped the run while it ran (error
+ * "stopped_early"; the sandbox reports sandbox_error at stage "output"):
+ * the normaliser's output broke the contract, the host did not fail. */
+bool wh_run_stopped_early(const struct wh_run_result *res);
 /* {"ok", "results", "errors", "warnings", "stderr", "status", "provenance"}
  * (docs/contract.md "Run report"); NULL when memory ran out. */
 json_t *wh_run_result_json(const struct wh_run_result *res);

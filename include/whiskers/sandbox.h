@@ -85,12 +85,22 @@ struct wh_run_spec {
         const char *const *envp; /* the complete environment; NULL: empty */
         const char *cwd;         /* NULL: "/" */
         int stdin_fd;            /* -1: /dev/null */
-        int stdout_fd;           /* where the payload's stdout goes; -1: discard */
+        int stdout_fd;           /* where the payload's stdout goes; -1: nowhere (or on_stdout) */
         int stderr_fd;
         struct wh_limits limits;
         /* When *cancel becomes non-zero (a signal handler's flag), the run is
          * stopped and reported as sandbox_error at stage "cancelled". NULL: never. */
         const volatile int *cancel;
+        /* Optional: the payload's stdout while it runs. Each chunk the
+         * supervisor drains from the stdout pipe is passed here in order (after
+         * the copy to stdout_fd, if any), from the thread that called
+         * wh_sandbox_run: no other thread. Bytes past limits.output_bytes are
+         * never passed (status output_limit, as without a sink). A non-zero
+         * return stops the run now: it is killed, reported as sandbox_error at
+         * stage "output", and the sink is not called again. A slow sink slows
+         * the payload down (the pipe fills); nothing is buffered beyond it. */
+        int (*on_stdout)(void *ctx, const char *data, size_t len);
+        void *stdout_ctx;
 };
 
 #define WH_STAGE_MAX   32

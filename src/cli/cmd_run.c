@@ -206,6 +206,8 @@ static int exit_code_for(const struct wh_run_result *r)
         case WH_STATUS_SECCOMP_KILL:
                 return WH_EXIT_SECCOMP;
         case WH_STATUS_SANDBOX_ERROR:
+                if (wh_run_stopped_early(r))
+                        return WH_EXIT_FAILED;
                 break;
         }
         return strcmp(r->report.stage, "userns") == 0 ? WH_EXIT_NO_USERNS : WH_EXIT_SANDBOX;

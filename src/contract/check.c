@@ -5,7 +5,12 @@
  * OpenKAT's plain-dict protocol; objects must be of a type the manifest
  * produces and valid against its schema. Valid items are kept for the
  * results; every problem becomes an error naming the line and quoting the
- * item. References are only noted here and resolved at the end. */
+ * item. References are only noted here and resolved at the end.
+ *
+ * The checker also says when reading on is pointless (c->stop), so that the
+ * run can be stopped while it runs: once an item past the "items" limit
+ * came, once the errors reach the error budget, or when memory ran out. The
+ * run has failed by then; more output could only add to the error count. */
 #include "contract/internal.h"
 
 #include <ctype.h>
@@ -183,6 +188,8 @@ static void classify(const struct line_ctx *l, json_t *item)
                         LERR(l, "too_many_items",
                              "more than %llu items (limit \"items\"): the rest is ignored",
                              (unsigned long long)c->limits->max_items);
+                if (!c->stop)
+                        c->stop = "too_many_items";
                 return;
         }
         if (json_object_get(item, "object_type")) {
@@ -224,9 +231,20 @@ static void parse_error(const struct line_ctx *l, const json_error_t *je, bool c
                 LERR(l, "invalid_json", "not JSON: %s (column %d)", je->text, je->column);
 }
 
-void checker_line(void *ctx, const char *text, size_t len, uint64_t no, bool complete)
+/* After each line: are the errors or the memory reason enough to stop? */
+static void note_stop(struct checker *c)
 {
-        struct line_ctx l = {ctx, text, len, no};
+        if (c->stop)
+                return;
+        if (c->oom)
+                c->stop = "out_of_memory";
+        else if (c->error_budget && c->errors->n + c->errors->dropped >= c->error_budget)
+                c->stop = "too_many_errors";
+}
+
+static void check_line(struct checker *c, const char *text, size_t len, uint64_t no, bool complete)
+{
+        struct line_ctx l = {c, text, len, no};
         size_t i = 0;
         while (i < len && isspace((unsigned char)text[i]))
                 i++;
@@ -250,12 +268,19 @@ void checker_line(void *ctx, const char *text, size_t len, uint64_t no, bool com
         json_decref(item);
 }
 
+void checker_line(void *ctx, const char *text, size_t len, uint64_t no, bool complete)
+{
+        check_line(ctx, text, len, no, complete);
+        note_stop(ctx);
+}
+
 void checker_too_long(void *ctx, const char *head, size_t head_len, uint64_t no)
 {
         struct checker *c = ctx;
         cerr_add(c->errors, "item_too_large", no, head, head_len,
                  "the line is longer than %llu bytes (limit \"item_size\"): skipped",
                  (unsigned long long)c->limits->max_item_bytes);
+        note_stop(c);
 }
 
 void checker_finish(struct checker *c, const char *input_pk)

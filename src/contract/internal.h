@@ -1,9 +1,10 @@
 /* Internals of the contract module, shared between its files.
  *
  * One run: stage.c puts the input where the sandbox sees it; reader.c
- * captures the normaliser's stdout and stderr; ndjson.c cuts stdout into
- * lines; check.c checks each line as an item and
- * keeps the valid ones; refs.c resolves references once the stream ended;
+ * takes the normaliser's stdout while it runs and its stderr after;
+ * ndjson.c cuts stdout into lines; check.c checks each line as an item,
+ * keeps the valid ones and says when the run is not worth continuing;
+ * refs.c resolves references once the stream ended;
  * results.c and provenance.c build the documents; run.c ties it together. */
 #ifndef WH_CONTRACT_INTERNAL_H
 #define WH_CONTRACT_INTERNAL_H
@@ -105,8 +106,15 @@ struct checker {
         struct pending_ref *refs;
         size_t n_refs, cap_refs;
         uint64_t items;
+        uint64_t error_budget; /* errors (listed + counted) that stop the run; 0: none */
         bool oom;
+        /* Why reading on is pointless, or NULL: "too_many_items",
+         * "too_many_errors" or "out_of_memory". Set once; the checker still
+         * accepts lines after it (they are counted, not kept). */
+        const char *stop;
 };
+/* error_budget per error kept in the list (docs/contract.md § 4). */
+#define CHECK_BUDGET_PER_LISTED_ERROR 1000
 void checker_init(struct checker *c);
 void checker_line(void *ctx, const char *line, size_t len, uint64_t lineno, bool complete);
 void checker_too_long(void *ctx, const char *head, size_t head_len, uint64_t lineno);
@@ -120,16 +128,22 @@ void checker_resolve(struct checker *c, const char *input_pk);
 
 /* ---- reader.c: the normaliser's stdout and stderr ---- */
 struct reader {
-        int out_fd, err_fd; /* memory files the sandbox writes to */
-        struct ndjson lines;
-        struct wh_sha256 out_hash;
+        int err_fd;                    /* memory file the sandbox writes stderr to */
+        struct ndjson lines;           /* stdout, cut for the checker */
+        const struct checker *checker; /* asked after each line whether to go on */
+        bool stopped;                  /* the checker had enough: no more lines fed */
+        struct wh_sha256 out_hash;     /* of every stdout byte received */
         uint64_t out_bytes;
         char *err_buf; /* the first err_keep bytes of stderr, NUL-terminated */
         size_t err_len, err_keep;
         uint64_t err_bytes;
 };
+/* Before the run; r->lines must be initialised and r->checker, r->err_keep set. */
 int reader_open(struct reader *r, struct wh_err *err);
-/* After the run: feeds stdout to r->lines, keeps the start of stderr. */
+/* wh_run_spec.on_stdout: hash, cut and check; non-zero once the checker
+ * says stop (then the rest of the chunk is not fed). */
+int reader_on_stdout(void *ctx, const char *data, size_t len);
+/* After the run: ends the last line, keeps the start of stderr. */
 int reader_collect(struct reader *r, struct wh_err *err);
 void reader_close(struct reader *r);
 

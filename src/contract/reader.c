@@ -1,14 +1,18 @@
-/* Capturing the normaliser's stdout and stderr: the sandbox's supervisor
- * writes them into two memory files (capped by the output limit it
- * enforces), and once the run has ended stdout is read back in 64 KiB
- * chunks, hashed and cut into lines for the checker: memory stays bounded
- * by the limit, whatever the normaliser printed.
+/* Taking the normaliser's output.
  *
- * Why not a pipe and a reader thread, which would check items while the
- * normaliser still runs: the sandbox's init changes its ids with glibc's
- * setresuid(), which in a copy of a multi-threaded process waits forever
- * for the other threads. The checker is push-based (ndjson_feed), so a
- * streaming reader can replace this file when that is fixed. */
+ * stdout is checked while the normaliser runs: the sandbox's supervisor
+ * passes each chunk it drains from the stdout pipe to reader_on_stdout
+ * (from its poll loop, on the caller's thread), which hashes it and cuts it
+ * into lines for the checker. Memory stays bounded by one line (item_size)
+ * plus the kept items, whatever the normaliser prints; a normaliser that
+ * writes faster than it is checked waits on the full pipe. After each line
+ * the checker is asked whether going on is pointless (too many items or
+ * errors, no memory); then the rest is not fed and the supervisor is asked
+ * to stop the run.
+ *
+ * stderr is never parsed: the supervisor writes it to a memory file (capped
+ * by the output limit) and its first err_keep bytes are read back after the
+ * run. */
 #define _GNU_SOURCE
 #include "contract/internal.h"
 
@@ -20,43 +24,40 @@
 
 int reader_open(struct reader *r, struct wh_err *err)
 {
-        r->out_fd = memfd_create("whiskers-stdout", MFD_CLOEXEC);
+        wh_sha256_init(&r->out_hash);
         r->err_fd = memfd_create("whiskers-stderr", MFD_CLOEXEC);
-        if (r->out_fd < 0 || r->err_fd < 0) {
-                reader_close(r);
-                return wh_err_set(err, errno, "run", "cannot create the output files");
-        }
+        if (r->err_fd < 0)
+                return wh_err_set(err, errno, "run", "cannot create the stderr file");
         return 0;
 }
 
-static ssize_t read_at(int fd, char *buf, size_t len, off_t off)
+int reader_on_stdout(void *ctx, const char *data, size_t len)
 {
-        ssize_t n;
-        do
-                n = pread(fd, buf, len, off);
-        while (n < 0 && errno == EINTR);
-        return n;
+        struct reader *r = ctx;
+        wh_sha256_update(&r->out_hash, data, len);
+        r->out_bytes += len;
+        /* Line by line, so that nothing after the line that settled it is
+         * checked: the errors and the count end where the run was stopped. */
+        while (len && !r->stopped) {
+                const char *nl = memchr(data, '\n', len);
+                size_t n = nl ? (size_t)(nl - data) + 1 : len;
+                ndjson_feed(&r->lines, data, n);
+                r->stopped = r->checker->stop != NULL;
+                data += n;
+                len -= n;
+        }
+        return r->stopped;
 }
 
 int reader_collect(struct reader *r, struct wh_err *err)
 {
-        char *buf = malloc(1 << 16);
-        if (!buf || !(r->err_buf = malloc(r->err_keep + 1))) {
-                free(buf);
-                return wh_err_set(err, ENOMEM, "run", "reading the output");
-        }
-        wh_sha256_init(&r->out_hash);
-        ssize_t n;
-        while ((n = read_at(r->out_fd, buf, 1 << 16, (off_t)r->out_bytes)) > 0) {
-                wh_sha256_update(&r->out_hash, buf, (size_t)n);
-                r->out_bytes += (uint64_t)n;
-                ndjson_feed(&r->lines, buf, (size_t)n);
-        }
         ndjson_finish(&r->lines);
-        free(buf);
-        if (n < 0)
-                return wh_err_set(err, errno, "run", "reading the normaliser's stdout");
-        n = read_at(r->err_fd, r->err_buf, r->err_keep, 0);
+        if (!(r->err_buf = malloc(r->err_keep + 1)))
+                return wh_err_set(err, ENOMEM, "run", "reading the normaliser's stderr");
+        ssize_t n;
+        do
+                n = pread(r->err_fd, r->err_buf, r->err_keep, 0);
+        while (n < 0 && errno == EINTR);
         if (n < 0)
                 return wh_err_set(err, errno, "run", "reading the normaliser's stderr");
         r->err_len = (size_t)n;
@@ -68,9 +69,7 @@ int reader_collect(struct reader *r, struct wh_err *err)
 
 void reader_close(struct reader *r)
 {
-        if (r->out_fd >= 0)
-                close(r->out_fd);
         if (r->err_fd >= 0)
                 close(r->err_fd);
-        r->out_fd = r->err_fd = -1;
+        r->err_fd = -1;
 }

@@ -3,6 +3,7 @@
 #include "contract/internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static json_t *report_json(const struct wh_report *r)
 {
@@ -41,4 +42,10 @@ void wh_run_result_clear(struct wh_run_result *res)
         res->results = res->provenance = NULL;
         res->stderr_text = NULL;
         res->stderr_len = 0;
+}
+
+bool wh_run_stopped_early(const struct wh_run_result *res)
+{
+        return res->report.status == WH_STATUS_SANDBOX_ERROR &&
+               strcmp(res->report.stage, "output") == 0;
 }

@@ -1,8 +1,9 @@
 /* One run of a loaded normaliser, top to bottom:
  *
  *   check the meta -> stage raw and meta.json -> wh_sandbox_run (stdin:
- *   the raw file; stdout, stderr: memory files) -> check the output line
- *   by line -> how the sandbox ended becomes errors too -> references ->
+ *   the raw file; stdout: checked line by line as it arrives, and the run
+ *   stopped once that is pointless; stderr: a memory file) -> how the
+ *   sandbox ended becomes the first error -> references ->
  *   NormalizerResults -> provenance.
  *
  * After the meta check, nothing the normaliser does makes this fail: it
@@ -32,6 +33,21 @@ static uint64_t us_since(const struct timespec *t0)
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
         return (uint64_t)((t.tv_sec - t0->tv_sec) * 1000000 + (t.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+/* Why the checker stopped the run (c->stop), as the first error. */
+static void stopped_early(const struct wh_normaliser *n, struct checker *c)
+{
+        char why[160] = "whiskers ran out of memory checking the output";
+        if (c->stop && strcmp(c->stop, "too_many_items") == 0)
+                snprintf(why, sizeof(why), "more than %llu items (limit \"items\")",
+                         (unsigned long long)n->limits.max_items);
+        else if (c->stop && strcmp(c->stop, "too_many_errors") == 0)
+                snprintf(why, sizeof(why),
+                         "%llu errors, %d times as many as are listed (fix the first ones)",
+                         (unsigned long long)c->error_budget, CHECK_BUDGET_PER_LISTED_ERROR);
+        cerr_add(c->errors, "stopped_early", 0, NULL, 0,
+                 "stopped while running: %s; the rest of the output was not read", why);
 }
 
 static void status_errors(const struct wh_normaliser *n, const struct wh_report *r,
@@ -79,10 +95,28 @@ static void status_errors(const struct wh_normaliser *n, const struct wh_report 
                          r->syscall_name, r->syscall_nr, r->syscall_arch);
                 return;
         case WH_STATUS_SANDBOX_ERROR:
-                cerr_add(e, name, 0, NULL, 0, "the sandbox could not run it: stage %s: %s",
-                         r->stage, r->message);
+                if (strcmp(r->stage, "output") == 0)
+                        stopped_early(n, c);
+                else
+                        cerr_add(e, name, 0, NULL, 0, "the sandbox could not run it: stage %s: %s",
+                                 r->stage, r->message);
                 return;
         }
+}
+
+/* How the run ended goes first: the lines were checked while it ran, and a
+ * flood of bad ones must not hide it. */
+static void status_error_first(const struct wh_normaliser *n, const struct wh_report *r,
+                               struct checker *c)
+{
+        struct wh_contract_errors *e = c->errors;
+        size_t before = e->n;
+        status_errors(n, r, c);
+        if (e->n == before || e->n == 1)
+                return;
+        struct wh_contract_error last = e->items[e->n - 1];
+        memmove(e->items + 1, e->items, (e->n - 1) * sizeof(*e->items));
+        e->items[0] = last;
 }
 
 static void mime_warning(const struct wh_normaliser *n, json_t *mimes, struct checker *c)
@@ -97,7 +131,7 @@ static void mime_warning(const struct wh_normaliser *n, json_t *mimes, struct ch
                          "none of the raw file's MIME types is in \"consumes\" of normalizer.json");
 }
 
-/* Runs the sandbox with stdout and stderr captured in rd. */
+/* Runs the sandbox with stdout streamed into rd and stderr captured. */
 static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o, int raw_fd,
                          struct reader *rd, struct wh_run_result *res, struct wh_err *err)
 {
@@ -107,14 +141,13 @@ static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o
                                    .envp = envp,
                                    .cwd = WH_SANDBOX_NORMALISER_DIR,
                                    .stdin_fd = raw_fd,
-                                   .stdout_fd = rd->out_fd,
+                                   .stdout_fd = -1,
                                    .stderr_fd = rd->err_fd,
                                    .limits = n->limits.run,
-                                   .cancel = o->cancel};
-        int rc = wh_sandbox_run(n->sandbox, &spec, &res->report, err);
-        if (rc < 0)
-                reader_close(rd);
-        return rc;
+                                   .cancel = o->cancel,
+                                   .on_stdout = reader_on_stdout,
+                                   .stdout_ctx = rd};
+        return wh_sandbox_run(n->sandbox, &spec, &res->report, err);
 }
 
 static void take_stderr(struct reader *rd, struct wh_run_result *res)
@@ -189,22 +222,25 @@ static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
                             .limits = &n->limits,
                             .errors = &res->errors,
                             .warnings = &res->warnings,
-                            .python = n->interpreter != NULL};
+                            .python = n->interpreter != NULL,
+                            .error_budget = (uint64_t)CHECK_BUDGET_PER_LISTED_ERROR *
+                                            (o->max_errors ? o->max_errors : 100)};
         checker_init(&c);
         struct reader rd = {
-            .out_fd = -1, .err_fd = -1, .err_keep = o->stderr_keep ? o->stderr_keep : 65536};
+            .err_fd = -1, .checker = &c, .err_keep = o->stderr_keep ? o->stderr_keep : 65536};
         ndjson_init(&rd.lines, n->limits.max_item_bytes, checker_line, checker_too_long, &c);
         int rc = run_sandboxed(n, o, raw_fd, &rd, res, err);
         close(raw_fd);
         f.sandbox_us = us_since(&t0) - f.stage_us;
-        if (rc == 0) {
-                /* How it ended first: a flood of bad lines must not hide it. */
-                status_errors(n, &res->report, &c);
-                rc = reader_collect(&rd, err);
-                reader_close(&rd);
-        }
         if (rc == 0)
+                rc = reader_collect(&rd, err);
+        else
+                ndjson_finish(&rd.lines);
+        reader_close(&rd);
+        if (rc == 0) {
+                status_error_first(n, &res->report, &c);
                 rc = assemble(n, &c, &rd, &f, &t0, res, err);
+        }
         free(rd.err_buf);
         checker_clear(&c);
         return rc;

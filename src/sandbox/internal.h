@@ -94,6 +94,9 @@ struct supervise_io {
         struct wh_cgroup *cgroup;
         const struct wh_limits *limits;
         const volatile int *cancel;
+        /* wh_run_spec's stdout sink: NULL when stdout is only copied */
+        int (*on_stdout)(void *ctx, const char *data, size_t len);
+        void *stdout_ctx;
 };
 void supervise(struct supervise_io *io, struct wh_report *report);
 

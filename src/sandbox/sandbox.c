@@ -196,7 +196,9 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
                                   .stderr_dst = run->stderr_fd,
                                   .cgroup = cg,
                                   .limits = &run->limits,
-                                  .cancel = run->cancel};
+                                  .cancel = run->cancel,
+                                  .on_stdout = run->on_stdout,
+                                  .stdout_ctx = run->stdout_ctx};
         supervise(&io, r);
         waitpid(pid, NULL, 0);
         goto done;

@@ -5,13 +5,20 @@
  * Whatever stops a run is decided here and recorded *before* the kill is
  * sent, and the first reason wins: a process killed for a timeout is reported
  * as timeout_wall, not as "signal 9". OOM is read from the cgroup's counters
- * at the end, never guessed from an exit status. */
+ * at the end, never guessed from an exit status.
+ *
+ * Output: the pipes' read ends are non-blocking and each wake-up reads at
+ * most one 64 KiB chunk per pipe, so deadlines are checked between chunks and
+ * a payload that writes faster than its output is consumed waits on the full
+ * pipe. Chunks go to the caller's fds and, for stdout, to the run spec's sink
+ * (on_stdout), which may stop the run (sandbox_error at stage "output"). */
 #define _GNU_SOURCE
 #include "sandbox/internal.h"
 #include "sandbox/cgroup.h"
 #include "base/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,6 +43,7 @@ struct run_state {
         bool have_exit; /* init sent the payload's wait status */
         bool setup_failed;
         bool init_gone;
+        bool sink_done; /* the stdout sink asked to stop: it is not called again */
         uint64_t start_ns, end_ns, init_gone_ns;
         struct msg exit_msg;
 };
@@ -64,6 +72,21 @@ static void decide(struct run_state *s, enum wh_status status)
         kill_sandbox(s);
 }
 
+/* The sink refused the output: stop the run, and stop reading stdout (what
+ * the killed payload still has in the pipe is nobody's business). */
+static void sink_stopped(struct run_state *s)
+{
+        s->sink_done = true;
+        s->fds[P_OUT].fd = -1;
+        if (s->decided)
+                return;
+        snprintf(s->r->stage, sizeof(s->r->stage), "output");
+        snprintf(s->r->message, sizeof(s->r->message),
+                 "the caller's check of the output stopped the run");
+        decide(s, WH_STATUS_SANDBOX_ERROR);
+}
+
+/* One chunk from an output pipe to where it goes, up to the output limit. */
 static void pump(struct run_state *s, int slot, uint64_t *count, int dst)
 {
         char buf[65536];
@@ -82,8 +105,30 @@ static void pump(struct run_state *s, int slot, uint64_t *count, int dst)
         if (dst >= 0 && take)
                 (void)wh_write_all(dst, buf, (size_t)take);
         *count += take;
+        /* The limit was crossed in this chunk before the sink looked at it. */
         if (take < (uint64_t)n)
                 decide(s, WH_STATUS_OUTPUT_LIMIT);
+        const struct supervise_io *io = s->io;
+        if (slot == P_OUT && io->on_stdout && !s->sink_done && take &&
+            io->on_stdout(io->stdout_ctx, buf, (size_t)take) != 0)
+                sink_stopped(s);
+}
+
+/* Reads must never block the loop: the deadlines and the seccomp listener
+ * are served by the same thread. */
+static void make_nonblocking(struct run_state *s, int slot)
+{
+        int fl = fcntl(s->fds[slot].fd, F_GETFL);
+        if (fl >= 0 && fcntl(s->fds[slot].fd, F_SETFL, fl | O_NONBLOCK) == 0)
+                return;
+        int e = errno;
+        if (!s->decided) {
+                snprintf(s->r->stage, sizeof(s->r->stage), "sandbox");
+                snprintf(s->r->message, sizeof(s->r->message),
+                         "cannot make the output pipes non-blocking: %s", strerror(e));
+                s->r->error_errno = e;
+        }
+        decide(s, WH_STATUS_SANDBOX_ERROR);
 }
 
 static void on_notification(struct run_state *s)
@@ -242,6 +287,8 @@ void supervise(struct supervise_io *io, struct wh_report *r)
         int fds[P_COUNT] = {io->ctl_fd, io->pidfd, io->stdout_r, io->stderr_r, -1};
         for (int i = 0; i < P_COUNT; i++)
                 s.fds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        make_nonblocking(&s, P_OUT);
+        make_nonblocking(&s, P_ERR);
 
         while (s.fds[P_CTL].fd >= 0 || s.fds[P_OUT].fd >= 0 || s.fds[P_ERR].fd >= 0 ||
                s.fds[P_INIT].fd >= 0) {

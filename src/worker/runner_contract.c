@@ -12,7 +12,8 @@
  * run: the outcome is what the sandbox and the contract say:
  *   res.ok                        -> result "ok", output = NormalizerResults
  *   the program failed / a limit  -> result named after the status
- *   clean exit, invalid output    -> result "invalid_output"
+ *   clean exit, invalid output, or the output check stopped the run
+ *                                 -> result "invalid_output"
  *   (those store the run report: errors, stderr, what was valid)
  *   sandbox_error                 -> retried: the host, not the job, failed
  *   a meta document the contract refuses -> dead letter: it never will run */
@@ -104,7 +105,7 @@ static const char *outcome_of(const struct wh_run_result *res)
 {
         if (res->ok)
                 return "ok";
-        if (res->report.status == WH_STATUS_OK)
+        if (res->report.status == WH_STATUS_OK || wh_run_stopped_early(res))
                 return "invalid_output";
         return wh_status_name(res->report.status);
 }
@@ -112,7 +113,7 @@ static const char *outcome_of(const struct wh_run_result *res)
 static int fill(const struct wh_run_result *res, struct wh_runner_result *out, struct wh_err *err)
 {
         out->status_json = wh_report_to_json(&res->report);
-        if (res->report.status == WH_STATUS_SANDBOX_ERROR) {
+        if (res->report.status == WH_STATUS_SANDBOX_ERROR && !wh_run_stopped_early(res)) {
                 out->cancelled = strcmp(res->report.stage, "cancelled") == 0;
                 out->action = WH_RUNNER_RETRY;
                 return out->status_json ? 0 : wh_err_set(err, ENOMEM, "worker", "out of memory");

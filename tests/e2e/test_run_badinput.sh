@@ -73,17 +73,17 @@ assert_eq "1 GB of output: at most the limit was read" "4194304" "$(j .provenanc
 assert_true "1 GB of output: stopped early (< 20 s)" [ $(($(date +%s) - START)) -lt 20 ]
 if [ -x /usr/bin/time ]; then
         # Valid items are kept for the results: their number is bounded by
-        # "items" (default 100 000), the bytes read by the output limit.
+        # "items" (default 100 000); the run is stopped at the next one.
         printf 'while :; do echo '"'%s'"'; done\n' "$HOST" >"$T/raw.flood2"
         /usr/bin/time -f %M -o "$T/rss" "$WHISKERS" run --json "${LIMITS[@]}" --output-limit 16M \
                 "$N" "$T/raw.flood2" --input-ooi 'Hostname|internet|in.example' >"$T/out" 2>/dev/null
         rss=$(tail -1 "$T/rss")
         max=307200
         ldd "$WHISKERS" | grep -q libasan && max=$((max * 3)) # redzones and quarantine
-        assert_eq "16 MB of valid items: output_limit, 100 000 kept, too_many_items" \
-                "output_limit 100000 too_many_items" \
-                "$(j .status.status) $(j '.results.observations[0].results|length') $(j '.errors[1].code')"
-        assert_true "16 MB of valid items: whiskers' own peak RSS under $((max / 1024)) MB (${rss} KB)" \
+        assert_eq "valid items for ever: stopped at item 100 001, 100 000 kept, too_many_items" \
+                "sandbox_error output 100000 stopped_early too_many_items@100001" \
+                "$(j .status.status) $(j .status.stage) $(j '.results.observations[0].results|length') $(j '.errors[0].code') $(j '.errors[1].code')@$(j '.errors[1].line')"
+        assert_true "valid items for ever: whiskers' own peak RSS under $((max / 1024)) MB (${rss} KB)" \
                 [ "$rss" -lt "$max" ]
 else
         skip "peak RSS" "/usr/bin/time is not installed"
@@ -120,8 +120,25 @@ case_run exit3 "echo '$HOST'; echo 'why' >&2; exit 3"
 assert_eq "exit 3: exit_nonzero with stderr" "exit_nonzero@0 why" "$(errs) $(j .stderr.text)"
 
 case_run many "i=0; while [ \$i -lt 30 ]; do echo '$HOST'; i=\$((i+1)); done" --items 10
-assert_eq "30 items, limit 10: too_many_items at line 11, 10 kept" "too_many_items@11 10" \
-        "$(errs) $(j '.results.observations[0].results|length')"
+assert_eq "30 items, limit 10: stopped at line 11 (too_many_items), 10 kept" \
+        "stopped_early@0 too_many_items@11 10" "$(errs) $(j '.results.observations[0].results|length')"
+
+# Checked while it runs: 200 000 items and then 30 s of sleep, stopped at
+# the 11th item. Not a timeout: the output check stopped it.
+case_run items200k "yes '$HOST' | head -n 200000; sleep 30" --items 10
+assert_eq "200 000 items, limit 10: stopped by the output check, not the clock" \
+        "sandbox_error output stopped_early@0 too_many_items@11 10 11" \
+        "$(j .status.status) $(j .status.stage) $(errs) $(j '.results.observations[0].results|length') $(j .provenance.output.items)"
+assert_match "200 000 items, limit 10: the report says why" 'stopped while running: more than 10 items \(limit "items"\)' \
+        "$(j '.errors[0].message')"
+assert_true "200 000 items, limit 10: wall time far below the 10 s limit ($(j .status.wall_ms) ms)" \
+        [ "$(j .status.wall_ms)" -lt 5000 ]
+expect "200 000 items, limit 10: exit 1 (the output broke the contract; the host did not fail)" rc=1
+case_run garbage4ever "yes garbage" --max-errors 3
+expect "garbage for ever: exit 1" rc=1
+assert_eq "garbage for ever, --max-errors 3: stopped after 3000 errors, 3 listed" \
+        "sandbox_error output stopped_early@0 invalid_json@1 2997" \
+        "$(j .status.status) $(j .status.stage) $(j '.errors[0].code')@0 $(j '.errors[1].code')@$(j '.errors[1].line') $(j .errors_not_listed)"
 
 case_run junk "i=0; while [ \$i -lt 150 ]; do echo '{}'; i=\$((i+1)); done"
 assert_eq "150 bad lines: 100 listed, 50 counted" "100 50 unknown_item@100" \

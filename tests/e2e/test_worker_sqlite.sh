@@ -40,6 +40,8 @@ make_norm crash '"x/crash"' "    import os
     os._exit(3)"
 make_norm spin '"x/spin"' "    while True:
         pass" '{"wall_ms": 300}'
+make_norm flood '"x/flood"' "    for i in range(100000):
+        yield $(printf "$HOST" '"n%d.example" % i')" '{"wall_ms": 10000, "items": 5}'
 make_norm sleepy '"x/slow"' "    import time
     time.sleep(30)
     yield $(printf "$HOST" '"late.example"')"
@@ -124,10 +126,16 @@ assert_eq "a reused result shows the earlier output" "www.example.org" \
 # ---- normalisers that fail: results, not retries ---------------------------------
 wq submit --tenant acme --mime x/crash "$A"
 wq submit --tenant acme --mime x/spin "$A"
+wq submit --tenant acme --mime x/flood --input-ooi "$OOI" --json "$A"
+flood=$(jqo '.[0].job')
 timeout -k 5 90 "$WHISKERS" worker --exit-when-idle 2>"$T/worker3.log"
 wq results --json
 assert_eq "a crash and a timeout are stored as results" "exit_nonzero timeout_wall" \
         "$(jqo '[.[] | select(.normaliser == "crash" or .normaliser == "spin") | .outcome] | sort | join(" ")')"
+wq show --json "$flood"
+assert_eq "output stopped early by the check: stored as invalid_output, first attempt, no retry" \
+        "done invalid_output 1 stopped_early" \
+        "$(jqo '"\(.state) \(.result.outcome) \(.attempt) \(.output.errors[0].code)"')"
 
 # ---- a normaliser that is gone: dead letter ----------------------------------------
 mkdir -p "$T/gone" && cp -a "$N/hostnames" "$T/gone/"
