@@ -61,7 +61,7 @@ int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **o
         if (!sb->caller_is_root && (sb->host_uid != geteuid() || sb->host_gid != getegid()))
                 return wh_err_set(err, EPERM, "userns",
                                   "only root can map the sandbox to another host id");
-        if (wh_seccomp_policy_load(config->seccomp_policy, &sb->policy, err) < 0)
+        if (wh_seccomp_policy_load_compiled(config->seccomp_policy, &sb->policy, err) < 0)
                 return -1;
         if (wh_seccomp_policy_bpf(sb->policy, &sb->bpf, err) < 0) {
                 wh_seccomp_policy_free(sb->policy);

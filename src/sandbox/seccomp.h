@@ -30,8 +30,20 @@ void wh_seccomp_policy_free(struct wh_seccomp_policy *policy);
 /* SHA-256 (hex) of the canonical form of the policy: what the status record
  * reports and what the BPF cache is keyed by. */
 const char *wh_seccomp_policy_hash(const struct wh_seccomp_policy *policy);
-/* The canonical form itself: one rule per line, sorted, numbers in hex. */
+/* The canonical form itself: one rule per line, sorted, numbers in hex; NULL
+ * for a policy wh_seccomp_policy_load_compiled() took from the cache. */
 const char *wh_seccomp_policy_canonical(const struct wh_seccomp_policy *policy);
+
+/* What the sandbox uses: load (path, or NULL for the default) or parse, then
+ * wh_seccomp_policy_bpf(), in one step; except that when the cache has a
+ * text entry for these exact bytes (docs/seccomp-policy.md, "Cache") and the
+ * program entry it names, the text is not parsed at all: the hash and the
+ * program come from the cache, and wh_seccomp_policy_canonical() returns NULL.
+ * A text that does not parse never gets an entry. */
+int wh_seccomp_policy_load_compiled(const char *path, struct wh_seccomp_policy **out,
+                                    struct wh_err *err);
+int wh_seccomp_policy_parse_compiled(const char *name, const char *text,
+                                     struct wh_seccomp_policy **out, struct wh_err *err);
 
 /* The compiled filter; owned by the policy, built on first use, from the
  * on-disk cache when a valid entry exists (docs/seccomp-policy.md, "Cache").

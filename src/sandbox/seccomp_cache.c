@@ -1,6 +1,8 @@
 /* On-disk cache of compiled filters, keyed by policy hash, libseccomp version,
  * native architecture and program layout (compiling with libseccomp costs
- * milliseconds; reading an entry costs microseconds).
+ * milliseconds; reading an entry costs microseconds). Beside them, text
+ * entries map the SHA-256 of a policy's exact text to its policy hash, so a
+ * known text need not even be parsed (parsing costs ~0.3 ms per process).
  *
  * The cache is security-relevant: a tampered entry would replace the filter.
  * So an entry is used only when the directory and the file are owned by the
@@ -10,7 +12,9 @@
  * is a miss; the caller compiles and rewrites the entry atomically.
  *
  * Entry: "WHSECBPF", u32 instruction count, u32 zero, 32-byte SHA-256 of
- * (key, NUL, instructions), then the instructions (host byte order). */
+ * (key, NUL, instructions), then the instructions (host byte order).
+ * Text entry: "WHSECTXT", the policy hash (64 hex digits), 32-byte SHA-256 of
+ * (key, NUL, policy hash). */
 #define _GNU_SOURCE
 #include "sandbox/seccomp_internal.h"
 #include "base/cleanup.h"
@@ -27,12 +31,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "WHSECBPF"
+#define MAGIC      "WHSECBPF"
+#define TEXT_MAGIC "WHSECTXT"
 
 struct entry_header {
         char magic[8];
         uint32_t count;
         uint32_t zero;
+        uint8_t digest[WH_SHA256_LEN];
+};
+
+struct text_entry {
+        char magic[8];
+        char policy_hash[WH_SHA256_HEX_LEN];
         uint8_t digest[WH_SHA256_LEN];
 };
 
@@ -76,13 +87,13 @@ int wh_seccomp_cache_path(const char *dir, const char *key, char *buf, size_t le
         return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static void entry_digest(const char *key, const struct sock_filter *insns, size_t len,
-                         uint8_t out[WH_SHA256_LEN])
+/* SHA-256 of (key, NUL, data): binds an entry's content to its key. */
+static void entry_digest(const char *key, const void *data, size_t len, uint8_t out[WH_SHA256_LEN])
 {
         struct wh_sha256 ctx;
         wh_sha256_init(&ctx);
         wh_sha256_update(&ctx, key, strlen(key) + 1);
-        wh_sha256_update(&ctx, insns, len * sizeof(*insns));
+        wh_sha256_update(&ctx, data, len);
         wh_sha256_final(&ctx, out);
 }
 
@@ -104,7 +115,9 @@ static int open_private_dir(const char *dir)
         return fd;
 }
 
-int wh_seccomp_cache_load(const char *dir, const char *key, struct sock_filter **out, size_t *len)
+/* The entry for key, opened for reading if it and its directory are ours
+ * alone; -1 otherwise. */
+static int open_entry(const char *dir, const char *key)
 {
         cleanup_close int dfd = open_private_dir(dir);
         if (dfd < 0)
@@ -112,8 +125,18 @@ int wh_seccomp_cache_load(const char *dir, const char *key, struct sock_filter *
         char name[WH_SHA256_HEX_LEN + 5];
         entry_name(key, name);
         /* O_NONBLOCK: a FIFO planted under the name must not hang the run. */
-        cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0 || !private_to_us(fd, S_IFREG))
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && !private_to_us(fd, S_IFREG)) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+int wh_seccomp_cache_load(const char *dir, const char *key, struct sock_filter **out, size_t *len)
+{
+        cleanup_close int fd = open_entry(dir, key);
+        if (fd < 0)
                 return -1;
         struct entry_header hdr;
         size_t max = BPF_MAXINSNS * sizeof(struct sock_filter);
@@ -125,11 +148,41 @@ int wh_seccomp_cache_load(const char *dir, const char *key, struct sock_filter *
             hdr.count > BPF_MAXINSNS || got != (ssize_t)(hdr.count * sizeof(*insns)))
                 return -1;
         uint8_t digest[WH_SHA256_LEN];
-        entry_digest(key, insns, hdr.count, digest);
+        entry_digest(key, insns, hdr.count * sizeof(*insns), digest);
         if (memcmp(digest, hdr.digest, sizeof(digest)) != 0)
                 return -1;
         *len = hdr.count;
         *out = steal_pointer(&insns);
+        return 0;
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+int wh_seccomp_cache_load_text(const char *dir, const char *key,
+                               char policy_hash[WH_SHA256_HEX_LEN + 1])
+{
+        cleanup_close int fd = open_entry(dir, key);
+        if (fd < 0)
+                return -1;
+        struct text_entry e;
+        char extra;
+        if (wh_read_full(fd, &e, sizeof(e)) != (ssize_t)sizeof(e) ||
+            wh_read_full(fd, &extra, 1) != 0 || memcmp(e.magic, TEXT_MAGIC, sizeof(e.magic)) != 0)
+                return -1;
+        uint8_t digest[WH_SHA256_LEN];
+        entry_digest(key, e.policy_hash, sizeof(e.policy_hash), digest);
+        if (memcmp(digest, e.digest, sizeof(digest)) != 0)
+                return -1;
+        if (!is_hex(e.policy_hash, sizeof(e.policy_hash)))
+                return -1;
+        memcpy(policy_hash, e.policy_hash, sizeof(e.policy_hash));
+        policy_hash[WH_SHA256_HEX_LEN] = '\0';
         return 0;
 }
 
@@ -152,11 +205,10 @@ static int make_dirs(const char *dir, struct wh_err *err)
         }
 }
 
-int wh_seccomp_cache_store(const char *dir, const char *key, const struct sock_filter *insns,
-                           size_t len, struct wh_err *err)
+/* Write an entry for key atomically, in a directory that is ours alone. */
+static int store_entry(const char *dir, const char *key, const void *data, size_t size,
+                       struct wh_err *err)
 {
-        if (len == 0 || len > BPF_MAXINSNS)
-                return wh_err_set(err, EINVAL, "seccomp-cache", "bad program length %zu", len);
         if (make_dirs(dir, err) < 0)
                 return -1;
         cleanup_close int dfd = open_private_dir(dir);
@@ -165,17 +217,37 @@ int wh_seccomp_cache_store(const char *dir, const char *key, const struct sock_f
                                   "not using %s: it must be a directory owned by uid %u and not "
                                   "writable by group or others",
                                   dir, (unsigned)geteuid());
+        char path[PATH_MAX];
+        if (wh_seccomp_cache_path(dir, key, path, sizeof(path)) < 0)
+                return wh_err_set(err, ENAMETOOLONG, "seccomp-cache", "%s", dir);
+        return wh_write_file_atomic(path, data, size, err);
+}
+
+int wh_seccomp_cache_store(const char *dir, const char *key, const struct sock_filter *insns,
+                           size_t len, struct wh_err *err)
+{
+        if (len == 0 || len > BPF_MAXINSNS)
+                return wh_err_set(err, EINVAL, "seccomp-cache", "bad program length %zu", len);
         size_t size = sizeof(struct entry_header) + len * sizeof(*insns);
         cleanup_free char *buf = malloc(size);
         if (!buf)
                 return wh_err_set(err, ENOMEM, "seccomp-cache", "writing a cache entry");
         struct entry_header hdr = {.count = (uint32_t)len};
         memcpy(hdr.magic, MAGIC, sizeof(hdr.magic));
-        entry_digest(key, insns, len, hdr.digest);
+        entry_digest(key, insns, len * sizeof(*insns), hdr.digest);
         memcpy(buf, &hdr, sizeof(hdr));
         memcpy(buf + sizeof(hdr), insns, len * sizeof(*insns));
-        char path[PATH_MAX];
-        if (wh_seccomp_cache_path(dir, key, path, sizeof(path)) < 0)
-                return wh_err_set(err, ENAMETOOLONG, "seccomp-cache", "%s", dir);
-        return wh_write_file_atomic(path, buf, size, err);
+        return store_entry(dir, key, buf, size, err);
+}
+
+int wh_seccomp_cache_store_text(const char *dir, const char *key, const char *policy_hash,
+                                struct wh_err *err)
+{
+        struct text_entry e;
+        if (strlen(policy_hash) != sizeof(e.policy_hash))
+                return wh_err_set(err, EINVAL, "seccomp-cache", "bad policy hash %s", policy_hash);
+        memcpy(e.magic, TEXT_MAGIC, sizeof(e.magic));
+        memcpy(e.policy_hash, policy_hash, sizeof(e.policy_hash));
+        entry_digest(key, e.policy_hash, sizeof(e.policy_hash), e.digest);
+        return store_entry(dir, key, &e, sizeof(e), err);
 }

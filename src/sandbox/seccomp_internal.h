@@ -8,6 +8,7 @@
 #define WH_SANDBOX_SECCOMP_INTERNAL_H
 
 #include "sandbox/seccomp.h"
+#include "base/sha256.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,6 +18,10 @@
 /* Version of the program layout seccomp_compile.c produces; part of the
  * cache key, so bump it whenever that file changes what it emits. */
 #define WH_SECCOMP_LAYOUT 1
+/* Version of what a policy text means: part of the key of text entries (the
+ * text -> policy hash shortcut), so bump it whenever parsing, the symbol or
+ * errno tables, or the canonical form change the hash a text gets. */
+#define WH_SECCOMP_PARSER 1
 
 enum wh_seccomp_op {
         WH_SECCOMP_EQ,
@@ -87,6 +92,16 @@ int wh_seccomp_cache_load(const char *dir, const char *key, struct sock_filter *
 /* Create dir (0700) if needed, check it, write the entry atomically. */
 int wh_seccomp_cache_store(const char *dir, const char *key, const struct sock_filter *insns,
                            size_t len, struct wh_err *err);
+/* Text entries: the policy hash (64 hex digits) recorded for a text key.
+ * Load: 0, or -1 on a miss or a bad entry (same checks as above). */
+int wh_seccomp_cache_load_text(const char *dir, const char *key,
+                               char policy_hash[WH_SHA256_HEX_LEN + 1]);
+int wh_seccomp_cache_store_text(const char *dir, const char *key, const char *policy_hash,
+                                struct wh_err *err);
+/* The key of a policy text's entry: its SHA-256 and everything else that
+ * decides the hash it parses to (WH_SECCOMP_PARSER, the always-allowed calls,
+ * libseccomp's syscall table), in the form of wh_seccomp_cache_key(). */
+void wh_seccomp_text_key(const char *text, size_t len, char *key, size_t key_len);
 /* Path of the entry for key in dir (for tests and diagnostics). */
 int wh_seccomp_cache_path(const char *dir, const char *key, char *buf, size_t len);
 

@@ -7,7 +7,11 @@
  * rule a call may have; anything else notifies the supervisor. So refused
  * here: two unconditional rules with different actions for one call, two
  * conditional errno rules with different errnos for one call, and any rule
- * that would stop the sandbox's own calls before execve. */
+ * that would stop the sandbox's own calls before execve.
+ *
+ * The sandbox loads its policy with wh_seccomp_policy_load_compiled(): a text
+ * the cache has seen (same bytes, same parser) is not parsed again, its hash
+ * and program come from the cache. */
 #include "sandbox/seccomp_internal.h"
 #include "base/cleanup.h"
 #include "base/io.h"
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #define POLICY_MAX_BYTES (1u << 20)
+#define TEXT_KEY_MAX     512
 /* Bumped when the meaning of a canonical line changes. */
 #define CANONICAL_HEADER "whiskers-seccomp-policy 1\n"
 
@@ -28,6 +33,7 @@
  * payload's execve: pass the listener fd on, close fds, exec, or give up. */
 static const char *const always_allowed[] = {"execve", "sendmsg", "close", "close_range",
                                              "exit_group"};
+#define N_ALWAYS_ALLOWED (sizeof(always_allowed) / sizeof(always_allowed[0]))
 
 static const char *syscall_name(int nr, char *buf, size_t len)
 {
@@ -141,7 +147,7 @@ static int canonicalise(struct wh_seccomp_policy *pol, struct wh_err *err)
 
 static int add_always_allowed(struct wh_seccomp_policy *pol, struct wh_err *err)
 {
-        for (size_t i = 0; i < sizeof(always_allowed) / sizeof(always_allowed[0]); i++) {
+        for (size_t i = 0; i < N_ALWAYS_ALLOWED; i++) {
                 /* line 0 marks them for check_rules(). */
                 struct wh_seccomp_rule rule = {.nr = seccomp_syscall_resolve_name_arch(
                                                    seccomp_arch_native(), always_allowed[i])};
@@ -171,21 +177,113 @@ int wh_seccomp_policy_parse(const char *name, const char *text, struct wh_seccom
         return 0;
 }
 
+static int read_policy_file(const char *path, char **text, struct wh_err *err)
+{
+        size_t len;
+        if (wh_read_file(path, POLICY_MAX_BYTES, text, &len, err) < 0) {
+                err->stage = "seccomp-policy";
+                return wh_err_prefix(err, "loading seccomp policy");
+        }
+        if (memchr(*text, '\0', len)) {
+                free(*text);
+                *text = NULL;
+                return wh_err_set(err, 0, "seccomp-policy",
+                                  "%s contains a NUL byte: not a policy text file", path);
+        }
+        return 0;
+}
+
 int wh_seccomp_policy_load(const char *path, struct wh_seccomp_policy **out, struct wh_err *err)
 {
         if (!path)
                 return wh_seccomp_policy_parse("built-in default policy", wh_seccomp_default_policy,
                                                out, err);
         cleanup_free char *text = NULL;
-        size_t len;
-        if (wh_read_file(path, POLICY_MAX_BYTES, &text, &len, err) < 0) {
-                err->stage = "seccomp-policy";
-                return wh_err_prefix(err, "loading seccomp policy");
-        }
-        if (memchr(text, '\0', len))
-                return wh_err_set(err, 0, "seccomp-policy",
-                                  "%s contains a NUL byte: not a policy text file", path);
+        if (read_policy_file(path, &text, err) < 0)
+                return -1;
         return wh_seccomp_policy_parse(path, text, out, err);
+}
+
+void wh_seccomp_text_key(const char *text, size_t len, char *key, size_t key_len)
+{
+        struct wh_sha256 h;
+        uint8_t d[WH_SHA256_LEN];
+        char hex[WH_SHA256_HEX_LEN + 1];
+        wh_sha256_init(&h);
+        wh_sha256_update(&h, CANONICAL_HEADER, sizeof(CANONICAL_HEADER));
+        wh_sha256_update(&h, text, len);
+        wh_sha256_final(&h, d);
+        wh_hex_encode(d, sizeof(d), hex);
+        char what[256];
+        int n = snprintf(what, sizeof(what), "text-%s parser-%d always", hex, WH_SECCOMP_PARSER);
+        for (size_t i = 0; i < N_ALWAYS_ALLOWED && n > 0 && (size_t)n < sizeof(what); i++)
+                n += snprintf(what + n, sizeof(what) - (size_t)n, "%c%s", i ? ',' : '-',
+                              always_allowed[i]);
+        wh_seccomp_cache_key(what, key, key_len);
+}
+
+/* A policy from a text entry and the program entry it names; -1 on a miss. */
+static int from_text_entry(const char *name, const char *dir, const char *text_key,
+                           struct wh_seccomp_policy **out)
+{
+        char hash[WH_SHA256_HEX_LEN + 1], key[TEXT_KEY_MAX];
+        struct sock_filter *insns = NULL;
+        size_t len = 0;
+        if (wh_seccomp_cache_load_text(dir, text_key, hash) < 0)
+                return -1;
+        wh_seccomp_cache_key(hash, key, sizeof(key));
+        if (wh_seccomp_cache_load(dir, key, &insns, &len) < 0)
+                return -1;
+        struct wh_seccomp_policy *pol = calloc(1, sizeof(*pol));
+        if (!pol || !(pol->name = strdup(name))) {
+                free(pol);
+                free(insns);
+                return -1;
+        }
+        memcpy(pol->hash, hash, sizeof(pol->hash));
+        pol->insns = insns;
+        pol->prog.filter = insns;
+        pol->prog.len = (unsigned short)len;
+        pol->from_cache = true;
+        *out = pol;
+        return 0;
+}
+
+int wh_seccomp_policy_parse_compiled(const char *name, const char *text,
+                                     struct wh_seccomp_policy **out, struct wh_err *err)
+{
+        char dir[PATH_MAX], text_key[TEXT_KEY_MAX];
+        bool have_dir = wh_seccomp_cache_dir(dir, sizeof(dir)) == 0;
+        if (have_dir) {
+                wh_seccomp_text_key(text, strlen(text), text_key, sizeof(text_key));
+                if (from_text_entry(name, dir, text_key, out) == 0)
+                        return 0;
+        }
+        struct wh_seccomp_policy *pol;
+        const struct sock_fprog *prog;
+        if (wh_seccomp_policy_parse(name, text, &pol, err) < 0)
+                return -1;
+        if (wh_seccomp_policy_bpf(pol, &prog, err) < 0) {
+                wh_seccomp_policy_free(pol);
+                return -1;
+        }
+        struct wh_err ignored;
+        if (have_dir)
+                wh_seccomp_cache_store_text(dir, text_key, pol->hash, &ignored);
+        *out = pol;
+        return 0;
+}
+
+int wh_seccomp_policy_load_compiled(const char *path, struct wh_seccomp_policy **out,
+                                    struct wh_err *err)
+{
+        if (!path)
+                return wh_seccomp_policy_parse_compiled("built-in default policy",
+                                                        wh_seccomp_default_policy, out, err);
+        cleanup_free char *text = NULL;
+        if (read_policy_file(path, &text, err) < 0)
+                return -1;
+        return wh_seccomp_policy_parse_compiled(path, text, out, err);
 }
 
 void wh_seccomp_policy_free(struct wh_seccomp_policy *policy)
