@@ -42,7 +42,7 @@ const char *wh_normalisers_dir_default(void);
  * normalizer.json in a direct subdirectory of `dir`. *path receives the
  * directory (malloc'd). ENOENT when there is no such normaliser, EINVAL
  * when a normalizer.json is unreadable or two of them claim the same id.
- * This is the one place references are resolved: packages replace it. */
+ * With a package store, packages are looked up first (wh_package_source). */
 int wh_normaliser_find(const char *dir, const char *ref, char **path, struct wh_err *err);
 
 /* The ids of every normaliser under `dir` whose "consumes" lists `mime`,

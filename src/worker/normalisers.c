@@ -1,6 +1,6 @@
-/* Normaliser references and MIME routing: the one place a reference
- * becomes a directory (see worker.h). Today a normaliser is a directory
- * holding normalizer.json; packages will replace this lookup.
+/* Normaliser references and MIME routing over normaliser directories: a
+ * reference becomes a directory here when the package store (packages.c,
+ * asked first) does not hold it (see worker.h).
  *
  * Only the two fields routing needs are read here ("id", "consumes"); the
  * normaliser contract validates the whole file when it loads one. */
