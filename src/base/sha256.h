@@ -4,6 +4,7 @@
 #ifndef WH_BASE_SHA256_H
 #define WH_BASE_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,7 @@ void wh_sha256_final(struct wh_sha256 *ctx, uint8_t out[WH_SHA256_LEN]);
 /* One-shot helper: writes 64 lowercase hex digits plus NUL into hex. */
 void wh_sha256_hex(const void *data, size_t len, char hex[WH_SHA256_HEX_LEN + 1]);
 void wh_hex_encode(const uint8_t *bytes, size_t len, char *out);
+/* Tests: use the portable code even where the CPU has SHA extensions. */
+void wh_sha256_force_portable(bool on);
 
 #endif
