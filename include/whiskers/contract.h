@@ -82,7 +82,8 @@ struct wh_normaliser_options {
         const char *schema_dir; /* more schemas: DIR/<ObjectType>.json; NULL: only the
                                    normaliser's own schemas/ */
         const char *python;     /* interpreter for runtime "python3"; NULL: /usr/bin/python3 */
-        const char *work_dir;   /* where the input directory is made; NULL: $TMPDIR or /tmp */
+        const char *work_dir;   /* where the input directory is made; NULL: $TMPDIR, else
+                                   /dev/shm when it is a writable tmpfs, else /tmp */
         /* The sandbox to build on (cgroups, seccomp policy, host ids); NULL:
          * the defaults. Its binds and tmp_bytes are replaced. */
         const struct wh_sandbox_config *sandbox;

@@ -55,7 +55,7 @@ static void usage(FILE *out)
             "  --allow-unenforced-limits  run even where cgroup limits cannot be enforced\n"
             "  --cgroup-driver D     auto (default), v1, v2 or none\n"
             "  --work-dir DIR        where each slot stages its input for the sandbox\n"
-            "                        (default $TMPDIR or /tmp)\n"
+            "                        (default $TMPDIR, else /dev/shm, else /tmp)\n"
             "  -h, --help            show this help\n"
             "\n"
             "Exit status: 0 stopped cleanly; 1 the store became unusable (corrupt file,\n"
