@@ -34,6 +34,33 @@ struct env {
 
 static struct env E;
 
+/* main() of a test file: run the group on SQLite, then on PostgreSQL when
+ * the test environment could start it. "what" names the group. */
+#define ENV_RUN_BOTH_BACKENDS(what, tests)                                                         \
+        env_run_both(what, tests, sizeof(tests) / sizeof((tests)[0]))
+
+static inline int env_init(void);
+static inline void env_fini(void);
+
+static inline int env_run_both(const char *what, const struct CMUnitTest *tests, size_t n)
+{
+        char name[128];
+        if (env_init() < 0) {
+                fprintf(stderr, "could not set up the test environment (PostgreSQL start?)\n");
+                return 1;
+        }
+        E.pg = false;
+        snprintf(name, sizeof(name), "%s: sqlite", what);
+        int failed = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+        if (E.pg_available) {
+                E.pg = true;
+                snprintf(name, sizeof(name), "%s: postgres", what);
+                failed += _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+        }
+        env_fini();
+        return failed ? 1 : 0;
+}
+
 static inline int64_t env_now_ms(void)
 {
         struct timespec ts;

@@ -300,17 +300,5 @@ int main(void)
             cmocka_unit_test(test_sqlite_corrupt_file), cmocka_unit_test(test_pg_unreachable),
             cmocka_unit_test(test_pg_down_and_back),    cmocka_unit_test(test_sqlite_disk_full),
         };
-        if (env_init() < 0) {
-                fprintf(stderr, "could not set up the test environment (PostgreSQL start?)\n");
-                return 1;
-        }
-        E.pg = false;
-        int failed = cmocka_run_group_tests_name("queue failures: sqlite", tests, NULL, NULL);
-        if (E.pg_available) {
-                E.pg = true;
-                failed +=
-                    cmocka_run_group_tests_name("queue failures: postgres", tests, NULL, NULL);
-        }
-        env_fini();
-        return failed ? 1 : 0;
+        return ENV_RUN_BOTH_BACKENDS("queue failures", tests);
 }

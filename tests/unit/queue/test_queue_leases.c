@@ -200,16 +200,5 @@ int main(void)
             cmocka_unit_test(test_retry_then_dead_letter),
             cmocka_unit_test(test_reap_last_attempt_is_dead),
         };
-        if (env_init() < 0) {
-                fprintf(stderr, "could not set up the test environment (PostgreSQL start?)\n");
-                return 1;
-        }
-        E.pg = false;
-        int failed = cmocka_run_group_tests_name("queue leases: sqlite", tests, NULL, NULL);
-        if (E.pg_available) {
-                E.pg = true;
-                failed += cmocka_run_group_tests_name("queue leases: postgres", tests, NULL, NULL);
-        }
-        env_fini();
-        return failed ? 1 : 0;
+        return ENV_RUN_BOTH_BACKENDS("queue leases", tests);
 }

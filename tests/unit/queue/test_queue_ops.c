@@ -295,16 +295,5 @@ int main(void)
             cmocka_unit_test(test_migrations_idempotent),
             cmocka_unit_test(test_store_fds_are_cloexec),
         };
-        if (env_init() < 0) {
-                fprintf(stderr, "could not set up the test environment (PostgreSQL start?)\n");
-                return 1;
-        }
-        E.pg = false;
-        int failed = cmocka_run_group_tests_name("queue ops: sqlite", tests, NULL, NULL);
-        if (E.pg_available) {
-                E.pg = true;
-                failed += cmocka_run_group_tests_name("queue ops: postgres", tests, NULL, NULL);
-        }
-        env_fini();
-        return failed ? 1 : 0;
+        return ENV_RUN_BOTH_BACKENDS("queue ops", tests);
 }

@@ -306,16 +306,5 @@ int main(void)
             cmocka_unit_test(test_stop_releases_what_is_not_done),
             cmocka_unit_test(test_stop_lets_running_jobs_finish),
         };
-        if (env_init() < 0) {
-                fprintf(stderr, "could not set up the test environment (PostgreSQL start?)\n");
-                return 1;
-        }
-        E.pg = false;
-        int failed = cmocka_run_group_tests_name("worker loop: sqlite", tests, NULL, NULL);
-        if (E.pg_available) {
-                E.pg = true;
-                failed += cmocka_run_group_tests_name("worker loop: postgres", tests, NULL, NULL);
-        }
-        env_fini();
-        return failed ? 1 : 0;
+        return ENV_RUN_BOTH_BACKENDS("worker loop", tests);
 }

@@ -74,17 +74,5 @@ static void test_throughput(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {cmocka_unit_test(test_throughput)};
-        if (env_init() < 0) {
-                fprintf(stderr, "could not set up the test environment (PostgreSQL start?)\n");
-                return 1;
-        }
-        E.pg = false;
-        int failed = cmocka_run_group_tests_name("worker throughput: sqlite", tests, NULL, NULL);
-        if (E.pg_available) {
-                E.pg = true;
-                failed +=
-                    cmocka_run_group_tests_name("worker throughput: postgres", tests, NULL, NULL);
-        }
-        env_fini();
-        return failed ? 1 : 0;
+        return ENV_RUN_BOTH_BACKENDS("worker throughput", tests);
 }
