@@ -51,6 +51,18 @@ static void when(int64_t ms, char out[32])
         strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Print a list built for --json (NULL: the text form was printed) and free it. */
+static void print_array(json_t *arr)
+{
+        if (!arr)
+                return;
+        char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text)
+                printf("%s\n", text);
+        free(text);
+        json_decref(arr);
+}
+
 static int list_results(struct wh_queue *q, const struct wh_result_filter *f, bool json,
                         struct wh_err *err)
 {
@@ -113,13 +125,7 @@ static int list_dead(struct wh_queue *q, const struct wh_result_filter *f, bool 
                                    (int)rows[i].attempts, "reason", rows[i].reason, "created", t,
                                    "last_status", st ? st : json_string(rows[i].last_status_json)));
         }
-        if (json) {
-                char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-                if (text)
-                        printf("%s\n", text);
-                free(text);
-                json_decref(arr);
-        }
+        print_array(arr);
         wh_dead_rows_free(rows, n);
         return 0;
 }
@@ -157,13 +163,7 @@ static int list_undelivered(struct wh_queue *q, const struct wh_result_filter *f
                               r->http_status ? json_integer(r->http_status) : json_null(),
                               "last_error", r->last_error));
         }
-        if (json) {
-                char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-                if (text)
-                        printf("%s\n", text);
-                free(text);
-                json_decref(arr);
-        }
+        print_array(arr);
         wh_delivery_rows_free(rows, n);
         return 0;
 }

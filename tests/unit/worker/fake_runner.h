@@ -13,6 +13,7 @@
 #ifndef WH_TEST_FAKE_RUNNER_H
 #define WH_TEST_FAKE_RUNNER_H
 
+#include "worker/core.h"
 #include "worker/runner.h"
 
 #include <jansson.h>
@@ -121,5 +122,22 @@ static const struct wh_runner fake_runner = {
     .run = fake_run,
     .unload = fake_unload,
 };
+
+/* A worker on a thread of the test (pthread_create(..., bg_worker, &b)),
+ * stopped by setting b.stop. */
+struct bg {
+        struct wh_worker_config c;
+        volatile sig_atomic_t stop;
+        struct wh_worker_summary sum;
+        int rc;
+};
+
+static inline void *bg_worker(void *arg)
+{
+        struct bg *b = arg;
+        struct wh_err err;
+        b->rc = wh_worker_run_with(&b->c, &fake_runner, &b->stop, &b->sum, &err);
+        return NULL;
+}
 
 #endif

@@ -208,21 +208,6 @@ static void test_fenced_completion_is_dropped(void **state)
         wh_queue_close(q);
 }
 
-struct bg {
-        struct wh_worker_config c;
-        volatile sig_atomic_t stop;
-        struct wh_worker_summary sum;
-        int rc;
-};
-
-static void *bg_worker(void *arg)
-{
-        struct bg *b = arg;
-        struct wh_err err;
-        b->rc = wh_worker_run_with(&b->c, &fake_runner, &b->stop, &b->sum, &err);
-        return NULL;
-}
-
 static void wait_started(int n)
 {
         for (int i = 0; i < 10000 && atomic_load(&fake_started) < n; i++)

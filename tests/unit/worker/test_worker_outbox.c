@@ -235,21 +235,6 @@ static void test_sink_down_then_redelivered(void **state)
         wh_queue_close(q);
 }
 
-struct bg {
-        struct wh_worker_config c;
-        volatile sig_atomic_t stop;
-        struct wh_worker_summary sum;
-        int rc;
-};
-
-static void *bg_worker(void *arg)
-{
-        struct bg *b = arg;
-        struct wh_err err;
-        b->rc = wh_worker_run_with(&b->c, &fake_runner, &b->stop, &b->sum, &err);
-        return NULL;
-}
-
 /* An idle worker polling every 60 s still runs a job submitted meanwhile at
  * once: the submission's NOTIFY wakes it. Without the wake-up the job would
  * wait for the next poll, beyond the 20 s this test waits. */
