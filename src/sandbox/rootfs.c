@@ -22,6 +22,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -35,7 +37,7 @@
 
 struct tree {
         int fd;
-        char dst[512]; /* path inside the sandbox */
+        const char *dst; /* path inside the sandbox: the caller's string, never a copy */
         bool is_file;
 };
 
@@ -81,62 +83,132 @@ static int add_tree(struct build *b, const char *src, const char *dst, uint64_t 
         struct tree *t = &b->trees[b->n++];
         t->fd = fd;
         t->is_file = !S_ISDIR(st.st_mode);
-        snprintf(t->dst, sizeof(t->dst), "%s", dst);
+        t->dst = dst;
         return 0;
 }
 
-/* mkdir -p below the staging root; `path` is absolute inside the sandbox. */
-static int make_dirs(const char *path)
+/* A path inside the new root, opened through `root` (the staged root's
+ * directory): symlinks are followed as the sandbox will see them after
+ * pivot_root, never out of it (RESOLVE_IN_ROOT), and never through a /proc
+ * magic link. A symlink that an earlier run planted in a writable bind
+ * (/work/evil -> /var/tmp) therefore resolves to the sandbox's /var/tmp, not
+ * the host's: nothing is created or mounted outside the new root. */
+static int open_in_root(int root, const char *path, int flags)
 {
-        char buf[600];
-        snprintf(buf, sizeof(buf), STAGE_DIR "%s", path);
-        for (char *p = buf + sizeof(STAGE_DIR); *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return -1;
-                *p = '/';
-        }
-        return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+        struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 }
 
-static int make_mountpoint(const struct tree *t, bool can_create)
+/* Paths are never cut short: a shorter path is another place. */
+static int copy_path(char buf[PATH_MAX], const char *path)
 {
-        char at[600];
-        snprintf(at, sizeof(at), STAGE_DIR "%s", t->dst);
-        if (!can_create)
-                return access(at, F_OK);
-        if (!t->is_file)
-                return make_dirs(t->dst);
-        char parent[512];
-        snprintf(parent, sizeof(parent), "%s", t->dst);
-        char *slash = strrchr(parent, '/');
-        if (slash && slash != parent) {
-                *slash = '\0';
-                if (make_dirs(parent) < 0)
-                        return -1;
+        size_t len = strlen(path);
+        if (len >= PATH_MAX)
+                return errno = ENAMETOOLONG, -1;
+        memcpy(buf, path, len + 1);
+        return 0;
+}
+
+/* Creates the last component of `path` (absolute, inside the root) in its
+ * resolved parent. mkdirat and O_EXCL never follow a symlink at that last
+ * component; an existing entry (perhaps a symlink) is left to the caller's
+ * resolution. */
+static int create_last(int root, char *path, bool dir)
+{
+        char *slash = strrchr(path, '/');
+        *slash = '\0';
+        int parent = open_in_root(root, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
+        *slash = '/';
+        if (parent < 0)
+                return -1;
+        int rc = dir ? mkdirat(parent, slash + 1, 0755)
+                     : openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int e = errno;
+        if (!dir && rc >= 0)
+                close(rc);
+        close(parent);
+        errno = e;
+        return rc < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* mkdir -p inside the root; each component is resolved in the root before
+ * the next one is created. `path` is absolute and shorter than PATH_MAX
+ * (wh_sandbox_new refuses longer destinations). */
+static int make_dirs(int root, const char *path)
+{
+        char buf[PATH_MAX];
+        if (copy_path(buf, path) < 0)
+                return -1;
+        for (char *p = buf + 1;; p++) {
+                if (*p && *p != '/')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                if (p[-1] != '/') {
+                        int fd = open_in_root(root, buf, O_PATH | O_DIRECTORY);
+                        if (fd < 0 && errno == ENOENT && create_last(root, buf, true) == 0)
+                                fd = open_in_root(root, buf, O_PATH | O_DIRECTORY);
+                        if (fd < 0)
+                                return -1;
+                        close(fd);
+                }
+                if (!c)
+                        return 0;
+                *p = c;
         }
-        int fd = open(at, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        return fd < 0 ? -1 : close(fd);
+}
+
+/* An O_PATH fd of t's mount point inside the root, created first when the
+ * root is ours (the default tmpfs); a --rootfs must already have it. */
+static int open_mountpoint(int root, const struct tree *t, bool can_create)
+{
+        int fd = open_in_root(root, t->dst, O_PATH);
+        if (fd >= 0 || errno != ENOENT || !can_create)
+                return fd;
+        if (!t->is_file)
+                return make_dirs(root, t->dst) < 0 ? -1 : open_in_root(root, t->dst, O_PATH);
+        char path[PATH_MAX];
+        if (copy_path(path, t->dst) < 0)
+                return -1;
+        char *slash = strrchr(path, '/');
+        if (slash != path) {
+                *slash = '\0';
+                if (make_dirs(root, path) < 0)
+                        return -1;
+                *slash = '/';
+        }
+        if (create_last(root, path, false) < 0)
+                return -1;
+        return open_in_root(root, t->dst, O_PATH);
 }
 
 static int attach_trees(struct build *b, bool can_create)
 {
+        int root = open(STAGE_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return fail(b, "mount", "cannot open %s", "the new root");
         for (int i = 0; i < b->n; i++) {
                 struct tree *t = &b->trees[i];
-                char at[600];
-                snprintf(at, sizeof(at), STAGE_DIR "%s", t->dst);
-                if (make_mountpoint(t, can_create) < 0)
+                int at = open_mountpoint(root, t, can_create);
+                if (at < 0) {
+                        close(root);
                         return fail(b, "mount",
-                                    can_create ? "cannot create mount point %s"
+                                    can_create ? "cannot create mount point %s inside the sandbox"
                                                : "the rootfs has no %s to mount on: create it",
                                     t->dst);
-                if (move_mount(t->fd, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                }
+                int rc = move_mount(t->fd, "", at, "",
+                                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+                close(at);
+                if (rc < 0) {
+                        close(root);
                         return fail(b, "mount", "cannot mount onto %s", t->dst);
+                }
                 close(t->fd);
                 t->fd = -1;
         }
+        close(root);
         return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -44,6 +45,11 @@ int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **o
                                           "bind destination '%s' must be an absolute path "
                                           "without '..'",
                                           b->dst ? b->dst : "");
+                /* Refused, never cut short: a shorter path is another place. */
+                if (strlen(b->dst) >= PATH_MAX)
+                        return wh_err_set(err, ENAMETOOLONG, "binds",
+                                          "bind destination of %zu bytes: at most %d",
+                                          strlen(b->dst), PATH_MAX - 1);
                 if (access(b->src, F_OK) < 0)
                         return wh_err_set(err, errno, "binds", "bind source %s", b->src);
         }

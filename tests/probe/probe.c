@@ -329,6 +329,11 @@ static int cmd_write_path(long *n, char **args)
         return report(write(fd, content, len) == (ssize_t)len ? 0 : -1);
 }
 
+static int cmd_symlink(long *n, char **args)
+{
+        return report(symlink(args[0], args[1]));
+}
+
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
@@ -951,6 +956,7 @@ static const struct command {
     {"read", "s", "count the bytes of PATH", cmd_read},
     {"cat", "s", "print PATH", cmd_cat},
     {"write-path", "s|s", "create/write PATH [CONTENT]", cmd_write_path},
+    {"symlink", "ss", "create the symlink LINK -> TARGET (args: TARGET LINK)", cmd_symlink},
     {"ls", "s", "list PATH", cmd_ls},
     {"pids", "", "list the pids in /proc", cmd_pids},
     {"kill", "nn", "kill PID SIG", cmd_kill},
