@@ -51,9 +51,10 @@ int wh_seccomp_policy_parse_compiled(const char *name, const char *text,
 int wh_seccomp_policy_bpf(struct wh_seccomp_policy *policy, const struct sock_fprog **out,
                           struct wh_err *err);
 
-/* Install the filter in the calling thread and return the user-notification
- * listener fd (close-on-exec). The caller must have set no_new_privs. Returns
- * 0, or -1 with errno set. Async-signal-safe: one raw seccomp(2) call, so it
+/* Install the filter in the calling thread, below it the fixed guard that
+ * keeps prlimit64 off init (pid 1) whatever the policy says, and return the
+ * user-notification listener fd (close-on-exec). The caller must have set no_new_privs. Returns
+ * 0, or -1 with errno set. Async-signal-safe: raw seccomp(2) calls only, so it
  * is safe between fork and execve. */
 int wh_seccomp_install(const struct sock_fprog *prog, int *listener_fd);
 

@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -407,6 +408,18 @@ static int cmd_kill(long *n, char **args)
 }
 
 /* ---- identity and privileges ------------------------------------------- */
+
+/* Reads PID's RLIMIT_NOFILE and sets it to the same value: it changes
+ * nothing, but needs the right to change PID's limits. A raw call so that a
+ * PID wider than 32 bits reaches the kernel as given. */
+static int cmd_prlimit(long *n, char **args)
+{
+        struct rlimit old;
+
+        if (syscall(SYS_prlimit64, n[0], RLIMIT_NOFILE, NULL, &old) < 0)
+                return report(-1);
+        return report(syscall(SYS_prlimit64, n[0], RLIMIT_NOFILE, &old, NULL));
+}
 
 static int cmd_ids(long *n, char **args)
 {
@@ -960,6 +973,7 @@ static const struct command {
     {"ls", "s", "list PATH", cmd_ls},
     {"pids", "", "list the pids in /proc", cmd_pids},
     {"kill", "nn", "kill PID SIG", cmd_kill},
+    {"prlimit", "n", "set PID's RLIMIT_NOFILE to its value", cmd_prlimit},
     {"ids", "", "print the ids", cmd_ids},
     {"hostname", "", "print the hostname", cmd_hostname},
     {"env", "", "print the environment", cmd_env},

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# whiskers exec: the sandbox's init (pid 1) is out of the program's reach
+# (issue 8, items 3 and 4). init runs without seccomp and with the program's
+# uid, so the program must not change its rlimits (prlimit); and init is a
+# clone of the supervisor that never execs, so /proc/1/cmdline and
+# /proc/1/environ must not show the supervisor's arguments or environment.
+. "$(dirname "$0")/lib.sh"
+host_snapshot start
+
+# ---- rlimits -----------------------------------------------------------------------
+# The default policy allows prlimit64 outright; a fixed filter below it keeps
+# pid 1 out of its reach.
+wh_run -- /probe prlimit 1
+expect "prlimit on init (pid 1): EPERM" rc=1 status=exit_nonzero "out=ERR EPERM"
+wh_run -- /probe prlimit 0x100000001
+expect "prlimit on init with a pid wider than 32 bits: EPERM" rc=1 "out=ERR EPERM"
+wh_run -- /probe prlimit 0
+expect "prlimit on itself still works" rc=0 status=ok out=OK
+
+host_unchanged "host state unchanged" start
+finish
