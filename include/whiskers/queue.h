@@ -37,7 +37,7 @@
  *   ETIMEDOUT  transient too: a PostgreSQL statement ran past the statement
  *       timeout and was cancelled (nothing of it committed).
  *   ESTALE   fenced: the lease is no longer yours (expired, reaped, re-claimed).
- *   ENOENT   no such job, raw blob or result.
+ *   ENOENT   no such job, raw blob or result; no store (wh_queue_open_existing).
  *   ENOSPC   the database's disk is full.
  *   EUCLEAN  the SQLite file is corrupt or not a database; it is left untouched.
  *   EINVAL   bad arguments; EPROTO: the schema is newer than this whiskers.
@@ -57,6 +57,10 @@
 /* Raw inputs larger than this are refused (they live in the database). */
 #define WH_QUEUE_RAW_MAX              (64u << 20)
 #define WH_QUEUE_DEFAULT_MAX_ATTEMPTS 5
+/* A job whose worker is lost (the lease expired: killed, crashed, stalled)
+ * this many times is dead-lettered: it may be what kills its workers.
+ * Counted apart from the attempts, which count the normaliser's failures. */
+#define WH_QUEUE_DEFAULT_MAX_LOST_LEASES 10
 /* PostgreSQL statements are cancelled after this long unless changed with
  * wh_queue_set_statement_timeout(): a stuck statement cannot hang a worker. */
 #define WH_QUEUE_DEFAULT_STATEMENT_TIMEOUT_MS 30000
@@ -71,7 +75,13 @@ enum wh_job_state {
 };
 const char *wh_job_state_name(enum wh_job_state state);
 
+/* Opens the store, creating it (file, tables) where there is none yet. */
 int wh_queue_open(const char *url, struct wh_queue **q, struct wh_err *err);
+/* For commands that only read: never creates anything. ENOENT when there is
+ * no store at url (no such SQLite file; a file or PostgreSQL database
+ * without the whiskers schema); the message says what to do. An existing
+ * store of an older schema version is migrated as by wh_queue_open(). */
+int wh_queue_open_existing(const char *url, struct wh_queue **q, struct wh_err *err);
 void wh_queue_close(struct wh_queue *q);
 /* "sqlite" or "postgres" */
 const char *wh_queue_backend(const struct wh_queue *q);
@@ -114,6 +124,7 @@ struct wh_job_spec {
         const char *mime;           /* NULL if unknown */
         int priority;               /* higher first; -32768..32767 */
         uint32_t max_attempts;      /* 0: WH_QUEUE_DEFAULT_MAX_ATTEMPTS */
+        uint32_t max_lost_leases;   /* 0: WH_QUEUE_DEFAULT_MAX_LOST_LEASES */
 };
 
 /* Queue n jobs in one transaction (all or none), ids[i] for specs[i]. The
@@ -127,7 +138,8 @@ int wh_queue_submit(struct wh_queue *q, const struct wh_job_spec *specs, size_t 
 struct wh_job {
         int64_t id;
         int64_t token;    /* fencing token of this lease */
-        uint32_t attempt; /* 1 on the first claim; releases do not count */
+        uint32_t attempt; /* 1 on the first claim; releases and lost leases
+                             (wh_queue_reap) do not count */
         uint32_t max_attempts;
         int64_t lease_expires_ms;
         char *tenant;
@@ -164,9 +176,11 @@ struct wh_dedup_key {
         const char *policy_hash; /* digest of the sandbox/limits policy */
 };
 
-/* The earliest "ok" result with this key, or *result_id = 0. */
-int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, int64_t *result_id,
-                          struct wh_err *err);
+/* The earliest "ok" result with this key of this tenant, or *result_id = 0.
+ * tenant NULL looks across all tenants: that tells one tenant about another's
+ * work (timing, result ids), so do it only where the operator asked for it. */
+int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, const char *tenant,
+                          int64_t *result_id, struct wh_err *err);
 
 struct wh_job_completion {
         int64_t id;
@@ -204,8 +218,11 @@ int wh_queue_fail(struct wh_queue *q, int64_t id, int64_t token, const char *sta
 int wh_queue_release(struct wh_queue *q, const struct wh_job_lease *leases, size_t n,
                      struct wh_err *err);
 
-/* Return every expired lease to the queue (the attempt counts), or to the
- * dead letter table when it was the last attempt. Any worker may call it. */
+/* Return every expired lease to the queue. A lost worker is not the
+ * normaliser's failure: the attempt is given back, like a release, and the
+ * job's lost_leases counts up instead; when it reaches max_lost_leases the job
+ * goes to the dead letter table (status "lease_expired"), so a job that kills
+ * every worker running it still ends. Any worker may call it. */
 int wh_queue_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
 
 /* Forget a worker at clean shutdown (it no longer counts as live). */
@@ -250,6 +267,7 @@ struct wh_job_info {
         enum wh_job_state state;
         int priority;
         uint32_t attempt, max_attempts;
+        uint32_t lost_leases, max_lost_leases; /* workers lost while running it */
         int64_t token;
         int64_t submitted_ms, available_ms, lease_expires_ms; /* lease: 0 if none */
         char *tenant, *normaliser, *package_digest, *raw_digest, *meta_json, *meta_digest, *mime;

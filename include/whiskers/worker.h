@@ -125,7 +125,10 @@ struct wh_worker_config {
         uint32_t sink_backoff_max_ms;  /* 0: 10000 */
         uint32_t sink_timeout_ms;      /* per request; 0: 10000 */
         uint32_t statement_timeout_ms; /* PostgreSQL; 0: the store's default (30 s) */
-        int log_fd;                    /* JSON lines; -1: none (2 for stderr) */
+        /* Reuse another tenant's result for the same key. Off by default:
+         * a reuse tells one tenant about another's work (timing, ids). */
+        bool reuse_across_tenants;
+        int log_fd; /* JSON lines; -1: none (2 for stderr) */
         enum wh_log_level log_level;
         /* Passed to every sandbox (the normaliser contract). */
         bool allow_unenforced_limits;

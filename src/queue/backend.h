@@ -19,6 +19,12 @@
 #include <stdint.h>
 #include <whiskers/queue.h>
 
+/* The jobs.max_lost_leases column's default in SQL (the migration that
+ * added it): WH_QUEUE_DEFAULT_MAX_LOST_LEASES as a literal. */
+#define WH_STR_(x)              #x
+#define WH_STR(x)               WH_STR_(x)
+#define WH_SQL_MAX_LOST_DEFAULT "DEFAULT " WH_STR(WH_QUEUE_DEFAULT_MAX_LOST_LEASES)
+
 /* A statement parameter. The kind fixes the SQL type (PostgreSQL prepares
  * with it), also for NULLs: a NULL text is still text. */
 enum wh_qp_kind { WH_QP_TEXT, WH_QP_INT, WH_QP_BLOB };
@@ -112,9 +118,10 @@ struct wh_queue {
 int wh_qerr(struct wh_err *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Backend constructors (sqlite_conn.c, pg_conn.c). */
-int wh_sqlite_open(const char *path, struct wh_queue **q, struct wh_err *err);
-int wh_pg_open(const char *url, struct wh_queue **q, struct wh_err *err);
+/* Backend constructors (sqlite_conn.c, pg_conn.c). Without `create`, a
+ * missing store is ENOENT and nothing is created (reading commands). */
+int wh_sqlite_open(const char *path, bool create, struct wh_queue **q, struct wh_err *err);
+int wh_pg_open(const char *url, bool create, struct wh_queue **q, struct wh_err *err);
 
 /* ops.c: operations written once over the driver. */
 int wh_ops_put_raw(struct wh_queue *q, const void *data, size_t len, const char *digest,
@@ -157,7 +164,8 @@ int wh_fill_delivery_row(struct wh_delivery_row *r, const struct wh_qrow *row, s
 /* read.c: the reading side, the same SQL on both backends. */
 int wh_read_raw(struct wh_queue *q, const char *digest, void **data, size_t *len,
                 struct wh_err *err);
-int wh_read_dedup(struct wh_queue *q, const char *dedup_key, int64_t *result_id,
+/* tenant NULL: any tenant's result. */
+int wh_read_dedup(struct wh_queue *q, const char *dedup_key, const char *tenant, int64_t *result_id,
                   struct wh_err *err);
 int wh_read_results(struct wh_queue *q, const struct wh_result_filter *f,
                     struct wh_result_row **rows, size_t *n, struct wh_err *err);

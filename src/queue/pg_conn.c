@@ -267,7 +267,7 @@ static const struct wh_queue_ops pg_ops = {
     .wait_for_jobs = wh_pg_wait_for_jobs,
 };
 
-int wh_pg_open(const char *url, struct wh_queue **q, struct wh_err *err)
+int wh_pg_open(const char *url, bool create, struct wh_queue **q, struct wh_err *err)
 {
         char *perr = NULL;
         PQconninfoOption *opts = PQconninfoParse(url, &perr);
@@ -310,7 +310,7 @@ int wh_pg_open(const char *url, struct wh_queue **q, struct wh_err *err)
         /* After the migrations, which may rightly take longer on a big
          * store. */
         p->statement_timeout_ms = WH_QUEUE_DEFAULT_STATEMENT_TIMEOUT_MS;
-        if (wh_pg_migrate(p, err) < 0 || wh_pg_apply_timeout(p, err) < 0) {
+        if (wh_pg_migrate(p, create, err) < 0 || wh_pg_apply_timeout(p, err) < 0) {
                 pg_close(&p->q);
                 return -1;
         }

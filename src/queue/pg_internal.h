@@ -49,7 +49,7 @@ int wh_pg_rows(PGresult *res, size_t set, wh_row_fn fn, void *ctx, struct wh_err
 
 int wh_pg_batch(struct wh_queue *q, const char *sql, const struct wh_qparam *params, size_t np,
                 size_t nsets, wh_row_fn fn, void *ctx, struct wh_err *err);
-int wh_pg_migrate(struct wh_pg *p, struct wh_err *err);
+int wh_pg_migrate(struct wh_pg *p, bool create, struct wh_err *err);
 
 int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
                  char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids, struct wh_err *err);

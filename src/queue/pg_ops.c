@@ -41,7 +41,8 @@ const struct wh_queue_sql wh_pg_sql = {
 
 static const char submit_sql[] =
     "WITH j AS (INSERT INTO jobs (state, priority, attempt, max_attempts, token, available_at,"
-    " tenant) VALUES (0, $1, 0, $2, 0, wh_now_ms(), $3) RETURNING id)"
+    " tenant, lost_leases, max_lost_leases) VALUES (0, $1, 0, $2, 0, wh_now_ms(), $3, 0, $10)"
+    " RETURNING id)"
     " INSERT INTO job_payload (job_id, normaliser, package_digest, raw_digest, meta,"
     " meta_digest, mime, submitted_at) SELECT id, $4, $5, $6, $7, $8, $9, wh_now_ms() FROM j"
     " RETURNING job_id";
@@ -56,7 +57,7 @@ static int take_set_id(void *ctx, size_t set, const struct wh_qrow *row, struct 
 int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
                  char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids, struct wh_err *err)
 {
-        enum { NP = 9 };
+        enum { NP = 10 };
         struct wh_qparam *p = calloc(n * NP, sizeof(*p));
         if (!p)
                 return wh_qerr(err, ENOMEM, "out of memory");
@@ -72,6 +73,7 @@ int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **met
                 row[6] = qp_text(metas[i]);
                 row[7] = qp_text(meta_digests[i]);
                 row[8] = qp_text(s->mime);
+                row[9] = qp_int(s->max_lost_leases);
         }
         int ret = q->ops->batch(q, submit_sql, p, NP, n, take_set_id, ids, err);
         free(p);
@@ -131,21 +133,26 @@ int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
         return ret;
 }
 
-/* Expired leases back to the queue, or to the dead letter table on their
- * last attempt, with a status record naming the lost worker; at most 1000
- * per call, skipping rows another reaper already holds. */
+/* Expired leases back to the queue with the attempt given back and the
+ * lost worker counted, or to the dead letter table when the job has lost
+ * max_lost_leases workers (wh_queue_reap); a status record names the lost
+ * worker. At most 1000 per call, skipping rows another reaper holds. */
 static const char reap_sql[] =
-    "WITH expired AS (SELECT id, lease_owner FROM jobs"
+    "WITH expired AS (SELECT id, lease_owner, attempt FROM jobs"
     " WHERE state = 1 AND lease_expires_at < wh_now_ms()"
     " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED),"
-    " moved AS (UPDATE jobs j SET state = CASE WHEN j.attempt < j.max_attempts THEN 0 ELSE 3 END,"
+    " moved AS (UPDATE jobs j SET lost_leases = j.lost_leases + 1,"
+    " state = CASE WHEN j.lost_leases + 1 < j.max_lost_leases THEN 0 ELSE 3 END,"
+    " attempt = CASE WHEN j.lost_leases + 1 < j.max_lost_leases THEN j.attempt - 1"
+    " ELSE j.attempt END,"
     " available_at = wh_now_ms(), lease_owner = NULL, lease_expires_at = NULL"
-    " FROM expired e WHERE j.id = e.id RETURNING j.id, j.state, j.tenant, j.attempt,"
-    " json_build_object('status', 'lease_expired', 'worker', e.lease_owner,"
-    " 'attempt', j.attempt)::text AS status),"
+    " FROM expired e WHERE j.id = e.id RETURNING j.id, j.state, j.tenant, e.attempt,"
+    " j.lost_leases, json_build_object('status', 'lease_expired', 'worker', e.lease_owner,"
+    " 'attempt', e.attempt, 'lost_leases', j.lost_leases)::text AS status),"
     " st AS (UPDATE job_payload p SET last_status = m.status FROM moved m WHERE p.job_id = m.id),"
     " dl AS (INSERT INTO dead_letter (job_id, tenant, attempts, reason, last_status, created_at)"
-    " SELECT id, tenant, attempt, 'lease expired on the last attempt', status, wh_now_ms()"
+    " SELECT id, tenant, attempt, 'lost its worker ' || lost_leases ||"
+    " ' times (lease expired): it may be what kills them', status, wh_now_ms()"
     " FROM moved WHERE state = 3)"
     " SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 3) FROM moved";
 

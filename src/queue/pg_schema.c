@@ -161,6 +161,14 @@ static const struct migration migrations[] = {
      " updated_at bigint NOT NULL);"
      "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 0;"
      "CREATE INDEX deliveries_failed ON deliveries (result_id) WHERE state = 3;"},
+    {3, "lost workers counted apart from attempts, reuse looked up per tenant",
+     /* A constant default: no table rewrite. Jobs already in the store get
+      * the default bound; their attempts may include lost leases of before
+      * (nothing tells them apart). */
+     "ALTER TABLE jobs ADD COLUMN lost_leases integer NOT NULL DEFAULT 0,"
+     " ADD COLUMN max_lost_leases integer NOT NULL " WH_SQL_MAX_LOST_DEFAULT ";"
+     "CREATE INDEX results_dedup_tenant ON results (tenant, dedup_key)"
+     " WHERE outcome = 'ok' AND reused_from IS NULL;"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -178,13 +186,24 @@ static int run(struct wh_pg *p, const char *sql, ExecStatusType want, int64_t *o
         return ret;
 }
 
-static int apply(struct wh_pg *p, struct wh_err *err)
+static int apply(struct wh_pg *p, bool create, struct wh_err *err)
 {
         char sql[256];
-        int64_t version = 0;
+        int64_t version = 0, have = 0;
         snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d)", MIGRATION_LOCK_KEY);
         if (run(p, sql, PGRES_TUPLES_OK, NULL, err) < 0 ||
             run(p,
+                "SELECT count(*) FROM pg_tables WHERE tablename = 'schema_version'"
+                " AND schemaname = current_schema()",
+                PGRES_TUPLES_OK, &have, err) < 0)
+                return -1;
+        if (!have && !create)
+                return wh_qerr(err, ENOENT,
+                               "the database at %s holds no job store (no whiskers tables): "
+                               "check --db or $WHISKERS_DB; 'whiskers submit' or 'whiskers "
+                               "worker' creates one",
+                               p->where);
+        if (run(p,
                 "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"
                 " description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
                 PGRES_COMMAND_OK, NULL, err) < 0 ||
@@ -210,11 +229,11 @@ static int apply(struct wh_pg *p, struct wh_err *err)
         return 0;
 }
 
-int wh_pg_migrate(struct wh_pg *p, struct wh_err *err)
+int wh_pg_migrate(struct wh_pg *p, bool create, struct wh_err *err)
 {
         if (run(p, "BEGIN", PGRES_COMMAND_OK, NULL, err) < 0)
                 return -1;
-        if (apply(p, err) < 0) {
+        if (apply(p, create, err) < 0) {
                 PQclear(PQexec(p->conn, "ROLLBACK"));
                 return -1;
         }

@@ -53,7 +53,7 @@ static bool is_prefix(const char *s, const char *prefix)
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int open_sqlite(const char *path, struct wh_queue **q, struct wh_err *err)
+static int open_sqlite(const char *path, bool create, struct wh_queue **q, struct wh_err *err)
 {
         /* A data directory holds the store as whiskers.db. */
         struct stat st;
@@ -61,27 +61,28 @@ static int open_sqlite(const char *path, struct wh_queue **q, struct wh_err *err
                 cleanup_free char *file = NULL;
                 if (asprintf(&file, "%s/whiskers.db", path) < 0)
                         return wh_qerr(err, ENOMEM, "out of memory");
-                return wh_sqlite_open(file, q, err);
+                return wh_sqlite_open(file, create, q, err);
         }
-        return wh_sqlite_open(path, q, err);
+        return wh_sqlite_open(path, create, q, err);
 }
 
-int wh_queue_open(const char *url, struct wh_queue **q, struct wh_err *err)
+static int open_store(const char *url, bool create, struct wh_queue **q, struct wh_err *err)
 {
+        *q = NULL;
         if (!url || !*url)
                 return wh_qerr(err, EINVAL, "no database given: pass --db URL or a path");
         int ret;
         if (is_prefix(url, "postgres://") || is_prefix(url, "postgresql://"))
-                ret = wh_pg_open(url, q, err);
+                ret = wh_pg_open(url, create, q, err);
         else if (is_prefix(url, "sqlite://"))
-                ret = open_sqlite(url + strlen("sqlite://"), q, err);
+                ret = open_sqlite(url + strlen("sqlite://"), create, q, err);
         else if (strstr(url, "://"))
                 return wh_qerr(err, EINVAL,
                                "unknown database URL '%s': use sqlite:///path, a path, or "
                                "postgres://...",
                                url);
         else
-                ret = open_sqlite(url, q, err);
+                ret = open_sqlite(url, create, q, err);
         if (ret < 0)
                 return -1;
         (*q)->backoff_base_ms = 1000;
@@ -92,6 +93,16 @@ int wh_queue_open(const char *url, struct wh_queue **q, struct wh_err *err)
         if (!(*q)->rng)
                 (*q)->rng = 1;
         return 0;
+}
+
+int wh_queue_open(const char *url, struct wh_queue **q, struct wh_err *err)
+{
+        return open_store(url, true, q, err);
+}
+
+int wh_queue_open_existing(const char *url, struct wh_queue **q, struct wh_err *err)
+{
+        return open_store(url, false, q, err);
 }
 
 void wh_queue_close(struct wh_queue *q)
@@ -211,6 +222,9 @@ static int check_spec(const struct wh_job_spec *s, struct wh_err *err)
                 return wh_qerr(err, EINVAL, "priority %d is outside -32768..32767", s->priority);
         if (s->max_attempts > 1000)
                 return wh_qerr(err, EINVAL, "max_attempts %u is more than 1000", s->max_attempts);
+        if (s->max_lost_leases > 1000)
+                return wh_qerr(err, EINVAL, "max_lost_leases %u is more than 1000",
+                               s->max_lost_leases);
         return 0;
 }
 
@@ -229,6 +243,8 @@ int wh_queue_submit(struct wh_queue *q, const struct wh_job_spec *specs, size_t 
                 copy[i] = specs[i];
                 if (!copy[i].max_attempts)
                         copy[i].max_attempts = WH_QUEUE_DEFAULT_MAX_ATTEMPTS;
+                if (!copy[i].max_lost_leases)
+                        copy[i].max_lost_leases = WH_QUEUE_DEFAULT_MAX_LOST_LEASES;
                 ret = check_spec(&copy[i], err);
                 if (ret == 0)
                         ret = canonical_meta(specs[i].meta_json, &metas[i], digests[i], err);
@@ -288,13 +304,14 @@ static int dedup_key_of(const struct wh_dedup_key *k, char out[WH_DIGEST_MAX], s
         return 0;
 }
 
-int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, int64_t *result_id,
-                          struct wh_err *err)
+int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, const char *tenant,
+                          int64_t *result_id, struct wh_err *err)
 {
         char k[WH_DIGEST_MAX];
-        if (dedup_key_of(key, k, err) < 0)
+        *result_id = 0;
+        if (dedup_key_of(key, k, err) < 0 || (tenant && check_name("tenant", tenant, 128, err) < 0))
                 return -1;
-        return wh_read_dedup(q, k, result_id, err);
+        return wh_read_dedup(q, k, tenant, result_id, err);
 }
 
 static int check_completion(const struct wh_job_completion *c, char key[WH_DIGEST_MAX],

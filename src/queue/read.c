@@ -47,15 +47,23 @@ int wh_read_raw(struct wh_queue *q, const char *digest, void **data, size_t *len
         return 0;
 }
 
-int wh_read_dedup(struct wh_queue *q, const char *dedup_key, int64_t *result_id, struct wh_err *err)
+int wh_read_dedup(struct wh_queue *q, const char *dedup_key, const char *tenant, int64_t *result_id,
+                  struct wh_err *err)
 {
-        /* Only original results are indexed: a reuse points at its origin. */
-        struct wh_qparam p = qp_text(dedup_key);
+        /* Only original results are indexed (results_dedup_tenant, and
+         * results_dedup across tenants): a reuse points at its origin. */
+        struct wh_qparam p[] = {qp_text(dedup_key), qp_text(tenant)};
         *result_id = 0;
+        if (!tenant)
+                return q->ops->exec(
+                    q,
+                    "SELECT id FROM results WHERE dedup_key = $1"
+                    " AND outcome = 'ok' AND reused_from IS NULL ORDER BY id LIMIT 1",
+                    p, 1, wh_row_take_id, result_id, err);
         return q->ops->exec(q,
-                            "SELECT id FROM results WHERE dedup_key = $1 AND outcome = 'ok'"
-                            " AND reused_from IS NULL ORDER BY id LIMIT 1",
-                            &p, 1, wh_row_take_id, result_id, err);
+                            "SELECT id FROM results WHERE tenant = $2 AND dedup_key = $1"
+                            " AND outcome = 'ok' AND reused_from IS NULL ORDER BY id LIMIT 1",
+                            p, 2, wh_row_take_id, result_id, err);
 }
 
 struct listing {
@@ -141,8 +149,8 @@ static const char show_sql[] =
     " j.available_at, coalesce(j.lease_expires_at, 0), j.tenant, p.normaliser,"
     " p.package_digest, p.raw_digest, p.meta, p.meta_digest, p.mime, j.lease_owner,"
     " p.last_status, d.reason, coalesce(d.created_at, 0), b.output, b.provenance, " RESULT_COLUMNS
-    ", dv.state, dv.attempts, coalesce(dv.http_status, 0), dv.last_error"
-    " FROM jobs j JOIN job_payload p ON p.job_id = j.id"
+    ", dv.state, dv.attempts, coalesce(dv.http_status, 0), dv.last_error,"
+    " j.lost_leases, j.max_lost_leases FROM jobs j JOIN job_payload p ON p.job_id = j.id"
     " LEFT JOIN dead_letter d ON d.job_id = j.id"
     " LEFT JOIN results r ON r.job_id = j.id"
     " LEFT JOIN result_body b ON b.result_id = coalesce(r.reused_from, r.id)"

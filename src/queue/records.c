@@ -209,6 +209,8 @@ int wh_fill_job_info(struct wh_job_info *info, const struct wh_qrow *row, struct
         info->delivery_attempts = (uint32_t)row->int64(row, 36);
         info->delivery_http_status = (int)row->int64(row, 37);
         info->delivery_error = dup_col(row, 38, &failed);
+        info->lost_leases = (uint32_t)row->int64(row, 39);
+        info->max_lost_leases = (uint32_t)row->int64(row, 40);
         if (failed)
                 return wh_qerr(err, ENOMEM, "out of memory reading a job");
         if (!row->text(row, 22))

@@ -114,6 +114,8 @@ int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err 
         put_int(&b, "priority", info->priority);
         put_int(&b, "attempt", info->attempt);
         put_int(&b, "max_attempts", info->max_attempts);
+        put_int(&b, "lost_leases", info->lost_leases);
+        put_int(&b, "max_lost_leases", info->max_lost_leases);
         put_int(&b, "token", info->token);
         put_int(&b, "submitted_ms", info->submitted_ms);
         put_int(&b, "available_ms", info->available_ms);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How long a writer waits for another process's write lock before the call
  * fails with a transient EBUSY. */
@@ -245,7 +246,7 @@ static const struct wh_queue_ops sqlite_ops = {
     .wait_for_jobs = NULL,
 };
 
-int wh_sqlite_open(const char *path, struct wh_queue **q, struct wh_err *err)
+int wh_sqlite_open(const char *path, bool create, struct wh_queue **q, struct wh_err *err)
 {
         struct wh_sqlite *s = calloc(1, sizeof(*s));
         if (!s || !(s->path = strdup(path))) {
@@ -256,10 +257,16 @@ int wh_sqlite_open(const char *path, struct wh_queue **q, struct wh_err *err)
         s->q.sql = &wh_sqlite_sql;
         /* EXRESCODE: extended result codes tell a foreign key violation
          * (a missing raw blob) from other constraint failures. */
-        int rc = sqlite3_open_v2(path, &s->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                                     SQLITE_OPEN_EXRESCODE,
-                                 NULL);
+        int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+        if (!create && access(path, F_OK) < 0 && errno == ENOENT) {
+                wh_qerr(err, ENOENT,
+                        "there is no job store at %s (no such file): check --db or "
+                        "$WHISKERS_DB; 'whiskers submit' or 'whiskers worker' creates one",
+                        path);
+                sqlite_close(&s->q);
+                return -1;
+        }
+        int rc = sqlite3_open_v2(path, &s->db, flags | (create ? SQLITE_OPEN_CREATE : 0), NULL);
         if (rc != SQLITE_OK) {
                 wh_sqlite_err(s, rc, "opening the job store", err);
                 sqlite_close(&s->q);
@@ -268,7 +275,7 @@ int wh_sqlite_open(const char *path, struct wh_queue **q, struct wh_err *err)
         sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
         rc = sqlite3_create_function(s->db, "wh_now_ms", 0, SQLITE_UTF8, NULL, now_ms_fn, NULL,
                                      NULL);
-        if (rc != SQLITE_OK || wh_sqlite_migrate(s, err) < 0) {
+        if (rc != SQLITE_OK || wh_sqlite_migrate(s, create, err) < 0) {
                 if (rc != SQLITE_OK)
                         wh_sqlite_err(s, rc, "registering wh_now_ms()", err);
                 sqlite_close(&s->q);

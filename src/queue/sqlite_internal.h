@@ -24,7 +24,7 @@ extern const struct wh_queue_sql wh_sqlite_sql;
 int64_t wh_sqlite_now_ms(void);
 /* Fill err from an SQLite result code; returns -1. */
 int wh_sqlite_err(struct wh_sqlite *s, int rc, const char *what, struct wh_err *err);
-int wh_sqlite_migrate(struct wh_sqlite *s, struct wh_err *err);
+int wh_sqlite_migrate(struct wh_sqlite *s, bool create, struct wh_err *err);
 
 int wh_sqlite_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
                      char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids,

@@ -38,8 +38,9 @@ const struct wh_queue_sql wh_sqlite_sql = {
 };
 
 static const char insert_job[] =
-    "INSERT INTO jobs (state, priority, attempt, max_attempts, token, available_at, tenant)"
-    " VALUES (0, $1, 0, $2, 0, wh_now_ms(), $3) RETURNING id";
+    "INSERT INTO jobs (state, priority, attempt, max_attempts, token, available_at, tenant,"
+    " lost_leases, max_lost_leases) VALUES (0, $1, 0, $2, 0, wh_now_ms(), $3, 0, $4)"
+    " RETURNING id";
 static const char insert_payload[] =
     "INSERT INTO job_payload (job_id, normaliser, package_digest, raw_digest, meta,"
     " meta_digest, mime, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, wh_now_ms())";
@@ -47,9 +48,10 @@ static const char insert_payload[] =
 static int submit_one(struct wh_queue *q, const struct wh_job_spec *s, const char *meta,
                       const char *meta_digest, int64_t *id, struct wh_err *err)
 {
-        struct wh_qparam job[] = {qp_int(s->priority), qp_int(s->max_attempts), qp_text(s->tenant)};
+        struct wh_qparam job[] = {qp_int(s->priority), qp_int(s->max_attempts), qp_text(s->tenant),
+                                  qp_int(s->max_lost_leases)};
         *id = 0;
-        if (q->ops->exec(q, insert_job, job, 3, wh_row_take_id, id, err) < 0)
+        if (q->ops->exec(q, insert_job, job, 4, wh_row_take_id, id, err) < 0)
                 return -1;
         struct wh_qparam payload[] = {qp_int(*id),
                                       qp_text(s->normaliser),
@@ -160,22 +162,26 @@ int wh_sqlite_complete(struct wh_queue *q, const struct wh_job_completion *c,
 
 /* Reaping is three statements over the same expired set, fixed by one
  * `now` ($1) and the write lock: record the expiry as the last status, copy
- * last attempts to the dead letter table, then move the jobs. At most 1000
- * per call, as on PostgreSQL. */
+ * jobs that lost their last allowed worker to the dead letter table, then
+ * move the jobs (the attempt given back, lost_leases counted: see
+ * wh_queue_reap). At most 1000 per call, as on PostgreSQL. */
 #define EXPIRED                                                                                    \
         "(SELECT id FROM jobs WHERE state = 1 AND lease_expires_at < $1"                           \
         " ORDER BY lease_expires_at, id LIMIT 1000)"
 static const char reap_status[] =
     "UPDATE job_payload SET last_status = (SELECT json_object('status', 'lease_expired',"
-    " 'worker', j.lease_owner, 'attempt', j.attempt) FROM jobs j WHERE j.id = job_id)"
-    " WHERE job_id IN " EXPIRED;
+    " 'worker', j.lease_owner, 'attempt', j.attempt, 'lost_leases', j.lost_leases + 1)"
+    " FROM jobs j WHERE j.id = job_id) WHERE job_id IN " EXPIRED;
 static const char reap_dead[] =
     "INSERT INTO dead_letter (job_id, tenant, attempts, reason, last_status, created_at)"
-    " SELECT j.id, j.tenant, j.attempt, 'lease expired on the last attempt', p.last_status, $1"
+    " SELECT j.id, j.tenant, j.attempt, 'lost its worker ' || (j.lost_leases + 1) ||"
+    " ' times (lease expired): it may be what kills them', p.last_status, $1"
     " FROM jobs j JOIN job_payload p ON p.job_id = j.id"
-    " WHERE j.id IN " EXPIRED " AND j.attempt >= j.max_attempts";
+    " WHERE j.id IN " EXPIRED " AND j.lost_leases + 1 >= j.max_lost_leases";
 static const char reap_move[] =
-    "UPDATE jobs SET state = CASE WHEN attempt < max_attempts THEN 0 ELSE 3 END,"
+    "UPDATE jobs SET lost_leases = lost_leases + 1,"
+    " state = CASE WHEN lost_leases + 1 < max_lost_leases THEN 0 ELSE 3 END,"
+    " attempt = CASE WHEN lost_leases + 1 < max_lost_leases THEN attempt - 1 ELSE attempt END,"
     " available_at = $1, lease_owner = NULL, lease_expires_at = NULL"
     " WHERE id IN " EXPIRED " RETURNING state";
 

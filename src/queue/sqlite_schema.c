@@ -121,6 +121,13 @@ static const struct migration migrations[] = {
      " updated_at INTEGER NOT NULL);"
      "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 0;"
      "CREATE INDEX deliveries_failed ON deliveries (result_id) WHERE state = 3;"},
+    {3, "lost workers counted apart from attempts, reuse looked up per tenant",
+     /* Jobs already in the store get the default bound; their attempts
+      * may include lost leases of before (nothing tells them apart). */
+     "ALTER TABLE jobs ADD COLUMN lost_leases INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE jobs ADD COLUMN max_lost_leases INTEGER NOT NULL " WH_SQL_MAX_LOST_DEFAULT ";"
+     "CREATE INDEX results_dedup_tenant ON results (tenant, dedup_key)"
+     " WHERE outcome = 'ok' AND reused_from IS NULL;"},
 };
 
 static int exec_sql(struct wh_sqlite *s, const char *sql, const char *what, struct wh_err *err)
@@ -202,8 +209,23 @@ static int apply(struct wh_sqlite *s, struct wh_err *err)
         return 0;
 }
 
-int wh_sqlite_migrate(struct wh_sqlite *s, struct wh_err *err)
+int wh_sqlite_migrate(struct wh_sqlite *s, bool create, struct wh_err *err)
 {
+        /* Before anything that writes (WAL switches the file's header). */
+        if (!create) {
+                int64_t have = 0;
+                if (one_int(s,
+                            "SELECT count(*) FROM sqlite_master"
+                            " WHERE type = 'table' AND name = 'schema_version'",
+                            &have, err) < 0)
+                        return -1;
+                if (!have)
+                        return wh_qerr(err, ENOENT,
+                                       "%s holds no job store (no whiskers tables): check --db or "
+                                       "$WHISKERS_DB; 'whiskers submit' or 'whiskers worker' "
+                                       "creates one",
+                                       s->path);
+        }
         /* synchronous=FULL: a submission or completion that returned survives
          * a power cut, not just a crash of the process. */
         if (set_wal(s, err) < 0 ||

@@ -136,7 +136,8 @@ int wh_slot_dedup(struct slot *s, struct task *t, struct wh_err *err)
                                    t->policy_hash};
         if (slot_queue(s, err) < 0)
                 return -1;
-        for (int a = 0; wh_queue_dedup_lookup(s->q, &key, &t->reused_from, err) < 0; a++)
+        const char *tenant = s->w->cfg.reuse_across_tenants ? NULL : t->job.tenant;
+        for (int a = 0; wh_queue_dedup_lookup(s->q, &key, tenant, &t->reused_from, err) < 0; a++)
                 if (!again(s, a, err))
                         return -1;
         return 0;

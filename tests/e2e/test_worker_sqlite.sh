@@ -5,6 +5,7 @@
 # a missing normaliser (dead letter), SIGTERM with a job running (released),
 # Prometheus metrics, JSON logs, a corrupt database file and a full disk.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/worker_lib.sh"
 
 N=$T/normalisers
 A=$T/a.txt B=$T/b.txt
@@ -13,25 +14,6 @@ printf 'mail.example.org\n' >"$B"
 export WHISKERS_NORMALISERS=$N WHISKERS_DB=sqlite://$T/w.db
 OOI='Hostname|internet|example.org'
 
-# make_norm ID CONSUMES BODY [LIMITS]: a Python normaliser; BODY is run()'s.
-make_norm() {
-        local d=$N/$1
-        mkdir -p "$d/schemas"
-        cat >"$d/normalizer.json" <<EOF
-{"id": "$1", "name": "$1", "version": "1.0.0", "consumes": [$2], "produces": ["Hostname"],
- "external_types": ["Network"], "runtime": "python3", "entrypoint": "normalize.py",
- "limits": ${4:-{\"wall_ms\": 10000\}}}
-EOF
-        printf 'def run(input_ooi, raw):\n%s\n' "$3" >"$d/normalize.py"
-        cat >"$d/schemas/Hostname.json" <<'EOF'
-{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
- "x-natural-key": ["network", "name"],
- "properties": {"object_type": {"const": "Hostname"}, "primary_key": {"type": "string"},
-                "network": {"type": "string", "x-reference": ["Network"]},
-                "name": {"type": "string", "maxLength": 253}},
- "required": ["object_type", "network", "name"], "additionalProperties": false}
-EOF
-}
 HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
 make_norm hostnames '"text/plain"' "    for n in raw.decode().split():
         yield $(printf "$HOST" n)"
@@ -45,23 +27,6 @@ make_norm flood '"x/flood"' "    for i in range(100000):
 make_norm sleepy '"x/slow"' "    import time
     time.sleep(30)
     yield $(printf "$HOST" '"late.example"')"
-
-# A background process the test waits for (bg_started would disown it);
-# the final cleanup still kills it if the test fails first.
-started() { WH_BG_PIDS+=("$1"); }
-wq() { wh_run_raw "$@"; } # lib.sh: out, err and RC for expect
-jqo() { jq -r "$1" "$T/out" 2>/dev/null; }
-status_of() { "$WHISKERS" status --json "$@" 2>/dev/null; }
-# wait_for JQ-CONDITION [STATUS ARGS]: poll `whiskers status --json` (30 s at most).
-wait_for() {
-        local cond=$1
-        shift
-        for _ in $(seq 300); do
-                status_of "$@" | jq -e "$cond" >/dev/null && return 0
-                sleep 0.1
-        done
-        return 1
-}
 
 # ---- submission and MIME routing ------------------------------------------------
 wq submit --tenant acme --mime text/plain --input-ooi "$OOI" --json "$A" "$B"

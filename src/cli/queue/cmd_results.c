@@ -39,8 +39,8 @@ static void usage(FILE *out)
             "  --json          print JSON (an array)\n"
             "  -h, --help      show this help\n"
             "\n"
-            "Exit status: 0 listed or re-queued (maybe nothing); 1 the store failed; 2 bad\n"
-            "usage.\n");
+            "Exit status: 0 listed or re-queued (maybe nothing); 1 the store does not exist\n"
+            "(nothing is created) or failed; 2 bad usage.\n");
 }
 
 static void when(int64_t ms, char out[32])
@@ -239,7 +239,7 @@ int cmd_results(int argc, char **argv)
             .tenant = tenant, .after_id = (int64_t)after_id, .limit = limit};
         struct wh_queue *q = NULL;
         int rc = 0;
-        if (wh_queue_open(db, &q, &err) < 0 || (wait && wait_idle(q, &err) < 0))
+        if (wh_queue_open_existing(db, &q, &err) < 0 || (wait && wait_idle(q, &err) < 0))
                 rc = -1;
         else if (again)
                 rc = redeliver(q, tenant, (int64_t)job_id, json, &err);

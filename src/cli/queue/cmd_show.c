@@ -23,7 +23,8 @@ static void usage(FILE *out)
                 "  --json      print one JSON object (output and provenance as JSON)\n"
                 "  -h, --help  show this help\n"
                 "\n"
-                "Exit status: 0 shown; 1 the store failed; 2 bad usage or no such job.\n");
+                "Exit status: 0 shown; 1 the store does not exist or failed (the message says\n"
+                "which); 2 bad usage or no such job.\n");
 }
 
 static void print_json_field(const char *label, const char *text)
@@ -44,6 +45,9 @@ static void print_text(const struct wh_job_info *j)
                j->normaliser, j->raw_digest, j->mime ? " (" : "", j->mime ? j->mime : "",
                j->mime ? ")" : "");
         printf("  attempt     %u of %u\n", j->attempt, j->max_attempts);
+        if (j->lost_leases)
+                printf("  lost        %u of %u workers running it (lease expired)\n",
+                       j->lost_leases, j->max_lost_leases);
         if (j->lease_owner)
                 printf("  leased by   %s\n", j->lease_owner);
         if (j->result) {
@@ -95,10 +99,13 @@ int cmd_show(int argc, char **argv)
         struct wh_job_info *info = NULL;
         char *text = NULL;
         int rc = WH_EXIT_OK;
-        if (wh_queue_open(db, &q, &err) < 0 || wh_queue_show(q, (int64_t)id, &info, &err) < 0 ||
+        if (wh_queue_open_existing(db, &q, &err) < 0 ||
+            wh_queue_show(q, (int64_t)id, &info, &err) < 0 ||
             (json && wh_job_info_json(info, &text, &err) < 0)) {
                 fprintf(stderr, "whiskers show: %s\n", err.msg);
-                rc = err.errnum == ENOENT || err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+                /* ENOENT from the open is a missing store, not a missing job. */
+                bool no_job = q && err.errnum == ENOENT;
+                rc = no_job || err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;
         } else if (json) {
                 printf("%s\n", text);
         } else {

@@ -25,7 +25,8 @@ static void usage(FILE *out)
                 "  --json          print one JSON object\n"
                 "  -h, --help      show this help\n"
                 "\n"
-                "Exit status: 0 shown; 1 the store failed; 2 bad usage.\n");
+                "Exit status: 0 shown; 1 the store does not exist (nothing is created) or\n"
+                "failed; 2 bad usage.\n");
 }
 
 int cmd_status(int argc, char **argv)
@@ -49,7 +50,7 @@ int cmd_status(int argc, char **argv)
         struct wh_queue *q = NULL;
         struct wh_queue_stats s;
         struct wh_err err;
-        if (wh_queue_open(db, &q, &err) < 0 || wh_queue_stats(q, stale, &s, &err) < 0) {
+        if (wh_queue_open_existing(db, &q, &err) < 0 || wh_queue_stats(q, stale, &s, &err) < 0) {
                 fprintf(stderr, "whiskers status: %s\n", err.msg);
                 wh_queue_close(q);
                 return err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;

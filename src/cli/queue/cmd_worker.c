@@ -50,6 +50,10 @@ static void usage(FILE *out)
             "  --statement-timeout-ms N  PostgreSQL cancels a statement running longer;\n"
             "                        it is retried like after a lost connection (default\n"
             "                        30000; 0 keeps the default)\n"
+            "  --reuse-across-tenants  reuse an earlier result of ANY tenant for the same\n"
+            "                        input, meta, normaliser and policy (default: only the\n"
+            "                        job's own tenant's: a reuse tells one tenant about\n"
+            "                        another's work)\n"
             "  --id NAME             this worker's name (default HOST:PID)\n"
             "  --log-level LEVEL     debug, info (default), warn or error\n"
             "  --allow-unenforced-limits  run even where cgroup limits cannot be enforced\n"
@@ -147,6 +151,7 @@ int cmd_worker(int argc, char **argv)
             {"--sink-backoff-max-ms", OPT_U32, &c.sink_backoff_max_ms, 3600000},
             {"--sink-timeout-ms", OPT_U32, &c.sink_timeout_ms, 3600000},
             {"--statement-timeout-ms", OPT_U32, &c.statement_timeout_ms, 86400000},
+            {"--reuse-across-tenants", OPT_FLAG, &c.reuse_across_tenants, 0},
             {"--id", OPT_STR, &c.worker_id, 0},
             {"--log-level", OPT_STR, &level, 0},
             {"--allow-unenforced-limits", OPT_FLAG, &c.allow_unenforced_limits, 0},

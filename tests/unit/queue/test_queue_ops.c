@@ -151,15 +151,15 @@ static void test_dedup_reuse(void **state)
         assert_int_equal(n, 2);
         struct wh_dedup_key key = {P, j[0].raw_digest, j[0].meta_digest, POL};
         int64_t found;
-        OK(wh_queue_dedup_lookup(q, &key, &found, &err));
+        OK(wh_queue_dedup_lookup(q, &key, "acme", &found, &err));
         assert_int_equal(found, 0);
         int64_t r1 = complete_ok(q, &j[0], "w", "[\"computed once\"]", &err);
         OK(r1);
-        OK(wh_queue_dedup_lookup(q, &key, &found, &err));
+        OK(wh_queue_dedup_lookup(q, &key, "acme", &found, &err));
         assert_int_equal(found, r1);
         struct wh_dedup_key other = key;
         other.policy_hash = P;
-        OK(wh_queue_dedup_lookup(q, &other, &found, &err));
+        OK(wh_queue_dedup_lookup(q, &other, "acme", &found, &err));
         assert_int_equal(found, 0);
 
         struct wh_job_completion c = {.id = j[1].id,
@@ -177,11 +177,77 @@ static void test_dedup_reuse(void **state)
         assert_string_equal(info->output_json, "[\"computed once\"]");
         wh_job_info_free(info);
         /* The lookup keeps pointing at the original, not at the reuse. */
-        OK(wh_queue_dedup_lookup(q, &key, &found, &err));
+        OK(wh_queue_dedup_lookup(q, &key, "acme", &found, &err));
         assert_int_equal(found, r1);
         assert_int_equal(count("SELECT count(*) FROM result_body"), 1);
         assert_int_equal(count("SELECT count(*) FROM results WHERE reused_from IS NOT NULL"), 1);
         wh_jobs_free(j, n);
+        wh_queue_close(q);
+}
+
+/* Issue 8, item 10: a lookup for one tenant never finds another's result. */
+static void test_dedup_scoped_to_tenant(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        struct wh_queue *q = open_fresh(&err);
+        int64_t id;
+        OK(env_submit(q, "shared input", 1, &id, 0, &err));
+        struct wh_job *j;
+        size_t n;
+        OK(wh_queue_claim(q, "w", 1, 60000, &j, &n, &err));
+        assert_int_equal(n, 1);
+        int64_t r1 = complete_ok(q, &j[0], "w", "[\"acme's\"]", &err);
+        OK(r1);
+        struct wh_dedup_key key = {P, j[0].raw_digest, j[0].meta_digest, POL};
+        int64_t found = -1;
+        OK(wh_queue_dedup_lookup(q, &key, "globex", &found, &err));
+        assert_int_equal(found, 0);
+        OK(wh_queue_dedup_lookup(q, &key, "acme", &found, &err));
+        assert_int_equal(found, r1);
+        OK(wh_queue_dedup_lookup(q, &key, NULL, &found, &err));
+        assert_int_equal(found, r1);
+        assert_int_equal(wh_queue_dedup_lookup(q, &key, "", &found, &err), -1);
+        assert_int_equal(err.errnum, EINVAL);
+        wh_jobs_free(j, n);
+        wh_queue_close(q);
+}
+
+/* Issue 8, item 12: reading commands open with wh_queue_open_existing,
+ * which must not create a store where there is none. */
+static void test_open_existing_creates_nothing(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        struct wh_queue *q = NULL;
+        const char *url = env_fresh();
+        assert_int_equal(wh_queue_open_existing(url, &q, &err), -1);
+        assert_int_equal(err.errnum, ENOENT);
+        assert_null(q);
+        assert_non_null(strstr(err.msg, "no job store"));
+        if (E.pg) {
+                assert_int_equal(count("SELECT count(*) FROM pg_tables"
+                                       " WHERE schemaname = current_schema()"),
+                                 0);
+        } else {
+                struct stat st;
+                assert_int_equal(stat(url + strlen("sqlite://"), &st), -1);
+                /* An empty file is no store either, and stays empty. */
+                FILE *f = fopen(url + strlen("sqlite://"), "w");
+                assert_non_null(f);
+                fclose(f);
+                assert_int_equal(wh_queue_open_existing(url, &q, &err), -1);
+                assert_int_equal(err.errnum, ENOENT);
+                assert_int_equal(stat(url + strlen("sqlite://"), &st), 0);
+                assert_int_equal(st.st_size, 0);
+        }
+        OK(wh_queue_open(url, &q, &err));
+        wh_queue_close(q);
+        q = NULL;
+        OK(wh_queue_open_existing(url, &q, &err));
+        struct wh_queue_stats s;
+        OK(wh_queue_stats(q, 1000, &s, &err));
+        assert_int_equal(s.ready + s.done, 0);
         wh_queue_close(q);
 }
 
@@ -223,9 +289,10 @@ static void test_release_and_heartbeat(void **state)
         wh_jobs_free(j, n);
         OK(wh_queue_claim(q, "w2", 3, 60000, &j, &n, &err));
         assert_int_equal(n, 3);
+        /* Neither a release nor a lost lease (j[2]) uses up an attempt. */
         for (size_t i = 0; i < n; i++) {
                 assert_int_equal(j[i].token, 2);
-                assert_int_equal(j[i].attempt, j[i].id == ids[2] ? 2 : 1);
+                assert_int_equal(j[i].attempt, 1);
         }
         wh_jobs_free(j, n);
         OK(wh_queue_worker_gone(q, "w", &err));
@@ -246,8 +313,8 @@ static void test_migrations_idempotent(void **state)
                 OK(wh_queue_open(E.url, &q, &err));
                 wh_queue_close(q);
         }
-        assert_int_equal(count("SELECT count(*) FROM schema_version"), 2);
-        assert_int_equal(count("SELECT max(version) FROM schema_version"), 2);
+        assert_int_equal(count("SELECT count(*) FROM schema_version"), 3);
+        assert_int_equal(count("SELECT max(version) FROM schema_version"), 3);
         assert_int_equal(count("SELECT count(*) FROM jobs"), 1);
 }
 
@@ -291,6 +358,8 @@ int main(void)
             cmocka_unit_test(test_submit_claim_complete),
             cmocka_unit_test(test_raw_dedup),
             cmocka_unit_test(test_dedup_reuse),
+            cmocka_unit_test(test_dedup_scoped_to_tenant),
+            cmocka_unit_test(test_open_existing_creates_nothing),
             cmocka_unit_test(test_release_and_heartbeat),
             cmocka_unit_test(test_migrations_idempotent),
             cmocka_unit_test(test_store_fds_are_cloexec),

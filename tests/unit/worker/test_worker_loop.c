@@ -190,6 +190,51 @@ static void test_reuse_of_an_earlier_result(void **state)
         wh_queue_close(q);
 }
 
+/* One job of `tenant` on the raw bytes and meta submit() uses for "ok" 0. */
+static void submit_for(struct wh_queue *q, const char *tenant)
+{
+        struct wh_err err;
+        char digest[WH_DIGEST_MAX];
+        OK(wh_queue_put_raw(q, "raw bytes", 9, digest, NULL, &err));
+        struct wh_job_spec s = {.tenant = tenant,
+                                .normaliser = "fake",
+                                .raw_digest = digest,
+                                .meta_json = "{\"do\":\"ok\",\"n\":0}",
+                                .max_attempts = 2};
+        int64_t id;
+        OK(wh_queue_submit(q, &s, 1, &id, &err));
+}
+
+/* Issue 8, item 10: tenant B's job must not be completed with tenant A's
+ * result (same raw, meta and normaliser) unless the operator asks for it. */
+static void test_reuse_stays_within_the_tenant(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        struct wh_queue *q = open_fresh(&err);
+        submit_for(q, "acme");
+        struct wh_worker_config c = config();
+        run(&c);
+        submit_for(q, "globex");
+        int before = atomic_load(&fake_started);
+        struct wh_worker_summary s = run(&c);
+        assert_int_equal(s.reused, 0);
+        assert_int_equal(atomic_load(&fake_started), before + 1);
+        assert_int_equal(count("SELECT count(*) FROM results WHERE tenant = 'globex'"
+                               " AND reused_from IS NULL"),
+                         1);
+        /* Within a tenant reuse still works; across only when configured. */
+        submit_for(q, "globex");
+        assert_int_equal(run(&c).reused, 1);
+        submit_for(q, "initech");
+        c.reuse_across_tenants = true;
+        assert_int_equal(run(&c).reused, 1);
+        assert_int_equal(count("SELECT count(*) FROM results r JOIN results o"
+                               " ON o.id = r.reused_from WHERE r.tenant = 'initech'"),
+                         1);
+        wh_queue_close(q);
+}
+
 static void test_fenced_completion_is_dropped(void **state)
 {
         (void)state;
@@ -287,6 +332,7 @@ int main(void)
             cmocka_unit_test(test_reject_and_missing_normaliser),
             cmocka_unit_test(test_missing_raw_is_dead_lettered),
             cmocka_unit_test(test_reuse_of_an_earlier_result),
+            cmocka_unit_test(test_reuse_stays_within_the_tenant),
             cmocka_unit_test(test_fenced_completion_is_dropped),
             cmocka_unit_test(test_stop_releases_what_is_not_done),
             cmocka_unit_test(test_stop_lets_running_jobs_finish),
