@@ -58,10 +58,13 @@ struct wh_normaliser_limits {
         uint64_t max_depth;      /* nesting of one item: {"a":[1]} is 2 deep */
 };
 
-/* normalizer.json, checked. The strings and arrays borrow from json. */
+/* normalizer.json, checked. The strings and arrays borrow from json.
+ * OpenKAT's form (neither "runtime" nor "entrypoint"): runtime "python3",
+ * entrypoint "normalize.py", version NULL when absent; openkat is set. */
 struct wh_manifest {
         json_t *json;
         const char *id, *version, *runtime, *entrypoint;
+        bool openkat;
         const char *name, *description;     /* NULL when absent */
         json_t *consumes, *produces;        /* arrays of strings */
         json_t *external_types;             /* array of strings, or NULL */
@@ -81,9 +84,14 @@ bool wh_manifest_produces(const struct wh_manifest *m, const char *object_type);
 struct wh_normaliser_options {
         const char *schema_dir; /* more schemas: DIR/<ObjectType>.json; NULL: only the
                                    normaliser's own schemas/ */
-        const char *python;     /* interpreter for runtime "python3"; NULL: /usr/bin/python3 */
-        const char *work_dir;   /* where the input directory is made; NULL: $TMPDIR, else
-                                   /dev/shm when it is a writable tmpfs, else /tmp */
+        const char *python;     /* interpreter for runtime "python3"; NULL: /usr/bin/python3
+                                   (inside runtime_root when that is given) */
+        /* An unpacked runtime image (a root file system, docs/packages.md
+         * "Runtimes as images") to run a plain directory on, instead of the
+         * host's /usr; ignored for packages (their origin says). NULL: none. */
+        const char *runtime_root;
+        const char *work_dir; /* where the input directory is made; NULL: $TMPDIR, else
+                                 /dev/shm when it is a writable tmpfs, else /tmp */
         /* The sandbox to build on (cgroups, seccomp policy, host ids); NULL:
          * the defaults. Its binds and tmp_bytes are replaced. */
         const struct wh_sandbox_config *sandbox;
@@ -131,7 +139,11 @@ struct wh_run_options {
         const volatile int *cancel; /* as wh_run_spec.cancel; NULL: never */
         size_t max_errors;          /* errors kept (more are counted); 0: 100 */
         size_t stderr_keep;         /* bytes of the normaliser's stderr kept; 0: 64 KiB */
+        /* Pin the wall clock the normaliser reads (datetime.now()) to this
+         * ISO 8601 instant (Python runtime only); NULL: the host's clock. */
+        const char *clock;
 };
+#define WH_CLOCK_MAX 64
 
 struct wh_contract_error {
         const char *code; /* static: "invalid_json", "schema", ... (docs/contract.md) */
@@ -182,9 +194,19 @@ json_t *wh_contract_errors_json(const struct wh_contract_errors *e);
  * NULL; task_id NULL makes a random UUID. Result malloc'd, NUL-terminated. */
 int wh_meta_build(const char *input_ooi_ref, const char *const *mime_types, size_t n_mime,
                   const char *task_id, char **out, struct wh_err *err);
-/* Check a meta document (docs/contract.md "Meta"); decoded into *out when
- * out is not NULL. */
+/* Check a meta document (docs/contract.md "Meta"): whiskers' own form or
+ * OpenKAT's NormalizerMeta; decoded into *out when out is not NULL. */
 int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err);
+/* What whiskers reads from a checked meta, whichever its form. The strings
+ * borrow from doc; mime_types (an array of strings, or NULL) is a reference
+ * of its own. < 0 only when memory ran out. */
+struct wh_meta_facts {
+        const char *task_id, *input_pk; /* NULL when absent */
+        json_t *mime_types;
+        bool openkat; /* OpenKAT's NormalizerMeta */
+};
+int wh_meta_facts(json_t *doc, struct wh_meta_facts *out);
+void wh_meta_facts_clear(struct wh_meta_facts *f);
 
 /* A raw-file ZIP (docs/contract.md "Raw-file ZIP"): exactly the entries
  * "raw" and "meta.json", stored or deflated. raw is at most max_raw bytes

@@ -1,38 +1,117 @@
 # whiskers Python runtime, contract v1 (docs/contract.md "Python runtime").
 #
-# Runs inside the sandbox as `python3 -I -S -B -c <this file> ENTRYPOINT`:
-# loads ENTRYPOINT from /normaliser, calls its run(input_ooi, raw) and writes
-# each yielded dict as one line of JSON on the real stdout. print() in the
-# normaliser goes to stderr, so it cannot corrupt the item stream.
+# Runs inside the sandbox as `python3 -I [-S] -B -c <this file> ENTRYPOINT`:
+# loads ENTRYPOINT from /normaliser, calls its run(input_ooi, raw) as
+# OpenKAT's LocalNormalizerJobRunner does, and writes each result as one
+# line of JSON (an NDJSON item, docs/contract.md section 3). Results may be
+# dicts or what OpenKAT's runner accepts: octopoes OOIs, NormalizerDeclaration,
+# NormalizerAffirmation and DeclaredScanProfile (pydantic models, dumped in
+# JSON mode). Converting happens here; checking happens outside, in C.
 #
-# A failure (an exception while loading or running, a yielded value that is
-# not a JSON object) ends the run with one {"type": "error", ...} line and
-# exit status 1: the runner reports it as data, with the traceback.
-# The first line announces the interpreter for the provenance record; it is
-# written before any normaliser code is loaded.
+# The output channel. Before any normaliser code runs, fd 1 (the pipe the
+# runner reads) is moved to a private descriptor and fd 1 becomes stderr:
+# print(), os.write(1, ...), C extensions and child processes all write to
+# stderr and cannot interleave with the items. The runtime's control line
+# {"type":"runtime",...} is the first write on the pipe, made before the
+# normaliser is loaded, so nothing can overtake it. Each item is written
+# with unbuffered write(2)s as it is yielded: an item yielded before a kill
+# (wall time, memory) is not lost.
+#
+# A failure (an exception while loading or running, a result of an unknown
+# class, a value that is not JSON) ends the run with one {"type": "error"}
+# line and exit status 1: the runner reports it as data, with the traceback.
+#
+# WHISKERS_CLOCK (ISO 8601) pins datetime.datetime.now()/utcnow()/today()
+# before the normaliser is imported (docs/contract.md "A pinned clock").
 #
 # Outside a sandbox (the overhead benchmark): ... -c <this> ENTRYPOINT DIR INPUT_DIR
+import os
 import sys
 
 
-def emit_error(out, json, phase, exc=None, message=None, item=None):
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def take_stdout():
+    """The item stream: fd 1 moved to a descriptor only the shim writes."""
+    out = os.dup(1)  # not inheritable: child processes do not get it
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
+def announce(out):
+    v = sys.version_info
+    write_all(out, b'{"type":"runtime","name":"python","implementation":"%s","version":"%d.%d.%d"}\n'
+              % (sys.implementation.name.encode(), v[0], v[1], v[2]))
+
+
+def emit_error(out, phase, exc=None, message=None, item=None, error="InvalidItem"):
+    import json
+
     rec = {"type": "error", "phase": phase}
     if exc is not None:
         import traceback
 
         rec["error"] = type(exc).__name__
-        rec["message"] = str(exc)[:4096]
+        rec["message"] = explain(exc)[:4096]
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         rec["traceback"] = "".join(tb)[-16384:]
     else:
-        rec["error"] = "InvalidItem"
+        rec["error"] = error
         rec["message"] = message
     if item is not None:
         rec["item"] = item
-    out.write(json.dumps(rec).encode("ascii") + b"\n")
-    out.flush()
     sys.stderr.flush()
+    write_all(out, json.dumps(rec).encode("ascii") + b"\n")
     return 1
+
+
+def explain(exc):
+    """The exception's text; a missing module also names the runtime."""
+    if isinstance(exc, ImportError) and getattr(exc, "name", None):
+        v = sys.version_info
+        return "%s: the runtime (%s %d.%d, %s) has no module '%s': run on a runtime image " \
+               "that has it (its Debian package) or add a dependency layer (docs/openkat.md)" % (
+                   exc, sys.implementation.name, v[0], v[1], sys.executable, exc.name)
+    return str(exc)
+
+
+CLOCK = []  # the pinned instant (a datetime), or empty: the real clock
+
+
+def pin_clock(iso):
+    """Fix datetime.datetime.now()/utcnow()/today() at iso, as OpenKAT's
+    reference runner does; must run before the normaliser is imported (it
+    binds `from datetime import datetime` at import). The instant is read at
+    each call, so a warm runtime can change it per input."""
+    import datetime as dt
+
+    real = dt.datetime
+    CLOCK[:] = [real.fromisoformat(iso.replace("Z", "+00:00"))]
+
+    class datetime(real):
+        @classmethod
+        def now(cls, tz=None):
+            fixed = CLOCK[0]
+            if tz is None:
+                return fixed if fixed.tzinfo is None else fixed.astimezone().replace(tzinfo=None)
+            return fixed.astimezone(tz)
+
+        @classmethod
+        def utcnow(cls):
+            return CLOCK[0].astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+        @classmethod
+        def today(cls):
+            return cls.now()
+
+    datetime.__module__ = "datetime"
+    datetime.__qualname__ = "datetime"
+    dt.datetime = datetime
 
 
 def load(root, entry):
@@ -52,45 +131,86 @@ def load(root, entry):
     return run
 
 
-def main(argv):
-    out = open(sys.stdout.fileno(), "wb", closefd=False)
-    sys.stdout = sys.stderr
-    v = sys.version_info
-    out.write(
-        b'{"type":"runtime","name":"python","implementation":"%s","version":"%d.%d.%d"}\n'
-        % (sys.implementation.name.encode(), v[0], v[1], v[2])
-    )
+def input_ooi(meta):
+    """What run() receives, by OpenKAT's rule for its NormalizerMeta
+    (LocalNormalizerJobRunner.run); whiskers' own meta: its input_ooi."""
+    if "raw_data" not in meta and "normalizer" not in meta:
+        return meta.get("input_ooi") or {}
+    boefje_meta = meta["raw_data"]["boefje_meta"]
+    try:
+        return boefje_meta["arguments"]["input"]
+    except KeyError:
+        return {"primary_key": boefje_meta["input_ooi"]} if boefje_meta.get("input_ooi") else {}
+
+
+class UnknownResult(Exception):
+    pass
+
+
+def openkat_classes():
+    """OpenKAT's result classes, from the modules the normaliser imported
+    (a yielded OOI means octopoes is loaded); never imported here."""
+    models = sys.modules.get("octopoes.models")
+    results = sys.modules.get("boefjes.normalizer_models")
+    names = (("OOI", models), ("DeclaredScanProfile", models),
+             ("NormalizerDeclaration", results), ("NormalizerAffirmation", results))
+    return tuple(getattr(m, n) for n, m in names if m is not None and hasattr(m, n))
+
+
+def as_item(result):
+    """A result as the dict of its NDJSON item."""
+    if type(result) is dict:
+        return result
+    classes = openkat_classes()
+    if classes and isinstance(result, classes):
+        return result.model_dump(mode="json")
+    raise UnknownResult("run() yielded a %s, not a dict or an OpenKAT result (an OOI, "
+                        "NormalizerDeclaration, NormalizerAffirmation or DeclaredScanProfile): "
+                        "Normalizer returned object of incorrect type: %s"
+                        % (type(result).__name__, type(result).__name__))
+
+
+def handle(run, meta, raw, out):
+    """One input: call run(), write each result as an item. Returns the
+    exit status (0, or 1 after an error item)."""
     import json
 
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    n = 0
+    try:
+        for result in run(input_ooi(meta), raw):
+            n += 1
+            try:
+                line = encode(as_item(result)).encode("utf-8")
+            except UnknownResult as e:
+                return emit_error(out, "output", None, str(e), n, "InvalidReturnValueNormalizer")
+            except (TypeError, ValueError, RecursionError) as e:
+                return emit_error(out, "output", e, None, n)
+            write_all(out, line + b"\n")
+    except BaseException as e:
+        return emit_error(out, "run", e, None, n + 1)
+    return 0
+
+
+def main(argv):
+    out = take_stdout()
+    announce(out)
     entry = argv[1]
     root = argv[2] if len(argv) > 2 else "/normaliser"
     inputs = argv[3] if len(argv) > 3 else "/input"
     try:
+        import json
+
+        if os.environ.get("WHISKERS_CLOCK"):
+            pin_clock(os.environ["WHISKERS_CLOCK"])
         with open(inputs + "/meta.json", "rb") as f:
             meta = json.loads(f.read())
         with open(inputs + "/raw", "rb") as f:
             raw = f.read()
         run = load(root, entry)
     except BaseException as e:
-        return emit_error(out, json, "load", e)
-
-    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-    n = 0
-    try:
-        for item in run(meta.get("input_ooi") or {}, raw):
-            n += 1
-            if type(item) is not dict:
-                return emit_error(out, json, "output", None,
-                                  "run() yielded a %s, not a dict" % type(item).__name__, n)
-            try:
-                line = encode(item).encode("utf-8")
-            except (TypeError, ValueError, RecursionError) as e:
-                return emit_error(out, json, "output", e, None, n)
-            out.write(line + b"\n")
-    except BaseException as e:
-        return emit_error(out, json, "run", e, None, n + 1)
-    out.flush()
-    return 0
+        return emit_error(out, "load", e)
+    return handle(run, meta, raw, out)
 
 
 sys.exit(main(sys.argv))

@@ -51,6 +51,10 @@ static const char help[] =
     "Environment:\n"
     "  --schema-dir DIR       schemas of types the normaliser has none for (DIR/Type.json)\n"
     "  --python PATH          interpreter for runtime python3 (default /usr/bin/python3)\n"
+    "  --runtime-root DIR     an unpacked runtime image to run the directory on instead\n"
+    "                         of the host's /usr (--python is then a path inside it)\n"
+    "  --clock INSTANT        pin the clock the normaliser reads (Python: datetime.now())\n"
+    "                         to an ISO 8601 instant, e.g. 2024-05-01T12:00:00+00:00\n"
     "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH, --seccomp-policy "
     "FILE\n" WH_PACKAGE_HELP "\n"
     "Exit status: 0 the run succeeded and its output is valid; 1 the normaliser failed or\n"
@@ -74,6 +78,8 @@ enum {
         OPT_DEPTH,
         OPT_SCHEMA_DIR,
         OPT_PYTHON,
+        OPT_RUNTIME_ROOT,
+        OPT_CLOCK,
 };
 
 static const struct option options[] = {
@@ -93,6 +99,8 @@ static const struct option options[] = {
     WH_LIMIT_OPTIONS,
     {"schema-dir", required_argument, 0, OPT_SCHEMA_DIR},
     {"python", required_argument, 0, OPT_PYTHON},
+    {"runtime-root", required_argument, 0, OPT_RUNTIME_ROOT},
+    {"clock", required_argument, 0, OPT_CLOCK},
     WH_SANDBOX_OPTIONS,
     WH_PACKAGE_OPTIONS,
     {"help", no_argument, 0, 'h'},
@@ -103,7 +111,7 @@ struct run_args {
         struct wh_normaliser_options load;
         struct wh_sandbox_config sandbox;
         struct run_package_args package;
-        const char *meta_path, *input_ooi, *task_id, *zip_path, *results_path, *color;
+        const char *meta_path, *input_ooi, *task_id, *zip_path, *results_path, *color, *clock;
         const char *mime[MAX_MIME];
         size_t n_mime, max_errors;
         bool json;
@@ -167,6 +175,12 @@ static int parse_option(struct run_args *a, int opt, const char *arg)
                 return 0;
         case OPT_PYTHON:
                 a->load.python = arg;
+                return 0;
+        case OPT_RUNTIME_ROOT:
+                a->load.runtime_root = arg;
+                return 0;
+        case OPT_CLOCK:
+                a->clock = arg;
                 return 0;
         case OPT_MIME:
                 if (a->n_mime == MAX_MIME)
@@ -298,7 +312,8 @@ static int run(struct run_args *a, char **argv, const char *ref, const char *raw
         if ((rc = load(a, argv, ref, &n)) != 0)
                 return rc;
         cli_install_stop_handlers();
-        struct wh_run_options ro = {.cancel = &cli_stop_signal, .max_errors = a->max_errors};
+        struct wh_run_options ro = {
+            .cancel = &cli_stop_signal, .max_errors = a->max_errors, .clock = a->clock};
         struct wh_run_result res;
         if (wh_normaliser_run(n, &in, &ro, &res, &err) < 0) {
                 fprintf(stderr, "whiskers run: %s\n", err.msg);

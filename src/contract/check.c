@@ -56,6 +56,20 @@ static void add_schema_errors(const struct line_ctx *l, const char *type, const 
                 LERR(l, "schema", "%s: more schema errors not shown", type);
 }
 
+/* OpenKAT does not enforce "produces" (kat_ssl_certificates emits Website
+ * without listing it): for its form, an unlisted type is a warning, once. */
+static void undeclared_warning(struct checker *c, const char *type)
+{
+        if (wh_strset_has(&c->undeclared, type))
+                return;
+        if (wh_strset_add(&c->undeclared, type) < 0)
+                c->oom = true;
+        cerr_add(c->warnings, "undeclared_type", 0, NULL, 0,
+                 "object_type \"%.100s\" is not in \"produces\" of normalizer.json (OpenKAT does "
+                 "not enforce it; whiskers' own manifests must list it)",
+                 type);
+}
+
 /* An object (top level, or the "ooi" of a declaration at `where`). */
 static bool check_object(const struct line_ctx *l, json_t *obj, const char *where)
 {
@@ -65,31 +79,40 @@ static bool check_object(const struct line_ctx *l, json_t *obj, const char *wher
                 LERR(l, "unknown_item", "%s/object_type must be a non-empty string", where);
                 return false;
         }
-        if (!wh_manifest_produces(c->manifest, type)) {
+        const struct object_type *t = types_find(c->types, type);
+        if (!t && !c->manifest->openkat) {
                 LERR(l, "undeclared_type",
                      "object_type \"%.100s\" is not in \"produces\" of normalizer.json: declare "
                      "it (with a schema) or stop emitting it",
                      type);
                 return false;
         }
-        const struct object_type *t = types_find(c->types, type);
-        struct wh_schema_errors se;
-        wh_schema_errors_init(&se, SCHEMA_ERRORS_PER_ITEM);
-        struct wh_err err = {0};
-        int v = wh_schema_validate(t->schema, obj, &se, &err);
-        if (v < 0)
-                c->oom = true;
-        else if (v == WH_SCHEMA_INVALID)
-                add_schema_errors(l, type, where, &se);
-        wh_schema_errors_reset(&se);
+        if (!t)
+                undeclared_warning(c, type);
+        /* No schema (OpenKAT's form): the object's own primary_key, of its type. */
+        const struct object_type bare = {.name = (char *)type};
+        int v = WH_SCHEMA_VALID;
+        if (t && t->schema) {
+                struct wh_schema_errors se;
+                wh_schema_errors_init(&se, SCHEMA_ERRORS_PER_ITEM);
+                struct wh_err err = {0};
+                v = wh_schema_validate(t->schema, obj, &se, &err);
+                if (v < 0)
+                        c->oom = true;
+                else if (v == WH_SCHEMA_INVALID)
+                        add_schema_errors(l, type, where, &se);
+                wh_schema_errors_reset(&se);
+        }
         char why[300];
-        char *pk = pk_of(t, obj, why, sizeof(why));
+        char *pk = pk_of(t ? t : &bare, obj, why, sizeof(why));
+        if (!pk && !why[0])
+                snprintf(why, sizeof(why), "has no primary_key (and no schema to make one)");
         if (why[0])
                 LERR(l, "bad_primary_key", "%s: %s", type, why);
         if (pk && wh_strset_add(&c->keys, pk) < 0)
                 c->oom = true;
         bool ok = v == WH_SCHEMA_VALID && !why[0];
-        if (ok && checker_note_refs(c, t, obj, l->no, pk ? pk : type) < 0)
+        if (ok && t && checker_note_refs(c, t, obj, l->no, pk ? pk : type) < 0)
                 ok = false;
         free(pk);
         return ok;
@@ -214,6 +237,15 @@ static void parse_error(const struct line_ctx *l, const json_error_t *je, bool c
                 LERR(l, "invalid_utf8", "not valid UTF-8 (byte %d): output must be UTF-8 JSON",
                      je->position);
                 return;
+        case json_error_null_character:
+                /* Valid JSON, but a NUL inside a string cannot be carried as
+                 * a C string through keys, references and the job store
+                 * (PostgreSQL text refuses it too): ours to refuse, clearly. */
+                LERR(l, "nul_character",
+                     "a string holds \\u0000 (NUL) at column %d: whiskers refuses NUL in items; "
+                     "drop or replace it",
+                     je->column);
+                return;
         case json_error_numeric_overflow:
                 LERR(l, "number_out_of_range",
                      "a number is out of range at column %d: integers must fit in 64 bits and "
@@ -303,6 +335,7 @@ void checker_clear(struct checker *c)
         json_decref(c->scan_profiles);
         json_decref(c->runtime);
         wh_strset_clear(&c->keys);
+        wh_strset_clear(&c->undeclared);
         for (size_t i = 0; i < c->n_refs; i++) {
                 free(c->refs[i].field);
                 free(c->refs[i].value);

@@ -45,7 +45,7 @@ struct key_part {
 };
 struct object_type {
         char *name;
-        struct wh_schema *schema;
+        struct wh_schema *schema; /* NULL: no schema (OpenKAT's form), structure only */
         struct ref_field *refs;
         size_t n_refs;
         struct key_part *key; /* "x-natural-key"; NULL: items must carry primary_key */
@@ -58,8 +58,9 @@ struct type_table {
         char **warnings;
         size_t n_warnings;
 };
+/* optional: a type may have no schema (OpenKAT's form); one warning names them. */
 int types_load(struct type_table *t, const char *dir, const char *schema_dir, json_t *produces,
-               struct wh_err *err);
+               bool optional, struct wh_err *err);
 const struct object_type *types_find(const struct type_table *t, const char *name);
 void types_clear(struct type_table *t);
 
@@ -100,9 +101,10 @@ struct checker {
         const struct wh_normaliser_limits *limits;
         struct wh_contract_errors *errors, *warnings;
         json_t *objects, *declarations, *affirmations, *scan_profiles; /* valid items */
-        json_t *runtime;       /* the runtime's first-line announcement, or NULL */
-        bool python;           /* the runtime may announce itself */
-        struct wh_strset keys; /* primary keys of objects in the output */
+        json_t *runtime;             /* the runtime's first-line announcement, or NULL */
+        bool python;                 /* the runtime may announce itself */
+        struct wh_strset keys;       /* primary keys of objects in the output */
+        struct wh_strset undeclared; /* types warned about as not in produces */
         struct pending_ref *refs;
         size_t n_refs, cap_refs;
         uint64_t items;
@@ -193,7 +195,8 @@ struct run_facts {
         char raw_digest[WH_TREE_DIGEST_BUF], meta_digest[WH_TREE_DIGEST_BUF];
         char out_digest[WH_TREE_DIGEST_BUF];
         uint64_t raw_bytes, meta_bytes, out_bytes, err_bytes, items;
-        json_t *runtime; /* the runtime's announcement, or NULL */
+        json_t *runtime;   /* the runtime's announcement, or NULL */
+        const char *clock; /* the pinned clock, or NULL */
         char started_at[32];
         uint64_t stage_us, sandbox_us, check_us, total_us;
 };

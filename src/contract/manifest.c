@@ -1,6 +1,13 @@
 /* normalizer.json: OpenKAT's fields (id, name, description, consumes,
- * produces, version) plus ours (runtime, entrypoint, limits,
+ * produces, enabled, version) plus ours (runtime, entrypoint, limits,
  * external_types), checked so that every message names the field.
+ *
+ * OpenKAT's own normalizer.json names neither runtime nor entrypoint (nor,
+ * usually, a version): such a manifest is "OpenKAT's form" and gets what
+ * OpenKAT itself assumes, runtime python3 and entrypoint normalize.py; its
+ * missing version stays NULL (provenance says null). Checks that OpenKAT
+ * does not make (a schema per type, emitted types listed in produces)
+ * become warnings for it (docs/openkat.md).
  *
  * This is the one parser of the file: packages (wh_normalizer_parse) add
  * their own fields on top of it. Unknown top-level fields are refused ("x-"
@@ -18,10 +25,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const known[] = {
-    "$schema",        "id",       "name",           "description",   "version",
-    "consumes",       "produces", "runtime",        "entrypoint",    "limits",
-    "external_types", "variant",  "schema_digests", "runtime_image", NULL};
+static const char *const known[] = {"$schema",        "id",
+                                    "name",           "description",
+                                    "version",        "consumes",
+                                    "produces",       "runtime",
+                                    "entrypoint",     "limits",
+                                    "external_types", "variant",
+                                    "schema_digests", "runtime_image",
+                                    "enabled",        NULL};
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *what)
 {
@@ -141,11 +152,12 @@ int wh_manifest_parse(json_t *obj, const char *origin, struct wh_manifest *out, 
         struct wh_manifest m = {0};
         if (!json_is_object(obj))
                 return wh_err_set(err, EINVAL, "manifest", "%s: not a JSON object", origin);
+        m.openkat = !json_object_get(obj, "runtime") && !json_object_get(obj, "entrypoint");
         if (check_fields(obj, origin, err) < 0 ||
             get_string(obj, origin, "id", true, &m.id, err) < 0 ||
-            get_string(obj, origin, "version", true, &m.version, err) < 0 ||
-            get_string(obj, origin, "runtime", true, &m.runtime, err) < 0 ||
-            get_string(obj, origin, "entrypoint", true, &m.entrypoint, err) < 0 ||
+            get_string(obj, origin, "version", !m.openkat, &m.version, err) < 0 ||
+            get_string(obj, origin, "runtime", !m.openkat, &m.runtime, err) < 0 ||
+            get_string(obj, origin, "entrypoint", !m.openkat, &m.entrypoint, err) < 0 ||
             get_string(obj, origin, "name", false, &m.name, err) < 0 ||
             get_string(obj, origin, "description", false, &m.description, err) < 0)
                 return -1;
@@ -153,7 +165,14 @@ int wh_manifest_parse(json_t *obj, const char *origin, struct wh_manifest *out, 
                 return bad(err, origin, "id",
                            "must be letters and digits joined by single '.', '_' or '-' (at most "
                            "63 bytes), e.g. kat_nmap_normalize");
-        if (!name_ok(m.version, "._-+"))
+        if (m.openkat) {
+                m.runtime = "python3";
+                m.entrypoint = "normalize.py";
+        }
+        json_t *enabled = json_object_get(obj, "enabled");
+        if (enabled && !json_is_boolean(enabled))
+                return bad(err, origin, "enabled", "must be true or false");
+        if (m.version && !name_ok(m.version, "._-+"))
                 return bad(err, origin, "version", "must be like 1.2.0 (letters, digits, . _ - +)");
         if (!runtime_ok(m.runtime))
                 return bad(err, origin, "runtime",

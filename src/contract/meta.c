@@ -6,7 +6,15 @@
  *    "boefje_meta": {…}, "mime_types": ["…"]}
  *
  * Every field is optional; the ones present must have these types. Other
- * fields are passed on untouched. */
+ * fields are passed on untouched.
+ *
+ * OpenKAT's NormalizerMeta (NormalizerMeta.model_dump(mode="json")) is
+ * accepted as it is: {"id", "normalizer": {...}, "raw_data": {"boefje_meta":
+ * {"input_ooi": "Hostname|...", "arguments": {"input": {...}}, ...},
+ * "mime_types": [{"value": "..."}]}}. It is recognised by "raw_data" or
+ * "normalizer"; its task id is "id", its input object
+ * raw_data.boefje_meta.input_ooi, its MIME types the "value"s. What run()
+ * receives is decided in the shim, by OpenKAT's rule (runtimes/python). */
 #include "contract/internal.h"
 
 #include <errno.h>
@@ -38,6 +46,73 @@ static int check_input_ooi(json_t *ooi, struct wh_err *err)
         return 0;
 }
 
+static bool is_openkat(json_t *doc)
+{
+        return json_object_get(doc, "raw_data") || json_object_get(doc, "normalizer");
+}
+
+/* OpenKAT's NormalizerMeta: the parts whiskers reads must have their types. */
+static int check_openkat(json_t *doc, struct wh_err *err)
+{
+        json_t *raw = json_object_get(doc, "raw_data");
+        json_t *bm = json_object_get(raw, "boefje_meta");
+        json_t *id = json_object_get(doc, "id");
+        json_t *ooi = json_object_get(bm, "input_ooi");
+        json_t *args = json_object_get(bm, "arguments");
+        json_t *mimes = json_object_get(raw, "mime_types");
+        if (!json_is_object(bm))
+                return bad(err, "OpenKAT's NormalizerMeta needs \"raw_data\": {\"boefje_meta\": "
+                                "{...}}: the boefje run whose input object and raw file this "
+                                "is");
+        if (id && !json_is_string(id))
+                return bad(err, "\"id\" must be a string");
+        if (ooi && !json_is_null(ooi) && !(json_is_string(ooi) && pk_valid(json_string_value(ooi))))
+                return bad(err, "\"raw_data.boefje_meta.input_ooi\" must be a primary key such as "
+                                "\"Hostname|internet|example.org\", or null");
+        if (args && !json_is_object(args) && !json_is_null(args))
+                return bad(err, "\"raw_data.boefje_meta.arguments\" must be an object");
+        if (mimes && !json_is_array(mimes))
+                return bad(err, "\"raw_data.mime_types\" must be an array of {\"value\": ...}");
+        for (size_t i = 0; i < json_array_size(mimes); i++)
+                if (!json_is_string(json_object_get(json_array_get(mimes, i), "value")))
+                        return bad(err, "\"raw_data.mime_types\" must be an array of "
+                                        "{\"value\": string}");
+        return 0;
+}
+
+int wh_meta_facts(json_t *doc, struct wh_meta_facts *out)
+{
+        *out = (struct wh_meta_facts){0};
+        if (!is_openkat(doc)) {
+                out->task_id = json_string_value(json_object_get(doc, "task_id"));
+                out->input_pk = json_string_value(
+                    json_object_get(json_object_get(doc, "input_ooi"), "primary_key"));
+                out->mime_types = json_incref(json_object_get(doc, "mime_types"));
+                return 0;
+        }
+        json_t *raw = json_object_get(doc, "raw_data");
+        out->openkat = true;
+        out->task_id = json_string_value(json_object_get(doc, "id"));
+        out->input_pk =
+            json_string_value(json_object_get(json_object_get(raw, "boefje_meta"), "input_ooi"));
+        json_t *mimes = json_object_get(raw, "mime_types");
+        if (!mimes)
+                return 0;
+        if (!(out->mime_types = json_array()))
+                return -1;
+        for (size_t i = 0; i < json_array_size(mimes); i++)
+                if (json_array_append(out->mime_types,
+                                      json_object_get(json_array_get(mimes, i), "value")) < 0)
+                        return -1;
+        return 0;
+}
+
+void wh_meta_facts_clear(struct wh_meta_facts *f)
+{
+        json_decref(f->mime_types);
+        *f = (struct wh_meta_facts){0};
+}
+
 int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err)
 {
         if (len > WH_META_MAX_BYTES)
@@ -58,6 +133,8 @@ int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err
                 mimes_ok = json_is_string(json_array_get(mimes, i));
         if (!json_is_object(doc))
                 bad(err, "must be a JSON object");
+        else if (is_openkat(doc))
+                rc = check_openkat(doc, err);
         else if (task && !json_is_string(task))
                 bad(err, "\"task_id\" must be a string");
         else if (boefje && !json_is_object(boefje) && !json_is_null(boefje))

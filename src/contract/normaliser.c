@@ -43,8 +43,10 @@ static int find_interpreter(struct wh_normaliser *n, const char *python,
 {
         const struct wh_manifest *m = &n->manifest;
         if (n->rootfs) {
-                char path[PATH_MAX];
-                const char *in = origin->interpreter ? origin->interpreter : "";
+                char path[PATH_MAX], fallback[64];
+                snprintf(fallback, sizeof(fallback), "/usr/bin/%s", m->runtime);
+                const char *in = origin ? origin->interpreter : python ? python : fallback;
+                in = in ? in : "";
                 snprintf(path, sizeof(path), "%s%s", n->rootfs, in);
                 if (in[0] != '/' || access(path, X_OK) < 0)
                         return wh_err_set(err, errno ? errno : ENOENT, "runtime",
@@ -77,10 +79,16 @@ static int prepare_argv(struct wh_normaliser *n, const char *python,
         }
         if (find_interpreter(n, python, origin, err) < 0)
                 return -1;
-        /* -I: no user site, no environment; -S: no site-packages (normalisers
-         * get the standard library only); -B: no bytecode files written. */
+        /* -I: no user site, no environment; -B: no bytecode files written.
+         * -S (no site-packages: the standard library only) on the host's
+         * /usr; a runtime image's own site-packages are what it was built
+         * for (its Debian packages: pydantic, dnspython, ...). */
         const char *argv[] = {n->program, "-I", "-S", "-B", "-c", wh_python_shim, m->entrypoint};
-        memcpy(n->argv, argv, sizeof(argv));
+        const char *image_argv[] = {n->program, "-I", "-B", "-c", wh_python_shim, m->entrypoint};
+        if (n->rootfs)
+                memcpy(n->argv, image_argv, sizeof(image_argv));
+        else
+                memcpy(n->argv, argv, sizeof(argv));
         sha256_prefixed(wh_python_shim, wh_python_shim_len, n->shim_digest);
         return 0;
 }
@@ -119,10 +127,13 @@ static int prepare_sandbox(struct wh_normaliser *n, const struct wh_normaliser_o
 /* A package was checked when it was unpacked: hashing the tree again
  * would only cost time (and say less than the manifest digest does). */
 static int load_digest(struct wh_normaliser *n, const struct wh_normaliser_origin *origin,
-                       struct wh_err *err)
+                       const char *runtime_root, struct wh_err *err)
 {
-        if (!origin)
+        if (!origin) {
+                if (runtime_root && !(n->rootfs = realpath(runtime_root, NULL)))
+                        return wh_err_set(err, errno, "runtime", "runtime root %s", runtime_root);
                 return wh_tree_digest(n->dir, n->digest, err);
+        }
         if (!origin->digest || strlen(origin->digest) >= sizeof(n->digest))
                 return wh_err_set(err, EINVAL, "load", "a package origin needs its digest");
         strcpy(n->digest, origin->digest);
@@ -148,9 +159,10 @@ int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts
         if (wh_manifest_load(n->dir, &n->manifest, err) < 0)
                 goto fail;
         limits_effective(&n->manifest.limits, &o->overrides, &n->limits);
-        if (load_digest(n, o->origin, err) < 0 || check_entrypoint(n, err) < 0 ||
+        if (load_digest(n, o->origin, o->runtime_root, err) < 0 || check_entrypoint(n, err) < 0 ||
             prepare_argv(n, o->python, o->origin, err) < 0 ||
-            types_load(&n->types, n->dir, o->schema_dir, n->manifest.produces, err) < 0 ||
+            types_load(&n->types, n->dir, o->schema_dir, n->manifest.produces, n->manifest.openkat,
+                       err) < 0 ||
             prepare_sandbox(n, o, err) < 0)
                 goto fail;
         *out = n;

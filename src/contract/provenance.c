@@ -25,9 +25,11 @@ static json_t *runtime_json(const struct wh_normaliser *n, const struct run_fact
                 return json_pack("{s:s, s:s}", "name", m->runtime, "entrypoint", m->entrypoint);
         json_t *version = json_object_get(f->runtime, "version");
         json_t *impl = json_object_get(f->runtime, "implementation");
-        return json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:s}", "name", m->runtime, "entrypoint",
+        json_t *clock = f->clock ? json_pack("{s:s, s:s}", "kind", "pinned", "instant", f->clock)
+                                 : json_pack("{s:s}", "kind", "host");
+        return json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:s, s:o}", "name", m->runtime, "entrypoint",
                          m->entrypoint, "interpreter", n->interpreter, "version", version,
-                         "implementation", impl, "shim_digest", n->shim_digest);
+                         "implementation", impl, "shim_digest", n->shim_digest, "clock", clock);
 }
 
 static json_t *policy_json(const struct wh_normaliser *n, const struct wh_report *r)
@@ -62,9 +64,10 @@ json_t *provenance_build(const struct wh_normaliser *n, const struct run_facts *
 {
         const struct wh_manifest *m = &n->manifest;
         json_t *normaliser =
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:O*}", "id", m->id, "version", m->version, "path",
-                      n->dir, "digest", n->digest, "digest_kind",
-                      n->package ? "oci-manifest" : "tree-v1", "package", n->package);
+            json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:O*}", "id", m->id, "version", m->version,
+                      "manifest_form", m->openkat ? "openkat" : "whiskers", "path", n->dir,
+                      "digest", n->digest, "digest_kind", n->package ? "oci-manifest" : "tree-v1",
+                      "package", n->package);
         json_t *input = json_pack("{s:o, s:o, s:s?, s:s?, s:O?}", "raw",
                                   digest_obj(f->raw_digest, f->raw_bytes), "meta",
                                   digest_obj(f->meta_digest, f->meta_bytes), "task_id", f->task_id,

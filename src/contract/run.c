@@ -19,14 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
-                                   "LANG=C.UTF-8",
-                                   "HOME=/tmp",
-                                   "WHISKERS_CONTRACT=1",
-                                   "WHISKERS_NORMALISER=" WH_SANDBOX_NORMALISER_DIR,
-                                   "WHISKERS_RAW=" WH_SANDBOX_RAW_PATH,
-                                   "WHISKERS_META=" WH_SANDBOX_META_PATH,
-                                   NULL};
+#define N_ENV 7
+static const char *const base_env[N_ENV] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                                            "LANG=C.UTF-8",
+                                            "HOME=/tmp",
+                                            "WHISKERS_CONTRACT=1",
+                                            "WHISKERS_NORMALISER=" WH_SANDBOX_NORMALISER_DIR,
+                                            "WHISKERS_RAW=" WH_SANDBOX_RAW_PATH,
+                                            "WHISKERS_META=" WH_SANDBOX_META_PATH};
 
 static uint64_t us_since(const struct timespec *t0)
 {
@@ -137,6 +137,15 @@ static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o
 {
         if (reader_open(rd, err) < 0)
                 return -1;
+        /* A pinned clock reaches the Python runtime as WHISKERS_CLOCK: its
+         * shim fixes datetime's now() to it (runtimes/python/shim.py). */
+        char clock[sizeof("WHISKERS_CLOCK=") + WH_CLOCK_MAX];
+        const char *envp[N_ENV + 2] = {0};
+        memcpy(envp, base_env, sizeof(base_env));
+        if (o->clock) {
+                snprintf(clock, sizeof(clock), "WHISKERS_CLOCK=%s", o->clock);
+                envp[N_ENV] = clock;
+        }
         struct wh_run_spec spec = {.argv = n->argv,
                                    .envp = envp,
                                    .cwd = WH_SANDBOX_NORMALISER_DIR,
@@ -201,10 +210,13 @@ static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
 {
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        struct run_facts f = {.task_id = json_string_value(json_object_get(meta, "task_id")),
-                              .mime_types = json_object_get(meta, "mime_types")};
-        f.input_pk =
-            json_string_value(json_object_get(json_object_get(meta, "input_ooi"), "primary_key"));
+        struct wh_meta_facts mf;
+        if (wh_meta_facts(meta, &mf) < 0)
+                return wh_err_set(err, ENOMEM, "meta", "reading the meta document");
+        struct run_facts f = {.task_id = mf.task_id,
+                              .input_pk = mf.input_pk,
+                              .mime_types = mf.mime_types,
+                              .clock = o->clock};
         time_t now = time(NULL);
         struct tm tm;
         strftime(f.started_at, sizeof(f.started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
@@ -213,8 +225,10 @@ static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
         sha256_prefixed(meta_text, f.meta_bytes, f.meta_digest);
         int raw_fd = -1;
         if (stage_write(&n->stage, in, meta_text, f.meta_bytes, f.raw_digest, &f.raw_bytes, &raw_fd,
-                        err) < 0)
+                        err) < 0) {
+                wh_meta_facts_clear(&mf);
                 return -1;
+        }
         f.stage_us = us_since(&t0);
 
         struct checker c = {.types = &n->types,
@@ -243,7 +257,31 @@ static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
         }
         free(rd.err_buf);
         checker_clear(&c);
+        wh_meta_facts_clear(&mf);
         return rc;
+}
+
+/* An ISO 8601 instant as Python's datetime.fromisoformat reads it:
+ * YYYY-MM-DD[THH:MM[:SS[.ffffff]]][Z|+HH:MM]; only the Python runtime
+ * can have its clock pinned. */
+static int clock_check(const struct wh_normaliser *n, const char *iso, struct wh_err *err)
+{
+        int y, mo, d, used = 0;
+        size_t len = strlen(iso);
+        bool chars_ok = len >= 10 && len < WH_CLOCK_MAX && strspn(iso, "0123456789-:T.+Z") == len &&
+                        sscanf(iso, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && used == 10 &&
+                        mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
+        if (!chars_ok)
+                return wh_err_set(err, EINVAL, "clock",
+                                  "clock \"%.60s\" is not an ISO 8601 instant such as "
+                                  "2024-05-01T12:00:00+00:00",
+                                  iso);
+        if (!n->interpreter)
+                return wh_err_set(err, EINVAL, "clock",
+                                  "runtime %s cannot have its clock pinned: only the Python "
+                                  "runtime can (docs/contract.md \"A pinned clock\")",
+                                  n->manifest.runtime);
+        return 0;
 }
 
 int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
@@ -259,6 +297,8 @@ int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
                 return wh_err_set(err, EINVAL, "run", "no raw file to run on");
         json_t *meta = NULL;
         const char *meta_text = in->meta ? in->meta : "{}";
+        if (o->clock && clock_check(n, o->clock, err) < 0)
+                return -1;
         if (wh_meta_check(meta_text, in->meta ? in->meta_len : 2, &meta, err) < 0)
                 return -1;
         if (__atomic_exchange_n(&n->busy, true, __ATOMIC_ACQUIRE)) {

@@ -130,9 +130,10 @@ void wh_run_summary(FILE *out, const struct wh_normaliser *n, const struct wh_ru
                                           "\033[32m", "\033[33m", "\033[0m"};
         const struct paint *p = color ? &ansi : &none;
         const struct wh_manifest *m = &n->manifest;
-        fprintf(out, "%s%s %s%s: %s%s%s (sandbox: %s, %llu ms)\n", p->bold, m->id, m->version,
-                p->off, res->ok ? p->green : p->red, res->ok ? "ok" : "FAILED", p->off,
-                wh_status_name(res->report.status), (unsigned long long)res->report.wall_ms);
+        fprintf(out, "%s%s %s%s: %s%s%s (sandbox: %s, %llu ms)\n", p->bold, m->id,
+                m->version ? m->version : "(no version)", p->off, res->ok ? p->green : p->red,
+                res->ok ? "ok" : "FAILED", p->off, wh_status_name(res->report.status),
+                (unsigned long long)res->report.wall_ms);
         if (res->results)
                 print_objects(out, res->results, p);
         print_list(out, "warnings", &res->warnings, p->yellow, p);

@@ -22,17 +22,22 @@
 
 #define SCHEMA_DIR_URI "https://whiskers.invalid/schemas/"
 
-static int find_schema(const char *dir, const char *schema_dir, const char *type,
-                       char path[PATH_MAX], struct wh_err *err)
+static bool find_schema(const char *dir, const char *schema_dir, const char *type,
+                        char path[PATH_MAX])
 {
         snprintf(path, PATH_MAX, "%s/schemas/%s.json", dir, type);
         if (access(path, F_OK) == 0)
-                return 0;
+                return true;
         if (schema_dir) {
                 snprintf(path, PATH_MAX, "%s/%s.json", schema_dir, type);
                 if (access(path, F_OK) == 0)
-                        return 0;
+                        return true;
         }
+        return false;
+}
+
+static int no_schema(const char *dir, const char *schema_dir, const char *type, struct wh_err *err)
+{
         return wh_err_set(err, ENOENT, "schema",
                           "normalizer.json produces \"%s\" but there is no schema for it: write "
                           "%s/schemas/%s.json%s%s",
@@ -41,6 +46,18 @@ static int find_schema(const char *dir, const char *schema_dir, const char *type
 
 /* Compile warnings: unknown keywords without "x-" fail the load, the rest
  * (formats whiskers does not check, older drafts) become load warnings. */
+static int add_warning(struct type_table *t, const char *text, struct wh_err *err)
+{
+        char **nw = realloc(t->warnings, (t->n_warnings + 1) * sizeof(*nw));
+        if (!nw)
+                return wh_err_set(err, ENOMEM, "schema", "warnings");
+        t->warnings = nw;
+        if (!(nw[t->n_warnings] = strdup(text)))
+                return wh_err_set(err, ENOMEM, "schema", "warnings");
+        t->n_warnings++;
+        return 0;
+}
+
 static int sort_warnings(struct type_table *t, const struct wh_schema *s, const char *path,
                          struct wh_err *err)
 {
@@ -56,13 +73,10 @@ static int sort_warnings(struct type_table *t, const struct wh_schema *s, const 
                                           path, w);
                 if (strncmp(w, unknown, sizeof(unknown) - 1) == 0)
                         continue;
-                char **nw = realloc(t->warnings, (t->n_warnings + 1) * sizeof(*nw));
-                if (!nw)
-                        return wh_err_set(err, ENOMEM, "schema", "%s", path);
-                t->warnings = nw;
-                if (!(nw[t->n_warnings] = malloc(strlen(path) + strlen(w) + 3)))
-                        return wh_err_set(err, ENOMEM, "schema", "%s", path);
-                sprintf(nw[t->n_warnings++], "%s: %s", path, w);
+                char text[PATH_MAX + 1024];
+                snprintf(text, sizeof(text), "%s: %.1000s", path, w);
+                if (add_warning(t, text, err) < 0)
+                        return -1;
         }
         return 0;
 }
@@ -129,15 +143,20 @@ bad:
                           path);
 }
 
+/* A type without a schema (OpenKAT's form only): objects are checked for
+ * object_type and primary_key, nothing more. */
 static int load_type(struct type_table *t, const char *dir, const char *schema_dir,
-                     const char *type, struct wh_err *err)
+                     const char *type, bool optional, struct wh_err *err)
 {
         char path[PATH_MAX];
-        if (find_schema(dir, schema_dir, type, path, err) < 0)
-                return -1;
+        bool found = find_schema(dir, schema_dir, type, path);
+        if (!found && !optional)
+                return no_schema(dir, schema_dir, type, err);
         struct object_type *ot = &t->types[t->n++];
         if (!(ot->name = strdup(type)))
-                return wh_err_set(err, ENOMEM, "schema", "%s", path);
+                return wh_err_set(err, ENOMEM, "schema", "%s", type);
+        if (!found)
+                return 0;
         json_t *doc = NULL;
         if (wh_schema_json_load(path, &doc, err) < 0)
                 return wh_err_prefix(err, "schema of %s", type);
@@ -154,8 +173,28 @@ static int load_type(struct type_table *t, const char *dir, const char *schema_d
         return rc;
 }
 
+/* Names the types of an OpenKAT manifest that have no schema, in one warning. */
+static int unchecked_warning(struct type_table *t, struct wh_err *err)
+{
+        char text[4096] = "";
+        size_t len = 0, n = 0;
+        for (size_t i = 0; i < t->n; i++)
+                if (!t->types[i].schema && len < sizeof(text) - 300) {
+                        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+                                                n++ ? ", " : "", t->types[i].name);
+                }
+        if (!n)
+                return 0;
+        char msg[4400];
+        snprintf(msg, sizeof(msg),
+                 "no schema for %s: objects of %s are checked for object_type and primary_key "
+                 "only (give schemas in schemas/ or --schema-dir)",
+                 text, n == 1 ? "this type" : "these types");
+        return add_warning(t, msg, err);
+}
+
 int types_load(struct type_table *t, const char *dir, const char *schema_dir, json_t *produces,
-               struct wh_err *err)
+               bool optional, struct wh_err *err)
 {
         *t = (struct type_table){0};
         if (wh_schema_registry_new(WH_SCHEMA_ASSERT_FORMAT, &t->reg, err) < 0)
@@ -166,9 +205,9 @@ int types_load(struct type_table *t, const char *dir, const char *schema_dir, js
                 return wh_err_set(err, ENOMEM, "schema", "loading schemas");
         for (size_t i = 0; i < json_array_size(produces); i++)
                 if (load_type(t, dir, schema_dir, json_string_value(json_array_get(produces, i)),
-                              err) < 0)
+                              optional, err) < 0)
                         return -1;
-        return 0;
+        return unchecked_warning(t, err);
 }
 
 const struct object_type *types_find(const struct type_table *t, const char *name)

@@ -125,6 +125,13 @@ int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *o
         struct wh_manifest m;
         if (wh_manifest_parse(obj, origin, &m, err) < 0)
                 return -1;
+        if (!m.version) {
+                wh_manifest_clear(&m);
+                return wh_err_set(err, EINVAL, "manifest",
+                                  "%s: field \"version\" is required in a package (OpenKAT's "
+                                  "normalizer.json has none: add one)",
+                                  origin);
+        }
         struct wh_normalizer n = {.id = m.id,
                                   .name = m.name,
                                   .description = m.description,

@@ -42,7 +42,7 @@ static int setup(void **state)
         struct wh_err err = {0};
         assert_int_equal(wh_manifest_parse(obj, "m", &f->m, &err), 0);
         json_decref(obj);
-        if (types_load(&f->types, f->dir, NULL, f->m.produces, &err) < 0)
+        if (types_load(&f->types, f->dir, NULL, f->m.produces, f->m.openkat, &err) < 0)
                 fail_msg("%s", err.msg);
         limits_effective(&f->m.limits, NULL, &f->limits);
         f->limits.max_items = 20;
@@ -267,7 +267,7 @@ static void test_schema_errors(void **state)
                 json_t *produces = json_pack("[s]", "Hostname");
                 struct type_table t;
                 struct wh_err err = {0};
-                assert_int_equal(types_load(&t, dir, NULL, produces, &err), -1);
+                assert_int_equal(types_load(&t, dir, NULL, produces, false, &err), -1);
                 if (!strstr(err.msg, cases[i].needle))
                         fail_msg("case %zu: '%s' does not say '%s'", i, err.msg, cases[i].needle);
                 types_clear(&t);
@@ -288,7 +288,7 @@ static void test_schema_dir(void **state)
         json_t *produces = json_pack("[s]", "Hostname");
         struct type_table t;
         struct wh_err err = {0};
-        assert_int_equal(types_load(&t, dir, shared, produces, &err), 0);
+        assert_int_equal(types_load(&t, dir, shared, produces, false, &err), 0);
         json_t *bad = json_pack("{s:s}", "name", "-bad-.example");
         assert_int_equal(wh_schema_validate(types_find(&t, "Hostname")->schema, bad, NULL, &err),
                          WH_SCHEMA_INVALID); /* formats assert */

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Run OpenKAT's normaliser conformance corpus through whiskers (docs/openkat.md).
+
+    scripts/kat-corpus.py --whiskers BIN --runtime-root ROOT CORPUS [CASE...]
+
+Every case CORPUS/cases/<case> (raw, meta.json, case.json, expected.json) runs
+with `whiskers run --json` on the plugin directory exactly as shipped
+(CORPUS/plugins/<plugin_package path>), pinned to case.json's "clock" when it
+has one. Results are compared with expected.json as JSON; lists in any order
+only where case.json says "order_insensitive". An expected error
+({"error": {"type": T}}) is equal when the run failed with the same error:
+T "ObservationsWithoutInputOOI" is whiskers' no_input_ooi; any other T a
+normaliser_error of that Python class (the type is compared, not the
+message: OpenKAT's messages carry pydantic URLs and the meta's JSON).
+
+Prints a table (normaliser, cases, equal, time cold = one whiskers run,
+load included) and exits 0 when every case is equal.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter, OrderedDict
+from pathlib import Path
+
+
+def canonical(v):
+    return json.dumps(v, sort_keys=True)
+
+
+def multiset_equal(a, b):
+    """Lists compared as multisets at every level (order_insensitive cases)."""
+    def norm(v):
+        if isinstance(v, list):
+            return sorted(canonical(norm(x)) for x in v)
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in v.items()}
+        return v
+
+    return norm(a) == norm(b)
+
+
+def error_type(report):
+    """The OpenKAT exception type whiskers' first relevant error stands for."""
+    for e in report.get("errors", []):
+        if e["code"] == "no_input_ooi":
+            return "ObservationsWithoutInputOOI"
+        if e["code"] == "normaliser_error":
+            parts = e["message"].split(": ")
+            return parts[1] if len(parts) > 1 else parts[0]
+    return None
+
+
+def run_case(args, corpus, case_dir):
+    case = json.loads((case_dir / "case.json").read_text())
+    expected = json.loads((case_dir / "expected.json").read_text())
+    plugin = corpus / "plugins" / case["plugin_package"].removeprefix("boefjes.plugins.").replace(".", "/")
+    cmd = [args.whiskers, "run", "--json", "--runtime-root", args.runtime_root,
+           "--meta", str(case_dir / "meta.json"), str(plugin), str(case_dir / "raw")]
+    if case.get("clock"):
+        cmd += ["--clock", case["clock"]]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True)
+    elapsed = time.monotonic() - t0
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        return case, False, elapsed, "no run report (exit %d): %s" % (proc.returncode, proc.stderr.decode()[:500])
+    if "error" in expected:
+        want = expected["error"]["type"]
+        got = error_type(report)
+        ok = not report["ok"] and got == want
+        return case, ok, elapsed, "" if ok else "expected error %s, got %s (ok=%s)" % (want, got, report["ok"])
+    if not report["ok"]:
+        return case, False, elapsed, "run failed: %s" % canonical(report["errors"][:3])[:800]
+    got = report["results"]
+    ok = multiset_equal(got, expected) if case.get("order_insensitive") else got == expected
+    return case, ok, elapsed, "" if ok else "results differ from expected.json"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("cases", nargs="*")
+    ap.add_argument("--whiskers", default=os.environ.get("WHISKERS", "whiskers"))
+    ap.add_argument("--runtime-root", required=True)
+    ap.add_argument("--verbose", action="store_true", help="print why each unequal case differs")
+    args = ap.parse_args()
+    dirs = sorted(p for p in (args.corpus / "cases").iterdir() if (p / "case.json").exists())
+    if args.cases:
+        dirs = [d for d in dirs if d.name in args.cases]
+    rows = OrderedDict()
+    failed = []
+    for d in dirs:
+        case, ok, elapsed, why = run_case(args, args.corpus, d)
+        row = rows.setdefault(case["plugin_package"].removeprefix("boefjes.plugins."), Counter())
+        row["cases"] += 1
+        row["equal"] += ok
+        row["ms"] += elapsed * 1000
+        if not ok:
+            failed.append((d.name, why))
+    print("%-42s %6s %6s %14s" % ("normaliser", "cases", "equal", "time cold/ms"))
+    total = Counter()
+    for name, row in sorted(rows.items()):
+        print("%-42s %6d %6d %14.0f" % (name, row["cases"], row["equal"], row["ms"] / row["cases"]))
+        total.update(row)
+    if total["cases"]:
+        print("%-42s %6d %6d %14.0f" % ("total", total["cases"], total["equal"], total["ms"] / total["cases"]))
+    for name, why in failed:
+        print("NOT EQUAL %s: %s" % (name, why), file=sys.stderr)
+    return 0 if dirs and not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

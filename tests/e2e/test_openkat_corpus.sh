@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# OpenKAT's normaliser corpus (../shared/kat, issue 11): every case, with the
+# plugin directory exactly as shipped (read from the corpus in place, never
+# copied into the repository), must give OpenKAT's expected.json. The
+# runtime image is built by scripts/kat-runtime.sh (Debian trixie from
+# Debian's archive, cached in the build dir). Without ../shared the test is
+# skipped, under CI=true it fails.
+. "$(dirname "$0")/lib.sh"
+
+SRC=${WH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+# ../shared beside the repository (for a git worktree: beside the main checkout)
+main=$(cd "$(git -C "$SRC" rev-parse --git-common-dir 2>/dev/null || echo "$SRC/.git")/.." 2>/dev/null && pwd)
+CORPUS=${WH_KAT_CORPUS:-$SRC/../shared/kat}
+[ -d "$CORPUS" ] || CORPUS=${main:-$SRC}/../shared/kat
+if [ ! -d "$CORPUS/cases" ]; then
+        if [ "${CI:-}" = true ]; then
+                fail "the OpenKAT corpus is missing at $CORPUS (CI needs ../shared beside the repository)"
+        else
+                skip "OpenKAT corpus" "$CORPUS is absent: the 37 conformance cases were not run"
+        fi
+        finish
+fi
+if [ "$ROOT" != 1 ]; then
+        if [ "${CI:-}" = true ]; then fail "building the runtime image needs root (mmdebstrap)"; else
+                skip "OpenKAT corpus" "not root: mmdebstrap cannot build the runtime image; cases not run"; fi
+        finish
+fi
+RUNTIME=$("$SRC/scripts/kat-runtime.sh" "$WH_BUILD_DIR" "$CORPUS")
+assert_true "runtime image built (scripts/kat-runtime.sh)" [ -x "$RUNTIME/usr/bin/python3" ]
+
+"$PYTHON" "$SRC/scripts/kat-corpus.py" --whiskers "$WHISKERS" --runtime-root "$RUNTIME" "$CORPUS" \
+        >"$T/table" 2>"$T/why"
+rc=$?
+cat "$T/table" "$T/why"
+total=$(awk '$1 == "total" {print $2, $3}' "$T/table")
+assert_eq "every corpus case equal to expected.json (cases equal)" "$(echo "$total" | cut -d' ' -f1) $(echo "$total" | cut -d' ' -f1)" "$total"
+assert_eq "kat-corpus.py exit status" 0 "$rc"
+
+# ---- Bad input that needs pydantic: a model failing its own validation.
+P=$T/kat_badmodel
+mkdir -p "$P"
+echo '{"id": "kat_badmodel", "consumes": ["x"], "produces": ["IPAddressV4"]}' >"$P/normalizer.json"
+cat >"$P/normalize.py" <<'EOF2'
+from octopoes.models.ooi.network import IPAddressV4, Network
+
+
+def run(input_ooi, raw):
+    yield IPAddressV4(address=raw.decode().strip(), network=Network(name="internet").reference)
+EOF2
+echo "10.0.0.1" >"$T/good"
+echo "not-an-address" >"$T/bad"
+wh_run_raw run --json --runtime-root "$RUNTIME" "$P" "$T/good" --input-ooi 'Network|internet'
+expect "an octopoes OOI yielded: ok" rc=0
+assert_eq "... dumped in pydantic's JSON mode" "IPAddressV4|internet|10.0.0.1 Network|internet null" \
+        "$(jq -r '.results.observations[0].results[0] | "\(.primary_key) \(.network) \(.scan_profile)"' "$T/out")"
+wh_run_raw run --json --runtime-root "$RUNTIME" "$P" "$T/bad" --input-ooi 'Network|internet'
+expect "an OOI that fails its own validation: exit 1" rc=1
+assert_match "... the normaliser's ValidationError, as OpenKAT reports it" "^run: ValidationError: 1 validation error for IPAddressV4" \
+        "$(jq -r '.errors[1].message' "$T/out")"
+finish
