@@ -15,6 +15,9 @@ for f in scripts/deps/*.txt; do
   [ -e "$f" ] || continue
   while read -r p; do [ -n "$p" ] && [ "${p#\#}" = "$p" ] && extra+=("$p"); done <"$f"
 done
+# The regex differential test (scripts/regex-diff.sh) judges with node: any
+# node will do, so Debian's nodejs only where none is installed yet.
+command -v node >/dev/null || extra+=(nodejs)
 
 missing=()
 for p in "${build_deps[@]}" "${test_deps[@]}" "${extra[@]}" "$@"; do

@@ -2,7 +2,8 @@
  * regex_exec.c. Loops whose body can match the empty string get a
  * MARK/CHECK pair so an empty iteration fails, as ECMA-262 requires (and so
  * the VM cannot spin). Counted repetition is unrolled; the program size is
- * capped. */
+ * capped, and so is the work of compiling, which an empty body repeated
+ * (`(?:(?:){99999}){99999}`) makes unbounded while emitting nothing. */
 #include "schema/regex_int.h"
 
 #include <stdio.h>
@@ -10,13 +11,18 @@
 #include <string.h>
 
 #define MAX_PROGRAM 65536
+/* Parse-tree nodes visited while generating: room for every program under
+ * MAX_PROGRAM, and a bound on the time a hostile pattern can take. */
+#define MAX_WORK (16 * MAX_PROGRAM)
 
 struct gen {
         struct rx_inst *prog;
         size_t n, cap;
         uint32_t nregs;
         bool captures;
+        size_t work;
         bool too_large;
+        bool too_complex;
         bool oom;
 };
 
@@ -42,54 +48,95 @@ static uint32_t emit(struct gen *g, uint8_t op, uint32_t a, uint32_t b, bool bac
 
 static bool failed(const struct gen *g)
 {
-        return g->too_large || g->oom;
+        return g->too_large || g->too_complex || g->oom;
 }
 
-static bool nullable(const struct rx_node *n)
+/* Counts one node visited; false once over the budget (or failed). */
+static bool charge(struct gen *g)
 {
+        if (++g->work > MAX_WORK)
+                g->too_complex = true;
+        return !failed(g);
+}
+
+static bool nullable(struct gen *g, const struct rx_node *n)
+{
+        if (!charge(g))
+                return false;
         switch (n->kind) {
         case N_CHAR:
         case N_ANY:
         case N_CLASS:
                 return false;
         case N_GROUP:
-                return nullable(n->kids[0]);
+                return nullable(g, n->kids[0]);
         case N_CAT:
                 for (size_t i = 0; i < n->nkids; i++)
-                        if (!nullable(n->kids[i]))
+                        if (!nullable(g, n->kids[i]))
                                 return false;
                 return true;
         case N_ALT:
                 for (size_t i = 0; i < n->nkids; i++)
-                        if (nullable(n->kids[i]))
+                        if (nullable(g, n->kids[i]))
                                 return true;
                 return false;
         case N_REPEAT:
-                return n->min == 0 || nullable(n->kids[0]);
+                return n->min == 0 || nullable(g, n->kids[0]);
         default:
                 return true; /* empty, assertions, lookaround, backreference */
         }
 }
 
+/* The capture groups inside n: numbered consecutively, so a range
+ * (*lo > *hi when there are none). */
+static void group_range(struct gen *g, const struct rx_node *n, uint32_t *lo, uint32_t *hi)
+{
+        if (!charge(g))
+                return;
+        if (n->kind == N_GROUP && n->idx > 0) {
+                *lo = n->idx < *lo ? n->idx : *lo;
+                *hi = n->idx > *hi ? n->idx : *hi;
+        }
+        for (size_t i = 0; i < n->nkids; i++)
+                group_range(g, n->kids[i], lo, hi);
+}
+
 static void gen_node(struct gen *g, const struct rx_node *n, bool back);
 
+/* What every iteration of a quantified atom needs to know. */
+struct loop {
+        const struct rx_node *kid;
+        bool back;
+        bool guard;      /* the body can match empty */
+        uint32_t lo, hi; /* the capture groups it clears (lo > hi: none) */
+};
+
+/* One iteration: ECMA-262 (RepeatMatcher) clears the captures inside it
+ * first, so a backreference never sees a group from an earlier iteration
+ * that this one did not enter. */
+static void gen_iteration(struct gen *g, const struct loop *l)
+{
+        if (l->lo <= l->hi)
+                emit(g, OP_RESET, 2 * l->lo, 2 * l->hi + 1, l->back);
+        gen_node(g, l->kid, l->back);
+}
+
 /* One optional or repeated iteration guarded against matching empty. */
-static void gen_body(struct gen *g, const struct rx_node *kid, bool back, bool guard)
+static void gen_body(struct gen *g, const struct loop *l)
 {
         uint32_t reg = 0;
-        if (guard) {
+        if (l->guard) {
                 reg = g->nregs++;
-                emit(g, OP_MARK, reg, 0, back);
+                emit(g, OP_MARK, reg, 0, l->back);
         }
-        gen_node(g, kid, back);
-        if (guard)
-                emit(g, OP_CHECK, reg, 0, back);
+        gen_iteration(g, l);
+        if (l->guard)
+                emit(g, OP_CHECK, reg, 0, l->back);
 }
 
 static void gen_repeat(struct gen *g, const struct rx_node *n, bool back)
 {
         const struct rx_node *kid = n->kids[0];
-        bool guard = nullable(kid);
         /* A greedy loop over one character runs as a tight loop that gives
          * characters back one at a time when backtracking. */
         if (!back && n->greedy &&
@@ -98,17 +145,21 @@ static void gen_repeat(struct gen *g, const struct rx_node *n, bool back)
                 gen_node(g, kid, false);
                 return;
         }
+        struct loop l = {.kid = kid, .back = back, .lo = UINT32_MAX, .hi = 0};
+        l.guard = nullable(g, kid);
+        if (g->captures)
+                group_range(g, kid, &l.lo, &l.hi);
         for (uint32_t i = 0; i < n->min && !failed(g); i++)
-                gen_node(g, kid, back);
+                gen_iteration(g, &l);
         if (n->max == RX_INF) {
-                uint32_t loop = emit(g, OP_SPLIT, 0, 0, back);
-                gen_body(g, kid, back, guard);
-                emit(g, OP_JMP, loop, 0, back);
+                uint32_t split = emit(g, OP_SPLIT, 0, 0, back);
+                gen_body(g, &l);
+                emit(g, OP_JMP, split, 0, back);
                 if (failed(g))
                         return;
-                uint32_t body = loop + 1, out = (uint32_t)g->n;
-                g->prog[loop].a = n->greedy ? body : out;
-                g->prog[loop].b = n->greedy ? out : body;
+                uint32_t body = split + 1, out = (uint32_t)g->n;
+                g->prog[split].a = n->greedy ? body : out;
+                g->prog[split].b = n->greedy ? out : body;
                 return;
         }
         /* x{min,max}: max - min nested optional copies, all exiting to one
@@ -125,7 +176,7 @@ static void gen_repeat(struct gen *g, const struct rx_node *n, bool back)
         }
         for (uint32_t i = 0; i < nsplits && !failed(g); i++) {
                 splits[i] = emit(g, OP_SPLIT, 0, 0, back);
-                gen_body(g, kid, back, guard);
+                gen_body(g, &l);
         }
         uint32_t out = (uint32_t)g->n;
         for (uint32_t i = 0; i < nsplits && !failed(g); i++) {
@@ -162,7 +213,7 @@ static void gen_alt(struct gen *g, const struct rx_node *n, bool back)
 
 static void gen_node(struct gen *g, const struct rx_node *n, bool back)
 {
-        if (failed(g))
+        if (!charge(g))
                 return;
         switch (n->kind) {
         case N_EMPTY:
@@ -244,6 +295,11 @@ struct rx *rx_compile(struct arena *a, const char *pattern, size_t len, char *er
                          "pattern too large (over %d instructions once repetition "
                          "counts are expanded)",
                          MAX_PROGRAM);
+        else if (g.too_complex)
+                snprintf(err, errlen,
+                         "pattern too complex to compile (its repetition counts expand to "
+                         "over %d steps)",
+                         MAX_WORK);
         else if (g.oom || !(re = arena_zalloc(a, sizeof(*re))) ||
                  !(prog = arena_alloc(a, g.n * sizeof(*prog))))
                 snprintf(err, errlen, "out of memory");

@@ -76,12 +76,14 @@ static bool is_line_terminator(uint32_t cp)
 }
 
 /* A lookaround that matched is atomic: drop the alternatives it left on the
- * stack but keep the capture restores, so outer backtracking undoes them. */
+ * stack (branches, and characters a loop could give back: either would
+ * resume inside the lookaround's sub-program) but keep the capture and
+ * register restores, so outer backtracking undoes them. */
 static void keep_restores(struct vm *m, size_t base)
 {
         size_t o = base;
         for (size_t i = base; i < m->sp; i++)
-                if (m->stack[i].tag != BT_BRANCH)
+                if (m->stack[i].tag == BT_SLOT || m->stack[i].tag == BT_REG)
                         m->stack[o++] = m->stack[i];
         m->sp = o;
 }
@@ -205,6 +207,16 @@ static int run(struct vm *m, uint32_t pc, size_t pos, size_t *end)
                         pc++;
                         continue;
                 }
+                case OP_RESET:
+                        for (uint32_t i = in->a; i <= in->b; i++) {
+                                if (m->slots[i] == UNSET)
+                                        continue;
+                                if (push(m, BT_SLOT, i, m->slots[i]) < 0)
+                                        return -1;
+                                m->slots[i] = UNSET;
+                        }
+                        pc++;
+                        continue;
                 case OP_CHECK:
                         if (m->regs[in->a] == pos)
                                 goto fail;

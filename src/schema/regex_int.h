@@ -71,6 +71,7 @@ enum rx_op {
         OP_SPLIT,   /* try a, then b */
         OP_JMP,     /* to a */
         OP_SAVE,    /* capture slot a = position */
+        OP_RESET,   /* capture slots a..b = unset (a new loop iteration) */
         OP_MARK,    /* loop register a = position */
         OP_CHECK,   /* fail if position == loop register a (empty iteration) */
         OP_LOOK,    /* sub-program follows, ends in OP_MATCH; continue at a */

@@ -16,10 +16,14 @@ static const char finding_schema[] =
     "{\"type\": \"object\", \"x-natural-key\": [{\"field\": \"ooi\", \"whole\": true}, "
     "\"finding_type\"], \"properties\": {\"ooi\": {\"x-reference\": true},"
     " \"finding_type\": {\"x-reference\": [\"KATFindingType\"]}}}";
+/* A type whose schema asserts "format": "regex" on output data. */
+static const char rule_schema[] =
+    "{\"type\": \"object\", \"x-natural-key\": [\"id\"], \"required\": [\"id\"],"
+    " \"properties\": {\"expr\": {\"type\": \"string\", \"format\": \"regex\"}}}";
 static const char manifest_json[] =
     "{\"id\": \"t\", \"version\": \"1\", \"consumes\": [\"x\"], \"runtime\": \"python3\","
     " \"entrypoint\": \"n.py\", \"external_types\": [\"Network\"],"
-    " \"produces\": [\"Hostname\", \"KATFindingType\", \"Finding\"]}";
+    " \"produces\": [\"Hostname\", \"KATFindingType\", \"Finding\", \"Rule\"]}";
 
 struct fixture {
         char *dir;
@@ -38,6 +42,7 @@ static int setup(void **state)
         put(f->dir, "schemas/common.json", common_schema);
         put(f->dir, "schemas/KATFindingType.json", kft_schema);
         put(f->dir, "schemas/Finding.json", finding_schema);
+        put(f->dir, "schemas/Rule.json", rule_schema);
         json_t *obj = json_loads(manifest_json, 0, NULL);
         struct wh_err err = {0};
         assert_int_equal(wh_manifest_parse(obj, "m", &f->m, &err), 0);
@@ -180,6 +185,24 @@ static void test_item_errors(void **state)
         assert_int_equal(json_array_size(f->c.objects), 0);
 }
 
+/* One output line whose regex-format field would take rx_compile 10^10
+ * steps (issue 9): refused as a schema error, promptly. */
+static void test_regex_bomb_line(void **state)
+{
+        struct fixture *f = *state;
+        FEED(f, "{\"object_type\":\"Rule\",\"id\":\"r1\",\"expr\":\"(?:(?:){99999}){99999}\"}",
+             "{\"object_type\":\"Rule\",\"id\":\"r2\",\"expr\":\"^(?=.*[0-9])[a-z0-9]+$\"}");
+        checker_finish(&f->c, "Hostname|internet|in.example");
+        for (size_t i = 0; i < f->errors.n; i++)
+                print_error("%s: %s\n", f->errors.items[i].code, f->errors.items[i].message);
+        assert_int_equal(f->errors.n, 1);
+        assert_true(has_error(&f->errors, "schema", 1));
+        const struct wh_contract_error *e = find_error(&f->errors, "schema");
+        assert_string_equal(e->instance_path, "/expr");
+        assert_non_null(strstr(e->message, "not a valid regex"));
+        assert_int_equal(json_array_size(f->c.objects), 1);
+}
+
 static void test_references_and_limits(void **state)
 {
         struct fixture *f = *state;
@@ -304,6 +327,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_valid_output, setup, teardown),
             cmocka_unit_test_setup_teardown(test_item_errors, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_regex_bomb_line, setup, teardown),
             cmocka_unit_test_setup_teardown(test_references_and_limits, setup, teardown),
             cmocka_unit_test_setup_teardown(test_no_input_ooi, setup, teardown),
             cmocka_unit_test_setup_teardown(test_primary_keys, setup, teardown),

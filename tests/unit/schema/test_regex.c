@@ -84,6 +84,26 @@ static const struct {
     {"^\\p{gc=Lu}$", "A", 1},
     {"^\\cC$", "\x03", 1},
     {"^\\x41\\u0042$", "AB", 1},
+    /* A lookahead is atomic: once it matched, backtracking into the rest of
+     * the pattern must not re-enter its quantifiers (issue 9). */
+    {"(?=a+)x", "aaa!", 0},
+    {"(?=a+)b", "aaa!", 0},
+    {"(?=(a+))a*b", "aaa!", 0},
+    {"(?=(a+))\\1*b", "aaaaaaaaaa!", 0},
+    {"^(?=.*[0-9])[a-z]+$", "12345", 0},
+    {"^(?=.*[0-9])[a-z0-9]+$", "abc1", 1},
+    {"^(?=.*[A-Z])(?=.*[0-9]).{8,}$", "ABC!", 0},
+    {"^(?=.*[A-Z])(?=.*[0-9]).{8,}$", "Abcdefg1", 1},
+    {"(?=(a+))a*b\\1", "baaabac", 1}, /* ECMA-262's own example, at "aba" */
+    {"(?!a+b)a+", "aab", 0},
+    {"(?!a+b)a+", "aac", 1},
+    /* Each iteration of a loop starts with its captures unset (ECMA-262
+     * RepeatMatcher), so a backreference does not see an earlier one's. */
+    {"^(?:(a)|b)*\\1$", "aba", 0},
+    {"^(?:(a)|b)*\\1$", "ab", 1},
+    {"^(z)((a+)?(b+)?(c))*\\4$", "zaacbbbcac", 1},
+    {"^(z)((a+)?(b+)?(c))*\\4$", "zaacbbbcacbbb", 0},
+    {"^(?:(a)|\\1b)*$", "abb", 1},
     /* Syntax errors. */
     {"\\a", "", NO_COMPILE},
     {"(?P<n>x)", "", NO_COMPILE},
@@ -116,6 +136,28 @@ static void test_regex_cases(void **state)
                         fail_msg("/%s/ on \"%s\": got %d, want %d", cases[i].pattern,
                                  cases[i].subject, got, cases[i].want);
         }
+}
+
+/* Compile work is bounded even where nothing is emitted: the empty body
+ * below made rx_compile loop 10^10 times (issue 9). */
+static void test_regex_compile_budget(void **state)
+{
+        (void)state;
+        static const char *const hostile[] = {"(?:(?:){99999}){99999}", "(?:(?:){99999}){99999}$",
+                                              "(?:(?:(?:){999}){999}){999}",
+                                              "((?:){99999}){99999}"};
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+                struct arena a;
+                char err[256] = "";
+                arena_init(&a);
+                struct rx *re = rx_compile(&a, hostile[i], strlen(hostile[i]), err, sizeof(err));
+                arena_free(&a);
+                assert_null(re);
+                if (!strstr(err, "too complex"))
+                        fail_msg("/%s/: want a 'too complex' error, got \"%s\"", hostile[i], err);
+        }
+        /* Within the budget, the same shapes still compile. */
+        assert_int_equal(search("^(?:(?:){99}){99}a$", "a"), 1);
 }
 
 static void test_regex_long_input(void **state)
@@ -188,6 +230,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_regex_cases),
+            cmocka_unit_test(test_regex_compile_budget),
             cmocka_unit_test(test_regex_long_input),
             cmocka_unit_test(test_formats),
         };

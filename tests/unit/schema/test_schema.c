@@ -183,6 +183,11 @@ static void test_rejects_bad_schemas(void **state)
         expect_rejected("{\"multipleOf\":0}", "greater than 0");
         expect_rejected("{\"pattern\":\"(\"}", "invalid pattern '('");
         expect_rejected("{\"patternProperties\":{\"[\":true}}", "invalid pattern '['");
+        /* Compile work is bounded: this took rx_compile 10^10 steps (issue 9). */
+        expect_rejected("{\"pattern\":\"(?:(?:){99999}){99999}\"}",
+                        "invalid pattern '(?:(?:){99999}){99999}': pattern too complex");
+        expect_rejected("{\"patternProperties\":{\"(?:(?:){99999}){99999}\":true}}",
+                        "pattern too complex");
         expect_rejected("{\"required\":[1]}", "array of strings");
         expect_rejected("{\"allOf\":[]}", "non-empty array");
         expect_rejected("{\"properties\":{\"a\":3}}", "must be a JSON object or a boolean");
@@ -408,6 +413,17 @@ static void test_format_assertion(void **state)
         assert_int_equal(check(strict, "42", NULL), WH_SCHEMA_VALID);
         wh_schema_free(lax);
         wh_schema_free(strict);
+        /* Instance data compiled as a regex gets the same compile budget. */
+        struct wh_schema *re =
+            compile_flags("{\"format\":\"regex\"}", WH_SCHEMA_ASSERT_FORMAT, &err);
+        assert_non_null(re);
+        struct wh_schema_errors e;
+        wh_schema_errors_init(&e, 3);
+        assert_int_equal(check(re, "\"(?:(?:){99999}){99999}\"", &e), WH_SCHEMA_INVALID);
+        assert_non_null(strstr(e.items[0].message, "is not a valid regex"));
+        assert_int_equal(check(re, "\"^(?:(?:){99}){99}$\"", NULL), WH_SCHEMA_VALID);
+        wh_schema_errors_reset(&e);
+        wh_schema_free(re);
 }
 
 int main(void)
