@@ -63,7 +63,7 @@ static int hash_entry(struct archive *a, char *buf, char digest[WH_DIGEST_BUF], 
 /* {"blobs": {digest: size}, "index": digest of index.json, ...} */
 static int build_manifest(const char *tmp, char **out, struct wh_err *err)
 {
-        struct archive *a;
+        struct archive *a = NULL;
         if (open_layout(tmp, &a, err) < 0)
                 return -1;
         json_t *blobs = json_object();

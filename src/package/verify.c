@@ -21,7 +21,8 @@ static int add_problem(struct wh_verify_result *res, const char *digest, const c
         res->problems = p;
         p = &res->problems[res->nproblems++];
         snprintf(p->digest, sizeof(p->digest), "%s", digest);
-        snprintf(p->what, sizeof(p->what), "%s", what);
+        /* Cut to fit, on purpose: the digest and the start say what is wrong. */
+        snprintf(p->what, sizeof(p->what), "%.*s", (int)sizeof(p->what) - 1, what);
         return 0;
 }
 
