@@ -85,6 +85,11 @@ enum {
  * (the fd is O_CLOEXEC), exits or calls wh_store_close on its copy. */
 int wh_store_open(const char *path, int flags, struct wh_store **out, struct wh_err *err);
 void wh_store_close(struct wh_store *s);
+/* Close after a failed first write: a store this handle created
+ * (WH_STORE_CREATE of a missing directory) is removed when nobody else has
+ * it open and it still lists nothing, so a refused import leaves no empty
+ * layout behind. Otherwise the same as wh_store_close. */
+void wh_store_abandon(struct wh_store *s);
 const char *wh_store_path(const struct wh_store *s);
 
 /* Blobs. Reading verifies nothing except wh_store_blob_read, which checks the
@@ -188,6 +193,12 @@ struct wh_verify_result {
 };
 int wh_store_verify(struct wh_store *s, struct wh_verify_result *res, struct wh_err *err);
 void wh_verify_result_clear(struct wh_verify_result *res);
+
+/* Everything root reaches is present with the size its descriptor states
+ * and hashes to its digest, and every layer passes wh_unpack_tar's rules
+ * (read through, nothing written). Imports, pull and push run it before
+ * anything becomes visible; sign and verify before they vouch for root. */
+int wh_store_check(struct wh_store *s, const struct wh_descriptor *root, struct wh_err *err);
 
 /* ---- Layout archives (the zip form; tar for bundles) -------------------- */
 

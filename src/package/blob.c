@@ -202,13 +202,40 @@ int wh_store_blob_open(struct wh_store *s, const char *digest, int *fd, uint64_t
         return 0;
 }
 
-int wh_store_blob_read(struct wh_store *s, const char *digest, size_t max, char **data, size_t *len,
-                       struct wh_err *err)
+static int size_mismatch(struct wh_store *s, const char *digest, uint64_t size, uint64_t want,
+                         struct wh_err *err)
+{
+        return wh_err_set(err, 0, "blob",
+                          "blob %s in %s is %llu bytes but its descriptor says %llu: the blob "
+                          "no longer matches its digest, or the descriptor is wrong; 'whiskers "
+                          "store verify %s' lists the problems",
+                          digest, s->path, (unsigned long long)size, (unsigned long long)want,
+                          s->path);
+}
+
+int wh_store_blob_open_desc(struct wh_store *s, const struct wh_descriptor *d, int *fd,
+                            struct wh_err *err)
+{
+        cleanup_close int f = -1;
+        uint64_t size;
+        if (wh_store_blob_open(s, d->digest, &f, &size, err) < 0)
+                return -1;
+        if (size != d->size)
+                return size_mismatch(s, d->digest, size, d->size, err);
+        *fd = steal_fd(&f);
+        return 0;
+}
+
+/* want: the size a descriptor states, or NULL when only the digest is known. */
+static int read_blob(struct wh_store *s, const char *digest, const uint64_t *want, size_t max,
+                     char **data, size_t *len, struct wh_err *err)
 {
         cleanup_close int fd = -1;
         uint64_t size;
         if (wh_store_blob_open(s, digest, &fd, &size, err) < 0)
                 return -1;
+        if (want && size != *want)
+                return size_mismatch(s, digest, size, *want, err);
         if (size > max)
                 return wh_err_set(err, 0, "blob", "blob %s is %llu bytes, more than %zu", digest,
                                   (unsigned long long)size, max);
@@ -231,4 +258,16 @@ int wh_store_blob_read(struct wh_store *s, const char *digest, size_t max, char 
                 *len = (size_t)size;
         *data = steal_pointer(&buf);
         return 0;
+}
+
+int wh_store_blob_read(struct wh_store *s, const char *digest, size_t max, char **data, size_t *len,
+                       struct wh_err *err)
+{
+        return read_blob(s, digest, NULL, max, data, len, err);
+}
+
+int wh_store_blob_read_desc(struct wh_store *s, const struct wh_descriptor *d, size_t max,
+                            char **data, size_t *len, struct wh_err *err)
+{
+        return read_blob(s, d->digest, &d->size, max, data, len, err);
 }

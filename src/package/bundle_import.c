@@ -2,8 +2,9 @@
  *
  * The bundle is read into a scratch layout under LAYOUT/.whiskers/tmp (same
  * filesystem, invisible to readers, removed by gc after a crash), where its
- * index.json entries are added (that checks every entry is complete) and
- * every tagged package's signatures are checked against the trust
+ * index.json entries are added (that checks every entry is complete), each
+ * entry's closure is checked (wh_store_check: layers within the unpacker's
+ * rules) and every tagged package's signatures are checked against the trust
  * directory. Only when all of that passed are the blobs renamed into
  * LAYOUT/blobs/sha256 and the entries added to LAYOUT/index.json, with one
  * rewrite. Before that point nothing of the bundle is in blobs/ or
@@ -98,6 +99,9 @@ static int import_into(struct wh_store *s, struct wh_store *sc, const char *path
                 wh_index_entry_fill_subject(sc, &(*e)[i]);
         if (rc == 0 && (rc = wh_store_index_add_many(sc, *e, *n, err)) < 0)
                 wh_err_prefix(err, "%s is incomplete", path);
+        for (size_t i = 0; rc == 0 && i < *n; i++)
+                if ((rc = wh_store_check(sc, &(*e)[i].desc, err)) < 0)
+                        wh_err_prefix(err, "%s: nothing was imported", path);
         if (rc == 0 && !o->allow_unsigned)
                 rc = check_signed(sc, *e, *n, o, err);
         if (rc == 0)

@@ -88,7 +88,7 @@ static int unpack_layer(struct wh_store *s, const struct wh_descriptor *layer,
         if (make_dirs(parent, err) < 0 || (geteuid() == 0 && check_reachable(dir, err) < 0))
                 return -1;
         cleanup_close int fd = -1;
-        if (wh_store_blob_open(s, layer->digest, &fd, NULL, err) < 0)
+        if (wh_store_blob_open_desc(s, layer, &fd, err) < 0)
                 return -1;
         return wh_unpack_tar(fd, layer->digest, dir, NULL, err);
 }

@@ -16,12 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int tolerate(const struct wh_descriptor *d, const char *parent, const char *what, void *ctx,
-                    struct wh_err *err)
+/* gc deletes what it did not reach, so a blob it could not read (missing,
+ * the wrong size, not a manifest) might hide live blobs: it refuses instead
+ * of guessing. */
+static int refuse(struct wh_store *s, struct wh_err *err)
 {
-        /* A broken root must not stop gc from keeping what it still reaches. */
-        (void)d, (void)parent, (void)what, (void)ctx, (void)err;
-        return 0;
+        return wh_err_prefix(err,
+                             "refusing to collect garbage in %s, which cannot be read fully "
+                             "(nothing was deleted; 'whiskers store verify %s' lists the "
+                             "problems: fix them, or remove the broken tag with 'whiskers store "
+                             "rm')",
+                             s->path, s->path);
 }
 
 static int mark(struct wh_store *s, json_t *index, bool dry_run, struct wh_strset *seen,
@@ -31,14 +36,14 @@ static int mark(struct wh_store *s, json_t *index, bool dry_run, struct wh_strse
         size_t n = 0;
         if (wh_index_entries(index, &e, &n, err) < 0)
                 return -1;
-        const struct wh_walk_ops ops = {.problem = tolerate};
+        const struct wh_walk_ops ops = {0};
         cleanup_free bool *referrer = calloc(n ? n : 1, sizeof(bool));
         if (!referrer)
                 return wh_err_set(err, ENOMEM, "gc", "marking");
         for (size_t i = 0; i < n; i++) {
                 json_t *m = NULL;
                 if (!e[i].ref_name[0] && wh_media_type_is_manifest(e[i].desc.media_type) &&
-                    wh_store_read_json(s, e[i].desc.digest, "manifest", &m, NULL) == 0) {
+                    wh_store_read_json(s, &e[i].desc, "manifest", &m, NULL) == 0) {
                         const char *subj = json_string_value(
                             json_object_get(json_object_get(m, "subject"), "digest"));
                         if (wh_digest_valid(subj)) {
@@ -48,7 +53,7 @@ static int mark(struct wh_store *s, json_t *index, bool dry_run, struct wh_strse
                         json_decref(m);
                 }
                 if (!referrer[i] && wh_walk(s, &e[i].desc, &ops, NULL, seen, err) < 0)
-                        return -1;
+                        return refuse(s, err);
         }
         /* Referrers live only while their subject does (signatures of
          * signatures included: repeat until nothing changes). */
@@ -62,7 +67,7 @@ static int mark(struct wh_store *s, json_t *index, bool dry_run, struct wh_strse
                                 continue;
                         keep[i] = grew = true;
                         if (wh_walk(s, &e[i].desc, &ops, NULL, seen, err) < 0)
-                                return -1;
+                                return refuse(s, err);
                 }
         }
         json_t *arr = json_object_get(index, "manifests");

@@ -4,7 +4,8 @@
  * else: "oci-layout", "index.json", the directories "blobs" and
  * "blobs/sha256", and files "blobs/sha256/<64 hex>". Each blob is streamed
  * into a staged temporary file and checked against its name; then every
- * index.json entry's closure is checked with the staged blobs visible to this
+ * index.json entry's closure is checked (wh_store_check: complete, intact,
+ * layers within the unpacker's rules) with the staged blobs visible to this
  * handle only. Only then are the blobs renamed into place and index.json
  * updated. A failure leaves the store as it was. */
 #include "package/digest.h"
@@ -188,20 +189,20 @@ static int check_layout(struct import *im, const char *path, struct wh_index_ent
         return rc;
 }
 
-/* With the staged blobs visible: everything each entry reaches is there. */
+/* With the staged blobs visible: everything each entry reaches is there,
+ * intact, and every layer passes the unpacker's rules. */
 static int check_closures(struct import *im, struct wh_index_entry *e, size_t n, struct wh_err *err)
 {
         wh_store_stage(im->s, im->staged, im->nstaged);
         int rc = 0;
         for (size_t i = 0; rc == 0 && i < n; i++) {
-                struct wh_desc_list l;
                 wh_index_entry_fill_subject(im->s, &e[i]);
                 if (e[i].subject[0] && !wh_store_blob_exists(im->s, e[i].subject))
                         rc = wh_err_set(err, 0, "import",
                                         "signature %s names subject %s, which is missing",
                                         e[i].desc.digest, e[i].subject);
-                else if ((rc = wh_store_closure(im->s, &e[i].desc, false, &l, err)) == 0)
-                        wh_desc_list_clear(&l);
+                else
+                        rc = wh_store_check(im->s, &e[i].desc, err);
         }
         wh_store_stage(im->s, NULL, 0);
         return rc;

@@ -118,7 +118,7 @@ void wh_index_entry_fill_subject(struct wh_store *s, struct wh_index_entry *e)
         if (e->ref_name[0] || !wh_media_type_is_manifest(e->desc.media_type))
                 return;
         json_t *m = NULL;
-        if (wh_store_read_json(s, e->desc.digest, "manifest", &m, NULL) < 0)
+        if (wh_store_read_json(s, &e->desc, "manifest", &m, NULL) < 0)
                 return;
         const char *subject =
             json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));

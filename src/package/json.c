@@ -54,13 +54,9 @@ char *wh_json_canonical(json_t *doc)
         return json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 }
 
-int wh_store_read_json(struct wh_store *s, const char *digest, const char *what, json_t **out,
-                       struct wh_err *err)
+static int parse_object(const char *data, size_t len, const char *what, const char *digest,
+                        json_t **out, struct wh_err *err)
 {
-        cleanup_free char *data = NULL;
-        size_t len;
-        if (wh_store_blob_read(s, digest, WH_JSON_BLOB_MAX, &data, &len, err) < 0)
-                return wh_err_prefix(err, "reading %s", what);
         json_error_t jerr;
         json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!j)
@@ -72,6 +68,16 @@ int wh_store_read_json(struct wh_store *s, const char *digest, const char *what,
         }
         *out = j;
         return 0;
+}
+
+int wh_store_read_json(struct wh_store *s, const struct wh_descriptor *d, const char *what,
+                       json_t **out, struct wh_err *err)
+{
+        cleanup_free char *data = NULL;
+        size_t len;
+        if (wh_store_blob_read_desc(s, d, WH_JSON_BLOB_MAX, &data, &len, err) < 0)
+                return wh_err_prefix(err, "reading %s", what);
+        return parse_object(data, len, what, d->digest, out, err);
 }
 
 int wh_store_put_json(struct wh_store *s, json_t *doc, const char *media_type,
@@ -90,8 +96,11 @@ int wh_store_put_json(struct wh_store *s, json_t *doc, const char *media_type,
 
 json_t *wh_store_annotations(struct wh_store *s, const char *digest)
 {
+        cleanup_free char *data = NULL;
+        size_t len;
         json_t *doc = NULL;
-        if (wh_store_read_json(s, digest, "document", &doc, NULL) < 0)
+        if (wh_store_blob_read(s, digest, WH_JSON_BLOB_MAX, &data, &len, NULL) < 0 ||
+            parse_object(data, len, "document", digest, &doc, NULL) < 0)
                 return NULL;
         json_t *ann = json_incref(json_object_get(doc, "annotations"));
         json_decref(doc);

@@ -1,6 +1,7 @@
 /* Loading a package to run it: resolve, enforce the signature policy, choose
  * the variant, read its config; then unpack its layer. The policy fails
  * closed: without a trust directory the caller must say allow_unsigned. */
+#include "package/layer_read.h"
 #include "package/store.h"
 #include "base/cleanup.h"
 
@@ -59,6 +60,14 @@ static int enforce_trust(struct wh_store *s, struct wh_package *p, const struct 
                           nsubjects == 2 ? why[1] : "");
 }
 
+/* Only layers are unpacked: what every import checked against the rules. */
+static int not_a_layer(const struct wh_package *p, const struct wh_descriptor *d,
+                       struct wh_err *err)
+{
+        return wh_err_set(err, 0, "package", "%s: %s is a %s, not a tar layer", p->manifest.digest,
+                          d->digest, d->media_type);
+}
+
 /* One layer, the normaliser's files; a second one only when the config
  * says it is the carried runtime image's, by digest. */
 static int read_layers(json_t *layers, struct wh_package *p, struct wh_err *err)
@@ -71,11 +80,15 @@ static int read_layers(json_t *layers, struct wh_package *p, struct wh_err *err)
         if (wh_descriptor_from_json(json_array_get(layers, 0), "manifest layer", &p->layer, err) <
             0)
                 return -1;
+        if (!wh_media_type_is_layer(p->layer.media_type))
+                return not_a_layer(p, &p->layer, err);
         if (!ri)
                 return 0;
         if (wh_descriptor_from_json(json_array_get(layers, 1), "runtime layer", &p->runtime_layer,
                                     err) < 0)
                 return -1;
+        if (!wh_media_type_is_layer(p->runtime_layer.media_type))
+                return not_a_layer(p, &p->runtime_layer, err);
         const char *named =
             json_string_value(json_object_get(json_object_get(ri, "layer"), "digest"));
         if (!named || strcmp(named, p->runtime_layer.digest) != 0)
@@ -88,7 +101,7 @@ static int read_layers(json_t *layers, struct wh_package *p, struct wh_err *err)
 static int read_manifest(struct wh_store *s, struct wh_package *p, struct wh_err *err)
 {
         json_t *m = NULL, *cfg = NULL;
-        if (wh_store_read_json(s, p->manifest.digest, "manifest", &m, err) < 0)
+        if (wh_store_read_json(s, &p->manifest, "manifest", &m, err) < 0)
                 return -1;
         int rc = wh_descriptor_from_json(json_object_get(m, "config"), "manifest config",
                                          &p->config, err);
@@ -96,7 +109,7 @@ static int read_manifest(struct wh_store *s, struct wh_package *p, struct wh_err
                 rc = wh_err_set(err, 0, "package", "%s is not a whiskers normaliser",
                                 p->manifest.digest);
         if (rc == 0)
-                rc = wh_store_read_json(s, p->config.digest, "config", &cfg, err);
+                rc = wh_store_read_json(s, &p->config, "config", &cfg, err);
         if (rc == 0)
                 rc = wh_normalizer_parse(cfg, "package config", &p->meta, err);
         json_decref(cfg);
@@ -148,7 +161,7 @@ int wh_package_unpack(struct wh_store *s, const struct wh_package *p, const char
                       const struct wh_unpack_limits *lim, struct wh_err *err)
 {
         cleanup_close int fd = -1;
-        if (wh_store_blob_open(s, p->layer.digest, &fd, NULL, err) < 0)
+        if (wh_store_blob_open_desc(s, &p->layer, &fd, err) < 0)
                 return -1;
         return wh_unpack_tar(fd, p->layer.digest, dest, lim, err);
 }

@@ -5,7 +5,8 @@
  * it (a tag's manifest becomes the root digest); every blob is streamed into
  * a staged blob writer capped at its descriptor's size and sealed against
  * its digest. A dropped download resumes with a Range request (up to
- * RESUMES times). Staged blobs are published only when all arrived, and
+ * RESUMES times). Staged blobs are published only when all arrived and
+ * passed wh_store_check (layers within the unpacker's rules), and
  * index.json changes last: a failure leaves the store's roots untouched. */
 #include "package/digest.h"
 #include "package/registry.h"
@@ -344,6 +345,19 @@ static int pull_all(struct pull *p, struct wh_index_entry *root, struct wh_err *
         return rc;
 }
 
+/* Everything arrived: the package (with the staged blobs visible to this
+ * handle only) must be intact and its layers within the unpacker's rules
+ * before any blob is published or any tag moves. */
+static int check_staged(struct pull *p, const struct wh_index_entry *root, struct wh_err *err)
+{
+        wh_store_stage(p->s, p->staged, p->nstaged);
+        int rc = wh_store_check(p->s, &root->desc, err);
+        for (size_t i = 0; rc == 0 && i < p->nsigs; i++)
+                rc = wh_store_check(p->s, &p->sigs[i].desc, err);
+        wh_store_stage(p->s, NULL, 0);
+        return rc < 0 ? wh_err_prefix(err, "refusing %s", root->desc.digest) : 0;
+}
+
 int wh_registry_pull(struct wh_store *s, const char *remote, const struct wh_registry_options *o,
                      struct wh_registry_stats *st, struct wh_index_entry *root_out,
                      struct wh_err *err)
@@ -364,6 +378,8 @@ int wh_registry_pull(struct wh_store *s, const char *remote, const struct wh_reg
         if (wh_reg_open(&rref, o, false, &p.r, err) < 0)
                 return -1;
         int rc = pull_all(&p, &root, err);
+        if (rc == 0)
+                rc = check_staged(&p, &root, err);
         for (size_t i = 0; rc == 0 && i < p.nstaged; i++)
                 rc = wh_blob_writer_commit(p.staged[i], err);
         if (rc == 0) {

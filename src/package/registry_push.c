@@ -194,7 +194,7 @@ static int default_tag(struct push *p, const struct wh_descriptor *root, char *t
                        struct wh_err *err)
 {
         json_t *doc;
-        if (wh_store_read_json(p->s, root->digest, "package", &doc, err) < 0)
+        if (wh_store_read_json(p->s, root, "package", &doc, err) < 0)
                 return -1;
         const char *v =
             json_string_value(json_object_get(json_object_get(doc, "annotations"), WH_ANN_VERSION));
@@ -227,6 +227,12 @@ static int push_all(struct push *p, const struct wh_descriptor *root, const char
                 if (e[i].subject[0] && in)
                         e[nsig++] = e[i];
         }
+        /* Nothing leaves a damaged store or one holding a layer the
+         * unpacker would refuse: every blob is checked before the first
+         * upload (the registry would only catch a wrong digest, after it). */
+        for (size_t i = 0; rc == 0 && i < l.n; i++)
+                if ((rc = wh_store_check_blob(p->s, &l.items[i], err)) < 0)
+                        wh_err_prefix(err, "nothing was pushed");
         for (size_t i = 0; rc == 0 && i < l.n; i++)
                 if (!is_manifest(&l.items[i]))
                         rc = push_blob(p, &l.items[i], err);

@@ -58,6 +58,10 @@ int wh_sign(struct wh_store *s, const char *digest, const char *private_path,
         struct wh_descriptor subject;
         if (wh_store_resolve(s, digest, &subject, err) < 0)
                 return -1;
+        /* A signature vouches for everything the digest reaches: only for
+         * content that is whole, intact and unpackable. */
+        if (wh_store_check(s, &subject, err) < 0)
+                return wh_err_prefix(err, "refusing to sign %s", subject.digest);
         EVP_PKEY *k;
         if (wh_key_load_private(private_path, &k, err) < 0)
                 return -1;

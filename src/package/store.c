@@ -1,4 +1,5 @@
 /* Opening and creating a store; its locks and temporary files (store.h). */
+#include "package/paths.h"
 #include "package/store.h"
 #include "base/cleanup.h"
 #include "base/io.h"
@@ -104,7 +105,8 @@ int wh_store_open(const char *path, int flags, struct wh_store **out, struct wh_
 {
         bool create = flags & WH_STORE_CREATE;
         bool writable = create || (flags & WH_STORE_WRITE);
-        if (create && mkdir(path, 0755) < 0 && errno != EEXIST)
+        bool created = create && mkdir(path, 0755) == 0;
+        if (create && !created && errno != EEXIST)
                 return wh_err_set(err, errno, "store", "cannot create %s", path);
         struct wh_store *s = calloc(1, sizeof(*s));
         if (!s || !(s->path = strdup(path))) {
@@ -113,6 +115,7 @@ int wh_store_open(const char *path, int flags, struct wh_store **out, struct wh_
         }
         s->blobs_fd = s->tmp_fd = s->gc_lock_fd = -1;
         s->writable = writable;
+        s->created = created;
         s->root_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0) {
                 wh_err_set(err, errno, "store", "cannot open store %s", path);
@@ -147,6 +150,21 @@ void wh_store_close(struct wh_store *s)
                         close(fds[i]);
         free(s->path);
         free(s);
+}
+
+void wh_store_abandon(struct wh_store *s)
+{
+        if (!s)
+                return;
+        /* Only a store this handle created, that nobody else has open (our
+         * shared gc lock becomes exclusive only then) and that lists nothing. */
+        json_t *index = NULL;
+        if (s->created && flock(s->gc_lock_fd, LOCK_EX | LOCK_NB) == 0 &&
+            wh_store_index_load(s, &index, NULL) == 0 &&
+            json_array_size(json_object_get(index, "manifests")) == 0)
+                wh_rmtree_at(AT_FDCWD, s->path);
+        json_decref(index);
+        wh_store_close(s);
 }
 
 const char *wh_store_path(const struct wh_store *s)

@@ -21,6 +21,7 @@ struct wh_store {
         int tmp_fd;     /* .whiskers/tmp, -1 for read handles */
         int gc_lock_fd; /* .whiskers/gc.lock, -1 for read handles */
         bool writable;
+        bool created; /* WH_STORE_CREATE made the directory (wh_store_abandon) */
         /* Sealed, uncommitted blobs an import is checking: visible to reads
          * through this handle only. */
         struct wh_blob_writer **staged;
@@ -50,9 +51,18 @@ int wh_store_blob_openat(struct wh_store *s, const char *digest, int *fd, struct
 void wh_store_stage(struct wh_store *s, struct wh_blob_writer **w, size_t n);
 const char *wh_blob_writer_digest(const struct wh_blob_writer *w);
 
-/* A blob parsed as JSON (digest verified). */
-int wh_store_read_json(struct wh_store *s, const char *digest, const char *what, json_t **out,
-                       struct wh_err *err);
+/* The blob a descriptor names, whose size must be the one it states (a
+ * reader never trusts a blob's length over its parent's word):
+ * opened, read whole (digest verified), or parsed as a JSON object. */
+int wh_store_blob_open_desc(struct wh_store *s, const struct wh_descriptor *d, int *fd,
+                            struct wh_err *err);
+int wh_store_blob_read_desc(struct wh_store *s, const struct wh_descriptor *d, size_t max,
+                            char **data, size_t *len, struct wh_err *err);
+int wh_store_read_json(struct wh_store *s, const struct wh_descriptor *d, const char *what,
+                       json_t **out, struct wh_err *err);
+/* One blob of a closure (wh_store_check): its descriptor's size, its
+ * digest, and for a layer the layer rules. */
+int wh_store_check_blob(struct wh_store *s, const struct wh_descriptor *d, struct wh_err *err);
 /* Serialise compactly with sorted keys (the canonical form used for every
  * document whiskers writes) and store it. */
 int wh_store_put_json(struct wh_store *s, json_t *doc, const char *media_type,

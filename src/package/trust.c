@@ -244,7 +244,7 @@ static enum wh_sig_status check_one(struct wh_store *s, const struct wh_index_en
         json_t *m = NULL, *payload = NULL;
         struct wh_descriptor layer;
         enum wh_sig_status st = WH_SIG_MALFORMED;
-        if (wh_store_read_json(s, e->desc.digest, "signature", &m, NULL) < 0)
+        if (wh_store_read_json(s, &e->desc, "signature", &m, NULL) < 0)
                 return st;
         json_t *layers = json_object_get(m, "layers");
         const char *subject =
@@ -252,7 +252,7 @@ static enum wh_sig_status check_one(struct wh_store *s, const struct wh_index_en
         if (subject && strcmp(subject, digest) == 0 && json_array_size(layers) == 1 &&
             wh_descriptor_from_json(json_array_get(layers, 0), "signature", &layer, NULL) == 0 &&
             strcmp(layer.media_type, WH_MT_SIGNATURE) == 0 &&
-            wh_store_read_json(s, layer.digest, "signature payload", &payload, NULL) == 0)
+            wh_store_read_json(s, &layer, "signature payload", &payload, NULL) == 0)
                 st = verify_payload(payload, digest, t, c);
         json_decref(payload);
         json_decref(m);

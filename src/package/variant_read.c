@@ -47,7 +47,7 @@ static int from_index(struct wh_store *s, const struct wh_descriptor *root,
                       struct wh_variant_choice *out, struct wh_err *err)
 {
         json_t *doc = NULL;
-        if (wh_store_read_json(s, root->digest, "variant index", &doc, err) < 0)
+        if (wh_store_read_json(s, root, "variant index", &doc, err) < 0)
                 return -1;
         json_t *arr = json_object_get(doc, "manifests");
         size_t n = json_array_size(arr);
@@ -70,7 +70,7 @@ static int from_manifest(struct wh_store *s, const struct wh_descriptor *root,
         json_t *m = NULL, *cfg = NULL;
         struct wh_descriptor config;
         struct wh_normalizer meta;
-        if (wh_store_read_json(s, root->digest, "manifest", &m, err) < 0)
+        if (wh_store_read_json(s, root, "manifest", &m, err) < 0)
                 return -1;
         int rc =
             wh_descriptor_from_json(json_object_get(m, "config"), "manifest config", &config, err);
@@ -80,7 +80,7 @@ static int from_manifest(struct wh_store *s, const struct wh_descriptor *root,
                                 "%s is not a whiskers normaliser (config media type %s)",
                                 root->digest, config.media_type);
         if (rc == 0)
-                rc = wh_store_read_json(s, config.digest, "config", &cfg, err);
+                rc = wh_store_read_json(s, &config, "config", &cfg, err);
         if (rc == 0)
                 rc = wh_normalizer_parse(cfg, "package config", &meta, err);
         json_decref(cfg);

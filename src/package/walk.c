@@ -52,7 +52,7 @@ static int visit_children(struct walk *w, const struct wh_descriptor *d, int dep
 {
         json_t *doc = NULL;
         struct wh_err rerr;
-        if (wh_store_read_json(w->s, d->digest, "manifest", &doc, &rerr) < 0)
+        if (wh_store_read_json(w->s, d, "manifest", &doc, &rerr) < 0)
                 return problem(w, d, "", rerr.msg, err);
         int rc = 0;
         if (wh_media_type_is_index(d->media_type)) {
@@ -92,16 +92,21 @@ static int visit(struct walk *w, const struct wh_descriptor *d, const char *pare
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return wh_err_set(err, errno, "walk", "cannot stat %s", d->digest);
-        if ((uint64_t)st.st_size != d->size) {
+        /* A tolerated size problem does not end the walk: what the blob names
+         * is still reachable (gc must keep it, verify must look at it). */
+        struct wh_descriptor actual = *d;
+        actual.size = (uint64_t)st.st_size;
+        if (actual.size != d->size) {
                 char what[96];
                 snprintf(what, sizeof(what), "blob is %llu bytes, its descriptor says %llu",
                          (unsigned long long)st.st_size, (unsigned long long)d->size);
-                return problem(w, d, parent, what, err);
+                if (problem(w, d, parent, what, err) < 0)
+                        return -1;
         }
         if (w->ops->visit && w->ops->visit(d, w->ctx, err) < 0)
                 return -1;
         if (wh_media_type_is_manifest(d->media_type) || wh_media_type_is_index(d->media_type))
-                return visit_children(w, d, depth, err);
+                return visit_children(w, &actual, depth, err);
         return 0;
 }
 

@@ -10,7 +10,8 @@ struct wh_walk_ops {
         /* Called once per reachable descriptor, parents first; may be NULL. */
         int (*visit)(const struct wh_descriptor *d, void *ctx, struct wh_err *err);
         /* A missing, unreadable, malformed or wrong-size blob (`parent` is the
-         * digest that named it, or "" for the root). Return 0 to go on.
+         * digest that named it, or "" for the root). Return 0 to go on (a
+         * wrong-size manifest's children are still walked).
          * NULL: the walk fails with that problem as its error. */
         int (*problem)(const struct wh_descriptor *d, const char *parent, const char *what,
                        void *ctx, struct wh_err *err);

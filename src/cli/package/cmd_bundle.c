@@ -130,8 +130,9 @@ static int do_import(struct args *a)
                 rc = wh_bundle_import(s, a->pos[1], &io, &e, &n, &err);
         if (rc == 0 && a->relocate)
                 rc = wh_bundle_relocate(s, e, n, a->relocate, &a->reg.o, &err);
-        if (s)
-                wh_store_close(s);
+        /* A refused import into a new store leaves nothing behind; a failed
+         * --relocate keeps what was imported. */
+        (e ? wh_store_close : wh_store_abandon)(s);
         wh_trust_free(t);
         if (rc == 0)
                 print_added(a, e, n);

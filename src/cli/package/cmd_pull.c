@@ -54,7 +54,7 @@ int cmd_pull(int argc, char **argv)
         if (wh_store_open(pos[0], WH_STORE_CREATE, &s, &err) < 0)
                 return pk_fail("pull", &err);
         rc = wh_registry_pull(s, pos[1], &a.o, &st, &root, &err);
-        wh_store_close(s);
+        (rc < 0 ? wh_store_abandon : wh_store_close)(s);
         if (rc < 0)
                 return pk_fail("pull", &err);
         if (a.json) {

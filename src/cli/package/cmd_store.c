@@ -15,9 +15,11 @@ static void usage(FILE *out)
                 "                                   problem\n"
                 "  gc [--dry-run] [--json] LAYOUT   delete blobs nothing in index.json reaches,\n"
                 "                                   signatures of removed packages, and stale\n"
-                "                                   temporary files (waits for running writers)\n"
+                "                                   temporary files (waits for running writers);\n"
+                "                                   refuses a store it cannot read fully\n"
                 "  import [--json] LAYOUT ARCHIVE   add the packages of a zip or tar layout\n"
-                "                                   archive; all or nothing\n"
+                "                                   archive; all or nothing, every layer checked\n"
+                "                                   against the unpacking rules\n"
                 "  export LAYOUT REF... (--zip FILE | --tar FILE)\n"
                 "                                   write packages, with their signatures, as a\n"
                 "                                   deterministic layout archive\n"
@@ -220,7 +222,7 @@ int cmd_store(int argc, char **argv)
         if (wh_store_open(a.pos[0], flags, &s, &err) < 0)
                 return pk_fail("store", &err);
         rc = run(s, &a, &err);
-        wh_store_close(s);
+        (rc < 0 ? wh_store_abandon : wh_store_close)(s);
         if (rc == -2)
                 return pk_usage("store", err.msg);
         return rc < 0 ? pk_fail("store", &err) : rc;

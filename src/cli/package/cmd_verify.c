@@ -15,8 +15,9 @@ static void usage(FILE *out)
                 "not be writable by group or others. Nothing is fetched: this works offline.\n"
                 "\n"
                 "The package is trusted when at least one signature is valid and made by a\n"
-                "trusted, unrevoked key. Each signature is reported as valid, untrusted key,\n"
-                "revoked key, bad signature or malformed.\n"
+                "trusted, unrevoked key, and everything it reaches is present, hashes to its\n"
+                "digest and (for layers) passes the unpacker's rules. Each signature is\n"
+                "reported as valid, untrusted key, revoked key, bad signature or malformed.\n"
                 "\n"
                 "Exit status: 0 trusted, 1 not trusted (or failed), 2 bad usage.\n");
 }
@@ -56,6 +57,9 @@ int cmd_verify(int argc, char **argv)
                 rc = wh_store_resolve(s, pos[1], &root, &err);
         if (rc == 0)
                 rc = wh_trust_check(s, root.digest, t, &rep, &err);
+        /* The signatures cover the digest; the content must be what it names. */
+        struct wh_err damage = {0};
+        bool intact = rc == 0 && wh_store_check(s, &root, &damage) == 0;
         wh_store_close(s);
         wh_trust_free(t);
         if (rc < 0)
@@ -72,18 +76,23 @@ int cmd_verify(int argc, char **argv)
                                rep.sigs[i].key_id[0] ? rep.sigs[i].key_id : "(unreadable)", st);
         }
         if (json) {
-                json_t *j = json_pack("{s:s, s:b, s:o}", "digest", root.digest, "trusted",
-                                      rep.trusted, "signatures", sigs);
+                json_t *j = json_pack("{s:s, s:b, s:o, s:b}", "digest", root.digest, "trusted",
+                                      rep.trusted && intact, "signatures", sigs, "intact", intact);
+                if (!intact)
+                        json_object_set_new(j, "damage", json_string(damage.msg));
                 pk_json_print(j);
                 json_decref(j);
         } else {
                 json_decref(sigs);
-                printf("%s: %s\n", root.digest,
-                       rep.trusted ? "trusted"
-                       : rep.n     ? "NOT trusted: no valid signature by a trusted key"
-                                   : "NOT trusted: not signed");
+                if (!intact)
+                        printf("%s: NOT trusted: %s\n", root.digest, damage.msg);
+                else
+                        printf("%s: %s\n", root.digest,
+                               rep.trusted ? "trusted"
+                               : rep.n     ? "NOT trusted: no valid signature by a trusted key"
+                                           : "NOT trusted: not signed");
         }
-        bool trusted = rep.trusted;
+        bool trusted = rep.trusted && intact;
         wh_sig_report_clear(&rep);
         return trusted ? WH_EXIT_OK : WH_EXIT_FAILED;
 }

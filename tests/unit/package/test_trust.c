@@ -220,12 +220,12 @@ static void test_tampered_and_malformed(void **state)
         struct wh_err err = {0};
         assert_int_equal(wh_store_list(f->s, &e, &n, &err), 0);
         json_t *m, *payload;
-        assert_int_equal(wh_store_read_json(f->s, e[1].desc.digest, "sig", &m, &err), 0);
+        assert_int_equal(wh_store_read_json(f->s, &e[1].desc, "sig", &m, &err), 0);
         struct wh_descriptor layer;
         assert_int_equal(wh_descriptor_from_json(json_array_get(json_object_get(m, "layers"), 0),
                                                  "l", &layer, &err),
                          0);
-        assert_int_equal(wh_store_read_json(f->s, layer.digest, "p", &payload, &err), 0);
+        assert_int_equal(wh_store_read_json(f->s, &layer, "p", &payload, &err), 0);
         char sig[100];
         snprintf(sig, sizeof(sig), "%s", json_string_value(json_object_get(payload, "signature")));
         sig[10] = sig[10] == 'A' ? 'B' : 'A';

@@ -1,8 +1,10 @@
 /* Safe extraction: hostile tarballs, crafted here with libarchive, are
  * refused with a clear error, leave nothing behind and write nothing outside
- * the destination; a well-formed layer extracts exactly. */
+ * the destination; a well-formed layer extracts exactly. The check every
+ * import runs (wh_layer_read without extraction) refuses the same. */
 #include "pkgtest.h"
 #include "package/digest.h"
+#include "package/layer_read.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -145,6 +147,40 @@ static void test_hostile_tars(void **state)
         free(dir);
 }
 
+/* Imports check layers without extracting them: the same rules, the same
+ * refusals, and a good layer passes. */
+static void test_check_only_refuses_the_same(void **state)
+{
+        (void)state;
+        char *dir = pt_tmpdir();
+        char *tar = pt_path(dir, "layer.tar.gz");
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+                make_tar(tar, hostile[i].entries, hostile[i].n);
+                int fd = open(tar, O_RDONLY | O_CLOEXEC);
+                assert_true(fd >= 0);
+                struct wh_err err = {0};
+                if (wh_layer_read(fd, NULL, &hostile[i].lim, NULL, NULL, &err) == 0)
+                        fail_msg("%s: passed the check", hostile[i].what);
+                close(fd);
+                if (!strstr(err.msg, hostile[i].needle))
+                        fail_msg("%s: error '%s' lacks '%s'", hostile[i].what, err.msg,
+                                 hostile[i].needle);
+                assert_int_equal(pt_count(dir), 1); /* nothing written */
+        }
+        make_tar(tar,
+                 E({"./bin/", 'd'}, {"bin/run", 'f', "#!"}, {"l", 's', "bin/run"},
+                   {"h", 'h', "bin/run"}, {"x/y/z.txt", 'f', "deep"}, {"x/", 'd'}),
+                 6);
+        int fd = open(tar, O_RDONLY | O_CLOEXEC);
+        struct wh_err err = {0};
+        if (wh_layer_read(fd, NULL, NULL, NULL, NULL, &err) < 0)
+                fail_msg("a good layer: %s", err.msg);
+        close(fd);
+        free(tar);
+        pt_rmrf(dir);
+        free(dir);
+}
+
 static void test_digest_mismatch_and_existing_dest(void **state)
 {
         (void)state;
@@ -262,6 +298,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_hostile_tars),
+            cmocka_unit_test(test_check_only_refuses_the_same),
             cmocka_unit_test(test_digest_mismatch_and_existing_dest),
             cmocka_unit_test(test_good_layer),
             cmocka_unit_test(test_path_rules),
