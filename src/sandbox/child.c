@@ -37,15 +37,15 @@ static void payload_fail(int ctl, const char *stage, const char *what)
 
 /* Like execvpe, but with the PATH of the sandbox's environment and no
  * allocation. Returns only on failure, with errno of the most telling try. */
-static void exec_program(const char *const *argv, const char *const *envp)
+static void exec_program(char *const *argv, char *const *envp)
 {
         const char *file = argv[0];
         if (strchr(file, '/')) {
-                execve(file, (char *const *)argv, (char *const *)envp);
+                execve(file, argv, envp);
                 return;
         }
         const char *path = "/usr/local/bin:/usr/bin:/bin";
-        for (const char *const *e = envp; e && *e; e++)
+        for (char *const *e = envp; *e; e++)
                 if (strncmp(*e, "PATH=", 5) == 0)
                         path = *e + 5;
         int saved = ENOENT;
@@ -54,7 +54,7 @@ static void exec_program(const char *const *argv, const char *const *envp)
                 char full[4096];
                 int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(end - p), p, file);
                 if (n > 0 && (size_t)n < sizeof(full)) {
-                        execve(full, (char *const *)argv, (char *const *)envp);
+                        execve(full, argv, envp);
                         if (errno == EACCES)
                                 saved = EACCES;
                 }
@@ -66,8 +66,8 @@ static void exec_program(const char *const *argv, const char *const *envp)
 static void payload_exec(const struct child_ctx *ctx)
 {
         const struct wh_run_spec *run = ctx->run;
+        const struct run_strings *strings = ctx->strings;
         int ctl = ctx->ctl_fd;
-        static const char *const empty_env[] = {NULL};
 
         /* A new session: the payload can never reach the caller's terminal
          * (TIOCSTI injection) even if it were given one. */
@@ -81,7 +81,7 @@ static void payload_exec(const struct child_ctx *ctx)
                 payload_fail(ctl, "exec", "cannot close inherited fds");
         if (privs_set_rlimits(&run->limits, ctx->cpu_via_rlimit) < 0)
                 payload_fail(ctl, "rlimit", "cannot set resource limits");
-        if (chdir(run->cwd ? run->cwd : "/") < 0)
+        if (chdir(strings->cwd) < 0)
                 payload_fail(ctl, "exec", "cannot change to the working directory");
         /* The program starts with default signal handling whatever the
          * caller ignored (a CLI ignores SIGPIPE, for one). */
@@ -99,8 +99,8 @@ static void payload_exec(const struct child_ctx *ctx)
                 payload_fail(ctl, "seccomp", "cannot hand the seccomp listener to the supervisor");
         close(listener);
 
-        exec_program(run->argv, run->envp ? run->envp : empty_env);
-        child_fail(ctl, "exec", errno, run->argv[0]);
+        exec_program(strings->argv, strings->envp);
+        child_fail(ctl, "exec", errno, strings->argv[0]);
 }
 
 static void init_setup(const struct child_ctx *ctx)
@@ -194,6 +194,7 @@ int init_main(void *arg)
                 child_fail(ctx->ctl_fd, "cgroup", errno, "cannot join the sandbox cgroup");
         close_inherited(ctx);
         init_setup(ctx);
+        caller_areas_wipe(&ctx->sb->caller);
 
         /* A raw clone, not fork(): glibc's fork takes locks (malloc, stdio)
          * that another thread of the caller may have held at clone time. */

@@ -20,8 +20,20 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
 
+/* Where the caller's argv and environ strings live (caller_areas.c). */
+struct caller_areas {
+        uintptr_t arg_start, arg_end, env_start, env_end;
+};
+
+/* The program's argv, envp and cwd, copied out of the caller's memory. */
+struct run_strings {
+        char **argv, **envp;
+        char *cwd;
+};
+
 struct wh_sandbox {
         struct wh_sandbox_config config;
+        struct caller_areas caller;
         struct wh_seccomp_policy *policy;
         const struct sock_fprog *bpf;
         uid_t host_uid;
@@ -34,6 +46,7 @@ struct wh_sandbox {
 struct child_ctx {
         const struct wh_sandbox *sb;
         const struct wh_run_spec *run;
+        const struct run_strings *strings; /* run's argv, envp, cwd: init wipes the originals */
         int ctl_fd;                        /* init's end of the control socket */
         int stdin_fd;                      /* opened by the supervisor */
         int stdout_w, stderr_w;            /* write ends of the output pipes */
@@ -66,6 +79,15 @@ int msg_recv(int fd, struct msg *m, int *recv_fd);
 /* Report a failed setup step from a child and exit; never returns. */
 void child_fail(int ctl_fd, const char *stage, int errnum, const char *what)
     __attribute__((noreturn));
+
+/* caller_areas.c: the supervisor finds its argument and environment areas
+ * and copies the run's strings; init wipes the areas (no allocation) once
+ * the sandbox is built, so /proc/1/cmdline shows a title, not the caller's
+ * command line. Nothing of the configuration may be used after the wipe. */
+int caller_areas_find(struct caller_areas *areas, struct wh_err *err);
+void caller_areas_wipe(const struct caller_areas *areas);
+int run_strings_copy(const struct wh_run_spec *run, struct run_strings *out, struct wh_err *err);
+void run_strings_free(struct run_strings *s);
 
 /* child.c */
 int init_main(void *arg);

@@ -67,6 +67,8 @@ int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **o
         if (!sb->caller_is_root && (sb->host_uid != geteuid() || sb->host_gid != getegid()))
                 return wh_err_set(err, EPERM, "userns",
                                   "only root can map the sandbox to another host id");
+        if (caller_areas_find(&sb->caller, err) < 0)
+                return -1;
         if (wh_seccomp_policy_load_compiled(config->seccomp_policy, &sb->policy, err) < 0)
                 return -1;
         if (wh_seccomp_policy_bpf(sb->policy, &sb->bpf, err) < 0) {
@@ -156,6 +158,12 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
                 wh_cgroup_destroy(cg);
                 return setup_error(r, &e);
         }
+        struct run_strings strings = {0};
+        if (run_strings_copy(run, &strings, &e) < 0) {
+                wh_cgroup_join_release(&join);
+                wh_cgroup_destroy(cg);
+                return setup_error(r, &e);
+        }
         int ctl[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
         cleanup_close int stdin_fd = run->stdin_fd >= 0 ? fcntl(run->stdin_fd, F_DUPFD_CLOEXEC, 3)
                                                         : open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -167,6 +175,7 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
         }
         struct child_ctx ctx = {.sb = sb,
                                 .run = run,
+                                .strings = &strings,
                                 .ctl_fd = ctl[1],
                                 .stdin_fd = stdin_fd,
                                 .stdout_w = out[1],
@@ -221,5 +230,6 @@ done:
         }
         wh_cgroup_join_release(&join);
         wh_cgroup_destroy(cg);
+        run_strings_free(&strings);
         return 0;
 }

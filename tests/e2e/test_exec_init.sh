@@ -17,5 +17,19 @@ expect "prlimit on init with a pid wider than 32 bits: EPERM" rc=1 "out=ERR EPER
 wh_run -- /probe prlimit 0
 expect "prlimit on itself still works" rc=0 status=ok out=OK
 
+# ---- the supervisor's command line and environment ------------------------------
+secret=wh-secret-$$-$RANDOM
+export WH_E2E_MARKER=$secret-env
+wh_run --setenv "TOKEN=$secret-arg" --chdir /tmp -- /probe cat /proc/1/cmdline
+expect "/proc/1/cmdline is readable" rc=0 status=ok
+assert_eq "/proc/1/cmdline shows init's title, nothing of whiskers' arguments" \
+        "whiskers-init|" "$(tr '\0' '|' <"$T/out")"
+wh_run --setenv "TOKEN=$secret-arg" -- /probe cat /proc/1/environ
+assert_eq "/proc/1/environ holds no --setenv value and none of whiskers' variables" "" \
+        "$(grep -a -o -e "$secret" -e WH_E2E_MARKER "$T/out")"
+wh_run --setenv "TOKEN=$secret-arg" --chdir /tmp -- /probe env
+expect "the program still gets its own environment" rc=0 "out~TOKEN=$secret-arg"
+unset WH_E2E_MARKER
+
 host_unchanged "host state unchanged" start
 finish
