@@ -113,6 +113,11 @@ const char *userns_unavailable_reason(int clone_errno);
 struct supervise_io {
         int pidfd, ctl_fd, stdout_r, stderr_r;
         int stdout_dst, stderr_dst;
+        /* The caller's stdin when it is copied into the program's pipe (a
+         * terminal, a socket...), and that pipe's non-blocking write end; the
+         * loop closes stdin_w (and sets it to -1) at the end of stdin. Both -1
+         * when the program reads the caller's file itself. */
+        int stdin_src, stdin_w;
         struct wh_cgroup *cgroup;
         const struct wh_limits *limits;
         const volatile int *cancel;

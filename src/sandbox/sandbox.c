@@ -125,6 +125,25 @@ static int create_cgroup(const struct wh_sandbox *sb, const struct wh_limits *l,
         return wh_cgroup_create(&opts, &none, cg, err);
 }
 
+/* The program's stdin: /dev/null; the caller's regular file itself (seekable,
+ * as docs/contract.md promises); anything else - a terminal above all - is
+ * never handed over, since the program could act on it (tcsetattr,
+ * TIOCSWINSZ; send on a socket): it gets a pipe (the read end returned,
+ * both ends in pipe_fds) that the supervisor copies the caller's stdin into. */
+static int open_stdin(int fd, int pipe_fds[2])
+{
+        if (fd < 0)
+                return open("/dev/null", O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -1;
+        if (S_ISREG(st.st_mode))
+                return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (pipe2(pipe_fds, O_CLOEXEC) < 0 || fcntl(pipe_fds[1], F_SETFL, O_NONBLOCK) < 0)
+                return -1;
+        return fcntl(pipe_fds[0], F_DUPFD_CLOEXEC, 3);
+}
+
 static pid_t clone_init(struct child_ctx *ctx, int *pidfd)
 {
         struct clone_args args = {.flags = CLONE_NS_FLAGS | CLONE_PIDFD,
@@ -164,9 +183,8 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
                 wh_cgroup_destroy(cg);
                 return setup_error(r, &e);
         }
-        int ctl[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
-        cleanup_close int stdin_fd = run->stdin_fd >= 0 ? fcntl(run->stdin_fd, F_DUPFD_CLOEXEC, 3)
-                                                        : open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int ctl[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
+        cleanup_close int stdin_fd = open_stdin(run->stdin_fd, in);
         cleanup_close int pidfd = -1;
         if (stdin_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
             pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -209,12 +227,15 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
                                   .stderr_r = errp[0],
                                   .stdout_dst = run->stdout_fd,
                                   .stderr_dst = run->stderr_fd,
+                                  .stdin_src = in[1] >= 0 ? run->stdin_fd : -1,
+                                  .stdin_w = in[1],
                                   .cgroup = cg,
                                   .limits = &run->limits,
                                   .cancel = run->cancel,
                                   .on_stdout = run->on_stdout,
                                   .stdout_ctx = run->stdout_ctx};
         supervise(&io, r);
+        in[1] = io.stdin_w; /* -1 once the loop has closed it */
         waitpid(pid, NULL, 0);
         goto done;
 fail:
@@ -227,6 +248,8 @@ done:
                         close(out[i]);
                 if (errp[i] >= 0)
                         close(errp[i]);
+                if (in[i] >= 0)
+                        close(in[i]);
         }
         wh_cgroup_join_release(&join);
         wh_cgroup_destroy(cg);

@@ -32,7 +32,9 @@
 
 #define DRAIN_GRACE_MS 1000 /* how long output may trail init's exit */
 
-enum { P_CTL, P_INIT, P_OUT, P_ERR, P_NOTIF, P_COUNT };
+enum { P_CTL, P_INIT, P_OUT, P_ERR, P_NOTIF, P_STDIN, P_STDIN_PIPE, P_COUNT };
+
+#define CHUNK 65536
 
 struct run_state {
         struct supervise_io *io;
@@ -46,6 +48,10 @@ struct run_state {
         bool sink_done; /* the stdout sink asked to stop: it is not called again */
         uint64_t start_ns, end_ns, init_gone_ns;
         struct msg exit_msg;
+        /* stdin being copied into the program's pipe: bytes read, not yet written */
+        char in_buf[CHUNK];
+        size_t in_off, in_len;
+        bool in_eof;
 };
 
 static uint64_t now_ns(void)
@@ -89,7 +95,7 @@ static void sink_stopped(struct run_state *s)
 /* One chunk from an output pipe to where it goes, up to the output limit. */
 static void pump(struct run_state *s, int slot, uint64_t *count, int dst)
 {
-        char buf[65536];
+        char buf[CHUNK];
         ssize_t n = read(s->fds[slot].fd, buf, sizeof(buf));
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
@@ -112,6 +118,43 @@ static void pump(struct run_state *s, int slot, uint64_t *count, int dst)
         if (slot == P_OUT && io->on_stdout && !s->sink_done && take &&
             io->on_stdout(io->stdout_ctx, buf, (size_t)take) != 0)
                 sink_stopped(s);
+}
+
+/* The caller's stdin, when it is not a regular file (a terminal, above all),
+ * is copied into a pipe rather than handed to the program, which could
+ * otherwise change the caller's terminal (tcsetattr, TIOCSWINSZ). One chunk
+ * at a time: read from stdin while the buffer is empty, write (non-blocking)
+ * while it is not. The supervisor holds a read end of the pipe too, so a
+ * program that exits or closes its stdin never turns a write into SIGPIPE;
+ * the pipe just fills. At the end of stdin the write end is closed: EOF. */
+static void arm_stdin(struct run_state *s)
+{
+        bool pending = s->in_off < s->in_len;
+        if (!pending && s->in_eof && s->io->stdin_w >= 0) {
+                close(s->io->stdin_w);
+                s->io->stdin_w = -1;
+        }
+        s->fds[P_STDIN].fd = !pending && !s->in_eof ? s->io->stdin_src : -1;
+        s->fds[P_STDIN_PIPE].fd = pending ? s->io->stdin_w : -1;
+}
+
+static void feed_stdin(struct run_state *s)
+{
+        const struct pollfd *src = &s->fds[P_STDIN], *dst = &s->fds[P_STDIN_PIPE];
+        if (src->fd >= 0 && src->revents) {
+                ssize_t n = read(src->fd, s->in_buf, sizeof(s->in_buf));
+                if (n > 0)
+                        s->in_off = 0, s->in_len = (size_t)n;
+                else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                        s->in_eof = true;
+        } else if (dst->fd >= 0 && dst->revents) {
+                ssize_t n = write(dst->fd, s->in_buf + s->in_off, s->in_len - s->in_off);
+                if (n > 0)
+                        s->in_off += (size_t)n;
+                else if (n < 0 && errno != EINTR && errno != EAGAIN)
+                        s->in_eof = true, s->in_off = s->in_len; /* nobody to give it to */
+        }
+        arm_stdin(s);
 }
 
 /* Reads must never block the loop: the deadlines and the seccomp listener
@@ -284,9 +327,12 @@ static void classify(struct run_state *s, const struct wh_cgroup_stats *st)
 void supervise(struct supervise_io *io, struct wh_report *r)
 {
         struct run_state s = {.io = io, .r = r};
-        int fds[P_COUNT] = {io->ctl_fd, io->pidfd, io->stdout_r, io->stderr_r, -1};
+        int fds[P_COUNT] = {io->ctl_fd, io->pidfd, io->stdout_r, io->stderr_r, -1, -1, -1};
         for (int i = 0; i < P_COUNT; i++)
                 s.fds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        s.fds[P_STDIN_PIPE].events = POLLOUT;
+        s.in_eof = io->stdin_src < 0;
+        arm_stdin(&s);
         make_nonblocking(&s, P_OUT);
         make_nonblocking(&s, P_ERR);
 
@@ -312,6 +358,8 @@ void supervise(struct supervise_io *io, struct wh_report *r)
                         pump(&s, P_OUT, &r->stdout_bytes, io->stdout_dst);
                 if (s.fds[P_ERR].revents)
                         pump(&s, P_ERR, &r->stderr_bytes, io->stderr_dst);
+                if (s.fds[P_STDIN].revents || s.fds[P_STDIN_PIPE].revents)
+                        feed_stdin(&s);
                 if (s.fds[P_INIT].revents) {
                         s.fds[P_INIT].fd = -1;
                         s.init_gone = true;

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -46,6 +47,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -308,7 +310,7 @@ static int cmd_cat(long *n, char **args)
         ssize_t got;
         int fd;
 
-        fd = open(args[0], O_RDONLY | O_CLOEXEC);
+        fd = strcmp(args[0], "-") ? open(args[0], O_RDONLY | O_CLOEXEC) : 0;
         if (fd < 0)
                 return report(-1);
         while ((got = read(fd, buf, sizeof(buf))) > 0)
@@ -328,6 +330,19 @@ static int cmd_write_path(long *n, char **args)
         if (fd < 0)
                 return report(-1);
         return report(write(fd, content, len) == (ssize_t)len ? 0 : -1);
+}
+
+/* Tries to change the terminal on stdin: its window size, then echo. Run
+ * only on a terminal the test created. */
+static int cmd_tty(long *n, char **args)
+{
+        struct winsize ws = {.ws_row = 7, .ws_col = 77};
+        struct termios t;
+
+        if (ioctl(0, TIOCSWINSZ, &ws) < 0 || tcgetattr(0, &t) < 0)
+                return report(-1);
+        t.c_lflag &= ~(tcflag_t)ECHO;
+        return report(tcsetattr(0, TCSANOW, &t));
 }
 
 static int cmd_symlink(long *n, char **args)
@@ -964,10 +979,11 @@ static const struct command {
     {"forkbomb", "n", "fork up to N sleeping children", cmd_forkbomb},
     {"bg-sleep", "n", "leave a child sleeping MS behind, exit", cmd_bg_sleep},
     {"stdin", "", "count the bytes on stdin", cmd_stdin},
+    {"tty", "", "set the window size and echo of stdin's terminal", cmd_tty},
     {"write", "n|n", "write N bytes to FD (1)", cmd_write},
     {"fill", "s", "write PATH until an error", cmd_fill},
     {"read", "s", "count the bytes of PATH", cmd_read},
-    {"cat", "s", "print PATH", cmd_cat},
+    {"cat", "s", "print PATH (- for stdin)", cmd_cat},
     {"write-path", "s|s", "create/write PATH [CONTENT]", cmd_write_path},
     {"symlink", "ss", "create the symlink LINK -> TARGET (args: TARGET LINK)", cmd_symlink},
     {"ls", "s", "list PATH", cmd_ls},
