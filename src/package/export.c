@@ -146,9 +146,9 @@ static int put_blob(struct export *x, struct archive *a, const struct wh_descrip
         char name[96], actual[WH_DIGEST_BUF];
         snprintf(name, sizeof(name), "blobs/sha256/%s", wh_digest_hex(d->digest));
         cleanup_close int fd = -1;
-        uint64_t size, left;
+        uint64_t size = d->size, left;
         struct wh_hasher h;
-        if (wh_store_blob_open(x->s, d->digest, &fd, &size, err) < 0 ||
+        if (wh_store_blob_open_desc(x->s, d, &fd, err) < 0 ||
             put_header(a, name, false, size, f, err) < 0 || wh_hasher_init(&h, err) < 0)
                 return -1;
         enum { CHUNK = 1 << 16 };
