@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run OpenKAT's normaliser conformance corpus through whiskers (docs/openkat.md).
 
-    scripts/kat-corpus.py --whiskers BIN --runtime-root ROOT CORPUS [CASE...]
+    scripts/kat-corpus.py --whiskers BIN --runtime-root ROOT [--schema-dir DIR] CORPUS [CASE...]
 
 Every case CORPUS/cases/<case> (raw, meta.json, case.json, expected.json) runs
 with `whiskers run --json` on the plugin directory exactly as shipped
@@ -59,6 +59,8 @@ def run_case(args, corpus, case_dir):
     plugin = corpus / "plugins" / case["plugin_package"].removeprefix("boefjes.plugins.").replace(".", "/")
     cmd = [args.whiskers, "run", "--json", "--runtime-root", args.runtime_root,
            "--meta", str(case_dir / "meta.json"), str(plugin), str(case_dir / "raw")]
+    if args.schema_dir:
+        cmd += ["--schema-dir", args.schema_dir]
     if case.get("clock"):
         cmd += ["--clock", case["clock"]]
     t0 = time.monotonic()
@@ -86,6 +88,8 @@ def main():
     ap.add_argument("cases", nargs="*")
     ap.add_argument("--whiskers", default=os.environ.get("WHISKERS", "whiskers"))
     ap.add_argument("--runtime-root", required=True)
+    ap.add_argument("--schema-dir", help="schemas for types the plugins ship none for "
+                    "(scripts/kat-runtime.sh: ROOT/usr/share/whiskers/octopoes-schemas)")
     ap.add_argument("--verbose", action="store_true", help="print why each unequal case differs")
     args = ap.parse_args()
     dirs = sorted(p for p in (args.corpus / "cases").iterdir() if (p / "case.json").exists())

@@ -3,13 +3,17 @@
 # Debian trixie (Python 3.13, pydantic 2) with the libraries OpenKAT's
 # normalisers import, made by mmdebstrap from Debian's archive, plus the
 # octopoes models and boefjes.normalizer_models from an OpenKAT source tree
-# (CORPUS/src) in /usr/local/lib/python3.13/dist-packages.
+# (CORPUS/src) in /usr/local/lib/python3.13/dist-packages, and JSON Schemas
+# generated from those models by the image's own Python
+# (runtimes/python/octopoes_schemas.py) in ROOT/usr/share/whiskers/octopoes-schemas:
+# the --schema-dir for OpenKAT normalisers that ship none.
 #
 #   scripts/kat-runtime.sh BUILD_DIR CORPUS_DIR     prints the root's path
 #
 # Cached in BUILD_DIR/kat-runtime: the Debian part is rebuilt only when the
-# package list changes; the OpenKAT part is copied fresh every time (it is
-# small, and the corpus may change). Needs root (mmdebstrap's root mode).
+# package list changes; the OpenKAT part and its schemas are made fresh every
+# time (small, and the corpus may change). Needs root (mmdebstrap's root mode,
+# chroot).
 set -euo pipefail
 build=$1
 corpus=$2
@@ -41,4 +45,7 @@ rm -rf "$site/octopoes" "$site/boefjes"
 mkdir -p "$site"
 cp -r "$corpus/src/octopoes" "$corpus/src/boefjes" "$site/"
 find "$site" -name __pycache__ -prune -exec rm -rf {} +
+schemas=/usr/share/whiskers/octopoes-schemas
+rm -rf "$root$schemas"
+chroot "$root" /usr/bin/python3 -B - "$schemas" <"$(dirname "$0")/../runtimes/python/octopoes_schemas.py"
 echo "$root"

@@ -80,14 +80,15 @@ static bool check_object(const struct line_ctx *l, json_t *obj, const char *wher
                 return false;
         }
         const struct object_type *t = types_find(c->types, type);
-        if (!t && !c->manifest->openkat) {
+        bool listed = wh_manifest_produces(c->manifest, type);
+        if (!listed && !c->manifest->openkat) {
                 LERR(l, "undeclared_type",
                      "object_type \"%.100s\" is not in \"produces\" of normalizer.json: declare "
                      "it (with a schema) or stop emitting it",
                      type);
                 return false;
         }
-        if (!t)
+        if (!listed)
                 undeclared_warning(c, type);
         /* No schema (OpenKAT's form): the object's own primary_key, of its type. */
         const struct object_type bare = {.name = (char *)type};

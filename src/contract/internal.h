@@ -174,6 +174,8 @@ struct wh_normaliser {
         struct wh_normaliser_limits limits; /* effective */
         struct type_table types;
         char digest[WH_TREE_DIGEST_BUF];
+        char *schema_dir; /* --schema-dir (absolute), or NULL */
+        char schema_digest[WH_TREE_DIGEST_BUF];
         json_t *package; /* wh_normaliser_origin's provenance, or NULL */
         char *rootfs;    /* the runtime image's root, or NULL for the host's /usr */
         struct stage stage;

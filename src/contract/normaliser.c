@@ -143,6 +143,17 @@ static int load_digest(struct wh_normaliser *n, const struct wh_normaliser_origi
         return 0;
 }
 
+/* The shared schema directory is part of what checks the output: its tree
+ * digest goes into the provenance (generated schemas, docs/openkat.md). */
+static int load_schema_dir(struct wh_normaliser *n, const char *schema_dir, struct wh_err *err)
+{
+        if (!schema_dir)
+                return 0;
+        if (!(n->schema_dir = realpath(schema_dir, NULL)))
+                return wh_err_set(err, errno, "schema", "schema directory %s", schema_dir);
+        return wh_tree_digest(n->schema_dir, n->schema_digest, err);
+}
+
 int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts,
                        struct wh_normaliser **out, struct wh_err *err)
 {
@@ -161,7 +172,8 @@ int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts
         limits_effective(&n->manifest.limits, &o->overrides, &n->limits);
         if (load_digest(n, o->origin, o->runtime_root, err) < 0 || check_entrypoint(n, err) < 0 ||
             prepare_argv(n, o->python, o->origin, err) < 0 ||
-            types_load(&n->types, n->dir, o->schema_dir, n->manifest.produces, n->manifest.openkat,
+            load_schema_dir(n, o->schema_dir, err) < 0 ||
+            types_load(&n->types, n->dir, n->schema_dir, n->manifest.produces, n->manifest.openkat,
                        err) < 0 ||
             prepare_sandbox(n, o, err) < 0)
                 goto fail;
@@ -182,6 +194,7 @@ void wh_normaliser_free(struct wh_normaliser *n)
         wh_manifest_clear(&n->manifest);
         json_decref(n->package);
         free(n->rootfs);
+        free(n->schema_dir);
         free(n->interpreter);
         free(n->program);
         free(n->entry);

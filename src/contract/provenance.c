@@ -68,6 +68,10 @@ json_t *provenance_build(const struct wh_normaliser *n, const struct run_facts *
                       "manifest_form", m->openkat ? "openkat" : "whiskers", "path", n->dir,
                       "digest", n->digest, "digest_kind", n->package ? "oci-manifest" : "tree-v1",
                       "package", n->package);
+        if (normaliser && n->schema_dir)
+                json_object_set_new(
+                    normaliser, "schema_dir",
+                    json_pack("{s:s, s:s}", "path", n->schema_dir, "digest", n->schema_digest));
         json_t *input = json_pack("{s:o, s:o, s:s?, s:s?, s:O?}", "raw",
                                   digest_obj(f->raw_digest, f->raw_bytes), "meta",
                                   digest_obj(f->meta_digest, f->meta_bytes), "task_id", f->task_id,

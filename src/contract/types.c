@@ -13,6 +13,7 @@
  * Annotations of our own start with "x-". */
 #include "contract/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -193,6 +194,48 @@ static int unchecked_warning(struct type_table *t, struct wh_err *err)
         return add_warning(t, msg, err);
 }
 
+static bool listed(json_t *produces, const char *type)
+{
+        for (size_t i = 0; i < json_array_size(produces); i++)
+                if (strcmp(json_string_value(json_array_get(produces, i)), type) == 0)
+                        return true;
+        return false;
+}
+
+/* OpenKAT's form does not list every type it emits (kat_ssl_certificates
+ * emits Website): every schema of the schema directory is a type too, so
+ * that those objects are validated (and warned about as undeclared). */
+static int load_schema_dir(struct type_table *t, const char *dir, const char *schema_dir,
+                           json_t *produces, struct wh_err *err)
+{
+        DIR *d = opendir(schema_dir);
+        if (!d)
+                return wh_err_set(err, errno, "schema", "cannot read the schema directory %s",
+                                  schema_dir);
+        int rc = 0;
+        struct dirent *e;
+        while (rc == 0 && (e = readdir(d))) {
+                char name[256];
+                size_t len = strlen(e->d_name);
+                if (len <= 5 || len > 255 || strcmp(e->d_name + len - 5, ".json") != 0)
+                        continue;
+                snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
+                if (listed(produces, name) || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+                                                           "klmnopqrstuvwxyz0123456789") != len - 5)
+                        continue;
+                struct object_type *nt = realloc(t->types, (t->n + 1) * sizeof(*nt));
+                if (!nt) {
+                        rc = wh_err_set(err, ENOMEM, "schema", "loading %s", schema_dir);
+                        break;
+                }
+                t->types = nt;
+                memset(&nt[t->n], 0, sizeof(*nt));
+                rc = load_type(t, dir, schema_dir, name, true, err);
+        }
+        closedir(d);
+        return rc;
+}
+
 int types_load(struct type_table *t, const char *dir, const char *schema_dir, json_t *produces,
                bool optional, struct wh_err *err)
 {
@@ -207,6 +250,8 @@ int types_load(struct type_table *t, const char *dir, const char *schema_dir, js
                 if (load_type(t, dir, schema_dir, json_string_value(json_array_get(produces, i)),
                               optional, err) < 0)
                         return -1;
+        if (optional && schema_dir && load_schema_dir(t, dir, schema_dir, produces, err) < 0)
+                return -1;
         return unchecked_warning(t, err);
 }
 

@@ -28,8 +28,11 @@ fi
 RUNTIME=$("$SRC/scripts/kat-runtime.sh" "$WH_BUILD_DIR" "$CORPUS")
 assert_true "runtime image built (scripts/kat-runtime.sh)" [ -x "$RUNTIME/usr/bin/python3" ]
 
-"$PYTHON" "$SRC/scripts/kat-corpus.py" --whiskers "$WHISKERS" --runtime-root "$RUNTIME" "$CORPUS" \
-        >"$T/table" 2>"$T/why"
+SCHEMAS=$RUNTIME/usr/share/whiskers/octopoes-schemas
+assert_true "schemas generated from the octopoes models ($(ls "$SCHEMAS" | wc -l))" \
+        [ "$(ls "$SCHEMAS" | wc -l)" -ge 50 ]
+"$PYTHON" "$SRC/scripts/kat-corpus.py" --whiskers "$WHISKERS" --runtime-root "$RUNTIME" \
+        --schema-dir "$SCHEMAS" "$CORPUS" >"$T/table" 2>"$T/why"
 rc=$?
 cat "$T/table" "$T/why"
 total=$(awk '$1 == "total" {print $2, $3}' "$T/table")
@@ -45,14 +48,27 @@ from octopoes.models.ooi.network import IPAddressV4, Network
 
 
 def run(input_ooi, raw):
-    yield IPAddressV4(address=raw.decode().strip(), network=Network(name="internet").reference)
+    text = raw.decode().strip()
+    if text == "dict":  # what the model would never dump: checked by its generated schema
+        yield {"object_type": "IPAddressV4", "primary_key": "IPAddressV4|internet|1.2.3.4",
+               "address": 5, "network": "Network|internet"}
+        return
+    yield IPAddressV4(address=text, network=Network(name="internet").reference)
 EOF2
 echo "10.0.0.1" >"$T/good"
 echo "not-an-address" >"$T/bad"
-wh_run_raw run --json --runtime-root "$RUNTIME" "$P" "$T/good" --input-ooi 'Network|internet'
+echo "dict" >"$T/dict"
+wh_run_raw run --json --runtime-root "$RUNTIME" --schema-dir "$SCHEMAS" "$P" "$T/good" --input-ooi 'Network|internet'
 expect "an octopoes OOI yielded: ok" rc=0
 assert_eq "... dumped in pydantic's JSON mode" "IPAddressV4|internet|10.0.0.1 Network|internet null" \
         "$(jq -r '.results.observations[0].results[0] | "\(.primary_key) \(.network) \(.scan_profile)"' "$T/out")"
+assert_eq "... the generated schemas' directory and digest in the provenance" \
+        "$(cd "$SCHEMAS" && pwd -P) sha256:" \
+        "$(jq -r '.provenance.normaliser.schema_dir | "\(.path) \(.digest[0:7])"' "$T/out")"
+wh_run_raw run --json --runtime-root "$RUNTIME" --schema-dir "$SCHEMAS" "$P" "$T/dict" --input-ooi 'Network|internet'
+expect "an object the model's schema refuses: exit 1" rc=1
+assert_eq "... a schema error at /address" "schema /address" \
+        "$(jq -r '.errors[0] | "\(.code) \(.instance_path)"' "$T/out")"
 wh_run_raw run --json --runtime-root "$RUNTIME" "$P" "$T/bad" --input-ooi 'Network|internet'
 expect "an OOI that fails its own validation: exit 1" rc=1
 assert_match "... the normaliser's ValidationError, as OpenKAT reports it" "^run: ValidationError: 1 validation error for IPAddressV4" \

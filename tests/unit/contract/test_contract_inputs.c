@@ -211,6 +211,62 @@ static void test_meta(void **state)
         }
 }
 
+/* OpenKAT's NormalizerMeta: accepted, read the way OpenKAT reads it. */
+static void test_openkat_meta(void **state)
+{
+        (void)state;
+        static const char kat[] =
+            "{\"id\": \"t-1\", \"normalizer\": {\"id\": \"kat_dns_normalize\", \"version\": null}, "
+            "\"raw_data\": {\"id\": \"r\", \"mime_types\": [{\"value\": \"boefje/dns-records\"}, "
+            "{\"value\": \"x\"}], \"boefje_meta\": {\"id\": \"b\", \"input_ooi\": "
+            "\"Hostname|internet|example.nl\", \"arguments\": {\"input\": {\"name\": "
+            "\"example.nl\"}}}}, \"started_at\": null}";
+        struct wh_err err = {0};
+        json_t *doc = NULL;
+        assert_int_equal(wh_meta_check(kat, strlen(kat), &doc, &err), 0);
+        struct wh_meta_facts f;
+        assert_int_equal(wh_meta_facts(doc, &f), 0);
+        assert_true(f.openkat);
+        assert_string_equal(f.task_id, "t-1");
+        assert_string_equal(f.input_pk, "Hostname|internet|example.nl");
+        assert_int_equal(json_array_size(f.mime_types), 2);
+        assert_string_equal(json_string_value(json_array_get(f.mime_types, 0)),
+                            "boefje/dns-records");
+        wh_meta_facts_clear(&f);
+        json_decref(doc);
+
+        /* whiskers' own form reads the same facts from its own fields. */
+        static const char own[] = "{\"task_id\": \"t-2\", \"input_ooi\": {\"primary_key\": "
+                                  "\"Network|internet\"}, \"mime_types\": [\"a\"]}";
+        assert_int_equal(wh_meta_check(own, strlen(own), &doc, &err), 0);
+        assert_int_equal(wh_meta_facts(doc, &f), 0);
+        assert_false(f.openkat);
+        assert_string_equal(f.task_id, "t-2");
+        assert_string_equal(f.input_pk, "Network|internet");
+        wh_meta_facts_clear(&f);
+        json_decref(doc);
+
+        static const struct {
+                const char *text, *needle;
+        } bad[] = {
+            {"{\"normalizer\": {\"id\": \"x\"}}", "needs \"raw_data\": {\"boefje_meta\""},
+            {"{\"raw_data\": {\"boefje_meta\": null}}", "needs \"raw_data\": {\"boefje_meta\""},
+            {"{\"raw_data\": {\"boefje_meta\": {\"input_ooi\": \"nokey\"}}}",
+             "\"raw_data.boefje_meta.input_ooi\" must be a primary key"},
+            {"{\"raw_data\": {\"boefje_meta\": {\"arguments\": []}}}",
+             "\"raw_data.boefje_meta.arguments\" must be an object"},
+            {"{\"raw_data\": {\"boefje_meta\": {}, \"mime_types\": [\"a\"]}}",
+             "\"raw_data.mime_types\" must be an array of {\"value\": string}"},
+            {"{\"id\": 3, \"raw_data\": {\"boefje_meta\": {}}}", "\"id\" must be a string"},
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(wh_meta_check(bad[i].text, strlen(bad[i].text), NULL, &err), -1);
+                if (!strstr(err.msg, bad[i].needle))
+                        fail_msg("case %zu: '%s' does not say '%s'", i, err.msg, bad[i].needle);
+                assert_string_equal(err.stage, "meta");
+        }
+}
+
 /* The documented algorithm, written out again: lines sorted by path. */
 static void test_tree_digest(void **state)
 {
@@ -319,9 +375,13 @@ static void test_scaffold_and_fixtures(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_zip_good),  cmocka_unit_test(test_zip_bad),
-            cmocka_unit_test(test_meta),      cmocka_unit_test(test_tree_digest),
-            cmocka_unit_test(test_json_diff), cmocka_unit_test(test_scaffold_and_fixtures),
+            cmocka_unit_test(test_zip_good),
+            cmocka_unit_test(test_zip_bad),
+            cmocka_unit_test(test_meta),
+            cmocka_unit_test(test_openkat_meta),
+            cmocka_unit_test(test_tree_digest),
+            cmocka_unit_test(test_json_diff),
+            cmocka_unit_test(test_scaffold_and_fixtures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

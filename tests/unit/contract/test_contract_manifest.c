@@ -111,6 +111,51 @@ static void test_bad_manifests(void **state)
         }
 }
 
+/* OpenKAT's normalizer.json as kat_dns ships it: valid, with OpenKAT's defaults. */
+static void test_openkat_manifest(void **state)
+{
+        (void)state;
+        struct wh_manifest m;
+        struct wh_err err = {0};
+        assert_int_equal(parse("{\"id\": \"kat_dns_normalize\", \"name\": \"DNS records\", "
+                               "\"description\": \"Parses DNS records.\", \"consumes\": "
+                               "[\"boefje/dns-records\"], \"produces\": [\"Hostname\", "
+                               "\"DNSZone\"], \"enabled\": false}",
+                               &m, &err),
+                         0);
+        assert_true(m.openkat);
+        assert_string_equal(m.runtime, "python3");
+        assert_string_equal(m.entrypoint, "normalize.py");
+        assert_null(m.version);
+        wh_manifest_clear(&m);
+
+        /* Naming a runtime or an entrypoint makes it whiskers' form: all required. */
+        assert_int_equal(parse("{" BASE ", \"enabled\": true}", &m, &err), 0);
+        assert_false(m.openkat);
+        assert_string_equal(m.version, "1.0");
+        wh_manifest_clear(&m);
+        static const struct {
+                const char *json, *needle;
+        } bad[] = {
+            {"{\"id\": \"a\", \"consumes\": [\"a\"], \"produces\": [], \"enabled\": \"yes\"}",
+             "field \"enabled\" must be true or false"},
+            {"{\"id\": \"a\", \"consumes\": [\"a\"], \"produces\": [], \"runtime\": \"python3\"}",
+             "field \"version\" is required"},
+            {"{\"id\": \"a\", \"version\": \"1\", \"consumes\": [\"a\"], \"produces\": [], "
+             "\"entrypoint\": \"normalize.py\"}",
+             "field \"runtime\" is required"},
+            {"{\"id\": \"a\", \"consumes\": [\"a\"], \"produces\": [], \"version\": \"1 0\"}",
+             "field \"version\" must be like 1.2.0"},
+            {"{\"id\": \"a\", \"consumes\": [\"a\"], \"produces\": [], \"enable\": true}",
+             "unknown field \"enable\""},
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(parse(bad[i].json, &m, &err), -1);
+                if (!strstr(err.msg, bad[i].needle))
+                        fail_msg("case %zu: '%s' does not say '%s'", i, err.msg, bad[i].needle);
+        }
+}
+
 static void test_manifest_file(void **state)
 {
         (void)state;
@@ -133,6 +178,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_good_manifest),
             cmocka_unit_test(test_bad_manifests),
+            cmocka_unit_test(test_openkat_manifest),
             cmocka_unit_test(test_manifest_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
