@@ -194,18 +194,17 @@ static int take_entry(struct wh_layer_reader *r, struct archive_entry *ae, wh_la
                       void *ctx, struct wh_err *err)
 {
         char name[4096], target[4096];
-        struct wh_layer_entry e;
+        struct wh_layer_entry e = {0};
         int rc = check_entry(r, ae, name, sizeof(name), &e, target, sizeof(target), err);
-        if (rc != 0)
-                return rc < 0 ? -1 : 0;
-        if (fn && fn(r, &e, ctx, err) < 0)
-                return -1;
+        if (rc == 0 && fn)
+                rc = fn(r, &e, ctx, err);
         /* Check only: the data still counts against the limit. */
         const void *buf;
-        ssize_t n = 1;
-        while (!fn && e.kind == WH_LAYER_FILE && n > 0)
-                n = wh_layer_data(r, &buf, err);
-        return n < 0 ? -1 : 0;
+        for (ssize_t n = 1; rc == 0 && !fn && e.kind == WH_LAYER_FILE && n > 0;)
+                if ((n = wh_layer_data(r, &buf, err)) < 0)
+                        rc = -1;
+        r->name = ""; /* `name` ends with this call */
+        return rc < 0 ? -1 : 0;
 }
 
 static int read_entries(struct wh_layer_reader *r, wh_layer_fn fn, void *ctx, struct wh_err *err)
