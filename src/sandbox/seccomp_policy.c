@@ -59,26 +59,90 @@ static int check_pair(const struct wh_seccomp_policy *pol, const struct wh_secco
         return 0;
 }
 
-static int check_rules(const struct wh_seccomp_policy *pol, struct wh_err *err)
+/* The earlier rules for one call that a new rule can conflict with. Rules
+ * that passed the checks agree with each other (one action for every
+ * unconditional rule, one errno for every conditional errno rule), so the
+ * first of each kind stands for all of its kind. */
+struct earlier {
+        const struct wh_seccomp_rule *always, *uncond, *cond_errno;
+};
+
+static const struct wh_seccomp_rule *first_of(const struct wh_seccomp_rule *a,
+                                              const struct wh_seccomp_rule *b)
+{
+        return !a || (b && b < a) ? b : a;
+}
+
+/* The first rule before b for its call (in file order, always-allowed calls
+ * first) that b conflicts with, or NULL. */
+static const struct wh_seccomp_rule *conflict(const struct earlier *e,
+                                              const struct wh_seccomp_rule *b)
+{
+        const struct wh_seccomp_rule *a = b->errnum ? e->always : NULL;
+        if (!b->n_conds && e->uncond && e->uncond->errnum != b->errnum)
+                a = first_of(a, e->uncond);
+        if (b->n_conds && b->errnum && e->cond_errno && e->cond_errno->errnum != b->errnum)
+                a = first_of(a, e->cond_errno);
+        return a;
+}
+
+static void remember(struct earlier *e, const struct wh_seccomp_rule *b)
+{
+        if (b->line == 0 && !e->always)
+                e->always = b;
+        if (!b->n_conds && !e->uncond)
+                e->uncond = b;
+        if (b->n_conds && b->errnum && !e->cond_errno)
+                e->cond_errno = b;
+}
+
+static int report(const struct wh_seccomp_policy *pol, const struct wh_seccomp_rule *a,
+                  const struct wh_seccomp_rule *b, struct wh_err *err)
 {
         char name[64];
+        if (a->line == 0 && b->errnum)
+                return wh_err_set(err, 0, "seccomp-policy",
+                                  "%s:%u: %s is always allowed (the sandbox calls it before "
+                                  "execve); remove this rule",
+                                  pol->name, b->line, syscall_name(b->nr, name, sizeof(name)));
+        return check_pair(pol, a, b, err);
+}
+
+/* By call, then in file order (the rules are one array). */
+static int compare_rules(const void *x, const void *y)
+{
+        const struct wh_seccomp_rule *a = *(const struct wh_seccomp_rule *const *)x;
+        const struct wh_seccomp_rule *b = *(const struct wh_seccomp_rule *const *)y;
+        if (a->nr != b->nr)
+                return a->nr < b->nr ? -1 : 1;
+        return a < b ? -1 : a > b;
+}
+
+/* Reports the first rule in the file that conflicts with an earlier one.
+ * Sorting the rules by call makes this n log n: a policy of 20 000 rules
+ * took seconds when every rule was compared with every other. */
+static int check_rules(const struct wh_seccomp_policy *pol, struct wh_err *err)
+{
+        cleanup_free const struct wh_seccomp_rule **by_call =
+            malloc((pol->n_rules ? pol->n_rules : 1) * sizeof(*by_call));
+        if (!by_call)
+                return wh_err_set(err, ENOMEM, "seccomp-policy", "loading %s", pol->name);
+        for (size_t i = 0; i < pol->n_rules; i++)
+                by_call[i] = &pol->rules[i];
+        qsort(by_call, pol->n_rules, sizeof(*by_call), compare_rules);
+        struct earlier e = {0};
+        const struct wh_seccomp_rule *bad_a = NULL, *bad_b = NULL;
         for (size_t i = 0; i < pol->n_rules; i++) {
-                const struct wh_seccomp_rule *b = &pol->rules[i];
-                for (size_t j = 0; j < i; j++) {
-                        const struct wh_seccomp_rule *a = &pol->rules[j];
-                        if (a->nr != b->nr)
-                                continue;
-                        if (a->line == 0 && b->errnum)
-                                return wh_err_set(
-                                    err, 0, "seccomp-policy",
-                                    "%s:%u: %s is always allowed (the sandbox calls it before "
-                                    "execve); remove this rule",
-                                    pol->name, b->line, syscall_name(b->nr, name, sizeof(name)));
-                        if (check_pair(pol, a, b, err) < 0)
-                                return -1;
+                const struct wh_seccomp_rule *b = by_call[i], *a;
+                if (i > 0 && b->nr != by_call[i - 1]->nr)
+                        e = (struct earlier){0};
+                if ((a = conflict(&e, b)) && (!bad_b || b < bad_b)) {
+                        bad_a = a;
+                        bad_b = b;
                 }
+                remember(&e, b);
         }
-        return 0;
+        return bad_b ? report(pol, bad_a, bad_b, err) : 0;
 }
 
 static int format_rule(const struct wh_seccomp_rule *r, char *buf, size_t len)

@@ -124,6 +124,13 @@ static const struct bad_case bad_cases[] = {
      "1: execve is always allowed (the sandbox calls it before execve); remove this rule"},
     {"errno EPERM sendmsg arg2 == 0",
      "1: sendmsg is always allowed (the sandbox calls it before execve); remove this rule"},
+    /* Of two conflicts, the one earlier in the file is reported, whatever the
+     * calls' numbers. */
+    {"allow getpid\nerrno EPERM kill arg0 == 1\nerrno EACCES kill arg0 == 2\nerrno EPERM getpid",
+     "3: conditional errno rules for kill must all use one errno (line 2 uses 1, this one 13)"},
+    {"errno EPERM kill arg0 == 1\nallow getpid\nerrno EPERM getpid\nerrno EACCES kill arg0 == 2",
+     "3: getpid already has an unconditional rule (line 2) with a different action; a call has "
+     "at most one"},
 };
 
 static void test_errors_name_file_and_line(void **state)
@@ -140,6 +147,38 @@ static void test_errors_name_file_and_line(void **state)
                 assert_string_equal(err.stage, "seccomp-policy");
                 assert_string_equal(err.msg, expected);
         }
+}
+
+/* A policy of n rules for one call: "allow ioctl", then conditional errno
+ * rules that agree, then (with conflict) one that does not. */
+static char *many_rules(size_t n, bool conflict)
+{
+        char *text = malloc(n * 48 + 64);
+        size_t used = (size_t)sprintf(text, "allow ioctl\n");
+        for (size_t i = 1; i < n; i++)
+                used += (size_t)sprintf(text + used, "errno EPERM ioctl arg1 == %zu\n", i);
+        if (conflict)
+                sprintf(text + used, "errno EACCES ioctl arg1 == 0\n");
+        return text;
+}
+
+/* 20 000 rules for one call: still checked against each other (the last one
+ * conflicts with line 2, 20 000 lines up), without comparing every pair. */
+static void test_many_rules(void **state)
+{
+        (void)state;
+        char *ok = many_rules(20000, false), *bad = many_rules(20000, true);
+        struct wh_seccomp_policy *p = must_parse("many.policy", ok);
+        wh_seccomp_policy_free(p);
+        p = NULL;
+        struct wh_err err;
+        assert_int_equal(wh_seccomp_policy_parse("many.policy", bad, &p, &err), -1);
+        assert_null(p);
+        assert_string_equal(err.msg,
+                            "many.policy:20001: conditional errno rules for ioctl must all "
+                            "use one errno (line 2 uses 1, this one 13)");
+        free(ok);
+        free(bad);
 }
 
 static void test_load_file_errors(void **state)
@@ -236,6 +275,7 @@ int main(void)
             cmocka_unit_test(test_default_file_is_the_embedded_policy),
             cmocka_unit_test(test_good_policy),
             cmocka_unit_test(test_errors_name_file_and_line),
+            cmocka_unit_test(test_many_rules),
             cmocka_unit_test(test_load_file_errors),
             cmocka_unit_test(test_hash_is_canonical),
         };
