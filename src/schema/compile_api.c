@@ -38,7 +38,7 @@ static int run_session(struct wh_schema_registry *reg, locate_fn locate, const v
                                   "failed; create a new registry");
         struct sch_session s = {.reg = reg, .err = err};
         size_t ndocs = reg->ndocs, nres = reg->resources.used, nlocs = reg->locs.used;
-        struct sch_target t;
+        struct sch_target t = {0}; /* locate() fills it on success */
         struct sch_node *root = NULL;
         int r = locate(&s, ctx, &t);
         if (r == 0 && !(root = sch_node_for(&s, t.json, t.res, t.path)))

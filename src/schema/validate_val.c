@@ -154,7 +154,7 @@ static bool find_duplicate(struct vstate *st, const struct jv *arr, size_t *a, s
 static bool v_array_limits(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                            const struct vctx *c)
 {
-        size_t size = inst->n, a, b;
+        size_t size = inst->n, a = 0, b = 0; /* set by find_duplicate() when it finds one */
         bool ok = true;
         if (n->has_max_items && size > n->max_items)
                 ok = v_fail(st, c, n, "maxItems", "array of %zu items has more than %zu", size,
