@@ -40,9 +40,16 @@ for pair in "${refused[@]}"; do
         fi
 done
 
-wh_run -- /probe int80
-expect "getpid through int 0x80: seccomp_kill, arch i386" rc=4 status=seccomp_kill \
-        syscall.arch=i386 out=
+# A kernel without IA32 emulation (ia32_emulation=0, or built without it)
+# answers int 0x80 with SIGSEGV even outside any sandbox: nothing to filter.
+if "$PROBE" int80 >/dev/null 2>&1; then
+        wh_run -- /probe int80
+        expect "getpid through int 0x80: seccomp_kill, arch i386" rc=4 status=seccomp_kill \
+                syscall.arch=i386 out=
+else
+        skip "getpid through int 0x80" "this kernel has no IA32 emulation (int 0x80 fails" \
+                "outside the sandbox too): the i386 entry's seccomp_kill was NOT tested"
+fi
 wh_run -- /probe x32
 if [ "$(st status)" = seccomp_kill ]; then
         expect "getpid through the x32 entry: seccomp_kill, arch x32" rc=4 syscall.arch=x32 out=

@@ -3,7 +3,7 @@
  * (optional/, optional/format/ with format assertion on) are run and their
  * counts printed, without failing the build. Remote references
  * (http://localhost:1234/...) are served from the suite's remotes/
- * directory and the meta-schemas from /work/shared/data, offline.
+ * directory and the meta-schemas from ../shared/data (WH_SHARED_DIR), offline.
  *
  * Each instance is validated twice, once for the verdict only and once
  * collecting errors: the two must agree, and an invalid verdict must come
@@ -150,13 +150,23 @@ static struct counts run_dir(const char *dir, const char *label, unsigned flags)
         return sum;
 }
 
+/* The suite lives in ../shared, not in the repository: a clone without it
+ * skips the suite and says so; CI (CI=true) must have it. */
 static void require_data(void)
 {
         struct stat st;
-        if (stat(TESTDIR, &st) != 0 || stat(META "/schema.json", &st) != 0)
+        if (stat(TESTDIR, &st) == 0 && stat(META "/schema.json", &st) == 0)
+                return;
+        const char *ci = getenv("CI");
+        if (ci && strcmp(ci, "true") == 0)
                 fail_msg("the JSON-Schema-Test-Suite or the meta-schemas are missing: expected %s "
-                         "and %s (WH_SHARED_DIR is %s)",
-                         TESTDIR, META, WH_SHARED_DIR);
+                         "and %s (configure with -DWH_SHARED_DIR=DIR; CI=true needs them)",
+                         TESTDIR, META);
+        print_message("SKIP: the JSON-Schema-Test-Suite or the meta-schemas are missing (expected "
+                      "%s and %s; configure with -DWH_SHARED_DIR=DIR): the official conformance "
+                      "suite was NOT run\n",
+                      TESTDIR, META);
+        skip();
 }
 
 static void test_required(void **state)
