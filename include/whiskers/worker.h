@@ -133,6 +133,7 @@ struct wh_worker_config {
         /* Passed to every sandbox (the normaliser contract). */
         bool allow_unenforced_limits;
         const char *cgroup_driver; /* NULL: auto */
+        const char *cgroup_parent; /* NULL: the worker's own cgroup (docs/cgroups.md) */
         const char *work_dir;      /* where inputs are staged; NULL: as the contract's */
         /* References that name packages. */
         struct wh_package_source packages;

@@ -166,8 +166,10 @@ int wh_runner_contract_init(struct wh_runner *r, const struct wh_worker_config *
         if (!c)
                 return wh_err_set(err, ENOMEM, "worker", "out of memory");
         c->cfg = cfg;
-        c->sandbox = (struct wh_sandbox_config){
-            .host_uid = (uid_t)-1, .host_gid = (gid_t)-1, .cgroup_driver = cfg->cgroup_driver};
+        c->sandbox = (struct wh_sandbox_config){.host_uid = (uid_t)-1,
+                                                .host_gid = (gid_t)-1,
+                                                .cgroup_driver = cfg->cgroup_driver,
+                                                .cgroup_parent = cfg->cgroup_parent};
         *r = (struct wh_runner){
             .ctx = c, .load = contract_load, .run = contract_run, .unload = contract_unload};
         return 0;

@@ -43,7 +43,11 @@ fi
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 ROOT=$([ "$(id -u)" = 0 ] && echo 1 || echo 0)
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wh-e2e.XXXXXX")
+# Every test writes, chowns and removes under $T only: it must never be empty.
+T=$(mktemp -d "${TMPDIR:-/tmp}/wh-e2e.XXXXXX") && [ -d "$T" ] || {
+        echo "FAIL - cannot create a temp dir in ${TMPDIR:-/tmp}"
+        exit 1
+}
 chmod 755 "$T"
 WH_PASSED=0
 WH_FAILED=0
@@ -54,8 +58,9 @@ LAST=
 
 wh_cleanup() {
         local pid c
-        for c in "${WH_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
-        for pid in "${WH_BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+        # "|| true": a test under set -e must still reach the rm below.
+        for c in "${WH_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+        for pid in "${WH_BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
         rm -rf "$T"
 }
 trap wh_cleanup EXIT

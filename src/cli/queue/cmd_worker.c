@@ -58,6 +58,8 @@ static void usage(FILE *out)
             "  --log-level LEVEL     debug, info (default), warn or error\n"
             "  --allow-unenforced-limits  run even where cgroup limits cannot be enforced\n"
             "  --cgroup-driver D     auto (default), v1, v2 or none\n"
+            "  --cgroup-parent PATH  create each run's cgroup under PATH (a delegated cgroup,\n"
+            "                        e.g. the systemd unit's; default: the worker's own)\n"
             "  --work-dir DIR        where each slot stages its input for the sandbox\n"
             "                        (default $TMPDIR, else /dev/shm, else /tmp)\n"
             "  -h, --help            show this help\n"
@@ -156,6 +158,7 @@ int cmd_worker(int argc, char **argv)
             {"--log-level", OPT_STR, &level, 0},
             {"--allow-unenforced-limits", OPT_FLAG, &c.allow_unenforced_limits, 0},
             {"--cgroup-driver", OPT_STR, &c.cgroup_driver, 0},
+            {"--cgroup-parent", OPT_STR, &c.cgroup_parent, 0},
             {"--work-dir", OPT_STR, &c.work_dir, 0},
             {NULL, OPT_FLAG, NULL, 0},
         };
