@@ -36,7 +36,9 @@ EOF
         printf 'def run(input_ooi, raw):\n%s\n' "$3" >"$d/normalize.py"
         cat >"$d/schemas/Hostname.json" <<'EOF'
 {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
- "properties": {"object_type": {"const": "Hostname"}, "network": {"type": "string"},
+ "x-natural-key": ["network", "name"],
+ "properties": {"object_type": {"const": "Hostname"}, "primary_key": {"type": "string"},
+                "network": {"type": "string"},
                 "name": {"type": "string"}},
  "required": ["object_type", "network", "name"], "additionalProperties": false}
 EOF

@@ -25,7 +25,9 @@ def run(input_ooi, raw):
 EOF
 cat >"$N/hostnames/schemas/Hostname.json" <<'EOF'
 {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
- "properties": {"object_type": {"const": "Hostname"}, "network": {"type": "string"},
+ "x-natural-key": ["network", "name"],
+ "properties": {"object_type": {"const": "Hostname"}, "primary_key": {"type": "string"},
+                "network": {"type": "string"},
                 "name": {"type": "string"}},
  "required": ["object_type", "network", "name"], "additionalProperties": false}
 EOF
