@@ -155,6 +155,20 @@ assert_eq "without --clock: the host's clock, said so" "host $(date -u +%Y)" \
 py badclock "$T/meta.full" "$CLOCK_PY" --clock "yesterday"
 expect "--clock that is not ISO 8601: exit 2" rc=2 "err~not an ISO 8601 instant"
 
+# ---- Through the job store: OpenKAT's meta submitted, a worker runs it.
+printf '%s\n' "def items():
+    yield dict($HOST, name=input_ooi['name'] + '.seen', primary_key='Hostname|internet|' + input_ooi['name'] + '.seen')" >"$T/raw.worker"
+export WHISKERS_DB=$T/jobs.db
+wh_run_raw submit --tenant acme --normaliser "$P" --meta "$T/meta.full" "$T/raw.worker"
+expect "submit with OpenKAT's NormalizerMeta: queued" rc=0
+wh_run_raw worker --concurrency 1 --exit-when-idle "${LIMITS[@]}"
+expect "the worker runs it" rc=0
+wh_run_raw show --json 1
+assert_eq "the stored NormalizerResults: observed from boefje_meta.input_ooi, run() got arguments[\"input\"]" \
+        "Hostname|internet|a.example Hostname|internet|a.example.seen" \
+        "$(j '.output.observations[0].input_ooi') $(j '.output.observations[0].results[0].primary_key')"
+unset WHISKERS_DB
+
 # ---- Whiskers' own manifest keeps its rules.
 W=$T/own
 mkdir -p "$W"
