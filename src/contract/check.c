@@ -106,7 +106,7 @@ static bool check_object(const struct line_ctx *l, json_t *obj, const char *wher
         }
         char why[300];
         char *pk = pk_of(t ? t : &bare, obj, why, sizeof(why));
-        if (!pk && !why[0])
+        if (!pk && !why[0] && !(t && t->schema))
                 snprintf(why, sizeof(why), "has no primary_key (and no schema to make one)");
         if (why[0])
                 LERR(l, "bad_primary_key", "%s: %s", type, why);
