@@ -38,6 +38,12 @@
 #define WH_SANDBOX_INPUT_DIR      "/input"
 #define WH_SANDBOX_RAW_PATH       "/input/raw"
 #define WH_SANDBOX_META_PATH      "/input/meta.json"
+/* The Python shim puts every entry of this directory on sys.path, sorted by
+ * name, after the standard library: a package's Python layers are bound at
+ * "<dir>/0", "<dir>/1"... and a Debian runtime image links "<dir>/debian"
+ * to its dist-packages. An image holds the empty mount points. */
+#define WH_SANDBOX_PYTHON_DIR "/whiskers/python"
+#define WH_PYTHON_LAYERS_MAX  8
 
 /* Defaults when normalizer.json and the caller say nothing. */
 #define WH_DEFAULT_WALL_MS        30000ull
@@ -109,6 +115,10 @@ struct wh_normaliser_origin {
          * (instead of the host's /usr) and, for python3*, the interpreter's
          * path inside it. NULL: the host runtime. */
         const char *rootfs, *interpreter;
+        /* Unpacked Python layers, bound read-only at WH_SANDBOX_PYTHON_DIR/<i>
+         * (at most WH_PYTHON_LAYERS_MAX; copied by the load). */
+        const char *const *python_layers;
+        size_t n_python_layers;
 };
 
 struct wh_normaliser;

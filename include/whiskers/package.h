@@ -252,6 +252,10 @@ struct wh_normalizer {
          * descriptor, "name", "interpreter"} of the runtime image the
          * manifest carries as its second layer; NULL: the host runtime. */
         json_t *runtime_image;
+        /* Configs only (pack --python-path computes it): the descriptors of
+         * the Python layers, in sys.path order, which the manifest lists
+         * after the files (and the runtime image); NULL: none. */
+        json_t *python_layers;
         struct wh_variant variant;
 };
 
@@ -272,6 +276,14 @@ struct wh_pack_options {
          * runs on a host without that interpreter, air-gapped included.
          * NULL: the host runtime. */
         const char *runtime_image;
+        /* Directories of Python code (e.g. OpenKAT's octopoes and boefjes
+         * sources, or a site-packages tree), each packed as its own
+         * deterministic layer: the same directory is the same blob in every
+         * package of a store and is unpacked once. At run time layer i is
+         * bound read-only at WH_SANDBOX_PYTHON_DIR/i and is on sys.path in
+         * this order (at most WH_PYTHON_LAYERS_MAX). */
+        const char *const *python_paths;
+        size_t n_python_paths;
 };
 
 /* Pack normaliser directories into the store and tag the result. One
@@ -416,7 +428,9 @@ struct wh_package {
         struct wh_descriptor config;
         struct wh_descriptor layer;
         struct wh_descriptor runtime_layer; /* digest "" without a runtime image */
-        struct wh_normalizer meta;          /* parsed config */
+        struct wh_descriptor python_layers[WH_PYTHON_LAYERS_MAX];
+        size_t n_python_layers;
+        struct wh_normalizer meta; /* parsed config */
         struct wh_variant_choice choice;
         char signed_by[WH_DIGEST_BUF]; /* key id of an accepted signature; "" if unsigned */
 };
@@ -438,8 +452,11 @@ struct wh_checkout {
         char dir[4096];    /* the chosen variant's files: CACHE/layers/<hex of the layer digest> */
         char rootfs[4096]; /* its runtime image's root, unpacked alike; "" = host runtime */
         const char *interpreter; /* the image's interpreter (borrowed from pkg); NULL without */
+        char *python_dirs[WH_PYTHON_LAYERS_MAX]; /* the Python layers, unpacked alike */
+        size_t n_python_dirs;
         json_t *provenance; /* {"ref", "root", "manifest", "layer", "variant", "variant_reason",
-                               "runtime", "signed_by"} for the run's provenance record */
+                               "runtime", "signed_by", "python_layers"} for the run's
+                               provenance record */
 };
 
 /* The cache for unpacked layers: $WHISKERS_CACHE, else /var/cache/whiskers
@@ -560,6 +577,12 @@ int wh_bundle_relocate(struct wh_store *s, const struct wh_index_entry *e, size_
  * carries these annotations. */
 #define WH_ANN_RUNTIME_NAME        "io.whiskers.runtime.name"
 #define WH_ANN_RUNTIME_INTERPRETER "io.whiskers.runtime.interpreter"
+/* Debian images: the build's cache key, suite, packages (comma-separated,
+ * sorted) and the digest of the suite's InRelease file. */
+#define WH_ANN_RUNTIME_DEBIAN_KEY      "io.whiskers.runtime.debian.key"
+#define WH_ANN_RUNTIME_DEBIAN_SUITE    "io.whiskers.runtime.debian.suite"
+#define WH_ANN_RUNTIME_DEBIAN_PACKAGES "io.whiskers.runtime.debian.packages"
+#define WH_ANN_RUNTIME_DEBIAN_RELEASE  "io.whiskers.runtime.debian.release"
 
 struct wh_runtime_build_options {
         const char *python;      /* this machine's interpreter, e.g. /usr/bin/python3 */
@@ -567,10 +590,22 @@ struct wh_runtime_build_options {
         const char *shim;        /* with python: copied to /whiskers/shim.py; may be NULL */
         const char *name;        /* with tree: the runtime name ("tree") */
         const char *interpreter; /* with tree: the interpreter's path inside it */
-        const char *tag;         /* NULL = "runtime-<name>:host" */
+        const char *tag;         /* NULL = "runtime-<name>:host" (":<suite>" for Debian) */
+        /* Or a Debian suite ("trixie") and packages installed from its
+         * archive by mmdebstrap (docs/packages.md "Runtime images from
+         * Debian packages"); mirror NULL = http://deb.debian.org/debian. */
+        const char *debian_suite;
+        const char *const *debian_packages;
+        size_t n_debian_packages;
+        const char *mirror;
+        int64_t source_date_epoch; /* every entry's mtime (0 when unset) */
+        bool *reused;              /* set when an image built from the same inputs was reused */
 };
 
-/* Build the image into the store and tag it. With python, the tree holds
+/* Build the image into the store and tag it. With a Debian suite, the
+ * image is keyed by the suite's Release file digest, the sorted package
+ * list and the architecture: a store holding an image with that key gets it
+ * tagged again and mmdebstrap does not run. With python, the tree holds
  * what that interpreter needs to run (itself, its stdlib without
  * site/dist-packages, tests and __pycache__, every shared object it and its
  * extension modules map, the dynamic loader); the same machine state gives

@@ -28,6 +28,8 @@
 import os
 import sys
 
+PYDIR = "/whiskers/python"  # WH_SANDBOX_PYTHON_DIR
+
 
 def write_all(fd, data):
     view = memoryview(data)
@@ -119,6 +121,10 @@ def load(root, entry):
     path = root + "/" + entry
     here = path.rpartition("/")[0]
     sys.path[:0] = [here] if here == root else [here, root]
+    try:  # Python layers and an image's dist-packages (docs/packages.md)
+        sys.path += [PYDIR + "/" + d for d in sorted(__import__("os").listdir(PYDIR))]
+    except OSError:
+        pass
     name = entry.rpartition("/")[2].partition(".")[0] or "normalize"
     module = type(sys)(name)
     module.__file__ = path

@@ -6,7 +6,8 @@
  * any package. The root filesystem is assembled from this machine's Python
  * (runtime_tree.c) in a staging directory under LAYOUT/.whiskers/tmp, or
  * taken as it is from a prepared tree (a debootstrap tree with relative
- * symlinks and no device nodes). */
+ * symlinks and no device nodes), or built from Debian packages
+ * (runtime_debian.c). */
 #define _GNU_SOURCE
 #include "package/digest.h"
 #include "package/paths.h"
@@ -59,7 +60,7 @@ static int diff_id(struct wh_store *s, const char *layer, char out[WH_DIGEST_BUF
         return rc;
 }
 
-static int write_layer(struct wh_store *s, int root_fd, const char *origin,
+static int write_layer(struct wh_store *s, int root_fd, const char *origin, int64_t mtime,
                        struct wh_descriptor *layer, struct wh_err *err)
 {
         struct wh_tree t = {0};
@@ -68,7 +69,7 @@ static int write_layer(struct wh_store *s, int root_fd, const char *origin,
         if (rc == 0)
                 rc = wh_blob_writer_new(s, &w, err);
         if (rc == 0)
-                rc = wh_layer_write(root_fd, &t, 0, w, err);
+                rc = wh_layer_write(root_fd, &t, mtime, w, err);
         if (rc == 0)
                 rc = wh_blob_writer_seal(w, NULL, layer->digest, &layer->size, err);
         if (rc == 0)
@@ -80,7 +81,7 @@ static int write_layer(struct wh_store *s, int root_fd, const char *origin,
 }
 
 static int write_image(struct wh_store *s, const struct wh_descriptor *layer,
-                       const struct wh_runtime_info *info, const char *tag,
+                       const struct wh_runtime_info *info, json_t *extra, const char *tag,
                        struct wh_descriptor *root, struct wh_err *err)
 {
         char diff[WH_DIGEST_BUF];
@@ -97,17 +98,32 @@ static int write_image(struct wh_store *s, const struct wh_descriptor *layer,
         json_decref(cfg);
         if (rc < 0)
                 return -1;
-        json_t *m = json_pack("{s:i,s:s,s:o,s:[o],s:{s:s,s:s,s:s}}", "schemaVersion", 2,
-                              "mediaType", WH_MT_MANIFEST, "config", wh_descriptor_to_json(&config),
-                              "layers", wh_descriptor_to_json(layer), "annotations",
-                              WH_ANN_RUNTIME_NAME, info->name, WH_ANN_RUNTIME_INTERPRETER,
-                              info->interpreter, "org.opencontainers.image.title", info->name);
+        json_t *ann =
+            json_pack("{s:s,s:s,s:s}", WH_ANN_RUNTIME_NAME, info->name, WH_ANN_RUNTIME_INTERPRETER,
+                      info->interpreter, "org.opencontainers.image.title", info->name);
+        if (ann && extra)
+                json_object_update(ann, extra);
+        json_t *m = json_pack("{s:i,s:s,s:o,s:[o],s:o}", "schemaVersion", 2, "mediaType",
+                              WH_MT_MANIFEST, "config", wh_descriptor_to_json(&config), "layers",
+                              wh_descriptor_to_json(layer), "annotations", ann);
         rc = m ? wh_store_put_json(s, m, WH_MT_MANIFEST, root, err)
                : wh_err_set(err, ENOMEM, "runtime", "image manifest");
         json_decref(m);
         struct wh_index_entry e = {.desc = *root};
         snprintf(e.ref_name, sizeof(e.ref_name), "%s", tag);
         return rc < 0 ? -1 : wh_store_index_add(s, &e, err);
+}
+
+int wh_runtime_write_image(struct wh_store *s, int root_fd, const char *origin, int64_t mtime,
+                           const struct wh_runtime_info *info, json_t *annotations, const char *tag,
+                           struct wh_descriptor *root, struct wh_err *err)
+{
+        struct wh_descriptor layer;
+        if (!wh_ref_name_valid(tag))
+                return wh_err_set(err, 0, "runtime", "'%s' is not a valid tag", tag);
+        if (write_layer(s, root_fd, origin, mtime, &layer, err) < 0)
+                return -1;
+        return write_image(s, &layer, info, annotations, tag, root, err);
 }
 
 static int copy_shim(int root_fd, const char *shim, struct wh_err *err)
@@ -126,24 +142,38 @@ static int copy_shim(int root_fd, const char *shim, struct wh_err *err)
 }
 
 /* The sandbox mounts onto these in a runtime's root (it cannot create
- * them in a read-only image): /proc, /dev, /tmp, and the normaliser's and
- * the input's directories (docs/contract.md). */
-static int make_mount_points(int root_fd, struct wh_err *err)
+ * them in a read-only image): /proc, /dev, /tmp, the normaliser's and the
+ * input's directories (docs/contract.md) and the Python layers' slots. */
+int wh_runtime_mount_points(int root_fd, struct wh_err *err)
 {
-        static const char *const dirs[] = {"proc", "dev", "tmp", "normaliser", "input"};
-        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-                if (mkdirat(root_fd, dirs[i], 0755) < 0 && errno != EEXIST)
-                        return wh_err_set(err, errno, "runtime", "cannot create %s/", dirs[i]);
+        static const char *const dirs[] = {
+            "proc", "dev", "tmp", "normaliser", "input", "whiskers", WH_SANDBOX_PYTHON_DIR + 1};
+        char path[64];
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) + WH_PYTHON_LAYERS_MAX; i++) {
+                if (i < sizeof(dirs) / sizeof(dirs[0]))
+                        snprintf(path, sizeof(path), "%s", dirs[i]);
+                else
+                        snprintf(path, sizeof(path), "%s/%zu", WH_SANDBOX_PYTHON_DIR + 1,
+                                 i - sizeof(dirs) / sizeof(dirs[0]));
+                if (mkdirat(root_fd, path, 0755) < 0 && errno != EEXIST)
+                        return wh_err_set(err, errno, "runtime", "cannot create %s/", path);
+        }
         return 0;
 }
 
 int wh_runtime_build(struct wh_store *s, const struct wh_runtime_build_options *o,
                      struct wh_descriptor *root, struct wh_err *err)
 {
-        if (!o->python == !o->tree)
-                return wh_err_set(err, 0, "runtime", "give either a Python or a tree");
-        if (o->shim && o->tree)
-                return wh_err_set(err, 0, "runtime", "a tree must hold its shim already");
+        if (o->reused)
+                *o->reused = false;
+        if (!!o->python + !!o->tree + !!o->debian_suite != 1)
+                return wh_err_set(err, 0, "runtime",
+                                  "give one of a Python, a tree or a Debian suite");
+        if (o->shim && !o->python)
+                return wh_err_set(err, 0, "runtime",
+                                  "only a runtime built from --python gets --shim");
+        if (o->debian_suite)
+                return wh_runtime_build_debian(s, o, root, err);
         struct wh_runtime_info info = {0};
         cleanup_free char *staging = NULL;
         cleanup_close int root_fd = -1;
@@ -164,19 +194,15 @@ int wh_runtime_build(struct wh_store *s, const struct wh_runtime_build_options *
                 if (rc == 0 && o->shim)
                         rc = copy_shim(root_fd, o->shim, err);
                 if (rc == 0)
-                        rc = make_mount_points(root_fd, err);
+                        rc = wh_runtime_mount_points(root_fd, err);
         }
         char tag[WH_REF_MAX];
         snprintf(tag, sizeof(tag), "%s", o->tag ? o->tag : "");
         if (!o->tag && snprintf(tag, sizeof(tag), "runtime-%s:host", info.name) >= (int)sizeof(tag))
                 rc = wh_err_set(err, 0, "runtime", "name too long");
-        if (rc == 0 && !wh_ref_name_valid(tag))
-                rc = wh_err_set(err, 0, "runtime", "'%s' is not a valid tag", tag);
-        struct wh_descriptor layer;
         if (rc == 0)
-                rc = write_layer(s, root_fd, o->tree ? o->tree : o->python, &layer, err);
-        if (rc == 0)
-                rc = write_image(s, &layer, &info, tag, root, err);
+                rc = wh_runtime_write_image(s, root_fd, o->tree ? o->tree : o->python,
+                                            o->source_date_epoch, &info, NULL, tag, root, err);
         if (staging)
                 wh_rmtree_at(s->tmp_fd, strrchr(staging, '/') + 1);
         return rc;
