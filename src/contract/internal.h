@@ -179,7 +179,9 @@ struct wh_normaliser {
         json_t *package; /* wh_normaliser_origin's provenance, or NULL */
         char *rootfs;    /* the runtime image's root, or NULL for the host's /usr */
         struct stage stage;
-        struct wh_bind binds[2];
+        char *python_dirs[WH_PYTHON_LAYERS_MAX]; /* a package's Python layers */
+        size_t n_python_dirs;
+        struct wh_bind binds[2 + WH_PYTHON_LAYERS_MAX];
         struct wh_sandbox_config config;
         struct wh_sandbox *sandbox;
         char *interpreter; /* realpath of the Python interpreter; NULL for exec */

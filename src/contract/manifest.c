@@ -12,9 +12,9 @@
  * This is the one parser of the file: packages (wh_normalizer_parse) add
  * their own fields on top of it. Unknown top-level fields are refused ("x-"
  * ones are free for extensions): a misspelt "limit" must not silently run a
- * normaliser without its limits. "variant", "schema_digests" and
- * "runtime_image" belong to packaging (docs/packages.md) and are accepted
- * here as they are. */
+ * normaliser without its limits. "variant", "schema_digests",
+ * "runtime_image" and "python_layers" belong to packaging (docs/packages.md)
+ * and are accepted here as they are. */
 #include "contract/internal.h"
 #include "base/cleanup.h"
 #include "base/io.h"
@@ -25,14 +25,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const known[] = {"$schema",        "id",
-                                    "name",           "description",
-                                    "version",        "consumes",
-                                    "produces",       "runtime",
-                                    "entrypoint",     "limits",
-                                    "external_types", "variant",
-                                    "schema_digests", "runtime_image",
-                                    "enabled",        NULL};
+static const char *const known[] = {
+    "$schema",        "id",       "name",           "description",   "version",
+    "consumes",       "produces", "runtime",        "entrypoint",    "limits",
+    "external_types", "variant",  "schema_digests", "runtime_image", "enabled",
+    "python_layers",  NULL};
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *what)
 {

@@ -5,7 +5,8 @@
  *   schemas compiled -> input directory -> sandbox prepared
  *
  * Inside the sandbox: the directory read-only at /normaliser, the input
- * directory read-only at /input; no network. */
+ * directory read-only at /input, a package's Python layers read-only at
+ * /whiskers/python/<i>; no network. */
 #define _GNU_SOURCE
 #include "contract/internal.h"
 
@@ -115,10 +116,18 @@ static int prepare_sandbox(struct wh_normaliser *n, const struct wh_normaliser_o
         host_ids(&n->config, &uid, &gid);
         if (stage_create(&n->stage, o->work_dir, uid, gid, err) < 0)
                 return -1;
+        static const char *const python_at[] = {
+            WH_SANDBOX_PYTHON_DIR "/0", WH_SANDBOX_PYTHON_DIR "/1", WH_SANDBOX_PYTHON_DIR "/2",
+            WH_SANDBOX_PYTHON_DIR "/3", WH_SANDBOX_PYTHON_DIR "/4", WH_SANDBOX_PYTHON_DIR "/5",
+            WH_SANDBOX_PYTHON_DIR "/6", WH_SANDBOX_PYTHON_DIR "/7"};
+        _Static_assert(sizeof(python_at) / sizeof(python_at[0]) == WH_PYTHON_LAYERS_MAX,
+                       "one mount point per Python layer");
         n->binds[0] = (struct wh_bind){n->dir, WH_SANDBOX_NORMALISER_DIR, false};
         n->binds[1] = (struct wh_bind){n->stage.dir, WH_SANDBOX_INPUT_DIR, false};
+        for (size_t i = 0; i < n->n_python_dirs; i++)
+                n->binds[2 + i] = (struct wh_bind){n->python_dirs[i], python_at[i], false};
         n->config.binds = n->binds;
-        n->config.n_binds = 2;
+        n->config.n_binds = 2 + n->n_python_dirs;
         n->config.tmp_bytes = n->limits.tmp_bytes;
         n->config.rootfs = n->rootfs;
         return wh_sandbox_new(&n->config, &n->sandbox, err);
@@ -140,6 +149,13 @@ static int load_digest(struct wh_normaliser *n, const struct wh_normaliser_origi
         n->package = json_incref(origin->package);
         if (origin->rootfs && !(n->rootfs = strdup(origin->rootfs)))
                 return wh_err_set(err, ENOMEM, "load", "out of memory");
+        if (origin->n_python_layers > WH_PYTHON_LAYERS_MAX)
+                return wh_err_set(err, EINVAL, "load", "more than %d Python layers",
+                                  WH_PYTHON_LAYERS_MAX);
+        for (; n->n_python_dirs < origin->n_python_layers; n->n_python_dirs++)
+                if (!(n->python_dirs[n->n_python_dirs] =
+                          strdup(origin->python_layers[n->n_python_dirs])))
+                        return wh_err_set(err, ENOMEM, "load", "out of memory");
         return 0;
 }
 
@@ -193,6 +209,8 @@ void wh_normaliser_free(struct wh_normaliser *n)
         types_clear(&n->types);
         wh_manifest_clear(&n->manifest);
         json_decref(n->package);
+        for (size_t i = 0; i < n->n_python_dirs; i++)
+                free(n->python_dirs[i]);
         free(n->rootfs);
         free(n->schema_dir);
         free(n->interpreter);

@@ -2,7 +2,8 @@
  * (wh_package_load), its chosen variant's layer unpacked once into a cache
  * named by the layer digest, and the provenance that says exactly what was
  * chosen and why; a runtime image the variant carries is unpacked the same
- * way and becomes the sandbox's root. The runner binds the unpacked directory read-only; the
+ * way and becomes the sandbox's root, and so are its Python layers (bound at
+ * /whiskers/python/<i>). The runner binds the unpacked directory read-only; the
  * directory's name is the digest its content was checked against, so an
  * entry never goes stale and racing checkouts share one copy (wh_unpack_tar
  * renames a complete tree into place, first one wins). */
@@ -97,12 +98,15 @@ static json_t *provenance(const char *ref, const struct wh_package *p)
 {
         const struct wh_variant_option *v = &p->choice.options[p->choice.chosen];
         const char *image = p->meta.variant.runtime_image;
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "ref", ref ? ref : "",
-                         "root", p->root.digest, "manifest", p->manifest.digest, "layer",
-                         p->layer.digest, "variant", v->variant.name, "variant_reason",
+        json_t *python = p->n_python_layers ? json_array() : NULL;
+        for (size_t i = 0; python && i < p->n_python_layers; i++)
+                json_array_append_new(python, json_string(p->python_layers[i].digest));
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o*}", "ref",
+                         ref ? ref : "", "root", p->root.digest, "manifest", p->manifest.digest,
+                         "layer", p->layer.digest, "variant", v->variant.name, "variant_reason",
                          p->choice.reason, "runtime", p->meta.runtime, "runtime_image",
                          image[0] ? image : NULL, "signed_by",
-                         p->signed_by[0] ? p->signed_by : NULL);
+                         p->signed_by[0] ? p->signed_by : NULL, "python_layers", python);
 }
 
 int wh_package_checkout(struct wh_store *s, const char *ref, const struct wh_load_options *o,
@@ -122,6 +126,17 @@ int wh_package_checkout(struct wh_store *s, const char *ref, const struct wh_loa
                 out->interpreter =
                     json_string_value(json_object_get(p->meta.runtime_image, "interpreter"));
         }
+        /* A Python layer shared by several packages is unpacked once. */
+        for (; out->n_python_dirs < p->n_python_layers; out->n_python_dirs++) {
+                char dir[4096];
+                if (unpack_layer(s, &p->python_layers[out->n_python_dirs], cache_dir, dir,
+                                 sizeof(dir), err) < 0)
+                        goto fail;
+                if (!(out->python_dirs[out->n_python_dirs] = strdup(dir))) {
+                        wh_err_set(err, ENOMEM, "checkout", "out of memory");
+                        goto fail;
+                }
+        }
         if (!(out->provenance = provenance(ref, &out->pkg))) {
                 wh_err_set(err, ENOMEM, "checkout", "out of memory");
                 goto fail;
@@ -134,6 +149,9 @@ fail:
 
 void wh_checkout_clear(struct wh_checkout *c)
 {
+        for (size_t i = 0; i < c->n_python_dirs; i++)
+                free(c->python_dirs[i]);
+        c->n_python_dirs = 0;
         wh_package_clear(&c->pkg);
         json_decref(c->provenance);
         c->provenance = NULL;
@@ -176,7 +194,9 @@ int wh_package_normaliser_load(const struct wh_package_source *src, const char *
         struct wh_normaliser_origin origin = {.digest = co.pkg.manifest.digest,
                                               .package = co.provenance,
                                               .rootfs = co.rootfs[0] ? co.rootfs : NULL,
-                                              .interpreter = co.interpreter};
+                                              .interpreter = co.interpreter,
+                                              .python_layers = (const char *const *)co.python_dirs,
+                                              .n_python_layers = co.n_python_dirs};
         const struct wh_normaliser_origin *saved = opts->origin;
         opts->origin = &origin;
         rc = wh_normaliser_load(co.dir, opts, out, err);

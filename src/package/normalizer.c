@@ -1,5 +1,5 @@
 /* The package fields of normalizer.json and of the config blob made from
- * it: the variant and the carried runtime image. Every other field is the
+ * it: the variant, the carried runtime image and the Python layers. Every other field is the
  * contract's (wh_manifest_parse, the one parser of the file), so a
  * directory and its package accept exactly the same manifests. */
 #include "package/paths.h"
@@ -119,6 +119,28 @@ static int parse_runtime_image(json_t *ri, const char *origin, struct wh_normali
         return 0;
 }
 
+/* What pack records of the Python layers: layer descriptors, in order. */
+static int parse_python_layers(json_t *pl, const char *origin, struct wh_normalizer *n,
+                               struct wh_err *err)
+{
+        size_t count = json_array_size(pl);
+        if (!json_is_array(pl) || count == 0 || count > WH_PYTHON_LAYERS_MAX)
+                return bad(err, origin, "python_layers",
+                           "must be an array of 1 to %d layer descriptors (written by whiskers "
+                           "pack --python-path)",
+                           WH_PYTHON_LAYERS_MAX);
+        for (size_t i = 0; i < count; i++) {
+                struct wh_descriptor d;
+                if (wh_descriptor_from_json(json_array_get(pl, i), "python_layers", &d, err) < 0)
+                        return -1;
+                if (strcmp(d.media_type, WH_MT_LAYER_TAR_GZIP) != 0)
+                        return bad(err, origin, "python_layers", "lists a %s, not a layer",
+                                   d.media_type);
+        }
+        n->python_layers = pl;
+        return 0;
+}
+
 int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *out,
                         struct wh_err *err)
 {
@@ -145,8 +167,10 @@ int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *o
         n.json = json_incref(obj);
         wh_manifest_clear(&m);
         json_t *ri = json_object_get(obj, "runtime_image");
+        json_t *pl = json_object_get(obj, "python_layers");
         if (parse_variant(obj, origin, &n.variant, err) < 0 ||
-            (ri && parse_runtime_image(ri, origin, &n, err) < 0)) {
+            (ri && parse_runtime_image(ri, origin, &n, err) < 0) ||
+            (pl && parse_python_layers(pl, origin, &n, err) < 0)) {
                 wh_normalizer_clear(&n);
                 return -1;
         }

@@ -81,35 +81,60 @@ static json_t *variant_descriptor(const struct wh_packed *p)
         return d;
 }
 
-/* Record the runtime image in every variant's config (and so its manifest),
- * checked by the same parser that reads configs back. */
+/* Set a computed field in every variant's config (and so its manifest),
+ * checked by the same parser that reads configs back. Takes `value`. */
+static int set_computed(struct wh_packed *p, size_t n, const char *const *dirs, const char *field,
+                        json_t *value, struct wh_err *err)
+{
+        int rc = value ? 0 : wh_err_set(err, ENOMEM, "pack", "%s", field);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+                json_t *obj = json_deep_copy(p[i].meta.json);
+                char origin[4200];
+                snprintf(origin, sizeof(origin), "%s/normalizer.json", dirs[i]);
+                struct wh_normalizer meta;
+                if (!obj || json_object_set(obj, field, value) < 0)
+                        rc = wh_err_set(err, ENOMEM, "pack", "%s", field);
+                if (rc == 0 && (rc = wh_normalizer_parse(obj, origin, &meta, err)) == 0) {
+                        wh_normalizer_clear(&p[i].meta);
+                        p[i].meta = meta;
+                }
+                json_decref(obj);
+        }
+        json_decref(value);
+        return rc;
+}
+
 static int carry_runtime(struct wh_store *s, const char *ref, struct wh_packed *p, size_t n,
                          const char *const *dirs, struct wh_err *err)
 {
         struct wh_runtime_ref rt;
         if (wh_runtime_read(s, ref, &rt, err) < 0)
                 return wh_err_prefix(err, "--runtime-image");
-        for (size_t i = 0; i < n; i++) {
-                json_t *obj = json_deep_copy(p[i].meta.json);
-                json_t *ri = json_pack("{s:s, s:o, s:s, s:s}", "manifest", rt.manifest.digest,
-                                       "layer", wh_descriptor_to_json(&rt.layer), "name", rt.name,
-                                       "interpreter", rt.interpreter);
-                char origin[4200];
-                snprintf(origin, sizeof(origin), "%s/normalizer.json", dirs[i]);
-                struct wh_normalizer meta;
-                int rc = obj && ri ? 0 : wh_err_set(err, ENOMEM, "pack", "runtime image");
-                if (rc == 0 && json_object_set(obj, "runtime_image", ri) < 0)
-                        rc = wh_err_set(err, ENOMEM, "pack", "runtime image");
-                if (rc == 0)
-                        rc = wh_normalizer_parse(obj, origin, &meta, err);
-                json_decref(ri);
-                json_decref(obj);
-                if (rc < 0)
+        json_t *ri = json_pack("{s:s, s:o, s:s, s:s}", "manifest", rt.manifest.digest, "layer",
+                               wh_descriptor_to_json(&rt.layer), "name", rt.name, "interpreter",
+                               rt.interpreter);
+        return set_computed(p, n, dirs, "runtime_image", ri, err);
+}
+
+/* Each --python-path directory becomes a layer blob (content-addressed:
+ * packages sharing a directory share the blob) listed in the configs. */
+static int carry_python(struct wh_store *s, const struct wh_pack_options *o, struct wh_packed *p,
+                        size_t n, const char *const *dirs, struct wh_err *err)
+{
+        if (o->n_python_paths > WH_PYTHON_LAYERS_MAX)
+                return wh_err_set(err, 0, "pack", "at most %d --python-path directories, not %zu",
+                                  WH_PYTHON_LAYERS_MAX, o->n_python_paths);
+        json_t *layers = json_array();
+        for (size_t i = 0; layers && i < o->n_python_paths; i++) {
+                struct wh_descriptor d;
+                if (wh_pack_python_layer(s, o->python_paths[i], o->source_date_epoch, &d, err) <
+                    0) {
+                        json_decref(layers);
                         return -1;
-                wh_normalizer_clear(&p[i].meta);
-                p[i].meta = meta;
+                }
+                json_array_append_new(layers, wh_descriptor_to_json(&d));
         }
-        return 0;
+        return set_computed(p, n, dirs, "python_layers", layers, err);
 }
 
 static int by_variant_name(const void *a, const void *b)
@@ -166,6 +191,8 @@ int wh_pack(struct wh_store *s, const char *const *dirs, size_t ndirs,
                 rc = check_variants(p, ndirs, dirs, err);
         if (rc == 0 && o->runtime_image)
                 rc = carry_runtime(s, o->runtime_image, p, ndirs, dirs, err);
+        if (rc == 0 && o->n_python_paths)
+                rc = carry_python(s, o, p, ndirs, dirs, err);
         for (size_t i = 0; rc == 0 && i < ndirs; i++)
                 rc = wh_pack_dir(s, dirs[i], o->source_date_epoch, &p[i], err);
         if (rc == 0 && ndirs == 1)

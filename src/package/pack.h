@@ -15,6 +15,9 @@ int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err)
 /* Write p->meta's layer, config and manifest; fills p->manifest. */
 int wh_pack_dir(struct wh_store *s, const char *dir, int64_t source_date_epoch, struct wh_packed *p,
                 struct wh_err *err);
+/* A directory of Python code as one deterministic layer blob. */
+int wh_pack_python_layer(struct wh_store *s, const char *dir, int64_t source_date_epoch,
+                         struct wh_descriptor *out, struct wh_err *err);
 /* The annotations every package manifest and index carries. */
 json_t *wh_package_annotations(const struct wh_normalizer *m, int64_t source_date_epoch);
 /* "a,b,c" from an array of strings (malloc'd). */

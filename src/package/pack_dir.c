@@ -154,16 +154,20 @@ static int put_manifest(struct wh_store *s, const struct wh_normalizer *m, int64
         json_object_set_new(ann, WH_ANN_VARIANT, json_string(m->variant.name));
         json_object_set_new(ann, WH_ANN_BASELINE,
                             json_string(m->variant.baseline ? "true" : "false"));
-        /* A carried runtime is the second layer, so every OCI tool that
-         * copies the package (registries, skopeo, bundles) copies it too. */
+        /* A carried runtime is the second layer, the Python layers follow:
+         * every OCI tool that copies the package (registries, skopeo,
+         * bundles) copies them too. */
         if (m->runtime_image)
                 json_object_set_new(ann, WH_ANN_RUNTIME_IMAGE,
                                     json_string(m->variant.runtime_image));
+        json_t *layers = json_pack("[o, O*]", wh_descriptor_to_json(layer),
+                                   json_object_get(m->runtime_image, "layer"));
+        if (layers && m->python_layers)
+                json_array_extend(layers, m->python_layers);
         json_t *doc =
-            json_pack("{s:i, s:s, s:s, s:o, s:[o, O*], s:o}", "schemaVersion", 2, "mediaType",
+            json_pack("{s:i, s:s, s:s, s:o, s:o, s:o}", "schemaVersion", 2, "mediaType",
                       WH_MT_MANIFEST, "artifactType", WH_AT_NORMALIZER, "config",
-                      wh_descriptor_to_json(config), "layers", wh_descriptor_to_json(layer),
-                      json_object_get(m->runtime_image, "layer"), "annotations", ann);
+                      wh_descriptor_to_json(config), "layers", layers, "annotations", ann);
         if (!doc)
                 return wh_err_set(err, ENOMEM, "pack", "building a manifest");
         int rc = wh_store_put_json(s, doc, WH_MT_MANIFEST, out, err);
@@ -211,6 +215,7 @@ int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err)
         int rc = 0;
         const char *computed = json_object_get(obj, "schema_digests")  ? "schema_digests"
                                : json_object_get(obj, "runtime_image") ? "runtime_image"
+                               : json_object_get(obj, "python_layers") ? "python_layers"
                                                                        : NULL;
         if (computed)
                 rc = wh_err_set(err, 0, "pack",
@@ -219,6 +224,21 @@ int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err)
         if (rc == 0)
                 rc = wh_normalizer_parse(obj, origin, out, err);
         json_decref(obj);
+        return rc;
+}
+
+int wh_pack_python_layer(struct wh_store *s, const char *dir, int64_t source_date_epoch,
+                         struct wh_descriptor *out, struct wh_err *err)
+{
+        cleanup_close int root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return wh_err_set(err, errno, "pack", "--python-path: cannot open directory %s",
+                                  dir);
+        struct wh_tree t;
+        if (wh_tree_scan(root_fd, dir, &t, err) < 0)
+                return -1;
+        int rc = put_layer(s, root_fd, &t, source_date_epoch < 0 ? 0 : source_date_epoch, out, err);
+        wh_tree_clear(&t);
         return rc;
 }
 

@@ -68,33 +68,46 @@ static int not_a_layer(const struct wh_package *p, const struct wh_descriptor *d
                           d->digest, d->media_type);
 }
 
-/* One layer, the normaliser's files; a second one only when the config
- * says it is the carried runtime image's, by digest. */
+/* The normaliser's files first; then the carried runtime image's layer and
+ * the Python layers, each exactly as the config names them, in order. */
 static int read_layers(json_t *layers, struct wh_package *p, struct wh_err *err)
 {
-        json_t *ri = p->meta.runtime_image;
-        size_t want = ri ? 2 : 1;
+        json_t *ri = p->meta.runtime_image, *pl = p->meta.python_layers;
+        size_t extra = (ri ? 1 : 0), want = 1 + extra + json_array_size(pl);
         if (json_array_size(layers) != want)
-                return wh_err_set(err, 0, "package", "%s must have %s", p->manifest.digest,
-                                  ri ? "two layers (files, runtime image)" : "exactly one layer");
+                return wh_err_set(err, 0, "package", "%s must have %zu layers (files%s%s), not %zu",
+                                  p->manifest.digest, want, ri ? ", runtime image" : "",
+                                  pl ? ", Python layers" : "", json_array_size(layers));
         if (wh_descriptor_from_json(json_array_get(layers, 0), "manifest layer", &p->layer, err) <
             0)
                 return -1;
         if (!wh_media_type_is_layer(p->layer.media_type))
                 return not_a_layer(p, &p->layer, err);
-        if (!ri)
-                return 0;
-        if (wh_descriptor_from_json(json_array_get(layers, 1), "runtime layer", &p->runtime_layer,
-                                    err) < 0)
+        if (ri && wh_descriptor_from_json(json_array_get(layers, 1), "runtime layer",
+                                          &p->runtime_layer, err) < 0)
                 return -1;
-        if (!wh_media_type_is_layer(p->runtime_layer.media_type))
+        if (ri && !wh_media_type_is_layer(p->runtime_layer.media_type))
                 return not_a_layer(p, &p->runtime_layer, err);
         const char *named =
             json_string_value(json_object_get(json_object_get(ri, "layer"), "digest"));
-        if (!named || strcmp(named, p->runtime_layer.digest) != 0)
+        if (ri && (!named || strcmp(named, p->runtime_layer.digest) != 0))
                 return wh_err_set(err, 0, "package",
                                   "%s: its second layer is not the runtime image its config names",
                                   p->manifest.digest);
+        for (size_t i = 0; i < json_array_size(pl); i++) {
+                struct wh_descriptor *d = &p->python_layers[i];
+                named = json_string_value(json_object_get(json_array_get(pl, i), "digest"));
+                if (wh_descriptor_from_json(json_array_get(layers, 1 + extra + i), "Python layer",
+                                            d, err) < 0)
+                        return -1;
+                if (!wh_media_type_is_layer(d->media_type))
+                        return not_a_layer(p, d, err);
+                if (!named || strcmp(named, d->digest) != 0)
+                        return wh_err_set(err, 0, "package",
+                                          "%s: layer %zu is not the Python layer its config names",
+                                          p->manifest.digest, 1 + extra + i);
+                p->n_python_layers = i + 1;
+        }
         return 0;
 }
 

@@ -25,6 +25,10 @@ static void usage(FILE *out)
                 "  --runtime-image REF  carry this runtime image of LAYOUT (made by 'whiskers\n"
                 "                  runtime build'; needs --into): every variant then runs with\n"
                 "                  the image as its root, on hosts without that interpreter\n"
+                "  --python-path DIR  pack DIR (Python packages, e.g. OpenKAT's octopoes\n"
+                "                  and boefjes sources, or a site-packages tree) as its own\n"
+                "                  layer, put on the normaliser's sys.path (repeatable, in\n"
+                "                  order; at most 8). Packages sharing DIR share the layer\n"
                 "  --json          print {\"digest\",\"mediaType\",\"size\",\"tag\"} instead\n"
                 "  -h, --help      show this help\n"
                 "\n"
@@ -38,17 +42,25 @@ static void usage(FILE *out)
 struct opts {
         const char *into, *zip, *tag, *runtime_image;
         bool json;
-        const char **dirs;
-        size_t ndirs;
+        const char **dirs, **python;
+        size_t ndirs, npython;
         int64_t sde;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
 {
         o->dirs = calloc((size_t)argc, sizeof(*o->dirs));
+        o->python = calloc((size_t)argc, sizeof(*o->python));
         o->sde = -1;
+        if (!o->dirs || !o->python)
+                return pk_usage("pack", "out of memory");
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
+                if (strcmp(a, "--python-path") == 0) {
+                        if (!(o->python[o->npython++] = pk_value(argc, argv, &i)))
+                                return pk_usage("pack", "--python-path wants a directory");
+                        continue;
+                }
                 const char **slot = strcmp(a, "--into") == 0            ? &o->into
                                     : strcmp(a, "--zip") == 0           ? &o->zip
                                     : strcmp(a, "--tag") == 0           ? &o->tag
@@ -83,8 +95,11 @@ static int pack(const struct opts *o, const char *layout, struct wh_descriptor *
         struct wh_store *s;
         if (wh_store_open(layout, WH_STORE_CREATE, &s, err) < 0)
                 return -1;
-        struct wh_pack_options po = {
-            .tag = o->tag, .source_date_epoch = o->sde, .runtime_image = o->runtime_image};
+        struct wh_pack_options po = {.tag = o->tag,
+                                     .source_date_epoch = o->sde,
+                                     .runtime_image = o->runtime_image,
+                                     .python_paths = o->python,
+                                     .n_python_paths = o->npython};
         int rc = wh_pack(s, o->dirs, o->ndirs, &po, root, err);
         struct wh_index_entry *e = NULL;
         size_t n = 0;
@@ -123,6 +138,7 @@ int cmd_pack(int argc, char **argv)
         if (!o.into && layout)
                 wh_rmtree_at(AT_FDCWD, layout);
         free(o.dirs);
+        free(o.python);
         if (rc != 0)
                 return rc;
         if (o.json) {
