@@ -150,10 +150,13 @@ struct wh_run_options {
         size_t max_errors;          /* errors kept (more are counted); 0: 100 */
         size_t stderr_keep;         /* bytes of the normaliser's stderr kept; 0: 64 KiB */
         /* Pin the wall clock the normaliser reads (datetime.now()) to this
-         * ISO 8601 instant (Python runtime only); NULL: the host's clock. */
+         * ISO 8601 instant (Python runtime only), or to the scan's time with
+         * WH_CLOCK_SCAN (the meta's boefje_meta.ended_at); NULL: the host's
+         * clock. */
         const char *clock;
 };
-#define WH_CLOCK_MAX 64
+#define WH_CLOCK_MAX  64
+#define WH_CLOCK_SCAN "scan"
 
 struct wh_contract_error {
         const char *code; /* static: "invalid_json", "schema", ... (docs/contract.md) */
@@ -212,6 +215,7 @@ int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err
  * of its own. < 0 only when memory ran out. */
 struct wh_meta_facts {
         const char *task_id, *input_pk; /* NULL when absent */
+        const char *scan_time;          /* boefje_meta.ended_at, or NULL */
         json_t *mime_types;
         bool openkat; /* OpenKAT's NormalizerMeta */
 };

@@ -199,8 +199,9 @@ struct run_facts {
         char raw_digest[WH_TREE_DIGEST_BUF], meta_digest[WH_TREE_DIGEST_BUF];
         char out_digest[WH_TREE_DIGEST_BUF];
         uint64_t raw_bytes, meta_bytes, out_bytes, err_bytes, items;
-        json_t *runtime;   /* the runtime's announcement, or NULL */
-        const char *clock; /* the pinned clock, or NULL */
+        json_t *runtime;      /* the runtime's announcement, or NULL */
+        const char *clock;    /* the pinned clock, or NULL */
+        bool clock_from_scan; /* taken from the meta's scan time ("scan") */
         char started_at[32];
         uint64_t stage_us, sandbox_us, check_us, total_us;
 };

@@ -88,13 +88,16 @@ int wh_meta_facts(json_t *doc, struct wh_meta_facts *out)
                 out->input_pk = json_string_value(
                     json_object_get(json_object_get(doc, "input_ooi"), "primary_key"));
                 out->mime_types = json_incref(json_object_get(doc, "mime_types"));
+                out->scan_time = json_string_value(
+                    json_object_get(json_object_get(doc, "boefje_meta"), "ended_at"));
                 return 0;
         }
         json_t *raw = json_object_get(doc, "raw_data");
         out->openkat = true;
         out->task_id = json_string_value(json_object_get(doc, "id"));
-        out->input_pk =
-            json_string_value(json_object_get(json_object_get(raw, "boefje_meta"), "input_ooi"));
+        json_t *bm = json_object_get(raw, "boefje_meta");
+        out->input_pk = json_string_value(json_object_get(bm, "input_ooi"));
+        out->scan_time = json_string_value(json_object_get(bm, "ended_at"));
         json_t *mimes = json_object_get(raw, "mime_types");
         if (!mimes)
                 return 0;

@@ -25,8 +25,10 @@ static json_t *runtime_json(const struct wh_normaliser *n, const struct run_fact
                 return json_pack("{s:s, s:s}", "name", m->runtime, "entrypoint", m->entrypoint);
         json_t *version = json_object_get(f->runtime, "version");
         json_t *impl = json_object_get(f->runtime, "implementation");
-        json_t *clock = f->clock ? json_pack("{s:s, s:s}", "kind", "pinned", "instant", f->clock)
-                                 : json_pack("{s:s}", "kind", "host");
+        json_t *clock = f->clock
+                            ? json_pack("{s:s, s:s, s:s}", "kind", "pinned", "instant", f->clock,
+                                        "source", f->clock_from_scan ? "scan" : "given")
+                            : json_pack("{s:s}", "kind", "host");
         return json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:s, s:o}", "name", m->runtime, "entrypoint",
                          m->entrypoint, "interpreter", n->interpreter, "version", version,
                          "implementation", impl, "shim_digest", n->shim_digest, "clock", clock);

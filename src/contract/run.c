@@ -132,8 +132,9 @@ static void mime_warning(const struct wh_normaliser *n, json_t *mimes, struct ch
 }
 
 /* Runs the sandbox with stdout streamed into rd and stderr captured. */
-static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o, int raw_fd,
-                         struct reader *rd, struct wh_run_result *res, struct wh_err *err)
+static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o,
+                         const char *pinned, int raw_fd, struct reader *rd,
+                         struct wh_run_result *res, struct wh_err *err)
 {
         if (reader_open(rd, err) < 0)
                 return -1;
@@ -142,8 +143,8 @@ static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o
         char clock[sizeof("WHISKERS_CLOCK=") + WH_CLOCK_MAX];
         const char *envp[N_ENV + 2] = {0};
         memcpy(envp, base_env, sizeof(base_env));
-        if (o->clock) {
-                snprintf(clock, sizeof(clock), "WHISKERS_CLOCK=%s", o->clock);
+        if (pinned) {
+                snprintf(clock, sizeof(clock), "WHISKERS_CLOCK=%s", pinned);
                 envp[N_ENV] = clock;
         }
         struct wh_run_spec spec = {.argv = n->argv,
@@ -204,6 +205,35 @@ static int assemble(const struct wh_normaliser *n, struct checker *c, struct rea
         return 0;
 }
 
+/* An ISO 8601 instant as Python's datetime.fromisoformat reads it:
+ * YYYY-MM-DD[THH:MM[:SS[.ffffff]]][Z|+HH:MM]; only the Python runtime
+ * can have its clock pinned. iso NULL: "scan" asked for a time the meta
+ * does not have. */
+static int clock_check(const struct wh_normaliser *n, const char *iso, struct wh_err *err)
+{
+        if (!iso)
+                return wh_err_set(err, EINVAL, "clock",
+                                  "clock \"scan\": the meta has no boefje_meta.ended_at (OpenKAT: "
+                                  "raw_data.boefje_meta.ended_at) to pin the clock to; give an "
+                                  "instant instead");
+        int y, mo, d, used = 0;
+        size_t len = strlen(iso);
+        bool chars_ok = len >= 10 && len < WH_CLOCK_MAX && strspn(iso, "0123456789-:T.+Z") == len &&
+                        sscanf(iso, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && used == 10 &&
+                        mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
+        if (!chars_ok)
+                return wh_err_set(err, EINVAL, "clock",
+                                  "clock \"%.60s\" is not an ISO 8601 instant such as "
+                                  "2024-05-01T12:00:00+00:00",
+                                  iso);
+        if (!n->interpreter)
+                return wh_err_set(err, EINVAL, "clock",
+                                  "runtime %s cannot have its clock pinned: only the Python "
+                                  "runtime can (docs/contract.md \"A pinned clock\")",
+                                  n->manifest.runtime);
+        return 0;
+}
+
 static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
                       const struct wh_run_options *o, json_t *meta, struct wh_run_result *res,
                       struct wh_err *err)
@@ -216,7 +246,14 @@ static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
         struct run_facts f = {.task_id = mf.task_id,
                               .input_pk = mf.input_pk,
                               .mime_types = mf.mime_types,
-                              .clock = o->clock};
+                              .clock = o->clock,
+                              .clock_from_scan = o->clock && strcmp(o->clock, WH_CLOCK_SCAN) == 0};
+        if (f.clock_from_scan)
+                f.clock = mf.scan_time;
+        if (o->clock && clock_check(n, f.clock, err) < 0) {
+                wh_meta_facts_clear(&mf);
+                return -1;
+        }
         time_t now = time(NULL);
         struct tm tm;
         strftime(f.started_at, sizeof(f.started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
@@ -243,7 +280,7 @@ static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
         struct reader rd = {
             .err_fd = -1, .checker = &c, .err_keep = o->stderr_keep ? o->stderr_keep : 65536};
         ndjson_init(&rd.lines, n->limits.max_item_bytes, checker_line, checker_too_long, &c);
-        int rc = run_sandboxed(n, o, raw_fd, &rd, res, err);
+        int rc = run_sandboxed(n, o, f.clock, raw_fd, &rd, res, err);
         close(raw_fd);
         f.sandbox_us = us_since(&t0) - f.stage_us;
         if (rc == 0)
@@ -261,29 +298,6 @@ static int run_locked(struct wh_normaliser *n, const struct wh_run_input *in,
         return rc;
 }
 
-/* An ISO 8601 instant as Python's datetime.fromisoformat reads it:
- * YYYY-MM-DD[THH:MM[:SS[.ffffff]]][Z|+HH:MM]; only the Python runtime
- * can have its clock pinned. */
-static int clock_check(const struct wh_normaliser *n, const char *iso, struct wh_err *err)
-{
-        int y, mo, d, used = 0;
-        size_t len = strlen(iso);
-        bool chars_ok = len >= 10 && len < WH_CLOCK_MAX && strspn(iso, "0123456789-:T.+Z") == len &&
-                        sscanf(iso, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && used == 10 &&
-                        mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
-        if (!chars_ok)
-                return wh_err_set(err, EINVAL, "clock",
-                                  "clock \"%.60s\" is not an ISO 8601 instant such as "
-                                  "2024-05-01T12:00:00+00:00",
-                                  iso);
-        if (!n->interpreter)
-                return wh_err_set(err, EINVAL, "clock",
-                                  "runtime %s cannot have its clock pinned: only the Python "
-                                  "runtime can (docs/contract.md \"A pinned clock\")",
-                                  n->manifest.runtime);
-        return 0;
-}
-
 int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
                       const struct wh_run_options *opts, struct wh_run_result *res,
                       struct wh_err *err)
@@ -297,8 +311,6 @@ int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
                 return wh_err_set(err, EINVAL, "run", "no raw file to run on");
         json_t *meta = NULL;
         const char *meta_text = in->meta ? in->meta : "{}";
-        if (o->clock && clock_check(n, o->clock, err) < 0)
-                return -1;
         if (wh_meta_check(meta_text, in->meta ? in->meta_len : 2, &meta, err) < 0)
                 return -1;
         if (__atomic_exchange_n(&n->busy, true, __ATOMIC_ACQUIRE)) {

@@ -152,6 +152,14 @@ assert_eq "... a re-run gives the same results digest" "$(jq -r .provenance.outp
 py noclock "$T/meta.full" "$CLOCK_PY"
 assert_eq "without --clock: the host's clock, said so" "host $(date -u +%Y)" \
         "$(j .provenance.runtime.clock.kind) $(j '.results.observations[0].results[0].name' | cut -c1-4)"
+sed 's/"ended_at": null, "runnable_hash"/"ended_at": "2023-01-02T03:04:05+00:00", "runnable_hash"/' \
+        "$T/meta.full" >"$T/meta.scanned"
+py scanclock "$T/meta.scanned" "$CLOCK_PY" --clock scan
+assert_eq "--clock scan: the scan's time from raw_data.boefje_meta.ended_at, said so" \
+        "2023-01-02T03:04:05+00:00 2023-01-02T03:04:05 scan" \
+        "$(j '.results.observations[0].results[0].name') $(j .provenance.runtime.clock.source)"
+py noscan "$T/meta.full" "$CLOCK_PY" --clock scan
+expect "--clock scan without ended_at in the meta: exit 2" rc=2 "err~has no boefje_meta.ended_at"
 py badclock "$T/meta.full" "$CLOCK_PY" --clock "yesterday"
 expect "--clock that is not ISO 8601: exit 2" rc=2 "err~not an ISO 8601 instant"
 
@@ -179,4 +187,11 @@ expect "whiskers' form still needs a version" rc=2 'err~field "version" is requi
 echo '{"id": "own", "version": "1", "consumes": ["x"], "produces": ["Hostname"], "runtime": "python3", "entrypoint": "normalize.py", "enabled": "yes"}' >"$W/normalizer.json"
 wh_run_raw run --json "$W" "$T/raw.input" --input-ooi 'Hostname|internet|a.example'
 expect "\"enabled\" must be a boolean" rc=2 'err~field "enabled" must be true or false'
+mkdir -p "$W/schemas"
+echo '{"id": "own", "version": "1", "consumes": ["x"], "produces": ["Hostname"], "runtime": "python3", "entrypoint": "normalize.py"}' >"$W/normalizer.json"
+echo '{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}' >"$W/schemas/Hostname.json"
+printf '%s\n' "def items():
+    yield {'object_type': 'Hostname', 'name': 'a'}" >"$T/raw.nokey"
+wh_run_raw run --json "${LIMITS[@]}" "$W" "$T/raw.nokey" --input-ooi 'Hostname|internet|a.example'
+expect "whiskers' form: an object without primary_key whose schema makes none is still valid" rc=0
 finish
