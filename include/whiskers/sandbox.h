@@ -78,6 +78,19 @@ struct wh_limits {
         uint64_t fsize_bytes;  /* 0: 64 MiB */
         uint64_t stack_bytes;  /* 0: 8 MiB */
         bool allow_unenforced; /* run even if a cgroup limit cannot be enforced */
+        /* When no cgroup can enforce memory_bytes and pids, enforce them with
+         * rlimits instead of failing: RLIMIT_AS per process, RLIMIT_NPROC for
+         * the sandbox (counted in its user namespace). Weaker than the cgroup
+         * (memory is per process), so for defaults, not for limits asked for. */
+        bool rlimit_fallback;
+};
+
+/* Who enforced memory, pids and cpus of a run (wh_report.limits_by). */
+enum wh_limits_by {
+        WH_LIMITS_BY_NONE = 0,   /* none was asked for */
+        WH_LIMITS_BY_CGROUP,     /* the run's cgroup */
+        WH_LIMITS_BY_RLIMIT,     /* rlimit_fallback: RLIMIT_AS and RLIMIT_NPROC */
+        WH_LIMITS_BY_UNENFORCED, /* allow_unenforced, and no cgroup could */
 };
 
 struct wh_run_spec {
@@ -123,6 +136,8 @@ struct wh_report {
         char message[WH_MESSAGE_MAX]; /* sandbox_error only */
         int error_errno;              /* sandbox_error: errno of the failed step, or 0 */
         /* What was applied. */
+        struct wh_limits limits; /* the run's limits */
+        enum wh_limits_by limits_by;
         char namespaces[96];          /* "user,pid,mount,net,ipc,uts,cgroup" */
         char cgroup_driver[8];        /* "v1", "v2" or "none" */
         int landlock_abi;             /* 0 when unavailable */

@@ -20,6 +20,12 @@
 #define MAX_BINDS 64
 #define MAX_ENV   256
 
+/* The limits of a run that asks for none (docs/sandbox.md, "Default limits"):
+ * exec runs anything, and a fork or memory bomb must not take the host. */
+#define DEFAULT_MEMORY  (1ull << 30)
+#define DEFAULT_PIDS    256
+#define DEFAULT_WALL_MS 60000
+
 static const char help[] =
     "Usage: whiskers exec [OPTIONS] -- PROGRAM [ARGS...]\n"
     "\n"
@@ -40,14 +46,18 @@ static const char help[] =
     "  --host-uid N, --host-gid N  host ids the sandbox's root maps to\n"
     "                           (root: default 2000000000; others: their own ids)\n"
     "Limits (SIZE: a number with K, M, G suffix; 0 means none):\n"
-    "  --memory SIZE            memory, swap off (cgroup)\n"
-    "  --pids N                 processes and threads (cgroup)\n"
+    "  --memory SIZE            memory, swap off (cgroup; default 1G)\n"
+    "  --pids N                 processes and threads (cgroup; default 256)\n"
     "  --cpus FRACTION          CPU bandwidth, e.g. 0.5 (cgroup)\n"
-    "  --wall-ms N              wall-clock time, ms\n"
+    "  --wall-ms N              wall-clock time, ms (default 60000)\n"
     "  --cpu-ms N               CPU time of the whole process tree, ms\n"
     "  --output-limit SIZE      bytes of stdout, and of stderr, before the run is stopped\n"
     "  --nofile N, --fsize SIZE rlimits (defaults 256 and 64M)\n"
+    "  --no-default-limits      no memory, pids or wall-clock limit unless given\n"
     "  --allow-unenforced-limits  run even if a cgroup limit cannot be enforced here\n"
+    "  Where no cgroup can enforce them, the *default* memory and pids limits are\n"
+    "  enforced with rlimits (RLIMIT_AS per process, RLIMIT_NPROC); limits given\n"
+    "  explicitly need the cgroup, or --allow-unenforced-limits.\n"
     "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH  (docs/cgroups.md)\n"
     "Security:\n"
     "  --seccomp-policy FILE    allowlist to use instead of the built-in one\n"
@@ -83,6 +93,7 @@ enum {
         OPT_SETENV,
         OPT_STATUS_FILE,
         OPT_STATUS_FD,
+        OPT_NO_DEFAULT_LIMITS,
 };
 
 static const struct option options[] = {
@@ -103,6 +114,7 @@ static const struct option options[] = {
     {"setenv", required_argument, 0, OPT_SETENV},
     {"status-file", required_argument, 0, OPT_STATUS_FILE},
     {"status-fd", required_argument, 0, OPT_STATUS_FD},
+    {"no-default-limits", no_argument, 0, OPT_NO_DEFAULT_LIMITS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -115,6 +127,7 @@ struct exec_args {
         size_t n_env;
         const char *stdin_path, *stdout_path, *stderr_path, *status_path;
         int status_fd;
+        bool no_default_limits, memory_given, pids_given, wall_given;
 };
 
 #define usage_error(...) cli_usage_error("exec", __VA_ARGS__)
@@ -139,6 +152,9 @@ static int add_bind(struct exec_args *a, char *spec, bool writable)
 static int parse_option(struct exec_args *a, int opt, char *arg)
 {
         uint64_t v;
+        a->memory_given |= opt == LIMIT_OPT_MEMORY;
+        a->pids_given |= opt == LIMIT_OPT_PIDS;
+        a->wall_given |= opt == LIMIT_OPT_WALL;
         int rc = cli_parse_limit("exec", opt, arg, &a->run.limits);
         if (rc < 0)
                 rc = cli_parse_sandbox("exec", opt, arg, &a->config);
@@ -198,6 +214,9 @@ static int parse_option(struct exec_args *a, int opt, char *arg)
         case OPT_STATUS_FILE:
                 a->status_path = arg;
                 return 0;
+        case OPT_NO_DEFAULT_LIMITS:
+                a->no_default_limits = true;
+                return 0;
         case OPT_STATUS_FD:
                 if ((rc = parse_number("--status-fd", arg, &v, false)) != 0)
                         return rc;
@@ -211,6 +230,26 @@ static int parse_option(struct exec_args *a, int opt, char *arg)
         default:
                 return usage_error("%s", "unknown option");
         }
+}
+
+/* The default memory, pids and wall-clock limits, for those not given. Only
+ * a run that asked for no cgroup limit may have them enforced by rlimits
+ * where no cgroup can: a limit asked for keeps its rule (enforced by the
+ * cgroup, or an error unless --allow-unenforced-limits). */
+static void apply_default_limits(struct exec_args *a)
+{
+        struct wh_limits *l = &a->run.limits;
+        bool asked =
+            (a->memory_given && l->memory_bytes) || (a->pids_given && l->pids) || l->cpus > 0;
+        if (a->no_default_limits)
+                return;
+        if (!a->memory_given)
+                l->memory_bytes = DEFAULT_MEMORY;
+        if (!a->pids_given)
+                l->pids = DEFAULT_PIDS;
+        if (!a->wall_given)
+                l->wall_ms = DEFAULT_WALL_MS;
+        l->rlimit_fallback = !asked;
 }
 
 static int open_output(const char *path, int fallback, int *fd)
@@ -319,6 +358,7 @@ int cmd_exec(int argc, char **argv)
         if (a.status_path && a.status_fd >= 0)
                 return usage_error("%s", "--status-file and --status-fd exclude each other");
         a.env[a.n_env] = NULL;
+        apply_default_limits(&a);
         a.config.binds = a.binds;
         a.run.argv = (const char *const *)argv + optind;
         a.run.envp = a.env;

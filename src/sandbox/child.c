@@ -65,7 +65,6 @@ static void exec_program(char *const *argv, char *const *envp)
 
 static void payload_exec(const struct child_ctx *ctx)
 {
-        const struct wh_run_spec *run = ctx->run;
         const struct run_strings *strings = ctx->strings;
         int ctl = ctx->ctl_fd;
 
@@ -79,7 +78,7 @@ static void payload_exec(const struct child_ctx *ctx)
         if ((ctl > 3 && close_range(3, (unsigned)ctl - 1, 0) < 0) ||
             close_range((unsigned)ctl + 1, ~0u, 0) < 0)
                 payload_fail(ctl, "exec", "cannot close inherited fds");
-        if (privs_set_rlimits(&run->limits, ctx->cpu_via_rlimit) < 0)
+        if (privs_set_rlimits(ctx) < 0)
                 payload_fail(ctl, "rlimit", "cannot set resource limits");
         if (chdir(strings->cwd) < 0)
                 payload_fail(ctl, "exec", "cannot change to the working directory");

@@ -51,6 +51,7 @@ struct child_ctx {
         int stdin_fd;                      /* opened by the supervisor */
         int stdout_w, stderr_w;            /* write ends of the output pipes */
         bool cpu_via_rlimit;               /* no cgroup CPU accounting: fall back to RLIMIT_CPU */
+        bool mem_pids_via_rlimit;          /* rlimit_fallback: RLIMIT_AS and RLIMIT_NPROC */
         const struct wh_cgroup_join *join; /* init moves itself into the cgroup */
 };
 
@@ -97,7 +98,7 @@ int rootfs_setup(const struct child_ctx *ctx, const char **failed_stage, char *w
 
 /* privs.c */
 int privs_drop_all(void);
-int privs_set_rlimits(const struct wh_limits *limits, bool cpu_via_rlimit);
+int privs_set_rlimits(const struct child_ctx *ctx);
 int net_loopback_up(void);
 
 /* landlock.c: returns the ABI applied (>= 1), 0 when the kernel has no

@@ -52,14 +52,22 @@ static int set_limit(int resource, uint64_t value)
         return setrlimit(resource, &rl);
 }
 
-int privs_set_rlimits(const struct wh_limits *l, bool cpu_via_rlimit)
+int privs_set_rlimits(const struct child_ctx *ctx)
 {
+        const struct wh_limits *l = &ctx->run->limits;
         if (set_limit(RLIMIT_NOFILE, l->nofile ? l->nofile : 256) < 0 ||
             set_limit(RLIMIT_FSIZE, l->fsize_bytes ? l->fsize_bytes : 64ull << 20) < 0 ||
             set_limit(RLIMIT_CORE, 0) < 0 ||
             set_limit(RLIMIT_STACK, l->stack_bytes ? l->stack_bytes : 8ull << 20) < 0)
                 return -1;
-        if (cpu_via_rlimit && l->cpu_ms) {
+        /* No cgroup could take memory and pids: RLIMIT_NPROC counts the
+         * processes of the sandbox's uid in its own user namespace (init
+         * included, as in the cgroup), RLIMIT_AS each process's memory. */
+        if (ctx->mem_pids_via_rlimit &&
+            ((l->pids && set_limit(RLIMIT_NPROC, l->pids) < 0) ||
+             (l->memory_bytes && set_limit(RLIMIT_AS, l->memory_bytes) < 0)))
+                return -1;
+        if (ctx->cpu_via_rlimit && l->cpu_ms) {
                 /* Without cgroup accounting, the CPU limit is per process:
                  * SIGXCPU at the limit (rounded up to whole seconds by the
                  * kernel), SIGKILL one second later. */

@@ -41,16 +41,33 @@ static json_t *namespaces_array(const char *csv)
         return arr;
 }
 
+/* The run's limits as they applied: 0 is "none"; who enforced the cgroup's. */
+static json_t *limits_object(const struct wh_report *r)
+{
+        static const char *const by[] = {[WH_LIMITS_BY_NONE] = "none",
+                                         [WH_LIMITS_BY_CGROUP] = "cgroup",
+                                         [WH_LIMITS_BY_RLIMIT] = "rlimit",
+                                         [WH_LIMITS_BY_UNENFORCED] = "unenforced"};
+        const struct wh_limits *l = &r->limits;
+        return json_pack(
+            "{s:I, s:I, s:f, s:s, s:I, s:I, s:I}", "memory_bytes", (json_int_t)l->memory_bytes,
+            "pids", (json_int_t)l->pids, "cpus", l->cpus, "enforced_by",
+            (unsigned)r->limits_by < sizeof(by) / sizeof(by[0]) ? by[r->limits_by] : "unknown",
+            "wall_ms", (json_int_t)l->wall_ms, "cpu_ms", (json_int_t)l->cpu_ms, "output_bytes",
+            (json_int_t)l->output_bytes);
+}
+
 char *wh_report_to_json(const struct wh_report *r)
 {
         json_t *syscall = json_null();
         if (r->status == WH_STATUS_SECCOMP_KILL && r->syscall_nr >= 0)
                 syscall = json_pack("{s:i, s:s, s:s}", "nr", r->syscall_nr, "name", r->syscall_name,
                                     "arch", r->syscall_arch);
-        json_t *applied = json_pack("{s:o, s:s, s:i, s:s}", "namespaces",
-                                    namespaces_array(r->namespaces), "cgroup_driver",
-                                    r->cgroup_driver[0] ? r->cgroup_driver : "none", "landlock_abi",
-                                    r->landlock_abi, "seccomp_policy_hash", r->seccomp_policy_hash);
+        json_t *applied =
+            json_pack("{s:o, s:s, s:i, s:s, s:o}", "namespaces", namespaces_array(r->namespaces),
+                      "cgroup_driver", r->cgroup_driver[0] ? r->cgroup_driver : "none",
+                      "landlock_abi", r->landlock_abi, "seccomp_policy_hash",
+                      r->seccomp_policy_hash, "limits", limits_object(r));
         bool error = r->status == WH_STATUS_SANDBOX_ERROR;
         json_t *o = json_pack(
             "{s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "status",

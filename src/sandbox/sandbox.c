@@ -109,18 +109,26 @@ static int setup_error(struct wh_report *r, const struct wh_err *e)
         return 0;
 }
 
+/* The run's cgroup; *by says who enforces memory, pids and cpus. */
 static int create_cgroup(const struct wh_sandbox *sb, const struct wh_limits *l,
-                         struct wh_cgroup **cg, struct wh_err *err)
+                         struct wh_cgroup **cg, enum wh_limits_by *by, struct wh_err *err)
 {
         struct wh_cgroup_opts opts = {.driver = sb->config.cgroup_driver,
                                       .parent = sb->config.cgroup_parent};
         struct wh_cgroup_limits limits = {
             .memory_bytes = l->memory_bytes, .pids = l->pids, .cpus = l->cpus};
+        bool any = l->memory_bytes || l->pids || l->cpus > 0;
+        *by = any ? WH_LIMITS_BY_CGROUP : WH_LIMITS_BY_NONE;
         if (wh_cgroup_create(&opts, &limits, cg, err) == 0)
                 return 0;
-        if (!l->allow_unenforced)
+        /* rlimits stand in for memory and pids only: never for cpus. */
+        if (l->rlimit_fallback && l->cpus <= 0)
+                *by = WH_LIMITS_BY_RLIMIT;
+        else if (l->allow_unenforced)
+                *by = WH_LIMITS_BY_UNENFORCED;
+        else
                 return -1;
-        /* The caller accepted unenforced limits: keep the accounting we can get. */
+        /* Keep the accounting we can get. */
         struct wh_cgroup_limits none = {0};
         return wh_cgroup_create(&opts, &none, cg, err);
 }
@@ -168,7 +176,8 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
 
         struct wh_err e = {0};
         struct wh_cgroup *cg = NULL;
-        if (create_cgroup(sb, &run->limits, &cg, &e) < 0)
+        r->limits = run->limits;
+        if (create_cgroup(sb, &run->limits, &cg, &r->limits_by, &e) < 0)
                 return setup_error(r, &e);
         snprintf(r->cgroup_driver, sizeof(r->cgroup_driver), "%s", wh_cgroup_driver_name(cg));
 
@@ -199,6 +208,7 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
                                 .stdout_w = out[1],
                                 .stderr_w = errp[1],
                                 .cpu_via_rlimit = wh_cgroup_driver(cg) == WH_CGROUP_NONE,
+                                .mem_pids_via_rlimit = r->limits_by == WH_LIMITS_BY_RLIMIT,
                                 .join = &join};
         pid_t pid = clone_init(&ctx, &pidfd);
         if (pid < 0) {

@@ -101,6 +101,26 @@ static void test_sandbox_error_escapes_message(void **state)
         json_decref(o);
 }
 
+/* What limits the run had, and who enforced the cgroup's (issue 8, item 6:
+ * whiskers exec's defaults fall back to rlimits without a cgroup). */
+static void test_applied_limits(void **state)
+{
+        (void)state;
+        struct wh_report r = sample(WH_STATUS_OK);
+        r.limits = (struct wh_limits){.memory_bytes = 1u << 30, .pids = 256, .wall_ms = 60000};
+        r.limits_by = WH_LIMITS_BY_RLIMIT;
+        json_t *o = parse(&r);
+        json_t *l = json_object_get(json_object_get(o, "applied"), "limits");
+        assert_int_equal(json_integer_value(json_object_get(l, "memory_bytes")), 1 << 30);
+        assert_int_equal(json_integer_value(json_object_get(l, "pids")), 256);
+        assert_int_equal(json_integer_value(json_object_get(l, "wall_ms")), 60000);
+        assert_int_equal(json_integer_value(json_object_get(l, "cpu_ms")), 0);
+        assert_int_equal(json_integer_value(json_object_get(l, "output_bytes")), 0);
+        assert_true(json_real_value(json_object_get(l, "cpus")) == 0.0);
+        assert_string_equal(json_string_value(json_object_get(l, "enforced_by")), "rlimit");
+        json_decref(o);
+}
+
 static void test_status_names(void **state)
 {
         (void)state;
@@ -117,6 +137,7 @@ int main(void)
             cmocka_unit_test(test_ok_record),
             cmocka_unit_test(test_seccomp_record),
             cmocka_unit_test(test_sandbox_error_escapes_message),
+            cmocka_unit_test(test_applied_limits),
             cmocka_unit_test(test_status_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
