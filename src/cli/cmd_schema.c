@@ -76,10 +76,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
                            i + 1 < argc) {
                         const char *v = argv[++i];
                         if (strcmp(a, "--map") == 0) {
+                                /* The prefix is copied into a PATH_MAX buffer: a
+                                 * longer one would be cut, and map other URIs. */
                                 if (o->nmaps == sizeof(o->maps) / sizeof(o->maps[0]) ||
-                                    !strchr(v, '='))
+                                    !strchr(v, '=') || strchr(v, '=') - v >= PATH_MAX)
                                         return fprintf(stderr, "whiskers schema: --map wants "
-                                                               "URI-PREFIX=DIR (at most 64)\n"),
+                                                               "URI-PREFIX=DIR (at most 64, "
+                                                               "prefixes under 4096 bytes)\n"),
                                                -1;
                                 o->maps[o->nmaps++] = v;
                         } else {
