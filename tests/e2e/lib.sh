@@ -36,8 +36,12 @@ command -v jq >/dev/null || { echo "FAIL - jq is missing (scripts/deps/probe.txt
 # 77), and say so; CI=true must be able to run them. Probed with util-linux,
 # not whiskers, so a broken whiskers fails instead of skipping.
 if ! unshare --user --map-root-user --mount true 2>/dev/null; then
+        if [ "${CI:-}" = true ]; then
+                echo "FAIL - user namespaces are refused to $(id -un) here (CI=true must run $(basename "$0"))"
+                echo "0 passed, 1 failed"
+                exit 1
+        fi
         echo "SKIP: user namespaces are refused to $(id -un) here: $(basename "$0") was NOT run"
-        [ "${CI:-}" = true ] && { echo "0 passed, 1 failed"; exit 1; }
         exit 77
 fi
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)

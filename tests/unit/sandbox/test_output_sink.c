@@ -17,6 +17,8 @@
 
 #include <whiskers/sandbox.h>
 
+#include "need_userns.h"
+
 struct sink {
         char *data;
         size_t len, cap;
@@ -44,6 +46,7 @@ static struct wh_sandbox *sandbox(void)
             .host_uid = (uid_t)-1, .host_gid = (gid_t)-1, .cgroup_driver = "none"};
         struct wh_sandbox *sb = NULL;
         struct wh_err err = {0};
+        need_userns();
         if (wh_sandbox_new(&config, &sb, &err) < 0)
                 fail_msg("wh_sandbox_new: %s", err.msg);
         return sb;

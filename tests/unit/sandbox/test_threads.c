@@ -2,6 +2,7 @@
  * once). Regression test: glibc's setresuid() in the clone3 child waited
  * forever for the caller's other threads; glibc's fork() there could inherit
  * a malloc lock held by one of them. An alarm turns a hang into a failure. */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #include <whiskers/sandbox.h>
+
+#include "need_userns.h"
 
 static volatile bool stop;
 
@@ -30,6 +33,7 @@ static void *churn(void *arg)
 static void test_runs_beside_busy_threads(void **state)
 {
         (void)state;
+        need_userns();
         char cache[] = "/tmp/wh-threads-XXXXXX";
         assert_non_null(mkdtemp(cache));
         setenv("WHISKERS_CACHE_DIR", cache, 1);
