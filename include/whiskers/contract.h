@@ -72,6 +72,7 @@ struct wh_manifest {
         const char *id, *version, *runtime, *entrypoint;
         bool openkat;
         const char *name, *description;     /* NULL when absent */
+        const char *warm;                   /* "fork" (docs/warm.md) or NULL */
         json_t *consumes, *produces;        /* arrays of strings */
         json_t *external_types;             /* array of strings, or NULL */
         struct wh_normaliser_limits limits; /* "limits", 0 where absent */
@@ -191,6 +192,16 @@ int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
                       const struct wh_run_options *opts, struct wh_run_result *res,
                       struct wh_err *err);
 void wh_run_result_clear(struct wh_run_result *res);
+
+/* Warm mode (docs/warm.md): the runs of n that follow go through one kept
+ * sandbox whose zygote loaded the normaliser once; each input is a fork of
+ * it, with the limits, checks and results of a cold run (the status record
+ * says "mode": "warm"). Python normalisers can always; exec ones when
+ * normalizer.json says "warm": "fork". If the zygote cannot start, inputs
+ * run cold (a warning says why). Fails (nothing changes) when n cannot run
+ * warm. */
+bool wh_normaliser_can_warm(const struct wh_normaliser *n);
+int wh_normaliser_warm(struct wh_normaliser *n, struct wh_err *err);
 /* True when the output check stopped the run while it ran (error
  * "stopped_early"; the sandbox reports sandbox_error at stage "output"):
  * the normaliser's output broke the contract, the host did not fail. */

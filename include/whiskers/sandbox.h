@@ -142,6 +142,11 @@ struct wh_report {
         char cgroup_driver[8];        /* "v1", "v2" or "none" */
         int landlock_abi;             /* 0 when unavailable */
         char seccomp_policy_hash[65]; /* SHA-256 of the canonical policy */
+        /* Warm mode (whiskers/warm.h): the input ran in a child of the zygote
+         * `zygote`, as its `ordinal`-th input (from 1). Cold: false, "", 0. */
+        bool warm;
+        char zygote[32];
+        uint64_t ordinal;
 };
 
 struct wh_sandbox;

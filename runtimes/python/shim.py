@@ -198,25 +198,94 @@ def handle(run, meta, raw, out):
     return 0
 
 
-def main(argv):
-    out = take_stdout()
-    announce(out)
-    entry = argv[1]
-    root = argv[2] if len(argv) > 2 else "/normaliser"
-    inputs = argv[3] if len(argv) > 3 else "/input"
+def try_load(root, entry):
+    """The normaliser's run(), or the exception that loading it raised (a
+    warm zygote keeps it, and every input reports it as a cold run would)."""
+    try:
+        if os.environ.get("WHISKERS_CLOCK"):
+            pin_clock(os.environ["WHISKERS_CLOCK"])
+        return load(root, entry), None
+    except BaseException as e:
+        return None, e
+
+
+def serve(out, inputs, run, failure):
+    """One input, cold or in a warm child: read it, then handle() it."""
     try:
         import json
 
-        if os.environ.get("WHISKERS_CLOCK"):
-            pin_clock(os.environ["WHISKERS_CLOCK"])
         with open(inputs + "/meta.json", "rb") as f:
             meta = json.loads(f.read())
         with open(inputs + "/raw", "rb") as f:
             raw = f.read()
-        run = load(root, entry)
+        if failure is not None:
+            raise failure
     except BaseException as e:
         return emit_error(out, "load", e)
     return handle(run, meta, raw, out)
+
+
+def zygote(out, root, entry, inputs):
+    """Warm mode (docs/warm.md): load once, then fork a child per input.
+    fd 0 is the control socket; the zygote never reads an input."""
+    import gc
+    import resource  # noqa: F401 (os.wait4 imports it: not during an input)
+    import socket
+
+    os.environ.pop("WHISKERS_WARM", None)  # the normaliser sees a cold run's environment
+    run, failure = try_load(root, entry)
+    gc.freeze()  # the loaded objects stay out of the children's collections
+    ctl = socket.socket(fileno=0)
+    ctl.send(b"ready\n")
+    while True:
+        msg, fds, _, _ = socket.recv_fds(ctl, 256, 1)
+        word, _, ordinal = msg.decode("ascii", "replace").strip().partition(" ")
+        if word != "input" or len(fds) != 1:
+            return 0 if not msg else 2
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            ctl.detach()  # fd 0 becomes the input's stdin in child()
+            os._exit(child(fds[0], out, inputs, run, failure))
+        os.close(fds[0])
+        _, status, ru = os.wait4(pid, 0)
+        cpu_us = int((ru.ru_utime + ru.ru_stime) * 1000000)
+        ctl.send(b"exit %s %d %d %d\n" % (ordinal.encode(), status, cpu_us, ru.ru_maxrss))
+
+
+def child(fd, out, inputs, run, failure):
+    """One input in a fork of the zygote: say hello on the channel, take
+    stdin, the item stream and stderr from "go", then serve() it."""
+    import socket
+
+    chan = socket.socket(fileno=fd)
+    chan.send(b"hello\n")
+    msg, fds, _, _ = socket.recv_fds(chan, 256, 3)
+    if msg != b"go\n" or len(fds) != 3:
+        return 2
+    os.dup2(fds[0], 0)
+    os.dup2(fds[1], out, inheritable=False)
+    os.dup2(fds[2], 2)
+    os.dup2(2, 1)
+    for f in fds:
+        os.close(f)
+    chan.close()
+    announce(out)
+    code = serve(out, inputs, run, failure)
+    sys.stderr.flush()
+    return code
+
+
+def main(argv):
+    out = take_stdout()
+    entry = argv[1]
+    root = argv[2] if len(argv) > 2 else "/normaliser"
+    inputs = argv[3] if len(argv) > 3 else "/input"
+    if os.environ.get("WHISKERS_WARM") == "fork":
+        return zygote(out, root, entry, inputs)
+    announce(out)
+    run, failure = try_load(root, entry)
+    return serve(out, inputs, run, failure)
 
 
 sys.exit(main(sys.argv))

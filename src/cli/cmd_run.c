@@ -20,7 +20,7 @@
 #define MAX_MIME 32
 
 static const char help[] =
-    "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE\n"
+    "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE...\n"
     "       whiskers run [OPTIONS] NORMALISER --zip RAW.zip\n"
     "\n"
     "Run the normaliser NORMALISER (a directory, or a package: see below) on one raw\n"
@@ -28,6 +28,11 @@ static const char help[] =
     "schemas and its references, and print a summary (docs/contract.md). --json prints\n"
     "the run report instead: OpenKAT's NormalizerResults, errors, warnings, stderr, the\n"
     "status record and provenance.\n"
+    "\n"
+    "Several RAWFILEs run through one warm sandbox (docs/warm.md): the normaliser is\n"
+    "loaded once and each input is a fork of it, with the limits and checks of a cold\n"
+    "run; each input's result and time are printed (--json: a list of run reports).\n"
+    "  --warm / --cold        force warm or cold runs (default: warm for several files)\n"
     "\n"
     "Input:\n"
     "  --meta FILE            the meta document: task_id, input_ooi, boefje_meta, mime_types\n"
@@ -81,6 +86,8 @@ enum {
         OPT_PYTHON,
         OPT_RUNTIME_ROOT,
         OPT_CLOCK,
+        OPT_WARM,
+        OPT_COLD,
 };
 
 static const struct option options[] = {
@@ -102,6 +109,8 @@ static const struct option options[] = {
     {"python", required_argument, 0, OPT_PYTHON},
     {"runtime-root", required_argument, 0, OPT_RUNTIME_ROOT},
     {"clock", required_argument, 0, OPT_CLOCK},
+    {"warm", no_argument, 0, OPT_WARM},
+    {"cold", no_argument, 0, OPT_COLD},
     WH_SANDBOX_OPTIONS,
     WH_PACKAGE_OPTIONS,
     {"help", no_argument, 0, 'h'},
@@ -116,6 +125,7 @@ struct run_args {
         const char *mime[MAX_MIME];
         size_t n_mime, max_errors;
         bool json;
+        int warm; /* 1 --warm, 0 --cold, -1 unset */
 };
 
 #define usage_error(...) cli_usage_error("run", __VA_ARGS__)
@@ -182,6 +192,10 @@ static int parse_option(struct run_args *a, int opt, const char *arg)
                 return 0;
         case OPT_CLOCK:
                 a->clock = arg;
+                return 0;
+        case OPT_WARM:
+        case OPT_COLD:
+                a->warm = opt == OPT_WARM;
                 return 0;
         case OPT_MIME:
                 if (a->n_mime == MAX_MIME)
@@ -301,7 +315,9 @@ static int load(struct run_args *a, char **argv, const char *ref, struct wh_norm
         return 0;
 }
 
-static int run(struct run_args *a, char **argv, const char *ref, const char *raw_arg)
+/* One input: read it, run it, print its result; returns the exit code. */
+static int run_one(struct run_args *a, struct wh_normaliser *n, const char *raw_arg,
+                   json_t *reports)
 {
         cleanup_free char *raw_buf = NULL, *meta_buf = NULL;
         struct wh_run_input in = {0};
@@ -309,27 +325,72 @@ static int run(struct run_args *a, char **argv, const char *ref, const char *raw
         if (rc != 0)
                 return rc;
         struct wh_err err = {0};
-        struct wh_normaliser *n = NULL;
-        if ((rc = load(a, argv, ref, &n)) != 0)
-                return rc;
-        cli_install_stop_handlers();
         struct wh_run_options ro = {
             .cancel = &cli_stop_signal, .max_errors = a->max_errors, .clock = a->clock};
         struct wh_run_result res;
         if (wh_normaliser_run(n, &in, &ro, &res, &err) < 0) {
                 fprintf(stderr, "whiskers run: %s\n", err.msg);
+                return WH_EXIT_USAGE;
+        }
+        if (!reports) {
+                rc = print_result(a, n, &res) < 0 ? WH_EXIT_FAILED : exit_code_for(&res);
+        } else {
+                json_t *doc = wh_run_result_json(&res);
+                json_object_set_new(doc, "raw", json_string(raw_arg));
+                json_array_append_new(reports, doc);
+                rc = exit_code_for(&res);
+                if (!a->json) {
+                        const struct wh_report *r = &res.report;
+                        printf("== %s: %s, %s", raw_arg, wh_status_name(r->status),
+                               r->warm ? "warm" : "cold");
+                        if (r->warm)
+                                printf(" (zygote %s, input %llu)", r->zygote,
+                                       (unsigned long long)r->ordinal);
+                        printf(", %.2f ms\n",
+                               (double)json_integer_value(json_object_get(
+                                   json_object_get(json_object_get(doc, "provenance"), "timings"),
+                                   "total_us")) /
+                                   1000.0);
+                        wh_run_summary(stdout, n, &res, false);
+                }
+        }
+        wh_run_result_clear(&res);
+        return rc;
+}
+
+/* Several inputs: one loaded normaliser (warm unless --cold), the worst
+ * exit code wins. */
+static int run(struct run_args *a, char **argv, const char *ref, char **raws, int n_raws)
+{
+        struct wh_normaliser *n = NULL;
+        int rc = load(a, argv, ref, &n);
+        if (rc != 0)
+                return rc;
+        struct wh_err err = {0};
+        bool warm = a->warm == 1 || (a->warm == -1 && n_raws > 1 && wh_normaliser_can_warm(n));
+        if (warm && wh_normaliser_warm(n, &err) < 0) {
+                fprintf(stderr, "whiskers run: %s\n", err.msg);
                 wh_normaliser_free(n);
                 return WH_EXIT_USAGE;
         }
-        rc = print_result(a, n, &res) < 0 ? WH_EXIT_FAILED : exit_code_for(&res);
-        wh_run_result_clear(&res);
+        cli_install_stop_handlers();
+        json_t *reports = n_raws > 1 ? json_array() : NULL;
+        rc = WH_EXIT_OK;
+        for (int i = 0; i < n_raws && !cli_stop_signal; i++) {
+                int one = run_one(a, n, raws ? raws[i] : NULL, reports);
+                rc = one > rc ? one : rc;
+        }
+        if (reports && a->json &&
+            (json_dumpf(reports, stdout, JSON_INDENT(2)) < 0 || fputc('\n', stdout) == EOF))
+                rc = WH_EXIT_FAILED;
+        json_decref(reports);
         wh_normaliser_free(n);
         return cli_stop_signal ? 128 + cli_stop_signal : rc;
 }
 
 int cmd_run(int argc, char **argv)
 {
-        struct run_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}};
+        struct run_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}, .warm = -1};
         int opt;
         run_package_defaults(&a.package);
         optind = 1;
@@ -341,7 +402,7 @@ int cmd_run(int argc, char **argv)
                         return rc < 0 ? WH_EXIT_OK : rc;
         }
         int rest = argc - optind;
-        if (rest != (a.zip_path ? 1 : 2))
+        if (a.zip_path ? rest != 1 : rest < 2)
                 return usage_error(a.zip_path ? "give NORMALISER and --zip FILE"
                                               : "give NORMALISER and RAWFILE");
         if (a.zip_path && (a.meta_path || a.input_ooi || a.n_mime || a.task_id))
@@ -350,5 +411,6 @@ int cmd_run(int argc, char **argv)
         if (a.meta_path && (a.input_ooi || a.n_mime || a.task_id))
                 return usage_error("--meta is the whole meta document: put the input object, "
                                    "MIME types and task id in it");
-        return run(&a, argv, argv[optind], a.zip_path ? NULL : argv[optind + 1]);
+        return run(&a, argv, argv[optind], a.zip_path ? NULL : argv + optind + 1,
+                   a.zip_path ? 1 : rest - 1);
 }

@@ -19,6 +19,7 @@
 
 #include "base/strset.h"
 #include <whiskers/schema.h>
+#include <whiskers/warm.h>
 
 #define WH_EXCERPT_MAX 512
 
@@ -189,8 +190,22 @@ struct wh_normaliser {
         char *entry;       /* exec: the path inside the sandbox */
         const char *argv[8];
         char shim_digest[WH_TREE_DIGEST_BUF];
+        struct wh_warm *warm;           /* warm mode (warm.c), or NULL */
+        struct wh_run_spec warm_zygote; /* what the warm sandbox keeps running */
+        const char *warm_envp[16];
         bool busy;
 };
+
+/* ---- run.c, warm.c ---- */
+/* The environment of every run. */
+#define RUN_N_ENV 7
+extern const char *const run_base_env[RUN_N_ENV];
+/* One input through the warm sandbox, or cold (wh_sandbox_run) when n is
+ * not warm, the input's clock is pinned (the zygote's environment is fixed),
+ * or its zygote cannot start (then a warning says why). */
+int run_warm_or_cold(struct wh_normaliser *n, const struct wh_run_spec *spec, bool pinned_clock,
+                     struct wh_report *report, struct wh_contract_errors *warnings,
+                     struct wh_err *err);
 
 /* ---- provenance.c ---- */
 struct run_facts {

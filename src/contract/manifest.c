@@ -25,11 +25,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const known[] = {
-    "$schema",        "id",       "name",           "description",   "version",
-    "consumes",       "produces", "runtime",        "entrypoint",    "limits",
-    "external_types", "variant",  "schema_digests", "runtime_image", "enabled",
-    "python_layers",  NULL};
+static const char *const known[] = {"$schema",        "id",
+                                    "name",           "description",
+                                    "version",        "consumes",
+                                    "produces",       "runtime",
+                                    "entrypoint",     "limits",
+                                    "external_types", "variant",
+                                    "schema_digests", "runtime_image",
+                                    "enabled",        "python_layers",
+                                    "warm",           NULL};
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *what)
 {
@@ -156,8 +160,13 @@ int wh_manifest_parse(json_t *obj, const char *origin, struct wh_manifest *out, 
             get_string(obj, origin, "runtime", !m.openkat, &m.runtime, err) < 0 ||
             get_string(obj, origin, "entrypoint", !m.openkat, &m.entrypoint, err) < 0 ||
             get_string(obj, origin, "name", false, &m.name, err) < 0 ||
-            get_string(obj, origin, "description", false, &m.description, err) < 0)
+            get_string(obj, origin, "description", false, &m.description, err) < 0 ||
+            get_string(obj, origin, "warm", false, &m.warm, err) < 0)
                 return -1;
+        if (m.warm && strcmp(m.warm, "fork") != 0)
+                return bad(err, origin, "warm",
+                           "must be \"fork\": the program speaks the warm protocol "
+                           "(docs/warm.md)");
         if (!name_ok(m.id, "._-"))
                 return bad(err, origin, "id",
                            "must be letters and digits joined by single '.', '_' or '-' (at most "

@@ -204,6 +204,7 @@ void wh_normaliser_free(struct wh_normaliser *n)
 {
         if (!n)
                 return;
+        wh_warm_free(n->warm);
         wh_sandbox_free(n->sandbox);
         stage_destroy(&n->stage);
         types_clear(&n->types);

@@ -19,14 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define N_ENV 7
-static const char *const base_env[N_ENV] = {"PATH=/usr/local/bin:/usr/bin:/bin",
-                                            "LANG=C.UTF-8",
-                                            "HOME=/tmp",
-                                            "WHISKERS_CONTRACT=1",
-                                            "WHISKERS_NORMALISER=" WH_SANDBOX_NORMALISER_DIR,
-                                            "WHISKERS_RAW=" WH_SANDBOX_RAW_PATH,
-                                            "WHISKERS_META=" WH_SANDBOX_META_PATH};
+const char *const run_base_env[RUN_N_ENV] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                                             "LANG=C.UTF-8",
+                                             "HOME=/tmp",
+                                             "WHISKERS_CONTRACT=1",
+                                             "WHISKERS_NORMALISER=" WH_SANDBOX_NORMALISER_DIR,
+                                             "WHISKERS_RAW=" WH_SANDBOX_RAW_PATH,
+                                             "WHISKERS_META=" WH_SANDBOX_META_PATH};
 
 static uint64_t us_since(const struct timespec *t0)
 {
@@ -141,11 +140,11 @@ static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o
         /* A pinned clock reaches the Python runtime as WHISKERS_CLOCK: its
          * shim fixes datetime's now() to it (runtimes/python/shim.py). */
         char clock[sizeof("WHISKERS_CLOCK=") + WH_CLOCK_MAX];
-        const char *envp[N_ENV + 2] = {0};
-        memcpy(envp, base_env, sizeof(base_env));
+        const char *envp[RUN_N_ENV + 2] = {0};
+        memcpy(envp, run_base_env, sizeof(run_base_env));
         if (pinned) {
                 snprintf(clock, sizeof(clock), "WHISKERS_CLOCK=%s", pinned);
-                envp[N_ENV] = clock;
+                envp[RUN_N_ENV] = clock;
         }
         struct wh_run_spec spec = {.argv = n->argv,
                                    .envp = envp,
@@ -157,7 +156,7 @@ static int run_sandboxed(struct wh_normaliser *n, const struct wh_run_options *o
                                    .cancel = o->cancel,
                                    .on_stdout = reader_on_stdout,
                                    .stdout_ctx = rd};
-        return wh_sandbox_run(n->sandbox, &spec, &res->report, err);
+        return run_warm_or_cold(n, &spec, pinned != NULL, &res->report, &res->warnings, err);
 }
 
 static void take_stderr(struct reader *rd, struct wh_run_result *res)

@@ -128,4 +128,22 @@ struct supervise_io {
 };
 void supervise(struct supervise_io *io, struct wh_report *report);
 
+/* sandbox.c: a sandbox up to "go" (cgroup, namespaces, ids mapped), for
+ * wh_sandbox_run and the warm zygote (warm.c), which supervise it their own
+ * way. control_fd >= 0 becomes the payload's stdin as it is (the zygote's
+ * control socket); else run->stdin_fd as open_stdin() decides (stdin_w: the
+ * pipe's write end when the caller's stdin is copied). On failure the report
+ * says why and nothing is left running. */
+struct launched {
+        pid_t pid; /* init, host view */
+        int pidfd, ctl, out_r, err_r, stdin_w;
+        struct wh_cgroup *cgroup;
+        struct run_strings strings;
+};
+void report_init(struct wh_report *r, const struct wh_sandbox *sb);
+int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int control_fd,
+                   struct wh_report *r, struct launched *l);
+/* Kill init if still set (l->pid > 0), close every fd, remove the cgroup. */
+void sandbox_launch_end(struct launched *l);
+
 #endif

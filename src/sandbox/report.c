@@ -79,6 +79,11 @@ char *wh_report_to_json(const struct wh_report *r)
             error ? string_or_null(r->message) : json_null(), "applied", applied);
         if (!o)
                 return NULL;
+        json_object_set_new(o, "mode", json_string(r->warm ? "warm" : "cold"));
+        if (r->warm)
+                json_object_set_new(o, "warm",
+                                    json_pack("{s:s, s:I}", "zygote", r->zygote, "ordinal",
+                                              (json_int_t)r->ordinal));
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
         return text;

@@ -87,7 +87,7 @@ void wh_sandbox_free(struct wh_sandbox *sb)
         free(sb);
 }
 
-static void report_init(struct wh_report *r, const struct wh_sandbox *sb)
+void report_init(struct wh_report *r, const struct wh_sandbox *sb)
 {
         memset(r, 0, sizeof(*r));
         r->status = WH_STATUS_SANDBOX_ERROR;
@@ -167,34 +167,27 @@ static pid_t clone_init(struct child_ctx *ctx, int *pidfd)
         return pid;
 }
 
-int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct wh_report *r,
-                   struct wh_err *err)
+int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int control_fd,
+                   struct wh_report *r, struct launched *l)
 {
-        if (!run->argv || !run->argv[0])
-                return wh_err_set(err, EINVAL, "exec", "no program to run");
-        report_init(r, sb);
-
+        *l = (struct launched){
+            .pid = -1, .pidfd = -1, .ctl = -1, .out_r = -1, .err_r = -1, .stdin_w = -1};
         struct wh_err e = {0};
-        struct wh_cgroup *cg = NULL;
         r->limits = run->limits;
-        if (create_cgroup(sb, &run->limits, &cg, &r->limits_by, &e) < 0)
-                return setup_error(r, &e);
-        snprintf(r->cgroup_driver, sizeof(r->cgroup_driver), "%s", wh_cgroup_driver_name(cg));
+        if (create_cgroup(sb, &run->limits, &l->cgroup, &r->limits_by, &e) < 0)
+                return setup_error(r, &e), -1;
+        snprintf(r->cgroup_driver, sizeof(r->cgroup_driver), "%s",
+                 wh_cgroup_driver_name(l->cgroup));
 
         struct wh_cgroup_join join = {.clone_into_fd = -1};
-        if (wh_cgroup_join_prepare(cg, &join, &e) < 0) {
-                wh_cgroup_destroy(cg);
-                return setup_error(r, &e);
-        }
-        struct run_strings strings = {0};
-        if (run_strings_copy(run, &strings, &e) < 0) {
-                wh_cgroup_join_release(&join);
-                wh_cgroup_destroy(cg);
-                return setup_error(r, &e);
-        }
         int ctl[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
-        cleanup_close int stdin_fd = open_stdin(run->stdin_fd, in);
-        cleanup_close int pidfd = -1;
+        cleanup_close int stdin_fd = -1;
+        if (wh_cgroup_join_prepare(l->cgroup, &join, &e) < 0 ||
+            run_strings_copy(run, &l->strings, &e) < 0)
+                goto fail;
+        /* The warm zygote's control socket is its stdin on purpose (warm.c). */
+        stdin_fd =
+            control_fd >= 0 ? fcntl(control_fd, F_DUPFD_CLOEXEC, 3) : open_stdin(run->stdin_fd, in);
         if (stdin_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
             pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
                 wh_err_set(&e, errno, "sandbox", "cannot create the run's pipes");
@@ -202,15 +195,15 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
         }
         struct child_ctx ctx = {.sb = sb,
                                 .run = run,
-                                .strings = &strings,
+                                .strings = &l->strings,
                                 .ctl_fd = ctl[1],
                                 .stdin_fd = stdin_fd,
                                 .stdout_w = out[1],
                                 .stderr_w = errp[1],
-                                .cpu_via_rlimit = wh_cgroup_driver(cg) == WH_CGROUP_NONE,
+                                .cpu_via_rlimit = wh_cgroup_driver(l->cgroup) == WH_CGROUP_NONE,
                                 .mem_pids_via_rlimit = r->limits_by == WH_LIMITS_BY_RLIMIT,
                                 .join = &join};
-        pid_t pid = clone_init(&ctx, &pidfd);
+        pid_t pid = clone_init(&ctx, &l->pidfd);
         if (pid < 0) {
                 const char *why = userns_unavailable_reason(errno);
                 if (why)
@@ -219,38 +212,20 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
                         wh_err_set(&e, errno, "namespaces", "cannot create the namespaces");
                 goto fail;
         }
+        l->pid = pid;
         close(ctl[1]), close(out[1]), close(errp[1]);
-        ctl[1] = out[1] = errp[1] = -1;
-
+        if (in[0] >= 0)
+                close(in[0]);
+        l->ctl = ctl[0], l->out_r = out[0], l->err_r = errp[0], l->stdin_w = in[1];
         wh_cgroup_join_release(&join);
         if (userns_write_maps(pid, sb, &e) < 0) {
-                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                waitpid(pid, NULL, 0);
-                goto fail;
+                sandbox_launch_end(l);
+                return setup_error(r, &e), -1;
         }
         struct msg go = {.type = MSG_GO};
-        msg_send(ctl[0], &go, -1);
-
-        struct supervise_io io = {.pidfd = pidfd,
-                                  .ctl_fd = ctl[0],
-                                  .stdout_r = out[0],
-                                  .stderr_r = errp[0],
-                                  .stdout_dst = run->stdout_fd,
-                                  .stderr_dst = run->stderr_fd,
-                                  .stdin_src = in[1] >= 0 ? run->stdin_fd : -1,
-                                  .stdin_w = in[1],
-                                  .cgroup = cg,
-                                  .limits = &run->limits,
-                                  .cancel = run->cancel,
-                                  .on_stdout = run->on_stdout,
-                                  .stdout_ctx = run->stdout_ctx};
-        supervise(&io, r);
-        in[1] = io.stdin_w; /* -1 once the loop has closed it */
-        waitpid(pid, NULL, 0);
-        goto done;
+        msg_send(l->ctl, &go, -1);
+        return 0;
 fail:
-        setup_error(r, &e);
-done:
         for (int i = 0; i < 2; i++) {
                 if (ctl[i] >= 0)
                         close(ctl[i]);
@@ -262,7 +237,52 @@ done:
                         close(in[i]);
         }
         wh_cgroup_join_release(&join);
-        wh_cgroup_destroy(cg);
-        run_strings_free(&strings);
+        sandbox_launch_end(l);
+        return setup_error(r, &e), -1;
+}
+
+void sandbox_launch_end(struct launched *l)
+{
+        if (l->pid > 0) {
+                syscall(SYS_pidfd_send_signal, l->pidfd, SIGKILL, NULL, 0);
+                waitpid(l->pid, NULL, 0);
+        }
+        int fds[] = {l->pidfd, l->ctl, l->out_r, l->err_r, l->stdin_w};
+        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        wh_cgroup_destroy(l->cgroup);
+        run_strings_free(&l->strings);
+        *l = (struct launched){
+            .pid = -1, .pidfd = -1, .ctl = -1, .out_r = -1, .err_r = -1, .stdin_w = -1};
+}
+
+int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct wh_report *r,
+                   struct wh_err *err)
+{
+        if (!run->argv || !run->argv[0])
+                return wh_err_set(err, EINVAL, "exec", "no program to run");
+        report_init(r, sb);
+        struct launched l;
+        if (sandbox_launch(sb, run, -1, r, &l) < 0)
+                return 0;
+        struct supervise_io io = {.pidfd = l.pidfd,
+                                  .ctl_fd = l.ctl,
+                                  .stdout_r = l.out_r,
+                                  .stderr_r = l.err_r,
+                                  .stdout_dst = run->stdout_fd,
+                                  .stderr_dst = run->stderr_fd,
+                                  .stdin_src = l.stdin_w >= 0 ? run->stdin_fd : -1,
+                                  .stdin_w = l.stdin_w,
+                                  .cgroup = l.cgroup,
+                                  .limits = &run->limits,
+                                  .cancel = run->cancel,
+                                  .on_stdout = run->on_stdout,
+                                  .stdout_ctx = run->stdout_ctx};
+        supervise(&io, r);
+        l.stdin_w = io.stdin_w; /* -1 once the loop has closed it */
+        waitpid(l.pid, NULL, 0);
+        l.pid = -1;
+        sandbox_launch_end(&l);
         return 0;
 }

@@ -1,0 +1,89 @@
+/* One Hostname per line of the raw file (stdin). Cold: handle() once.
+ * Warm (WHISKERS_WARM=fork, docs/warm.md): fd 0 is the control socket; say
+ * "ready", then per "input N" (with a channel fd) fork a child that says
+ * "hello", gets stdin/stdout/stderr with "go" and runs handle(); report
+ * "exit N STATUS CPU_US MAXRSS_KB" once it is reaped. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int handle(void)
+{
+        char line[256];
+        while (fgets(line, sizeof(line), stdin)) {
+                line[strcspn(line, "\r\n")] = '\0';
+                size_t ok = strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789.-");
+                if (line[0] && !line[ok])
+                        printf("{\"object_type\":\"Hostname\",\"network\":\"Network|internet\","
+                               "\"name\":\"%s\"}\n",
+                               line);
+        }
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* One frame, with up to n fds; returns its length, 0 at EOF, -1 on error. */
+static ssize_t recv_frame(int sock, char *buf, size_t cap, int *fds, size_t n)
+{
+        char ctl[CMSG_SPACE(3 * sizeof(int))];
+        struct iovec iov = {buf, cap - 1};
+        struct msghdr mh = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+        ssize_t len = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (len <= 0 || !c || c->cmsg_type != SCM_RIGHTS ||
+            c->cmsg_len != CMSG_LEN(n * sizeof(int)))
+                return len <= 0 ? len : -1;
+        memcpy(fds, CMSG_DATA(c), n * sizeof(int));
+        buf[len] = '\0';
+        return len;
+}
+
+static int child(int chan)
+{
+        char buf[64];
+        int io[3];
+        if (write(chan, "hello\n", 6) != 6 || recv_frame(chan, buf, sizeof(buf), io, 3) <= 0 ||
+            strcmp(buf, "go\n") != 0)
+                return 2;
+        for (int i = 0; i < 3; i++)
+                if (dup2(io[i], i) < 0 || close(io[i]) < 0)
+                        return 2;
+        close(chan);
+        return handle();
+}
+
+int main(void)
+{
+        const char *mode = getenv("WHISKERS_WARM");
+        if (!mode || strcmp(mode, "fork") != 0)
+                return handle();
+        unsetenv("WHISKERS_WARM");
+        char buf[256], reply[256];
+        int chan;
+        if (write(0, "ready\n", 6) != 6)
+                return 2;
+        while (recv_frame(0, buf, sizeof(buf), &chan, 1) > 0 && strncmp(buf, "input ", 6) == 0) {
+                pid_t pid = fork();
+                if (pid == 0)
+                        _exit(child(chan));
+                close(chan);
+                int status;
+                struct rusage ru;
+                if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
+                        return 2;
+                long cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L +
+                              ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+                int n =
+                    snprintf(reply, sizeof(reply), "exit %.*s %d %ld %ld\n",
+                             (int)strcspn(buf + 6, "\n"), buf + 6, status, cpu_us, ru.ru_maxrss);
+                if (write(0, reply, (size_t)n) != n)
+                        return 2;
+        }
+        return 0;
+}

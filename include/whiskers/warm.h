@@ -1,0 +1,49 @@
+/* Warm execution: one sandbox kept alive, a zygote inside it that loaded the
+ * program once, one fork of the zygote per input (docs/warm.md).
+ *
+ *   wh_warm_new(sb, zygote_spec)   nothing starts yet
+ *   wh_warm_run(w, input_spec, report)   starts the zygote if it is not up
+ *                                  (again after a failure), feeds one input
+ *   wh_warm_free(w)                kills the sandbox
+ *
+ * The zygote speaks the protocol of docs/warm.md on fd 0; its environment
+ * is the zygote spec's. Everything that matters for security is decided
+ * here, outside the sandbox: the input's wall and CPU time, its output
+ * limit, seccomp kills, OOM (the cgroup's counter), which process is the
+ * input's child (the kernel's SCM_CREDENTIALS, checked against
+ * /proc/PID/status), and after every input: every process but init and the
+ * zygote killed, /tmp emptied. The report of an input uses the statuses of
+ * a cold run, with warm = true, the zygote's id and the input's ordinal. */
+#ifndef WHISKERS_WARM_H
+#define WHISKERS_WARM_H
+
+#include <stdbool.h>
+#include <whiskers/sandbox.h>
+
+struct wh_warm;
+
+/* zygote: argv, envp, cwd and the sandbox-wide limits (memory, pids, cpus,
+ * nofile, fsize, stack); its stdio fields are ignored. Kept by pointer: it
+ * must outlive w. load_ms bounds how long loading may take (0: 60 s). */
+int wh_warm_new(struct wh_sandbox *sb, const struct wh_run_spec *zygote, uint64_t load_ms,
+                struct wh_warm **out, struct wh_err *err);
+
+/* One input: stdin_fd (a regular file, or -1), stdout_fd / on_stdout, stderr_fd, cancel and the
+ * per-input limits wall_ms, cpu_ms and output_bytes of `input` are used
+ * (argv, envp and the cgroup limits are the zygote's). Returns 0 with the
+ * report filled (status sandbox_error, stage "warm" when the zygote could not
+ * serve it), < 0 only for bad arguments. */
+int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *input, struct wh_report *report,
+                struct wh_err *err);
+
+/* The zygote failed to start (or died before serving an input) three times
+ * in a row: it will not be tried again, and wh_warm_run reports that at once.
+ * Callers fall back to cold runs. */
+bool wh_warm_given_up(const struct wh_warm *w);
+
+/* Why the last start failed ("" if none): for messages. */
+const char *wh_warm_last_error(const struct wh_warm *w);
+
+void wh_warm_free(struct wh_warm *w);
+
+#endif

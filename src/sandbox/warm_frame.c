@@ -1,0 +1,129 @@
+/* The warm protocol's frames (docs/warm.md): one line of ASCII text per
+ * SOCK_SEQPACKET datagram, optionally with fds (SCM_RIGHTS). The receiving
+ * end has SO_PASSCRED set, so the kernel attaches the sender's pid, mapped
+ * into our pid namespace. A process in the sandbox has no capability, so it
+ * cannot claim another pid: the pid says which process sent the frame. */
+#define _GNU_SOURCE
+#include "sandbox/warm_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+ssize_t warm_recv(int fd, char *text, size_t cap, pid_t *pid, int *fds, size_t max_fds,
+                  size_t *n_fds)
+{
+        char buf[WARM_FRAME_MAX + 1];
+        union {
+                char c[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(8 * sizeof(int))];
+                struct cmsghdr align;
+        } control;
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = control.c,
+                            .msg_controllen = sizeof(control.c)};
+        *pid = 0;
+        *n_fds = 0;
+        ssize_t n;
+        do
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -1;
+        bool too_many = false;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level != SOL_SOCKET)
+                        continue;
+                if (c->cmsg_type == SCM_CREDENTIALS) {
+                        struct ucred cred;
+                        memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+                        *pid = cred.pid;
+                } else if (c->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < k; i++) {
+                                int got;
+                                memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                if (*n_fds < max_fds)
+                                        fds[(*n_fds)++] = got;
+                                else
+                                        close(got), too_many = true;
+                        }
+                }
+        }
+        if (n == 0)
+                return 0;
+        if (too_many || (size_t)n > WARM_FRAME_MAX || mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) ||
+            buf[n - 1] != '\n' || memchr(buf, '\0', (size_t)n)) {
+                for (size_t i = 0; i < *n_fds; i++)
+                        close(fds[i]);
+                *n_fds = 0;
+                errno = EPROTO;
+                return -1;
+        }
+        buf[n - 1] = '\0';
+        snprintf(text, cap, "%s", buf);
+        return n - 1;
+}
+
+int warm_send(int fd, const char *text, const int *fds, size_t n_fds)
+{
+        union {
+                char c[CMSG_SPACE(WARM_MAX_FDS * sizeof(int))];
+                struct cmsghdr align;
+        } control;
+        struct iovec iov = {.iov_base = (void *)text, .iov_len = strlen(text)};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (n_fds) {
+                memset(&control, 0, sizeof(control));
+                mh.msg_control = control.c;
+                mh.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+                memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
+        }
+        ssize_t n;
+        do
+                n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        return n == (ssize_t)iov.iov_len ? 0 : -1;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+        char path[64], buf[4096];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        const char *p = strstr(buf, "\nPPid:");
+        return p ? (pid_t)strtol(p + 6, NULL, 10) : -1;
+}
+
+int warm_pidfd_of_child(pid_t pid, pid_t parent)
+{
+        if (pid <= 0)
+                return -1;
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+                return -1;
+        /* The status read after the pidfd was opened, and the process still
+         * alive after the read: the status was that process's. */
+        if (parent_of(pid) != parent || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+                close(pidfd);
+                return -1;
+        }
+        return pidfd;
+}

@@ -1,0 +1,453 @@
+/* One input through the zygote (docs/warm.md "One input"):
+ *
+ *   "input N" + a fresh channel -> zygote        the zygote forks a child
+ *   child: "hello" on the channel                 its pid, from the kernel
+ *   pidfd, parent checked, oom_score_adj 1000    now it can be killed alone
+ *   "go" + stdin, stdout, stderr -> the child     only now does input flow
+ *   child's stdout/stderr pumped and limited; wall and CPU time (the cgroup's
+ *   counter) watched; seccomp notifications answered with a kill
+ *   zygote: "exit N STATUS CPU_US MAXRSS_KB"     how its child ended
+ *   every other process killed, /tmp emptied     nothing left for input N+1
+ *
+ * The first reason to stop wins and is recorded before the kill, as in a
+ * cold run (supervise.c). A zygote that breaks the protocol, dies, or
+ * does not report within DRAIN_GRACE_MS of its child's end fails this input
+ * (sandbox_error, stage "warm") and is killed; the next input starts a new
+ * one. */
+#define _GNU_SOURCE
+#include "sandbox/warm_internal.h"
+#include "sandbox/cgroup.h"
+#include "base/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DRAIN_GRACE_MS 1000
+
+enum { P_ZSOCK, P_CHAN, P_CHILD, P_OUT, P_ERR, P_NOTIF, P_INIT, P_ZOUT, P_ZERR, P_COUNT };
+
+struct input {
+        struct wh_warm *w;
+        const struct wh_run_spec *spec;
+        struct wh_report *r;
+        struct pollfd p[P_COUNT];
+        int out_w, err_w, stdin_fd;
+        int chan;  /* our end of the input's channel to the child */
+        int pidfd; /* the child, once it said hello */
+        bool decided, broken, reported, sink_done, swept;
+        int wait_status;
+        uint64_t cpu_us, maxrss_kb;
+        uint64_t start_ns, end_ns, cpu0_ns, decided_ns;
+};
+
+static void kill_child(struct input *in)
+{
+        if (in->pidfd >= 0)
+                syscall(SYS_pidfd_send_signal, in->pidfd, SIGKILL, NULL, 0);
+        warm_kill_leftovers(in->w);
+}
+
+static void decide(struct input *in, enum wh_status status)
+{
+        if (in->decided)
+                return;
+        in->decided = true;
+        in->decided_ns = warm_now_ns();
+        in->r->status = status;
+        kill_child(in);
+}
+
+/* The zygote cannot be trusted to serve the next input: this one fails (if
+ * nothing decided it before), the sandbox is killed. */
+static void broken(struct input *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void broken(struct input *in, const char *fmt, ...)
+{
+        if (!in->decided) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(in->r->message, sizeof(in->r->message), fmt, ap);
+                va_end(ap);
+                snprintf(in->r->stage, sizeof(in->r->stage), "warm");
+                in->decided = true;
+                in->r->status = WH_STATUS_SANDBOX_ERROR;
+        }
+        in->broken = true;
+        for (int i = 0; i < P_COUNT; i++)
+                if (i != P_OUT && i != P_ERR)
+                        in->p[i].fd = -1;
+        warm_down(in->w);
+}
+
+static void pump(struct input *in, int slot, uint64_t *count, int dst)
+{
+        char buf[65536];
+        ssize_t n = read(in->p[slot].fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0) {
+                close(in->p[slot].fd);
+                in->p[slot].fd = -1;
+                return;
+        }
+        uint64_t limit = in->spec->limits.output_bytes, take = (uint64_t)n;
+        if (limit && *count + take > limit)
+                take = limit - *count;
+        if (dst >= 0 && take)
+                (void)wh_write_all(dst, buf, (size_t)take);
+        *count += take;
+        if (take < (uint64_t)n)
+                decide(in, WH_STATUS_OUTPUT_LIMIT);
+        const struct wh_run_spec *s = in->spec;
+        if (slot == P_OUT && s->on_stdout && !in->sink_done && take &&
+            s->on_stdout(s->stdout_ctx, buf, (size_t)take) != 0) {
+                in->sink_done = true;
+                if (!in->decided) {
+                        snprintf(in->r->stage, sizeof(in->r->stage), "output");
+                        snprintf(in->r->message, sizeof(in->r->message),
+                                 "the caller's check of the output stopped the run");
+                        decide(in, WH_STATUS_SANDBOX_ERROR);
+                }
+        }
+}
+
+static void discard(struct input *in, int slot)
+{
+        char buf[4096];
+        ssize_t n = read(in->p[slot].fd, buf, sizeof(buf));
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                in->p[slot].fd = -1;
+}
+
+/* "hello" from the child: make it killable alone, then give it the input. */
+static void on_hello(struct input *in)
+{
+        struct wh_warm *w = in->w;
+        char text[WARM_FRAME_MAX];
+        int none[1];
+        size_t nfd;
+        pid_t pid;
+        ssize_t n = warm_recv(in->chan, text, sizeof(text), &pid, none, 0, &nfd);
+        if (n < 0 && errno == EAGAIN)
+                return;
+        in->p[P_CHAN].fd = -1;
+        if (n == 0 && in->reported)
+                return; /* the child ended before it said hello: the zygote told how */
+        if (n <= 0 || strcmp(text, "hello") != 0)
+                return broken(in, "protocol error: the child's first frame was not \"hello\"");
+        int pidfd = warm_pidfd_of_child(pid, w->zpid);
+        if (pidfd < 0)
+                return broken(in, "\"hello\" came from pid %d, which is not a child of the zygote",
+                              (int)pid);
+        in->pidfd = in->p[P_CHILD].fd = pidfd;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        bool adj = fd >= 0 && write(fd, "1000", 4) == 4;
+        if (fd >= 0)
+                close(fd);
+        if (!adj)
+                return broken(in, "cannot make input %" PRIu64 "'s child the first OOM victim: %s",
+                              in->r->ordinal, strerror(errno));
+        int give[] = {in->stdin_fd, in->out_w, in->err_w};
+        if (warm_send(in->chan, "go\n", give, 3) < 0 && !in->decided)
+                decide(in, WH_STATUS_SANDBOX_ERROR); /* it went away: the zygote will say how */
+        close(in->out_w), close(in->err_w);
+        in->out_w = in->err_w = -1;
+        in->start_ns = warm_now_ns();
+}
+
+/* "exit N STATUS CPU_US MAXRSS_KB" from the zygote, after it reaped its child. */
+static void on_zygote(struct input *in)
+{
+        char text[WARM_FRAME_MAX];
+        int none[1];
+        size_t nfd;
+        pid_t pid;
+        ssize_t n = warm_recv(in->p[P_ZSOCK].fd, text, sizeof(text), &pid, none, 0, &nfd);
+        if (n < 0 && errno == EAGAIN)
+                return;
+        if (n == 0)
+                return broken(in, "the zygote closed its control socket during input %" PRIu64,
+                              in->r->ordinal);
+        uint64_t ord;
+        int status, end = 0;
+        if (n < 0 || pid != in->w->zpid ||
+            sscanf(text, "exit %" SCNu64 " %d %" SCNu64 " %" SCNu64 "%n", &ord, &status,
+                   &in->cpu_us, &in->maxrss_kb, &end) != 4 ||
+            text[end] != '\0' || ord != in->r->ordinal)
+                return broken(in,
+                              "protocol error: expected \"exit %" PRIu64
+                              " STATUS CPU_US MAXRSS_KB\" from the zygote",
+                              in->r->ordinal);
+        in->wait_status = status;
+        in->reported = true;
+        in->end_ns = warm_now_ns();
+        in->p[P_ZSOCK].fd = -1;
+        in->p[P_CHILD].fd = -1; /* its end is known; the pidfd stays open for kills */
+}
+
+static void on_notification(struct input *in)
+{
+        union {
+                struct seccomp_notif notif;
+                char room[512];
+        } u;
+        struct seccomp_notif_sizes sizes;
+        memset(&u, 0, sizeof(u));
+        if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0 ||
+            sizes.seccomp_notif > sizeof(u) ||
+            ioctl(in->p[P_NOTIF].fd, SECCOMP_IOCTL_NOTIF_RECV, &u.notif) < 0) {
+                if (errno == EINTR || errno == ENOENT)
+                        return;
+                return broken(in, "cannot read the seccomp listener: %s", strerror(errno));
+        }
+        if (!in->decided) {
+                in->r->syscall_nr = u.notif.data.nr;
+                wh_syscall_name(u.notif.data.arch, u.notif.data.nr, in->r->syscall_name,
+                                sizeof(in->r->syscall_name));
+                snprintf(in->r->syscall_arch, sizeof(in->r->syscall_arch), "%s",
+                         wh_syscall_arch_name(u.notif.data.arch, u.notif.data.nr));
+        }
+        if ((pid_t)u.notif.pid == in->w->zpid) {
+                in->decided = in->decided || (in->r->status = WH_STATUS_SECCOMP_KILL, true);
+                return broken(in, "the zygote made a forbidden system call");
+        }
+        /* The offender is the child or one of its descendants: the leftover
+         * sweep after the child's end kills the rest. */
+        decide(in, WH_STATUS_SECCOMP_KILL);
+        int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)u.notif.pid, 0);
+        if (pidfd >= 0) {
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                close(pidfd);
+        }
+}
+
+static int next_timeout(struct input *in)
+{
+        const struct wh_limits *l = &in->spec->limits;
+        uint64_t now = warm_now_ns();
+        if (in->reported) {
+                uint64_t waited = (now - in->end_ns) / 1000000;
+                return waited >= DRAIN_GRACE_MS ? 0 : (int)(DRAIN_GRACE_MS - waited);
+        }
+        if (in->decided) {
+                uint64_t waited = (now - in->decided_ns) / 1000000;
+                return waited >= DRAIN_GRACE_MS ? 0 : (int)(DRAIN_GRACE_MS - waited);
+        }
+        int64_t best = -1;
+        if (l->wall_ms && !in->decided) {
+                uint64_t deadline = in->start_ns + l->wall_ms * 1000000ull;
+                best = now >= deadline ? 0 : (int64_t)((deadline - now + 999999) / 1000000);
+        }
+        if (l->cpu_ms && !in->decided && (best < 0 || best > 10))
+                best = 10; /* the cgroup's CPU counter, polled */
+        return (int)best;
+}
+
+static void check_limits(struct input *in)
+{
+        const struct wh_limits *l = &in->spec->limits;
+        uint64_t now = warm_now_ns();
+        if (in->decided || in->reported)
+                return;
+        if (in->spec->cancel && *in->spec->cancel) {
+                snprintf(in->r->stage, sizeof(in->r->stage), "cancelled");
+                snprintf(in->r->message, sizeof(in->r->message), "the caller stopped the run");
+                return decide(in, WH_STATUS_SANDBOX_ERROR);
+        }
+        if (l->wall_ms && now >= in->start_ns + l->wall_ms * 1000000ull)
+                return decide(in, WH_STATUS_TIMEOUT_WALL);
+        uint64_t cpu;
+        if (l->cpu_ms && wh_cgroup_cpu_ns(in->w->l.cgroup, &cpu) == 0 &&
+            (cpu - in->cpu0_ns) / 1000000 >= l->cpu_ms)
+                decide(in, WH_STATUS_TIMEOUT_CPU);
+}
+
+static bool done(struct input *in)
+{
+        if (in->broken)
+                return true; /* what is left in the pipes is nobody's business */
+        return in->reported && in->p[P_OUT].fd < 0 && in->p[P_ERR].fd < 0;
+}
+
+static void loop(struct input *in)
+{
+        struct wh_warm *w = in->w;
+        while (!done(in)) {
+                int timeout = next_timeout(in);
+                if (timeout == 0 && in->reported)
+                        break; /* output held open past the grace: the sweep closed it */
+                if (timeout == 0 && in->decided && !in->reported)
+                        return broken(in, "the zygote did not report input %" PRIu64 "'s end",
+                                      in->r->ordinal);
+                int n = poll(in->p, P_COUNT, timeout < 0 ? -1 : timeout);
+                if (n < 0 && errno != EINTR)
+                        return broken(in, "poll: %s", strerror(errno));
+                check_limits(in);
+                if (in->p[P_NOTIF].fd >= 0 && in->p[P_NOTIF].revents & POLLIN)
+                        on_notification(in);
+                else if (in->p[P_NOTIF].fd >= 0 && in->p[P_NOTIF].revents)
+                        in->p[P_NOTIF].fd = -1; /* no process left under the filter */
+                if (in->p[P_OUT].fd >= 0 && in->p[P_OUT].revents)
+                        pump(in, P_OUT, &in->r->stdout_bytes, in->spec->stdout_fd);
+                if (in->p[P_ERR].fd >= 0 && in->p[P_ERR].revents)
+                        pump(in, P_ERR, &in->r->stderr_bytes, in->spec->stderr_fd);
+                if (in->p[P_ZOUT].fd >= 0 && in->p[P_ZOUT].revents)
+                        discard(in, P_ZOUT);
+                if (in->p[P_ZERR].fd >= 0 && in->p[P_ZERR].revents)
+                        discard(in, P_ZERR);
+                if (in->p[P_ZSOCK].fd >= 0 && in->p[P_ZSOCK].revents)
+                        on_zygote(in);
+                if (in->p[P_CHAN].fd >= 0 && in->p[P_CHAN].revents)
+                        on_hello(in);
+                if (in->p[P_CHILD].fd >= 0 && in->p[P_CHILD].revents)
+                        in->p[P_CHILD].fd = -1; /* ended; the zygote's report follows */
+                if (in->p[P_INIT].fd >= 0 && in->p[P_INIT].revents)
+                        return broken(in, "the zygote died during input %" PRIu64, in->r->ordinal);
+                if (in->reported && !in->broken && !in->swept) {
+                        /* Its writers are gone once the leftovers are: EOF follows. */
+                        in->swept = true;
+                        if (warm_kill_leftovers(w) < 0)
+                                return broken(in,
+                                              "processes input %" PRIu64
+                                              " left behind could not be killed",
+                                              in->r->ordinal);
+                }
+        }
+}
+
+static void classify(struct input *in)
+{
+        struct wh_report *r = in->r;
+        const struct wh_limits *l = &in->spec->limits;
+        struct wh_cgroup_stats st = {0};
+        if (!in->broken)
+                wh_cgroup_read_stats(in->w->l.cgroup, &st);
+        r->cpu_ms = st.have_cpu ? (st.cpu_ns - in->cpu0_ns) / 1000000 : in->cpu_us / 1000;
+        r->mem_peak_bytes = in->maxrss_kb * 1024;
+        r->wall_ms = ((in->reported ? in->end_ns : warm_now_ns()) - in->start_ns) / 1000000;
+        int ws = in->wait_status;
+        if (in->reported) {
+                r->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+                r->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+        }
+        bool oom = st.have_oom && st.oom_kills > in->w->oom_kills;
+        in->w->oom_kills = st.oom_kills;
+        if (in->decided)
+                return;
+        if (oom)
+                r->status = WH_STATUS_OOM;
+        else if (WIFEXITED(ws))
+                r->status = WEXITSTATUS(ws) == 0 ? WH_STATUS_OK : WH_STATUS_EXIT_NONZERO;
+        else if (l->cpu_ms && r->cpu_ms >= l->cpu_ms &&
+                 (r->signal == SIGXCPU || r->signal == SIGKILL))
+                r->status = WH_STATUS_TIMEOUT_CPU;
+        else
+                r->status = WH_STATUS_SIGNAL;
+}
+
+/* Send "input N" with the child's end of a fresh channel. */
+static int offer(struct input *in, int *chan)
+{
+        struct wh_warm *w = in->w;
+        int ch[2], out[2], err[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
+                return -1;
+        if (pipe2(out, O_CLOEXEC) < 0) {
+                close(ch[0]), close(ch[1]);
+                return -1;
+        }
+        if (pipe2(err, O_CLOEXEC) < 0) {
+                close(ch[0]), close(ch[1]), close(out[0]), close(out[1]);
+                return -1;
+        }
+        int one = 1;
+        setsockopt(ch[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+        fcntl(out[0], F_SETFL, O_NONBLOCK);
+        fcntl(err[0], F_SETFL, O_NONBLOCK);
+        *chan = ch[0];
+        in->p[P_OUT].fd = out[0], in->out_w = out[1];
+        in->p[P_ERR].fd = err[0], in->err_w = err[1];
+        char text[64];
+        snprintf(text, sizeof(text), "input %" PRIu64 "\n", in->r->ordinal);
+        int rc = warm_send(w->zsock, text, &ch[1], 1);
+        close(ch[1]);
+        return rc;
+}
+
+int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_report *r,
+                struct wh_err *err)
+{
+        if (!w || !spec || !r)
+                return wh_err_set(err, EINVAL, "warm", "no warm sandbox, input or report");
+        /* Handed to the child as it is: a regular file or nothing, never a
+         * terminal or socket it could act on (sandbox.c: open_stdin). */
+        struct stat st;
+        if (spec->stdin_fd >= 0 && (fstat(spec->stdin_fd, &st) < 0 || !S_ISREG(st.st_mode)))
+                return wh_err_set(err, EINVAL, "warm",
+                                  "a warm input's stdin must be a regular file or none");
+        report_init(r, w->sb);
+        r->warm = true;
+        if (!w->up && (wh_warm_given_up(w) || warm_start(w) < 0)) {
+                snprintf(r->stage, sizeof(r->stage), "warm");
+                snprintf(r->message, sizeof(r->message), "the zygote could not start: %.480s",
+                         w->error);
+                return 0;
+        }
+        snprintf(r->zygote, sizeof(r->zygote), "%s", w->id);
+        snprintf(r->cgroup_driver, sizeof(r->cgroup_driver), "%s",
+                 wh_cgroup_driver_name(w->l.cgroup));
+        r->landlock_abi = w->landlock_abi;
+        r->limits = spec->limits;
+        r->limits_by = w->limits_by;
+        r->ordinal = ++w->ordinal;
+
+        struct input in = {
+            .w = w, .spec = spec, .r = r, .out_w = -1, .err_w = -1, .chan = -1, .pidfd = -1};
+        for (int i = 0; i < P_COUNT; i++)
+                in.p[i] = (struct pollfd){.fd = -1, .events = POLLIN};
+        in.stdin_fd =
+            spec->stdin_fd >= 0 ? spec->stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
+        wh_cgroup_cpu_ns(w->l.cgroup, &in.cpu0_ns);
+        in.start_ns = warm_now_ns();
+        if (in.stdin_fd < 0 || offer(&in, &in.chan) < 0) {
+                broken(&in, "cannot hand input %" PRIu64 " to the zygote: %s", r->ordinal,
+                       strerror(errno));
+        } else {
+                in.p[P_ZSOCK].fd = w->zsock;
+                in.p[P_CHAN].fd = in.chan;
+                in.p[P_NOTIF].fd = w->notif;
+                in.p[P_INIT].fd = w->l.pidfd;
+                in.p[P_ZOUT].fd = w->l.out_r;
+                in.p[P_ZERR].fd = w->l.err_r;
+                loop(&in);
+        }
+        classify(&in);
+        int fds[] = {in.chan, in.out_w, in.err_w, in.p[P_OUT].fd, in.p[P_ERR].fd, in.pidfd};
+        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        if (spec->stdin_fd < 0 && in.stdin_fd >= 0)
+                close(in.stdin_fd);
+        if (w->up &&
+            (warm_kill_leftovers(w) < 0 || warm_empty_tmp(w) < 0 || warm_check_zygote(w) < 0))
+                warm_down(w); /* the next input gets a fresh sandbox */
+        if (w->up && in.reported)
+                w->failures = 0;
+        return 0;
+}

@@ -1,0 +1,71 @@
+/* Internals of warm execution (whiskers/warm.h, docs/warm.md), shared by
+ *   warm.c        the zygote's life: start, wait for "ready", stop
+ *   warm_input.c  one input: the child's hello, fds, limits, status
+ *   warm_frame.c  the protocol's frames and the kernel's word on who sent them
+ *   warm_clean.c  between inputs: leftover processes killed, /tmp emptied */
+#ifndef WH_SANDBOX_WARM_INTERNAL_H
+#define WH_SANDBOX_WARM_INTERNAL_H
+
+#include "sandbox/internal.h"
+#include <limits.h>
+#include <whiskers/warm.h>
+
+#define WARM_FRAME_MAX 256 /* a longer frame is a protocol error */
+#define WARM_MAX_FDS   3
+#define WARM_GIVE_UP   3 /* failed starts in a row */
+
+struct wh_warm {
+        struct wh_sandbox *sb;
+        const struct wh_run_spec *zygote;
+        struct wh_run_spec zspec; /* the zygote spec as launched: stdin is the socket */
+        uint64_t load_ms;
+        struct launched l;
+        bool up;
+        int zsock;  /* our end of the zygote's fd 0 */
+        pid_t zpid; /* the zygote, host view */
+        int zpidfd;
+        int notif;  /* seccomp listener of the sandbox */
+        int tmp_fd; /* the sandbox's /tmp, through /proc/ZPID/root */
+        int landlock_abi;
+        enum wh_limits_by limits_by; /* who enforces the sandbox's memory, pids, cpus */
+        char procs[PATH_MAX];        /* the sandbox cgroup's cgroup.procs */
+        uint64_t oom_kills;          /* the cgroup's OOM count after the last input */
+        unsigned generation;         /* zygotes started */
+        unsigned failures;           /* failed starts in a row */
+        uint64_t ordinal;
+        char id[32];
+        char error[WH_MESSAGE_MAX];
+        char limits[4096]; /* /proc/ZPID/limits when it was ready */
+};
+
+uint64_t warm_now_ns(void);
+
+/* warm.c */
+int warm_start(struct wh_warm *w);
+/* Kill the sandbox; the next input starts a new zygote. */
+void warm_down(struct wh_warm *w);
+
+/* warm_frame.c. Receive one frame: its text (NUL-terminated, without the
+ * final newline) and the fds passed with it (the rest are closed). *pid is the
+ * sender's pid as the kernel gives it (SO_PASSCRED), host view, or 0.
+ * Returns the text length, 0 on EOF, -1 with errno (EPROTO: too long, or more
+ * fds than max_fds). */
+ssize_t warm_recv(int fd, char *text, size_t cap, pid_t *pid, int *fds, size_t max_fds,
+                  size_t *n_fds);
+int warm_send(int fd, const char *text, const int *fds, size_t n_fds);
+/* Is pid a live child of parent? Opens a pidfd to it first, so that the
+ * answer is about the process the pidfd names. Returns the pidfd or -1. */
+int warm_pidfd_of_child(pid_t pid, pid_t parent);
+
+/* warm_clean.c. Kill every process of the sandbox but init and the zygote,
+ * until none is left. -1 if that could not be done (then warm_down). */
+int warm_kill_leftovers(struct wh_warm *w);
+/* Empty the sandbox's /tmp. -1 if it could not be emptied. */
+int warm_empty_tmp(struct wh_warm *w);
+int warm_open_tmp(struct wh_warm *w);
+/* Note the zygote's resource limits once it is ready; after each input,
+ * check they are unchanged and that it is not stopped. -1: do not trust it. */
+int warm_note_zygote(struct wh_warm *w);
+int warm_check_zygote(struct wh_warm *w);
+
+#endif
