@@ -15,6 +15,11 @@ message: OpenKAT's messages carry pydantic URLs and the meta's JSON).
 
 Prints a table (normaliser, cases, equal, time cold = one whiskers run,
 load included) and exits 0 when every case is equal.
+
+--warm (docs/warm.md): each case runs twice through one warm sandbox
+(`whiskers run --warm ... raw raw`); the second input, a fork of a zygote
+that already served one, is compared and must have run warm; the time is
+that input's own (provenance total_us).
 """
 import argparse
 import json
@@ -61,6 +66,8 @@ def run_case(args, corpus, case_dir):
            "--meta", str(case_dir / "meta.json"), str(plugin), str(case_dir / "raw")]
     if args.schema_dir:
         cmd += ["--schema-dir", args.schema_dir]
+    if args.warm:
+        cmd += ["--warm", str(case_dir / "raw")]
     if case.get("clock"):
         cmd += ["--clock", case["clock"]]
     t0 = time.monotonic()
@@ -70,6 +77,11 @@ def run_case(args, corpus, case_dir):
         report = json.loads(proc.stdout)
     except ValueError:
         return case, False, elapsed, "no run report (exit %d): %s" % (proc.returncode, proc.stderr.decode()[:500])
+    if args.warm:
+        report = report[1]
+        elapsed = report["provenance"]["timings"]["total_us"] / 1e6
+        if report["status"]["mode"] != "warm":
+            return case, False, elapsed, "ran %s, not warm" % report["status"]["mode"]
     if "error" in expected:
         want = expected["error"]["type"]
         got = error_type(report)
@@ -91,6 +103,7 @@ def main():
     ap.add_argument("--schema-dir", help="schemas for types the plugins ship none for "
                     "(scripts/kat-runtime.sh: ROOT/usr/share/whiskers/octopoes-schemas)")
     ap.add_argument("--verbose", action="store_true", help="print why each unequal case differs")
+    ap.add_argument("--warm", action="store_true", help="run each case as the 2nd input of a warm sandbox")
     args = ap.parse_args()
     dirs = sorted(p for p in (args.corpus / "cases").iterdir() if (p / "case.json").exists())
     if args.cases:
@@ -105,7 +118,7 @@ def main():
         row["ms"] += elapsed * 1000
         if not ok:
             failed.append((d.name, why))
-    print("%-42s %6s %6s %14s" % ("normaliser", "cases", "equal", "time cold/ms"))
+    print("%-42s %6s %6s %14s" % ("normaliser", "cases", "equal", "time %s/ms" % ("warm" if args.warm else "cold")))
     total = Counter()
     for name, row in sorted(rows.items()):
         print("%-42s %6d %6d %14.0f" % (name, row["cases"], row["equal"], row["ms"] / row["cases"]))

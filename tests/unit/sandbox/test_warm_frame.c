@@ -1,0 +1,167 @@
+/* Unit tests for the warm protocol's frames (src/sandbox/warm_frame.c): what
+ * a zygote or child may send that must be refused, and that the sender's
+ * pid comes from the kernel, not from the frame. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/warm_internal.h"
+
+static int pair[2];
+
+static int setup(void **state)
+{
+        (void)state;
+        int one = 1;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
+            setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+                return -1;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        close(pair[0]);
+        close(pair[1]);
+        return 0;
+}
+
+static ssize_t recv_one(char *text, size_t cap, pid_t *pid, int *fds, size_t max, size_t *n)
+{
+        return warm_recv(pair[0], text, cap, pid, fds, max, n);
+}
+
+static void test_frame_with_pid_and_fds(void **state)
+{
+        (void)state;
+        int fds[3] = {0, 1, 2}, got[3];
+        assert_int_equal(warm_send(pair[1], "input 7\n", fds, 3), 0);
+        char text[WARM_FRAME_MAX];
+        pid_t pid;
+        size_t n;
+        assert_int_equal(recv_one(text, sizeof(text), &pid, got, 3, &n), 7);
+        assert_string_equal(text, "input 7");
+        assert_int_equal(pid, getpid());
+        assert_int_equal(n, 3);
+        for (size_t i = 0; i < n; i++) {
+                assert_true(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
+                close(got[i]);
+        }
+}
+
+static void test_pid_is_the_senders(void **state)
+{
+        (void)state;
+        pid_t child = fork();
+        if (child == 0)
+                _exit(warm_send(pair[1], "hello\n", NULL, 0) < 0);
+        int st;
+        assert_int_equal(waitpid(child, &st, 0), child);
+        char text[WARM_FRAME_MAX];
+        pid_t pid;
+        size_t n;
+        assert_int_equal(recv_one(text, sizeof(text), &pid, NULL, 0, &n), 5);
+        assert_int_equal(pid, child);
+}
+
+static void expect_refused(const char *data, size_t len)
+{
+        assert_int_equal(send(pair[1], data, len, 0), (ssize_t)len);
+        char text[WARM_FRAME_MAX];
+        pid_t pid;
+        size_t n;
+        errno = 0;
+        assert_int_equal(recv_one(text, sizeof(text), &pid, NULL, 0, &n), -1);
+        assert_int_equal(errno, EPROTO);
+}
+
+static void test_bad_frames_refused(void **state)
+{
+        (void)state;
+        expect_refused("ready", 5);    /* no newline */
+        expect_refused("re\0dy\n", 6); /* a NUL */
+        char big[WARM_FRAME_MAX + 50]; /* longer than a frame: cut by the kernel */
+        memset(big, 'x', sizeof(big));
+        big[sizeof(big) - 1] = '\n';
+        expect_refused(big, sizeof(big));
+        static char huge[1 << 20]; /* a "4 GB length" has no meaning: one datagram */
+        memset(huge, 'y', sizeof(huge));
+        huge[sizeof(huge) - 1] = '\n';
+        expect_refused(huge, sizeof(huge));
+}
+
+static int open_fds(void)
+{
+        int n = 0;
+        for (int fd = 0; fd < 1024; fd++)
+                n += fcntl(fd, F_GETFD) >= 0;
+        return n;
+}
+
+static void test_unexpected_fds_closed(void **state)
+{
+        (void)state;
+        int fds[2] = {0, 1};
+        int before = open_fds();
+        assert_int_equal(warm_send(pair[1], "exit 1 0 0 0\n", fds, 2), 0);
+        char text[WARM_FRAME_MAX];
+        pid_t pid;
+        size_t n;
+        errno = 0;
+        assert_int_equal(recv_one(text, sizeof(text), &pid, NULL, 0, &n), -1);
+        assert_int_equal(errno, EPROTO);
+        assert_int_equal(n, 0);
+        assert_int_equal(open_fds(), before); /* the passed fds were closed again */
+}
+
+static void test_eof(void **state)
+{
+        (void)state;
+        close(pair[1]);
+        pair[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        char text[WARM_FRAME_MAX];
+        pid_t pid;
+        size_t n;
+        assert_int_equal(recv_one(text, sizeof(text), &pid, NULL, 0, &n), 0);
+}
+
+static void test_pidfd_of_child(void **state)
+{
+        (void)state;
+        pid_t child = fork();
+        if (child == 0) {
+                pause();
+                _exit(0);
+        }
+        int pidfd = warm_pidfd_of_child(child, getpid());
+        assert_true(pidfd >= 0);
+        close(pidfd);
+        assert_int_equal(warm_pidfd_of_child(child, getppid()), -1); /* not its parent */
+        assert_int_equal(warm_pidfd_of_child(getpid(), getpid()), -1);
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        assert_int_equal(warm_pidfd_of_child(child, getpid()), -1); /* gone */
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_frame_with_pid_and_fds, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_pid_is_the_senders, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_bad_frames_refused, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_unexpected_fds_closed, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
+            cmocka_unit_test(test_pidfd_of_child),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
