@@ -3,7 +3,7 @@
 # Debian trixie (Python 3.13, pydantic 2) with the libraries OpenKAT's
 # normalisers import, made by mmdebstrap from Debian's archive, plus the
 # octopoes models and boefjes.normalizer_models from an OpenKAT source tree
-# (CORPUS/src) in /usr/local/lib/python3.13/dist-packages, and JSON Schemas
+# (CORPUS/src) in /whiskers/python/openkat, and JSON Schemas
 # generated from those models by the image's own Python
 # (runtimes/python/octopoes_schemas.py) in ROOT/usr/share/whiskers/octopoes-schemas:
 # the --schema-dir for OpenKAT normalisers that ship none.
@@ -23,7 +23,7 @@ packages+=,python3-validators,python3-jsonschema,python3-cryptography,python3-da
 packages+=,python3-libnmap,python3-tldextract
 out=$build/kat-runtime
 root=$out/root
-stamp="$suite $packages"
+stamp="layout 2: $suite $packages"
 if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
         command -v mmdebstrap >/dev/null || { echo "kat-runtime: mmdebstrap is missing (scripts/install-deps.sh)" >&2; exit 1; }
         rm -rf "$out"
@@ -35,17 +35,20 @@ if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
                 rm -rf "$out/root.tmp"
                 exit 1
         fi
-        # Mount points the sandbox needs in a runtime root (docs/packages.md).
-        mkdir -p "$out/root.tmp/normaliser" "$out/root.tmp/input"
+        # Mount points the sandbox needs in a runtime root, and the image's
+        # dist-packages where the shim looks for libraries (docs/packages.md).
+        mkdir -p "$out/root.tmp/normaliser" "$out/root.tmp/input" "$out/root.tmp/whiskers/python"
+        ln -s ../../usr/lib/python3/dist-packages "$out/root.tmp/whiskers/python/debian"
         mv "$out/root.tmp" "$root"
         echo "$stamp" >"$out/stamp"
 fi
-site=$root/usr/local/lib/python3.13/dist-packages
-rm -rf "$site/octopoes" "$site/boefjes"
+site=$root/whiskers/python/openkat # after debian on sys.path (name order)
+rm -rf "$site"
 mkdir -p "$site"
 cp -r "$corpus/src/octopoes" "$corpus/src/boefjes" "$site/"
 find "$site" -name __pycache__ -prune -exec rm -rf {} +
 schemas=/usr/share/whiskers/octopoes-schemas
 rm -rf "$root$schemas"
-chroot "$root" /usr/bin/python3 -B - "$schemas" <"$(dirname "$0")/../runtimes/python/octopoes_schemas.py"
+PYTHONPATH=/whiskers/python/openkat chroot "$root" /usr/bin/python3 -B - "$schemas" \
+        <"$(dirname "$0")/../runtimes/python/octopoes_schemas.py"
 echo "$root"

@@ -80,16 +80,11 @@ static int prepare_argv(struct wh_normaliser *n, const char *python,
         }
         if (find_interpreter(n, python, origin, err) < 0)
                 return -1;
-        /* -I: no user site, no environment; -B: no bytecode files written.
-         * -S (no site-packages: the standard library only) on the host's
-         * /usr; a runtime image's own site-packages are what it was built
-         * for (its Debian packages: pydantic, dnspython, ...). */
+        /* -I: no user site, no environment; -S: no site-packages (a runtime
+         * image's libraries come through WH_SANDBOX_PYTHON_DIR, after a
+         * package's own layers); -B: no bytecode files written. */
         const char *argv[] = {n->program, "-I", "-S", "-B", "-c", wh_python_shim, m->entrypoint};
-        const char *image_argv[] = {n->program, "-I", "-B", "-c", wh_python_shim, m->entrypoint};
-        if (n->rootfs)
-                memcpy(n->argv, image_argv, sizeof(image_argv));
-        else
-                memcpy(n->argv, argv, sizeof(argv));
+        memcpy(n->argv, argv, sizeof(argv));
         sha256_prefixed(wh_python_shim, wh_python_shim_len, n->shim_digest);
         return 0;
 }
