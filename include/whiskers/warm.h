@@ -36,9 +36,9 @@ int wh_warm_new(struct wh_sandbox *sb, const struct wh_run_spec *zygote, uint64_
 int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *input, struct wh_report *report,
                 struct wh_err *err);
 
-/* The zygote failed to start (or died before serving an input) three times
- * in a row: it will not be tried again, and wh_warm_run reports that at once.
- * Callers fall back to cold runs. */
+/* Three zygotes in a row failed to start or broke during an input: no
+ * zygote is started again, and wh_warm_run reports that at once. Callers
+ * fall back to cold runs. */
 bool wh_warm_given_up(const struct wh_warm *w);
 
 /* Why the last start failed ("" if none): for messages. */

@@ -1,6 +1,7 @@
 /* whiskers test: run a normaliser on each of its fixtures and compare the
  * NormalizerResults with the fixture's expected.json (docs/contract.md
- * "Fixtures"). The normaliser is loaded once for all fixtures. */
+ * "Fixtures"). The normaliser is loaded once for all fixtures, and several
+ * fixtures run through one warm sandbox when it can (docs/warm.md). */
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "base/cleanup.h"
@@ -28,6 +29,8 @@ static const char help[] =
     "  --update               write expected.json from the results of valid runs (check the\n"
     "                         change before you commit it)\n"
     "  --verbose              print each run's summary\n"
+    "  --cold                 a fresh sandbox per fixture (default: several fixtures run\n"
+    "                         through one warm sandbox when the normaliser can, docs/warm.md)\n"
     "  --json                 print {\"passed\", \"failed\", \"fixtures\": [...]} as JSON\n"
     "  --color auto|always|never\n"
     "  --schema-dir DIR, --python PATH, --allow-unenforced-limits,\n"
@@ -44,7 +47,8 @@ enum {
         OPT_SCHEMA_DIR,
         OPT_PYTHON,
         OPT_UNENFORCED,
-        OPT_CG_DRIVER
+        OPT_CG_DRIVER,
+        OPT_COLD
 };
 
 static const struct option options[] = {
@@ -56,6 +60,7 @@ static const struct option options[] = {
     {"python", required_argument, 0, OPT_PYTHON},
     {"allow-unenforced-limits", no_argument, 0, OPT_UNENFORCED},
     {"cgroup-driver", required_argument, 0, OPT_CG_DRIVER},
+    {"cold", no_argument, 0, OPT_COLD},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -63,7 +68,7 @@ static const struct option options[] = {
 struct test_args {
         struct wh_normaliser_options load;
         struct wh_sandbox_config sandbox;
-        bool update, verbose, json, color;
+        bool update, verbose, json, color, cold;
         json_t *report; /* --json: the fixtures array */
 };
 
@@ -192,6 +197,12 @@ static int test(struct test_args *a, const char *dir, char **names, int n_names)
                 wh_fixtures_free(fx, nfx);
                 return WH_EXIT_USAGE;
         }
+        if (!a->cold && nfx > 1 && wh_normaliser_can_warm(n) && wh_normaliser_warm(n, &err) < 0) {
+                fprintf(stderr, "whiskers test: %s\n", err.msg);
+                wh_normaliser_free(n);
+                wh_fixtures_free(fx, nfx);
+                return WH_EXIT_USAGE;
+        }
         a->report = json_array();
         struct sigaction sa = {.sa_handler = on_stop_signal};
         sigemptyset(&sa.sa_mask);
@@ -233,6 +244,9 @@ int cmd_test(int argc, char **argv)
                         break;
                 case OPT_VERBOSE:
                         a.verbose = true;
+                        break;
+                case OPT_COLD:
+                        a.cold = true;
                         break;
                 case OPT_JSON:
                         a.json = true;

@@ -87,6 +87,7 @@ static void broken(struct input *in, const char *fmt, ...)
                 in->r->status = WH_STATUS_SANDBOX_ERROR;
         }
         in->broken = true;
+        in->w->failures++; /* reset by the next input that ends well */
         for (int i = 0; i < P_COUNT; i++)
                 if (i != P_OUT && i != P_ERR)
                         in->p[i].fd = -1;

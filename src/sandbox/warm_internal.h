@@ -31,7 +31,7 @@ struct wh_warm {
         char procs[PATH_MAX];        /* the sandbox cgroup's cgroup.procs */
         uint64_t oom_kills;          /* the cgroup's OOM count after the last input */
         unsigned generation;         /* zygotes started */
-        unsigned failures;           /* failed starts in a row */
+        unsigned failures;           /* failed starts and broken zygotes in a row */
         uint64_t ordinal;
         char id[32];
         char error[WH_MESSAGE_MAX];

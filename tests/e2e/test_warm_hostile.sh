@@ -128,4 +128,48 @@ wh_run_raw run --json "$N" "$N/state" "$N/state" --input-ooi 'Probe|x'
 assert_eq "exit in the zygote: inputs run cold" "cold cold" "$(jq -r '[.[].status.mode] | join(" ")' "$T/out")"
 assert_match "exit in the zygote: a warning says why" \
         'zygote exited with status 3 while loading' "$(jq -r '.[0].warnings[0].message' "$T/out")"
+
+# Zygotes that break the protocol (an exec normaliser with "warm": "fork"):
+# garbage or an over-long frame instead of "ready" -> the inputs run cold,
+# with the reason; garbage during an input -> that input fails at stage
+# warm, and after three broken zygotes in a row the rest runs cold.
+bad_zygote() {
+        local dir=$T/zygote-$1
+        mkdir -p "$dir/schemas"
+        cp "$WH_SOURCE_DIR/examples/normalisers/hostname-list-c/schemas/Hostname.json" "$dir/schemas/"
+        cat >"$dir/normalizer.json" <<'JSON'
+{"id": "bad_zygote", "version": "1.0.0", "consumes": ["text/plain"], "produces": ["Hostname"],
+ "external_types": ["Network"], "runtime": "exec", "entrypoint": "normalize.sh", "warm": "fork",
+ "limits": {"wall_ms": 5000}}
+JSON
+        cat >"$dir/normalize.sh" <<SH
+#!/bin/sh
+if [ "\${WHISKERS_WARM:-}" = fork ]; then
+        $2
+        sleep 1
+        exit 0
+fi
+while read -r h; do
+        printf '{"object_type":"Hostname","network":"Network|internet","name":"%s"}\\n' "\$h"
+done
+SH
+        chmod +x "$dir/normalize.sh"
+        echo example.org >"$T/host"
+        wh_run_raw run --json "$dir" "$T/host" "$T/host" "$T/host" "$T/host" --input-ooi 'Network|internet'
+}
+bad_zygote garbage "printf 'hello there\\n' >&0"
+assert_eq "garbage instead of ready: every input runs cold and is ok" "cold ok cold ok cold ok cold ok" \
+        "$(jq -r '[.[].status | "\(.mode) \(.status)"] | join(" ")' "$T/out")"
+assert_match "garbage instead of ready: the warning names the protocol error" \
+        'protocol error: the zygote sent "hello there"' "$(jq -r '.[0].warnings[0].message' "$T/out")"
+bad_zygote long "exec 3>&0; head -c 300 /dev/zero | tr '\\0' x >&3; echo >&3"
+assert_match "a frame longer than 256 bytes: a protocol error, inputs run cold" \
+        'protocol error: a bad frame' "$(jq -r '.[0].warnings[0].message' "$T/out")"
+assert_eq "a frame longer than 256 bytes: the results are there" "ok" "$(jq -r '.[3].status.status' "$T/out")"
+bad_zygote late "printf 'ready\\n' >&0; dd bs=256 count=1 >/dev/null 2>&1; printf 'exit 1 0 0 0 and more\\n' >&0"
+assert_eq "garbage during an input: three inputs fail at stage warm, then cold" \
+        "warm warm warm cold ok" \
+        "$(jq -r '[.[0:3][].status.stage] + [.[3].status.mode, .[3].status.status] | join(" ")' "$T/out")"
+assert_match "garbage during an input: the error names the protocol" \
+        'protocol error' "$(jq -r '.[0].status.message' "$T/out")"
 finish
