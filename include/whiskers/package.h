@@ -284,6 +284,14 @@ struct wh_pack_options {
          * this order (at most WH_PYTHON_LAYERS_MAX). */
         const char *const *python_paths;
         size_t n_python_paths;
+        /* Several runtime images (instead of runtime_image) with one
+         * directory: one variant per image, named after it ("python3.13"),
+         * the first the baseline; the choice rule picks among them. */
+        const char *const *runtime_images;
+        size_t n_runtime_images;
+        /* The version of a normalizer.json that has none (OpenKAT's form);
+         * NULL: "unversioned", so the tag and the provenance say so. */
+        const char *version;
 };
 
 /* Pack normaliser directories into the store and tag the result. One
@@ -293,6 +301,17 @@ struct wh_pack_options {
  * the same digests on any machine. root receives the tagged descriptor. */
 int wh_pack(struct wh_store *s, const char *const *dirs, size_t ndirs,
             const struct wh_pack_options *o, struct wh_descriptor *root, struct wh_err *err);
+
+/* Every normaliser of a plugin tree (each directory below `tree` holding a
+ * normalizer.json, nested ones included; hidden names and __pycache__
+ * skipped), sorted by path, packed as its own package with o (o->tag must
+ * be NULL: each is tagged <id>:<version>). Every normalizer.json is checked
+ * and the ids must be distinct before anything is written; `packed` (may be
+ * NULL) hears of each package. */
+typedef void (*wh_pack_tree_cb)(void *ctx, const char *dir, const char *tag,
+                                const struct wh_descriptor *root);
+int wh_pack_tree(struct wh_store *s, const char *tree, const struct wh_pack_options *o,
+                 wh_pack_tree_cb packed, void *ctx, struct wh_err *err);
 
 /* ---- Variants ------------------------------------------------------------ */
 

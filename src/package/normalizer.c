@@ -116,6 +116,10 @@ static int parse_runtime_image(json_t *ri, const char *origin, struct wh_normali
                            n->runtime);
         n->runtime_image = ri;
         snprintf(n->variant.runtime_image, sizeof(n->variant.runtime_image), "%s", manifest);
+        /* Plain python3 runs on whichever python3.N the image has: the
+         * variant is that one, so the choice rule can rank images. */
+        if (strcmp(n->runtime, "python3") == 0)
+                copy_field(n->variant.runtime, name);
         return 0;
 }
 
@@ -150,8 +154,8 @@ int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *o
         if (!m.version) {
                 wh_manifest_clear(&m);
                 return wh_err_set(err, EINVAL, "manifest",
-                                  "%s: field \"version\" is required in a package (OpenKAT's "
-                                  "normalizer.json has none: add one)",
+                                  "%s: field \"version\" is required in a package (whiskers "
+                                  "pack puts one in an OpenKAT normalizer.json: --version)",
                                   origin);
         }
         struct wh_normalizer n = {.id = m.id,

@@ -137,6 +137,28 @@ static int carry_python(struct wh_store *s, const struct wh_pack_options *o, str
         return set_computed(p, n, dirs, "python_layers", layers, err);
 }
 
+/* One directory, several runtime images: one variant per image, named
+ * after it, the first the baseline. */
+static int image_variants(struct wh_store *s, const struct wh_pack_options *o, struct wh_packed *p,
+                          const char *const *dirs, struct wh_err *err)
+{
+        for (size_t i = 0; i < o->n_runtime_images; i++) {
+                struct wh_runtime_ref rt;
+                if (json_object_get(p[i].meta.json, "variant"))
+                        return wh_err_set(err, 0, "pack",
+                                          "%s/normalizer.json: field \"variant\": with several "
+                                          "--runtime-image the images are the variants; remove it",
+                                          dirs[i]);
+                if (wh_runtime_read(s, o->runtime_images[i], &rt, err) < 0)
+                        return wh_err_prefix(err, "--runtime-image");
+                json_t *v = json_pack("{s:s, s:b}", "name", rt.name, "baseline", i == 0);
+                if (set_computed(p + i, 1, dirs + i, "variant", v, err) < 0 ||
+                    carry_runtime(s, o->runtime_images[i], p + i, 1, dirs + i, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 static int by_variant_name(const void *a, const void *b)
 {
         return strcmp(((const struct wh_packed *)a)->meta.variant.name,
@@ -163,34 +185,47 @@ static int put_index(struct wh_store *s, struct wh_packed *p, size_t n, int64_t 
         return rc;
 }
 
-int wh_pack(struct wh_store *s, const char *const *dirs, size_t ndirs,
+int wh_pack(struct wh_store *s, const char *const *given, size_t ngiven,
             const struct wh_pack_options *o, struct wh_descriptor *root, struct wh_err *err)
 {
         static const struct wh_pack_options defaults = {.source_date_epoch = -1};
         if (!o)
                 o = &defaults;
-        if (ndirs == 0)
+        if (ngiven == 0)
                 return wh_err_set(err, 0, "pack", "no normaliser directory given");
+        if (o->n_runtime_images > 1 && (ngiven != 1 || o->runtime_image))
+                return wh_err_set(err, 0, "pack",
+                                  "several runtime images make variants of one directory: give "
+                                  "exactly one DIR");
         if (o->tag && !wh_ref_name_valid(o->tag))
                 return wh_err_set(err, 0, "pack",
                                   "'%s' is not a valid tag: use letters and digits joined by one "
                                   "of - . _ : @ + (e.g. kat_nmap_normalize:1.2.0)",
                                   o->tag);
+        /* With several images, the one directory is every variant's. */
+        size_t ndirs = o->n_runtime_images > 1 ? o->n_runtime_images : ngiven;
         cleanup_free struct wh_packed *p = calloc(ndirs, sizeof(*p));
-        if (!p)
+        cleanup_free const char **dirs = calloc(ndirs, sizeof(*dirs));
+        if (!p || !dirs)
                 return wh_err_set(err, ENOMEM, "pack", "packing");
+        for (size_t i = 0; i < ndirs; i++)
+                dirs[i] = given[i < ngiven ? i : 0];
+        const char *image = o->n_runtime_images == 1 ? o->runtime_images[0] : o->runtime_image;
         /* Every normalizer.json is checked, alone and against the others,
          * before any blob is written. */
         int rc = 0;
         size_t done = 0;
         for (; rc == 0 && done < ndirs; done++)
-                rc = wh_pack_meta(dirs[done], &p[done].meta, err);
+                rc = wh_pack_meta(dirs[done], o->version ? o->version : "unversioned",
+                                  &p[done].meta, err);
         if (rc < 0)
                 done--; /* the failed one holds nothing */
+        if (rc == 0 && o->n_runtime_images > 1)
+                rc = image_variants(s, o, p, dirs, err);
         if (rc == 0)
                 rc = check_variants(p, ndirs, dirs, err);
-        if (rc == 0 && o->runtime_image)
-                rc = carry_runtime(s, o->runtime_image, p, ndirs, dirs, err);
+        if (rc == 0 && image)
+                rc = carry_runtime(s, image, p, ndirs, dirs, err);
         if (rc == 0 && o->n_python_paths)
                 rc = carry_python(s, o, p, ndirs, dirs, err);
         for (size_t i = 0; rc == 0 && i < ndirs; i++)

@@ -10,8 +10,10 @@ struct wh_packed {
         struct wh_descriptor manifest;
 };
 
-/* Read and validate DIR/normalizer.json. */
-int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err);
+/* Read and validate DIR/normalizer.json; `version` goes in when it has
+ * none (OpenKAT's form). */
+int wh_pack_meta(const char *dir, const char *version, struct wh_normalizer *out,
+                 struct wh_err *err);
 /* Write p->meta's layer, config and manifest; fills p->manifest. */
 int wh_pack_dir(struct wh_store *s, const char *dir, int64_t source_date_epoch, struct wh_packed *p,
                 struct wh_err *err);

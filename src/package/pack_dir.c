@@ -205,7 +205,8 @@ static int pack_tree(struct wh_store *s, int root_fd, const char *dir, int64_t s
         return rc;
 }
 
-int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err)
+int wh_pack_meta(const char *dir, const char *version, struct wh_normalizer *out,
+                 struct wh_err *err)
 {
         char origin[4200];
         snprintf(origin, sizeof(origin), "%s/normalizer.json", dir);
@@ -221,6 +222,9 @@ int wh_pack_meta(const char *dir, struct wh_normalizer *out, struct wh_err *err)
                 rc = wh_err_set(err, 0, "pack",
                                 "%s: field \"%s\" is computed by whiskers pack; remove it", origin,
                                 computed);
+        if (rc == 0 && !json_object_get(obj, "version") &&
+            json_object_set_new(obj, "version", json_string(version)) < 0)
+                rc = wh_err_set(err, ENOMEM, "pack", "version");
         if (rc == 0)
                 rc = wh_normalizer_parse(obj, origin, out, err);
         json_decref(obj);

@@ -328,3 +328,13 @@ can_enforce_cgroups() {
 # file or account has when the caller is root, else the caller's own).
 expected_host_uid() { [ "$ROOT" = 1 ] && echo 2000000000 || id -u; }
 expected_host_gid() { [ "$ROOT" = 1 ] && echo 2000000000 || id -g; }
+
+# The OpenKAT corpus: $WH_KAT_CORPUS, else ../shared/kat beside the repository
+# (for a git worktree: beside the main checkout). Prints the path ("" if absent).
+kat_corpus() {
+        local src=${WH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)} main
+        main=$(cd "$(git -C "$src" rev-parse --git-common-dir 2>/dev/null || echo "$src/.git")/.." 2>/dev/null && pwd)
+        for d in "${WH_KAT_CORPUS:-}" "$src/../shared/kat" "${main:-$src}/../shared/kat"; do
+                [ -n "$d" ] && [ -d "$d/plugins" ] && { echo "$d"; return; }
+        done
+}

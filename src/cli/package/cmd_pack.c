@@ -11,6 +11,7 @@ static void usage(FILE *out)
 {
         fprintf(out,
                 "Usage: whiskers pack [OPTIONS] DIR... (--into LAYOUT | --zip FILE)\n"
+                "       whiskers pack [OPTIONS] --plugins TREE --into LAYOUT\n"
                 "\n"
                 "Pack normaliser directories (each with a normalizer.json) into a package: one\n"
                 "directory gives an OCI image manifest, several give an image index with one\n"
@@ -24,7 +25,16 @@ static void usage(FILE *out)
                 "  --tag NAME      tag it NAME (default: <id>:<version> from normalizer.json)\n"
                 "  --runtime-image REF  carry this runtime image of LAYOUT (made by 'whiskers\n"
                 "                  runtime build'; needs --into): every variant then runs with\n"
-                "                  the image as its root, on hosts without that interpreter\n"
+                "                  the image as its root, on hosts without that interpreter.\n"
+                "                  Given several times with one DIR: one variant per image\n"
+                "                  (e.g. trixie's python3.13 and bookworm's python3.11), the\n"
+                "                  first the baseline\n"
+                "  --plugins TREE  pack every normaliser below TREE (each directory holding a\n"
+                "                  normalizer.json, e.g. OpenKAT's boefjes/plugins, nested ones\n"
+                "                  included) as its own package <id>:<version>, all with the\n"
+                "                  same options; prints DIGEST TAG DIR per package\n"
+                "  --version V     the version of a normalizer.json without one (OpenKAT's):\n"
+                "                  default \"unversioned\"\n"
                 "  --python-path DIR  pack DIR (Python packages, e.g. OpenKAT's octopoes\n"
                 "                  and boefjes sources, or a site-packages tree) as its own\n"
                 "                  layer, put on the normaliser's sys.path (repeatable, in\n"
@@ -40,10 +50,10 @@ static void usage(FILE *out)
 }
 
 struct opts {
-        const char *into, *zip, *tag, *runtime_image;
+        const char *into, *zip, *tag, *version, *plugins;
         bool json;
-        const char **dirs, **python;
-        size_t ndirs, npython;
+        const char **dirs, **python, **images;
+        size_t ndirs, npython, nimages;
         int64_t sde;
 };
 
@@ -51,21 +61,25 @@ static int parse(int argc, char **argv, struct opts *o)
 {
         o->dirs = calloc((size_t)argc, sizeof(*o->dirs));
         o->python = calloc((size_t)argc, sizeof(*o->python));
+        o->images = calloc((size_t)argc, sizeof(*o->images));
         o->sde = -1;
-        if (!o->dirs || !o->python)
+        if (!o->dirs || !o->python || !o->images)
                 return pk_usage("pack", "out of memory");
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
-                if (strcmp(a, "--python-path") == 0) {
-                        if (!(o->python[o->npython++] = pk_value(argc, argv, &i)))
-                                return pk_usage("pack", "--python-path wants a directory");
-                        continue;
-                }
-                const char **slot = strcmp(a, "--into") == 0            ? &o->into
-                                    : strcmp(a, "--zip") == 0           ? &o->zip
-                                    : strcmp(a, "--tag") == 0           ? &o->tag
-                                    : strcmp(a, "--runtime-image") == 0 ? &o->runtime_image
+                const char **list = strcmp(a, "--python-path") == 0     ? &o->python[o->npython++]
+                                    : strcmp(a, "--runtime-image") == 0 ? &o->images[o->nimages++]
                                                                         : NULL;
+                if (list && !(*list = pk_value(argc, argv, &i)))
+                        return pk_usage("pack", "an option lacks its value");
+                if (list)
+                        continue;
+                const char **slot = strcmp(a, "--into") == 0      ? &o->into
+                                    : strcmp(a, "--zip") == 0     ? &o->zip
+                                    : strcmp(a, "--tag") == 0     ? &o->tag
+                                    : strcmp(a, "--version") == 0 ? &o->version
+                                    : strcmp(a, "--plugins") == 0 ? &o->plugins
+                                                                  : NULL;
                 if (slot && !(*slot = pk_value(argc, argv, &i)))
                         return pk_usage("pack", "an option lacks its value");
                 else if (strcmp(a, "--json") == 0)
@@ -75,9 +89,12 @@ static int parse(int argc, char **argv, struct opts *o)
                 else if (!slot)
                         o->dirs[o->ndirs++] = a;
         }
-        if (!o->ndirs || (!o->into && !o->zip))
+        if (o->plugins && (o->ndirs || !o->into || o->zip || o->tag))
+                return pk_usage("pack", "--plugins TREE goes with --into LAYOUT, without DIRs, "
+                                        "--zip or --tag");
+        if (!o->plugins && (!o->ndirs || (!o->into && !o->zip)))
                 return pk_usage("pack", "name at least one DIR and --into or --zip");
-        if (o->runtime_image && !o->into)
+        if (o->nimages && !o->into)
                 return pk_usage("pack", "--runtime-image names an image in the --into layout");
         const char *sde = getenv("SOURCE_DATE_EPOCH");
         uint64_t v;
@@ -88,6 +105,44 @@ static int parse(int argc, char **argv, struct opts *o)
         return 0;
 }
 
+static struct wh_pack_options pack_options(const struct opts *o)
+{
+        return (struct wh_pack_options){.tag = o->tag,
+                                        .source_date_epoch = o->sde,
+                                        .runtime_images = o->images,
+                                        .n_runtime_images = o->nimages,
+                                        .python_paths = o->python,
+                                        .n_python_paths = o->npython,
+                                        .version = o->version};
+}
+
+static void print_packed(void *ctx, const char *dir, const char *tag,
+                         const struct wh_descriptor *root)
+{
+        if (ctx)
+                json_array_append_new(ctx, json_pack("{s:s, s:s, s:s}", "digest", root->digest,
+                                                     "tag", tag, "dir", dir));
+        else
+                printf("%s %s %s\n", root->digest, tag, dir);
+}
+
+/* --plugins: one package per normaliser of the tree. */
+static int pack_plugins(const struct opts *o)
+{
+        struct wh_err err = {0};
+        struct wh_store *s;
+        if (wh_store_open(o->into, WH_STORE_CREATE, &s, &err) < 0)
+                return pk_fail("pack", &err);
+        struct wh_pack_options po = pack_options(o);
+        json_t *list = o->json ? json_array() : NULL;
+        int rc = wh_pack_tree(s, o->plugins, &po, print_packed, list, &err);
+        wh_store_close(s);
+        if (rc == 0 && list)
+                pk_json_print(list);
+        json_decref(list);
+        return rc < 0 ? pk_fail("pack", &err) : WH_EXIT_OK;
+}
+
 /* Without --into, the package is built in a scratch layout for the zip. */
 static int pack(const struct opts *o, const char *layout, struct wh_descriptor *root,
                 char tag[WH_REF_MAX], struct wh_err *err)
@@ -95,11 +150,7 @@ static int pack(const struct opts *o, const char *layout, struct wh_descriptor *
         struct wh_store *s;
         if (wh_store_open(layout, WH_STORE_CREATE, &s, err) < 0)
                 return -1;
-        struct wh_pack_options po = {.tag = o->tag,
-                                     .source_date_epoch = o->sde,
-                                     .runtime_image = o->runtime_image,
-                                     .python_paths = o->python,
-                                     .n_python_paths = o->npython};
+        struct wh_pack_options po = pack_options(o);
         int rc = wh_pack(s, o->dirs, o->ndirs, &po, root, err);
         struct wh_index_entry *e = NULL;
         size_t n = 0;
@@ -129,17 +180,20 @@ int cmd_pack(int argc, char **argv)
         struct wh_descriptor root;
         char tag[WH_REF_MAX] = "", scratch[] = "/tmp/whiskers-pack.XXXXXX";
         const char *layout = o.into;
-        if (rc == 0 && !layout && !(layout = mkdtemp(scratch))) {
+        if (rc == 0 && o.plugins)
+                rc = pack_plugins(&o);
+        else if (rc == 0 && !layout && !(layout = mkdtemp(scratch))) {
                 perror("whiskers pack: mkdtemp");
                 rc = WH_EXIT_FAILED;
         }
-        if (rc == 0 && pack(&o, layout, &root, tag, &err) < 0)
+        if (rc == 0 && !o.plugins && pack(&o, layout, &root, tag, &err) < 0)
                 rc = pk_fail("pack", &err);
         if (!o.into && layout)
                 wh_rmtree_at(AT_FDCWD, layout);
         free(o.dirs);
         free(o.python);
-        if (rc != 0)
+        free(o.images);
+        if (rc != 0 || o.plugins)
                 return rc;
         if (o.json) {
                 json_t *j = json_pack("{s:s, s:s, s:I, s:s}", "digest", root.digest, "mediaType",

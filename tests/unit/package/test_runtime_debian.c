@@ -22,8 +22,8 @@ static const char fake[] =
     "esac\n"
     "cp \"${url#file://}/dists/$suite/InRelease\" var/lib/apt/lists/m_dists_${suite}_InRelease\n"
     "[ \"$FAKE_MODE\" != changed ] || echo new >>var/lib/apt/lists/m_dists_${suite}_InRelease\n"
-    "printf 'not elf' >usr/bin/python3.13; chmod 755 usr/bin/python3.13\n"
-    "ln -s python3.13 usr/bin/python3\n"
+    "py=python3.${FAKE_MINOR:-13}\n"
+    "printf 'not elf' >usr/bin/$py; chmod 755 usr/bin/$py; ln -s $py usr/bin/python3\n"
     "echo 'V = 1' >usr/lib/python3/dist-packages/fakelib.py\n"
     ": >var/cache/apt/archives/python3-fakelib_1.0-1_all.deb\n"
     ": >var/cache/apt/archives/zlib1g_1%3a1.3_amd64.deb\n"
@@ -43,6 +43,7 @@ static int setup(void **state)
         f->count = pt_path(f->dir, "count");
         pt_write(f->dir, "mmdebstrap", fake, 0755);
         pt_write(f->dir, "mirror/dists/fake/InRelease", "Suite: fake\n", 0644);
+        pt_write(f->dir, "mirror/dists/old/InRelease", "Suite: old\n", 0644);
         assert_true(asprintf(&f->mirror_url, "file://%s/mirror", f->dir) > 0);
         char *prog = pt_path(f->dir, "mmdebstrap");
         setenv("WHISKERS_MMDEBSTRAP", prog, 1);
@@ -78,17 +79,23 @@ static size_t runs(const struct fixture *f)
         return n;
 }
 
-static int build(struct fixture *f, const char *tag, struct wh_descriptor *root, bool *reused,
-                 struct wh_err *err)
+static int build_suite(struct fixture *f, const char *suite, const char *tag,
+                       struct wh_descriptor *root, bool *reused, struct wh_err *err)
 {
         static const char *const pkgs[] = {"python3-fakelib", "python3-minimal", "python3-fakelib"};
-        struct wh_runtime_build_options o = {.debian_suite = "fake",
+        struct wh_runtime_build_options o = {.debian_suite = suite,
                                              .debian_packages = pkgs,
                                              .n_debian_packages = 3,
                                              .mirror = f->mirror_url,
                                              .tag = tag,
                                              .reused = reused};
         return wh_runtime_build(f->s, &o, root, err);
+}
+
+static int build(struct fixture *f, const char *tag, struct wh_descriptor *root, bool *reused,
+                 struct wh_err *err)
+{
+        return build_suite(f, "fake", tag, root, reused, err);
 }
 
 static size_t tags(struct fixture *f)
@@ -234,12 +241,49 @@ static void test_failures(void **state)
         assert_int_equal(runs(f), before); /* refused before mmdebstrap */
 }
 
+/* One OpenKAT-form directory, two images: one variant per image, the first
+ * the baseline, and the choice rule takes the newer Python. */
+static void test_image_variants(void **state)
+{
+        struct fixture *f = *state;
+        struct wh_err err = {0};
+        struct wh_descriptor img, root;
+        assert_int_equal(build(f, NULL, &img, NULL, &err), 0);
+        setenv("FAKE_MINOR", "11", 1);
+        assert_int_equal(build_suite(f, "old", NULL, &img, NULL, &err), 0);
+        unsetenv("FAKE_MINOR");
+        char *dir = pt_path(f->dir, "kat_x");
+        pt_write(f->dir, "kat_x/normalizer.json",
+                 "{\"id\": \"kat_x\", \"consumes\": [\"x/y\"], \"produces\": []}\n", 0644);
+        pt_write(f->dir, "kat_x/normalize.py", "def run(i, r):\n    return []\n", 0644);
+        const char *dirs[] = {dir};
+        const char *images[] = {"runtime-python3.11:old", "runtime-python3.13:fake"};
+        struct wh_pack_options o = {
+            .source_date_epoch = -1, .runtime_images = images, .n_runtime_images = 2};
+        if (wh_pack(f->s, dirs, 1, &o, &root, &err) < 0)
+                fail_msg("pack: %s", err.msg);
+        assert_string_equal(root.media_type, WH_MT_INDEX);
+        struct wh_variant_choice c;
+        struct wh_host host = {.os = "linux", .arch = "amd64", .arch_level = 1};
+        assert_int_equal(wh_variants_read(f->s, &root, &c, &err), 0);
+        assert_int_equal(c.n, 2);
+        assert_int_equal(wh_variant_choose(&c, &host, NULL, &err), 0);
+        assert_string_equal(c.options[c.chosen].variant.name, "python3.13");
+        assert_string_equal(c.options[c.chosen].variant.runtime, "python3.13");
+        assert_true(c.options[c.chosen ? 0 : 1].variant.baseline); /* python3.11, given first */
+        wh_variant_choice_clear(&c);
+        struct wh_descriptor d;
+        assert_int_equal(wh_store_resolve(f->s, "kat_x:unversioned", &d, &err), 0);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_image_content, setup, teardown),
             cmocka_unit_test_setup_teardown(test_cached_and_reproducible, setup, teardown),
             cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_image_variants, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
