@@ -229,8 +229,14 @@ def zygote(out, root, entry, inputs):
     """Warm mode (docs/warm.md): load once, then fork a child per input.
     fd 0 is the control socket; the zygote never reads an input."""
     import gc
-    import resource  # noqa: F401 (os.wait4 imports it: not during an input)
     import socket
+
+    # What serving an input needs, imported once, here: after load() sets
+    # sys.pycache_prefix, an import in each child would compile from source
+    # (25 ms of CPU per input for json, measured with bench/warm).
+    import json  # noqa: F401
+    import resource  # noqa: F401 (os.wait4 imports it)
+    import traceback  # noqa: F401
 
     os.environ.pop("WHISKERS_WARM", None)  # the normaliser sees a cold run's environment
     run, failure = try_load(root, entry)
