@@ -45,7 +45,7 @@ fi
 site=$root/whiskers/python/openkat # after debian on sys.path (name order)
 rm -rf "$site"
 mkdir -p "$site"
-cp -r "$corpus/src/octopoes" "$corpus/src/boefjes" "$site/"
+cp -rH "$corpus/src/octopoes" "$corpus/src/boefjes" "$site/"
 find "$site" -name __pycache__ -prune -exec rm -rf {} +
 schemas=/usr/share/whiskers/octopoes-schemas
 rm -rf "$root$schemas"
