@@ -39,6 +39,15 @@ total=$(awk '$1 == "total" {print $2, $3}' "$T/table")
 assert_eq "every corpus case equal to expected.json (cases equal)" "$(echo "$total" | cut -d' ' -f1) $(echo "$total" | cut -d' ' -f1)" "$total"
 assert_eq "kat-corpus.py exit status" 0 "$rc"
 
+# The same cases warm (docs/warm.md): each the second input of one warm sandbox.
+"$PYTHON" "$SRC/scripts/kat-corpus.py" --warm --whiskers "$WHISKERS" --runtime-root "$RUNTIME" \
+        --schema-dir "$SCHEMAS" "$CORPUS" >"$T/table-warm" 2>"$T/why-warm"
+rc=$?
+cat "$T/table-warm" "$T/why-warm"
+total=$(awk '$1 == "total" {print $2, $3}' "$T/table-warm")
+assert_eq "warm: every corpus case equal to expected.json (cases equal)" "$(echo "$total" | cut -d' ' -f1) $(echo "$total" | cut -d' ' -f1)" "$total"
+assert_eq "warm: kat-corpus.py --warm exit status" 0 "$rc"
+
 # ---- Bad input that needs pydantic: a model failing its own validation.
 P=$T/kat_badmodel
 mkdir -p "$P"
