@@ -184,17 +184,17 @@ static int check_release(int root_fd, const struct wh_debian_recipe *r, struct w
 }
 
 /* /usr/bin/python3 -> python3.N names the runtime; its dist-packages is
- * linked into the shim's path directory. No python3: an exec runtime. */
+ * linked into the shim's path directory. A runtime image names an
+ * interpreter (runtime unpack checks it is there), so python3 must be in. */
 static int name_interpreter(int root_fd, struct wh_runtime_info *info, struct wh_err *err)
 {
         char target[64];
         ssize_t n = readlinkat(root_fd, "usr/bin/python3", target, sizeof(target) - 1);
         struct stat st;
-        if (n < 0) {
-                snprintf(info->name, sizeof(info->name), "exec");
-                info->interpreter[0] = '\0';
-                return 0;
-        }
+        if (n < 0)
+                return wh_err_set(err, ENOENT, "runtime",
+                                  "the packages give no /usr/bin/python3, the image's interpreter: "
+                                  "add --package python3");
         target[n] = '\0';
         unsigned minor;
         char rest;

@@ -23,7 +23,8 @@ static const char fake[] =
     "cp \"${url#file://}/dists/$suite/InRelease\" var/lib/apt/lists/m_dists_${suite}_InRelease\n"
     "[ \"$FAKE_MODE\" != changed ] || echo new >>var/lib/apt/lists/m_dists_${suite}_InRelease\n"
     "py=python3.${FAKE_MINOR:-13}\n"
-    "printf 'not elf' >usr/bin/$py; chmod 755 usr/bin/$py; ln -s $py usr/bin/python3\n"
+    "[ \"$FAKE_MODE\" = nopython ] || {\n"
+    "  printf 'not elf' >usr/bin/$py; chmod 755 usr/bin/$py; ln -s $py usr/bin/python3; }\n"
     "echo 'V = 1' >usr/lib/python3/dist-packages/fakelib.py\n"
     ": >var/cache/apt/archives/python3-fakelib_1.0-1_all.deb\n"
     ": >var/cache/apt/archives/zlib1g_1%3a1.3_amd64.deb\n"
@@ -219,6 +220,7 @@ static void test_failures(void **state)
         expect_failure(f, "half",
                        "mmdebstrap failed (exit status 1): E: Failed to fetch http://x/a.deb");
         expect_failure(f, "changed", "the archive's fake changed during the build");
+        expect_failure(f, "nopython", "no /usr/bin/python3, the image's interpreter");
         setenv("FAKE_MODE", "ok", 1);
         size_t before = runs(f);
 
