@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: the normal build, the ASan+UBSan build, the
-# suite again as an unprivileged user, and the clang-format check.
+# fuzz targets briefly, the suite again as an unprivileged user, and the
+# clang-format check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,6 +16,10 @@ scripts/build.sh build
 echo "== build and test (ASan + UBSan)"
 scripts/build.sh build-asan -DWH_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
+
+echo "== fuzz targets: regression corpus, seeds, then 15 s of fuzzing each (docs/fuzzing.md)"
+CC=clang scripts/build.sh build-fuzz -DWH_FUZZ=ON
+(cd build-fuzz && ctest --output-on-failure -j2 -L fuzz)
 
 echo "== test as an unprivileged user"
 scripts/test-unprivileged.sh build

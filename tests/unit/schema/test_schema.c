@@ -266,6 +266,12 @@ static void test_numbers(void **state)
         struct wh_err err;
         assert_int_equal(wh_schema_json_decode("1e400", 5, &v, &err), -1);
         assert_non_null(strstr(err.msg, "invalid JSON"));
+        /* jansson alone takes "1\0" for 1 (tests/fuzz/regress/json). */
+        assert_int_equal(wh_schema_json_decode("1\0", 2, &v, &err), -1);
+        assert_string_equal(err.msg,
+                            "invalid JSON at line 1 column 2: a NUL byte (write it as \\u0000 "
+                            "in a string)");
+        assert_int_equal(wh_schema_json_decode("true\0", 5, &v, &err), -1);
 }
 
 static void test_evaluation_budget(void **state)
