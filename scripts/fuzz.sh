@@ -68,7 +68,8 @@ export LSAN_OPTIONS=suppressions=$PWD/$src/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIO
 dirs=()
 for d in "$src/regress/$target" "$src/seeds/$target"; do [ -d "$d" ] && dirs+=("$d"); done
 
-mapfile -t replay < <(find "${dirs[@]}" -type f ! -name '*.md' 2>/dev/null | sort)
+replay=()
+((${#dirs[@]})) && mapfile -t replay < <(find "${dirs[@]}" -type f | sort)
 if ((${#replay[@]})); then
   echo "fuzz.sh: $target: replaying ${#replay[@]} inputs"
   if ! "$bin" "${opts[@]}" "${replay[@]}" >"$log" 2>&1; then
