@@ -40,6 +40,10 @@ enum wh_schema_flags {
         /* "format" asserts (fails invalid values) for the formats listed in
          * docs/schema.md, whatever the meta-schema's vocabularies say. */
         WH_SCHEMA_ASSERT_FORMAT = 1 << 0,
+        /* The draft of a document without "$schema" (default: 2020-12);
+         * "$schema" always wins. At most one of these. */
+        WH_SCHEMA_DEFAULT_DRAFT7 = 1 << 1,
+        WH_SCHEMA_DEFAULT_DRAFT2019_09 = 1 << 2,
 };
 
 int wh_schema_registry_new(unsigned flags, struct wh_schema_registry **out, struct wh_err *err);

@@ -1,7 +1,9 @@
 /* The keyword compiler: fills a node from its schema object. Keywords run
- * through one table naming their vocabulary; a keyword whose vocabulary the
- * resource's meta-schema does not enable is ignored, and one nobody defines
- * is ignored with a warning. Malformed keyword values are compile errors. */
+ * through one table naming their vocabulary and the drafts that have them;
+ * a keyword whose vocabulary the resource's meta-schema does not enable is
+ * ignored, and one the resource's draft does not define is ignored with a
+ * warning. Malformed keyword values are compile errors. In draft-07 a $ref
+ * makes its siblings ignored. */
 #include "schema/compile_kw.h"
 #include "schema/regex.h"
 
@@ -46,12 +48,23 @@ static int kw_ref(struct sch_session *s, struct sch_node *n, const char *kw, jso
         }
         n->dynref = target;
         n->kw |= K_DYNREF;
-        /* Dynamic only when the fragment is a name that the initial target
-         * declares as $dynamicAnchor (the "bookend"). */
-        json_t *da = json_is_object(t.json) ? json_object_get(t.json, "$dynamicAnchor") : NULL;
-        if (t.anchor && json_is_string(da) && strcmp(json_string_value(da), t.anchor) == 0) {
+        /* Dynamic only when the initial target declares the anchor (the
+         * "bookend"): for $dynamicRef the fragment names its $dynamicAnchor,
+         * for $recursiveRef it has "$recursiveAnchor": true. */
+        const char *anchor = NULL;
+        if (strcmp(kw, "$recursiveRef") == 0) {
+                if (json_is_object(t.json) &&
+                    json_is_true(json_object_get(t.json, "$recursiveAnchor")))
+                        anchor = SCH_RECURSIVE_ANCHOR;
+        } else {
+                json_t *da =
+                    json_is_object(t.json) ? json_object_get(t.json, "$dynamicAnchor") : NULL;
+                if (t.anchor && json_is_string(da) && strcmp(json_string_value(da), t.anchor) == 0)
+                        anchor = t.anchor;
+        }
+        if (anchor) {
                 n->dyn_bookended = true;
-                n->dyn_anchor = sch_intern_dyn(s, t.anchor);
+                n->dyn_anchor = sch_intern_dyn(s, anchor);
                 if (n->dyn_anchor == UINT32_MAX)
                         return sch_fail(s, "out of memory");
         }
@@ -86,6 +99,7 @@ static int kw_single(struct sch_session *s, struct sch_node *n, const char *kw, 
             {"then", offsetof(struct sch_node, then_), 0},
             {"else", offsetof(struct sch_node, else_), 0},
             {"items", offsetof(struct sch_node, items), K_ITEMS},
+            {"additionalItems", offsetof(struct sch_node, items), K_ITEMS},
             {"contains", offsetof(struct sch_node, contains), K_CONTAINS},
             {"additionalProperties", offsetof(struct sch_node, additional_props), K_PROPS},
             {"propertyNames", offsetof(struct sch_node, property_names), K_PROPNAMES},
@@ -119,7 +133,7 @@ static int kw_schema_array(struct sch_session *s, struct sch_node *n, const char
                 if (!(arr[i] = kw_child(s, n, json_array_get(v, i), kw, idx, SIZE_MAX)))
                         return -1;
         }
-        if (strcmp(kw, "prefixItems") == 0) {
+        if (strcmp(kw, "prefixItems") == 0 || strcmp(kw, "items") == 0) {
                 n->prefix_items = arr, n->nprefix_items = count, n->kw |= K_ITEMS;
                 return 0;
         }
@@ -133,11 +147,13 @@ static int kw_schema_array(struct sch_session *s, struct sch_node *n, const char
         return 0;
 }
 
-/* properties and dependentSchemas: name -> schema. */
+/* properties, dependentSchemas and the schemas of draft-07's
+ * dependencies: name -> schema. */
 static int kw_schema_map(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v)
 {
         if (!json_is_object(v))
                 return kw_bad(s, n, kw, "must be an object of schemas");
+        bool deps = strcmp(kw, "dependencies") == 0;
         size_t count = json_object_size(v), i = 0;
         struct sch_prop *props = arena_zalloc_array(&s->reg->arena, count, sizeof(*props));
         if (!props && count)
@@ -147,12 +163,15 @@ static int kw_schema_map(struct sch_session *s, struct sch_node *n, const char *
         json_t *sub;
         json_object_keylen_foreach(v, key, len, sub)
         {
+                if (deps && json_is_array(sub))
+                        continue; /* a property list: kw_dep_required */
                 struct sch_node *child = kw_child(s, n, sub, kw, key, len);
                 if (!child)
                         return -1;
                 props[i++] = (struct sch_prop){key, len, child};
         }
-        if (strcmp(kw, "dependentSchemas") == 0) {
+        count = i;
+        if (deps || strcmp(kw, "dependentSchemas") == 0) {
                 n->dep_schemas = props, n->ndep_schemas = count, n->kw |= K_INPLACE;
                 return 0;
         }
@@ -203,71 +222,111 @@ static int kw_pattern_props(struct sch_session *s, struct sch_node *n, const cha
         return 0;
 }
 
+/* Draft-07: an object of property lists and schemas. */
+static int kw_dependencies(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v)
+{
+        if (!json_is_object(v))
+                return kw_bad(s, n, kw, "must be an object of string arrays and schemas");
+        return kw_dep_required(s, n, kw, v) < 0 ? -1 : kw_schema_map(s, n, kw, v);
+}
+
+/* A schema for every item, or (before 2020-12) an array of schemas for the
+ * first items, which then lets additionalItems apply to the rest. */
+static int kw_items(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v)
+{
+        if (!json_is_array(v))
+                return kw_single(s, n, kw, v);
+        if (sch_draft(n->res->vocab) == D20)
+                return kw_bad(s, n, kw,
+                              "must be a schema (since draft 2020-12 the array form is "
+                              "prefixItems)");
+        return kw_schema_array(s, n, kw, v);
+}
+
+static int kw_additional_items(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v)
+{
+        if (!json_is_array(json_object_get(n->src, "items")))
+                return 0; /* meaningless without the array form of items */
+        return kw_single(s, n, kw, v);
+}
+
 #define EITHER_FORMAT (VOC_FORMAT_ANNOTATION | VOC_FORMAT_ASSERTION)
 
 static const struct kwdef {
         const char *name;
-        unsigned vocab; /* any of these enables it */
-        kw_fn fn;       /* NULL: annotation only, nothing to compile */
+        unsigned vocab;  /* any of these enables it */
+        unsigned drafts; /* the drafts that define it */
+        kw_fn fn;        /* NULL: annotation only, nothing to compile */
 } keywords[] = {
-    {"$schema", VOC_CORE, NULL},
-    {"$id", VOC_CORE, NULL},
-    {"$anchor", VOC_CORE, NULL},
-    {"$dynamicAnchor", VOC_CORE, NULL},
-    {"$ref", VOC_CORE, kw_ref},
-    {"$dynamicRef", VOC_CORE, kw_ref},
-    {"$defs", VOC_CORE, kw_defs},
-    {"$comment", VOC_CORE, NULL},
-    {"$vocabulary", VOC_CORE, NULL},
-    {"allOf", VOC_APPLICATOR, kw_schema_array},
-    {"anyOf", VOC_APPLICATOR, kw_schema_array},
-    {"oneOf", VOC_APPLICATOR, kw_schema_array},
-    {"not", VOC_APPLICATOR, kw_single},
-    {"if", VOC_APPLICATOR, kw_single},
-    {"then", VOC_APPLICATOR, kw_single},
-    {"else", VOC_APPLICATOR, kw_single},
-    {"dependentSchemas", VOC_APPLICATOR, kw_schema_map},
-    {"prefixItems", VOC_APPLICATOR, kw_schema_array},
-    {"items", VOC_APPLICATOR, kw_single},
-    {"contains", VOC_APPLICATOR, kw_single},
-    {"properties", VOC_APPLICATOR, kw_schema_map},
-    {"patternProperties", VOC_APPLICATOR, kw_pattern_props},
-    {"additionalProperties", VOC_APPLICATOR, kw_single},
-    {"propertyNames", VOC_APPLICATOR, kw_single},
-    {"unevaluatedItems", VOC_UNEVALUATED, kw_single},
-    {"unevaluatedProperties", VOC_UNEVALUATED, kw_single},
-    {"type", VOC_VALIDATION, kw_type},
-    {"enum", VOC_VALIDATION, kw_enum},
-    {"const", VOC_VALIDATION, kw_const},
-    {"multipleOf", VOC_VALIDATION, kw_number},
-    {"maximum", VOC_VALIDATION, kw_number},
-    {"exclusiveMaximum", VOC_VALIDATION, kw_number},
-    {"minimum", VOC_VALIDATION, kw_number},
-    {"exclusiveMinimum", VOC_VALIDATION, kw_number},
-    {"maxLength", VOC_VALIDATION, kw_count},
-    {"minLength", VOC_VALIDATION, kw_count},
-    {"pattern", VOC_VALIDATION, kw_pattern},
-    {"maxItems", VOC_VALIDATION, kw_count},
-    {"minItems", VOC_VALIDATION, kw_count},
-    {"uniqueItems", VOC_VALIDATION, kw_unique},
-    {"maxContains", VOC_VALIDATION, kw_count},
-    {"minContains", VOC_VALIDATION, kw_count},
-    {"maxProperties", VOC_VALIDATION, kw_count},
-    {"minProperties", VOC_VALIDATION, kw_count},
-    {"required", VOC_VALIDATION, kw_required},
-    {"dependentRequired", VOC_VALIDATION, kw_dep_required},
-    {"title", VOC_META_DATA, NULL},
-    {"description", VOC_META_DATA, NULL},
-    {"default", VOC_META_DATA, NULL},
-    {"deprecated", VOC_META_DATA, NULL},
-    {"readOnly", VOC_META_DATA, NULL},
-    {"writeOnly", VOC_META_DATA, NULL},
-    {"examples", VOC_META_DATA, NULL},
-    {"format", EITHER_FORMAT, kw_format},
-    {"contentEncoding", VOC_CONTENT, NULL},
-    {"contentMediaType", VOC_CONTENT, NULL},
-    {"contentSchema", VOC_CONTENT, NULL},
+    {"$schema", VOC_CORE, D_ALL, NULL},
+    {"$id", VOC_CORE, D_ALL, NULL},
+    {"$anchor", VOC_CORE, D19 | D20, NULL},
+    {"$dynamicAnchor", VOC_CORE, D20, NULL},
+    {"$recursiveAnchor", VOC_CORE, D19, NULL},
+    {"$ref", VOC_CORE, D_ALL, kw_ref},
+    {"$dynamicRef", VOC_CORE, D20, kw_ref},
+    {"$recursiveRef", VOC_CORE, D19, kw_ref},
+    {"$defs", VOC_CORE, D19 | D20, kw_defs},
+    {"definitions", VOC_CORE, D7, kw_defs},
+    {"$comment", VOC_CORE, D_ALL, NULL},
+    {"$vocabulary", VOC_CORE, D19 | D20, NULL},
+    {"allOf", VOC_APPLICATOR, D_ALL, kw_schema_array},
+    {"anyOf", VOC_APPLICATOR, D_ALL, kw_schema_array},
+    {"oneOf", VOC_APPLICATOR, D_ALL, kw_schema_array},
+    {"not", VOC_APPLICATOR, D_ALL, kw_single},
+    {"if", VOC_APPLICATOR, D_ALL, kw_single},
+    {"then", VOC_APPLICATOR, D_ALL, kw_single},
+    {"else", VOC_APPLICATOR, D_ALL, kw_single},
+    {"dependentSchemas", VOC_APPLICATOR, D19 | D20, kw_schema_map},
+    {"dependencies", VOC_APPLICATOR, D7, kw_dependencies},
+    {"prefixItems", VOC_APPLICATOR, D20, kw_schema_array},
+    {"items", VOC_APPLICATOR, D_ALL, kw_items},
+    {"additionalItems", VOC_APPLICATOR, D7 | D19, kw_additional_items},
+    {"contains", VOC_APPLICATOR, D_ALL, kw_single},
+    {"properties", VOC_APPLICATOR, D_ALL, kw_schema_map},
+    {"patternProperties", VOC_APPLICATOR, D_ALL, kw_pattern_props},
+    {"additionalProperties", VOC_APPLICATOR, D_ALL, kw_single},
+    {"propertyNames", VOC_APPLICATOR, D_ALL, kw_single},
+    {"unevaluatedItems", VOC_UNEVALUATED, D19 | D20, kw_single},
+    {"unevaluatedProperties", VOC_UNEVALUATED, D19 | D20, kw_single},
+    {"type", VOC_VALIDATION, D_ALL, kw_type},
+    {"enum", VOC_VALIDATION, D_ALL, kw_enum},
+    {"const", VOC_VALIDATION, D_ALL, kw_const},
+    {"multipleOf", VOC_VALIDATION, D_ALL, kw_number},
+    {"maximum", VOC_VALIDATION, D_ALL, kw_number},
+    {"exclusiveMaximum", VOC_VALIDATION, D_ALL, kw_number},
+    {"minimum", VOC_VALIDATION, D_ALL, kw_number},
+    {"exclusiveMinimum", VOC_VALIDATION, D_ALL, kw_number},
+    {"maxLength", VOC_VALIDATION, D_ALL, kw_count},
+    {"minLength", VOC_VALIDATION, D_ALL, kw_count},
+    {"pattern", VOC_VALIDATION, D_ALL, kw_pattern},
+    {"maxItems", VOC_VALIDATION, D_ALL, kw_count},
+    {"minItems", VOC_VALIDATION, D_ALL, kw_count},
+    {"uniqueItems", VOC_VALIDATION, D_ALL, kw_unique},
+    {"maxContains", VOC_VALIDATION, D19 | D20, kw_count},
+    {"minContains", VOC_VALIDATION, D19 | D20, kw_count},
+    {"maxProperties", VOC_VALIDATION, D_ALL, kw_count},
+    {"minProperties", VOC_VALIDATION, D_ALL, kw_count},
+    {"required", VOC_VALIDATION, D_ALL, kw_required},
+    {"dependentRequired", VOC_VALIDATION, D19 | D20, kw_dep_required},
+    {"title", VOC_META_DATA, D_ALL, NULL},
+    {"description", VOC_META_DATA, D_ALL, NULL},
+    {"default", VOC_META_DATA, D_ALL, NULL},
+    {"deprecated", VOC_META_DATA, D19 | D20, NULL},
+    {"readOnly", VOC_META_DATA, D_ALL, NULL},
+    {"writeOnly", VOC_META_DATA, D_ALL, NULL},
+    {"examples", VOC_META_DATA, D_ALL, NULL},
+    {"format", EITHER_FORMAT, D_ALL, kw_format},
+    {"contentEncoding", VOC_CONTENT, D_ALL, NULL},
+    {"contentMediaType", VOC_CONTENT, D_ALL, NULL},
+    {"contentSchema", VOC_CONTENT, D19 | D20, NULL},
 };
+
+/* Said after a warning about a keyword of another draft. */
+static const char *draft_note(unsigned draft)
+{
+        return draft == D7 ? " (a draft-07 schema)" : draft == D19 ? " (a 2019-09 schema)" : "";
+}
 
 int sch_fill(struct sch_session *s, struct sch_node *n)
 {
@@ -275,14 +334,19 @@ int sch_fill(struct sch_session *s, struct sch_node *n)
         n->min_contains = 1;
         const char *key;
         json_t *v;
+        unsigned draft = sch_draft(n->res->vocab);
+        bool ref_only = draft == D7 && json_object_get(n->src, "$ref");
         json_object_foreach(n->src, key, v)
         {
+                if (ref_only && strcmp(key, "$ref") != 0)
+                        continue;
                 const struct kwdef *def = NULL;
                 for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]) && !def; i++)
                         if (strcmp(key, keywords[i].name) == 0)
                                 def = &keywords[i];
-                if (!def) {
-                        sch_warn(s, "unknown keyword '%s' ignored at %s", key, n->loc);
+                if (!def || !(def->drafts & draft)) {
+                        sch_warn(s, "unknown keyword '%s' ignored at %s%s", key, n->loc,
+                                 draft_note(draft));
                         continue;
                 }
                 if (!(def->vocab & n->res->vocab) || !def->fn)

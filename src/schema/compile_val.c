@@ -202,18 +202,22 @@ int kw_dep_required(struct sch_session *s, struct sch_node *n, const char *kw, j
         n->dep_required = arena_zalloc_array(&s->reg->arena, count, sizeof(*n->dep_required));
         if (!n->dep_required && count)
                 return sch_fail(s, "out of memory");
+        /* Draft-07's "dependencies" mixes these with schemas (kw_schema_map). */
+        bool only_arrays = strcmp(kw, "dependencies") == 0;
         const char *key;
         size_t len;
         json_t *list;
         json_object_keylen_foreach(v, key, len, list)
         {
+                if (only_arrays && !json_is_array(list))
+                        continue;
                 struct sch_depreq *d = &n->dep_required[i++];
                 d->name = key;
                 d->len = len;
                 if (string_list(s, n, kw, list, &d->req, &d->nreq) < 0)
                         return -1;
         }
-        n->ndep_required = count;
+        n->ndep_required = count = i;
         if (count)
                 n->kw |= K_OBJECT;
         return 0;

@@ -14,6 +14,10 @@
 #include <whiskers/schema.h>
 
 #define SCH_MAX_DEPTH 512 /* schema nesting and instance nesting */
+/* 2019-09's "$recursiveAnchor": true is kept as a dynamic anchor with this
+ * name, which no $dynamicAnchor can have, so $recursiveRef is resolved as
+ * $dynamicRef is. */
+#define SCH_RECURSIVE_ANCHOR ""
 
 /* Vocabularies (draft 2020-12 section 8.1.2 and the validation spec). */
 enum {
@@ -27,7 +31,18 @@ enum {
         VOC_CONTENT = 1 << 7,
         VOC_DEFAULT = VOC_CORE | VOC_APPLICATOR | VOC_UNEVALUATED | VOC_VALIDATION | VOC_META_DATA |
                       VOC_FORMAT_ANNOTATION | VOC_CONTENT,
+        /* The draft whose keyword semantics apply (neither bit: 2020-12). */
+        VOC_DRAFT7 = 1 << 8,
+        VOC_DRAFT2019 = 1 << 9,
 };
+
+/* One bit per draft, for tables saying where a keyword exists. */
+enum { D7 = 1, D19 = 2, D20 = 4, D_ALL = D7 | D19 | D20 };
+
+static inline unsigned sch_draft(unsigned vocab)
+{
+        return vocab & VOC_DRAFT7 ? D7 : vocab & VOC_DRAFT2019 ? D19 : D20;
+}
 
 struct sch_node;
 struct jv;

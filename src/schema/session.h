@@ -46,6 +46,8 @@ int sch_index_subschema(struct sch_session *s, json_t *schema, struct sch_resour
 
 /* vocab.c: the vocabularies in force for a resource root. */
 int sch_vocab(struct sch_session *s, json_t *schema, unsigned inherited, unsigned *out);
+/* The vocabulary bits of a draft-07 resource. */
+unsigned sch_vocab_draft7(void);
 
 /* resolve.c: resolve ref against base. */
 int sch_resolve(struct sch_session *s, const char *base, const char *ref, struct sch_target *t);

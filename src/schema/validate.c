@@ -173,8 +173,11 @@ static bool v_inplace(struct vstate *st, const struct sch_node *n, const struct 
                 const struct sch_prop *d = &n->dep_schemas[i];
                 if (!jv_get(inst, d->name, d->len))
                         continue;
-                struct kpath kp = {
-                    .up = c->kp, .kw = "dependentSchemas", .key = d->name, .len = d->len};
+                struct kpath kp = {.up = c->kp,
+                                   .kw = sch_draft(n->res->vocab) == D7 ? "dependencies"
+                                                                        : "dependentSchemas",
+                                   .key = d->name,
+                                   .len = d->len};
                 struct vctx cc = {c->ip, &kp, c->sc, c->rv, v_quiet(st, c)};
                 ok &= v_node(st, d->node, inst, &cc, ann);
         }
@@ -214,7 +217,8 @@ bool v_node(struct vstate *st, const struct sch_node *n, const struct jv *inst,
                 ok &= follow(st, n, n->ref, "$ref", inst, &cc, ann);
         if ((n->kw & K_DYNREF) && (ok || !v_quiet(st, &cc)))
                 ok &= follow(st, n, n->dyn_bookended ? dynamic_target(n, cc.sc) : n->dynref,
-                             "$dynamicRef", inst, &cc, ann);
+                             sch_draft(n->res->vocab) == D19 ? "$recursiveRef" : "$dynamicRef",
+                             inst, &cc, ann);
         if ((n->kw & K_INPLACE) && (ok || !v_quiet(st, &cc)))
                 ok &= v_inplace(st, n, inst, &cc, ann);
         if (!ok && v_quiet(st, &cc))

@@ -1,6 +1,8 @@
 /* Array applicators: prefixItems, items, contains (with minContains and
  * maxContains), then unevaluatedItems. Item i's bit in the annotation set
- * means "evaluated". */
+ * means "evaluated". Before 2020-12 the array form of items played
+ * prefixItems' part and additionalItems items' part, and (2019-09) contains
+ * evaluated nothing as far as unevaluatedItems is concerned. */
 #include "schema/validate.h"
 
 static bool item(struct vstate *st, const struct sch_node *sub, const struct kpath *kp,
@@ -23,7 +25,8 @@ static bool v_contains(struct vstate *st, const struct sch_node *n, const struct
                 if (!v_descend(st, n->contains, &inst->u.items[i], c, &kp, NULL, 0, i, true))
                         continue;
                 count++;
-                ann_set(ann, i);
+                if (sch_draft(n->res->vocab) == D20)
+                        ann_set(ann, i);
                 /* Without annotations or an upper bound, enough is enough. */
                 if (!ann && !n->has_max_contains && count >= n->min_contains)
                         break;
@@ -46,18 +49,21 @@ static bool v_contains(struct vstate *st, const struct sch_node *n, const struct
 bool v_array(struct vstate *st, const struct sch_node *n, const struct jv *inst,
              const struct vctx *c, struct ann *ann)
 {
-        bool ok = true;
+        bool ok = true, d20 = sch_draft(n->res->vocab) == D20;
         size_t size = inst->n, start = 0;
         for (; start < n->nprefix_items && start < size; start++) {
-                struct kpath kp = {
-                    .up = c->kp, .kw = "prefixItems", .index = start, .has_index = true};
+                struct kpath kp = {.up = c->kp,
+                                   .kw = d20 ? "prefixItems" : "items",
+                                   .index = start,
+                                   .has_index = true};
                 ok &= item(st, n->prefix_items[start], &kp, inst, start, c);
                 ann_set(ann, start);
                 if (!ok && v_quiet(st, c))
                         return false;
         }
         if (n->items) {
-                struct kpath kp = {.up = c->kp, .kw = "items"};
+                struct kpath kp = {.up = c->kp,
+                                   .kw = d20 || !n->nprefix_items ? "items" : "additionalItems"};
                 bool any = n->items->is_bool && n->items->bool_value;
                 for (size_t i = start; i < size; i++) {
                         if (!any)

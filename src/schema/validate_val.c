@@ -189,7 +189,9 @@ static bool v_object_limits(struct vstate *st, const struct sch_node *n, const s
                         continue;
                 for (size_t k = 0; k < d->nreq; k++)
                         if (!jv_get(inst, d->req[k].s, d->req[k].len))
-                                ok = v_fail(st, c, n, "dependentRequired",
+                                ok = v_fail(st, c, n,
+                                            sch_draft(n->res->vocab) == D7 ? "dependencies"
+                                                                           : "dependentRequired",
                                             "property '%.*s' is required when '%.*s' is present",
                                             (int)d->req[k].len, d->req[k].s, (int)d->len, d->name);
         }

@@ -1,9 +1,12 @@
-/* Runs the official JSON-Schema-Test-Suite (draft 2020-12) against the
- * validator: every required file must pass completely; the optional files
- * (optional/, optional/format/ with format assertion on) are run and their
- * counts printed, without failing the build. Remote references
- * (http://localhost:1234/...) are served from the suite's remotes/
- * directory and the meta-schemas from ../shared/data (WH_SHARED_DIR), offline.
+/* Runs the official JSON-Schema-Test-Suite (drafts 2020-12, 2019-09 and 07)
+ * against the validator: every required file must pass completely; the
+ * 2020-12 optional files (optional/, optional/format/ with format assertion
+ * on) are run and their counts printed, without failing the build. Remote
+ * references (http://localhost:1234/...) are served from the suite's
+ * remotes/ directory, the 2020-12 meta-schemas from ../shared/data
+ * (WH_SHARED_DIR) and the older ones from Debian's python3-jsonschema,
+ * offline. The older drafts' suites have no "$schema" in most schemas: they
+ * run with the registry's default draft set to theirs.
  *
  * Each instance is validated twice, once for the verdict only and once
  * collecting errors: the two must agree, and an invalid verdict must come
@@ -23,6 +26,8 @@
 #define SUITE   WH_SHARED_DIR "/data/json-schema-test-suite"
 #define META    WH_SHARED_DIR "/data/json-schema-metaschemas/draft2020-12"
 #define TESTDIR SUITE "/tests/draft2020-12"
+/* Older drafts' meta-schemas: Debian's python3-jsonschema carries them. */
+#define PYMETA "/usr/lib/python3/dist-packages/jsonschema/schemas"
 
 struct counts {
         size_t passed, total;
@@ -69,6 +74,37 @@ static void free_list(char **names)
         free(names);
 }
 
+static void add_doc(struct wh_schema_registry *reg, const char *uri, json_t *doc)
+{
+        struct wh_err err;
+        if (wh_schema_registry_add(reg, uri, json_incref(doc), &err) < 0)
+                fail_msg("adding %s: %s", uri, err.msg);
+}
+
+/* Loaded once; the draft suites are skipped when they are missing. */
+static void add_older_metaschemas(struct wh_schema_registry *reg)
+{
+        static json_t *d7, *d2019, *vocabs;
+        struct wh_err err;
+        if (!d7 && (wh_schema_json_load(PYMETA "/draft7.json", &d7, &err) < 0 ||
+                    wh_schema_json_load(PYMETA "/draft2019-09.json", &d2019, &err) < 0 ||
+                    wh_schema_json_load(PYMETA "/vocabularies.json", &vocabs, &err) < 0)) {
+                json_decref(d7);
+                json_decref(d2019);
+                d7 = d2019 = NULL;
+                return;
+        }
+        add_doc(reg, "http://json-schema.org/draft-07/schema", d7);
+        add_doc(reg, "https://json-schema.org/draft/2019-09/schema", d2019);
+        const char *uri;
+        json_t *doc;
+        json_object_foreach(vocabs, uri, doc)
+        {
+                if (strstr(uri, "/2019-09/"))
+                        add_doc(reg, uri, doc);
+        }
+}
+
 static struct wh_schema_registry *registry(unsigned flags)
 {
         struct wh_schema_registry *reg;
@@ -78,6 +114,7 @@ static struct wh_schema_registry *registry(unsigned flags)
             wh_schema_registry_map(reg, "http://localhost:1234/", SUITE "/remotes", &err), 0);
         assert_int_equal(
             wh_schema_registry_map(reg, "https://json-schema.org/draft/2020-12/", META, &err), 0);
+        add_older_metaschemas(reg);
         return reg;
 }
 
@@ -179,6 +216,39 @@ static void test_required(void **state)
         assert_int_equal(c.passed, c.total);
 }
 
+static void test_older(const char *dir, unsigned draft_flag)
+{
+        require_data();
+        struct stat st;
+        if (stat(PYMETA "/draft7.json", &st) != 0 || stat(PYMETA "/vocabularies.json", &st) != 0) {
+                const char *ci = getenv("CI");
+                if (ci && strcmp(ci, "true") == 0)
+                        fail_msg("the draft-07/2019-09 meta-schemas are missing from %s (install "
+                                 "python3-jsonschema: scripts/install-deps.sh)",
+                                 PYMETA);
+                print_message("SKIP: the draft-07/2019-09 meta-schemas are missing from %s "
+                              "(install python3-jsonschema): the %s suite was NOT run\n",
+                              PYMETA, dir);
+                skip();
+        }
+        struct counts c = run_dir(dir, "required", draft_flag);
+        printf("%s required total: %zu/%zu passed\n", dir, c.passed, c.total);
+        assert_true(c.total > 800);
+        assert_int_equal(c.passed, c.total);
+}
+
+static void test_draft7(void **state)
+{
+        (void)state;
+        test_older(SUITE "/tests/draft7", WH_SCHEMA_DEFAULT_DRAFT7);
+}
+
+static void test_draft2019_09(void **state)
+{
+        (void)state;
+        test_older(SUITE "/tests/draft2019-09", WH_SCHEMA_DEFAULT_DRAFT2019_09);
+}
+
 static void test_optional(void **state)
 {
         (void)state;
@@ -193,6 +263,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_required),
+            cmocka_unit_test(test_draft7),
+            cmocka_unit_test(test_draft2019_09),
             cmocka_unit_test(test_optional),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
