@@ -12,6 +12,7 @@
 #define WH_SANDBOX_INTERNAL_H
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <whiskers/sandbox.h>
@@ -127,6 +128,22 @@ struct supervise_io {
         void *stdout_ctx;
 };
 void supervise(struct supervise_io *io, struct wh_report *report);
+/* Shared with warm_input.c. One chunk of output passed on up to the output
+ * limit (0: none): copied to dst (if >= 0), counted; returns the bytes
+ * passed on, fewer than n when the chunk crossed the limit. */
+size_t output_pass(const char *buf, size_t n, uint64_t limit, uint64_t *count, int dst);
+/* One notification from a seccomp listener: 0, or -1 with errno (EMSGSIZE:
+ * the kernel's notification does not fit; ENOENT: its caller died). */
+union seccomp_notif_buf {
+        struct seccomp_notif notif;
+        char room[512];
+};
+int seccomp_notif_recv(int fd, union seccomp_notif_buf *u);
+/* How a program's own end (wait status ws; r's signal and cpu_ms filled)
+ * reads as a status, when nothing else decided it. */
+enum wh_status status_of_end(int ws, const struct wh_report *r, const struct wh_limits *l);
+/* The notified call, as the status record names it. */
+void report_syscall(struct wh_report *r, const struct seccomp_notif *n);
 
 /* sandbox.c: a sandbox up to "go" (cgroup, namespaces, ids mapped), for
  * wh_sandbox_run and the warm zygote (warm.c), which supervise it their own

@@ -92,6 +92,18 @@ static void sink_stopped(struct run_state *s)
         decide(s, WH_STATUS_SANDBOX_ERROR);
 }
 
+size_t output_pass(const char *buf, size_t n, uint64_t limit, uint64_t *count, int dst)
+{
+        uint64_t take = n;
+        if (limit && *count + take > limit)
+                take = limit - *count;
+        /* A consumer that went away costs the program nothing: keep counting. */
+        if (dst >= 0 && take)
+                (void)wh_write_all(dst, buf, (size_t)take);
+        *count += take;
+        return (size_t)take;
+}
+
 /* One chunk from an output pipe to where it goes, up to the output limit. */
 static void pump(struct run_state *s, int slot, uint64_t *count, int dst)
 {
@@ -103,16 +115,9 @@ static void pump(struct run_state *s, int slot, uint64_t *count, int dst)
                 s->fds[slot].fd = -1;
                 return;
         }
-        uint64_t limit = s->io->limits->output_bytes;
-        uint64_t take = (uint64_t)n;
-        if (limit && *count + take > limit)
-                take = limit - *count;
-        /* A consumer that went away costs the program nothing: keep counting. */
-        if (dst >= 0 && take)
-                (void)wh_write_all(dst, buf, (size_t)take);
-        *count += take;
+        size_t take = output_pass(buf, (size_t)n, s->io->limits->output_bytes, count, dst);
         /* The limit was crossed in this chunk before the sink looked at it. */
-        if (take < (uint64_t)n)
+        if (take < (size_t)n)
                 decide(s, WH_STATUS_OUTPUT_LIMIT);
         const struct supervise_io *io = s->io;
         if (slot == P_OUT && io->on_stdout && !s->sink_done && take &&
@@ -174,31 +179,38 @@ static void make_nonblocking(struct run_state *s, int slot)
         decide(s, WH_STATUS_SANDBOX_ERROR);
 }
 
-static void on_notification(struct run_state *s)
+int seccomp_notif_recv(int fd, union seccomp_notif_buf *u)
 {
         struct seccomp_notif_sizes sizes;
-        union {
-                struct seccomp_notif notif;
-                char room[512];
-        } u;
         if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0 ||
-            sizes.seccomp_notif > sizeof(u)) {
-                decide(s, WH_STATUS_SECCOMP_KILL);
-                return;
+            sizes.seccomp_notif > sizeof(*u)) {
+                errno = EMSGSIZE;
+                return -1;
         }
-        memset(&u, 0, sizeof(u));
-        if (ioctl(s->fds[P_NOTIF].fd, SECCOMP_IOCTL_NOTIF_RECV, &u.notif) < 0) {
-                if (errno != EINTR && errno != ENOENT)
+        memset(u, 0, sizeof(*u));
+        return ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &u->notif) < 0 ? -1 : 0;
+}
+
+void report_syscall(struct wh_report *r, const struct seccomp_notif *n)
+{
+        r->syscall_nr = n->data.nr;
+        wh_syscall_name(n->data.arch, n->data.nr, r->syscall_name, sizeof(r->syscall_name));
+        snprintf(r->syscall_arch, sizeof(r->syscall_arch), "%s",
+                 wh_syscall_arch_name(n->data.arch, n->data.nr));
+}
+
+static void on_notification(struct run_state *s)
+{
+        union seccomp_notif_buf u;
+        if (seccomp_notif_recv(s->fds[P_NOTIF].fd, &u) < 0) {
+                if (errno == EMSGSIZE)
+                        decide(s, WH_STATUS_SECCOMP_KILL);
+                else if (errno != EINTR && errno != ENOENT)
                         s->fds[P_NOTIF].fd = -1;
                 return;
         }
-        if (!s->decided) {
-                s->r->syscall_nr = u.notif.data.nr;
-                wh_syscall_name(u.notif.data.arch, u.notif.data.nr, s->r->syscall_name,
-                                sizeof(s->r->syscall_name));
-                snprintf(s->r->syscall_arch, sizeof(s->r->syscall_arch), "%s",
-                         wh_syscall_arch_name(u.notif.data.arch, u.notif.data.nr));
-        }
+        if (!s->decided)
+                report_syscall(s->r, &u.notif);
         decide(s, WH_STATUS_SECCOMP_KILL);
 }
 
@@ -315,13 +327,17 @@ static void classify(struct run_state *s, const struct wh_cgroup_stats *st)
                 snprintf(r->stage, sizeof(r->stage), "init");
                 snprintf(r->message, sizeof(r->message),
                          "the sandbox's init ended before the program did");
-        } else if (WIFEXITED(ws))
-                r->status = WEXITSTATUS(ws) == 0 ? WH_STATUS_OK : WH_STATUS_EXIT_NONZERO;
-        else if (l->cpu_ms && r->cpu_ms >= l->cpu_ms &&
-                 (r->signal == SIGXCPU || r->signal == SIGKILL))
-                r->status = WH_STATUS_TIMEOUT_CPU;
-        else
-                r->status = WH_STATUS_SIGNAL;
+        } else
+                r->status = status_of_end(ws, r, l);
+}
+
+enum wh_status status_of_end(int ws, const struct wh_report *r, const struct wh_limits *l)
+{
+        if (WIFEXITED(ws))
+                return WEXITSTATUS(ws) == 0 ? WH_STATUS_OK : WH_STATUS_EXIT_NONZERO;
+        if (l->cpu_ms && r->cpu_ms >= l->cpu_ms && (r->signal == SIGXCPU || r->signal == SIGKILL))
+                return WH_STATUS_TIMEOUT_CPU;
+        return WH_STATUS_SIGNAL;
 }
 
 void supervise(struct supervise_io *io, struct wh_report *r)

@@ -105,13 +105,8 @@ static void pump(struct input *in, int slot, uint64_t *count, int dst)
                 in->p[slot].fd = -1;
                 return;
         }
-        uint64_t limit = in->spec->limits.output_bytes, take = (uint64_t)n;
-        if (limit && *count + take > limit)
-                take = limit - *count;
-        if (dst >= 0 && take)
-                (void)wh_write_all(dst, buf, (size_t)take);
-        *count += take;
-        if (take < (uint64_t)n)
+        size_t take = output_pass(buf, (size_t)n, in->spec->limits.output_bytes, count, dst);
+        if (take < (size_t)n)
                 decide(in, WH_STATUS_OUTPUT_LIMIT);
         const struct wh_run_spec *s = in->spec;
         if (slot == P_OUT && s->on_stdout && !in->sink_done && take &&
@@ -204,26 +199,14 @@ static void on_zygote(struct input *in)
 
 static void on_notification(struct input *in)
 {
-        union {
-                struct seccomp_notif notif;
-                char room[512];
-        } u;
-        struct seccomp_notif_sizes sizes;
-        memset(&u, 0, sizeof(u));
-        if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0 ||
-            sizes.seccomp_notif > sizeof(u) ||
-            ioctl(in->p[P_NOTIF].fd, SECCOMP_IOCTL_NOTIF_RECV, &u.notif) < 0) {
+        union seccomp_notif_buf u;
+        if (seccomp_notif_recv(in->p[P_NOTIF].fd, &u) < 0) {
                 if (errno == EINTR || errno == ENOENT)
                         return;
                 return broken(in, "cannot read the seccomp listener: %s", strerror(errno));
         }
-        if (!in->decided) {
-                in->r->syscall_nr = u.notif.data.nr;
-                wh_syscall_name(u.notif.data.arch, u.notif.data.nr, in->r->syscall_name,
-                                sizeof(in->r->syscall_name));
-                snprintf(in->r->syscall_arch, sizeof(in->r->syscall_arch), "%s",
-                         wh_syscall_arch_name(u.notif.data.arch, u.notif.data.nr));
-        }
+        if (!in->decided)
+                report_syscall(in->r, &u.notif);
         if ((pid_t)u.notif.pid == in->w->zpid) {
                 in->decided = in->decided || (in->r->status = WH_STATUS_SECCOMP_KILL, true);
                 return broken(in, "the zygote made a forbidden system call");
@@ -351,15 +334,7 @@ static void classify(struct input *in)
         in->w->oom_kills = st.oom_kills;
         if (in->decided)
                 return;
-        if (oom)
-                r->status = WH_STATUS_OOM;
-        else if (WIFEXITED(ws))
-                r->status = WEXITSTATUS(ws) == 0 ? WH_STATUS_OK : WH_STATUS_EXIT_NONZERO;
-        else if (l->cpu_ms && r->cpu_ms >= l->cpu_ms &&
-                 (r->signal == SIGXCPU || r->signal == SIGKILL))
-                r->status = WH_STATUS_TIMEOUT_CPU;
-        else
-                r->status = WH_STATUS_SIGNAL;
+        r->status = oom ? WH_STATUS_OOM : status_of_end(ws, r, l);
 }
 
 /* Send "input N" with the child's end of a fresh channel. */

@@ -31,22 +31,24 @@ assert_true "runtime image built (scripts/kat-runtime.sh)" [ -x "$RUNTIME/usr/bi
 SCHEMAS=$RUNTIME/usr/share/whiskers/octopoes-schemas
 assert_true "schemas generated from the octopoes models ($(ls "$SCHEMAS" | wc -l))" \
         [ "$(ls "$SCHEMAS" | wc -l)" -ge 50 ]
-"$PYTHON" "$SRC/scripts/kat-corpus.py" --whiskers "$WHISKERS" --runtime-root "$RUNTIME" \
-        --schema-dir "$SCHEMAS" "$CORPUS" >"$T/table" 2>"$T/why"
-rc=$?
-cat "$T/table" "$T/why"
-total=$(awk '$1 == "total" {print $2, $3}' "$T/table")
-assert_eq "every corpus case equal to expected.json (cases equal)" "$(echo "$total" | cut -d' ' -f1) $(echo "$total" | cut -d' ' -f1)" "$total"
-assert_eq "kat-corpus.py exit status" 0 "$rc"
 
-# The same cases warm (docs/warm.md): each the second input of one warm sandbox.
-"$PYTHON" "$SRC/scripts/kat-corpus.py" --warm --whiskers "$WHISKERS" --runtime-root "$RUNTIME" \
-        --schema-dir "$SCHEMAS" "$CORPUS" >"$T/table-warm" 2>"$T/why-warm"
-rc=$?
-cat "$T/table-warm" "$T/why-warm"
-total=$(awk '$1 == "total" {print $2, $3}' "$T/table-warm")
-assert_eq "warm: every corpus case equal to expected.json (cases equal)" "$(echo "$total" | cut -d' ' -f1) $(echo "$total" | cut -d' ' -f1)" "$total"
-assert_eq "warm: kat-corpus.py --warm exit status" 0 "$rc"
+# corpus LABEL [--warm]: every case through kat-corpus.py; --warm: each the
+# second input of one warm sandbox (docs/warm.md).
+corpus() {
+        local label=$1
+        shift
+        "$PYTHON" "$SRC/scripts/kat-corpus.py" "$@" --whiskers "$WHISKERS" --runtime-root "$RUNTIME" \
+                --schema-dir "$SCHEMAS" "$CORPUS" >"$T/table" 2>"$T/why"
+        local rc=$?
+        cat "$T/table" "$T/why"
+        local total
+        total=$(awk '$1 == "total" {print $2, $3}' "$T/table")
+        assert_eq "$label: every corpus case equal to expected.json (cases equal)" \
+                "$(echo "$total" | cut -d' ' -f1) $(echo "$total" | cut -d' ' -f1)" "$total"
+        assert_eq "$label: kat-corpus.py exit status" 0 "$rc"
+}
+corpus cold
+corpus warm --warm
 
 # ---- Bad input that needs pydantic: a model failing its own validation.
 P=$T/kat_badmodel
