@@ -112,11 +112,12 @@ static int add_anchors(struct sch_session *s, struct sch_resource *res, json_t *
         return add_anchor(s, res, schema, "$anchor", false, path);
 }
 
-/* Draft-07's "$id": "#name" names a subschema of the enclosing resource. */
+/* Draft-07's "$id": "#name" names a subschema of the enclosing resource
+ * (any other fragment stays an error: see embedded_resource). */
 static bool draft7_anchor_id(const struct sch_resource *res, json_t *schema)
 {
         const char *id = json_string_value(json_object_get(schema, "$id"));
-        return sch_draft(res->vocab) == D7 && id && id[0] == '#';
+        return sch_draft(res->vocab) == D7 && id && id[0] == '#' && valid_anchor(id + 1);
 }
 
 /* Draft-07 ignores every keyword beside $ref, $id included. */

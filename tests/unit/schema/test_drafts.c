@@ -97,6 +97,11 @@ static void test_draft7_ref_hides_siblings(void **state)
         assert_int_equal(check(s, "[1,2,3]", NULL), WH_SCHEMA_VALID);
         assert_int_equal(check(s, "{}", "/$ref/type"), WH_SCHEMA_INVALID);
         wh_schema_free(s);
+        /* Only a plain name is an anchor; "#" or a pointer stays an error. */
+        struct wh_err err;
+        assert_null(try_compile("{" D7 "\"definitions\":{\"a\":{\"$id\":\"#/x\"}}}", 0, &err));
+        assert_non_null(strstr(err.msg, "must not contain a fragment"));
+        assert_null(try_compile("{" D7 "\"definitions\":{\"a\":{\"$id\":\"#\"}}}", 0, &err));
 }
 
 /* What a draft does not have is not evaluated (and is warned about). */
