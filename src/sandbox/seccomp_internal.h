@@ -78,6 +78,12 @@ int wh_seccomp_errno_value(const char *name);
 /* Compile rules to one BPF program (malloc'd array of *len instructions). */
 int wh_seccomp_compile(const struct wh_seccomp_rule *rules, size_t n_rules,
                        struct sock_filter **out, size_t *len, struct wh_err *err);
+/* The same in a child process killed after timeout_ms (seccomp_bounded.c):
+ * libseccomp can stall on some policies, and a run must not hang on it. */
+#define WH_SECCOMP_COMPILE_TIMEOUT_MS 10000
+int wh_seccomp_compile_within(const struct wh_seccomp_rule *rules, size_t n_rules,
+                              unsigned timeout_ms, struct sock_filter **out, size_t *len,
+                              struct wh_err *err);
 
 /* The cache key of a policy hash: it also names the libseccomp version, the
  * native architecture and the layout of the compiled program, since a

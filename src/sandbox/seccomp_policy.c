@@ -384,8 +384,9 @@ int wh_seccomp_policy_bpf(struct wh_seccomp_policy *policy, const struct sock_fp
                 policy->from_cache =
                     have_dir && wh_seccomp_cache_load(dir, key, &policy->insns, &len) == 0;
                 if (!policy->from_cache) {
-                        if (wh_seccomp_compile(policy->rules, policy->n_rules, &policy->insns, &len,
-                                               err) < 0)
+                        if (wh_seccomp_compile_within(policy->rules, policy->n_rules,
+                                                      WH_SECCOMP_COMPILE_TIMEOUT_MS, &policy->insns,
+                                                      &len, err) < 0)
                                 return wh_err_prefix(err, "compiling %s", policy->name);
                         struct wh_err ignored;
                         if (have_dir)
