@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Run OpenKAT's normaliser conformance corpus through whiskers (docs/openkat.md).
 
+    scripts/kat-corpus.py --whiskers BIN --store LAYOUT [--cache DIR] [--schema-dir DIR] CORPUS [CASE...]
     scripts/kat-corpus.py --whiskers BIN --runtime-root ROOT [--schema-dir DIR] CORPUS [CASE...]
 
 Every case CORPUS/cases/<case> (raw, meta.json, case.json, expected.json) runs
-with `whiskers run --json` on the plugin directory exactly as shipped
-(CORPUS/plugins/<plugin_package path>), pinned to case.json's "clock" when it
-has one. Results are compared with expected.json as JSON; lists in any order
+with `whiskers run --json`, pinned to case.json's "clock" when it has one.
+With --store, it runs the case's package by case.json's "normalizer_id" from
+the store, as a worker would (`whiskers pack --plugins CORPUS/plugins` made
+it; unsigned packages allowed); with --runtime-root, the plugin directory
+exactly as shipped (CORPUS/plugins/<plugin_package path>) on that root. Results are compared with expected.json as JSON; lists in any order
 only where case.json says "order_insensitive". An expected error
 ({"error": {"type": T}}) is equal when the run failed with the same error:
 T "ObservationsWithoutInputOOI" is whiskers' no_input_ooi; any other T a
@@ -62,8 +65,14 @@ def run_case(args, corpus, case_dir):
     case = json.loads((case_dir / "case.json").read_text())
     expected = json.loads((case_dir / "expected.json").read_text())
     plugin = corpus / "plugins" / case["plugin_package"].removeprefix("boefjes.plugins.").replace(".", "/")
-    cmd = [args.whiskers, "run", "--json", "--runtime-root", args.runtime_root,
-           "--meta", str(case_dir / "meta.json"), str(plugin), str(case_dir / "raw")]
+    if args.store:
+        cmd = [args.whiskers, "run", "--json", "--store", args.store, "--allow-unsigned",
+               "--meta", str(case_dir / "meta.json"), case["normalizer_id"], str(case_dir / "raw")]
+        if args.cache:
+            cmd += ["--cache", args.cache]
+    else:
+        cmd = [args.whiskers, "run", "--json", "--runtime-root", args.runtime_root,
+               "--meta", str(case_dir / "meta.json"), str(plugin), str(case_dir / "raw")]
     if args.schema_dir:
         cmd += ["--schema-dir", args.schema_dir]
     if args.warm:
@@ -99,9 +108,12 @@ def main():
     ap.add_argument("corpus", type=Path)
     ap.add_argument("cases", nargs="*")
     ap.add_argument("--whiskers", default=os.environ.get("WHISKERS", "whiskers"))
-    ap.add_argument("--runtime-root", required=True)
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--store", help="run each case's package (its normalizer_id) from this OCI layout")
+    where.add_argument("--runtime-root", help="run each plugin directory on this unpacked runtime image")
+    ap.add_argument("--cache", help="with --store: where packages are unpacked (whiskers run --cache)")
     ap.add_argument("--schema-dir", help="schemas for types the plugins ship none for "
-                    "(scripts/kat-runtime.sh: ROOT/usr/share/whiskers/octopoes-schemas)")
+                    "(scripts/kat-runtime.sh: BUILD/kat-runtime/schemas)")
     ap.add_argument("--verbose", action="store_true", help="print why each unequal case differs")
     ap.add_argument("--warm", action="store_true", help="run each case as the 2nd input of a warm sandbox")
     args = ap.parse_args()

@@ -1,54 +1,58 @@
 #!/usr/bin/env bash
-# Builds the runtime image the OpenKAT corpus runs on (docs/openkat.md):
-# Debian trixie (Python 3.13, pydantic 2) with the libraries OpenKAT's
-# normalisers import, made by mmdebstrap from Debian's archive, plus the
-# octopoes models and boefjes.normalizer_models from an OpenKAT source tree
-# (CORPUS/src) in /whiskers/python/openkat, and JSON Schemas
-# generated from those models by the image's own Python
-# (runtimes/python/octopoes_schemas.py) in ROOT/usr/share/whiskers/octopoes-schemas:
-# the --schema-dir for OpenKAT normalisers that ship none.
+# Sets up OpenKAT's corpus the way docs/openkat.md tells a user to, with the
+# product's own commands, in BUILD_DIR/kat-runtime (printed):
 #
-#   scripts/kat-runtime.sh BUILD_DIR CORPUS_DIR     prints the root's path
+#   store/    `whiskers runtime build --debian trixie` with the Debian packages
+#             OpenKAT's normalisers import (cached by the store: same archive
+#             state and packages, no mmdebstrap), and CORPUS/plugins packed
+#             with `whiskers pack --plugins` on that image, the octopoes models
+#             and boefjes.normalizer_models (CORPUS/src) as a Python layer
+#   cache/    where runs unpack packages (whiskers run --cache)
+#   schemas/  JSON Schemas generated from those models by the image's own
+#             Python in a whiskers sandbox (runtimes/python/octopoes_schemas.py):
+#             the --schema-dir for OpenKAT normalisers that ship none
+#   root/     for directory runs (whiskers run --runtime-root): the image
+#             unpacked (hard links into cache/) plus the models in
+#             /whiskers/python/openkat, which a directory run has no layer for
 #
-# Cached in BUILD_DIR/kat-runtime: the Debian part is rebuilt only when the
-# package list changes; the OpenKAT part and its schemas are made fresh every
-# time (small, and the corpus may change). Needs root (mmdebstrap's root mode,
-# chroot).
+#   scripts/kat-runtime.sh BUILD_DIR CORPUS_DIR [WHISKERS]
+#
+# WHISKERS defaults to BUILD_DIR/src/cli/whiskers. The packs, schemas and
+# root are made fresh every time (seconds; the corpus may change).
 set -euo pipefail
 build=$1
-corpus=$2
+corpus=$(cd "$2" && pwd -P)
+whiskers=${3:-$build/src/cli/whiskers}
 suite=trixie
-packages=python3,python3-pydantic,python3-dnspython,python3-packaging,python3-pil,python3-bs4
-packages+=,python3-validators,python3-jsonschema,python3-cryptography,python3-dateutil
-packages+=,python3-libnmap,python3-tldextract
+packages=()
+for p in python3 python3-pydantic python3-dnspython python3-packaging python3-pil python3-bs4 \
+        python3-validators python3-jsonschema python3-cryptography python3-dateutil \
+        python3-libnmap python3-tldextract; do
+        packages+=(--package "$p")
+done
 out=$build/kat-runtime
-root=$out/root
-stamp="layout 2: $suite $packages"
-if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
-        command -v mmdebstrap >/dev/null || { echo "kat-runtime: mmdebstrap is missing (scripts/install-deps.sh)" >&2; exit 1; }
-        rm -rf "$out"
-        mkdir -p "$out"
-        echo "kat-runtime: building $suite with $packages (a few minutes)" >&2
-        if ! mmdebstrap --quiet --variant=essential --include="$packages" "$suite" "$out/root.tmp" \
-                http://deb.debian.org/debian >"$out/mmdebstrap.log" 2>&1; then
-                echo "kat-runtime: mmdebstrap failed; see $out/mmdebstrap.log" >&2
-                rm -rf "$out/root.tmp"
-                exit 1
-        fi
-        # Mount points the sandbox needs in a runtime root, and the image's
-        # dist-packages where the shim looks for libraries (docs/packages.md).
-        mkdir -p "$out/root.tmp/normaliser" "$out/root.tmp/input" "$out/root.tmp/whiskers/python"
-        ln -s ../../usr/lib/python3/dist-packages "$out/root.tmp/whiskers/python/debian"
-        mv "$out/root.tmp" "$root"
-        echo "$stamp" >"$out/stamp"
-fi
-site=$root/whiskers/python/openkat # after debian on sys.path (name order)
-rm -rf "$site"
-mkdir -p "$site"
-cp -rH "$corpus/src/octopoes" "$corpus/src/boefjes" "$site/"
-find "$site" -name __pycache__ -prune -exec rm -rf {} +
-schemas=/usr/share/whiskers/octopoes-schemas
-rm -rf "$root$schemas"
-PYTHONPATH=/whiskers/python/openkat chroot "$root" /usr/bin/python3 -B - "$schemas" \
-        <"$(dirname "$0")/../runtimes/python/octopoes_schemas.py"
-echo "$root"
+mkdir -p "$out"
+out=$(cd "$out" && pwd -P)
+
+image=$("$whiskers" runtime build --into "$out/store" --debian "$suite" "${packages[@]}")
+"$whiskers" pack --plugins "$corpus/plugins" --into "$out/store" --runtime-image "$image" \
+        --python-path "$corpus/src" >/dev/null
+image_root=$("$whiskers" runtime unpack --cache "$out/cache" "$out/store" "$image")
+
+# The generator runs as the caller (its files are the caller's), on the
+# image read-only, with the models where a package's first layer would be.
+rm -rf "$out/schemas"
+mkdir -p "$out/schemas"
+"$whiskers" exec --rootfs "$image_root" --host-uid "$(id -u)" --host-gid "$(id -g)" \
+        --ro-bind "$corpus/src:/whiskers/python/0" \
+        --ro-bind "$(cd "$(dirname "$0")/../runtimes/python" && pwd -P):/normaliser" \
+        --bind "$out/schemas:/input" -- /usr/bin/python3 -B -c \
+        'import runpy, sys; sys.path.insert(0, "/whiskers/python/0"); sys.argv[1:] = ["/input"]
+runpy.run_path("/normaliser/octopoes_schemas.py", run_name="__main__")' >&2
+
+rm -rf "$out/root"
+cp -al "$image_root" "$out/root"
+mkdir "$out/root/whiskers/python/openkat" # after 0..7 and debian on sys.path (name order)
+cp -rH "$corpus/src/octopoes" "$corpus/src/boefjes" "$out/root/whiskers/python/openkat/"
+find "$out/root/whiskers/python/openkat" -name __pycache__ -prune -exec rm -rf {} +
+echo "$out"
