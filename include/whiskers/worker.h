@@ -135,6 +135,12 @@ struct wh_worker_config {
         const char *cgroup_driver; /* NULL: auto */
         const char *cgroup_parent; /* NULL: the worker's own cgroup (docs/cgroups.md) */
         const char *work_dir;      /* where inputs are staged; NULL: as the contract's */
+        /* The pool of loaded normalisers (docs/worker.md "Warm pool"): runs
+         * are warm where the normaliser can (cold: never), one kept sandbox
+         * per (normaliser, tenant), at most warm_max (0: 8) kept, unloaded
+         * after warm_idle_s idle (0: 300) or warm_recycle jobs (0: 1000). */
+        bool cold;
+        uint32_t warm_max, warm_idle_s, warm_recycle;
         /* References that name packages. */
         struct wh_package_source packages;
 };

@@ -9,6 +9,7 @@
 #include "sandbox/cgroup.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -275,9 +276,12 @@ int warm_start(struct wh_warm *w)
         struct wh_cgroup_stats st = {0};
         wh_cgroup_read_stats(w->l.cgroup, &st);
         w->oom_kills = st.oom_kills;
-        w->generation++;
+        /* Unique in the process: a worker keeps several zygotes (one per
+         * normaliser and tenant), and their ids tell them apart. */
+        static atomic_uint zygotes_started;
         w->ordinal = 0;
-        snprintf(w->id, sizeof(w->id), "%d.%u", (int)getpid(), w->generation);
+        snprintf(w->id, sizeof(w->id), "%d.%u", (int)getpid(),
+                 atomic_fetch_add(&zygotes_started, 1) + 1);
         w->up = true;
         return 0;
 }

@@ -30,7 +30,6 @@ struct wh_warm {
         enum wh_limits_by limits_by; /* who enforces the sandbox's memory, pids, cpus */
         char procs[PATH_MAX];        /* the sandbox cgroup's cgroup.procs */
         uint64_t oom_kills;          /* the cgroup's OOM count after the last input */
-        unsigned generation;         /* zygotes started */
         unsigned failures;           /* failed starts and broken zygotes in a row */
         uint64_t ordinal;
         char id[32];

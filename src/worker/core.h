@@ -25,6 +25,7 @@ enum task_state { TASK_WAITING, TASK_RUNNING, TASK_DONE };
 
 struct wh_deliverer;
 struct wh_listener;
+struct wh_pool;
 
 /* What the loop does with a DONE task. */
 enum task_action {
@@ -53,6 +54,7 @@ struct task {
 struct wh_worker {
         struct wh_worker_config cfg; /* defaults filled in */
         const struct wh_runner *runner;
+        struct wh_pool *pool; /* loaded normalisers, shared by the slots */
         const volatile sig_atomic_t *stop;
         char id[128];
         struct wh_metrics metrics;

@@ -17,6 +17,7 @@
  * what happens after a SIGKILL. */
 #include "worker/core.h"
 #include "worker/log.h"
+#include "worker/pool.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -228,6 +229,7 @@ static bool step(struct wh_worker *w)
                 }
                 if (w->cfg.metrics_port && now >= w->next_stats_ms && w->db_ready_ms <= now) {
                         wh_worker_stats(w, now);
+                        wh_pool_sweep(w->pool, now);
                         w->next_stats_ms = now + STATS_MS;
                 }
                 wh_worker_flush(w, now, w->draining);

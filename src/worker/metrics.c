@@ -159,6 +159,19 @@ char *wh_metrics_render(struct wh_metrics *m)
              (unsigned long long)atomic_load(&m->sink_failed));
         counter(f, "whiskers_db_errors_total", "Store calls that failed and were retried.",
                 &m->db_errors);
+        line(f, "# HELP whiskers_runs_total Sandboxed runs by mode.\n"
+                "# TYPE whiskers_runs_total counter\n");
+        line(f, "whiskers_runs_total{mode=\"warm\"} %llu\n",
+             (unsigned long long)atomic_load(&m->runs_warm));
+        line(f, "whiskers_runs_total{mode=\"cold\"} %llu\n",
+             (unsigned long long)atomic_load(&m->runs_cold));
+        line(f,
+             "# HELP whiskers_pool_normalisers Loaded normalisers (warm: kept sandboxes).\n"
+             "# TYPE whiskers_pool_normalisers gauge\nwhiskers_pool_normalisers %llu\n",
+             (unsigned long long)atomic_load(&m->pool_size));
+        counter(f, "whiskers_pool_loads_total", "Normalisers the pool loaded.", &m->pool_loads);
+        counter(f, "whiskers_pool_recycles_total",
+                "Pool entries unloaded after --warm-recycle jobs.", &m->pool_recycles);
         line(f,
              "# HELP whiskers_slots_busy Jobs running now.\n# TYPE whiskers_slots_busy gauge\n"
              "whiskers_slots_busy %llu\n"

@@ -15,7 +15,11 @@
  *                                      (the last attempt failed: kept)
  *   whiskers_sink_outbox{state}        the store's pending / failed deliveries
  *   whiskers_slots_busy, whiskers_slots  running jobs and slots
- *   whiskers_db_errors_total           store calls that failed (then retried) */
+ *   whiskers_db_errors_total           store calls that failed (then retried)
+ *   whiskers_runs_total{mode}          sandboxed runs: warm (a zygote's fork) or cold
+ *   whiskers_pool_normalisers          loaded normalisers (warm: kept sandboxes)
+ *   whiskers_pool_loads_total, whiskers_pool_recycles_total  loads; entries unloaded
+ *                                      after --warm-recycle jobs */
 #ifndef WH_WORKER_METRICS_H
 #define WH_WORKER_METRICS_H
 
@@ -51,6 +55,7 @@ struct wh_metrics {
         atomic_uint_least64_t run_count, run_sum_us;
         atomic_uint_least64_t leases_expired, sink_delivered, sink_retried, sink_failed, db_errors;
         atomic_uint_least64_t slots_busy, slots;
+        atomic_uint_least64_t runs_warm, runs_cold, pool_size, pool_loads, pool_recycles;
         /* Gauges from wh_queue_stats(); stats_ms is 0 until the first read. */
         atomic_uint_least64_t q_ready, q_delayed, q_running, q_done, q_dead, live_workers;
         atomic_uint_least64_t outbox_pending, outbox_failed;

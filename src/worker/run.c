@@ -2,6 +2,7 @@
  * logging, the store handle (waited for while the database is down), the
  * metrics listener, the sink's libcurl, the slots. */
 #define _GNU_SOURCE
+#include "worker/pool.h"
 #include "worker/core.h"
 #include "worker/log.h"
 #include "worker/sink.h"
@@ -29,6 +30,12 @@ static void fill_defaults(struct wh_worker_config *c)
                 c->lease_ms = 30000;
         if (!c->grace_ms)
                 c->grace_ms = 10000;
+        if (!c->warm_max)
+                c->warm_max = 8;
+        if (!c->warm_idle_s)
+                c->warm_idle_s = 300;
+        if (!c->warm_recycle)
+                c->warm_recycle = 1000;
         if (!c->poll_max_ms)
                 c->poll_max_ms = 500;
         if (!c->sink_attempts)
@@ -131,7 +138,10 @@ static int init(struct wh_worker *w, const struct wh_worker_config *cfg,
         pthread_condattr_destroy(&ca);
         if (w->cfg.sink_url && wh_sink_global_init(err) < 0)
                 return -1;
-        return 0;
+        struct wh_pool_limits pl = {.max = w->cfg.warm_max,
+                                    .idle_ms = w->cfg.warm_idle_s * 1000,
+                                    .recycle = w->cfg.warm_recycle};
+        return wh_pool_new(runner, &pl, &w->metrics, &w->pool, err);
 }
 
 int wh_worker_run_with(const struct wh_worker_config *cfg, const struct wh_runner *runner,
@@ -180,6 +190,7 @@ out_store:
 out_metrics:
         wh_metrics_server_stop(server);
 out_free:
+        wh_pool_free(w->pool);
         for (size_t i = 0; i < w->ntasks; i++)
                 wh_task_free(w->tasks[i]);
         free(w->tasks);

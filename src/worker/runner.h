@@ -39,6 +39,7 @@ struct wh_runner_input {
 struct wh_runner_result {
         enum wh_runner_action action;
         bool cancelled;        /* stopped through *cancel: the loop decides */
+        bool warm;             /* ran in a warm sandbox (metrics) */
         char *outcome;         /* COMPLETE: "ok" or the run's status name */
         char *output_json;     /* COMPLETE: NormalizerResults, or the error record */
         char *provenance_json; /* COMPLETE */

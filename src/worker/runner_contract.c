@@ -86,6 +86,12 @@ static int contract_load(void *ctx, const char *ref, struct wh_runner_norm *out,
                 return -1;
         }
         snprintf(out->package_digest, sizeof(out->package_digest), "%s", wh_normaliser_digest(n));
+        /* Warm where the normaliser can (docs/warm.md); a zygote that
+         * cannot start makes its runs cold, each with a warning. */
+        if (!c->cfg->cold && wh_normaliser_can_warm(n) && wh_normaliser_warm(n, err) < 0) {
+                wh_normaliser_free(n);
+                return -1;
+        }
         out->handle = n;
         return 0;
 }
@@ -113,6 +119,7 @@ static const char *outcome_of(const struct wh_run_result *res)
 static int fill(const struct wh_run_result *res, struct wh_runner_result *out, struct wh_err *err)
 {
         out->status_json = wh_report_to_json(&res->report);
+        out->warm = res->report.warm;
         if (res->report.status == WH_STATUS_SANDBOX_ERROR && !wh_run_stopped_early(res)) {
                 out->cancelled = strcmp(res->report.stage, "cancelled") == 0;
                 out->action = WH_RUNNER_RETRY;

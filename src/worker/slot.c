@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "worker/core.h"
 #include "worker/log.h"
+#include "worker/pool.h"
 #include "worker/slot_io.h"
 
 #include <errno.h>
@@ -72,6 +73,8 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
         int64_t t0 = wh_mono_us();
         rc = w->runner->run(w->runner->ctx, norm->handle, &in, &r, &err);
         wh_metrics_run(&w->metrics, (uint64_t)(wh_mono_us() - t0));
+        if (rc == 0)
+                atomic_fetch_add(r.warm ? &w->metrics.runs_warm : &w->metrics.runs_cold, 1);
         if (rc < 0) {
                 wh_runner_result_clear(&r);
                 retry(s, t, &err);
@@ -95,21 +98,9 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
                 wh_wlog(WH_LOG_WARN, t->job.id, "run failed: %s", t->status_json);
 }
 
-static void process(struct slot *s, struct task *t)
+static void process_with(struct slot *s, struct task *t, const struct wh_runner_norm *norm)
 {
         struct wh_err err = {0};
-        const struct wh_runner_norm *norm;
-        if (wh_slot_norm(s, t->job.normaliser, &norm, &err) < 0) {
-                /* Missing or broken: no retry helps. Anything else (no
-                 * memory, a full /tmp for the input directory) may pass. */
-                if (err.errnum == ENOENT)
-                        reject(s, t, "normaliser_missing", &err);
-                else if (err.errnum == EINVAL)
-                        reject(s, t, "normaliser_invalid", &err);
-                else
-                        retry(s, t, &err);
-                return;
-        }
         if (t->job.package_digest && strcmp(t->job.package_digest, norm->package_digest) != 0) {
                 wh_err_set(&err, 0, "normaliser",
                            "the job wants package %s, this worker's '%s' is %s",
@@ -134,6 +125,27 @@ static void process(struct slot *s, struct task *t)
         } else {
                 run_job(s, t, norm);
         }
+}
+
+/* The job's normaliser from the pool: its tenant's own (a warm sandbox is
+ * never shared across tenants), given back after the job. */
+static void process(struct slot *s, struct task *t)
+{
+        struct wh_err err = {0};
+        const struct wh_runner_norm *norm;
+        if (wh_pool_take(s->w->pool, t->job.normaliser, t->job.tenant, &norm, &err) < 0) {
+                /* Missing or broken: no retry helps. Anything else (no
+                 * memory, a full /tmp for the input directory) may pass. */
+                if (err.errnum == ENOENT)
+                        reject(s, t, "normaliser_missing", &err);
+                else if (err.errnum == EINVAL)
+                        reject(s, t, "normaliser_invalid", &err);
+                else
+                        retry(s, t, &err);
+                return;
+        }
+        process_with(s, t, norm);
+        wh_pool_give(s->w->pool, norm);
 }
 
 static struct task *next_waiting(struct wh_worker *w)

@@ -46,12 +46,6 @@ int wh_worker_open_store(const struct wh_worker *w, struct wh_queue **q, struct 
 
 void wh_slot_io_clear(struct slot *s)
 {
-        const struct wh_runner *r = s->w->runner;
-        for (size_t i = 0; i < s->nnorms; i++) {
-                r->unload(r->ctx, s->norms[i].norm.handle);
-                free(s->norms[i].ref);
-        }
-        s->nnorms = 0;
         free(s->raw);
         s->raw = NULL;
         s->raw_digest[0] = '\0';
@@ -76,38 +70,6 @@ static int slot_queue(struct slot *s, struct wh_err *err)
         for (int a = 0; !s->q; a++)
                 if (wh_worker_open_store(s->w, &s->q, err) < 0 && !again(s, a, err))
                         return -1;
-        return 0;
-}
-
-int wh_slot_norm(struct slot *s, const char *ref, const struct wh_runner_norm **out,
-                 struct wh_err *err)
-{
-        for (size_t i = 0; i < s->nnorms; i++) {
-                if (strcmp(s->norms[i].ref, ref) == 0) {
-                        *out = &s->norms[i].norm;
-                        return 0;
-                }
-        }
-        const struct wh_runner *r = s->w->runner;
-        struct wh_runner_norm norm = {0};
-        if (r->load(r->ctx, ref, &norm, err) < 0)
-                return -1;
-        char *copy = strdup(ref);
-        if (!copy) {
-                r->unload(r->ctx, norm.handle);
-                return wh_err_set(err, ENOMEM, "worker", "out of memory");
-        }
-        /* Full: forget the oldest (a worker serving more normalisers than
-         * this reloads some now and then). */
-        if (s->nnorms == WH_SLOT_NORMS) {
-                r->unload(r->ctx, s->norms[0].norm.handle);
-                free(s->norms[0].ref);
-                memmove(&s->norms[0], &s->norms[1], (WH_SLOT_NORMS - 1) * sizeof(s->norms[0]));
-                s->nnorms--;
-        }
-        s->norms[s->nnorms] = (struct slot_norm){.ref = copy, .norm = norm};
-        *out = &s->norms[s->nnorms++].norm;
-        wh_wlog(WH_LOG_INFO, 0, "loaded normaliser %s (package %s)", ref, norm.package_digest);
         return 0;
 }
 

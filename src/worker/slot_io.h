@@ -1,6 +1,6 @@
 /* A slot's resources and the store reads it makes (slot_io.c): its own
- * store handle, the normalisers it loaded, the last raw input; plus the
- * status records the worker writes for failures that happen outside the
+ * store handle and the last raw input (the normalisers are the worker's
+ * pool's, pool.h); plus the status records the worker writes for failures that happen outside the
  * sandbox. */
 #ifndef WH_WORKER_SLOT_IO_H
 #define WH_WORKER_SLOT_IO_H
@@ -12,20 +12,12 @@
 /* Sent to a slot thread to interrupt a blocking call after setting its
  * cancel flag; the worker installs a handler that does nothing. */
 #define WH_SLOT_WAKE_SIGNAL SIGUSR2
-#define WH_SLOT_NORMS       32
-
-struct slot_norm {
-        char *ref;
-        struct wh_runner_norm norm;
-};
 
 struct slot {
         struct wh_worker *w;
         pthread_t thread;
         volatile int cancel;
         struct wh_queue *q; /* opened on first use */
-        struct slot_norm norms[WH_SLOT_NORMS];
-        size_t nnorms;
         char raw_digest[WH_DIGEST_MAX];
         void *raw;
         size_t raw_len;
@@ -33,9 +25,6 @@ struct slot {
 
 void wh_slot_io_clear(struct slot *s);
 
-/* The loaded normaliser for ref (loaded now unless cached). */
-int wh_slot_norm(struct slot *s, const char *ref, const struct wh_runner_norm **out,
-                 struct wh_err *err);
 /* The raw input; valid until the next call. ENOENT: not in the store. */
 int wh_slot_raw(struct slot *s, const char *digest, const void **data, size_t *len,
                 struct wh_err *err);

@@ -60,6 +60,12 @@ static void usage(FILE *out)
             "  --cgroup-driver D     auto (default), v1, v2 or none\n"
             "  --cgroup-parent PATH  create each run's cgroup under PATH (a delegated cgroup,\n"
             "                        e.g. the systemd unit's; default: the worker's own)\n"
+            "  --warm / --cold       warm runs (default) where the normaliser can: one kept\n"
+            "                        sandbox per normaliser and tenant, a fork per job\n"
+            "                        (docs/warm.md); --cold: a fresh sandbox per job\n"
+            "  --warm-max N          kept warm sandboxes (default 8; least recently used go)\n"
+            "  --warm-idle-s N       unload one idle this long (default 300)\n"
+            "  --warm-recycle N      unload one after N jobs (default 1000)\n"
             "  --work-dir DIR        where each slot stages its input for the sandbox\n"
             "                        (default $TMPDIR, else /dev/shm, else /tmp)\n"
             "  -h, --help            show this help\n"
@@ -133,6 +139,7 @@ int cmd_worker(int argc, char **argv)
         const char *level = "info";
         package_source_defaults(&c.packages);
         uint32_t concurrency = 0, port = 0;
+        bool warm = false;
         const struct opt opts[] = {
             {"--db", OPT_STR, &c.db_url, 0},
             {"--concurrency", OPT_U32, &concurrency, 1024},
@@ -160,6 +167,11 @@ int cmd_worker(int argc, char **argv)
             {"--cgroup-driver", OPT_STR, &c.cgroup_driver, 0},
             {"--cgroup-parent", OPT_STR, &c.cgroup_parent, 0},
             {"--work-dir", OPT_STR, &c.work_dir, 0},
+            {"--warm", OPT_FLAG, &warm, 0},
+            {"--cold", OPT_FLAG, &c.cold, 0},
+            {"--warm-max", OPT_U32, &c.warm_max, 100000},
+            {"--warm-idle-s", OPT_U32, &c.warm_idle_s, 86400},
+            {"--warm-recycle", OPT_U32, &c.warm_recycle, 1000000000},
             {NULL, OPT_FLAG, NULL, 0},
         };
         size_t npos;
@@ -175,6 +187,10 @@ int cmd_worker(int argc, char **argv)
                 return WH_EXIT_USAGE;
         }
         c.log_level = (enum wh_log_level)lvl;
+        if (warm && c.cold) {
+                fprintf(stderr, "whiskers worker: --warm and --cold exclude each other\n");
+                return WH_EXIT_USAGE;
+        }
         c.concurrency = concurrency;
         c.metrics_port = (uint16_t)port;
         if (install_handlers() < 0 || hide_secrets(argc, argv, &c) < 0)

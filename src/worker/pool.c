@@ -1,0 +1,183 @@
+/* The worker's pool of loaded normalisers (see pool.h). Loading and
+ * unloading (starting or killing a sandbox) happen outside the lock. */
+#define _GNU_SOURCE
+#include "worker/pool.h"
+
+#include "worker/core.h"
+#include "worker/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct entry {
+        struct wh_runner_norm norm; /* first: give() finds the entry from it */
+        char *ref, *tenant;
+        bool taken;
+        uint32_t jobs;
+        int64_t used_ms;
+        struct entry *next;
+};
+
+struct wh_pool {
+        const struct wh_runner *runner;
+        struct wh_pool_limits lim;
+        struct wh_metrics *m;
+        pthread_mutex_t mu;
+        struct entry *head;
+        uint32_t n;
+};
+
+int wh_pool_new(const struct wh_runner *runner, const struct wh_pool_limits *limits,
+                struct wh_metrics *m, struct wh_pool **out, struct wh_err *err)
+{
+        struct wh_pool *p = calloc(1, sizeof(*p));
+        if (!p || pthread_mutex_init(&p->mu, NULL)) {
+                free(p);
+                return wh_err_set(err, ENOMEM, "worker", "out of memory for the pool");
+        }
+        p->runner = runner;
+        p->lim = *limits;
+        if (!p->lim.max)
+                p->lim.max = 8;
+        p->m = m;
+        *out = p;
+        return 0;
+}
+
+static void entry_free(struct wh_pool *p, struct entry *e)
+{
+        p->runner->unload(p->runner->ctx, e->norm.handle);
+        free(e->ref);
+        free(e->tenant);
+        free(e);
+}
+
+static void free_list(struct wh_pool *p, struct entry *e)
+{
+        while (e) {
+                struct entry *next = e->next;
+                entry_free(p, e);
+                e = next;
+        }
+}
+
+/* Move e (mu held) from the pool to *gone. */
+static void unlink_to(struct wh_pool *p, struct entry **link, struct entry **gone)
+{
+        struct entry *e = *link;
+        *link = e->next;
+        e->next = *gone;
+        *gone = e;
+        p->n--;
+        atomic_store(&p->m->pool_size, p->n);
+}
+
+/* The least recently used idle entries beyond max, and those idle too
+ * long, into *gone (mu held). */
+static void trim(struct wh_pool *p, int64_t now, struct entry **gone)
+{
+        for (struct entry **l = &p->head; *l;) {
+                if (!(*l)->taken && p->lim.idle_ms && now - (*l)->used_ms >= p->lim.idle_ms)
+                        unlink_to(p, l, gone);
+                else
+                        l = &(*l)->next;
+        }
+        while (p->n > p->lim.max) {
+                struct entry **lru = NULL;
+                for (struct entry **l = &p->head; *l; l = &(*l)->next)
+                        if (!(*l)->taken && (!lru || (*l)->used_ms < (*lru)->used_ms))
+                                lru = l;
+                if (!lru)
+                        return;
+                unlink_to(p, lru, gone);
+        }
+}
+
+static bool same(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int wh_pool_take(struct wh_pool *p, const char *ref, const char *tenant,
+                 const struct wh_runner_norm **out, struct wh_err *err)
+{
+        pthread_mutex_lock(&p->mu);
+        for (struct entry *e = p->head; e; e = e->next) {
+                if (!e->taken && strcmp(e->ref, ref) == 0 && same(e->tenant, tenant)) {
+                        e->taken = true;
+                        pthread_mutex_unlock(&p->mu);
+                        *out = &e->norm;
+                        return 0;
+                }
+        }
+        pthread_mutex_unlock(&p->mu);
+        struct entry *e = calloc(1, sizeof(*e));
+        if (!e || !(e->ref = strdup(ref)) || (tenant && !(e->tenant = strdup(tenant)))) {
+                if (e)
+                        free(e->ref);
+                free(e);
+                return wh_err_set(err, ENOMEM, "worker", "out of memory");
+        }
+        if (p->runner->load(p->runner->ctx, ref, &e->norm, err) < 0) {
+                free(e->ref);
+                free(e->tenant);
+                free(e);
+                return -1;
+        }
+        atomic_fetch_add(&p->m->pool_loads, 1);
+        wh_wlog(WH_LOG_INFO, 0, "loaded normaliser %s for tenant %s (package %s)", ref,
+                tenant ? tenant : "-", e->norm.package_digest);
+        e->taken = true;
+        struct entry *gone = NULL;
+        pthread_mutex_lock(&p->mu);
+        e->next = p->head;
+        p->head = e;
+        p->n++;
+        atomic_store(&p->m->pool_size, p->n);
+        trim(p, wh_mono_ms(), &gone);
+        pthread_mutex_unlock(&p->mu);
+        free_list(p, gone);
+        *out = &e->norm;
+        return 0;
+}
+
+void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm)
+{
+        struct entry *e = (struct entry *)norm, *gone = NULL;
+        int64_t now = wh_mono_ms();
+        pthread_mutex_lock(&p->mu);
+        e->taken = false;
+        e->used_ms = now;
+        if (p->lim.recycle && ++e->jobs >= p->lim.recycle) {
+                for (struct entry **l = &p->head; *l; l = &(*l)->next) {
+                        if (*l == e) {
+                                unlink_to(p, l, &gone);
+                                atomic_fetch_add(&p->m->pool_recycles, 1);
+                                break;
+                        }
+                }
+        }
+        trim(p, now, &gone);
+        pthread_mutex_unlock(&p->mu);
+        free_list(p, gone);
+}
+
+void wh_pool_sweep(struct wh_pool *p, int64_t now_ms)
+{
+        struct entry *gone = NULL;
+        pthread_mutex_lock(&p->mu);
+        trim(p, now_ms, &gone);
+        pthread_mutex_unlock(&p->mu);
+        free_list(p, gone);
+}
+
+void wh_pool_free(struct wh_pool *p)
+{
+        if (!p)
+                return;
+        free_list(p, p->head);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+}
