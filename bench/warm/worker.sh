@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench/warm/worker.sh: jobs/s of one `whiskers worker` (SQLite, one slot)
+# running a trivial Python normaliser, --warm against --cold, in the same
+# run. Each case: N distinct inputs submitted first (no reuse), then the
+# worker's wall time with --exit-when-idle (start and stop included).
+# Appends a table with the date, kernel and load to bench/RESULTS.md
+# (--no-append: print only). A benchmark, not a test.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$(dirname "$here")")
+cmdline="bench/warm/worker.sh${*:+ $*}"
+jobs=100 append=1 slots=1
+while (($#)); do
+	case $1 in
+	--jobs) jobs=${2:?}; shift ;;
+	--concurrency) slots=${2:?}; shift ;;
+	--no-append) append=0 ;;
+	*) echo "usage: bench/warm/worker.sh [--jobs N] [--concurrency N] [--no-append]" >&2; exit 2 ;;
+	esac
+	shift
+done
+W=${WHISKERS:-$repo/build/src/cli/whiskers}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+chmod 755 "$T" # the sandbox's uid reads the normaliser
+N=$T/normalisers/trivial
+mkdir -p "$N/schemas" "$T/in"
+cat >"$N/normalizer.json" <<'J'
+{"id": "trivial", "name": "trivial", "version": "1.0.0", "consumes": ["text/plain"],
+ "produces": ["Hostname"], "external_types": ["Network"], "runtime": "python3",
+ "entrypoint": "normalize.py"}
+J
+printf 'def run(input_ooi, raw):\n    yield {"object_type": "Hostname", "network": "Network|internet", "name": raw.decode().strip()}\n' >"$N/normalize.py"
+cat >"$N/schemas/Hostname.json" <<'J'
+{"type": "object", "x-natural-key": ["network", "name"],
+ "properties": {"object_type": {"const": "Hostname"}, "network": {"type": "string", "x-reference": ["Network"]},
+                "name": {"type": "string"}}, "required": ["object_type", "network", "name"]}
+J
+for i in $(seq "$jobs"); do echo "h$i.example.org" >"$T/in/$i"; done
+export WHISKERS_NORMALISERS=$T/normalisers
+rate() { # MODE -> jobs/s
+	local db=sqlite://$T/$1.db
+	"$W" submit --db "$db" --tenant t --normaliser trivial --input-ooi 'Hostname|internet|x' "$T"/in/* >/dev/null
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$W" worker --db "$db" --concurrency "$slots" --exit-when-idle "--$1" 2>"$T/$1.log" || { tail -3 "$T/$1.log" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	local done_n
+	done_n=$("$W" results --db "$db" --limit "$jobs" --json | jq '[.[] | select(.outcome == "ok")] | length')
+	[ "$done_n" = "$jobs" ] || { echo "bench: $1: only $done_n of $jobs ok" >&2; tail -3 "$T/$1.log" >&2; exit 1; }
+	echo "$jobs $t0 $t1" | awk '{printf "%.1f %.2f", $1 / ($3 - $2), $3 - $2}'
+}
+read -r cold cold_s <<<"$(rate cold)"
+read -r warm warm_s <<<"$(rate warm)"
+[ -n "$cold" ] && [ -n "$warm" ] || exit 1
+ratio=$(awk -v w="$warm" -v c="$cold" 'BEGIN {printf "%.1f", w / c}')
+cat >"$T/table" <<EOF
+
+## bench/warm/worker.sh — $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)
+
+\`$cmdline\` ($jobs jobs, SQLite, slots: $slots, trivial Python normaliser; worker start and stop included)
+
+| worker | wall s | jobs/s |
+|---|---|---|
+| --cold | $cold_s | $cold |
+| --warm | $warm_s | $warm |
+| warm / cold | | **${ratio}×** (target ≥ 15×) |
+EOF
+cat "$T/table"
+[ "$append" = 1 ] && cat "$T/table" >>"$repo/bench/RESULTS.md"
+exit 0
