@@ -116,7 +116,8 @@ int wh_pack_tree(struct wh_store *s, const char *tree, const struct wh_pack_opti
                 close(fd);
         if (rc == 0 && f.n == 0)
                 rc = wh_err_set(err, 0, "pack", "%s holds no normalizer.json", tree);
-        qsort(f.dirs, f.n, sizeof(*f.dirs), by_path);
+        if (f.n > 1) /* qsort's base may not be NULL, even for no elements */
+                qsort(f.dirs, f.n, sizeof(*f.dirs), by_path);
         cleanup_free char(*tags)[WH_REF_MAX] = rc == 0 ? calloc(f.n, WH_REF_MAX) : NULL;
         if (rc == 0 && !tags)
                 rc = wh_err_set(err, ENOMEM, "pack", "plugin tree");
