@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build >/dev/null
-make -s -C examples/normalisers/x509-cert # the example written in C
+for m in examples/normalisers/*/Makefile; do # the examples written in C
+  make -s -C "$(dirname "$m")"
+done
 w=build/whiskers
 work=$(mktemp -d /tmp/whiskers-demo.XXXXXX)
 chmod 755 "$work" # the sandbox's user reaches the unpacked packages below it
