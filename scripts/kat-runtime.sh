@@ -55,4 +55,7 @@ cp -al "$image_root" "$out/root"
 mkdir "$out/root/whiskers/python/openkat" # after 0..7 and debian on sys.path (name order)
 cp -rH "$corpus/src/octopoes" "$corpus/src/boefjes" "$out/root/whiskers/python/openkat/"
 find "$out/root/whiskers/python/openkat" -name __pycache__ -prune -exec rm -rf {} +
+# The corpus may be read-only (CI's copy has no write bits): the build tree
+# must stay removable by its owner, e.g. the unprivileged test run's copy.
+chmod -R u+w "$out/root/whiskers/python/openkat"
 echo "$out"
