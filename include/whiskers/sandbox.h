@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <whiskers/error.h>
+#include <whiskers/net.h>
 
 enum wh_status {
         WH_STATUS_OK = 0,
@@ -40,6 +41,7 @@ const char *wh_status_name(enum wh_status status);
 enum wh_net_mode {
         WH_NET_NONE = 0, /* new net namespace, no interface up */
         WH_NET_LOOPBACK, /* new net namespace with lo up */
+        WH_NET_ALLOW,    /* lo, and a way out limited to net_policy (whiskers/net.h) */
 };
 
 struct wh_bind {
@@ -58,13 +60,14 @@ struct wh_sandbox_config {
         const struct wh_bind *binds; /* extra binds, applied in order */
         size_t n_binds;
         enum wh_net_mode net;
-        const char *hostname;       /* NULL: "whiskers" */
-        const char *seccomp_policy; /* path; NULL: the built-in default */
-        uid_t host_uid;             /* host id the sandbox's root maps to; */
-        gid_t host_gid;             /* (uid_t)-1: caller's own id, or 65534 as root */
-        uint64_t tmp_bytes;         /* size of /tmp; 0: 64 MiB */
-        const char *cgroup_driver;  /* NULL or "auto", "v1", "v2", "none" */
-        const char *cgroup_parent;  /* NULL: the cgroup this process is in */
+        const struct wh_net_policy *net_policy; /* WH_NET_ALLOW only; outlives the sandbox */
+        const char *hostname;                   /* NULL: "whiskers" */
+        const char *seccomp_policy;             /* path; NULL: the built-in default */
+        uid_t host_uid;                         /* host id the sandbox's root maps to; */
+        gid_t host_gid;                         /* (uid_t)-1: caller's own id, or 65534 as root */
+        uint64_t tmp_bytes;                     /* size of /tmp; 0: 64 MiB */
+        const char *cgroup_driver;              /* NULL or "auto", "v1", "v2", "none" */
+        const char *cgroup_parent;              /* NULL: the cgroup this process is in */
 };
 
 struct wh_limits {
@@ -147,6 +150,9 @@ struct wh_report {
         bool warm;
         char zygote[32];
         uint64_t ordinal;
+        /* WH_NET_ALLOW: every connection attempt ("network" in the record). */
+        bool net_allow;
+        struct wh_net_log net;
 };
 
 struct wh_sandbox;

@@ -42,6 +42,14 @@ static const char help[] =
     "  --chdir DIR              working directory inside (default /)\n"
     "Network and identity:\n"
     "  --net none|loopback      no interface (default), or loopback only\n"
+    "  --net-allow LIST         a way out to LIST only (repeatable): comma-separated\n"
+    "                           TARGET:PORTS[/tcp|udp|both], TARGET an IPv4 address or\n"
+    "                           CIDR, [IPv6] or [IPv6/len], or a host name (resolved\n"
+    "                           here, pinned in the sandbox); PORTS N, N-M or *.\n"
+    "                           Loopback, link-local, metadata and this host's own\n"
+    "                           addresses are refused (docs/sandbox.md, \"Network\")\n"
+    "  --net-max-conns N        connections open at once (default 64; 0: no limit)\n"
+    "  --net-max-bytes SIZE     bytes in and out over the run (default: no limit)\n"
     "  --hostname NAME          default \"whiskers\"\n"
     "  --host-uid N, --host-gid N  host ids the sandbox's root maps to\n"
     "                           (root: default 2000000000; others: their own ids)\n"
@@ -94,6 +102,9 @@ enum {
         OPT_STATUS_FILE,
         OPT_STATUS_FD,
         OPT_NO_DEFAULT_LIMITS,
+        OPT_NET_ALLOW,
+        OPT_NET_MAX_CONNS,
+        OPT_NET_MAX_BYTES,
 };
 
 static const struct option options[] = {
@@ -103,6 +114,9 @@ static const struct option options[] = {
     {"tmp-size", required_argument, 0, OPT_TMP_SIZE},
     {"chdir", required_argument, 0, OPT_CHDIR},
     {"net", required_argument, 0, OPT_NET},
+    {"net-allow", required_argument, 0, OPT_NET_ALLOW},
+    {"net-max-conns", required_argument, 0, OPT_NET_MAX_CONNS},
+    {"net-max-bytes", required_argument, 0, OPT_NET_MAX_BYTES},
     {"hostname", required_argument, 0, OPT_HOSTNAME},
     {"host-uid", required_argument, 0, OPT_HOST_UID},
     {"host-gid", required_argument, 0, OPT_HOST_GID},
@@ -128,6 +142,7 @@ struct exec_args {
         const char *stdin_path, *stdout_path, *stderr_path, *status_path;
         int status_fd;
         bool no_default_limits, memory_given, pids_given, wall_given;
+        struct wh_net_policy *net_policy; /* --net-allow */
 };
 
 #define usage_error(...) cli_usage_error("exec", __VA_ARGS__)
@@ -146,6 +161,28 @@ static int add_bind(struct exec_args *a, char *spec, bool writable)
                 return usage_error("too many binds (at most %s)", "64");
         *colon = '\0';
         a->binds[a->config.n_binds++] = (struct wh_bind){spec, colon + 1, writable};
+        return 0;
+}
+
+/* Every --net-allow adds to one policy; names are resolved now, outside. */
+static int add_net_allow(struct exec_args *a, const char *spec)
+{
+        struct wh_err err = {0};
+        if (!a->net_policy && wh_net_policy_new(&a->net_policy, &err) < 0)
+                return usage_error("%s", err.msg);
+        a->config.net = WH_NET_ALLOW;
+        a->config.net_policy = a->net_policy;
+        for (const char *s = spec; *s;) {
+                size_t len = strcspn(s, ",");
+                char item[WH_NET_HOST_MAX + 32];
+                if (!len || len >= sizeof(item))
+                        return usage_error("--net-allow '%s': an empty or too long item", spec);
+                memcpy(item, s, len);
+                item[len] = '\0';
+                if (wh_net_policy_add(a->net_policy, item, &err) < 0)
+                        return usage_error("--net-allow: %s", err.msg);
+                s += len + (s[len] == ',');
+        }
         return 0;
 }
 
@@ -174,12 +211,32 @@ static int parse_option(struct exec_args *a, int opt, char *arg)
                 a->run.cwd = arg;
                 return 0;
         case OPT_NET:
+                if (a->net_policy)
+                        return usage_error("%s", "--net and --net-allow exclude each other");
                 if (strcmp(arg, "none") == 0)
                         a->config.net = WH_NET_NONE;
                 else if (strcmp(arg, "loopback") == 0)
                         a->config.net = WH_NET_LOOPBACK;
                 else
                         return usage_error("--net '%s': use none or loopback", arg);
+                return 0;
+        case OPT_NET_ALLOW:
+                return add_net_allow(a, arg);
+        case OPT_NET_MAX_CONNS:
+        case OPT_NET_MAX_BYTES:
+                if (!a->net_policy)
+                        return usage_error(
+                            "%s", "--net-max-conns/--net-max-bytes come after --net-allow");
+                if ((rc = parse_number(opt == OPT_NET_MAX_CONNS ? "--net-max-conns"
+                                                                : "--net-max-bytes",
+                                       arg, &v, opt == OPT_NET_MAX_BYTES)) != 0)
+                        return rc;
+                if (opt == OPT_NET_MAX_BYTES)
+                        a->net_policy->limits.max_bytes = v;
+                else if (v > 1000000)
+                        return usage_error("--net-max-conns %s: at most 1000000", arg);
+                else
+                        a->net_policy->limits.max_connections = (uint32_t)v;
                 return 0;
         case OPT_HOSTNAME:
                 a->config.hostname = arg;
@@ -339,9 +396,14 @@ static int run_sandbox(struct exec_args *a)
         return exit_code_for(&report);
 }
 
+static void exec_args_free(struct exec_args *a)
+{
+        wh_net_policy_free(a->net_policy);
+}
+
 int cmd_exec(int argc, char **argv)
 {
-        struct exec_args a = {.status_fd = -1};
+        __attribute__((cleanup(exec_args_free))) struct exec_args a = {.status_fd = -1};
         a.config.host_uid = (uid_t)-1;
         a.config.host_gid = (gid_t)-1;
         a.env[a.n_env++] = "PATH=/usr/local/bin:/usr/bin:/bin";

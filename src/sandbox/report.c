@@ -1,7 +1,9 @@
 /* The status record: names of statuses and the JSON form of a report. */
 #include <whiskers/sandbox.h>
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,39 @@ static json_t *limits_object(const struct wh_report *r)
             (json_int_t)l->output_bytes);
 }
 
+static json_t *addr_string(const struct wh_net_addr *a)
+{
+        char text[INET6_ADDRSTRLEN] = "";
+        inet_ntop(a->family, a->bytes, text, sizeof(text));
+        return json_string(text);
+}
+
+/* network.connections: one object per attempt, allowed or refused. */
+static json_t *network_object(const struct wh_net_log *log)
+{
+        json_t *conns = json_array();
+        for (size_t i = 0; i < log->n; i++) {
+                const struct wh_net_conn *c = &log->conns[i];
+                char other[16];
+                snprintf(other, sizeof(other), "ip-proto-%u", c->proto);
+                json_array_append_new(conns,
+                                      json_pack("{s:I, s:s, s:s, s:o, s:i, s:o, s:i, s:I, s:I}",
+                                                "time_ms", (json_int_t)c->time_ms, "verdict",
+                                                c->allowed ? "allowed" : "refused", "proto",
+                                                c->proto == IPPROTO_TCP      ? "tcp"
+                                                : c->proto == IPPROTO_UDP    ? "udp"
+                                                : c->proto == IPPROTO_ICMP   ? "icmp"
+                                                : c->proto == IPPROTO_ICMPV6 ? "icmpv6"
+                                                                             : other,
+                                                "src", addr_string(&c->src), "sport", c->sport,
+                                                "dst", addr_string(&c->dst), "dport", c->dport,
+                                                "bytes_out", (json_int_t)c->bytes_out, "bytes_in",
+                                                (json_int_t)c->bytes_in));
+        }
+        return json_pack("{s:s, s:o, s:I}", "mode", "allow", "connections", conns,
+                         "connections_dropped", (json_int_t)log->dropped);
+}
+
 char *wh_report_to_json(const struct wh_report *r)
 {
         json_t *syscall = json_null();
@@ -80,6 +115,8 @@ char *wh_report_to_json(const struct wh_report *r)
         if (!o)
                 return NULL;
         json_object_set_new(o, "mode", json_string(r->warm ? "warm" : "cold"));
+        if (r->net_allow)
+                json_object_set_new(o, "network", network_object(&r->net));
         if (r->warm)
                 json_object_set_new(o, "warm",
                                     json_pack("{s:s, s:I}", "zygote", r->zygote, "ordinal",

@@ -38,6 +38,10 @@ int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **o
                 if (!S_ISDIR(st.st_mode))
                         return wh_err_set(err, ENOTDIR, "rootfs", "rootfs %s", config->rootfs);
         }
+        if (config->net == WH_NET_ALLOW && !config->net_policy)
+                return wh_err_set(err, EINVAL, "net", "WH_NET_ALLOW needs a net_policy");
+        if (config->net == WH_NET_ALLOW) /* until the enforcement lands: fail closed */
+                return wh_err_set(err, ENOSYS, "net", "network allowlists are not enforced yet");
         for (size_t i = 0; i < config->n_binds; i++) {
                 const struct wh_bind *b = &config->binds[i];
                 if (!b->dst || b->dst[0] != '/' || strstr(b->dst, "..") || !b->src)
