@@ -2,6 +2,7 @@
  *
  *   heartbeat + reap              every third of the lease (beat.c)
  *   queue gauges                  every 5 s, with --metrics-port
+ *   idle pool entries unloaded    every second
  *   flush finished tasks          batched completions (flush.c)
  *   claim                         one statement for up to claim_batch jobs,
  *                                 whenever the slots are about to run dry;
@@ -32,6 +33,8 @@
 /* The queue gauges count rows: often enough for a scrape every 15 s, rare
  * enough not to load a big store. */
 #define STATS_MS 5000
+/* Idle pool entries are unloaded within a second of their --warm-idle-s. */
+#define POOL_SWEEP_MS 1000
 
 int64_t wh_mono_ms(void)
 {
@@ -221,6 +224,10 @@ static bool step(struct wh_worker *w)
                 begin_drain(w, now);
         if (w->draining)
                 cancel_running(w, now);
+        if (now >= w->next_sweep_ms) {
+                wh_pool_sweep(w->pool, now);
+                w->next_sweep_ms = now + POOL_SWEEP_MS;
+        }
         int64_t ready_before = w->db_ready_ms;
         if (now >= w->db_ready_ms && !w->fatal) {
                 if (now >= w->next_beat_ms) {
@@ -229,7 +236,6 @@ static bool step(struct wh_worker *w)
                 }
                 if (w->cfg.metrics_port && now >= w->next_stats_ms && w->db_ready_ms <= now) {
                         wh_worker_stats(w, now);
-                        wh_pool_sweep(w->pool, now);
                         w->next_stats_ms = now + STATS_MS;
                 }
                 wh_worker_flush(w, now, w->draining);

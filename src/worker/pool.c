@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,10 +64,12 @@ static void free_list(struct wh_pool *p, struct entry *e)
         }
 }
 
-/* Move e (mu held) from the pool to *gone. */
-static void unlink_to(struct wh_pool *p, struct entry **link, struct entry **gone)
+/* Move e (mu held) from the pool to *gone, saying why in the log. */
+static void unlink_to(struct wh_pool *p, struct entry **link, struct entry **gone, const char *why)
 {
         struct entry *e = *link;
+        wh_wlog(WH_LOG_INFO, 0, "unloaded normaliser %s for tenant %s: %s", e->ref,
+                e->tenant ? e->tenant : "-", why);
         *link = e->next;
         e->next = *gone;
         *gone = e;
@@ -78,11 +81,14 @@ static void unlink_to(struct wh_pool *p, struct entry **link, struct entry **gon
  * long, into *gone (mu held). */
 static void trim(struct wh_pool *p, int64_t now, struct entry **gone)
 {
+        char why[96];
         for (struct entry **l = &p->head; *l;) {
-                if (!(*l)->taken && p->lim.idle_ms && now - (*l)->used_ms >= p->lim.idle_ms)
-                        unlink_to(p, l, gone);
-                else
+                if (!(*l)->taken && p->lim.idle_ms && now - (*l)->used_ms >= p->lim.idle_ms) {
+                        snprintf(why, sizeof(why), "idle for %u s", p->lim.idle_ms / 1000);
+                        unlink_to(p, l, gone, why);
+                } else {
                         l = &(*l)->next;
+                }
         }
         while (p->n > p->lim.max) {
                 struct entry **lru = NULL;
@@ -91,7 +97,9 @@ static void trim(struct wh_pool *p, int64_t now, struct entry **gone)
                                 lru = l;
                 if (!lru)
                         return;
-                unlink_to(p, lru, gone);
+                snprintf(why, sizeof(why), "least recently used of %u (--warm-max %u)", p->n,
+                         p->lim.max);
+                unlink_to(p, lru, gone, why);
         }
 }
 
@@ -153,7 +161,7 @@ void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm)
         if (p->lim.recycle && ++e->jobs >= p->lim.recycle) {
                 for (struct entry **l = &p->head; *l; l = &(*l)->next) {
                         if (*l == e) {
-                                unlink_to(p, l, &gone);
+                                unlink_to(p, l, &gone, "recycled after --warm-recycle jobs");
                                 atomic_fetch_add(&p->m->pool_recycles, 1);
                                 break;
                         }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End-to-end: the bounds of the worker's warm pool (docs/worker.md "Warm
+# pool"): --warm-idle-s unloads an idle entry (its sandbox killed) within
+# a second or so, with or without --metrics-port; --warm-max evicts the
+# least recently used idle entry, not another one.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/worker_lib.sh"
+
+N=$T/normalisers
+export WHISKERS_NORMALISERS=$N
+OOI='Hostname|internet|example.org'
+HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
+make_norm hostnames '"text/plain"' "    for n in raw.decode().split():
+        yield $(printf "$HOST" n)"
+
+# Every process below pid $1.
+descendants() {
+        local k
+        for k in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+                echo "$k"
+                descendants "$k"
+        done
+}
+job_n=0
+# submit DB TENANT: one job of a fresh input (no reuse between them).
+submit() {
+        job_n=$((job_n + 1))
+        printf 'h%d.example.org\n' $job_n >"$T/in$job_n.txt"
+        "$WHISKERS" submit --db "$1" --tenant "$2" --normaliser hostnames --input-ooi "$OOI" \
+                "$T/in$job_n.txt" >/dev/null
+}
+
+# ---- --warm-idle-s --------------------------------------------------------------
+IDLE=sqlite://$T/idle.db
+submit "$IDLE" acme
+"$WHISKERS" worker --db "$IDLE" --concurrency 1 --warm-idle-s 2 --log-level debug \
+        2>"$T/idle.log" &
+wpid=$!
+started $wpid
+assert_true "the idle test's job runs" wait_for '.done == 1' --db "$IDLE"
+done_at=$(date +%s%N)
+assert_true "after the job the warm sandbox is kept (init and zygote run)" \
+        test "$(descendants $wpid | wc -l)" -ge 2
+gone_ms=
+for _ in $(seq 100); do
+        if [ -z "$(descendants $wpid)" ]; then
+                gone_ms=$((($(date +%s%N) - done_at) / 1000000))
+                break
+        fi
+        sleep 0.05
+done
+assert_true "idle for --warm-idle-s 2: the sandbox is killed within 4.5 s (after ${gone_ms:-never} ms)" \
+        test -n "$gone_ms" -a "${gone_ms:-0}" -ge 1500 -a "${gone_ms:-99999}" -le 4500
+assert_match "the log says it was unloaded for being idle" \
+        'unloaded normaliser hostnames for tenant acme: idle for 2 s' "$(cat "$T/idle.log")"
+submit "$IDLE" acme
+assert_true "a job after that loads it again" wait_for '.done == 2' --db "$IDLE"
+assert_eq "two loads in the log" 2 "$(grep -c '"loaded normaliser hostnames' "$T/idle.log")"
+kill -TERM $wpid
+wait $wpid
+
+# ---- --warm-max: least recently used first -----------------------------------------
+# a b a c a b with room for two: c evicts b (a was used after b), a keeps
+# its zygote, the second b loads a new one (evicting c, not a).
+LRU=sqlite://$T/lru.db
+for t in a b a c a b; do submit "$LRU" "$t"; done
+wq worker --db "$LRU" --concurrency 1 --warm-max 2 --exit-when-idle
+expect "the LRU test's worker runs the six jobs" rc=0
+runs=$(for id in $(seq 1 6); do "$WHISKERS" show --db "$LRU" --json "$id"; done |
+        jq -sc '[.[] | {t: .tenant, ok: .result.outcome, z: .provenance.status.warm.zygote,
+                       o: .provenance.status.warm.ordinal}]')
+assert_eq "six ok results" "ok ok ok ok ok ok" "$(jq -r '[.[].ok] | join(" ")' <<<"$runs")"
+assert_eq "tenant a: one zygote for its three jobs (inputs 1 2 3): not evicted" "1 2 3" \
+        "$(jq -r '[.[] | select(.t == "a") | .o] | join(" ")' <<<"$runs")"
+assert_eq "tenant a's three jobs share the zygote" 1 \
+        "$(jq '[.[] | select(.t == "a") | .z] | unique | length' <<<"$runs")"
+assert_eq "tenant b was evicted by c: its second job starts a new zygote (ordinals 1 1)" \
+        "1 1 true" \
+        "$(jq -r '[.[] | select(.t == "b")] | "\(.[0].o) \(.[1].o) \(.[0].z != .[1].z)"' <<<"$runs")"
+assert_match "the log names the evictions: b by c, then c by b" \
+        'unloaded normaliser hostnames for tenant b: least recently used of 3.*unloaded normaliser hostnames for tenant c: least recently used of 3' \
+        "$(tr '\n' ' ' <"$T/err")"
+finish
