@@ -127,6 +127,11 @@ struct wh_normaliser;
 int wh_normaliser_load(const char *dir, const struct wh_normaliser_options *opts,
                        struct wh_normaliser **out, struct wh_err *err);
 void wh_normaliser_free(struct wh_normaliser *n);
+/* Remove input directories that killed processes left in work_dir (as
+ * wh_normaliser_options.work_dir; NULL: the default): unlocked, ours (or
+ * the sandbox's host id's), older than a minute. Loading a normaliser does
+ * it too; a long-lived caller that loads rarely calls it now and then. */
+void wh_normaliser_sweep_inputs(const char *work_dir, const struct wh_sandbox_config *sandbox);
 const struct wh_manifest *wh_normaliser_manifest(const struct wh_normaliser *n);
 /* "sha256:<hex>": the tree digest of the directory at load time, or the
  * package's manifest digest (wh_normaliser_origin). */

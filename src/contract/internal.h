@@ -167,6 +167,8 @@ int stage_write(struct stage *s, const struct wh_run_input *in, const char *meta
 void stage_destroy(struct stage *s);
 /* Remove whiskers-input-* directories in base whose process is gone. */
 void stage_sweep(const char *base, uid_t host_uid);
+/* Where inputs are staged: work_dir, else $TMPDIR, /dev/shm or /tmp. */
+const char *stage_base(const char *work_dir);
 
 /* ---- normaliser.c: what load prepared ---- */
 struct wh_normaliser {

@@ -97,6 +97,14 @@ static void host_ids(const struct wh_sandbox_config *c, uid_t *uid, gid_t *gid)
         *gid = c->host_gid != (gid_t)-1 ? c->host_gid : root ? WH_DEFAULT_HOST_ID : getegid();
 }
 
+void wh_normaliser_sweep_inputs(const char *work_dir, const struct wh_sandbox_config *sandbox)
+{
+        uid_t uid;
+        gid_t gid;
+        host_ids(sandbox, &uid, &gid);
+        stage_sweep(stage_base(work_dir), uid);
+}
+
 static int prepare_sandbox(struct wh_normaliser *n, const struct wh_normaliser_options *o,
                            struct wh_err *err)
 {

@@ -43,10 +43,15 @@ static const char *default_base(void)
         return "/tmp";
 }
 
+const char *stage_base(const char *work_dir)
+{
+        return work_dir && *work_dir ? work_dir : default_base();
+}
+
 int stage_create(struct stage *s, const char *work_dir, uid_t uid, gid_t gid, struct wh_err *err)
 {
         *s = (struct stage){.dir_fd = -1, .uid = uid, .gid = gid};
-        const char *base = work_dir && *work_dir ? work_dir : default_base();
+        const char *base = stage_base(work_dir);
         char tmpl[PATH_MAX];
         if (snprintf(tmpl, sizeof(tmpl), "%s/whiskers-input-XXXXXX", base) >= (int)sizeof(tmpl))
                 return wh_err_set(err, ENAMETOOLONG, "stage", "%s", base);

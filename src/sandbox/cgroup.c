@@ -168,6 +168,30 @@ int wh_cgroup_create(const struct wh_cgroup_opts *opts, const struct wh_cgroup_l
         return rc;
 }
 
+static unsigned sweep_beneath(const struct cg_env *env, const struct cg_hierarchy *h)
+{
+        struct wh_err ignored;
+        char *dir = cg_env_parent_dir(env, h, &ignored);
+        unsigned n = dir ? cg_sweep_stale(dir, env->hint) : 0;
+        free(dir);
+        return n;
+}
+
+unsigned wh_cgroup_sweep_stale(const struct wh_cgroup_opts *opts)
+{
+        enum mode mode;
+        struct wh_err ignored;
+        struct cg_env env;
+        if (parse_mode(opts->driver, &mode, &ignored) < 0 || mode == MODE_NONE ||
+            cg_env_load(opts, &env, &ignored) < 0)
+                return 0;
+        unsigned n = env.has_v2 ? sweep_beneath(&env, &env.v2) : 0;
+        for (size_t i = 0; i < env.n_v1; i++)
+                n += sweep_beneath(&env, &env.v1[i]);
+        cg_env_free(&env);
+        return n;
+}
+
 enum wh_cgroup_driver_kind wh_cgroup_driver(const struct wh_cgroup *cg)
 {
         return cg->kind;

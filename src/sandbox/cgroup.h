@@ -103,6 +103,12 @@ int wh_cgroup_cpu_ns(struct wh_cgroup *cg, uint64_t *out);
  * empty); -1 with errno ENOTSUP on "none" (kill by pid instead) or EBUSY if
  * processes survived ~1 s of rounds. */
 int wh_cgroup_kill(struct wh_cgroup *cg);
+/* Remove what killed supervisors left (cgroup_leaf.c: empty leaves of a
+ * dead pid, older than a minute) directly beneath the parent the options
+ * name (default: our own cgroup) in every mounted hierarchy, v2 and each v1
+ * one whiskers uses, whichever driver a run would pick; nothing else. The
+ * driver "none" sweeps nothing. Returns how many were removed. */
+unsigned wh_cgroup_sweep_stale(const struct wh_cgroup_opts *opts);
 /* Remove the cgroup directories and free cg. Processes still inside are
  * killed first (a cgroup cannot be removed while populated); removal is
  * retried for up to ~1 s while they exit. */

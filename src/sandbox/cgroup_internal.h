@@ -136,6 +136,11 @@ struct cg_leaf_req {
  * when a required leaf or every leaf cannot be made, leaving nothing. */
 int cg_make_leaves(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t n, const char *hint,
                    struct wh_err *err);
+/* Remove the leftovers of killed supervisors in parent: empty directories
+ * named <hint>-<pid>-<n> whose pid is gone (in our pid namespace) and that
+ * are older than a minute (another pid namespace's fresh leaf is younger).
+ * Returns how many were removed. */
+unsigned cg_sweep_stale(const char *parent, const char *hint);
 /* rmdir the leaf; returns 0 or -1 with errno (EBUSY while populated). */
 int cg_leaf_rmdir(const struct cg_leaf *leaf);
 void cg_leaf_release(struct cg_leaf *leaf); /* close and free, no rmdir */

@@ -90,11 +90,12 @@ static int make_all(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t
 
 #define STALE_AFTER_S 60
 
-static void sweep_stale(const char *parent, const char *hint)
+unsigned cg_sweep_stale(const char *parent, const char *hint)
 {
+        unsigned removed = 0;
         DIR *dir = opendir(parent);
         if (!dir)
-                return;
+                return 0;
         size_t hint_len = strlen(hint);
         time_t now = time(NULL);
         for (struct dirent *e; (e = readdir(dir));) {
@@ -107,17 +108,19 @@ static void sweep_stale(const char *parent, const char *hint)
                         continue;
                 struct stat st;
                 if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    now - st.st_mtime > STALE_AFTER_S)
-                        unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR); /* fails if not empty */
+                    S_ISDIR(st.st_mode) && now - st.st_mtime > STALE_AFTER_S &&
+                    unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR) == 0) /* fails if not empty */
+                        removed++;
         }
         closedir(dir);
+        return removed;
 }
 
 int cg_make_leaves(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t n, const char *hint,
                    struct wh_err *err)
 {
         for (size_t i = 0; i < n; i++)
-                sweep_stale(reqs[i].parent, hint);
+                cg_sweep_stale(reqs[i].parent, hint);
         for (int attempt = 0; attempt < NAME_TRIES; attempt++) {
                 char name[96];
                 unsigned seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);

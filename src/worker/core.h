@@ -76,8 +76,8 @@ struct wh_worker {
         struct wh_queue *q;
         int64_t db_ready_ms; /* no store call before this (backing off) */
         uint32_t db_backoff_ms;
-        int64_t next_beat_ms, next_claim_ms, next_stats_ms, next_sweep_ms, grace_end_ms,
-            next_kick_ms;
+        int64_t next_beat_ms, next_claim_ms, next_stats_ms, next_sweep_ms, next_leftovers_ms,
+            grace_end_ms, next_kick_ms;
         uint32_t poll_ms;
         bool draining, cancelled, idle, fatal;
         struct wh_err fatal_err;

@@ -3,6 +3,7 @@
  *   heartbeat + reap              every third of the lease (beat.c)
  *   queue gauges                  every 5 s, with --metrics-port
  *   idle pool entries unloaded    every second
+ *   leftovers of killed workers   at start, then every minute (runner's sweep)
  *   flush finished tasks          batched completions (flush.c)
  *   claim                         one statement for up to claim_batch jobs,
  *                                 whenever the slots are about to run dry;
@@ -35,6 +36,8 @@
 #define STATS_MS 5000
 /* Idle pool entries are unloaded within a second of their --warm-idle-s. */
 #define POOL_SWEEP_MS 1000
+/* Leftovers of killed workers are removed once they are a minute old. */
+#define LEFTOVERS_MS 60000
 
 int64_t wh_mono_ms(void)
 {
@@ -227,6 +230,10 @@ static bool step(struct wh_worker *w)
         if (now >= w->next_sweep_ms) {
                 wh_pool_sweep(w->pool, now);
                 w->next_sweep_ms = now + POOL_SWEEP_MS;
+        }
+        if (w->runner->sweep && now >= w->next_leftovers_ms) {
+                w->runner->sweep(w->runner->ctx);
+                w->next_leftovers_ms = now + LEFTOVERS_MS;
         }
         int64_t ready_before = w->db_ready_ms;
         if (now >= w->db_ready_ms && !w->fatal) {

@@ -57,6 +57,10 @@ struct wh_runner {
         int (*run)(void *ctx, void *handle, const struct wh_runner_input *in,
                    struct wh_runner_result *out, struct wh_err *err);
         void (*unload)(void *ctx, void *handle);
+        /* Optional: remove what killed workers left behind (their
+         * sandboxes' cgroups, staged inputs). The loop calls it at start
+         * and every minute. */
+        void (*sweep)(void *ctx);
 };
 
 #endif

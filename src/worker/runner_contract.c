@@ -19,10 +19,12 @@
  *   a meta document the contract refuses -> dead letter: it never will run */
 #define _GNU_SOURCE
 #include "worker/runner_contract.h"
+#include "worker/log.h"
 #include "worker/packages.h"
 
 #include "base/cleanup.h"
 #include "base/sha256.h"
+#include "sandbox/cgroup.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -102,6 +104,20 @@ static void contract_unload(void *ctx, void *handle)
         wh_normaliser_free(handle);
 }
 
+/* Leftovers of killed workers: a loaded sandbox rarely makes a new cgroup
+ * or input directory (which sweep their parents too), so a warm worker
+ * looks now and then. */
+static void contract_sweep(void *ctx)
+{
+        struct contract_ctx *c = ctx;
+        struct wh_cgroup_opts co = {.driver = c->sandbox.cgroup_driver,
+                                    .parent = c->sandbox.cgroup_parent};
+        unsigned n = wh_cgroup_sweep_stale(&co);
+        if (n)
+                wh_wlog(WH_LOG_INFO, 0, "removed %u cgroups that killed workers left", n);
+        wh_normaliser_sweep_inputs(c->cfg->work_dir, &c->sandbox);
+}
+
 static char *dump(const json_t *v)
 {
         return v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -177,8 +193,11 @@ int wh_runner_contract_init(struct wh_runner *r, const struct wh_worker_config *
                                                 .host_gid = (gid_t)-1,
                                                 .cgroup_driver = cfg->cgroup_driver,
                                                 .cgroup_parent = cfg->cgroup_parent};
-        *r = (struct wh_runner){
-            .ctx = c, .load = contract_load, .run = contract_run, .unload = contract_unload};
+        *r = (struct wh_runner){.ctx = c,
+                                .load = contract_load,
+                                .run = contract_run,
+                                .unload = contract_unload,
+                                .sweep = contract_sweep};
         return 0;
 }
 
