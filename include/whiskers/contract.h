@@ -207,6 +207,8 @@ void wh_run_result_clear(struct wh_run_result *res);
  * warm. */
 bool wh_normaliser_can_warm(const struct wh_normaliser *n);
 int wh_normaliser_warm(struct wh_normaliser *n, struct wh_err *err);
+/* The resident memory of n's warm sandbox (wh_warm_rss); 0 when cold. */
+uint64_t wh_normaliser_warm_rss(const struct wh_normaliser *n);
 /* True when the output check stopped the run while it ran (error
  * "stopped_early"; the sandbox reports sandbox_error at stage "output"):
  * the normaliser's output broke the contract, the host did not fail. */

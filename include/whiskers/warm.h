@@ -44,6 +44,10 @@ bool wh_warm_given_up(const struct wh_warm *w);
 /* Why the last start failed ("" if none): for messages. */
 const char *wh_warm_last_error(const struct wh_warm *w);
 
+/* Resident memory kept between inputs, in bytes: init's and the zygote's
+ * (VmRSS; shared pages count in each). 0 while no zygote is up. */
+uint64_t wh_warm_rss(const struct wh_warm *w);
+
 void wh_warm_free(struct wh_warm *w);
 
 #endif

@@ -141,6 +141,9 @@ struct wh_worker_config {
          * after warm_idle_s idle (0: 300) or warm_recycle jobs (0: 1000). */
         bool cold;
         uint32_t warm_max, warm_idle_s, warm_recycle;
+        /* Unload least recently used idle entries while the pool's
+         * resident memory (its zygotes and inits) is above this; 0: none. */
+        uint64_t warm_max_mem;
         /* References that name packages. */
         struct wh_package_source packages;
 };

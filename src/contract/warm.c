@@ -40,6 +40,11 @@ int wh_normaliser_warm(struct wh_normaliser *n, struct wh_err *err)
         return wh_warm_new(n->sandbox, &n->warm_zygote, 0, &n->warm, err);
 }
 
+uint64_t wh_normaliser_warm_rss(const struct wh_normaliser *n)
+{
+        return n->warm ? wh_warm_rss(n->warm) : 0;
+}
+
 int run_warm_or_cold(struct wh_normaliser *n, const struct wh_run_spec *spec, bool pinned_clock,
                      struct wh_report *report, struct wh_contract_errors *warnings,
                      struct wh_err *err)

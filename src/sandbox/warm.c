@@ -84,6 +84,26 @@ const char *wh_warm_last_error(const struct wh_warm *w)
         return w->error;
 }
 
+/* VmRSS of a process in bytes, 0 if it cannot be read (gone). */
+static uint64_t vm_rss(pid_t pid)
+{
+        char path[64], buf[4096];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        const char *line = strstr(buf, "\nVmRSS:");
+        return line ? strtoull(line + 7, NULL, 10) * 1024 : 0;
+}
+
+uint64_t wh_warm_rss(const struct wh_warm *w)
+{
+        return w->up ? vm_rss(w->l.pid) + vm_rss(w->zpid) : 0;
+}
+
 /* What the zygote wrote to stdout and stderr while loading: kept for the
  * error message (the end of it, where a traceback says what went wrong). */
 struct zout {

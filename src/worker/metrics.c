@@ -173,6 +173,11 @@ char *wh_metrics_render(struct wh_metrics *m)
         counter(f, "whiskers_pool_recycles_total",
                 "Pool entries unloaded after --warm-recycle jobs.", &m->pool_recycles);
         line(f,
+             "# HELP whiskers_pool_rss_bytes Resident memory of the pool's warm sandboxes "
+             "(zygotes and inits, VmRSS).\n"
+             "# TYPE whiskers_pool_rss_bytes gauge\nwhiskers_pool_rss_bytes %llu\n",
+             (unsigned long long)atomic_load(&m->pool_rss));
+        line(f,
              "# HELP whiskers_slots_busy Jobs running now.\n# TYPE whiskers_slots_busy gauge\n"
              "whiskers_slots_busy %llu\n"
              "# HELP whiskers_slots Concurrent runs this worker allows.\n"

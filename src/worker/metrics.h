@@ -19,7 +19,8 @@
  *   whiskers_runs_total{mode}          sandboxed runs: warm (a zygote's fork) or cold
  *   whiskers_pool_normalisers          loaded normalisers (warm: kept sandboxes)
  *   whiskers_pool_loads_total, whiskers_pool_recycles_total  loads; entries unloaded
- *                                      after --warm-recycle jobs */
+ *                                      after --warm-recycle jobs
+ *   whiskers_pool_rss_bytes            resident memory of the pool's warm sandboxes */
 #ifndef WH_WORKER_METRICS_H
 #define WH_WORKER_METRICS_H
 
@@ -55,7 +56,7 @@ struct wh_metrics {
         atomic_uint_least64_t run_count, run_sum_us;
         atomic_uint_least64_t leases_expired, sink_delivered, sink_retried, sink_failed, db_errors;
         atomic_uint_least64_t slots_busy, slots;
-        atomic_uint_least64_t runs_warm, runs_cold, pool_size, pool_loads, pool_recycles;
+        atomic_uint_least64_t runs_warm, runs_cold, pool_size, pool_loads, pool_recycles, pool_rss;
         /* Gauges from wh_queue_stats(); stats_ms is 0 until the first read. */
         atomic_uint_least64_t q_ready, q_delayed, q_running, q_done, q_dead, live_workers;
         atomic_uint_least64_t outbox_pending, outbox_failed;

@@ -1,5 +1,7 @@
 /* The worker's pool of loaded normalisers (see pool.h). Loading and
- * unloading (starting or killing a sandbox) happen outside the lock. */
+ * unloading (starting or killing a sandbox) happen outside the lock, and so
+ * does reading an entry's resident memory (two /proc files, at most once a
+ * second per entry, by the slot giving it back). */
 #define _GNU_SOURCE
 #include "worker/pool.h"
 
@@ -18,6 +20,8 @@ struct entry {
         bool taken;
         uint32_t jobs;
         int64_t used_ms;
+        uint64_t rss;   /* bytes, as last measured */
+        int64_t rss_ms; /* when; 0: never */
         struct entry *next;
 };
 
@@ -28,7 +32,10 @@ struct wh_pool {
         pthread_mutex_t mu;
         struct entry *head;
         uint32_t n;
+        uint64_t rss; /* the entries' sum */
 };
+
+#define RSS_EVERY_MS 1000
 
 int wh_pool_new(const struct wh_runner *runner, const struct wh_pool_limits *limits,
                 struct wh_metrics *m, struct wh_pool **out, struct wh_err *err)
@@ -74,11 +81,23 @@ static void unlink_to(struct wh_pool *p, struct entry **link, struct entry **gon
         e->next = *gone;
         *gone = e;
         p->n--;
+        p->rss -= e->rss;
         atomic_store(&p->m->pool_size, p->n);
+        atomic_store(&p->m->pool_rss, p->rss);
 }
 
-/* The least recently used idle entries beyond max, and those idle too
- * long, into *gone (mu held). */
+/* The link to the least recently used idle entry, NULL if all are taken. */
+static struct entry **lru_idle(struct wh_pool *p)
+{
+        struct entry **lru = NULL;
+        for (struct entry **l = &p->head; *l; l = &(*l)->next)
+                if (!(*l)->taken && (!lru || (*l)->used_ms < (*lru)->used_ms))
+                        lru = l;
+        return lru;
+}
+
+/* Those idle too long, then the least recently used idle entries beyond
+ * max and while the memory is above max_mem, into *gone (mu held). */
 static void trim(struct wh_pool *p, int64_t now, struct entry **gone)
 {
         char why[96];
@@ -90,15 +109,17 @@ static void trim(struct wh_pool *p, int64_t now, struct entry **gone)
                         l = &(*l)->next;
                 }
         }
-        while (p->n > p->lim.max) {
-                struct entry **lru = NULL;
-                for (struct entry **l = &p->head; *l; l = &(*l)->next)
-                        if (!(*l)->taken && (!lru || (*l)->used_ms < (*lru)->used_ms))
-                                lru = l;
-                if (!lru)
-                        return;
+        struct entry **lru;
+        while (p->n > p->lim.max && (lru = lru_idle(p))) {
                 snprintf(why, sizeof(why), "least recently used of %u (--warm-max %u)", p->n,
                          p->lim.max);
+                unlink_to(p, lru, gone, why);
+        }
+        while (p->lim.max_mem && p->rss > p->lim.max_mem && (lru = lru_idle(p))) {
+                snprintf(why, sizeof(why),
+                         "least recently used, the pool's %llu kB above --warm-max-mem %llu kB",
+                         (unsigned long long)p->rss / 1024,
+                         (unsigned long long)p->lim.max_mem / 1024);
                 unlink_to(p, lru, gone, why);
         }
 }
@@ -155,9 +176,18 @@ void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm)
 {
         struct entry *e = (struct entry *)norm, *gone = NULL;
         int64_t now = wh_mono_ms();
+        /* Still taken: no other thread touches e or its handle. */
+        bool measure = p->runner->rss && now - e->rss_ms >= RSS_EVERY_MS;
+        uint64_t rss = measure ? p->runner->rss(p->runner->ctx, e->norm.handle) : e->rss;
         pthread_mutex_lock(&p->mu);
         e->taken = false;
         e->used_ms = now;
+        if (measure) {
+                p->rss = p->rss - e->rss + rss;
+                e->rss = rss;
+                e->rss_ms = now;
+                atomic_store(&p->m->pool_rss, p->rss);
+        }
         if (p->lim.recycle && ++e->jobs >= p->lim.recycle) {
                 for (struct entry **l = &p->head; *l; l = &(*l)->next) {
                         if (*l == e) {

@@ -10,7 +10,9 @@
  * is unloaded first; while every entry is taken the pool may hold one per
  * slot more until they come back), an entry idle longer than `idle_ms` is
  * unloaded, an entry that ran `recycle` jobs is unloaded (its next job
- * loads afresh). */
+ * loads afresh), and while the entries' resident memory (measured when a
+ * slot gives one back, at most once a second each) is above `max_mem`,
+ * the least recently used idle one is unloaded. */
 #ifndef WH_WORKER_POOL_H
 #define WH_WORKER_POOL_H
 
@@ -25,6 +27,7 @@ struct wh_pool_limits {
         uint32_t max;     /* entries; 0: 8 */
         uint32_t idle_ms; /* 0: never */
         uint32_t recycle; /* jobs per entry; 0: never */
+        uint64_t max_mem; /* bytes the entries keep resident (runner's rss); 0: any */
 };
 
 int wh_pool_new(const struct wh_runner *runner, const struct wh_pool_limits *limits,

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <whiskers/error.h>
 #include <whiskers/queue.h>
 
@@ -57,6 +58,9 @@ struct wh_runner {
         int (*run)(void *ctx, void *handle, const struct wh_runner_input *in,
                    struct wh_runner_result *out, struct wh_err *err);
         void (*unload)(void *ctx, void *handle);
+        /* Optional: bytes a loaded handle keeps resident between runs
+         * (a warm sandbox's init and zygote). */
+        uint64_t (*rss)(void *ctx, void *handle);
         /* Optional: remove what killed workers left behind (their
          * sandboxes' cgroups, staged inputs). The loop calls it at start
          * and every minute. */

@@ -118,6 +118,12 @@ static void contract_sweep(void *ctx)
         wh_normaliser_sweep_inputs(c->cfg->work_dir, &c->sandbox);
 }
 
+static uint64_t contract_rss(void *ctx, void *handle)
+{
+        (void)ctx;
+        return wh_normaliser_warm_rss(handle);
+}
+
 static char *dump(const json_t *v)
 {
         return v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -197,6 +203,7 @@ int wh_runner_contract_init(struct wh_runner *r, const struct wh_worker_config *
                                 .load = contract_load,
                                 .run = contract_run,
                                 .unload = contract_unload,
+                                .rss = contract_rss,
                                 .sweep = contract_sweep};
         return 0;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: the bounds of the worker's warm pool (docs/worker.md "Warm
 # pool"): --warm-idle-s unloads an idle entry (its sandbox killed) within
-# a second or so, with or without --metrics-port; --warm-max evicts the
-# least recently used idle entry, not another one.
+# a second or so, with or without --metrics-port; --warm-max and
+# --warm-max-mem evict the least recently used idle entry, not another one;
+# the pool's resident memory is a metric.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
 
@@ -80,4 +81,37 @@ assert_eq "tenant b was evicted by c: its second job starts a new zygote (ordina
 assert_match "the log names the evictions: b by c, then c by b" \
         'unloaded normaliser hostnames for tenant b: least recently used of 3.*unloaded normaliser hostnames for tenant c: least recently used of 3' \
         "$(tr '\n' ' ' <"$T/err")"
+
+# ---- --warm-max-mem: the same order, bounded by memory ---------------------------------
+# One entry keeps ~15 MB resident here (init 1 MB, the zygote 14 MB, as
+# VmRSS: shared pages count in each): 40M holds two, not three, so
+# a b a c a b evicts as above.
+MEM=sqlite://$T/mem.db
+for t in a b a c a b; do submit "$MEM" "$t"; done
+port=$(free_port)
+"$WHISKERS" worker --db "$MEM" --concurrency 1 --warm-max-mem 40M --metrics-port "$port" \
+        2>"$T/mem.log" &
+wpid=$!
+started $wpid
+assert_true "the memory test's worker runs the six jobs" wait_for '.done == 6' --db "$MEM"
+sleep 0.3
+curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics"
+kill -TERM $wpid
+wait $wpid
+rss=$(sed -n 's/^whiskers_pool_rss_bytes //p' "$T/metrics")
+assert_true "metrics: the pool's resident memory is reported, 20 to 40 MB for two (${rss:-none})" \
+        test "${rss:-0}" -ge 20000000 -a "${rss:-0}" -le 41943040
+assert_match "metrics: two kept" 'whiskers_pool_normalisers 2' "$(cat "$T/metrics")"
+runs=$(for id in $(seq 1 6); do "$WHISKERS" show --db "$MEM" --json "$id"; done |
+        jq -sc '[.[] | {t: .tenant, z: .provenance.status.warm.zygote,
+                       o: .provenance.status.warm.ordinal}]')
+assert_eq "tenant a keeps its zygote (inputs 1 2 3), b's second job starts a new one" \
+        "1 2 3 / 1 1" \
+        "$(jq -r '([.[] | select(.t == "a") | .o] | join(" ")) + " / " +
+                  ([.[] | select(.t == "b") | .o] | join(" "))' <<<"$runs")"
+assert_match "the log names the memory bound as the reason" \
+        'unloaded normaliser hostnames for tenant b: least recently used, the pool.s [0-9]+ kB above --warm-max-mem 40960 kB' \
+        "$(cat "$T/mem.log")"
+wq worker --db "$MEM" --warm-max-mem 12Q --exit-when-idle
+expect "a size that is not one is refused" rc=2 "err~--warm-max-mem"
 finish

@@ -2,6 +2,7 @@
 #include "cli/exit_codes.h"
 #include "cli/queue/args.h"
 #include "cli/queue/commands.h"
+#include "base/size.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -65,6 +66,8 @@ static void usage(FILE *out)
             "                        (docs/warm.md); --cold: a fresh sandbox per job\n"
             "  --warm-max N          kept warm sandboxes (default 8; least recently used go)\n"
             "  --warm-idle-s N       unload one idle this long (default 300)\n"
+            "  --warm-max-mem SIZE   unload least recently used ones while their memory\n"
+            "                        (zygotes' and inits' RSS) is above SIZE (e.g. 512M)\n"
             "  --warm-recycle N      unload one after N jobs (default 1000)\n"
             "  --work-dir DIR        where each slot stages its input for the sandbox\n"
             "                        (default $TMPDIR, else /dev/shm, else /tmp)\n"
@@ -140,6 +143,7 @@ int cmd_worker(int argc, char **argv)
         package_source_defaults(&c.packages);
         uint32_t concurrency = 0, port = 0;
         bool warm = false;
+        const char *max_mem = NULL;
         const struct opt opts[] = {
             {"--db", OPT_STR, &c.db_url, 0},
             {"--concurrency", OPT_U32, &concurrency, 1024},
@@ -172,6 +176,7 @@ int cmd_worker(int argc, char **argv)
             {"--warm-max", OPT_U32, &c.warm_max, 100000},
             {"--warm-idle-s", OPT_U32, &c.warm_idle_s, 86400},
             {"--warm-recycle", OPT_U32, &c.warm_recycle, 1000000000},
+            {"--warm-max-mem", OPT_STR, &max_mem, 0},
             {NULL, OPT_FLAG, NULL, 0},
         };
         size_t npos;
@@ -187,6 +192,11 @@ int cmd_worker(int argc, char **argv)
                 return WH_EXIT_USAGE;
         }
         c.log_level = (enum wh_log_level)lvl;
+        struct wh_err size_err;
+        if (max_mem && wh_parse_size(max_mem, &c.warm_max_mem, &size_err) < 0) {
+                fprintf(stderr, "whiskers worker: --warm-max-mem: %s\n", size_err.msg);
+                return WH_EXIT_USAGE;
+        }
         if (warm && c.cold) {
                 fprintf(stderr, "whiskers worker: --warm and --cold exclude each other\n");
                 return WH_EXIT_USAGE;
