@@ -20,7 +20,8 @@
         X("worker", "whiskers-queue", "run queued jobs in the sandbox until stopped (SIGTERM)") \
         X("results", "whiskers-queue", "list stored results (or dead letters)") \
         X("show", "whiskers-queue", "show one job: state, attempts, result, output") \
-        X("status", "whiskers-queue", "queue depth and live workers")
+        X("status", "whiskers-queue", "queue depth and live workers") \
+        X("scan", "whiskers-queue", "run a boefje on an input object, then the normalisers its raw files feed")
 /* clang-format on */
 
 #endif

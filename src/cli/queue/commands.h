@@ -10,7 +10,8 @@
         X("worker", cmd_worker, "run queued jobs in the sandbox until stopped (SIGTERM)") \
         X("results", cmd_results, "list stored results (or dead letters)") \
         X("show", cmd_show, "show one job: state, attempts, result, output") \
-        X("status", cmd_status, "queue depth and live workers")
+        X("status", cmd_status, "queue depth and live workers") \
+        X("scan", cmd_scan, "run a boefje on an input object, then the normalisers its raw files feed")
 /* clang-format on */
 
 #define X(name, fn, summary) int fn(int argc, char **argv);

@@ -1,0 +1,422 @@
+/* whiskers scan: one boefje job and the normaliser jobs its raw files make,
+ * once, on this machine (docs/boefjes.md). Thin: options -> the boefje in
+ * its sandbox -> raw files stored -> every normaliser consuming one of a
+ * raw file's MIME types (the worker's routing, wh_normalisers_for_mime) on
+ * it -> both halves printed. */
+#define _GNU_SOURCE
+#include "cli/queue/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/run_options.h"
+#include "base/cleanup.h"
+#include "base/io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <whiskers/boefje.h>
+#include <whiskers/contract.h>
+#include <whiskers/worker.h>
+
+#define MAX_DIRS 16
+
+static const char help[] =
+    "Usage: whiskers scan --boefje DIR|ID --input-ooi REF [--normalisers DIR]... [OPTIONS]\n"
+    "\n"
+    "Run an OpenKAT boefje (boefje.json, main.py with run(boefje_meta)) unchanged in a\n"
+    "sandbox on the input object REF, check the (mime_types, raw) pairs it returns,\n"
+    "store its raw files content-addressed with their MIME types (boefje/<id> and what\n"
+    "it declared), then run every normaliser that consumes one of a raw file's MIME\n"
+    "types on it. Prints the boefje's raw files, then each normaliser's results.\n"
+    "\n"
+    "  --boefje DIR|ID        the boefje's directory, or the id of one under --boefjes\n"
+    "  --boefjes DIR          where boefje ids are looked up (default $WHISKERS_BOEFJES,\n"
+    "                         else examples/boefjes)\n"
+    "  --input-ooi REF        the input object's primary key, e.g. Hostname|internet|x.org\n"
+    "  --settings FILE        a JSON object of settings (schema.json): the boefje's\n"
+    "                         environment; never printed, logged or stored\n"
+    "  --runtime-root DIR     an unpacked runtime image for the boefje (its tools)\n"
+    "  --raw-store DIR        where raw files and the job's record go (default: a new\n"
+    "                         directory under $TMPDIR, printed)\n"
+    "  --raw-max SIZE         largest raw file (default 16M)\n"
+    "  --task-id ID           the boefje task's id (default: a random UUID)\n"
+    "  --normalisers DIR      a normaliser directory, or a directory of them (repeatable)\n"
+    "  --normaliser-runtime-root DIR  the runtime image the normalisers run on\n"
+    "  --schema-dir DIR       schemas for the normalisers' object types\n"
+    "  --json                 print {\"boefje\": ..., \"normalisers\": [...]} instead\n"
+    "Limits of the boefje's run: --memory, --pids, --cpus, --wall-ms (default 300000),\n"
+    "  --cpu-ms, --output-limit, --nofile, --fsize, --allow-unenforced-limits\n"
+    "\n"
+    "Exit status: 0 the boefje and every normaliser succeeded; 1 the boefje or a\n"
+    "normaliser failed (its error is printed, a failed boefje stores nothing); 2 usage\n"
+    "error or nothing could run.\n";
+
+enum {
+        OPT_BOEFJE = 256,
+        OPT_BOEFJES,
+        OPT_INPUT,
+        OPT_SETTINGS,
+        OPT_RT,
+        OPT_STORE,
+        OPT_RAW_MAX,
+        OPT_TASK,
+        OPT_NORM,
+        OPT_NORM_RT,
+        OPT_SCHEMA,
+        OPT_JSON
+};
+
+struct scan_args {
+        const char *boefje, *boefjes, *input, *settings, *runtime_root, *store, *task;
+        const char *norm_dirs[MAX_DIRS];
+        size_t n_norm_dirs;
+        const char *norm_root, *schema_dir;
+        bool json;
+        struct wh_boefje_options opts;
+};
+
+static int parse(int argc, char **argv, struct scan_args *a)
+{
+        static const struct option options[] = {
+            {"boefje", required_argument, 0, OPT_BOEFJE},
+            {"boefjes", required_argument, 0, OPT_BOEFJES},
+            {"input-ooi", required_argument, 0, OPT_INPUT},
+            {"settings", required_argument, 0, OPT_SETTINGS},
+            {"runtime-root", required_argument, 0, OPT_RT},
+            {"raw-store", required_argument, 0, OPT_STORE},
+            {"raw-max", required_argument, 0, OPT_RAW_MAX},
+            {"task-id", required_argument, 0, OPT_TASK},
+            {"normalisers", required_argument, 0, OPT_NORM},
+            {"normaliser-runtime-root", required_argument, 0, OPT_NORM_RT},
+            {"schema-dir", required_argument, 0, OPT_SCHEMA},
+            {"json", no_argument, 0, OPT_JSON},
+            {"help", no_argument, 0, 'h'},
+            WH_LIMIT_OPTIONS,
+            {0, 0, 0, 0}};
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+                int rc = cli_parse_limit("scan", c, optarg, &a->opts.limits);
+                if (rc >= 0) {
+                        if (rc)
+                                return rc;
+                        continue;
+                }
+                switch (c) {
+                case OPT_BOEFJE:
+                        a->boefje = optarg;
+                        break;
+                case OPT_BOEFJES:
+                        a->boefjes = optarg;
+                        break;
+                case OPT_INPUT:
+                        a->input = optarg;
+                        break;
+                case OPT_SETTINGS:
+                        a->settings = optarg;
+                        break;
+                case OPT_RT:
+                        a->runtime_root = optarg;
+                        break;
+                case OPT_STORE:
+                        a->store = optarg;
+                        break;
+                case OPT_TASK:
+                        a->task = optarg;
+                        break;
+                case OPT_NORM_RT:
+                        a->norm_root = optarg;
+                        break;
+                case OPT_SCHEMA:
+                        a->schema_dir = optarg;
+                        break;
+                case OPT_JSON:
+                        a->json = true;
+                        break;
+                case OPT_RAW_MAX:
+                        if (cli_parse_number("scan", "--raw-max", optarg, &a->opts.raw_max, true))
+                                return WH_EXIT_USAGE;
+                        break;
+                case OPT_NORM:
+                        if (a->n_norm_dirs == MAX_DIRS)
+                                return cli_usage_error("scan", "at most %d --normalisers",
+                                                       MAX_DIRS);
+                        a->norm_dirs[a->n_norm_dirs++] = optarg;
+                        break;
+                case 'h':
+                        fputs(help, stdout);
+                        exit(WH_EXIT_OK);
+                default:
+                        return cli_usage_error("scan", "unknown option");
+                }
+        }
+        if (optind != argc)
+                return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
+        if (!a->boefje || !a->input)
+                return cli_usage_error("scan", "--boefje and --input-ooi are required");
+        return 0;
+}
+
+/* A boefje id: the subdirectory of dir whose boefje.json says it. */
+static char *find_boefje(const char *dir, const char *id)
+{
+        struct dirent **names;
+        int n = scandir(dir, &names, NULL, alphasort);
+        char *found = NULL;
+        for (int i = 0; i < n; i++) {
+                struct wh_boefje_manifest m;
+                struct wh_err err = {0};
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+                if (!found && names[i]->d_name[0] != '.' &&
+                    wh_boefje_manifest_load(path, &m, &err) == 0) {
+                        if (strcmp(m.id, id) == 0)
+                                found = strdup(path);
+                        wh_boefje_manifest_clear(&m);
+                }
+                free(names[i]);
+        }
+        if (n >= 0)
+                free(names);
+        return found;
+}
+
+static json_t *read_settings(const char *path)
+{
+        cleanup_free char *text = NULL;
+        size_t len;
+        struct wh_err err = {0};
+        if (wh_read_file(path, 1u << 20, &text, &len, &err) < 0) {
+                fprintf(stderr, "whiskers scan: %s\n", err.msg);
+                return NULL;
+        }
+        json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(v)) {
+                /* jansson's message could quote the text: a secret. */
+                fprintf(stderr, "whiskers scan: %s is not a JSON object of settings\n", path);
+                json_decref(v);
+                return NULL;
+        }
+        return v;
+}
+
+static void print_boefje(const struct wh_boefje_manifest *m, const struct wh_boefje_result *res,
+                         const char *store)
+{
+        const char *task = json_string_value(json_object_get(res->boefje_meta, "id"));
+        if (!res->ok) {
+                printf("boefje %s (task %s): FAILED %s: %s\n", m->id, task, res->error_code,
+                       res->error_message ? res->error_message : "");
+                if (res->error_detail)
+                        printf("%s\n", res->error_detail);
+                if (res->stderr_len)
+                        printf("stderr:\n%s\n", res->stderr_text);
+                return;
+        }
+        printf("boefje %s (task %s): ok, %zu raw file%s in %s (%llu ms)\n", m->id, task,
+               res->n_raws, res->n_raws == 1 ? "" : "s", store,
+               (unsigned long long)res->report.wall_ms);
+        for (size_t i = 0; i < res->n_raws; i++) {
+                cleanup_free char *types = json_dumps(res->raws[i].mime_types, JSON_COMPACT);
+                printf("  %s  %zu bytes  %s\n", res->raws[i].digest, res->raws[i].len, types);
+        }
+}
+
+/* The NormalizerMeta OpenKAT's scheduler would send for this raw file. */
+static char *normaliser_meta(const struct wh_boefje_result *res, const struct wh_boefje_raw *r,
+                             const char *normaliser, size_t job)
+{
+        json_t *mimes = json_array(), *v;
+        size_t i;
+        json_array_foreach(r->mime_types, i, v)
+            json_array_append_new(mimes, json_pack("{s:O}", "value", v));
+        const char *task = json_string_value(json_object_get(res->boefje_meta, "id"));
+        char id[160];
+        snprintf(id, sizeof(id), "%s-n%zu", task ? task : "scan", job);
+        json_t *meta = json_pack("{s:s, s:{s:s, s:O, s:o}, s:{s:s, s:n}}", "id", id, "raw_data",
+                                 "id", r->digest, "boefje_meta", res->boefje_meta, "mime_types",
+                                 mimes, "normalizer", "id", normaliser, "version");
+        char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+        json_decref(meta);
+        return text;
+}
+
+struct chain {
+        const struct scan_args *a;
+        const struct wh_boefje_result *boefje;
+        json_t *reports; /* --json */
+        size_t jobs;
+        int failed;
+};
+
+static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const char *path)
+{
+        struct wh_normaliser_options o = {.schema_dir = c->a->schema_dir,
+                                          .runtime_root = c->a->norm_root};
+        struct wh_normaliser *n = NULL;
+        struct wh_err err = {0};
+        struct wh_run_result res = {0};
+        if (wh_normaliser_load(path, &o, &n, &err) < 0) {
+                printf("normaliser %s: cannot load: %s\n", path, err.msg);
+                c->failed = 1;
+                return;
+        }
+        const char *id = wh_normaliser_manifest(n)->id;
+        cleanup_free char *meta = normaliser_meta(c->boefje, r, id, ++c->jobs);
+        struct wh_run_input in = {
+            .raw = r->data, .raw_len = r->len, .meta = meta, .meta_len = meta ? strlen(meta) : 0};
+        struct wh_run_options ro = {.cancel = &cli_stop_signal};
+        if (!meta || wh_normaliser_run(n, &in, &ro, &res, &err) < 0) {
+                printf("normaliser %s on %s: cannot run: %s\n", id, r->digest, err.msg);
+                c->failed = 1;
+        } else {
+                c->failed |= !res.ok;
+                if (c->reports) {
+                        json_t *rep = wh_run_result_json(&res);
+                        json_array_append_new(c->reports,
+                                              json_pack("{s:s, s:s, s:o*}", "normaliser", id, "raw",
+                                                        r->digest, "result", rep));
+                } else {
+                        printf("\nnormaliser %s on %s:\n", id, r->digest);
+                        wh_run_summary(stdout, n, &res, false);
+                }
+        }
+        wh_run_result_clear(&res);
+        wh_normaliser_free(n);
+}
+
+/* Every normaliser in dir consuming one of r's MIME types, once each. */
+static void route(struct chain *c, const struct wh_boefje_raw *r, const char *dir)
+{
+        char file[PATH_MAX];
+        snprintf(file, sizeof(file), "%s/normalizer.json", dir);
+        if (access(file, F_OK) == 0) { /* one normaliser: does it consume one of them? */
+                struct wh_manifest m;
+                struct wh_err err = {0};
+                bool wanted = false;
+                if (wh_manifest_load(dir, &m, &err) < 0) {
+                        printf("normaliser %s: %s\n", dir, err.msg);
+                        c->failed = 1;
+                        return;
+                }
+                for (size_t i = 0; i < json_array_size(r->mime_types); i++)
+                        for (size_t j = 0; j < json_array_size(m.consumes); j++)
+                                wanted |= json_equal(json_array_get(r->mime_types, i),
+                                                     json_array_get(m.consumes, j));
+                wh_manifest_clear(&m);
+                if (wanted)
+                        run_normaliser(c, r, dir);
+                return;
+        }
+        char **done = NULL;
+        size_t n_done = 0;
+        for (size_t i = 0; i < json_array_size(r->mime_types); i++) {
+                const char *mime = json_string_value(json_array_get(r->mime_types, i));
+                char **ids = NULL;
+                size_t n = 0;
+                struct wh_err err = {0};
+                if (wh_normalisers_for_mime(dir, mime, &ids, &n, &err) < 0) {
+                        printf("normalisers in %s: %s\n", dir, err.msg);
+                        c->failed = 1;
+                }
+                for (size_t k = 0; k < n; k++) {
+                        bool seen = false;
+                        for (size_t d = 0; d < n_done; d++)
+                                seen |= strcmp(done[d], ids[k]) == 0;
+                        char *path = NULL;
+                        if (seen || wh_normaliser_find(dir, ids[k], &path, &err) < 0)
+                                continue;
+                        run_normaliser(c, r, path);
+                        free(path);
+                        char **grown = realloc(done, (n_done + 1) * sizeof(*grown));
+                        if (grown && (grown[n_done] = strdup(ids[k])))
+                                n_done++;
+                        done = grown ? grown : done;
+                }
+                wh_strv_free(ids, n);
+        }
+        wh_strv_free(done, n_done);
+}
+
+static int scan(struct scan_args *a, const char *dir, json_t *settings)
+{
+        struct wh_err err = {0};
+        struct wh_boefje *b = NULL;
+        a->opts.runtime_root = a->runtime_root;
+        if (wh_boefje_load(dir, &a->opts, &b, &err) < 0) {
+                fprintf(stderr, "whiskers scan: %s\n", err.msg);
+                return WH_EXIT_USAGE;
+        }
+        json_t *ooi = wh_boefje_input_ooi(a->input, &err);
+        struct wh_boefje_input in = {.input_ooi = ooi, .settings = settings, .task_id = a->task};
+        struct wh_boefje_result res = {0};
+        if (!ooi || wh_boefje_run(b, &in, &res, &err) < 0) {
+                fprintf(stderr, "whiskers scan: %s\n", err.msg);
+                json_decref(ooi);
+                wh_boefje_free(b);
+                return WH_EXIT_USAGE;
+        }
+        json_decref(ooi);
+        char tmpl[PATH_MAX];
+        const char *store = a->store;
+        if (!store && res.ok) {
+                const char *tmp = getenv("TMPDIR");
+                snprintf(tmpl, sizeof(tmpl), "%s/whiskers-scan-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+                store = mkdtemp(tmpl);
+        }
+        int rc = res.ok ? WH_EXIT_OK : WH_EXIT_FAILED;
+        if (res.ok && (!store || wh_boefje_store(store, &res, &err) < 0)) {
+                fprintf(stderr, "whiskers scan: storing the raw files: %s\n",
+                        store ? err.msg : strerror(errno));
+                rc = WH_EXIT_FAILED;
+        }
+        struct chain c = {.a = a, .boefje = &res, .reports = a->json ? json_array() : NULL};
+        if (!a->json)
+                print_boefje(wh_boefje_manifest(b), &res, store);
+        for (size_t i = 0; res.ok && i < res.n_raws; i++)
+                for (size_t d = 0; d < a->n_norm_dirs; d++)
+                        route(&c, &res.raws[i], a->norm_dirs[d]);
+        if (res.ok && a->n_norm_dirs && c.jobs == 0 && !a->json)
+                printf("no normaliser consumes these raw files' MIME types\n");
+        if (a->json) {
+                json_t *doc =
+                    json_pack("{s:o, s:s?, s:o}", "boefje", wh_boefje_result_json(&res),
+                              "raw_store", res.ok ? store : NULL, "normalisers", c.reports);
+                json_dumpf(doc, stdout, JSON_INDENT(2));
+                putchar('\n');
+                json_decref(doc);
+        }
+        wh_boefje_result_clear(&res);
+        wh_boefje_free(b);
+        return rc == WH_EXIT_OK && c.failed ? WH_EXIT_FAILED : rc;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+        struct scan_args a = {0};
+        int rc = parse(argc, argv, &a);
+        if (rc)
+                return rc;
+        cleanup_free char *found = NULL;
+        const char *dir = a.boefje;
+        if (!strchr(a.boefje, '/')) {
+                const char *env = getenv("WHISKERS_BOEFJES");
+                const char *in = a.boefjes ? a.boefjes : env && *env ? env : "examples/boefjes";
+                if (!(dir = found = find_boefje(in, a.boefje)))
+                        return cli_usage_error("scan",
+                                               "no boefje with the id '%s' in %s (a path needs a "
+                                               "'/': ./%s)",
+                                               a.boefje, in, a.boefje);
+        }
+        json_t *settings = a.settings ? read_settings(a.settings) : NULL;
+        if (a.settings && !settings)
+                return WH_EXIT_USAGE;
+        cli_install_stop_handlers();
+        rc = scan(&a, dir, settings);
+        json_decref(settings);
+        return rc;
+}
