@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 /* Splits "a|b|c" into at most max parts (the last keeps any further '|'). */
@@ -83,25 +82,12 @@ json_t *wh_boefje_input_ooi(const char *ref, struct wh_err *err)
         return o;
 }
 
-static int random_uuid(char out[37])
-{
-        uint8_t b[16];
-        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-                return -1;
-        b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
-        b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-                 b[13], b[14], b[15]);
-        return 0;
-}
-
 json_t *boefje_meta_build(const struct wh_boefje *b, json_t *input_ooi, const char *task_id,
                           const char *organization, struct wh_err *err)
 {
         char uuid[37], now[32];
-        if (!task_id && random_uuid(uuid) < 0)
-                return wh_err_set(err, errno, "input", "no random bytes for a task id"), NULL;
+        if (!task_id && random_uuid(uuid, err) < 0)
+                return NULL;
         time_t t = time(NULL);
         struct tm tm;
         strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));

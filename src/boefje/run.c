@@ -70,13 +70,9 @@ static int prepare_sandbox(struct wh_boefje *b, const struct wh_boefje_options *
         b->config = o->sandbox
                         ? *o->sandbox
                         : (struct wh_sandbox_config){.host_uid = (uid_t)-1, .host_gid = (gid_t)-1};
-        bool root = geteuid() == 0;
-        uid_t uid = b->config.host_uid != (uid_t)-1 ? b->config.host_uid
-                    : root                          ? WH_DEFAULT_HOST_ID
-                                                    : geteuid();
-        gid_t gid = b->config.host_gid != (gid_t)-1 ? b->config.host_gid
-                    : root                          ? WH_DEFAULT_HOST_ID
-                                                    : getegid();
+        uid_t uid;
+        gid_t gid;
+        host_ids(&b->config, &uid, &gid);
         if (stage_create(&b->stage, o->work_dir, uid, gid, err) < 0)
                 return -1;
         b->binds[0] = (struct wh_bind){b->dir, WH_SANDBOX_BOEFJE_DIR, false};

@@ -150,6 +150,15 @@ int reader_on_stdout(void *ctx, const char *data, size_t len);
 int reader_collect(struct reader *r, struct wh_err *err);
 void reader_close(struct reader *r);
 
+/* ---- meta.c ---- */
+/* A random (version 4) UUID, for task ids. */
+int random_uuid(char out[37], struct wh_err *err);
+
+/* ---- normaliser.c ---- */
+/* The host ids the sandbox's root maps to, as wh_sandbox_new decides them:
+ * the input directory must be theirs. */
+void host_ids(const struct wh_sandbox_config *c, uid_t *uid, gid_t *gid);
+
 /* ---- stage.c: the input directory bound at /input ---- */
 struct stage {
         char *dir;

@@ -152,7 +152,7 @@ int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err
         return rc;
 }
 
-static int random_uuid(char out[37], struct wh_err *err)
+int random_uuid(char out[37], struct wh_err *err)
 {
         unsigned char b[16];
         if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))

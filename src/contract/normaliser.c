@@ -89,8 +89,7 @@ static int prepare_argv(struct wh_normaliser *n, const char *python,
         return 0;
 }
 
-/* The host ids the sandbox's root maps to, as wh_sandbox_new decides them. */
-static void host_ids(const struct wh_sandbox_config *c, uid_t *uid, gid_t *gid)
+void host_ids(const struct wh_sandbox_config *c, uid_t *uid, gid_t *gid)
 {
         bool root = geteuid() == 0;
         *uid = c->host_uid != (uid_t)-1 ? c->host_uid : root ? WH_DEFAULT_HOST_ID : geteuid();
