@@ -30,8 +30,12 @@ static void remove_stale(int base_fd, const char *name, uid_t host_uid)
         bool ours = fstat(fd, &st) == 0 &&
                     (st.st_uid == geteuid() || (geteuid() == 0 && st.st_uid == host_uid));
         if (ours && time(NULL) - st.st_mtime > MIN_AGE && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-                unlinkat(fd, "raw", 0);
-                unlinkat(fd, "meta.json", 0);
+                /* A normaliser's input, or a boefje job's (src/boefje/run.c):
+                 * its settings may hold secrets, they must not outlive it. */
+                static const char *const files[] = {"raw", "meta.json", "boefje_meta.json",
+                                                    "settings.json"};
+                for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+                        unlinkat(fd, files[i], 0);
                 unlinkat(base_fd, name, AT_REMOVEDIR);
         }
         close(fd);
