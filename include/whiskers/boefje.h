@@ -73,6 +73,12 @@ struct wh_boefje_input {
         json_t *settings;         /* object of setting name -> string/number/bool, or NULL */
         const char *task_id;      /* NULL: a random UUID */
         const char *organization; /* BoefjeMeta's organization; NULL: "" */
+        /* The network (docs/boefjes.md "Network"): the input object's address
+         * unless net_no_input, the manifest's "x-whiskers-network", and
+         * these items (--net-allow syntax, "${SETTING}" expanded). */
+        const char *const *net_allow;
+        size_t n_net_allow;
+        bool net_no_input;
 };
 
 struct wh_boefje_raw {
@@ -90,6 +96,8 @@ struct wh_boefje_result {
         size_t n_raws;
         json_t *boefje_meta; /* what run() received (settings are not in it) */
         json_t *provenance;
+        json_t *runtime; /* the runtime's announcement, or NULL */
+        bool ran;        /* the sandbox ran: report is its status record */
         struct wh_report report;
         char *stderr_text; /* the first 64 KiB */
         size_t stderr_len;
@@ -99,7 +107,7 @@ int wh_boefje_run(struct wh_boefje *b, const struct wh_boefje_input *in,
                   struct wh_boefje_result *res, struct wh_err *err);
 void wh_boefje_result_clear(struct wh_boefje_result *res);
 /* {"ok", "error", "raw_files": [{"digest", "size", "mime_types"}],
- * "boefje_meta", "stderr", "status", "provenance"}. */
+ * "boefje_meta", "stderr", "status" (null when nothing ran), "provenance"}. */
 json_t *wh_boefje_result_json(const struct wh_boefje_result *res);
 
 /* Keep an ok run's raw files in store_dir: each file once by content,

@@ -10,6 +10,7 @@
 #include "contract/internal.h"
 
 #include <whiskers/boefje.h>
+#include <whiskers/net.h>
 
 extern const char wh_boefje_shim[];
 extern const size_t wh_boefje_shim_len;
@@ -26,7 +27,6 @@ struct wh_boefje {
         struct wh_sandbox_config config;
         struct wh_bind binds[2];
         struct stage stage;
-        struct wh_sandbox *sandbox;
         const char *argv[8];
 };
 
@@ -34,6 +34,12 @@ struct wh_boefje {
  * strings), checked against schema.json with numbers and booleans given
  * as strings read as such. NULL with err set when they do not match. */
 json_t *settings_check(const struct wh_boefje *b, json_t *settings, struct wh_err *err);
+
+/* net.c: the job's egress allowlist (*out NULL: no network at all) and
+ * its provenance record, [{"allow": item, "from": "input_ooi" | "manifest"
+ * | "caller"}]. */
+int boefje_net_policy(const struct wh_boefje *b, const struct wh_boefje_input *in, json_t *env,
+                      struct wh_net_policy **out, json_t **record, struct wh_err *err);
 
 /* ooi.c: OpenKAT's BoefjeMeta for one job. */
 json_t *boefje_meta_build(const struct wh_boefje *b, json_t *input_ooi, const char *task_id,

@@ -1,9 +1,10 @@
 /* Loading a boefje and running one job of it:
  *
  *   load: boefje.json (+ schema.json) -> tree digest -> interpreter in the
- *         runtime image -> input directory -> sandbox prepared
+ *         runtime image -> input directory
  *   run:  settings checked -> BoefjeMeta -> boefje_meta.json and
- *         settings.json staged -> wh_sandbox_run (python3 -c <boefje shim>
+ *         settings.json staged -> the job's allowlist (net.c) -> a sandbox
+ *         with it -> wh_sandbox_run (python3 -c <boefje shim>
  *         main.py; stdout collected up to the output limit) -> how it ended
  *         or what it printed becomes the result -> provenance
  *
@@ -80,7 +81,7 @@ static int prepare_sandbox(struct wh_boefje *b, const struct wh_boefje_options *
         b->config.binds = b->binds;
         b->config.n_binds = 2;
         b->config.rootfs = b->rootfs;
-        return wh_sandbox_new(&b->config, &b->sandbox, err);
+        return 0;
 }
 
 static void limits_default(struct wh_boefje *b, const struct wh_boefje_options *o)
@@ -135,7 +136,6 @@ void wh_boefje_free(struct wh_boefje *b)
         if (!b)
                 return;
         unstage(b);
-        wh_sandbox_free(b->sandbox);
         stage_destroy(&b->stage);
         wh_schema_free(b->settings_schema);
         if (b->reg)
@@ -213,21 +213,24 @@ static void take_stderr(int fd, struct wh_boefje_result *res)
         res->stderr_text[res->stderr_len] = '\0';
 }
 
-static json_t *provenance(const struct wh_boefje *b, json_t *runtime, json_t *settings)
+static json_t *provenance(const struct wh_boefje *b, json_t *runtime, json_t *settings,
+                          json_t *network)
 {
         const struct wh_boefje_manifest *m = &b->manifest;
         json_t *names = json_array();
         const char *name;
         json_t *v;
         json_object_foreach(settings, name, v) json_array_append_new(names, json_string(name));
-        return json_pack("{s:{s:s, s:s, s:s, s:s?, s:i}, s:o?, s:{s:s}, s:s?, s:o, s:I, s:s}",
+        return json_pack("{s:{s:s, s:s, s:s, s:s?, s:i}, s:o?, s:{s:s}, s:s?, s:o, s:{s:O?}, s:I, "
+                         "s:s}",
                          "boefje", "id", m->id, "path", b->dir, "digest", b->digest, "oci_image",
                          m->oci_image, "scan_level", m->scan_level, "runtime", json_incref(runtime),
                          "shim", "digest", b->shim_digest, "runtime_root", b->rootfs, "settings",
-                         names, "raw_max", (json_int_t)b->raw_max, "whiskers_version", WH_VERSION);
+                         names, "network", "allow", network, "raw_max", (json_int_t)b->raw_max,
+                         "whiskers_version", WH_VERSION);
 }
 
-static int run_sandboxed(struct wh_boefje *b, json_t *env, struct wh_boefje_result *res,
+static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, struct wh_boefje_result *res,
                          struct wh_err *err)
 {
         struct wh_strbuf out = {0};
@@ -245,11 +248,12 @@ static int run_sandboxed(struct wh_boefje *b, json_t *env, struct wh_boefje_resu
                                    .limits = b->limits,
                                    .on_stdout = on_stdout,
                                    .stdout_ctx = &out};
-        int rc = wh_sandbox_run(b->sandbox, &spec, &res->report, err);
+        int rc = wh_sandbox_run(sb, &spec, &res->report, err);
         if (rc < 0) {
                 free(out.s);
                 return -1;
         }
+        res->ran = true;
         take_stderr(err_fd, res);
         json_t *runtime = NULL;
         enum wh_status st = res->report.status;
@@ -260,9 +264,32 @@ static int run_sandboxed(struct wh_boefje *b, json_t *env, struct wh_boefje_resu
                 status_error(b, res);
         }
         free(out.s);
-        res->provenance = provenance(b, runtime, env);
-        json_decref(runtime);
+        res->runtime = runtime;
         return 0;
+}
+
+/* The job's sandbox: the load's configuration with this job's network.
+ * An allowlist that cannot be made (a forbidden address, a name that does
+ * not resolve) is the job's error: nothing runs. */
+static int run_job(struct wh_boefje *b, const struct wh_boefje_input *in, json_t *env,
+                   json_t **network, struct wh_boefje_result *res, struct wh_err *err)
+{
+        struct wh_net_policy *policy = NULL;
+        struct wh_sandbox *sb = NULL;
+        struct wh_err why = {0};
+        if (boefje_net_policy(b, in, env, &policy, network, &why) < 0) {
+                result_fail(res, "network_refused", NULL, "%s", why.msg);
+                return 0;
+        }
+        struct wh_sandbox_config c = b->config;
+        c.net = policy ? WH_NET_ALLOW : WH_NET_NONE;
+        c.net_policy = policy;
+        int rc = wh_sandbox_new(&c, &sb, err);
+        if (rc == 0)
+                rc = run_sandboxed(b, sb, res, err);
+        wh_sandbox_free(sb);
+        wh_net_policy_free(policy);
+        return rc;
 }
 
 int wh_boefje_run(struct wh_boefje *b, const struct wh_boefje_input *in,
@@ -274,10 +301,14 @@ int wh_boefje_run(struct wh_boefje *b, const struct wh_boefje_input *in,
                 return -1;
         res->boefje_meta = boefje_meta_build(b, in->input_ooi, in->task_id, in->organization, err);
         int rc = -1;
+        json_t *network = NULL;
         if (res->boefje_meta && stage_json(b, files[0], res->boefje_meta, err) == 0 &&
             stage_json(b, files[1], env, err) == 0)
-                rc = run_sandboxed(b, env, res, err);
+                rc = run_job(b, in, env, &network, res, err);
         unstage(b);
+        if (rc == 0)
+                res->provenance = provenance(b, res->runtime, env, network);
+        json_decref(network);
         json_decref(env);
         if (rc == 0) {
                 char now[32];
@@ -294,6 +325,7 @@ void wh_boefje_result_clear(struct wh_boefje_result *res)
         output_drop(res);
         json_decref(res->boefje_meta);
         json_decref(res->provenance);
+        json_decref(res->runtime);
         free(res->error_message);
         free(res->error_detail);
         free(res->stderr_text);

@@ -23,14 +23,14 @@ json_t *wh_boefje_result_json(const struct wh_boefje_result *res)
                                       json_pack("{s:s, s:I, s:O}", "digest", res->raws[i].digest,
                                                 "size", (json_int_t)res->raws[i].len, "mime_types",
                                                 res->raws[i].mime_types));
-        cleanup_free char *status = wh_report_to_json(&res->report);
+        cleanup_free char *status = res->ran ? wh_report_to_json(&res->report) : NULL;
         json_t *error = res->ok ? json_null()
                                 : json_pack("{s:s, s:s?, s:s?}", "code", res->error_code, "message",
                                             res->error_message, "detail", res->error_detail);
-        return json_pack("{s:b, s:o, s:o, s:O?, s:s?, s:o?, s:O?}", "ok", res->ok, "error", error,
-                         "raw_files", files, "boefje_meta", res->boefje_meta, "stderr",
-                         res->stderr_text, "status", status ? json_loads(status, 0, NULL) : NULL,
-                         "provenance", res->provenance);
+        return json_pack(
+            "{s:b, s:o, s:o, s:O?, s:s?, s:o, s:O?}", "ok", res->ok, "error", error, "raw_files",
+            files, "boefje_meta", res->boefje_meta, "stderr", res->stderr_text, "status",
+            status ? json_loads(status, 0, NULL) : json_null(), "provenance", res->provenance);
 }
 
 static int make_dir(const char *path, struct wh_err *err)

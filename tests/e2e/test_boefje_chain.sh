@@ -54,7 +54,7 @@ expect "an input object that is not a primary key: usage error" rc=2 'err~is not
 # boefje NAME BODY: a boefje whose run() is BODY (indented Python).
 boefje() {
         mkdir -p "$T/b/$1"
-        printf '{"id": "%s", "consumes": ["Hostname"]}\n' "$1" >"$T/b/$1/boefje.json"
+        printf '{"id": "%s", "consumes": ["Hostname"], "x-whiskers-network": []}\n' "$1" >"$T/b/$1/boefje.json"
         printf 'import os, sys\n\ndef run(boefje_meta):\n%s\n' "$2" >"$T/b/$1/main.py"
         chmod -R a+rX "$T/b"
 }
@@ -89,10 +89,39 @@ bad big raw_too_large 'over the limit of 4095 bytes' --raw-max 4095
 scan --json --boefje "$T/b/big" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/bad-store" --raw-max 4096
 expect "a raw file of exactly --raw-max is kept" rc=0 'out~"size": 4096'
 
+# --- the network: refused before anything runs -------------------------------
+mkdir -p "$T/b/scanner"
+echo '{"id": "scanner", "consumes": ["Hostname", "IPAddressV4"]}' >"$T/b/scanner/boefje.json"
+printf 'def run(boefje_meta):\n    open("/tmp/ran", "w")\n    return []\n' >"$T/b/scanner/main.py"
+chmod -R a+rX "$T/b"
+# refused DESC MESSAGE ARGS...: the job fails with network_refused, nothing ran.
+refused() {
+        local desc=$1 msg=$2
+        shift 2
+        rm -rf "$T/bad-store"
+        scan --json --boefje "$T/b/scanner" --raw-store "$T/bad-store" "$@"
+        expect "$desc: refused before the run" rc=1 'out~"code": "network_refused"' "out~$msg" \
+                'out~"raw_files": \[\]'
+        assert_eq "$desc: no sandbox ran" "null null" "$(jout '"\(.boefje.status) \(.boefje.provenance.runtime)"')"
+}
+refused "a hostname that does not resolve" "host 'unresolvable.invalid' does not resolve" \
+        --input-ooi 'Hostname|internet|unresolvable.invalid'
+refused "the input object on loopback" 'loopback' --input-ooi 'IPAddressV4|internet|127.0.0.1'
+refused "metadata address asked for by the caller" 'link-local' --input-ooi 'Hostname|internet|x.invalid' \
+        --net-no-input --net-allow 169.254.169.254:80
+refused "::1 asked for by the caller" 'loopback' --input-ooi 'Hostname|internet|x.invalid' --net-no-input \
+        --net-allow '[::1]:53'
+refused "a \${SETTING} that is not set" 'names the setting REMOTE_NS, which is not set' \
+        --input-ooi 'Hostname|internet|x.invalid' --net-no-input --net-allow '${REMOTE_NS}:53/both'
+scan --json --boefje "$T/b/scanner" --input-ooi 'Hostname|internet|x.invalid' --net-no-input --raw-store "$T/bad-store"
+expect "nothing to reach: it runs with no network at all" rc=0 'out~"allow": \[\]'
+assert_eq "the example declares that it needs no network" '[]' \
+        "$(jq -c '.provenance.network.allow' "$S/jobs/job-1.json" 2>/dev/null)"
+
 # --- settings: the environment only -----------------------------------------
 SECRET=wh-secret-$RANDOM$RANDOM
 mkdir -p "$T/b/secret"
-echo '{"id": "secret-reader", "consumes": ["Hostname"]}' >"$T/b/secret/boefje.json"
+echo '{"id": "secret-reader", "consumes": ["Hostname"], "x-whiskers-network": []}' >"$T/b/secret/boefje.json"
 echo '{"type": "object", "properties": {"API_KEY": {"type": "string", "minLength": 8}}}' >"$T/b/secret/schema.json"
 cat >"$T/b/secret/main.py" <<'EOF'
 import glob, hashlib, json, os

@@ -45,6 +45,11 @@ static const char help[] =
     "                         directory under $TMPDIR, printed)\n"
     "  --raw-max SIZE         largest raw file (default 16M)\n"
     "  --task-id ID           the boefje task's id (default: a random UUID)\n"
+    "Network (docs/boefjes.md \"Network\"; none when nothing is listed):\n"
+    "  --net-allow ITEM       also reach ITEM: ADDR[/LEN]:PORTS[/tcp|udp|both], [IPv6]:...,\n"
+    "                         HOST:PORTS; ${SETTING} is that setting (repeatable)\n"
+    "  --net-no-input         do not allow the input object's own address (a boefje that\n"
+    "                         only asks a resolver about it, such as kat_dns)\n"
     "  --normalisers DIR      a normaliser directory, or a directory of them (repeatable)\n"
     "  --normaliser-runtime-root DIR  the runtime image the normalisers run on\n"
     "  --schema-dir DIR       schemas for the normalisers' object types\n"
@@ -68,13 +73,18 @@ enum {
         OPT_NORM,
         OPT_NORM_RT,
         OPT_SCHEMA,
-        OPT_JSON
+        OPT_JSON,
+        OPT_NET_ALLOW,
+        OPT_NET_NO_INPUT
 };
 
 struct scan_args {
         const char *boefje, *boefjes, *input, *settings, *runtime_root, *store, *task;
         const char *norm_dirs[MAX_DIRS];
         size_t n_norm_dirs;
+        const char *net_allow[MAX_DIRS];
+        size_t n_net_allow;
+        bool net_no_input;
         const char *norm_root, *schema_dir;
         bool json;
         struct wh_boefje_options opts;
@@ -95,6 +105,8 @@ static int parse(int argc, char **argv, struct scan_args *a)
             {"normaliser-runtime-root", required_argument, 0, OPT_NORM_RT},
             {"schema-dir", required_argument, 0, OPT_SCHEMA},
             {"json", no_argument, 0, OPT_JSON},
+            {"net-allow", required_argument, 0, OPT_NET_ALLOW},
+            {"net-no-input", no_argument, 0, OPT_NET_NO_INPUT},
             {"help", no_argument, 0, 'h'},
             WH_LIMIT_OPTIONS,
             {0, 0, 0, 0}};
@@ -136,6 +148,14 @@ static int parse(int argc, char **argv, struct scan_args *a)
                         break;
                 case OPT_JSON:
                         a->json = true;
+                        break;
+                case OPT_NET_NO_INPUT:
+                        a->net_no_input = true;
+                        break;
+                case OPT_NET_ALLOW:
+                        if (a->n_net_allow == MAX_DIRS)
+                                return cli_usage_error("scan", "at most %d --net-allow", MAX_DIRS);
+                        a->net_allow[a->n_net_allow++] = optarg;
                         break;
                 case OPT_RAW_MAX:
                         if (cli_parse_number("scan", "--raw-max", optarg, &a->opts.raw_max, true))
@@ -352,7 +372,12 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                 return WH_EXIT_USAGE;
         }
         json_t *ooi = wh_boefje_input_ooi(a->input, &err);
-        struct wh_boefje_input in = {.input_ooi = ooi, .settings = settings, .task_id = a->task};
+        struct wh_boefje_input in = {.input_ooi = ooi,
+                                     .settings = settings,
+                                     .task_id = a->task,
+                                     .net_allow = a->net_allow,
+                                     .n_net_allow = a->n_net_allow,
+                                     .net_no_input = a->net_no_input};
         struct wh_boefje_result res = {0};
         if (!ooi || wh_boefje_run(b, &in, &res, &err) < 0) {
                 fprintf(stderr, "whiskers scan: %s\n", err.msg);
