@@ -13,6 +13,9 @@
 #
 # BUILD is $WH_FUZZ_BUILD or build-fuzz, configured and built here with
 # clang unless WH_FUZZ_NO_BUILD is set (ctest, which built it already).
+# The log goes to $WH_FUZZ_LOGS/TARGET.log (default BUILD/fuzz-logs).
+# Long campaigns on a shared machine (docs/fuzzing.md, "Results"):
+#   WH_FUZZ_LOGS=/some/dir setsid nohup nice -n 19 scripts/fuzz.sh TARGET 30 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=tests/fuzz
@@ -35,7 +38,7 @@ if [ -z "${WH_FUZZ_NO_BUILD:-}" ]; then
 fi
 bin=$build/tests/fuzz/fuzz_$target
 corpus=$build/fuzz-corpus/$target artifacts=$build/fuzz-artifacts/$target
-log=$build/fuzz-logs/$target.log
+log=${WH_FUZZ_LOGS:-$build/fuzz-logs}/$target.log
 mkdir -p "$corpus" "$artifacts" "${log%/*}"
 
 # Per input: 10 s is a hang (every engine here bounds its work far below
@@ -56,6 +59,7 @@ case $target in
   layer | bundle) dicts=(package) ;;
   zip) dicts=(contract) ;;
   seccomp) dicts=(seccomp) ;;
+  warm) dicts=(warm) ;;
   *) dicts=() ;;
 esac
 if ((${#dicts[@]})); then
@@ -87,12 +91,15 @@ rc=0
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
 last=$(grep -E '^#[0-9]+' "$log" | tail -n1 || true)
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 crashes=$(find "$artifacts" -type f | wc -l)
 if ((rc != 0)); then
   grep -E 'ERROR|SUMMARY|fuzz_assert|Test unit written' "$log" | head -n 20 >&2 || true
   echo "fuzz.sh: $target FOUND A PROBLEM (exit $rc, log: $log, artifacts: $artifacts)" >&2
 fi
-echo "result: target=$target seconds=$secs execs=${execs:-?} cov=${cov:-?} ft=${ft:-?}" \
-  "corpus=$(find "$corpus" -type f | wc -l) artifacts=$crashes exit=$rc"
+per_sec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
+echo "result: target=$target seconds=$secs execs=${execs:-?} exec/s=${per_sec:-?}" \
+  "cov=${cov:-?} ft=${ft:-?} corp=${corp:-?} corpus-files=$(find "$corpus" -type f | wc -l)" \
+  "artifacts=$crashes exit=$rc"
 exit "$rc"
