@@ -15,6 +15,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* A frame is one line of printable ASCII: no control character (other
+ * than its final newline) can reach a message or a log line. */
+static bool printable(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < 0x20 || s[i] > 0x7e)
+                        return false;
+        return true;
+}
+
 ssize_t warm_recv(int fd, char *text, size_t cap, pid_t *pid, int *fds, size_t max_fds,
                   size_t *n_fds)
 {
@@ -56,19 +66,58 @@ ssize_t warm_recv(int fd, char *text, size_t cap, pid_t *pid, int *fds, size_t m
                         }
                 }
         }
-        if (n == 0)
-                return 0;
-        if (too_many || (size_t)n > WARM_FRAME_MAX || mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) ||
-            buf[n - 1] != '\n' || memchr(buf, '\0', (size_t)n)) {
+        /* An empty datagram reads as EOF: it carries no fds either. */
+        if (n == 0 || too_many || (size_t)n > WARM_FRAME_MAX ||
+            mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || buf[n - 1] != '\n' ||
+            !printable(buf, (size_t)n - 1)) {
                 for (size_t i = 0; i < *n_fds; i++)
                         close(fds[i]);
                 *n_fds = 0;
+                if (n == 0)
+                        return 0;
                 errno = EPROTO;
                 return -1;
         }
         buf[n - 1] = '\0';
         snprintf(text, cap, "%s", buf);
         return n - 1;
+}
+
+/* One decimal number without sign or leading zero, at most max, then
+ * `end`: advances *s past both. */
+static bool take_number(const char **s, uint64_t max, char end, uint64_t *out)
+{
+        const char *p = *s;
+        uint64_t v = 0;
+        if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+                return false;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                unsigned d = (unsigned)(*p - '0');
+                if (v > (max - d) / 10)
+                        return false;
+                v = v * 10 + d;
+        }
+        if (*p != end)
+                return false;
+        *s = p + (end != '\0');
+        *out = v;
+        return true;
+}
+
+int warm_parse_exit(const char *text, struct warm_exit *out)
+{
+        uint64_t status;
+        const char *p = text;
+        if (strncmp(p, "exit ", 5) != 0)
+                return -1;
+        p += 5;
+        if (!take_number(&p, UINT64_MAX, ' ', &out->ordinal) ||
+            !take_number(&p, INT_MAX, ' ', &status) ||
+            !take_number(&p, UINT64_MAX, ' ', &out->cpu_us) ||
+            !take_number(&p, UINT64_MAX / 1024, '\0', &out->maxrss_kb))
+                return -1;
+        out->status = (int)status;
+        return 0;
 }
 
 int warm_send(int fd, const char *text, const int *fds, size_t n_fds)

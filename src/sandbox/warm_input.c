@@ -180,17 +180,16 @@ static void on_zygote(struct input *in)
         if (n == 0)
                 return broken(in, "the zygote closed its control socket during input %" PRIu64,
                               in->r->ordinal);
-        uint64_t ord;
-        int status, end = 0;
-        if (n < 0 || pid != in->w->zpid ||
-            sscanf(text, "exit %" SCNu64 " %d %" SCNu64 " %" SCNu64 "%n", &ord, &status,
-                   &in->cpu_us, &in->maxrss_kb, &end) != 4 ||
-            text[end] != '\0' || ord != in->r->ordinal)
+        struct warm_exit e;
+        if (n < 0 || pid != in->w->zpid || warm_parse_exit(text, &e) < 0 ||
+            e.ordinal != in->r->ordinal)
                 return broken(in,
                               "protocol error: expected \"exit %" PRIu64
                               " STATUS CPU_US MAXRSS_KB\" from the zygote",
                               in->r->ordinal);
-        in->wait_status = status;
+        in->wait_status = e.status;
+        in->cpu_us = e.cpu_us;
+        in->maxrss_kb = e.maxrss_kb;
         in->reported = true;
         in->end_ns = warm_now_ns();
         in->p[P_ZSOCK].fd = -1;

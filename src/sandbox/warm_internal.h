@@ -45,13 +45,23 @@ int warm_start(struct wh_warm *w);
 void warm_down(struct wh_warm *w);
 
 /* warm_frame.c. Receive one frame: its text (NUL-terminated, without the
- * final newline) and the fds passed with it (the rest are closed). *pid is the
+ * final newline; printable ASCII) and the fds passed with it (the rest are
+ * closed). *pid is the
  * sender's pid as the kernel gives it (SO_PASSCRED), host view, or 0.
  * Returns the text length, 0 on EOF, -1 with errno (EPROTO: too long, or more
  * fds than max_fds). */
 ssize_t warm_recv(int fd, char *text, size_t cap, pid_t *pid, int *fds, size_t max_fds,
                   size_t *n_fds);
 int warm_send(int fd, const char *text, const int *fds, size_t n_fds);
+/* The zygote's report "exit N STATUS CPU_US MAXRSS_KB" (docs/warm.md):
+ * decimal numbers without sign or leading zeros, one space apart, STATUS
+ * at most INT_MAX, MAXRSS_KB small enough to count in bytes. 0, or -1 for
+ * any other text. */
+struct warm_exit {
+        uint64_t ordinal, cpu_us, maxrss_kb;
+        int status;
+};
+int warm_parse_exit(const char *text, struct warm_exit *out);
 /* Is pid a live child of parent? Opens a pidfd to it first, so that the
  * answer is about the process the pidfd names. Returns the pidfd or -1. */
 int warm_pidfd_of_child(pid_t pid, pid_t parent);

@@ -131,6 +131,24 @@ def seccomp_seeds():
         "allow clone arg0 & CLONE_NEWUSER|CLONE_NEWNS == 0\n\tallow  read\twrite\n")
 
 
+def warm_seeds():
+    """Frames as the supervisor receives them (fuzz_warm.c: a header byte,
+    then the datagram; "\n====\n" between frames)."""
+    def frames(*fs):
+        return "\n====\n".join(fs).encode("latin-1")
+    put("warm", "input-ok", frames("@ready\n", "@hello\n", "@exit 1 0 1234 10240\n"))
+    put("warm", "exit-codes", frames("@exit 2 256 5000 9000\n", "@exit 3 9 0 0\n",
+                                     "@exit 18446744073709551615 2147483647 18446744073709551615"
+                                     " 18014398509481983\n"))
+    put("warm", "exit-not-canonical", frames("@exit 01 0 0 0\n", "@exit 1 -1 0 0\n",
+                                             "@exit 1 0 0 18014398509481984\n",
+                                             "@exit 1  0 +0 0\n", "@exit 1 0 0 0 \n"))
+    put("warm", "supervisor-frames", frames("Uinput 1\n", "_go\n", "Pready\n"))
+    put("warm", "bad-frames", frames("@ready", "@ready\x1b[2J\n", "@hel\x00lo\n",
+                                     "@ready\nready\n", "`hello\n", "Ahello\n", "E",
+                                     "@" + "x" * 255 + "\n", "@" + "x" * 256 + "\n"))
+
+
 def tar_bytes(entries, fmt=tarfile.PAX_FORMAT):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
@@ -238,6 +256,7 @@ def main():
     output_seeds()
     meta_seeds()
     seccomp_seeds()
+    warm_seeds()
     layer_seeds()
     zip_seeds()
     package_seeds(sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build",

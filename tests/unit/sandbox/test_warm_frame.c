@@ -97,6 +97,11 @@ static void test_bad_frames_refused(void **state)
         (void)state;
         expect_refused("ready", 5);    /* no newline */
         expect_refused("re\0dy\n", 6); /* a NUL */
+        /* Not one line of printable ASCII (found by tests/fuzz/fuzz_warm.c):
+         * the text would reach messages and logs. */
+        expect_refused("ready\x1b[2J\n", 10);
+        expect_refused("ready\nready\n", 12);
+        expect_refused("hello\xc3\xa9\n", 8);
         char big[WARM_FRAME_MAX + 50]; /* longer than a frame: cut by the kernel */
         memset(big, 'x', sizeof(big));
         big[sizeof(big) - 1] = '\n';
@@ -136,6 +141,61 @@ static void test_eof(void **state)
         assert_int_equal(recv_one(text, sizeof(text), &pid, NULL, 0, &n), 0);
 }
 
+/* An empty datagram is EOF to the receiver: fds sent with it are closed. */
+static void test_empty_frame_with_fds(void **state)
+{
+        (void)state;
+        int fds[1] = {0}, got[1] = {-1};
+        int before = open_fds();
+        char control[CMSG_SPACE(sizeof(int))] = {0};
+        struct msghdr mh = {.msg_control = control, .msg_controllen = sizeof(control)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        *c = (struct cmsghdr){
+            .cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS};
+        memcpy(CMSG_DATA(c), fds, sizeof(int));
+        assert_int_equal(sendmsg(pair[1], &mh, 0), 0);
+        char text[WARM_FRAME_MAX];
+        pid_t pid;
+        size_t n;
+        assert_int_equal(recv_one(text, sizeof(text), &pid, got, 1, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(open_fds(), before);
+}
+
+static void expect_exit(const char *text, uint64_t ord, int status, uint64_t cpu, uint64_t rss)
+{
+        struct warm_exit e;
+        assert_int_equal(warm_parse_exit(text, &e), 0);
+        assert_true(e.ordinal == ord && e.status == status && e.cpu_us == cpu &&
+                    e.maxrss_kb == rss);
+}
+
+static void test_exit_report(void **state)
+{
+        (void)state;
+        expect_exit("exit 1 0 1234 10240", 1, 0, 1234, 10240);
+        expect_exit("exit 18446744073709551615 2147483647 18446744073709551615 18014398509481983",
+                    UINT64_MAX, INT32_MAX, UINT64_MAX, UINT64_MAX / 1024);
+        /* What sscanf took: signs, leading zeros, extra blanks, wrapped
+         * numbers, a MAXRSS_KB whose byte count wraps. */
+        const char *bad[] = {"exit 01 0 0 0",
+                             "exit 1 -0 0 0",
+                             "exit +1 0 0 0",
+                             "exit -18446744073709551615 0 0 0",
+                             "exit 1  0 0 0",
+                             "exit 1 0 0 0 ",
+                             "exit 1 0 0",
+                             "exit 1 2147483648 0 0",
+                             "exit 18446744073709551616 0 0 0",
+                             "exit 1 0 0 18014398509481984",
+                             "exit 1 0 0 0x10",
+                             "exit  1 0 0 0"};
+        struct warm_exit e;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (warm_parse_exit(bad[i], &e) == 0)
+                        fail_msg("accepted \"%s\"", bad[i]);
+}
+
 static void test_pidfd_of_child(void **state)
 {
         (void)state;
@@ -162,6 +222,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_bad_frames_refused, setup, teardown),
             cmocka_unit_test_setup_teardown(test_unexpected_fds_closed, setup, teardown),
             cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_empty_frame_with_fds, setup, teardown),
+            cmocka_unit_test(test_exit_report),
             cmocka_unit_test(test_pidfd_of_child),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
