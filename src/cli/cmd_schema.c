@@ -1,5 +1,5 @@
 /* whiskers schema check: validate JSON (one document, or NDJSON lines)
- * against a JSON Schema (draft 2020-12). Thin: parse arguments, compile,
+ * against a JSON Schema (draft 2020-12, 2019-09 or 07). Thin: parse arguments, compile,
  * validate, print. Exit 0 valid, 1 invalid, 2 bad usage/schema/input. */
 #include "base/io.h"
 #include "cli/commands.h"
@@ -19,6 +19,7 @@
 struct opts {
         bool json, ndjson, assert_format;
         size_t max_errors;
+        unsigned draft_flag; /* the draft of a schema without $schema */
         const char *schema, *instance;
         const char *maps[64];
         size_t nmaps;
@@ -31,11 +32,14 @@ static void usage(FILE *out)
             "Usage: whiskers schema check [OPTIONS] SCHEMA INSTANCE\n"
             "\n"
             "Validate INSTANCE (a JSON file, or - for stdin) against SCHEMA (a JSON Schema\n"
-            "draft 2020-12 file, or an absolute URI served by a --map). Nothing is fetched\n"
-            "from the network: $ref to other documents resolve through --map, and files\n"
-            "next to SCHEMA resolve by their file:// URI.\n"
+            "file, or an absolute URI served by a --map). Nothing is fetched from the\n"
+            "network: $ref to other documents resolve through --map, and files next to\n"
+            "SCHEMA resolve by their file:// URI.\n"
             "\n"
             "Options:\n"
+            "  --draft 7|2019-09|2020-12\n"
+            "                        the draft of a schema document without \"$schema\"\n"
+            "                        (default 2020-12); a \"$schema\" always wins\n"
             "  --map URI-PREFIX=DIR  serve URIs starting with URI-PREFIX from files under DIR\n"
             "                        (\"X\" is looked up as DIR/X, then DIR/X.json); repeatable\n"
             "  --ndjson              INSTANCE holds one JSON value per line; each line is\n"
@@ -59,6 +63,23 @@ static void usage(FILE *out)
             "usage, an unusable schema, or input that cannot be read or is not JSON.\n");
 }
 
+static int parse_draft(const char *v, unsigned *flag)
+{
+        if (strcmp(v, "7") == 0)
+                *flag = WH_SCHEMA_DEFAULT_DRAFT7;
+        else if (strcmp(v, "2019-09") == 0)
+                *flag = WH_SCHEMA_DEFAULT_DRAFT2019_09;
+        else if (strcmp(v, "2020-12") == 0)
+                *flag = 0;
+        else
+                return fprintf(stderr,
+                               "whiskers schema: --draft wants 7, 2019-09 or 2020-12, not "
+                               "'%s'\n",
+                               v),
+                       -1;
+        return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
         const char *pos[2];
@@ -72,6 +93,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
                         o->ndjson = true;
                 } else if (strcmp(a, "--assert-format") == 0) {
                         o->assert_format = true;
+                } else if (strcmp(a, "--draft") == 0 && i + 1 < argc) {
+                        if (parse_draft(argv[++i], &o->draft_flag) < 0)
+                                return -1;
                 } else if ((strcmp(a, "--map") == 0 || strcmp(a, "--max-errors") == 0) &&
                            i + 1 < argc) {
                         const char *v = argv[++i];
@@ -244,7 +268,8 @@ static int check_document(const struct wh_schema *schema, const struct opts *o)
 static int compile(const struct opts *o, struct wh_schema_registry **reg, struct wh_schema **schema)
 {
         struct wh_err err;
-        if (wh_schema_registry_new(o->assert_format ? WH_SCHEMA_ASSERT_FORMAT : 0, reg, &err) < 0)
+        unsigned flags = o->draft_flag | (o->assert_format ? WH_SCHEMA_ASSERT_FORMAT : 0);
+        if (wh_schema_registry_new(flags, reg, &err) < 0)
                 goto fail;
         for (size_t i = 0; i < o->nmaps; i++) {
                 char prefix[PATH_MAX];
