@@ -30,7 +30,12 @@ digest=$(jq -r '.manifests[0].digest' "$T/src/index.json")
 # A store that already holds something: failed imports must not touch it.
 "$W" pack "$T/p3" --into "$T/dst" >/dev/null
 mkdir "$T/snap"
-snapshot() { (cd "$T/dst" && find . -type f | sort && cat index.json && ls -A .whiskers/tmp) >"$T/snap/$1"; }
+# Every name with its type, mode and link target, every file's digest
+# (directories' sizes and times change with what passed through them).
+snapshot() {
+        (cd "$T/dst" && find . -printf '%y %m %p %l\n' | sort &&
+                find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$T/snap/$1"
+}
 snapshot before
 import_fails() { # DESC FILE ERROR-REGEX [options]
         local desc=$1 file=$2 re=$3
@@ -50,6 +55,25 @@ wh_run_raw bundle export "$T/src" kat_unsigned --out "$T/stranger.tar"
 head -c 200000 "$T/b.tar" >"$T/trunc.tar"
 cp "$T/b.tar" "$T/flip.tar"
 printf '\xff' | dd of="$T/flip.tar" bs=1 seek=150000 conv=notrunc status=none
+# Refused after every blob was read and staged: the layer is gone from the
+# tar and from the checksum manifest, so only the index's closure can tell.
+"$PYTHON" - "$T/b.tar" "$T/holed.tar" <<'EOF'
+import io, json, sys, tarfile
+src = tarfile.open(sys.argv[1])
+members = src.getmembers()
+gone = max((m for m in members if m.name.startswith("blobs/sha256/")), key=lambda m: m.size)
+with tarfile.open(sys.argv[2], "w", format=src.format) as out:
+    for m in members:
+        data = src.extractfile(m).read() if m.isfile() else None
+        if m == gone:
+            continue
+        if m.name == "whiskers-bundle.json":
+            doc = json.loads(data)
+            del doc["blobs"]["sha256:" + gone.name.rsplit("/", 1)[1]]
+            data = json.dumps(doc).encode()
+            m.size = len(data)
+        out.addfile(m, io.BytesIO(data) if data is not None else None)
+EOF
 outside() { (cd "$T" && find . -path ./dst -prune -o -path ./snap -prune -o -print | grep -v -x -e ./out -e ./err | sort); }
 outside >"$T/snap/outside"
 
@@ -57,6 +81,11 @@ import_fails "unsigned package refused" "$T/unsigned.tar" 'kat_unsigned.*not sig
 import_fails "untrusted key refused" "$T/stranger.tar" 'untrusted key' --trust "$T/trust"
 import_fails "truncated bundle" "$T/trunc.tar" 'damaged or truncated|shorter' --trust "$T/trust"
 import_fails "flipped byte in a blob" "$T/flip.tar" 'does not match' --trust "$T/trust"
+import_fails "a layer missing from the bundle: refused once staged" "$T/holed.tar" \
+        'is incomplete: .*missing' --allow-unsigned
+import_fails "the bundle fuzz target's one-off report (tests/fuzz/regress/bundle)" \
+        "$SRC/tests/fuzz/regress/bundle/index-json-gone-once" 'damaged|truncated|cannot read' \
+        --allow-unsigned
 assert_eq "failed imports wrote nothing outside the store" "$(cat "$T/snap/outside")" "$(outside)"
 wh_run_raw bundle import "$T/dst" "$T/b.tar"
 expect "import without --trust or --allow-unsigned is a usage error" rc=2
