@@ -45,6 +45,16 @@ scan --boefje subdomain-wordlist --boefjes "$WH_SOURCE_DIR/examples/boefjes" \
 expect "a boefje id, the summary: both halves printed" rc=0 \
         'out~boefje subdomain-wordlist \(task [^)]*\): ok, 1 raw file' 'out~normaliser hostname_list_c on sha256:' \
         'out~Hostname +3'
+# Through the job store: the raw file becomes a queued job that a worker runs.
+DB=sqlite://$T/q.db
+scan --json --boefje "$WORDLIST" --input-ooi 'Hostname|internet|example.org' --normalisers "$EX" \
+        --raw-store "$S" --db "$DB" --tenant acme
+expect "--db: the consuming normaliser's job is queued, not run" rc=0 'out~"job_id": 1'
+timeout -k 5 90 "$WHISKERS" worker --db "$DB" --normalisers "$EX" --exit-when-idle 2>"$T/worker.log"
+wh_run_raw show --db "$DB" --json 1
+assert_eq "a worker ran it: the boefje's candidates, observed from its input object" \
+        "done Hostname|internet|example.org mail.example.org vpn.example.org www.example.org" \
+        "$(jout '"\(.state) \(.output.observations[0].input_ooi) \([.output.observations[0].results[].name] | sort | join(" "))"')"
 scan --boefje "$WORDLIST" --input-ooi 'Hostname|internet|example.org' --normalisers "$EX/http-headers" --raw-store "$S"
 expect "no normaliser consumes the MIME types: said, not an error" rc=0 'out~no normaliser consumes'
 scan --boefje "$WORDLIST" --input-ooi 'not a key' --raw-store "$S"

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <whiskers/boefje.h>
 #include <whiskers/contract.h>
+#include <whiskers/queue.h>
 #include <whiskers/worker.h>
 
 #define MAX_DIRS 16
@@ -53,6 +54,9 @@ static const char help[] =
     "  --normalisers DIR      a normaliser directory, or a directory of them (repeatable)\n"
     "  --normaliser-runtime-root DIR  the runtime image the normalisers run on\n"
     "  --schema-dir DIR       schemas for the normalisers' object types\n"
+    "  --db URL --tenant T    queue the normaliser jobs in that job store (as 'whiskers\n"
+    "                         submit' does, one per raw file and consuming normaliser)\n"
+    "                         for 'whiskers worker', instead of running them here\n"
     "  --json                 print {\"boefje\": ..., \"normalisers\": [...]} instead\n"
     "Limits of the boefje's run: --memory, --pids, --cpus, --wall-ms (default 300000),\n"
     "  --cpu-ms, --output-limit, --nofile, --fsize, --allow-unenforced-limits\n"
@@ -75,7 +79,9 @@ enum {
         OPT_SCHEMA,
         OPT_JSON,
         OPT_NET_ALLOW,
-        OPT_NET_NO_INPUT
+        OPT_NET_NO_INPUT,
+        OPT_DB,
+        OPT_TENANT
 };
 
 struct scan_args {
@@ -85,7 +91,7 @@ struct scan_args {
         const char *net_allow[MAX_DIRS];
         size_t n_net_allow;
         bool net_no_input;
-        const char *norm_root, *schema_dir;
+        const char *norm_root, *schema_dir, *db, *tenant;
         bool json;
         struct wh_boefje_options opts;
 };
@@ -107,6 +113,8 @@ static int parse(int argc, char **argv, struct scan_args *a)
             {"json", no_argument, 0, OPT_JSON},
             {"net-allow", required_argument, 0, OPT_NET_ALLOW},
             {"net-no-input", no_argument, 0, OPT_NET_NO_INPUT},
+            {"db", required_argument, 0, OPT_DB},
+            {"tenant", required_argument, 0, OPT_TENANT},
             {"help", no_argument, 0, 'h'},
             WH_LIMIT_OPTIONS,
             {0, 0, 0, 0}};
@@ -152,6 +160,12 @@ static int parse(int argc, char **argv, struct scan_args *a)
                 case OPT_NET_NO_INPUT:
                         a->net_no_input = true;
                         break;
+                case OPT_DB:
+                        a->db = optarg;
+                        break;
+                case OPT_TENANT:
+                        a->tenant = optarg;
+                        break;
                 case OPT_NET_ALLOW:
                         if (a->n_net_allow == MAX_DIRS)
                                 return cli_usage_error("scan", "at most %d --net-allow", MAX_DIRS);
@@ -178,6 +192,8 @@ static int parse(int argc, char **argv, struct scan_args *a)
                 return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
         if (!a->boefje || !a->input)
                 return cli_usage_error("scan", "--boefje and --input-ooi are required");
+        if (!a->db != !a->tenant)
+                return cli_usage_error("scan", "--db and --tenant go together");
         return 0;
 }
 
@@ -268,13 +284,54 @@ static char *normaliser_meta(const struct wh_boefje_result *res, const struct wh
 struct chain {
         const struct scan_args *a;
         const struct wh_boefje_result *boefje;
-        json_t *reports; /* --json */
+        struct wh_queue *q; /* --db: queue the jobs instead */
+        json_t *reports;    /* --json */
         size_t jobs;
         int failed;
 };
 
-static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const char *path)
+/* One normaliser job into the job store, routed as it would be run here. */
+static void queue_normaliser(struct chain *c, const struct wh_boefje_raw *r, const char *path,
+                             const char *dir)
 {
+        struct wh_manifest m;
+        struct wh_err err = {0};
+        struct wh_submitted *jobs = NULL;
+        size_t n = 0;
+        if (wh_manifest_load(path, &m, &err) < 0) {
+                printf("normaliser %s: %s\n", path, err.msg);
+                c->failed = 1;
+                return;
+        }
+        cleanup_free char *meta = normaliser_meta(c->boefje, r, m.id, ++c->jobs);
+        struct wh_submission s = {.tenant = c->a->tenant,
+                                  .normaliser = path,
+                                  .normalisers_dir = dir,
+                                  .mime = json_string_value(json_array_get(r->mime_types, 0)),
+                                  .meta_json = meta};
+        struct wh_submit_input in = {.data = r->data, .len = r->len};
+        if (!meta || wh_submit(c->q, &s, &in, 1, &jobs, &n, &err) < 0) {
+                printf("normaliser %s on %s: cannot queue: %s\n", m.id, r->digest, err.msg);
+                c->failed = 1;
+        } else if (c->reports) {
+                json_array_append_new(c->reports,
+                                      json_pack("{s:s, s:s, s:I}", "normaliser", m.id, "raw",
+                                                r->digest, "job_id", (json_int_t)jobs[0].job_id));
+        } else {
+                printf("queued job %lld: normaliser %s on %s\n", (long long)jobs[0].job_id, m.id,
+                       r->digest);
+        }
+        wh_submitted_free(jobs, n);
+        wh_manifest_clear(&m);
+}
+
+static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const char *path,
+                           const char *dir)
+{
+        if (c->q) {
+                queue_normaliser(c, r, path, dir);
+                return;
+        }
         struct wh_normaliser_options o = {.schema_dir = c->a->schema_dir,
                                           .runtime_root = c->a->norm_root};
         struct wh_normaliser *n = NULL;
@@ -329,7 +386,7 @@ static void route(struct chain *c, const struct wh_boefje_raw *r, const char *di
                                                      json_array_get(m.consumes, j));
                 wh_manifest_clear(&m);
                 if (wanted)
-                        run_normaliser(c, r, dir);
+                        run_normaliser(c, r, dir, dir);
                 return;
         }
         char **done = NULL;
@@ -350,7 +407,7 @@ static void route(struct chain *c, const struct wh_boefje_raw *r, const char *di
                         char *path = NULL;
                         if (seen || wh_normaliser_find(dir, ids[k], &path, &err) < 0)
                                 continue;
-                        run_normaliser(c, r, path);
+                        run_normaliser(c, r, path, dir);
                         free(path);
                         char **grown = realloc(done, (n_done + 1) * sizeof(*grown));
                         if (grown && (grown[n_done] = strdup(ids[k])))
@@ -400,9 +457,13 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                 rc = WH_EXIT_FAILED;
         }
         struct chain c = {.a = a, .boefje = &res, .reports = a->json ? json_array() : NULL};
+        if (res.ok && a->db && wh_queue_open(a->db, &c.q, &err) < 0) {
+                fprintf(stderr, "whiskers scan: the job store %s: %s\n", a->db, err.msg);
+                rc = WH_EXIT_FAILED;
+        }
         if (!a->json)
                 print_boefje(wh_boefje_manifest(b), &res, store);
-        for (size_t i = 0; res.ok && i < res.n_raws; i++)
+        for (size_t i = 0; res.ok && (!a->db || c.q) && i < res.n_raws; i++)
                 for (size_t d = 0; d < a->n_norm_dirs; d++)
                         route(&c, &res.raws[i], a->norm_dirs[d]);
         if (res.ok && a->n_norm_dirs && c.jobs == 0 && !a->json)
@@ -415,6 +476,8 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                 putchar('\n');
                 json_decref(doc);
         }
+        if (c.q)
+                wh_queue_close(c.q);
         wh_boefje_result_clear(&res);
         wh_boefje_free(b);
         return rc == WH_EXIT_OK && c.failed ? WH_EXIT_FAILED : rc;
