@@ -132,7 +132,7 @@ static void init_setup(const struct child_ctx *ctx)
         const char *host = sb->config.hostname ? sb->config.hostname : "whiskers";
         if (sethostname(host, strlen(host)) < 0)
                 child_fail(ctl, "namespaces", errno, "cannot set the hostname");
-        if (sb->config.net == WH_NET_LOOPBACK && net_loopback_up() < 0)
+        if (sb->config.net != WH_NET_NONE && net_loopback_up() < 0)
                 child_fail(ctl, "net", errno, "cannot bring up the loopback interface");
 
         const char *stage = "mount";

@@ -18,7 +18,7 @@
 #include <whiskers/sandbox.h>
 
 #include "sandbox/cgroup.h"
-#include "sandbox/cgroup.h"
+#include "sandbox/net.h"
 #include "sandbox/seccomp.h"
 
 /* Where the caller's argv and environ strings live (caller_areas.c). */
@@ -40,6 +40,10 @@ struct wh_sandbox {
         uid_t host_uid;
         gid_t host_gid;
         bool caller_is_root;
+        /* WH_NET_ALLOW: the resolver files, bound after the caller's binds;
+         * config.binds points at all_binds then. */
+        struct net_resolver resolver;
+        struct wh_bind *all_binds;
 };
 
 /* What the children get: pointers into the caller's memory, valid in the
@@ -156,6 +160,7 @@ struct launched {
         int pidfd, ctl, out_r, err_r, stdin_w;
         struct wh_cgroup *cgroup;
         struct run_strings strings;
+        struct net_run *net; /* WH_NET_ALLOW only */
 };
 void report_init(struct wh_report *r, const struct wh_sandbox *sb);
 int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int control_fd,

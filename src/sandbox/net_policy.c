@@ -3,6 +3,7 @@
  * ever reach, before anything runs. */
 #define _GNU_SOURCE
 #include <whiskers/net.h>
+#include "sandbox/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ static const struct {
     {"fe80::/10", "link-local (fe80::/10)"},
     {"fd00:ec2::254/128", "cloud metadata (fd00:ec2::254)"},
     {"ff00::/8", "multicast (ff00::/8)"},
+    {NET_SLIRP_CIDR, "whiskers' user-mode network (100.127.255.0/24: its gateway is the host)"},
 };
 
 static int parse_addr(const char *text, struct wh_net_addr *a)

@@ -27,6 +27,44 @@
 #define CLONE_NS_FLAGS                                                                             \
         (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
+/* WH_NET_ALLOW: the tools it needs, and the resolver files bound after the
+ * caller's binds (so no bind of the caller's replaces them). */
+static int net_allow_prepare(struct wh_sandbox *sb, struct wh_err *err)
+{
+        const struct wh_net_policy *p = sb->config.net_policy;
+        const char *missing = net_tool_missing();
+        if (missing)
+                return wh_err_set(err, ENOENT, "net", "--net-allow needs %s", missing);
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].addr.family != AF_INET)
+                        return wh_err_set(err, EAFNOSUPPORT, "net",
+                                          "IPv6 destinations cannot be allowed yet: the "
+                                          "user-mode network (slirp4netns) carries IPv4 only");
+        size_t n = sb->config.n_binds + 3;
+        sb->all_binds = calloc(n, sizeof(*sb->all_binds));
+        if (!sb->all_binds)
+                return wh_err_set(err, ENOMEM, "net", "allocating the binds");
+        if (net_resolver_create(p, &sb->resolver, err) < 0) {
+                free(sb->all_binds);
+                sb->all_binds = NULL;
+                return -1;
+        }
+        if (sb->config.n_binds)
+                memcpy(sb->all_binds, sb->config.binds,
+                       sb->config.n_binds * sizeof(struct wh_bind));
+        memcpy(sb->all_binds + sb->config.n_binds, sb->resolver.binds, sizeof(sb->resolver.binds));
+        sb->config.binds = sb->all_binds;
+        sb->config.n_binds = n;
+        return 0;
+}
+
+static void net_allow_release(struct wh_sandbox *sb)
+{
+        net_resolver_remove(&sb->resolver);
+        free(sb->all_binds);
+        sb->all_binds = NULL;
+}
+
 int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **out,
                    struct wh_err *err)
 {
@@ -40,8 +78,6 @@ int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **o
         }
         if (config->net == WH_NET_ALLOW && !config->net_policy)
                 return wh_err_set(err, EINVAL, "net", "WH_NET_ALLOW needs a net_policy");
-        if (config->net == WH_NET_ALLOW) /* until the enforcement lands: fail closed */
-                return wh_err_set(err, ENOSYS, "net", "network allowlists are not enforced yet");
         for (size_t i = 0; i < config->n_binds; i++) {
                 const struct wh_bind *b = &config->binds[i];
                 if (!b->dst || b->dst[0] != '/' || strstr(b->dst, "..") || !b->src)
@@ -73,10 +109,15 @@ int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **o
                                   "only root can map the sandbox to another host id");
         if (caller_areas_find(&sb->caller, err) < 0)
                 return -1;
-        if (wh_seccomp_policy_load_compiled(config->seccomp_policy, &sb->policy, err) < 0)
+        if (config->net == WH_NET_ALLOW && net_allow_prepare(sb, err) < 0)
                 return -1;
+        if (wh_seccomp_policy_load_compiled(config->seccomp_policy, &sb->policy, err) < 0) {
+                net_allow_release(sb);
+                return -1;
+        }
         if (wh_seccomp_policy_bpf(sb->policy, &sb->bpf, err) < 0) {
                 wh_seccomp_policy_free(sb->policy);
+                net_allow_release(sb);
                 return -1;
         }
         *out = steal_pointer(&sb);
@@ -88,6 +129,7 @@ void wh_sandbox_free(struct wh_sandbox *sb)
         if (!sb)
                 return;
         wh_seccomp_policy_free(sb->policy);
+        net_allow_release(sb);
         free(sb);
 }
 
@@ -171,6 +213,21 @@ static pid_t clone_init(struct child_ctx *ctx, int *pidfd)
         return pid;
 }
 
+/* WH_NET_ALLOW: connect init's network namespace outward behind the
+ * ruleset; init is still waiting for MSG_GO, so nothing of the payload runs. */
+static int net_launch(struct wh_sandbox *sb, int control_fd, struct launched *l, struct wh_err *e)
+{
+        if (sb->config.net != WH_NET_ALLOW)
+                return 0;
+        if (control_fd >= 0)
+                return wh_err_set(e, ENOTSUP, "net",
+                                  "warm sandboxes cannot have a network allowlist yet");
+        l->net = calloc(1, sizeof(*l->net));
+        if (!l->net)
+                return wh_err_set(e, ENOMEM, "net", "allocating the network state");
+        return net_run_start(l->net, l->pid, sb, e);
+}
+
 int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int control_fd,
                    struct wh_report *r, struct launched *l)
 {
@@ -222,7 +279,7 @@ int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int con
                 close(in[0]);
         l->ctl = ctl[0], l->out_r = out[0], l->err_r = errp[0], l->stdin_w = in[1];
         wh_cgroup_join_release(&join);
-        if (userns_write_maps(pid, sb, &e) < 0) {
+        if (userns_write_maps(pid, sb, &e) < 0 || net_launch(sb, control_fd, l, &e) < 0) {
                 sandbox_launch_end(l);
                 return setup_error(r, &e), -1;
         }
@@ -255,6 +312,10 @@ void sandbox_launch_end(struct launched *l)
         for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                 if (fds[i] >= 0)
                         close(fds[i]);
+        if (l->net) {
+                net_run_stop(l->net);
+                free(l->net);
+        }
         wh_cgroup_destroy(l->cgroup);
         run_strings_free(&l->strings);
         *l = (struct launched){
@@ -287,6 +348,8 @@ int wh_sandbox_run(struct wh_sandbox *sb, const struct wh_run_spec *run, struct 
         l.stdin_w = io.stdin_w; /* -1 once the loop has closed it */
         waitpid(l.pid, NULL, 0);
         l.pid = -1;
+        if (l.net)
+                net_run_finish(l.net, r);
         sandbox_launch_end(&l);
         return 0;
 }

@@ -1,0 +1,70 @@
+/* WH_NET_ALLOW inside the sandbox library: how one run gets its way out.
+ *
+ *   wh_sandbox_new:  net_resolver_create   /etc/hosts with the pinned names,
+ *                                          resolv.conf, nsswitch.conf: bound
+ *                                          read-only over the sandbox's /etc
+ *   sandbox_launch:  net_run_start         (init waits for MSG_GO meanwhile)
+ *     a helper joins the sandbox's user and net namespaces, installs the
+ *     nftables ruleset (net_nft.c), turns on conntrack accounting and opens the
+ *     NFLOG and conntrack sockets for the supervisor; then slirp4netns
+ *     connects the namespace outward and a thread starts reading NFLOG
+ *   wh_sandbox_run:  net_run_finish        the connection log into the report
+ *   sandbox_launch_end: net_run_stop       slirp4netns and the thread stopped
+ *
+ * The payload never holds a capability in the user namespace that owns its
+ * network namespace, so it cannot change the ruleset (docs/sandbox.md,
+ * "Network"). */
+#ifndef WH_SANDBOX_NET_H
+#define WH_SANDBOX_NET_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <whiskers/net.h>
+#include <whiskers/sandbox.h>
+
+/* slirp4netns's network inside the sandbox: never listed (net_policy.c). */
+#define NET_SLIRP_CIDR  "100.127.255.0/24"
+#define NET_IFNAME      "wh0"
+#define NET_NFLOG_GROUP 7
+
+/* The resolver files of a sandbox, in a private directory of the host. */
+struct net_resolver {
+        char dir[64]; /* "" when none */
+        char srcs[3][96];
+        struct wh_bind binds[3]; /* hosts, resolv.conf, nsswitch.conf */
+};
+int net_resolver_create(const struct wh_net_policy *p, struct net_resolver *r, struct wh_err *err);
+void net_resolver_remove(struct net_resolver *r);
+
+/* The ruleset for nft -f, malloc'd. */
+char *net_nft_ruleset(const struct wh_net_policy *p);
+
+struct net_run {
+        pid_t slirp;
+        int slirp_exit_w; /* closing it stops slirp4netns */
+        int nflog_fd, ct_fd, stop_r, stop_w;
+        pthread_t reader;
+        bool reader_started;
+        struct wh_net_log log; /* written by the reader until it is joined */
+};
+int net_run_start(struct net_run *n, pid_t init_pid, const struct wh_sandbox *sb,
+                  struct wh_err *err);
+void net_run_finish(struct net_run *n, struct wh_report *r);
+void net_run_stop(struct net_run *n);
+
+/* net_log.c: the NFLOG reader thread and the conntrack byte counts. */
+void *net_log_reader(void *arg);
+void net_log_add_bytes(struct net_run *n);
+
+/* net_log.c: an NFLOG socket bound to NET_NFLOG_GROUP, or -1 with errno. */
+int net_nflog_open(void);
+
+/* net_helper.c: the helper's part (after fork, in the sandbox's namespaces):
+ * its exit status, after sending "ok" and two fds (NFLOG, conntrack) or a
+ * message on reply_fd. */
+int net_helper_main(pid_t init_pid, bool join_userns, int rules_fd, int reply_fd);
+/* The tool WH_NET_ALLOW needs and this host lacks, or NULL. */
+const char *net_tool_missing(void);
+
+#endif

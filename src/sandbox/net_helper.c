@@ -1,0 +1,131 @@
+/* The part of WH_NET_ALLOW setup that runs inside the sandbox's namespaces:
+ * a child of the supervisor, forked after slirp4netns has made the
+ * interface and before init is told to go. It joins the sandbox's user
+ * namespace (unless the caller is root, whose capabilities reach it already)
+ * and network namespace, then:
+ *   - nft -f the ruleset (net_nft.c), so nothing the payload sends passes
+ *     unlogged or unchecked;
+ *   - an IPv6 default route, so an IPv6 attempt reaches the ruleset (and the
+ *     log) instead of failing with ENETUNREACH before any packet exists;
+ *   - nf_conntrack_acct=1, so conntrack counts bytes;
+ *   - opens the NFLOG and conntrack sockets and passes them to the supervisor.
+ * A failure is sent back as text; the supervisor ends the run. */
+#define _GNU_SOURCE
+#include "sandbox/net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+
+/* The first of paths that exists, or NULL. */
+static const char *find_tool(const char *const paths[])
+{
+        for (; *paths; paths++)
+                if (access(*paths, X_OK) == 0)
+                        return *paths;
+        return NULL;
+}
+
+static const char *const nft_paths[] = {"/usr/sbin/nft", "/sbin/nft", NULL};
+static const char *const ip_paths[] = {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip", NULL};
+
+const char *net_tool_missing(void)
+{
+        if (!find_tool(nft_paths))
+                return "nft (Debian package nftables)";
+        if (!find_tool(ip_paths))
+                return "ip (Debian package iproute2)";
+        return NULL;
+}
+
+static int fail(int reply_fd, const char *fmt, ...)
+{
+        char text[256];
+        int saved = errno;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        if (saved && n > 0 && (size_t)n < sizeof(text))
+                snprintf(text + n, sizeof(text) - (size_t)n, ": %s", strerror(saved));
+        send(reply_fd, text, strlen(text), 0);
+        return 1;
+}
+
+/* Run a tool to its end, stdin from fd in (or /dev/null), empty environment. */
+static int run_tool(const char *path, char *const argv[], int in)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                dup2(in >= 0 ? in : null, 0);
+                dup2(null, 1);
+                char *const envp[] = {NULL};
+                execve(path, argv, envp);
+                _exit(127);
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return -1;
+        errno = 0;
+        return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+int net_helper_main(pid_t init_pid, bool join_userns, int rules_fd, int reply_fd)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)init_pid);
+        int user = open(path, O_RDONLY | O_CLOEXEC);
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init_pid);
+        int net = open(path, O_RDONLY | O_CLOEXEC);
+        if (user < 0 || net < 0)
+                return fail(reply_fd, "cannot open the sandbox's namespaces");
+        if (join_userns && setns(user, CLONE_NEWUSER) < 0)
+                return fail(reply_fd, "cannot join the sandbox's user namespace");
+        if (setns(net, CLONE_NEWNET) < 0)
+                return fail(reply_fd, "cannot join the sandbox's network namespace");
+
+        char *nft_argv[] = {"nft", "-f", "-", NULL};
+        if (run_tool(find_tool(nft_paths), nft_argv, rules_fd) < 0)
+                return fail(reply_fd, "nft could not install the ruleset in the sandbox");
+        char *ip_argv[] = {"ip", "-6", "route", "add", "default", "dev", NET_IFNAME, NULL};
+        if (run_tool(find_tool(ip_paths), ip_argv, -1) < 0)
+                return fail(reply_fd, "cannot add the sandbox's IPv6 route");
+        int acct = open("/proc/sys/net/netfilter/nf_conntrack_acct", O_WRONLY | O_CLOEXEC);
+        if (acct < 0 || write(acct, "1", 1) != 1)
+                return fail(reply_fd, "cannot turn on conntrack accounting in the sandbox");
+        close(acct);
+
+        int nflog = net_nflog_open();
+        if (nflog < 0)
+                return fail(reply_fd, "cannot read the sandbox's NFLOG group %d", NET_NFLOG_GROUP);
+        int ct = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+        if (ct < 0 || bind(ct, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return fail(reply_fd, "cannot open a conntrack socket in the sandbox");
+
+        int fds[2] = {nflog, ct};
+        char ok[] = "ok";
+        char control[CMSG_SPACE(sizeof(fds))] = {0};
+        struct iovec iov = {.iov_base = ok, .iov_len = 2};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = control,
+                            .msg_controllen = sizeof(control)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(fds));
+        memcpy(CMSG_DATA(c), fds, sizeof(fds));
+        return sendmsg(reply_fd, &mh, 0) < 0 ? 1 : 0;
+}

@@ -1,0 +1,314 @@
+/* The connection log of a WH_NET_ALLOW run, from two netlink sockets the
+ * helper opened in the sandbox's network namespace (net_helper.c):
+ *
+ *   NFLOG group NET_NFLOG_GROUP: the ruleset logs the first packet of every
+ *     new connection it allows and every packet it refuses. A thread reads
+ *     them while the run goes (the kernel sends each at once: qthresh 1), so
+ *     the time is when the attempt was made; repeats of a 5-tuple with the
+ *     same verdict (SYN retries) are one entry.
+ *   conntrack, dumped after the run: the bytes each allowed connection moved
+ *     (nf_conntrack_acct is on in that namespace). The sockets keep the
+ *     namespace, and so its conntrack table, alive until they are closed. */
+#define _GNU_SOURCE
+#include "sandbox/net.h"
+
+#include <errno.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NLA_OK_LEN(nla, rem)                                                                       \
+        ((rem) >= (int)sizeof(struct nlattr) && (nla)->nla_len >= sizeof(struct nlattr) &&         \
+         (nla)->nla_len <= (rem))
+#define NLA_NEXT_ATTR(nla, rem)                                                                    \
+        ((rem) -= NLA_ALIGN((nla)->nla_len),                                                       \
+         (struct nlattr *)((char *)(nla) + NLA_ALIGN((nla)->nla_len)))
+#define NLA_PAYLOAD(nla) ((void *)((char *)(nla) + NLA_HDRLEN))
+
+/* Index attributes of type <= max found in [start, start+len). */
+static void parse_attrs(const void *start, int len, const struct nlattr **tb, int max)
+{
+        memset(tb, 0, sizeof(*tb) * (size_t)(max + 1));
+        const struct nlattr *a = start;
+        while (NLA_OK_LEN(a, len)) {
+                int type = a->nla_type & NLA_TYPE_MASK;
+                if (type <= max)
+                        tb[type] = a;
+                a = NLA_NEXT_ATTR(a, len);
+        }
+}
+
+static int nested(const struct nlattr *a, const struct nlattr **tb, int max)
+{
+        if (!a)
+                return -1;
+        parse_attrs(NLA_PAYLOAD(a), a->nla_len - NLA_HDRLEN, tb, max);
+        return 0;
+}
+
+struct nlreq {
+        struct nlmsghdr h;
+        struct nfgenmsg g;
+        char attrs[64];
+};
+
+static void add_attr(struct nlreq *r, int type, const void *data, size_t len)
+{
+        struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
+        a->nla_type = (uint16_t)type;
+        a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+        memcpy(NLA_PAYLOAD(a), data, len);
+        r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/* Send one request and wait for its ack: 0, or -1 with errno. */
+static int nl_call(int fd, struct nlreq *r)
+{
+        if (send(fd, r, r->h.nlmsg_len, 0) < 0)
+                return -1;
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n < (ssize_t)sizeof(struct nlmsghdr))
+                return -1;
+        struct nlmsghdr *h = (struct nlmsghdr *)buf;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+                int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+                errno = e;
+                return e ? -1 : 0;
+        }
+        return 0;
+}
+
+static void config_req(struct nlreq *r, uint16_t group)
+{
+        memset(r, 0, sizeof(*r));
+        r->h.nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
+        r->h.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+        r->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        r->g = (struct nfgenmsg){
+            .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(group)};
+}
+
+int net_nflog_open(void)
+{
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                goto fail;
+        int rcvbuf = 4 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+        struct nlreq r;
+        config_req(&r, NET_NFLOG_GROUP);
+        struct nfulnl_msg_config_cmd cmd = {.command = NFULNL_CFG_CMD_BIND};
+        add_attr(&r, NFULA_CFG_CMD, &cmd, sizeof(cmd));
+        if (nl_call(fd, &r) < 0)
+                goto fail;
+        config_req(&r, NET_NFLOG_GROUP);
+        struct nfulnl_msg_config_mode mode = {.copy_range = htonl(128),
+                                              .copy_mode = NFULNL_COPY_PACKET};
+        add_attr(&r, NFULA_CFG_MODE, &mode, sizeof(mode));
+        uint32_t one = htonl(1);
+        add_attr(&r, NFULA_CFG_QTHRESH, &one, sizeof(one));
+        if (nl_call(fd, &r) < 0)
+                goto fail;
+        return fd;
+fail:
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -1;
+}
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool same_tuple(const struct wh_net_conn *a, const struct wh_net_conn *b)
+{
+        return a->proto == b->proto && a->sport == b->sport && a->dport == b->dport &&
+               a->src.family == b->src.family && !memcmp(a->src.bytes, b->src.bytes, 16) &&
+               !memcmp(a->dst.bytes, b->dst.bytes, 16);
+}
+
+/* The IP packet of one log message into c; -1 if it is not IP. */
+static int parse_packet(const uint8_t *p, size_t len, struct wh_net_conn *c, size_t *ip_len)
+{
+        size_t hl;
+        if (len >= sizeof(struct ip) && p[0] >> 4 == 4) {
+                const struct ip *ip = (const struct ip *)p;
+                hl = (size_t)ip->ip_hl * 4;
+                c->proto = ip->ip_p;
+                c->src.family = c->dst.family = AF_INET;
+                memcpy(c->src.bytes, &ip->ip_src, 4);
+                memcpy(c->dst.bytes, &ip->ip_dst, 4);
+                *ip_len = ntohs(ip->ip_len);
+        } else if (len >= sizeof(struct ip6_hdr) && p[0] >> 4 == 6) {
+                const struct ip6_hdr *ip6 = (const struct ip6_hdr *)p;
+                hl = sizeof(*ip6); /* extension headers: ports left 0 */
+                c->proto = ip6->ip6_nxt;
+                c->src.family = c->dst.family = AF_INET6;
+                memcpy(c->src.bytes, &ip6->ip6_src, 16);
+                memcpy(c->dst.bytes, &ip6->ip6_dst, 16);
+                *ip_len = sizeof(*ip6) + ntohs(ip6->ip6_plen);
+        } else
+                return -1;
+        if ((c->proto == IPPROTO_TCP || c->proto == IPPROTO_UDP) && len >= hl + 4) {
+                c->sport = (uint16_t)(p[hl] << 8 | p[hl + 1]);
+                c->dport = (uint16_t)(p[hl + 2] << 8 | p[hl + 3]);
+        }
+        return 0;
+}
+
+static void log_packet(struct wh_net_log *log, const struct nlmsghdr *h)
+{
+        const struct nlattr *tb[NFULA_MAX + 1];
+        parse_attrs((char *)NLMSG_DATA(h) + sizeof(struct nfgenmsg),
+                    (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(struct nfgenmsg)), tb, NFULA_MAX);
+        if (!tb[NFULA_PAYLOAD] || !tb[NFULA_PREFIX])
+                return;
+        struct wh_net_conn c = {.time_ms = now_ms()};
+        size_t ip_len = 0;
+        if (parse_packet(NLA_PAYLOAD(tb[NFULA_PAYLOAD]), tb[NFULA_PAYLOAD]->nla_len - NLA_HDRLEN,
+                         &c, &ip_len) < 0)
+                return;
+        c.allowed = strcmp(NLA_PAYLOAD(tb[NFULA_PREFIX]), "allowed") == 0;
+        /* A retried SYN or datagram is the same attempt. */
+        for (size_t i = 0; i < log->n; i++)
+                if (c.allowed == log->conns[i].allowed && same_tuple(&log->conns[i], &c)) {
+                        log->conns[i].bytes_out += c.allowed ? 0 : ip_len;
+                        return;
+                }
+        if (!c.allowed)
+                c.bytes_out = ip_len;
+        if (log->n == WH_NET_LOG_MAX) {
+                log->dropped++;
+                return;
+        }
+        log->conns[log->n++] = c;
+}
+
+/* Read what is there; false on a read error other than "nothing more". */
+static bool drain(struct net_run *n, int flags)
+{
+        char buf[65536];
+        for (;;) {
+                ssize_t len = recv(n->nflog_fd, buf, sizeof(buf), flags);
+                if (len < 0) {
+                        if (errno == ENOBUFS) { /* the kernel dropped some */
+                                n->log.dropped++;
+                                continue;
+                        }
+                        return errno == EAGAIN || errno == EINTR;
+                }
+                int rem = (int)len;
+                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, rem);
+                     h = NLMSG_NEXT(h, rem))
+                        if ((h->nlmsg_type & 0xff) == NFULNL_MSG_PACKET)
+                                log_packet(&n->log, h);
+                if (!(flags & MSG_DONTWAIT))
+                        return true;
+        }
+}
+
+void *net_log_reader(void *arg)
+{
+        struct net_run *n = arg;
+        struct pollfd fds[2] = {{.fd = n->nflog_fd, .events = POLLIN},
+                                {.fd = n->stop_r, .events = POLLIN}};
+        for (;;) {
+                if (poll(fds, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (fds[0].revents & POLLIN && !drain(n, MSG_DONTWAIT))
+                        break;
+                if (fds[1].revents)
+                        break;
+        }
+        drain(n, MSG_DONTWAIT);
+        return NULL;
+}
+
+static void ct_tuple(const struct nlattr *a, struct wh_net_conn *c)
+{
+        const struct nlattr *t[CTA_TUPLE_MAX + 1], *ip[CTA_IP_MAX + 1], *pr[CTA_PROTO_MAX + 1];
+        if (nested(a, t, CTA_TUPLE_MAX) < 0 || nested(t[CTA_TUPLE_IP], ip, CTA_IP_MAX) < 0 ||
+            nested(t[CTA_TUPLE_PROTO], pr, CTA_PROTO_MAX) < 0)
+                return;
+        if (ip[CTA_IP_V4_SRC] && ip[CTA_IP_V4_DST]) {
+                c->src.family = c->dst.family = AF_INET;
+                memcpy(c->src.bytes, NLA_PAYLOAD(ip[CTA_IP_V4_SRC]), 4);
+                memcpy(c->dst.bytes, NLA_PAYLOAD(ip[CTA_IP_V4_DST]), 4);
+        } else if (ip[CTA_IP_V6_SRC] && ip[CTA_IP_V6_DST]) {
+                c->src.family = c->dst.family = AF_INET6;
+                memcpy(c->src.bytes, NLA_PAYLOAD(ip[CTA_IP_V6_SRC]), 16);
+                memcpy(c->dst.bytes, NLA_PAYLOAD(ip[CTA_IP_V6_DST]), 16);
+        }
+        if (pr[CTA_PROTO_NUM])
+                c->proto = *(uint8_t *)NLA_PAYLOAD(pr[CTA_PROTO_NUM]);
+        if (pr[CTA_PROTO_SRC_PORT])
+                c->sport = ntohs(*(uint16_t *)NLA_PAYLOAD(pr[CTA_PROTO_SRC_PORT]));
+        if (pr[CTA_PROTO_DST_PORT])
+                c->dport = ntohs(*(uint16_t *)NLA_PAYLOAD(pr[CTA_PROTO_DST_PORT]));
+}
+
+static uint64_t ct_bytes(const struct nlattr *a)
+{
+        const struct nlattr *t[CTA_COUNTERS_MAX + 1];
+        if (nested(a, t, CTA_COUNTERS_MAX) < 0 || !t[CTA_COUNTERS_BYTES])
+                return 0;
+        uint64_t v;
+        memcpy(&v, NLA_PAYLOAD(t[CTA_COUNTERS_BYTES]), sizeof(v));
+        return be64toh(v);
+}
+
+static void ct_entry(struct wh_net_log *log, const struct nlmsghdr *h)
+{
+        const struct nlattr *tb[CTA_MAX + 1];
+        parse_attrs((char *)NLMSG_DATA(h) + sizeof(struct nfgenmsg),
+                    (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(struct nfgenmsg)), tb, CTA_MAX);
+        struct wh_net_conn c = {0};
+        ct_tuple(tb[CTA_TUPLE_ORIG], &c);
+        for (size_t i = 0; i < log->n; i++)
+                if (log->conns[i].allowed && same_tuple(&log->conns[i], &c)) {
+                        log->conns[i].bytes_out = ct_bytes(tb[CTA_COUNTERS_ORIG]);
+                        log->conns[i].bytes_in = ct_bytes(tb[CTA_COUNTERS_REPLY]);
+                }
+}
+
+void net_log_add_bytes(struct net_run *n)
+{
+        struct nlreq r = {0};
+        r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
+        r.h.nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+        r.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        r.g = (struct nfgenmsg){.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0};
+        if (send(n->ct_fd, &r, r.h.nlmsg_len, 0) < 0)
+                return;
+        char buf[65536];
+        for (;;) {
+                ssize_t len = recv(n->ct_fd, buf, sizeof(buf), 0);
+                if (len <= 0)
+                        return;
+                int rem = (int)len;
+                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, rem);
+                     h = NLMSG_NEXT(h, rem)) {
+                        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+                                return;
+                        ct_entry(&n->log, h);
+                }
+        }
+}

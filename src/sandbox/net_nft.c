@@ -1,0 +1,109 @@
+/* The nftables ruleset of a WH_NET_ALLOW sandbox, installed in its own
+ * network namespace before the payload exists. Output: the sandbox's own
+ * loopback, replies, and new connections whose (destination, protocol, port)
+ * is in the allow sets, each logged to NFLOG as "allowed"; everything else
+ * logged as "refused" and dropped. Input: loopback and replies only. The
+ * limits: connections open at once (ct count) and bytes both ways (quota). */
+#define _GNU_SOURCE
+#include "sandbox/net.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+static void elements(FILE *f, const struct wh_net_policy *p, int family)
+{
+        const char *sep = "";
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const struct wh_net_rule *r = &p->rules[i];
+                if (r->addr.family != family)
+                        continue;
+                char addr[INET6_ADDRSTRLEN];
+                inet_ntop(family, r->addr.bytes, addr, sizeof(addr));
+                static const char *const protos[] = {"tcp", "udp"};
+                for (unsigned k = 0; k < 2; k++) {
+                        if (!(r->protos & (1u << k)))
+                                continue;
+                        fprintf(f, "%s%s/%u . %s . %u-%u", sep, addr, r->prefix, protos[k],
+                                r->port_lo, r->port_hi);
+                        sep = ", ";
+                }
+        }
+        if (*sep == '\0')
+                fputs("# none", f);
+}
+
+static void allow_set(FILE *f, const struct wh_net_policy *p, int family)
+{
+        bool any = false;
+        for (size_t i = 0; i < p->n_rules; i++)
+                any |= p->rules[i].addr.family == family;
+        fprintf(f, "  set allow%c { type %s . inet_proto . inet_service; flags interval;\n",
+                family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+        if (any) {
+                fputs("    elements = { ", f);
+                elements(f, p, family);
+                fputs(" }\n", f);
+        }
+        fputs("  }\n", f);
+}
+
+char *net_nft_ruleset(const struct wh_net_policy *p)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return NULL;
+        const struct wh_net_limits *l = &p->limits;
+        fputs("table inet whiskers {\n", f);
+        allow_set(f, p, AF_INET);
+        allow_set(f, p, AF_INET6);
+        if (l->max_connections)
+                fputs("  set conns { typeof ct zone; size 1; flags dynamic; }\n", f);
+        if (l->max_bytes)
+                fprintf(f, "  quota total { over %llu bytes }\n", (unsigned long long)l->max_bytes);
+        fputs("  chain output {\n"
+              "    type filter hook output priority 0; policy drop;\n"
+              "    oif lo accept\n",
+              f);
+        if (l->max_bytes)
+                fprintf(f, "    quota name \"total\" log group %d prefix \"refused-bytes\" drop\n",
+                        NET_NFLOG_GROUP);
+        fputs("    ct state established,related accept\n", f);
+        for (int i = 0; i < 2; i++) {
+                const char *match = i == 0 ? "ip daddr . meta l4proto . th dport @allow4"
+                                           : "ip6 daddr . meta l4proto . th dport @allow6";
+                if (l->max_connections)
+                        fprintf(f,
+                                "    ct state new %s add @conns { ct zone ct count over %u } "
+                                "log group %d prefix \"refused-conns\" drop\n",
+                                match, l->max_connections, NET_NFLOG_GROUP);
+                fprintf(f, "    ct state new %s log group %d prefix \"allowed\" accept\n", match,
+                        NET_NFLOG_GROUP);
+        }
+        /* Neighbour discovery, without which no IPv6 packet leaves. */
+        fputs("    icmpv6 type { nd-neighbor-solicit, nd-router-solicit, nd-neighbor-advert } "
+              "accept\n",
+              f);
+        /* The kernel's own multicast listener reports, not the payload's. */
+        fputs("    icmpv6 type { mld-listener-report, mld2-listener-report } drop\n", f);
+        fprintf(f, "    log group %d prefix \"refused\" drop\n  }\n", NET_NFLOG_GROUP);
+        fputs("  chain input {\n"
+              "    type filter hook input priority 0; policy drop;\n"
+              "    iif lo accept\n",
+              f);
+        if (l->max_bytes)
+                fputs("    quota name \"total\" drop\n", f);
+        fputs("    ct state established,related accept\n"
+              "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } "
+              "accept\n"
+              "  }\n}\n",
+              f);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}

@@ -1,0 +1,104 @@
+/* The sandbox's resolver: the names the supervisor resolved and pinned, and
+ * nothing else. /etc/hosts lists them; nsswitch.conf makes "files" the only
+ * source of host names, so no query ever leaves for a DNS server (a program
+ * that speaks DNS itself meets the ruleset instead); resolv.conf names no
+ * server. The three files live in a private directory of the host and are
+ * bound read-only over the sandbox's /etc, after the caller's binds. */
+#define _GNU_SOURCE
+#include "sandbox/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const names[] = {"hosts", "resolv.conf", "nsswitch.conf"};
+
+static int write_file(const char *dir, const char *name, const char *text, size_t len)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -1;
+        ssize_t n = write(fd, text, len);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return n == (ssize_t)len ? 0 : -1;
+}
+
+static char *hosts_text(const struct wh_net_policy *p, size_t *len)
+{
+        char *text = NULL;
+        FILE *f = open_memstream(&text, len);
+        if (!f)
+                return NULL;
+        fputs("127.0.0.1 localhost whiskers\n::1 localhost\n", f);
+        for (size_t i = 0; i < p->n_pins; i++) {
+                char addr[INET6_ADDRSTRLEN];
+                inet_ntop(p->pins[i].addr.family, p->pins[i].addr.bytes, addr, sizeof(addr));
+                fprintf(f, "%s %s\n", addr, p->pins[i].name);
+        }
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+int net_resolver_create(const struct wh_net_policy *p, struct net_resolver *r, struct wh_err *err)
+{
+        memset(r, 0, sizeof(*r));
+        const char *tmp = getenv("TMPDIR");
+        snprintf(r->dir, sizeof(r->dir), "%s/whiskers-net-XXXXXX",
+                 tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+        if (!mkdtemp(r->dir)) {
+                r->dir[0] = '\0';
+                return wh_err_set(err, errno, "net", "cannot create the resolver directory");
+        }
+        if (chmod(r->dir, 0755) < 0) { /* the sandbox's root is another host id */
+                wh_err_set(err, errno, "net", "cannot open %s to the sandbox", r->dir);
+                net_resolver_remove(r);
+                return -1;
+        }
+        size_t hosts_len = 0;
+        char *hosts = hosts_text(p, &hosts_len);
+        static const char resolv[] = "# whiskers: the pinned names are in /etc/hosts\n";
+        static const char nss[] = "hosts: files\n";
+        int rc = !hosts || write_file(r->dir, names[0], hosts, hosts_len) < 0 ||
+                         write_file(r->dir, names[1], resolv, sizeof(resolv) - 1) < 0 ||
+                         write_file(r->dir, names[2], nss, sizeof(nss) - 1) < 0
+                     ? -1
+                     : 0;
+        free(hosts);
+        if (rc < 0) {
+                wh_err_set(err, errno, "net", "cannot write the resolver files in %s", r->dir);
+                net_resolver_remove(r);
+                return -1;
+        }
+        static const char *const dsts[] = {"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf"};
+        for (int i = 0; i < 3; i++) {
+                snprintf(r->srcs[i], sizeof(r->srcs[i]), "%s/%s", r->dir, names[i]);
+                r->binds[i] = (struct wh_bind){.src = r->srcs[i], .dst = dsts[i]};
+        }
+        return 0;
+}
+
+void net_resolver_remove(struct net_resolver *r)
+{
+        if (!r->dir[0])
+                return;
+        for (int i = 0; i < 3; i++) {
+                char path[128];
+                snprintf(path, sizeof(path), "%s/%s", r->dir, names[i]);
+                unlink(path);
+        }
+        rmdir(r->dir);
+        r->dir[0] = '\0';
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# whiskers exec --net-allow: a sandbox reaches what it lists and nothing else,
+# against real targets in network namespaces this test makes:
+#
+#   whnet-h-PID  "the host": runs whiskers; a listener on its loopback and on
+#                its own address 10.77.1.1; resolv.conf -> dnsmasq
+#     veth 10.77.1.1 <-> 10.77.1.2  whnet-a-PID: HTTP :8080, open port :9000,
+#                                   dnsmasq :53 (target.test, other.test)
+#     veth 10.77.2.1 <-> 10.77.2.2  whnet-b-PID: HTTP :8080 (never listed)
+#
+# Needs root (it creates network namespaces), nft, ip, slirp4netns, dnsmasq.
+. "$(dirname "$0")/lib.sh"
+
+NETPROBE=$(dirname "$PROBE")/netprobe
+if [ "$ROOT" != 1 ]; then
+        echo "SKIP: network namespaces with real targets need root: --net-allow was NOT tested here"
+        exit 77
+fi
+for tool in nft ip slirp4netns dnsmasq; do
+        if ! command -v "$tool" >/dev/null && [ ! -x "/usr/sbin/$tool" ]; then
+                echo "SKIP: $tool is missing (scripts/deps/net.txt): --net-allow was NOT tested"
+                exit 77
+        fi
+done
+[ -x "$NETPROBE" ] || { echo "FAIL - $NETPROBE is missing"; exit 1; }
+
+H=whnet-h-$$ A=whnet-a-$$ B=whnet-b-$$
+on_exit "ip netns del $H; ip netns del $A; ip netns del $B"
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+for ns in $H $A $B; do
+        ip netns add "$ns" && in_ns "$ns" ip link set lo up || { echo "FAIL - cannot create $ns"; exit 1; }
+done
+ip -n "$H" link add ha type veth peer name ta netns "$A"
+ip -n "$H" link add hb type veth peer name tb netns "$B"
+ip -n "$H" addr add 10.77.1.1/24 dev ha && ip -n "$H" link set dev ha up
+ip -n "$H" addr add 10.77.2.1/24 dev hb && ip -n "$H" link set dev hb up
+ip -n "$A" addr add 10.77.1.2/24 dev ta && ip -n "$A" link set dev ta up
+ip -n "$B" addr add 10.77.2.2/24 dev tb && ip -n "$B" link set dev tb up
+ip -n "$H" route add default via 10.77.1.2
+
+# The targets. Each server runs as a process of this test, killed at the end.
+mkdir -p "$T/www" && echo "target" >"$T/www/index.html"
+head -c 200000 /dev/zero >"$T/www/big"
+serve() { # NS ADDR PORT LOG
+        in_ns "$1" "$PYTHON" -m http.server --bind "$2" --directory "$T/www" "$3" \
+                >"$4" 2>&1 &
+        bg_started $!
+}
+serve "$A" 10.77.1.2 8080 "$T/a-http.log"
+serve "$B" 10.77.2.2 8080 "$T/b-http.log"
+listen() { # NS ADDR PORT LOG: log every contact
+        in_ns "$1" "$PYTHON" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+while True:
+    c, a = s.accept(); print("contact", a[0], flush=True); c.close()
+' "$2" "$3" >"$4" 2>&1 &
+        bg_started $!
+}
+listen "$A" 10.77.1.2 9000 "$T/a-9000.log"
+listen "$H" 127.0.0.1 9100 "$T/h-lo.log"
+listen "$H" 10.77.1.1 9100 "$T/h-if.log"
+in_ns "$A" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+        --listen-address=10.77.1.2 --port=53 --user=root --pid-file="$T/dnsmasq.pid" \
+        --address=/target.test/10.77.1.2 --address=/other.test/10.77.2.2 \
+        --log-queries --log-facility="$T/dns.log" &
+bg_started $!
+for _ in $(seq 50); do
+        in_ns "$H" "$PYTHON" -c "import socket; socket.create_connection(('10.77.1.2', 8080), 1).close()" \
+                2>/dev/null && in_ns "$H" "$PYTHON" -c "import socket; socket.create_connection(('10.77.2.2', 8080), 1).close()" 2>/dev/null \
+                && [ -s "$T/dns.log" ] && break
+        sleep 0.1
+done
+
+# whiskers runs in "the host", resolving with the test's dnsmasq.
+echo "nameserver 10.77.1.2" >"$T/resolv.conf"
+cat >"$T/wh-in-ns" <<EOF
+#!/bin/sh
+exec ip netns exec $H unshare --mount sh -c 'mount --bind $T/resolv.conf /etc/resolv.conf && exec "\$0" "\$@"' "$WHISKERS" "\$@"
+EOF
+chmod 755 "$T/wh-in-ns"
+WHISKERS=$T/wh-in-ns
+net_run() { wh_run --ro-bind "$NETPROBE:/netprobe" "$@"; }
+# conn N FIELD: a field of network.connections[N]
+conn() { st "network.connections[$1].$2"; }
+# The one record for dst:dport (its verdict, bytes...), or "none".
+conn_to() { jq -r "[.network.connections[] | select(.dst == \"$1\" and .dport == $2)] | if length == 1 then .[0].$3 else \"count \(length)\" end" "$T/status.json"; }
+
+# ---- the listed target is reachable, and the attempt is logged ------------
+net_run --net-allow 10.77.1.2:8080 -- /netprobe tcp 10.77.1.2 8080
+expect "listed 10.77.1.2:8080: the HTTP server answers" rc=0 "out=OK HTTP/1.0 200 OK" \
+        network.mode=allow "network.connections|length=1"
+expect "its record: tcp, allowed, from the sandbox to 10.77.1.2:8080" "network.connections[0].proto=tcp" \
+        "network.connections[0].verdict=allowed" "network.connections[0].dst=10.77.1.2" \
+        "network.connections[0].dport=8080" "network.connections[0].sport>=1024" \
+        "network.connections[0].src~^100\.127\.255\."
+expect "its record counts the bytes both ways and the time" "network.connections[0].bytes_out>=100" \
+        "network.connections[0].bytes_in>=200" "network.connections[0].time_ms>=$(($(date +%s) - 120))000"
+assert_match "the target's server logged the request" 'GET / HTTP/1.0" 200' "$(cat "$T/a-http.log")"
+
+# ---- the unlisted: another target, another port, the host ----------------
+allow=10.77.1.2:8080,10.77.1.2:53/udp
+net_run --net-allow $allow -- /netprobe tcp 10.77.2.2 8080
+expect "unlisted target 10.77.2.2:8080: refused" rc=1 "out~^ERR (EPERM|ETIMEDOUT)$"
+assert_eq "... logged as refused" refused "$(conn_to 10.77.2.2 8080 verdict)"
+net_run --net-allow $allow -- /netprobe tcp 10.77.1.2 9000
+expect "unlisted port 10.77.1.2:9000 of a listed host: refused" rc=1 "out~^ERR (EPERM|ETIMEDOUT)$"
+assert_eq "... logged as refused" refused "$(conn_to 10.77.1.2 9000 verdict)"
+net_run --net-allow $allow -- /netprobe udp 10.77.1.2 8080
+expect "UDP to a TCP-only rule: refused" rc=1 "out=ERR EPERM"
+assert_eq "... logged as refused udp" udp "$(conn_to 10.77.1.2 8080 proto)"
+net_run --net-allow $allow -- /netprobe tcp 127.0.0.1 9100
+expect "127.0.0.1 is the sandbox's own loopback: nothing listens" rc=1 "out=ERR ECONNREFUSED"
+net_run --net-allow $allow -- /netprobe tcp 10.77.1.1 9100
+expect "the host's own address 10.77.1.1: refused" rc=1 "out~^ERR (EPERM|ETIMEDOUT)$"
+assert_eq "... logged as refused" refused "$(conn_to 10.77.1.1 9100 verdict)"
+for gw in 100.127.255.2 100.127.255.3; do
+        net_run --net-allow $allow -- /netprobe tcp $gw 9100
+        expect "the user-mode stack's gateway $gw (the host's loopback): refused" rc=1 \
+                "out~^ERR (EPERM|ETIMEDOUT)$"
+        assert_eq "... logged as refused" refused "$(conn_to $gw 9100 verdict)"
+done
+net_run --net-allow $allow -- /netprobe tcp 2001:db8::1 80
+expect "IPv6: refused" rc=1 "out~^ERR (EPERM|ETIMEDOUT)$"
+assert_eq "... logged as refused" refused "$(conn_to 2001:db8::1 80 verdict)"
+net_run --net-allow $allow -- /netprobe raw
+if [ "$(st status)" = seccomp_kill ]; then
+        expect "a raw socket: killed by seccomp" rc=4 syscall.name=socket
+else
+        expect "a raw socket: refused" rc=1 "out~^ERR (EPERM|EACCES|EAFNOSUPPORT)$"
+fi
+assert_eq "the unlisted target saw nothing" "" "$(grep -v '^Serving' "$T/b-http.log")"
+assert_eq "the unlisted port saw nothing" "" "$(cat "$T/a-9000.log")"
+assert_eq "the host's loopback listener saw nothing" "" "$(cat "$T/h-lo.log")"
+assert_eq "the host's interface listener saw nothing" "" "$(cat "$T/h-if.log")"
+# The listeners work: the checks above can fail.
+in_ns "$H" "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', 9100)).close(); socket.create_connection(('10.77.2.2', 8080)).close()"
+sleep 0.3
+assert_true "control: the host's loopback listener logs a contact" grep -q contact "$T/h-lo.log"
+
+# ---- names: resolved outside, pinned inside; nothing else resolves -------
+net_run --net-allow target.test:8080 -- /bin/sh -c \
+        'getent hosts target.test; getent hosts other.test || echo "other: none"; getent hosts example.com || echo "example: none"'
+expect "target.test resolves in the sandbox to the pinned address only" rc=0 \
+        "out~^10\.77\.1\.2 +target\.test"$'\n'"other: none"$'\n'"example: none$"
+net_run --net-allow target.test:8080 -- /netprobe tcp 10.77.1.2 8080
+expect "target.test:8080 allows its address" rc=0 "out=OK HTTP/1.0 200 OK"
+net_run --net-allow target.test:8080 -- /netprobe dns 10.77.1.2 other.test
+expect "DNS to the resolver, unlisted: refused" rc=1 "out=ERR EPERM"
+assert_eq "... logged as refused udp to :53" refused "$(conn_to 10.77.1.2 53 verdict)"
+assert_eq "the DNS server never saw other.test" "" "$(grep 'other.test' "$T/dns.log")"
+net_run --net-allow 10.77.1.2:53/udp -- /netprobe dns 10.77.1.2 other.test
+expect "DNS listed as 10.77.1.2:53/udp: answered (the control)" rc=0 "out=OK 10.77.2.2"
+
+# ---- refused before any run ----------------------------------------------
+for bad in 169.254.169.254:80 '[::1]:80' 127.0.0.1:9100 10.77.1.1:9100 10.77.0.0/16:80 \
+        localhost:80 100.127.255.2:80 no-such-name.test:80; do
+        net_run --net-allow "$bad" -- /netprobe tcp 10.77.1.2 8080
+        expect "--net-allow $bad: refused before the run" rc=2 "out=" \
+                "err~(may never be reached|does not resolve)"
+        assert_true "... no status record" test ! -s "$T/status.json"
+done
+
+# ---- limits ----------------------------------------------------------------
+net_run --net-allow 10.77.1.2:9000 --net-max-conns 3 -- /netprobe hold 10.77.1.2 9000 6
+expect "--net-max-conns 3: 3 of 6 connections open" rc=0 "out=OK 3"
+assert_eq "... 3 allowed in the log" 3 "$(jq '[.network.connections[] | select(.verdict == "allowed")] | length' "$T/status.json")"
+assert_eq "... 3 refused in the log" 3 "$(jq '[.network.connections[] | select(.verdict == "refused")] | length' "$T/status.json")"
+
+net_run --net-allow 10.77.1.2:8080 -- /netprobe fetch 10.77.1.2 8080 /big
+expect "without --net-max-bytes: all of a 200000-byte file" rc=0 "out~^OK 20[0-9]{4}$"
+net_run --net-allow 10.77.1.2:8080 --net-max-bytes 50K -- /netprobe fetch 10.77.1.2 8080 /big
+expect "--net-max-bytes 50K: the transfer stops short" rc=0 "out~^OK [0-9]+$" \
+        "network.connections[0].bytes_in<=60000"
+got=$(sed 's/^OK //' "$T/out")
+assert_true "... at most 50K came in ($got bytes)" test "${got:-0}" -le 51200
+
+left=$(for p in $(ip netns pids "$H"); do grep -l slirp4netns "/proc/$p/comm" 2>/dev/null; done)
+assert_eq "no slirp4netns left in the host namespace" "" "$left"
+finish

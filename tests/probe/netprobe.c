@@ -1,0 +1,214 @@
+/* netprobe: a hostile payload for WH_NET_ALLOW tests (tests/e2e/test_exec_net_allow.sh).
+ * Static, like probe. Each subcommand prints one line, "OK ..." or "ERR ENAME",
+ * and exits 0 or 1:
+ *   tcp ADDR PORT          connect (IPv4 or IPv6), send an HTTP GET, print the status line
+ *   udp ADDR PORT          send a datagram, wait 300 ms for an answer
+ *   dns SERVER NAME        ask SERVER:53 for NAME's A record; print the address
+ *   fetch ADDR PORT PATH   HTTP GET PATH; print how many bytes came back
+ *   hold ADDR PORT N       open N TCP connections at once; print how many opened
+ *   raw                    open a raw IPv4 socket and send a TCP SYN to 10.0.0.1 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static const char *ename(int e)
+{
+        switch (e) {
+        case EPERM:
+                return "EPERM";
+        case EACCES:
+                return "EACCES";
+        case ECONNREFUSED:
+                return "ECONNREFUSED";
+        case ENETUNREACH:
+                return "ENETUNREACH";
+        case EHOSTUNREACH:
+                return "EHOSTUNREACH";
+        case ETIMEDOUT:
+                return "ETIMEDOUT";
+        case EAGAIN:
+                return "ETIMEDOUT"; /* a receive timeout */
+        case EINPROGRESS:
+                return "ETIMEDOUT"; /* a connect timeout (SO_SNDTIMEO) */
+        case EAFNOSUPPORT:
+                return "EAFNOSUPPORT";
+        case EINVAL:
+                return "EINVAL";
+        default:
+                return strerror(e);
+        }
+}
+
+static int err(void)
+{
+        printf("ERR %s\n", ename(errno));
+        return 1;
+}
+
+/* A socket connected (TCP) or aimed (UDP) at addr:port, 2 s timeouts. */
+static int open_to(const char *addr, const char *port, int type)
+{
+        struct sockaddr_storage ss = {0};
+        socklen_t len;
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+                in4->sin_family = AF_INET;
+                in4->sin_port = htons((uint16_t)atoi(port));
+                len = sizeof(*in4);
+        } else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons((uint16_t)atoi(port));
+                len = sizeof(*in6);
+        } else {
+                errno = EINVAL;
+                return -1;
+        }
+        int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+        struct timeval tv = {2, 0};
+        if (fd < 0)
+                return -1;
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+        }
+        return fd;
+}
+
+/* GET path over a new connection: the first bytes of the answer into head,
+ * the count of all of them returned; -1 when the connection failed. */
+static long http_get(const char *addr, const char *port, const char *path, char *head,
+                     size_t head_len)
+{
+        int fd = open_to(addr, port, SOCK_STREAM);
+        char req[512], buf[16384];
+        int len = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+        if (fd < 0 || send(fd, req, (size_t)len, MSG_NOSIGNAL) < 0)
+                return -1;
+        ssize_t n;
+        long total = 0;
+        head[0] = '\0';
+        while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+                if (total == 0)
+                        snprintf(head, head_len, "%.*s", (int)n, buf);
+                total += n;
+        }
+        return total;
+}
+
+static int cmd_tcp(char **a)
+{
+        char head[256];
+        if (http_get(a[0], a[1], "/", head, sizeof(head)) < 0)
+                return err();
+        head[strcspn(head, "\r\n")] = '\0';
+        printf("OK %s\n", head);
+        return 0;
+}
+
+static int cmd_fetch(char **a)
+{
+        char head[16];
+        long n = http_get(a[0], a[1], a[2], head, sizeof(head));
+        if (n < 0)
+                return err();
+        printf("OK %ld\n", n);
+        return 0;
+}
+
+static int cmd_udp(char **a)
+{
+        int fd = open_to(a[0], a[1], SOCK_DGRAM);
+        char buf[512];
+        if (fd < 0 || send(fd, "probe\n", 6, 0) < 0)
+                return err();
+        struct timeval tv = {0, 300000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (recv(fd, buf, sizeof(buf), 0) < 0 && errno != EAGAIN)
+                return err();
+        printf("OK\n");
+        return 0;
+}
+
+static int cmd_dns(char **a)
+{
+        unsigned char q[512] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+        size_t len = 12;
+        for (const char *label = a[1]; *label;) {
+                size_t l = strcspn(label, ".");
+                if (l == 0 || l > 63 || len + l + 6 > sizeof(q)) {
+                        errno = EINVAL;
+                        return err();
+                }
+                q[len++] = (unsigned char)l;
+                memcpy(q + len, label, l);
+                len += l;
+                label += l + (label[l] == '.');
+        }
+        q[len++] = 0;
+        q[len++] = 0, q[len++] = 1; /* A */
+        q[len++] = 0, q[len++] = 1; /* IN */
+        int fd = open_to(a[0], "53", SOCK_DGRAM);
+        unsigned char r[512];
+        if (fd < 0 || send(fd, q, len, 0) < 0)
+                return err();
+        ssize_t n = recv(fd, r, sizeof(r), 0);
+        if (n < (ssize_t)len + 16)
+                return n < 0 ? err() : (printf("ERR no answer\n"), 1);
+        /* The first answer follows the question; its address is the last 4 bytes
+         * of a compressed A record (name pointer, type, class, ttl, rdlength). */
+        const unsigned char *ans = r + len + 12;
+        printf("OK %u.%u.%u.%u\n", ans[0], ans[1], ans[2], ans[3]);
+        return 0;
+}
+
+static int cmd_hold(char **a)
+{
+        int want = atoi(a[2]), opened = 0;
+        for (int i = 0; i < want; i++)
+                if (open_to(a[0], a[1], SOCK_STREAM) >= 0)
+                        opened++;
+        printf("OK %d\n", opened);
+        return 0;
+}
+
+static int cmd_raw(char **a)
+{
+        (void)a;
+        int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0)
+                return err();
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x0a000001)};
+        unsigned char syn[20] = {0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0x20};
+        if (sendto(fd, syn, sizeof(syn), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+                return err();
+        printf("OK\n");
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int args;
+                int (*fn)(char **);
+        } cmds[] = {{"tcp", 2, cmd_tcp},     {"udp", 2, cmd_udp},   {"dns", 2, cmd_dns},
+                    {"fetch", 3, cmd_fetch}, {"hold", 3, cmd_hold}, {"raw", 0, cmd_raw}};
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+                if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
+                        return cmds[i].fn(argv + 2);
+        fprintf(stderr,
+                "usage: netprobe tcp|udp ADDR PORT | dns SERVER NAME | hold ADDR PORT N | raw\n");
+        return 2;
+}
