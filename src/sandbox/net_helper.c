@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 
 /* The first of paths that exists, or NULL. */
 static const char *find_tool(const char *const paths[])
@@ -34,15 +36,43 @@ static const char *find_tool(const char *const paths[])
 }
 
 static const char *const nft_paths[] = {"/usr/sbin/nft", "/sbin/nft", NULL};
-static const char *const ip_paths[] = {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip", NULL};
 
 const char *net_tool_missing(void)
 {
-        if (!find_tool(nft_paths))
-                return "nft (Debian package nftables)";
-        if (!find_tool(ip_paths))
-                return "ip (Debian package iproute2)";
-        return NULL;
+        return find_tool(nft_paths) ? NULL : "nft (Debian package nftables)";
+}
+
+/* "ip -6 route add default dev wh0", in rtnetlink: 0, or -1 with errno. */
+static int add_ipv6_default_route(void)
+{
+        struct {
+                struct nlmsghdr h;
+                struct rtmsg r;
+                struct rtattr a;
+                int oif;
+        } req = {
+            .h = {.nlmsg_len = sizeof(req),
+                  .nlmsg_type = RTM_NEWROUTE,
+                  .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL},
+            .r = {.rtm_family = AF_INET6,
+                  .rtm_table = RT_TABLE_MAIN,
+                  .rtm_protocol = RTPROT_BOOT,
+                  .rtm_scope = RT_SCOPE_UNIVERSE,
+                  .rtm_type = RTN_UNICAST},
+            .a = {.rta_len = RTA_LENGTH(sizeof(int)), .rta_type = RTA_OIF},
+            .oif = (int)if_nametoindex(NET_IFNAME),
+        };
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (fd < 0 || !req.oif)
+                return -1;
+        char buf[512];
+        ssize_t n = send(fd, &req, sizeof(req), 0) < 0 ? -1 : recv(fd, buf, sizeof(buf), 0);
+        close(fd);
+        struct nlmsghdr *h = (struct nlmsghdr *)buf;
+        if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || h->nlmsg_type != NLMSG_ERROR)
+                return errno = EPROTO, -1;
+        int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+        return e ? (errno = e, -1) : 0;
 }
 
 static int fail(int reply_fd, const char *fmt, ...)
@@ -59,7 +89,7 @@ static int fail(int reply_fd, const char *fmt, ...)
         return 1;
 }
 
-/* Run a tool to its end, stdin from fd in (or /dev/null), empty environment. */
+/* Run a tool to its end, stdin from fd in, empty environment. */
 static int run_tool(const char *path, char *const argv[], int in)
 {
         pid_t pid = fork();
@@ -67,7 +97,7 @@ static int run_tool(const char *path, char *const argv[], int in)
                 return -1;
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);
-                dup2(in >= 0 ? in : null, 0);
+                dup2(in, 0);
                 dup2(null, 1);
                 char *const envp[] = {NULL};
                 execve(path, argv, envp);
@@ -98,8 +128,7 @@ int net_helper_main(pid_t init_pid, bool join_userns, int rules_fd, int reply_fd
         char *nft_argv[] = {"nft", "-f", "-", NULL};
         if (run_tool(find_tool(nft_paths), nft_argv, rules_fd) < 0)
                 return fail(reply_fd, "nft could not install the ruleset in the sandbox");
-        char *ip_argv[] = {"ip", "-6", "route", "add", "default", "dev", NET_IFNAME, NULL};
-        if (run_tool(find_tool(ip_paths), ip_argv, -1) < 0)
+        if (add_ipv6_default_route() < 0)
                 return fail(reply_fd, "cannot add the sandbox's IPv6 route");
         int acct = open("/proc/sys/net/netfilter/nf_conntrack_acct", O_WRONLY | O_CLOEXEC);
         if (acct < 0 || write(acct, "1", 1) != 1)

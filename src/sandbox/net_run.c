@@ -207,7 +207,8 @@ void net_run_stop(struct net_run *n)
                 /* It exits when its exit fd closes; a stuck one is killed. */
                 bool reaped = false;
                 for (int i = 0; i < 200 && !reaped; i++)
-                        if (!(reaped = waitpid(n->slirp, NULL, WNOHANG) == n->slirp))
+                        /* ECHILD: a caller reaping every child got it first. */
+                        if (!(reaped = waitpid(n->slirp, NULL, WNOHANG) != 0))
                                 usleep(5000);
                 if (!reaped) {
                         kill(n->slirp, SIGKILL);

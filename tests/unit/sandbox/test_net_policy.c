@@ -76,7 +76,7 @@ static void test_forbidden(void **state)
 {
         (void)state;
         parse_fails("127.0.0.1:80", "loopback");
-        parse_fails("10.0.0.0/8:80,127.0.0.0/8:1", "loopback");
+        parse_fails("203.0.113.0/24:80,127.0.0.0/8:1", "loopback");
         parse_fails("169.254.169.254:80", "metadata");
         parse_fails("[::1]:80", "loopback");
         parse_fails("[::ffff:10.0.0.1]:80", "IPv4-mapped");
