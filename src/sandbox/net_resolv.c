@@ -1,9 +1,12 @@
 /* The sandbox's resolver: the names the supervisor resolved and pinned, and
  * nothing else. /etc/hosts lists them; nsswitch.conf makes "files" the only
- * source of host names, so no query ever leaves for a DNS server (a program
- * that speaks DNS itself meets the ruleset instead); resolv.conf names no
- * server. The three files live in a private directory of the host and are
- * bound read-only over the sandbox's /etc, after the caller's binds. */
+ * source of host names for libc, so its lookups never leave for a DNS server.
+ * resolv.conf is for programs that speak DNS themselves (dnspython refuses to
+ * start without a server): it names the DNS servers the policy lists (single
+ * IPv4 addresses allowed port 53), or the sandbox's own 127.0.0.1, where
+ * nothing answers; their queries meet the ruleset like any other traffic. The
+ * three files live in a private directory of the host and are bound
+ * read-only over the sandbox's /etc, after the caller's binds. */
 #define _GNU_SOURCE
 #include "sandbox/net.h"
 
@@ -31,6 +34,38 @@ static int write_file(const char *dir, const char *name, const char *text, size_
         close(fd);
         errno = saved;
         return n == (ssize_t)len ? 0 : -1;
+}
+
+/* glibc and dnspython read at most this many servers. */
+#define MAX_NAMESERVERS 3
+
+static char *resolv_text(const struct wh_net_policy *p, size_t *len)
+{
+        char *text = NULL;
+        FILE *f = open_memstream(&text, len);
+        if (!f)
+                return NULL;
+        fputs("# whiskers: the pinned names are in /etc/hosts; the DNS servers the allowlist "
+              "lists:\n",
+              f);
+        int n = 0;
+        for (size_t i = 0; i < p->n_rules && n < MAX_NAMESERVERS; i++) {
+                const struct wh_net_rule *r = &p->rules[i];
+                if (r->addr.family != AF_INET || r->prefix != 32 || r->port_lo > 53 ||
+                    r->port_hi < 53)
+                        continue;
+                char addr[INET_ADDRSTRLEN];
+                inet_ntop(AF_INET, r->addr.bytes, addr, sizeof(addr));
+                fprintf(f, "nameserver %s\n", addr);
+                n++;
+        }
+        if (n == 0)
+                fputs("nameserver 127.0.0.1\n", f);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
 }
 
 static char *hosts_text(const struct wh_net_policy *p, size_t *len)
@@ -67,16 +102,16 @@ int net_resolver_create(const struct wh_net_policy *p, struct net_resolver *r, s
                 net_resolver_remove(r);
                 return -1;
         }
-        size_t hosts_len = 0;
-        char *hosts = hosts_text(p, &hosts_len);
-        static const char resolv[] = "# whiskers: the pinned names are in /etc/hosts\n";
+        size_t hosts_len = 0, resolv_len = 0;
+        char *hosts = hosts_text(p, &hosts_len), *resolv = resolv_text(p, &resolv_len);
         static const char nss[] = "hosts: files\n";
-        int rc = !hosts || write_file(r->dir, names[0], hosts, hosts_len) < 0 ||
-                         write_file(r->dir, names[1], resolv, sizeof(resolv) - 1) < 0 ||
+        int rc = !hosts || !resolv || write_file(r->dir, names[0], hosts, hosts_len) < 0 ||
+                         write_file(r->dir, names[1], resolv, resolv_len) < 0 ||
                          write_file(r->dir, names[2], nss, sizeof(nss) - 1) < 0
                      ? -1
                      : 0;
         free(hosts);
+        free(resolv);
         if (rc < 0) {
                 wh_err_set(err, errno, "net", "cannot write the resolver files in %s", r->dir);
                 net_resolver_remove(r);

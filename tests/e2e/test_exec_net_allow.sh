@@ -150,6 +150,10 @@ net_run --net-allow target.test:8080 -- /netprobe dns 10.77.1.2 other.test
 expect "DNS to the resolver, unlisted: refused" rc=1 "out=ERR EPERM"
 assert_eq "... logged as refused udp to :53" refused "$(conn_to 10.77.1.2 53 verdict)"
 assert_eq "the DNS server never saw other.test" "" "$(grep 'other.test' "$T/dns.log")"
+net_run --net-allow target.test:8080 -- /bin/sh -c 'grep -v "^#" /etc/resolv.conf'
+expect "resolv.conf: no DNS server listed, only the sandbox's own loopback" rc=0 "out=nameserver 127.0.0.1"
+net_run --net-allow 10.77.1.2:53/udp,198.51.100.0/24:53/udp -- /bin/sh -c 'grep -v "^#" /etc/resolv.conf'
+expect "resolv.conf: the listed DNS server (an address, not a CIDR)" rc=0 "out=nameserver 10.77.1.2"
 net_run --net-allow 10.77.1.2:53/udp -- /netprobe dns 10.77.1.2 other.test
 expect "DNS listed as 10.77.1.2:53/udp: answered (the control)" rc=0 "out=OK 10.77.2.2"
 
