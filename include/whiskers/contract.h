@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <whiskers/error.h>
 #include <whiskers/sandbox.h>
+#include <whiskers/warm.h>
 
 /* The contract version this library implements (docs/contract.md). */
 #define WH_CONTRACT_VERSION 1
@@ -72,11 +73,15 @@ struct wh_manifest {
         const char *id, *version, *runtime, *entrypoint;
         bool openkat;
         const char *name, *description;     /* NULL when absent */
-        const char *warm;                   /* "fork" (docs/warm.md) or NULL */
+        const char *warm;                   /* "fork", "persistent" (docs/warm.md) or NULL */
+        uint32_t max_inputs;                /* persistent: inputs per process; else 0 */
         json_t *consumes, *produces;        /* arrays of strings */
         json_t *external_types;             /* array of strings, or NULL */
         struct wh_normaliser_limits limits; /* "limits", 0 where absent */
 };
+
+#define WH_MAX_INPUTS_DEFAULT 100 /* "max_inputs" when "warm" is "persistent" */
+#define WH_MAX_INPUTS_LIMIT   1000000
 
 /* Check a normalizer.json object (takes its own reference). origin names
  * the file in messages; every message names the field. */
@@ -202,11 +207,13 @@ void wh_run_result_clear(struct wh_run_result *res);
  * sandbox whose zygote loaded the normaliser once; each input is a fork of
  * it, with the limits, checks and results of a cold run (the status record
  * says "mode": "warm"). Python normalisers can always; exec ones when
- * normalizer.json says "warm": "fork". If the zygote cannot start, inputs
- * run cold (a warning says why). Fails (nothing changes) when n cannot run
- * warm. */
+ * normalizer.json says "warm": "fork" or "persistent". Persistent isolation
+ * (one process serves up to "max_inputs" inputs) only when it says
+ * "persistent". If the zygote cannot start, inputs run cold (a warning says
+ * why). Fails (nothing changes) when n cannot run warm with iso. */
 bool wh_normaliser_can_warm(const struct wh_normaliser *n);
-int wh_normaliser_warm(struct wh_normaliser *n, struct wh_err *err);
+bool wh_normaliser_can_persist(const struct wh_normaliser *n);
+int wh_normaliser_warm(struct wh_normaliser *n, enum wh_isolation iso, struct wh_err *err);
 /* The resident memory of n's warm sandbox (wh_warm_rss); 0 when cold. */
 uint64_t wh_normaliser_warm_rss(const struct wh_normaliser *n);
 /* True when the output check stopped the run while it ran (error

@@ -150,6 +150,11 @@ struct wh_report {
         bool warm;
         char zygote[32];
         uint64_t ordinal;
+        /* Persistent isolation: the input ran in the process that the
+         * zygote forked for its `process`-th input, as that process's
+         * `process_ordinal`-th input (from 1). Fork: false, 0, 0. */
+        bool persistent;
+        uint64_t process, process_ordinal;
         /* WH_NET_ALLOW: every connection attempt ("network" in the record). */
         bool net_allow;
         struct wh_net_log net;

@@ -28,6 +28,17 @@ struct wh_warm;
 int wh_warm_new(struct wh_sandbox *sb, const struct wh_run_spec *zygote, uint64_t load_ms,
                 struct wh_warm **out, struct wh_err *err);
 
+/* Isolation levels (docs/warm.md "Persistent"): fork (the default) gives
+ * every input a fresh fork of the zygote; persistent lets one forked child
+ * serve up to max_inputs inputs in a row (the program must declare it can:
+ * "warm": "persistent"), then it is recycled. Set before the first input.
+ * A child's crash, timeout or kill fails only the input in flight. */
+enum wh_isolation { WH_ISOLATION_FORK, WH_ISOLATION_PERSISTENT };
+void wh_warm_persistent(struct wh_warm *w, uint32_t max_inputs);
+const char *wh_isolation_name(enum wh_isolation iso);
+/* "fork" or "persistent"; -1 for anything else. */
+int wh_isolation_parse(const char *text, enum wh_isolation *out);
+
 /* One input: stdin_fd (a regular file, or -1), stdout_fd / on_stdout, stderr_fd, cancel and the
  * per-input limits wall_ms, cpu_ms and output_bytes of `input` are used
  * (argv, envp and the cgroup limits are the zygote's). Returns 0 with the

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <whiskers/error.h>
+#include <whiskers/warm.h>
 #include <whiskers/package.h>
 #include <whiskers/queue.h>
 
@@ -144,9 +145,21 @@ struct wh_worker_config {
         /* Unload least recently used idle entries while the pool's
          * resident memory (its zygotes and inits) is above this; 0: none. */
         uint64_t warm_max_mem;
+        /* Warm isolation (docs/warm.md "Persistent"): fork (default) or
+         * persistent for every key, overridden per tenant or normaliser by
+         * isolation_for ("acme=persistent,normaliser:kat_dns=fork"; first
+         * match wins). Persistent applies where the normaliser declares it
+         * ("warm": "persistent"); elsewhere runs stay fork. */
+        enum wh_isolation isolation;
+        const char *isolation_for;
         /* References that name packages. */
         struct wh_package_source packages;
 };
+
+/* The isolation level for jobs of ref and tenant; -1 when isolation_for
+ * is malformed (the CLI checks it at start). */
+int wh_worker_isolation(const struct wh_worker_config *c, const char *ref, const char *tenant,
+                        enum wh_isolation *out);
 
 /* What a worker did; filled when wh_worker_run() returns. */
 struct wh_worker_summary {

@@ -225,9 +225,10 @@ def serve(out, inputs, run, failure):
     return handle(run, meta, raw, out)
 
 
-def zygote(out, root, entry, inputs):
-    """Warm mode (docs/warm.md): load once, then fork a child per input.
-    fd 0 is the control socket; the zygote never reads an input."""
+def zygote(out, root, entry, inputs, persistent):
+    """Warm mode (docs/warm.md): load once, then fork a child per input
+    (persistent: a child serves inputs until the supervisor closes its
+    channel). fd 0 is the control socket; the zygote never reads an input."""
     import gc
     import socket
 
@@ -252,34 +253,51 @@ def zygote(out, root, entry, inputs):
         pid = os.fork()
         if pid == 0:
             ctl.detach()  # fd 0 becomes the input's stdin in child()
-            os._exit(child(fds[0], out, inputs, run, failure))
+            os._exit(child(fds[0], out, inputs, run, failure, persistent))
         os.close(fds[0])
         _, status, ru = os.wait4(pid, 0)
         cpu_us = int((ru.ru_utime + ru.ru_stime) * 1000000)
         ctl.send(b"exit %s %d %d %d\n" % (ordinal.encode(), status, cpu_us, ru.ru_maxrss))
 
 
-def child(fd, out, inputs, run, failure):
-    """One input in a fork of the zygote: say hello on the channel, take
-    stdin, the item stream and stderr from "go", then serve() it."""
+def child(fd, out, inputs, run, failure, persistent):
+    """Inputs in a fork of the zygote: say hello on the channel, take stdin,
+    the item stream and stderr from "go", then serve() it. Fork: one input.
+    Persistent: after each input point the stdio at /dev/null (the
+    supervisor sees its pipes end), say "done CODE", wait for the next "go";
+    the channel's end means recycle. State the normaliser keeps between
+    inputs stays: that is what persistent means (docs/warm.md)."""
     import socket
 
     chan = socket.socket(fileno=fd)
     chan.send(b"hello\n")
-    msg, fds, _, _ = socket.recv_fds(chan, 256, 3)
-    if msg != b"go\n" or len(fds) != 3:
-        return 2
+    while True:
+        msg, fds, _, _ = socket.recv_fds(chan, 256, 3)
+        if persistent and not msg:
+            return 0
+        if msg != b"go\n" or len(fds) != 3:
+            return 2
+        take_stdio(fds, out)
+        if not persistent:
+            chan.close()
+        announce(out)
+        code = serve(out, inputs, run, failure)
+        sys.stderr.flush()
+        if not persistent:
+            return code
+        null = os.open("/dev/null", os.O_RDWR)
+        take_stdio((null, os.dup(null), os.dup(null)), out)
+        chan.send(b"done %d\n" % code)
+
+
+def take_stdio(fds, out):
+    """stdin, the item stream and stderr from fds (closed); fd 1 is stderr."""
     os.dup2(fds[0], 0)
     os.dup2(fds[1], out, inheritable=False)
     os.dup2(fds[2], 2)
     os.dup2(2, 1)
     for f in fds:
         os.close(f)
-    chan.close()
-    announce(out)
-    code = serve(out, inputs, run, failure)
-    sys.stderr.flush()
-    return code
 
 
 def main(argv):
@@ -287,8 +305,9 @@ def main(argv):
     entry = argv[1]
     root = argv[2] if len(argv) > 2 else "/normaliser"
     inputs = argv[3] if len(argv) > 3 else "/input"
-    if os.environ.get("WHISKERS_WARM") == "fork":
-        return zygote(out, root, entry, inputs)
+    warm = os.environ.get("WHISKERS_WARM")
+    if warm in ("fork", "persistent"):
+        return zygote(out, root, entry, inputs, warm == "persistent")
     announce(out)
     run, failure = try_load(root, entry)
     return serve(out, inputs, run, failure)

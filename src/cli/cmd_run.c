@@ -33,6 +33,9 @@ static const char help[] =
     "loaded once and each input is a fork of it, with the limits and checks of a cold\n"
     "run; each input's result and time are printed (--json: a list of run reports).\n"
     "  --warm / --cold        force warm or cold runs (default: warm for several files)\n"
+    "  --isolation fork|persistent  warm: a fresh fork per input (default), or one process\n"
+    "                         serving up to the manifest's max_inputs inputs in a row\n"
+    "                         (only if normalizer.json says \"warm\": \"persistent\")\n"
     "\n"
     "Input:\n"
     "  --meta FILE            the meta document: task_id, input_ooi, boefje_meta, mime_types\n"
@@ -88,6 +91,7 @@ enum {
         OPT_CLOCK,
         OPT_WARM,
         OPT_COLD,
+        OPT_ISOLATION,
 };
 
 static const struct option options[] = {
@@ -111,6 +115,7 @@ static const struct option options[] = {
     {"clock", required_argument, 0, OPT_CLOCK},
     {"warm", no_argument, 0, OPT_WARM},
     {"cold", no_argument, 0, OPT_COLD},
+    {"isolation", required_argument, 0, OPT_ISOLATION},
     WH_SANDBOX_OPTIONS,
     WH_PACKAGE_OPTIONS,
     {"help", no_argument, 0, 'h'},
@@ -126,6 +131,8 @@ struct run_args {
         size_t n_mime, max_errors;
         bool json;
         int warm; /* 1 --warm, 0 --cold, -1 unset */
+        enum wh_isolation isolation;
+        bool isolation_set;
 };
 
 #define usage_error(...) cli_usage_error("run", __VA_ARGS__)
@@ -196,6 +203,11 @@ static int parse_option(struct run_args *a, int opt, const char *arg)
         case OPT_WARM:
         case OPT_COLD:
                 a->warm = opt == OPT_WARM;
+                return 0;
+        case OPT_ISOLATION:
+                if (wh_isolation_parse(arg, &a->isolation) < 0)
+                        return usage_error("--isolation '%s': use fork or persistent", arg);
+                a->isolation_set = true;
                 return 0;
         case OPT_MIME:
                 if (a->n_mime == MAX_MIME)
@@ -346,6 +358,10 @@ static int run_one(struct run_args *a, struct wh_normaliser *n, const char *raw_
                         if (r->warm)
                                 printf(" (zygote %s, input %llu)", r->zygote,
                                        (unsigned long long)r->ordinal);
+                        if (r->persistent)
+                                printf(" persistent (process %llu, its input %llu)",
+                                       (unsigned long long)r->process,
+                                       (unsigned long long)r->process_ordinal);
                         printf(", %.2f ms\n",
                                (double)json_integer_value(json_object_get(
                                    json_object_get(json_object_get(doc, "provenance"), "timings"),
@@ -368,7 +384,7 @@ static int run(struct run_args *a, char **argv, const char *ref, char **raws, in
                 return rc;
         struct wh_err err = {0};
         bool warm = a->warm == 1 || (a->warm == -1 && n_raws > 1 && wh_normaliser_can_warm(n));
-        if (warm && wh_normaliser_warm(n, &err) < 0) {
+        if (warm && wh_normaliser_warm(n, a->isolation, &err) < 0) {
                 fprintf(stderr, "whiskers run: %s\n", err.msg);
                 wh_normaliser_free(n);
                 return WH_EXIT_USAGE;
@@ -408,6 +424,11 @@ int cmd_run(int argc, char **argv)
         if (a.zip_path && (a.meta_path || a.input_ooi || a.n_mime || a.task_id))
                 return usage_error("--zip brings its own meta.json: drop --meta, --input-ooi, "
                                    "--mime and --task-id");
+        if (a.isolation_set && a.warm == 0)
+                return usage_error("--isolation chooses how warm inputs are isolated: drop it or "
+                                   "--cold");
+        if (a.isolation_set)
+                a.warm = 1; /* even one input: the chosen level is what runs */
         if (a.meta_path && (a.input_ooi || a.n_mime || a.task_id))
                 return usage_error("--meta is the whole meta document: put the input object, "
                                    "MIME types and task id in it");

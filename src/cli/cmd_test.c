@@ -197,7 +197,8 @@ static int test(struct test_args *a, const char *dir, char **names, int n_names)
                 wh_fixtures_free(fx, nfx);
                 return WH_EXIT_USAGE;
         }
-        if (!a->cold && nfx > 1 && wh_normaliser_can_warm(n) && wh_normaliser_warm(n, &err) < 0) {
+        if (!a->cold && nfx > 1 && wh_normaliser_can_warm(n) &&
+            wh_normaliser_warm(n, WH_ISOLATION_FORK, &err) < 0) {
                 fprintf(stderr, "whiskers test: %s\n", err.msg);
                 wh_normaliser_free(n);
                 wh_fixtures_free(fx, nfx);

@@ -25,15 +25,25 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const known[] = {"$schema",        "id",
-                                    "name",           "description",
-                                    "version",        "consumes",
-                                    "produces",       "runtime",
-                                    "entrypoint",     "limits",
-                                    "external_types", "variant",
-                                    "schema_digests", "runtime_image",
-                                    "enabled",        "python_layers",
-                                    "warm",           NULL};
+static const char *const known[] = {"$schema",
+                                    "id",
+                                    "name",
+                                    "description",
+                                    "version",
+                                    "consumes",
+                                    "produces",
+                                    "runtime",
+                                    "entrypoint",
+                                    "limits",
+                                    "external_types",
+                                    "variant",
+                                    "schema_digests",
+                                    "runtime_image",
+                                    "enabled",
+                                    "python_layers",
+                                    "warm",
+                                    "max_inputs",
+                                    NULL};
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *what)
 {
@@ -105,6 +115,26 @@ static int check_list(json_t *obj, const char *origin, const char *field, bool r
         return 0;
 }
 
+/* "max_inputs": how many inputs one persistent process may serve before it
+ * is recycled; only with "warm": "persistent". */
+static int max_inputs_parse(json_t *obj, const char *origin, struct wh_manifest *m,
+                            struct wh_err *err)
+{
+        json_t *v = json_object_get(obj, "max_inputs");
+        if (!v) {
+                m->max_inputs =
+                    m->warm && !strcmp(m->warm, "persistent") ? WH_MAX_INPUTS_DEFAULT : 0;
+                return 0;
+        }
+        if (!m->warm || strcmp(m->warm, "persistent") != 0)
+                return bad(err, origin, "max_inputs", "needs \"warm\": \"persistent\"");
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > WH_MAX_INPUTS_LIMIT)
+                return bad(err, origin, "max_inputs", "must be an integer from 1 to 1000000");
+        m->max_inputs = (uint32_t)json_integer_value(v);
+        return 0;
+}
+
 static bool runtime_ok(const char *rt)
 {
         if (strcmp(rt, "exec") == 0 || strcmp(rt, "python3") == 0)
@@ -163,10 +193,13 @@ int wh_manifest_parse(json_t *obj, const char *origin, struct wh_manifest *out, 
             get_string(obj, origin, "description", false, &m.description, err) < 0 ||
             get_string(obj, origin, "warm", false, &m.warm, err) < 0)
                 return -1;
-        if (m.warm && strcmp(m.warm, "fork") != 0)
+        if (m.warm && strcmp(m.warm, "fork") != 0 && strcmp(m.warm, "persistent") != 0)
                 return bad(err, origin, "warm",
-                           "must be \"fork\": the program speaks the warm protocol "
-                           "(docs/warm.md)");
+                           "must be \"fork\" (the program speaks the warm protocol) or "
+                           "\"persistent\" (its children may also serve several inputs; "
+                           "docs/warm.md)");
+        if (max_inputs_parse(obj, origin, &m, err) < 0)
+                return -1;
         if (!name_ok(m.id, "._-"))
                 return bad(err, origin, "id",
                            "must be letters and digits joined by single '.', '_' or '-' (at most "

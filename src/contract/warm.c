@@ -1,6 +1,7 @@
 /* Warm mode for a loaded normaliser (docs/warm.md): the zygote is the cold
  * run's program itself (the Python shim, or an exec normaliser that
- * declared "warm": "fork") with WHISKERS_WARM=fork added to the cold
+ * declared "warm": "fork" or "persistent") with WHISKERS_WARM=fork (or
+ * =persistent: its children serve inputs in a loop) added to the cold
  * environment; it removes that variable before the normaliser's code sees
  * it. Everything else of a run (staging, checks, results, provenance) is
  * run.c's, so a warm result equals a cold one but for the status record's
@@ -12,13 +13,27 @@
 
 bool wh_normaliser_can_warm(const struct wh_normaliser *n)
 {
-        return n->interpreter != NULL || (n->manifest.warm && !strcmp(n->manifest.warm, "fork"));
+        return n->interpreter != NULL || n->manifest.warm != NULL;
 }
 
-int wh_normaliser_warm(struct wh_normaliser *n, struct wh_err *err)
+bool wh_normaliser_can_persist(const struct wh_normaliser *n)
+{
+        return n->manifest.warm && !strcmp(n->manifest.warm, "persistent");
+}
+
+int wh_normaliser_warm(struct wh_normaliser *n, enum wh_isolation iso, struct wh_err *err)
 {
         if (n->warm)
                 return 0;
+        if (iso == WH_ISOLATION_PERSISTENT && !wh_normaliser_can_persist(n))
+                return wh_err_set(err, EINVAL, "warm",
+                                  "%s cannot run with persistent isolation: one process would "
+                                  "serve several inputs and keep state between them, which its "
+                                  "normalizer.json must allow with \"warm\": \"persistent\" "
+                                  "(it says %s%s%s); run it with --isolation fork (docs/warm.md)",
+                                  n->manifest.id, n->manifest.warm ? "\"" : "",
+                                  n->manifest.warm ? n->manifest.warm : "nothing",
+                                  n->manifest.warm ? "\"" : "");
         if (!wh_normaliser_can_warm(n))
                 return wh_err_set(err, EINVAL, "warm",
                                   "%s cannot run warm: an exec normaliser must speak the warm "
@@ -28,7 +43,8 @@ int wh_normaliser_warm(struct wh_normaliser *n, struct wh_err *err)
         _Static_assert(RUN_N_ENV + 2 <= sizeof(n->warm_envp) / sizeof(n->warm_envp[0]),
                        "room for WHISKERS_WARM and the NULL");
         memcpy(n->warm_envp, run_base_env, sizeof(run_base_env));
-        n->warm_envp[RUN_N_ENV] = "WHISKERS_WARM=fork";
+        bool persist = iso == WH_ISOLATION_PERSISTENT;
+        n->warm_envp[RUN_N_ENV] = persist ? "WHISKERS_WARM=persistent" : "WHISKERS_WARM=fork";
         n->warm_envp[RUN_N_ENV + 1] = NULL;
         n->warm_zygote = (struct wh_run_spec){.argv = n->argv,
                                               .envp = n->warm_envp,
@@ -37,7 +53,10 @@ int wh_normaliser_warm(struct wh_normaliser *n, struct wh_err *err)
                                               .stdout_fd = -1,
                                               .stderr_fd = -1,
                                               .limits = n->limits.run};
-        return wh_warm_new(n->sandbox, &n->warm_zygote, 0, &n->warm, err);
+        if (wh_warm_new(n->sandbox, &n->warm_zygote, 0, &n->warm, err) < 0)
+                return -1;
+        wh_warm_persistent(n->warm, persist ? n->manifest.max_inputs : 0);
+        return 0;
 }
 
 uint64_t wh_normaliser_warm_rss(const struct wh_normaliser *n)

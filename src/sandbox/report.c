@@ -92,6 +92,21 @@ static json_t *network_object(const struct wh_net_log *log)
                          "connections_dropped", (json_int_t)log->dropped);
 }
 
+/* {"zygote", "ordinal", "isolation"} and, persistent, which process of the
+ * zygote served the input and as its how-manieth (docs/warm.md). */
+static json_t *warm_object(const struct wh_report *r)
+{
+        json_t *o =
+            json_pack("{s:s, s:I, s:s}", "zygote", r->zygote, "ordinal", (json_int_t)r->ordinal,
+                      "isolation", r->persistent ? "persistent" : "fork");
+        if (o && r->persistent) {
+                json_object_set_new(o, "process", json_integer((json_int_t)r->process));
+                json_object_set_new(o, "process_ordinal",
+                                    json_integer((json_int_t)r->process_ordinal));
+        }
+        return o;
+}
+
 char *wh_report_to_json(const struct wh_report *r)
 {
         json_t *syscall = json_null();
@@ -118,9 +133,7 @@ char *wh_report_to_json(const struct wh_report *r)
         if (r->net_allow)
                 json_object_set_new(o, "network", network_object(&r->net));
         if (r->warm)
-                json_object_set_new(o, "warm",
-                                    json_pack("{s:s, s:I}", "zygote", r->zygote, "ordinal",
-                                              (json_int_t)r->ordinal));
+                json_object_set_new(o, "warm", warm_object(r));
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
         return text;

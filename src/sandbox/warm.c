@@ -44,6 +44,7 @@ int wh_warm_new(struct wh_sandbox *sb, const struct wh_run_spec *zygote, uint64_
         w->zsock = w->zpidfd = w->notif = w->tmp_fd = -1;
         w->l = (struct launched){
             .pid = -1, .pidfd = -1, .ctl = -1, .out_r = -1, .err_r = -1, .stdin_w = -1};
+        wh_warm_persistent(w, 0);
         *out = w;
         return 0;
 }
@@ -57,6 +58,7 @@ static void close_fd(int *fd)
 
 void warm_down(struct wh_warm *w)
 {
+        warm_persist_forget(w);
         close_fd(&w->zsock);
         close_fd(&w->zpidfd);
         close_fd(&w->notif);

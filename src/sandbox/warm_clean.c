@@ -2,10 +2,11 @@
  * may live on, and nothing it wrote to /tmp may be there for the next one.
  *
  * Processes: the sandbox cgroup's cgroup.procs lists every process in it
- * (host pids; a read of one small file, no global lock); all but init and
- * the zygote are killed through pidfds, in rounds until none is left. A
- * daemon that forks faster than the rounds go is bounded by the pids limit
- * and, after MAX_ROUNDS, makes the caller kill the whole sandbox.
+ * (host pids; a read of one small file, no global lock); all but init, the
+ * zygote and a persistent child between its inputs are killed through
+ * pidfds, in rounds until none is left. A daemon that forks faster than the
+ * rounds go is bounded by the pids limit and, after MAX_ROUNDS, makes the
+ * caller kill the whole sandbox.
  *
  * /tmp: the sandbox's tmpfs, reached once through /proc/ZYGOTE/root/tmp and
  * kept open. Emptied with *at() calls that never follow a symlink; a tree
@@ -46,7 +47,7 @@ static int kill_round(struct wh_warm *w)
                 long pid = strtol(p, &end, 10);
                 if (end == p)
                         break;
-                if (pid <= 0 || pid == w->l.pid || pid == w->zpid)
+                if (pid <= 0 || pid == w->l.pid || pid == w->zpid || pid == w->p.pid)
                         continue;
                 found++;
                 int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
@@ -84,8 +85,9 @@ int warm_kill_leftovers(struct wh_warm *w)
                 int n = kill_round(w);
                 if (n < 0)
                         return n;
-                if (n == 0 && pids_counted(w) <= 2)
-                        return 0; /* init and the zygote, or no pids controller to ask */
+                if (n == 0 && pids_counted(w) <= (w->p.pid ? 3 : 2))
+                        return 0; /* init, the zygote (and a persistent child), or no
+                                     pids controller to ask */
                 usleep(round < 10 ? 100 : 2000);
         }
         errno = EBUSY;

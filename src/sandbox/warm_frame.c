@@ -120,6 +120,16 @@ int warm_parse_exit(const char *text, struct warm_exit *out)
         return 0;
 }
 
+int warm_parse_done(const char *text, int *code)
+{
+        uint64_t v;
+        const char *p = text + 5;
+        if (strncmp(text, "done ", 5) != 0 || !take_number(&p, 255, '\0', &v))
+                return -1;
+        *code = (int)v;
+        return 0;
+}
+
 int warm_send(int fd, const char *text, const int *fds, size_t n_fds)
 {
         union {

@@ -50,6 +50,10 @@ struct input {
         int chan;  /* our end of the input's channel to the child */
         int pidfd; /* the child, once it said hello */
         bool decided, broken, reported, sink_done, swept;
+        bool gone;        /* the zygote reported the child's end */
+        bool given;       /* "go" sent: the channel now only says "done" (persistent) */
+        bool persistent;  /* the child is w->p's: it outlives the input */
+        uint64_t process; /* the ordinal the zygote's "exit" report names */
         int wait_status;
         uint64_t cpu_us, maxrss_kb;
         uint64_t start_ns, end_ns, cpu0_ns, decided_ns;
@@ -129,6 +133,51 @@ static void discard(struct input *in, int slot)
                 in->p[slot].fd = -1;
 }
 
+/* "go" with the input's fds; a persistent child answers "done" on the
+ * channel when it has served it. */
+static void give(struct input *in)
+{
+        int fds[] = {in->stdin_fd, in->out_w, in->err_w};
+        if (warm_send(in->chan, "go\n", fds, 3) < 0 && !in->decided)
+                decide(in, WH_STATUS_SANDBOX_ERROR); /* it went away: the zygote will say how */
+        close(in->out_w), close(in->err_w);
+        in->out_w = in->err_w = -1;
+        in->given = true;
+        if (in->persistent)
+                in->p[P_CHAN].fd = in->chan;
+        in->start_ns = warm_now_ns();
+}
+
+/* "done CODE" from a persistent child: the input is served, the child waits
+ * for the next. EOF: it died, and the zygote's report says how. */
+static void on_done(struct input *in)
+{
+        char text[WARM_FRAME_MAX];
+        int none[1];
+        size_t nfd;
+        pid_t pid;
+        ssize_t n = warm_recv(in->chan, text, sizeof(text), &pid, none, 0, &nfd);
+        if (n < 0 && errno == EAGAIN)
+                return;
+        in->p[P_CHAN].fd = -1;
+        int code;
+        if (n == 0 || in->decided)
+                return;
+        if (n < 0 || pid != in->w->p.pid || warm_parse_done(text, &code) < 0) {
+                snprintf(in->r->stage, sizeof(in->r->stage), "warm");
+                snprintf(in->r->message, sizeof(in->r->message),
+                         "protocol error: expected \"done CODE\" from input %" PRIu64
+                         "'s persistent process",
+                         in->r->ordinal);
+                return decide(in, WH_STATUS_SANDBOX_ERROR);
+        }
+        in->wait_status = code << 8; /* as if it had exited with CODE */
+        in->maxrss_kb = warm_persist_hwm_kb(pid);
+        in->reported = true;
+        in->end_ns = warm_now_ns();
+        in->p[P_ZSOCK].fd = in->p[P_CHILD].fd = -1; /* the zygote has nothing to say */
+}
+
 /* "hello" from the child: make it killable alone, then give it the input. */
 static void on_hello(struct input *in)
 {
@@ -159,12 +208,11 @@ static void on_hello(struct input *in)
         if (!adj)
                 return broken(in, "cannot make input %" PRIu64 "'s child the first OOM victim: %s",
                               in->r->ordinal, strerror(errno));
-        int give[] = {in->stdin_fd, in->out_w, in->err_w};
-        if (warm_send(in->chan, "go\n", give, 3) < 0 && !in->decided)
-                decide(in, WH_STATUS_SANDBOX_ERROR); /* it went away: the zygote will say how */
-        close(in->out_w), close(in->err_w);
-        in->out_w = in->err_w = -1;
-        in->start_ns = warm_now_ns();
+        if (w->p.max_inputs) {
+                warm_persist_keep(w, in->chan, pidfd, pid, in->process);
+                in->persistent = true;
+        }
+        give(in);
 }
 
 /* "exit N STATUS CPU_US MAXRSS_KB" from the zygote, after it reaped its child. */
@@ -182,15 +230,16 @@ static void on_zygote(struct input *in)
                               in->r->ordinal);
         struct warm_exit e;
         if (n < 0 || pid != in->w->zpid || warm_parse_exit(text, &e) < 0 ||
-            e.ordinal != in->r->ordinal)
+            e.ordinal != in->process)
                 return broken(in,
                               "protocol error: expected \"exit %" PRIu64
                               " STATUS CPU_US MAXRSS_KB\" from the zygote",
-                              in->r->ordinal);
+                              in->process);
         in->wait_status = e.status;
         in->cpu_us = e.cpu_us;
         in->maxrss_kb = e.maxrss_kb;
         in->reported = true;
+        in->gone = true;
         in->end_ns = warm_now_ns();
         in->p[P_ZSOCK].fd = -1;
         in->p[P_CHILD].fd = -1; /* its end is known; the pidfd stays open for kills */
@@ -297,7 +346,7 @@ static void loop(struct input *in)
                 if (in->p[P_ZSOCK].fd >= 0 && in->p[P_ZSOCK].revents)
                         on_zygote(in);
                 if (in->p[P_CHAN].fd >= 0 && in->p[P_CHAN].revents)
-                        on_hello(in);
+                        in->given ? on_done(in) : on_hello(in);
                 if (in->p[P_CHILD].fd >= 0 && in->p[P_CHILD].revents)
                         in->p[P_CHILD].fd = -1; /* ended; the zygote's report follows */
                 if (in->p[P_INIT].fd >= 0 && in->p[P_INIT].revents)
@@ -336,28 +385,33 @@ static void classify(struct input *in)
         r->status = oom ? WH_STATUS_OOM : status_of_end(ws, r, l);
 }
 
+/* The input's stdout and stderr pipes. */
+static int make_pipes(struct input *in)
+{
+        int out[2], err[2];
+        if (pipe2(out, O_CLOEXEC) < 0)
+                return -1;
+        if (pipe2(err, O_CLOEXEC) < 0) {
+                close(out[0]), close(out[1]);
+                return -1;
+        }
+        fcntl(out[0], F_SETFL, O_NONBLOCK);
+        fcntl(err[0], F_SETFL, O_NONBLOCK);
+        in->p[P_OUT].fd = out[0], in->out_w = out[1];
+        in->p[P_ERR].fd = err[0], in->err_w = err[1];
+        return 0;
+}
+
 /* Send "input N" with the child's end of a fresh channel. */
 static int offer(struct input *in, int *chan)
 {
         struct wh_warm *w = in->w;
-        int ch[2], out[2], err[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
+        int ch[2];
+        if (make_pipes(in) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
                 return -1;
-        if (pipe2(out, O_CLOEXEC) < 0) {
-                close(ch[0]), close(ch[1]);
-                return -1;
-        }
-        if (pipe2(err, O_CLOEXEC) < 0) {
-                close(ch[0]), close(ch[1]), close(out[0]), close(out[1]);
-                return -1;
-        }
         int one = 1;
         setsockopt(ch[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-        fcntl(out[0], F_SETFL, O_NONBLOCK);
-        fcntl(err[0], F_SETFL, O_NONBLOCK);
         *chan = ch[0];
-        in->p[P_OUT].fd = out[0], in->out_w = out[1];
-        in->p[P_ERR].fd = err[0], in->err_w = err[1];
         char text[64];
         snprintf(text, sizeof(text), "input %" PRIu64 "\n", in->r->ordinal);
         int rc = warm_send(w->zsock, text, &ch[1], 1);
@@ -378,6 +432,7 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
                                   "a warm input's stdin must be a regular file or none");
         report_init(r, w->sb);
         r->warm = true;
+        bool reuse = warm_persist_alive(w); /* it may have ended since: then not */
         if (!w->up && (wh_warm_given_up(w) || warm_start(w) < 0)) {
                 snprintf(r->stage, sizeof(r->stage), "warm");
                 snprintf(r->message, sizeof(r->message), "the zygote could not start: %.480s",
@@ -400,12 +455,22 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
             spec->stdin_fd >= 0 ? spec->stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
         wh_cgroup_cpu_ns(w->l.cgroup, &in.cpu0_ns);
         in.start_ns = warm_now_ns();
-        if (in.stdin_fd < 0 || offer(&in, &in.chan) < 0) {
+        in.process = reuse ? w->p.first : r->ordinal;
+        r->persistent = w->p.max_inputs > 0;
+        r->process = in.process;
+        r->process_ordinal = reuse ? w->p.served + 1 : 1;
+        if (in.stdin_fd < 0 || (reuse ? make_pipes(&in) : offer(&in, &in.chan)) < 0) {
                 broken(&in, "cannot hand input %" PRIu64 " to the zygote: %s", r->ordinal,
                        strerror(errno));
         } else {
                 in.p[P_ZSOCK].fd = w->zsock;
                 in.p[P_CHAN].fd = in.chan;
+                if (reuse) {
+                        in.persistent = true;
+                        in.chan = w->p.chan;
+                        in.pidfd = in.p[P_CHILD].fd = w->p.pidfd;
+                        give(&in);
+                }
                 in.p[P_NOTIF].fd = w->notif;
                 in.p[P_INIT].fd = w->l.pidfd;
                 in.p[P_ZOUT].fd = w->l.out_r;
@@ -413,14 +478,19 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
                 loop(&in);
         }
         classify(&in);
+        if (in.persistent) {
+                in.chan = in.pidfd = -1; /* w->p's, kept for the next input */
+                if (in.gone)
+                        warm_persist_forget(w);
+        }
         int fds[] = {in.chan, in.out_w, in.err_w, in.p[P_OUT].fd, in.p[P_ERR].fd, in.pidfd};
         for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                 if (fds[i] >= 0)
                         close(fds[i]);
         if (spec->stdin_fd < 0 && in.stdin_fd >= 0)
                 close(in.stdin_fd);
-        if (w->up &&
-            (warm_kill_leftovers(w) < 0 || warm_empty_tmp(w) < 0 || warm_check_zygote(w) < 0))
+        if (w->up && (warm_kill_leftovers(w) < 0 || warm_empty_tmp(w) < 0 ||
+                      warm_check_zygote(w) < 0 || warm_persist_after(w) < 0))
                 warm_down(w); /* the next input gets a fresh sandbox */
         if (w->up && in.reported)
                 w->failures = 0;

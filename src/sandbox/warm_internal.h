@@ -14,6 +14,16 @@
 #define WARM_MAX_FDS   3
 #define WARM_GIVE_UP   3 /* failed starts in a row */
 
+/* The child that serves several inputs under persistent isolation. */
+struct warm_process {
+        uint32_t max_inputs; /* 0: fork isolation */
+        int chan;            /* our end of its channel, -1: none alive */
+        int pidfd;
+        pid_t pid;
+        uint64_t first;  /* the zygote's ordinal of its first input: its "exit" names it */
+        uint64_t served; /* inputs it was handed */
+};
+
 struct wh_warm {
         struct wh_sandbox *sb;
         const struct wh_run_spec *zygote;
@@ -34,7 +44,8 @@ struct wh_warm {
         uint64_t ordinal;
         char id[32];
         char error[WH_MESSAGE_MAX];
-        char limits[4096]; /* /proc/ZPID/limits when it was ready */
+        char limits[4096];     /* /proc/ZPID/limits when it was ready */
+        struct warm_process p; /* persistent isolation (warm_persist.c) */
 };
 
 uint64_t warm_now_ns(void);
@@ -62,6 +73,8 @@ struct warm_exit {
         int status;
 };
 int warm_parse_exit(const char *text, struct warm_exit *out);
+/* "done CODE" from a persistent child (warm_persist.c), CODE 0..255, canonical. */
+int warm_parse_done(const char *text, int *code);
 /* Is pid a live child of parent? Opens a pidfd to it first, so that the
  * answer is about the process the pidfd names. Returns the pidfd or -1. */
 int warm_pidfd_of_child(pid_t pid, pid_t parent);
@@ -76,5 +89,19 @@ int warm_open_tmp(struct wh_warm *w);
  * check they are unchanged and that it is not stopped. -1: do not trust it. */
 int warm_note_zygote(struct wh_warm *w);
 int warm_check_zygote(struct wh_warm *w);
+
+/* warm_persist.c (docs/warm.md "Persistent"). A live child that may take
+ * the next input? A child that ended since is retired first (its "exit"
+ * report read); false when none is left. */
+bool warm_persist_alive(struct wh_warm *w);
+/* The child of `first` said hello: keep it for the inputs after. */
+void warm_persist_keep(struct wh_warm *w, int chan, int pidfd, pid_t pid, uint64_t first);
+/* After an input: recycle the child once it served max_inputs. -1: the
+ * zygote did not report its end (then warm_down). */
+int warm_persist_after(struct wh_warm *w);
+/* Close what we hold of the child (it is dead or being killed with the sandbox). */
+void warm_persist_forget(struct wh_warm *w);
+/* Its peak RSS (VmHWM, kB) from /proc: the kernel's word, not the child's. */
+uint64_t warm_persist_hwm_kb(pid_t pid);
 
 #endif

@@ -149,7 +149,7 @@ int wh_pool_take(struct wh_pool *p, const char *ref, const char *tenant,
                 free(e);
                 return wh_err_set(err, ENOMEM, "worker", "out of memory");
         }
-        if (p->runner->load(p->runner->ctx, ref, &e->norm, err) < 0) {
+        if (p->runner->load(p->runner->ctx, ref, tenant, &e->norm, err) < 0) {
                 free(e->ref);
                 free(e->tenant);
                 free(e);

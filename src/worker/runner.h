@@ -50,10 +50,12 @@ void wh_runner_result_clear(struct wh_runner_result *r);
 
 struct wh_runner {
         void *ctx;
-        /* Resolve and load a normaliser reference. ENOENT: no such
-         * normaliser (the job is dead-lettered); other errors: likewise,
-         * with the message as the reason. */
-        int (*load)(void *ctx, const char *ref, struct wh_runner_norm *out, struct wh_err *err);
+        /* Resolve and load a normaliser reference for one tenant's jobs
+         * (NULL: none). ENOENT: no such normaliser (the job is
+         * dead-lettered); other errors: likewise, with the message as the
+         * reason. */
+        int (*load)(void *ctx, const char *ref, const char *tenant, struct wh_runner_norm *out,
+                    struct wh_err *err);
         /* < 0 only when not even a result could be made (then retried). */
         int (*run)(void *ctx, void *handle, const struct wh_runner_input *in,
                    struct wh_runner_result *out, struct wh_err *err);

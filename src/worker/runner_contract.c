@@ -57,9 +57,13 @@ static json_t *policy_json(const struct wh_normaliser_limits *l, const struct co
 }
 
 static int policy_hash(const struct wh_normaliser *n, const struct contract_ctx *c,
-                       char out[WH_DIGEST_MAX], struct wh_err *err)
+                       enum wh_isolation iso, char out[WH_DIGEST_MAX], struct wh_err *err)
 {
         json_t *policy = policy_json(wh_normaliser_limits(n), c);
+        /* Persistent runs may see state an earlier input left: not the same
+         * computation as a fork's (deduplication). Fork keeps its old hash. */
+        if (policy && iso == WH_ISOLATION_PERSISTENT)
+                json_object_set_new(policy, "isolation", json_string("persistent"));
         cleanup_free char *text = policy ? json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         json_decref(policy);
         if (!text)
@@ -70,7 +74,19 @@ static int policy_hash(const struct wh_normaliser *n, const struct contract_ctx 
         return 0;
 }
 
-static int contract_load(void *ctx, const char *ref, struct wh_runner_norm *out, struct wh_err *err)
+/* Persistent isolation where the operator chose it and the normaliser
+ * declares it; fork otherwise (the stricter level, docs/warm.md). */
+static enum wh_isolation isolation_of(const struct contract_ctx *c, const struct wh_normaliser *n,
+                                      const char *ref, const char *tenant)
+{
+        enum wh_isolation iso;
+        if (wh_worker_isolation(c->cfg, ref, tenant, &iso) < 0 || !wh_normaliser_can_persist(n))
+                return WH_ISOLATION_FORK;
+        return iso;
+}
+
+static int contract_load(void *ctx, const char *ref, const char *tenant, struct wh_runner_norm *out,
+                         struct wh_err *err)
 {
         struct contract_ctx *c = ctx;
         cleanup_free char *dir = NULL;
@@ -83,14 +99,15 @@ static int contract_load(void *ctx, const char *ref, struct wh_runner_norm *out,
         if (!package && (wh_normaliser_find(c->cfg->normalisers_dir, ref, &dir, err) < 0 ||
                          wh_normaliser_load(dir, &opts, &n, err) < 0))
                 return -1;
-        if (policy_hash(n, c, out->policy_hash, err) < 0) {
+        enum wh_isolation iso = c->cfg->cold ? WH_ISOLATION_FORK : isolation_of(c, n, ref, tenant);
+        if (policy_hash(n, c, iso, out->policy_hash, err) < 0) {
                 wh_normaliser_free(n);
                 return -1;
         }
         snprintf(out->package_digest, sizeof(out->package_digest), "%s", wh_normaliser_digest(n));
         /* Warm where the normaliser can (docs/warm.md); a zygote that
          * cannot start makes its runs cold, each with a warning. */
-        if (!c->cfg->cold && wh_normaliser_can_warm(n) && wh_normaliser_warm(n, err) < 0) {
+        if (!c->cfg->cold && wh_normaliser_can_warm(n) && wh_normaliser_warm(n, iso, err) < 0) {
                 wh_normaliser_free(n);
                 return -1;
         }

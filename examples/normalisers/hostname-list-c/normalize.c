@@ -2,9 +2,13 @@
  * Warm (WHISKERS_WARM=fork, docs/warm.md): fd 0 is the control socket; say
  * "ready", then per "input N" (with a channel fd) fork a child that says
  * "hello", gets stdin/stdout/stderr with "go" and runs handle(); report
- * "exit N STATUS CPU_US MAXRSS_KB" once it is reaped. */
+ * "exit N STATUS CPU_US MAXRSS_KB" once it is reaped. Persistent
+ * (WHISKERS_WARM=persistent): the child then points its stdio at /dev/null,
+ * says "done CODE" and serves the next "go", until the channel ends. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,25 +48,43 @@ static ssize_t recv_frame(int sock, char *buf, size_t cap, int *fds, size_t n)
         return len;
 }
 
-static int child(int chan)
+static int take_stdio(const int io[3])
+{
+        for (int i = 0; i < 3; i++)
+                if (dup2(io[i], i) < 0 || close(io[i]) < 0)
+                        return -1;
+        clearerr(stdin);
+        return 0;
+}
+
+static int child(int chan, bool persistent)
 {
         char buf[64];
         int io[3];
-        if (write(chan, "hello\n", 6) != 6 || recv_frame(chan, buf, sizeof(buf), io, 3) <= 0 ||
-            strcmp(buf, "go\n") != 0)
+        if (write(chan, "hello\n", 6) != 6)
                 return 2;
-        for (int i = 0; i < 3; i++)
-                if (dup2(io[i], i) < 0 || close(io[i]) < 0)
+        for (;;) {
+                ssize_t n = recv_frame(chan, buf, sizeof(buf), io, 3);
+                if (n == 0 && persistent)
+                        return 0; /* recycled */
+                if (n <= 0 || strcmp(buf, "go\n") != 0 || take_stdio(io) < 0)
                         return 2;
-        close(chan);
-        return handle();
+                int code = handle();
+                if (!persistent)
+                        return code;
+                int null[3] = {open("/dev/null", O_RDWR), dup(null[0]), dup(null[0])};
+                int len = snprintf(buf, sizeof(buf), "done %d\n", code);
+                if (null[0] < 0 || take_stdio(null) < 0 || write(chan, buf, (size_t)len) != len)
+                        return 2;
+        }
 }
 
 int main(void)
 {
         const char *mode = getenv("WHISKERS_WARM");
-        if (!mode || strcmp(mode, "fork") != 0)
+        if (!mode || (strcmp(mode, "fork") != 0 && strcmp(mode, "persistent") != 0))
                 return handle();
+        bool persistent = strcmp(mode, "persistent") == 0;
         unsetenv("WHISKERS_WARM");
         char buf[256], reply[256];
         int chan;
@@ -71,7 +93,7 @@ int main(void)
         while (recv_frame(0, buf, sizeof(buf), &chan, 1) > 0 && strncmp(buf, "input ", 6) == 0) {
                 pid_t pid = fork();
                 if (pid == 0)
-                        _exit(child(chan));
+                        _exit(child(chan, persistent));
                 close(chan);
                 int status;
                 struct rusage ru;

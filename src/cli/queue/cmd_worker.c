@@ -69,6 +69,12 @@ static void usage(FILE *out)
             "  --warm-max-mem SIZE   unload least recently used ones while their memory\n"
             "                        (zygotes' and inits' RSS) is above SIZE (e.g. 512M)\n"
             "  --warm-recycle N      unload one after N jobs (default 1000)\n"
+            "  --isolation MODE      fork (default): a fresh fork of the zygote per job;\n"
+            "                        persistent: one process serves up to the manifest's\n"
+            "                        max_inputs jobs of one tenant (only normalisers that\n"
+            "                        declare \"warm\": \"persistent\"; others stay fork)\n"
+            "  --isolation-for RULES per tenant or normaliser, first match wins:\n"
+            "                        'acme=persistent,normaliser:kat_dns=fork'\n"
             "  --work-dir DIR        where each slot stages its input for the sandbox\n"
             "                        (default $TMPDIR, else /dev/shm, else /tmp)\n"
             "  -h, --help            show this help\n"
@@ -144,6 +150,7 @@ int cmd_worker(int argc, char **argv)
         uint32_t concurrency = 0, port = 0;
         bool warm = false;
         const char *max_mem = NULL;
+        const char *isolation = "fork";
         const struct opt opts[] = {
             {"--db", OPT_STR, &c.db_url, 0},
             {"--concurrency", OPT_U32, &concurrency, 1024},
@@ -177,6 +184,8 @@ int cmd_worker(int argc, char **argv)
             {"--warm-idle-s", OPT_U32, &c.warm_idle_s, 86400},
             {"--warm-recycle", OPT_U32, &c.warm_recycle, 1000000000},
             {"--warm-max-mem", OPT_STR, &max_mem, 0},
+            {"--isolation", OPT_STR, &isolation, 0},
+            {"--isolation-for", OPT_STR, &c.isolation_for, 0},
             {NULL, OPT_FLAG, NULL, 0},
         };
         size_t npos;
@@ -199,6 +208,14 @@ int cmd_worker(int argc, char **argv)
         }
         if (warm && c.cold) {
                 fprintf(stderr, "whiskers worker: --warm and --cold exclude each other\n");
+                return WH_EXIT_USAGE;
+        }
+        enum wh_isolation iso;
+        if (wh_isolation_parse(isolation, &c.isolation) < 0 ||
+            wh_worker_isolation(&c, NULL, NULL, &iso) < 0) {
+                fprintf(stderr, "whiskers worker: --isolation wants fork or persistent, "
+                                "--isolation-for WHO=MODE[,WHO=MODE...] with WHO a tenant or "
+                                "normaliser:REF\n");
                 return WH_EXIT_USAGE;
         }
         c.concurrency = concurrency;

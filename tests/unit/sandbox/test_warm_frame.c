@@ -170,6 +170,22 @@ static void expect_exit(const char *text, uint64_t ord, int status, uint64_t cpu
                     e.maxrss_kb == rss);
 }
 
+/* A persistent child's "done CODE": 0..255, canonical. */
+static void test_done_report(void **state)
+{
+        (void)state;
+        int code = -1;
+        assert_int_equal(warm_parse_done("done 0", &code), 0);
+        assert_int_equal(code, 0);
+        assert_int_equal(warm_parse_done("done 255", &code), 0);
+        assert_int_equal(code, 255);
+        const char *bad[] = {"done 256", "done -1", "done +1", "done 01", "done 1 ",
+                             "done  1",  "done",    "done ",   "don 1",   "exit 1 0 0 0"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (warm_parse_done(bad[i], &code) == 0)
+                        fail_msg("accepted \"%s\"", bad[i]);
+}
+
 static void test_exit_report(void **state)
 {
         (void)state;
@@ -224,6 +240,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
             cmocka_unit_test_setup_teardown(test_empty_frame_with_fds, setup, teardown),
             cmocka_unit_test(test_exit_report),
+            cmocka_unit_test(test_done_report),
             cmocka_unit_test(test_pidfd_of_child),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

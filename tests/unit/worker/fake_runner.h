@@ -22,9 +22,10 @@
 
 static atomic_int fake_started, fake_loads;
 
-static int fake_load(void *ctx, const char *ref, struct wh_runner_norm *out, struct wh_err *err)
+static int fake_load(void *ctx, const char *ref, const char *tenant, struct wh_runner_norm *out,
+                     struct wh_err *err)
 {
-        (void)ctx;
+        (void)ctx, (void)tenant;
         if (strcmp(ref, "missing") == 0)
                 return wh_err_set(err, ENOENT, "normaliser", "no normaliser 'missing'");
         atomic_fetch_add(&fake_loads, 1);

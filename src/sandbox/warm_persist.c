@@ -1,0 +1,133 @@
+/* Persistent isolation (docs/warm.md "Persistent"): the zygote forks a child
+ * as for fork isolation, and that child serves up to max_inputs inputs over
+ * its channel before it is recycled:
+ *
+ *   first input      "input N" -> zygote, "hello", "go" + fds   (as fork)
+ *   each input       the child serves it, points its stdio at /dev/null,
+ *                    says "done CODE" on the channel (CODE: what a cold
+ *                    run would have exited with)
+ *   next input       "go" + fds on the same channel: no fork, no hello
+ *   recycle          after max_inputs: the channel closed, the child killed,
+ *                    the zygote's "exit N ..." read; the next input forks anew
+ *
+ * Everything else of an input (limits, the kill of a stuck child through its
+ * pidfd, leftovers killed, /tmp emptied) is warm_input.c's. A child that
+ * dies mid-input is reported by the zygote as under fork isolation, and
+ * only that input fails; one that died between inputs is retired here
+ * before the next input is handed to anyone. */
+#define _GNU_SOURCE
+#include "sandbox/warm_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define REPORT_WAIT_MS 1000
+
+void wh_warm_persistent(struct wh_warm *w, uint32_t max_inputs)
+{
+        w->p.max_inputs = max_inputs;
+        w->p.chan = w->p.pidfd = -1;
+}
+
+const char *wh_isolation_name(enum wh_isolation iso)
+{
+        return iso == WH_ISOLATION_PERSISTENT ? "persistent" : "fork";
+}
+
+int wh_isolation_parse(const char *text, enum wh_isolation *out)
+{
+        if (text && strcmp(text, "fork") == 0)
+                *out = WH_ISOLATION_FORK;
+        else if (text && strcmp(text, "persistent") == 0)
+                *out = WH_ISOLATION_PERSISTENT;
+        else
+                return -1;
+        return 0;
+}
+
+void warm_persist_forget(struct wh_warm *w)
+{
+        if (w->p.chan >= 0)
+                close(w->p.chan);
+        if (w->p.pidfd >= 0)
+                close(w->p.pidfd);
+        w->p.chan = w->p.pidfd = -1;
+        w->p.pid = 0;
+        w->p.served = 0;
+}
+
+void warm_persist_keep(struct wh_warm *w, int chan, int pidfd, pid_t pid, uint64_t first)
+{
+        w->p.chan = chan;
+        w->p.pidfd = pidfd;
+        w->p.pid = pid;
+        w->p.first = first;
+        w->p.served = 0;
+}
+
+/* The zygote's "exit FIRST ..." for the retired child, within REPORT_WAIT_MS. */
+static int read_exit_report(struct wh_warm *w)
+{
+        struct pollfd p = {.fd = w->zsock, .events = POLLIN};
+        if (poll(&p, 1, REPORT_WAIT_MS) != 1)
+                return -1;
+        char text[WARM_FRAME_MAX];
+        int none[1];
+        size_t nfd;
+        pid_t pid;
+        struct warm_exit e;
+        if (warm_recv(w->zsock, text, sizeof(text), &pid, none, 0, &nfd) <= 0 || pid != w->zpid ||
+            warm_parse_exit(text, &e) < 0 || e.ordinal != w->p.first)
+                return -1;
+        return 0;
+}
+
+/* Kill the child (if it still runs) and read the zygote's report of it. */
+static int retire(struct wh_warm *w)
+{
+        syscall(SYS_pidfd_send_signal, w->p.pidfd, SIGKILL, NULL, 0);
+        int rc = read_exit_report(w);
+        warm_persist_forget(w);
+        return rc;
+}
+
+bool warm_persist_alive(struct wh_warm *w)
+{
+        if (!w->up || w->p.max_inputs == 0 || w->p.chan < 0)
+                return false;
+        struct pollfd p = {.fd = w->p.pidfd, .events = POLLIN};
+        if (poll(&p, 1, 0) == 0)
+                return true;
+        /* It ended between two inputs (nothing was in flight). */
+        if (retire(w) < 0)
+                warm_down(w);
+        return false;
+}
+
+int warm_persist_after(struct wh_warm *w)
+{
+        if (w->p.chan < 0 || ++w->p.served < w->p.max_inputs)
+                return 0;
+        return retire(w);
+}
+
+uint64_t warm_persist_hwm_kb(pid_t pid)
+{
+        char path[64], buf[4096];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        uint64_t kb = 0;
+        while (f && fgets(buf, sizeof(buf), f))
+                if (sscanf(buf, "VmHWM: %" SCNu64, &kb) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kb;
+}
