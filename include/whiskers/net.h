@@ -51,6 +51,7 @@ struct wh_net_pin {
 struct wh_net_limits {
         uint32_t max_connections; /* open at once (conntrack count); 0: unlimited */
         uint64_t max_bytes;       /* both directions, whole run; 0: unlimited */
+        uint64_t max_rate;        /* bytes per second, both directions; 0: unlimited */
 };
 
 #define WH_NET_DEFAULT_MAX_CONNECTIONS 64

@@ -50,6 +50,7 @@ static const char help[] =
     "                           addresses are refused (docs/sandbox.md, \"Network\")\n"
     "  --net-max-conns N        connections open at once (default 64; 0: no limit)\n"
     "  --net-max-bytes SIZE     bytes in and out over the run (default: no limit)\n"
+    "  --net-max-rate SIZE      bytes per second in and out (default: no limit)\n"
     "  --hostname NAME          default \"whiskers\"\n"
     "  --host-uid N, --host-gid N  host ids the sandbox's root maps to\n"
     "                           (root: default 2000000000; others: their own ids)\n"
@@ -105,6 +106,7 @@ enum {
         OPT_NET_ALLOW,
         OPT_NET_MAX_CONNS,
         OPT_NET_MAX_BYTES,
+        OPT_NET_MAX_RATE,
 };
 
 static const struct option options[] = {
@@ -117,6 +119,7 @@ static const struct option options[] = {
     {"net-allow", required_argument, 0, OPT_NET_ALLOW},
     {"net-max-conns", required_argument, 0, OPT_NET_MAX_CONNS},
     {"net-max-bytes", required_argument, 0, OPT_NET_MAX_BYTES},
+    {"net-max-rate", required_argument, 0, OPT_NET_MAX_RATE},
     {"hostname", required_argument, 0, OPT_HOSTNAME},
     {"host-uid", required_argument, 0, OPT_HOST_UID},
     {"host-gid", required_argument, 0, OPT_HOST_GID},
@@ -186,6 +189,30 @@ static int add_net_allow(struct exec_args *a, const char *spec)
         return 0;
 }
 
+/* --net-max-conns, --net-max-bytes, --net-max-rate: limits of the policy. */
+static int set_net_limit(struct exec_args *a, int opt, const char *arg)
+{
+        const char *name = opt == OPT_NET_MAX_CONNS   ? "--net-max-conns"
+                           : opt == OPT_NET_MAX_BYTES ? "--net-max-bytes"
+                                                      : "--net-max-rate";
+        uint64_t v;
+        int rc;
+        if (!a->net_policy)
+                return usage_error("%s comes after --net-allow", name);
+        if ((rc = parse_number(name, arg, &v, opt != OPT_NET_MAX_CONNS)) != 0)
+                return rc;
+        struct wh_net_limits *l = &a->net_policy->limits;
+        if (opt == OPT_NET_MAX_BYTES)
+                l->max_bytes = v;
+        else if (opt == OPT_NET_MAX_RATE)
+                l->max_rate = v;
+        else if (v > 1000000)
+                return usage_error("--net-max-conns %s: at most 1000000", arg);
+        else
+                l->max_connections = (uint32_t)v;
+        return 0;
+}
+
 static int parse_option(struct exec_args *a, int opt, char *arg)
 {
         uint64_t v;
@@ -224,20 +251,8 @@ static int parse_option(struct exec_args *a, int opt, char *arg)
                 return add_net_allow(a, arg);
         case OPT_NET_MAX_CONNS:
         case OPT_NET_MAX_BYTES:
-                if (!a->net_policy)
-                        return usage_error(
-                            "%s", "--net-max-conns/--net-max-bytes come after --net-allow");
-                if ((rc = parse_number(opt == OPT_NET_MAX_CONNS ? "--net-max-conns"
-                                                                : "--net-max-bytes",
-                                       arg, &v, opt == OPT_NET_MAX_BYTES)) != 0)
-                        return rc;
-                if (opt == OPT_NET_MAX_BYTES)
-                        a->net_policy->limits.max_bytes = v;
-                else if (v > 1000000)
-                        return usage_error("--net-max-conns %s: at most 1000000", arg);
-                else
-                        a->net_policy->limits.max_connections = (uint32_t)v;
-                return 0;
+        case OPT_NET_MAX_RATE:
+                return set_net_limit(a, opt, arg);
         case OPT_HOSTNAME:
                 a->config.hostname = arg;
                 return 0;

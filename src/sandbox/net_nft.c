@@ -3,7 +3,9 @@
  * loopback, replies, and new connections whose (destination, protocol, port)
  * is in the allow sets, each logged to NFLOG as "allowed"; everything else
  * logged as "refused" and dropped. Input: loopback and replies only. The
- * limits: connections open at once (ct count) and bytes both ways (quota). */
+ * limits: connections open at once (ct count), bytes both ways (quota) and
+ * bytes per second both ways (a limit over which packets are dropped: TCP
+ * backs off to the rate). */
 #define _GNU_SOURCE
 #include "sandbox/net.h"
 
@@ -64,10 +66,15 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
                 fputs("  set conns { typeof ct zone; size 1; flags dynamic; }\n", f);
         if (l->max_bytes)
                 fprintf(f, "  quota total { over %llu bytes }\n", (unsigned long long)l->max_bytes);
+        if (l->max_rate) /* a second's worth of burst: a slow start is not cut */
+                fprintf(f, "  limit rate_total { rate over %llu bytes/second burst %llu bytes }\n",
+                        (unsigned long long)l->max_rate, (unsigned long long)l->max_rate);
         fputs("  chain output {\n"
               "    type filter hook output priority 0; policy drop;\n"
               "    oif lo accept\n",
               f);
+        if (l->max_rate)
+                fputs("    limit name \"rate_total\" drop\n", f);
         if (l->max_bytes)
                 fprintf(f, "    quota name \"total\" log group %d prefix \"refused-bytes\" drop\n",
                         NET_NFLOG_GROUP);
@@ -94,6 +101,8 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
               "    type filter hook input priority 0; policy drop;\n"
               "    iif lo accept\n",
               f);
+        if (l->max_rate)
+                fputs("    limit name \"rate_total\" drop\n", f);
         if (l->max_bytes)
                 fputs("    quota name \"total\" drop\n", f);
         fputs("    ct state established,related accept\n"

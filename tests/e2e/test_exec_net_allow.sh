@@ -181,6 +181,13 @@ expect "--net-max-bytes 50K: the transfer stops short" rc=0 "out~^OK [0-9]+$" \
 got=$(sed 's/^OK //' "$T/out")
 assert_true "... at most 50K came in ($got bytes)" test "${got:-0}" -le 51200
 
+net_run --net-allow 10.77.1.2:8080 -- /netprobe fetch 10.77.1.2 8080 /big
+fast=$(st wall_ms)
+net_run --net-allow 10.77.1.2:8080 --net-max-rate 100K -- /netprobe fetch 10.77.1.2 8080 /big
+# 200 KB at 100 KiB/s with a second of burst: at least ~1 s, whatever the load.
+expect "--net-max-rate 100K: 200 KB take at least 900 ms (unlimited: $fast ms)" rc=0 \
+        "out~^OK [0-9]+$" "wall_ms>=900"
+
 left=$(for p in $(ip netns pids "$H"); do grep -l slirp4netns "/proc/$p/comm" 2>/dev/null; done)
 assert_eq "no slirp4netns left in the host namespace" "" "$left"
 finish
