@@ -32,18 +32,17 @@ static void elements(FILE *f, const struct wh_net_policy *p, int family)
                         sep = ", ";
                 }
         }
-        if (*sep == '\0')
-                fputs("# none", f);
 }
 
-static void allow_set(FILE *f, const struct wh_net_policy *p, int family)
+/* The allow set of family; empty unless filled. */
+static void allow_set(FILE *f, const struct wh_net_policy *p, int family, bool filled)
 {
         bool any = false;
         for (size_t i = 0; i < p->n_rules; i++)
                 any |= p->rules[i].addr.family == family;
         fprintf(f, "  set allow%c { type %s . inet_proto . inet_service; flags interval;\n",
                 family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
-        if (any) {
+        if (any && filled) {
                 fputs("    elements = { ", f);
                 elements(f, p, family);
                 fputs(" }\n", f);
@@ -60,8 +59,10 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
                 return NULL;
         const struct wh_net_limits *l = &p->limits;
         fputs("table inet whiskers {\n", f);
-        allow_set(f, p, AF_INET);
-        allow_set(f, p, AF_INET6);
+        /* IPv4 only: slirp4netns carries nothing else (a name's IPv6
+         * addresses are not allowed; sandbox.c refuses IPv6 rules). */
+        allow_set(f, p, AF_INET, true);
+        allow_set(f, p, AF_INET6, false);
         if (l->max_connections)
                 fputs("  set conns { typeof ct zone; size 1; flags dynamic; }\n", f);
         if (l->max_bytes)

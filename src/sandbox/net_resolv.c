@@ -76,6 +76,8 @@ static char *hosts_text(const struct wh_net_policy *p, size_t *len)
                 return NULL;
         fputs("127.0.0.1 localhost whiskers\n::1 localhost\n", f);
         for (size_t i = 0; i < p->n_pins; i++) {
+                if (p->pins[i].addr.family != AF_INET)
+                        continue; /* not carried (net_nft.c): libc would try it first */
                 char addr[INET6_ADDRSTRLEN];
                 inet_ntop(p->pins[i].addr.family, p->pins[i].addr.bytes, addr, sizeof(addr));
                 fprintf(f, "%s %s\n", addr, p->pins[i].name);

@@ -64,6 +64,7 @@ listen "$H" 10.77.1.1 9100 "$T/h-if.log"
 in_ns "$A" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
         --listen-address=10.77.1.2 --port=53 --user=root --pid-file="$T/dnsmasq.pid" \
         --address=/target.test/10.77.1.2 --address=/other.test/10.77.2.2 \
+        --address=/dual.test/10.77.1.2 --address=/dual.test/2001:db8::7 \
         --log-queries --log-facility="$T/dns.log" &
 bg_started $!
 for _ in $(seq 50); do
@@ -146,6 +147,8 @@ expect "target.test resolves in the sandbox to the pinned address only" rc=0 \
         "out~^10\.77\.1\.2 +target\.test"$'\n'"other: none"$'\n'"example: none$"
 net_run --net-allow target.test:8080 -- /netprobe tcp 10.77.1.2 8080
 expect "target.test:8080 allows its address" rc=0 "out=OK HTTP/1.0 200 OK"
+net_run --net-allow dual.test:8080 -- /bin/sh -c 'getent ahosts dual.test | cut -d" " -f1 | sort -u'
+expect "a name with IPv4 and IPv6 addresses: pinned to its IPv4 address only" rc=0 "out=10.77.1.2"
 net_run --net-allow target.test:8080 -- /netprobe dns 10.77.1.2 other.test
 expect "DNS to the resolver, unlisted: refused" rc=1 "out=ERR EPERM"
 assert_eq "... logged as refused udp to :53" refused "$(conn_to 10.77.1.2 53 verdict)"
