@@ -131,6 +131,11 @@ if [ "$(st status)" = seccomp_kill ]; then
 else
         expect "a raw socket: refused" rc=1 "out~^ERR (EPERM|EACCES|EAFNOSUPPORT)$"
 fi
+# The ruleset is out of the program's reach: nft inside cannot even talk to the kernel.
+net_run --net-allow $allow -- /bin/sh -c '/usr/sbin/nft flush ruleset 2>&1; echo "nft: $?"; /netprobe tcp 10.77.2.2 8080'
+expect "nft flush ruleset inside the sandbox fails, and 10.77.2.2 stays refused" rc=1 \
+        "out~nft: [1-9]"$'\n'"ERR (EPERM|ETIMEDOUT)$"
+assert_eq "... and logged as refused" refused "$(conn_to 10.77.2.2 8080 verdict)"
 assert_eq "the unlisted target saw nothing" "" "$(grep -v '^Serving' "$T/b-http.log")"
 assert_eq "the unlisted port saw nothing" "" "$(cat "$T/a-9000.log")"
 assert_eq "the host's loopback listener saw nothing" "" "$(cat "$T/h-lo.log")"
