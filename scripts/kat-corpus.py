@@ -16,19 +16,30 @@ T "ObservationsWithoutInputOOI" is whiskers' no_input_ooi; any other T a
 normaliser_error of that Python class (the type is compared, not the
 message: OpenKAT's messages carry pydantic URLs and the meta's JSON).
 
-Prints a table (normaliser, cases, equal, time cold = one whiskers run,
-load included) and exits 0 when every case is equal.
+Prints a table (normaliser, cases, equal in every mode, time per mode: cold =
+one whiskers run, load included) and exits 0 when every case is equal.
 
 --warm (docs/warm.md): each case runs twice through one warm sandbox
 (`whiskers run --warm ... raw raw`); the second input, a fork of a zygote
 that already served one, is compared and must have run warm; the time is
 that input's own (provenance total_us).
+
+--modes cold,fork,persistent (docs/warm.md "Persistent"; --warm is
+--modes fork): each case in each mode, a column per mode. Warm modes run
+the case --inputs times (default 3) through one sandbox; inputs 2.. are
+compared and timed (the median of their total_us). Persistent needs
+--runtime-root: the plugin directory is copied with "warm": "persistent"
+added to its normalizer.json (OpenKAT's plugins do not declare it), so one
+process serves all the inputs of a case.
 """
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -61,10 +72,37 @@ def error_type(report):
     return None
 
 
-def run_case(args, corpus, case_dir):
+def persistent_copy(plugin, scratch):
+    """The plugin directory with "warm": "persistent" in its normalizer.json."""
+    copy = Path(scratch) / plugin.name
+    if not copy.exists():
+        shutil.copytree(plugin, copy)
+        manifest = json.loads((copy / "normalizer.json").read_text())
+        manifest["warm"] = "persistent"
+        (copy / "normalizer.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def judge(case, expected, report):
+    """(equal, why not) for one run report."""
+    if "error" in expected:
+        want = expected["error"]["type"]
+        got = error_type(report)
+        ok = not report["ok"] and got == want
+        return ok, "" if ok else "expected error %s, got %s (ok=%s)" % (want, got, report["ok"])
+    if not report["ok"]:
+        return False, "run failed: %s" % canonical(report["errors"][:3])[:800]
+    got = report["results"]
+    ok = multiset_equal(got, expected) if case.get("order_insensitive") else got == expected
+    return ok, "" if ok else "results differ from expected.json"
+
+
+def run_case(args, corpus, case_dir, mode, scratch):
     case = json.loads((case_dir / "case.json").read_text())
     expected = json.loads((case_dir / "expected.json").read_text())
     plugin = corpus / "plugins" / case["plugin_package"].removeprefix("boefjes.plugins.").replace(".", "/")
+    if mode == "persistent":
+        plugin = persistent_copy(plugin, scratch)
     if args.store:
         cmd = [args.whiskers, "run", "--json", "--store", args.store, "--allow-unsigned",
                "--meta", str(case_dir / "meta.json"), case["normalizer_id"], str(case_dir / "raw")]
@@ -75,8 +113,8 @@ def run_case(args, corpus, case_dir):
                "--meta", str(case_dir / "meta.json"), str(plugin), str(case_dir / "raw")]
     if args.schema_dir:
         cmd += ["--schema-dir", args.schema_dir]
-    if args.warm:
-        cmd += ["--warm", str(case_dir / "raw")]
+    if mode != "cold":
+        cmd += ["--isolation", mode] + [str(case_dir / "raw")] * (args.inputs - 1)
     if case.get("clock"):
         cmd += ["--clock", case["clock"]]
     t0 = time.monotonic()
@@ -86,21 +124,20 @@ def run_case(args, corpus, case_dir):
         report = json.loads(proc.stdout)
     except ValueError:
         return case, False, elapsed, "no run report (exit %d): %s" % (proc.returncode, proc.stderr.decode()[:500])
-    if args.warm:
-        report = report[1]
-        elapsed = report["provenance"]["timings"]["total_us"] / 1e6
-        if report["status"]["mode"] != "warm":
-            return case, False, elapsed, "ran %s, not warm" % report["status"]["mode"]
-    if "error" in expected:
-        want = expected["error"]["type"]
-        got = error_type(report)
-        ok = not report["ok"] and got == want
-        return case, ok, elapsed, "" if ok else "expected error %s, got %s (ok=%s)" % (want, got, report["ok"])
-    if not report["ok"]:
-        return case, False, elapsed, "run failed: %s" % canonical(report["errors"][:3])[:800]
-    got = report["results"]
-    ok = multiset_equal(got, expected) if case.get("order_insensitive") else got == expected
-    return case, ok, elapsed, "" if ok else "results differ from expected.json"
+    if mode == "cold":
+        ok, why = judge(case, expected, report)
+        return case, ok, elapsed, why
+    later = report[1:]
+    elapsed = statistics.median(r["provenance"]["timings"]["total_us"] for r in later) / 1e6
+    for r in later:
+        warm = r["status"].get("warm") or {}
+        if r["status"]["mode"] != "warm" or warm.get("isolation") != mode:
+            return case, False, elapsed, "ran %s %s, not warm %s" % (
+                r["status"]["mode"], warm.get("isolation"), mode)
+        ok, why = judge(case, expected, r)
+        if not ok:
+            return case, False, elapsed, "input %d: %s" % (warm.get("ordinal", 0), why)
+    return case, True, elapsed, ""
 
 
 def main():
@@ -115,28 +152,44 @@ def main():
     ap.add_argument("--schema-dir", help="schemas for types the plugins ship none for "
                     "(scripts/kat-runtime.sh: BUILD/kat-runtime/schemas)")
     ap.add_argument("--verbose", action="store_true", help="print why each unequal case differs")
-    ap.add_argument("--warm", action="store_true", help="run each case as the 2nd input of a warm sandbox")
+    ap.add_argument("--warm", action="store_true", help="--modes fork --inputs 2")
+    ap.add_argument("--modes", default="cold", help="comma-separated: cold, fork, persistent")
+    ap.add_argument("--inputs", type=int, default=3, help="warm modes: inputs per sandbox (>= 2)")
     args = ap.parse_args()
+    if args.warm:
+        args.modes, args.inputs = "fork", 2
+    modes = args.modes.split(",")
+    if set(modes) - {"cold", "fork", "persistent"} or args.inputs < 2:
+        ap.error("--modes takes cold, fork, persistent; --inputs at least 2")
+    if "persistent" in modes and not args.runtime_root:
+        ap.error("persistent needs --runtime-root (a copy of each plugin declares it)")
     dirs = sorted(p for p in (args.corpus / "cases").iterdir() if (p / "case.json").exists())
     if args.cases:
         dirs = [d for d in dirs if d.name in args.cases]
     rows = OrderedDict()
     failed = []
-    for d in dirs:
-        case, ok, elapsed, why = run_case(args, args.corpus, d)
-        row = rows.setdefault(case["plugin_package"].removeprefix("boefjes.plugins."), Counter())
-        row["cases"] += 1
-        row["equal"] += ok
-        row["ms"] += elapsed * 1000
-        if not ok:
-            failed.append((d.name, why))
-    print("%-42s %6s %6s %14s" % ("normaliser", "cases", "equal", "time %s/ms" % ("warm" if args.warm else "cold")))
+    with tempfile.TemporaryDirectory(prefix="kat-corpus.") as scratch:
+        os.chmod(scratch, 0o755)  # the sandbox's uid reads the copies
+        for d in dirs:
+            for mode in modes:
+                case, ok, elapsed, why = run_case(args, args.corpus, d, mode, scratch)
+                row = rows.setdefault(case["plugin_package"].removeprefix("boefjes.plugins."), Counter())
+                row["cases " + mode] += 1
+                row["equal " + mode] += ok
+                row["ms " + mode] += elapsed * 1000
+                if not ok:
+                    failed.append(("%s (%s)" % (d.name, mode), why))
+    label = {"cold": "cold/ms", "fork": "fork/ms", "persistent": "persist/ms"}
+    head = "%-42s %6s %6s" + " %11s" * len(modes)
+    print(head % (("normaliser", "cases", "equal") + tuple(label[m] for m in modes)))
     total = Counter()
-    for name, row in sorted(rows.items()):
-        print("%-42s %6d %6d %14.0f" % (name, row["cases"], row["equal"], row["ms"] / row["cases"]))
-        total.update(row)
-    if total["cases"]:
-        print("%-42s %6d %6d %14.0f" % ("total", total["cases"], total["equal"], total["ms"] / total["cases"]))
+    for name, row in sorted(rows.items()) + [("total", total)]:
+        if name != "total":
+            total.update(row)
+        n = row["cases " + modes[0]]
+        if n:
+            print(head.replace("%11s", "%11.1f").replace("%6s", "%6d") % (
+                (name, n, min(row["equal " + m] for m in modes)) + tuple(row["ms " + m] / n for m in modes)))
     for name, why in failed:
         print("NOT EQUAL %s: %s" % (name, why), file=sys.stderr)
     return 0 if dirs and not failed else 1
