@@ -30,17 +30,19 @@
  * the store's clock (the PostgreSQL server's), so workers on hosts with
  * skewed clocks agree about leases.
  *
- * Errors (struct wh_err, stage "queue"): errnum tells the class.
+ * Errors (struct wh_err, stage "queue"): `kind` tells the class, errnum the
+ * code each kind is made from (src/queue/qerr.c keeps the table).
  *   ECONNREFUSED, ECONNRESET, EBUSY, EAGAIN  transient: the database is down,
  *       restarting, or busy. Retry the call later; a PostgreSQL handle
  *       reconnects by itself on the next call. See wh_queue_err_is_transient().
  *   ETIMEDOUT  transient too: a PostgreSQL statement ran past the statement
  *       timeout and was cancelled (nothing of it committed).
  *   ESTALE   fenced: the lease is no longer yours (expired, reaped, re-claimed).
- *   ENOENT   no such job, raw blob or result; no store (wh_queue_open_existing).
- *   ENOSPC   the database's disk is full.
+ *   ENOENT   not found: no such job, raw blob or result; no store
+ *       (wh_queue_open_existing).
+ *   ENOSPC   limit: the database's disk is full (EFBIG too: a raw file too large).
  *   EUCLEAN  the SQLite file is corrupt or not a database; it is left untouched.
- *   EINVAL   bad arguments; EPROTO: the schema is newer than this whiskers.
+ *   EINVAL   invalid: bad arguments; EPROTO: the schema is newer than this whiskers.
  *
  * A handle belongs to one thread at a time and must not cross fork(): open
  * one per worker process or thread. */

@@ -1,12 +1,15 @@
 #include <whiskers/error.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-int wh_err_setv(struct wh_err *err, int errnum, const char *stage, const char *fmt, va_list ap)
+int wh_err_setkv(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
+                 const char *fmt, va_list ap)
 {
         if (!err)
                 return -1;
+        err->kind = kind;
         err->errnum = errnum;
         err->stage = stage;
         int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -17,11 +20,34 @@ int wh_err_setv(struct wh_err *err, int errnum, const char *stage, const char *f
         return -1;
 }
 
+/* What a system call's errno alone may say: ENOENT, that the path named is
+ * not there. Any other errno (EINVAL above all) says nothing about the
+ * input and stays internal. */
+static enum wh_err_kind kind_of_errno(int errnum)
+{
+        return errnum == ENOENT ? WH_ERR_NOT_FOUND : WH_ERR_INTERNAL;
+}
+
+int wh_err_setv(struct wh_err *err, int errnum, const char *stage, const char *fmt, va_list ap)
+{
+        return wh_err_setkv(err, kind_of_errno(errnum), errnum, stage, fmt, ap);
+}
+
 int wh_err_set(struct wh_err *err, int errnum, const char *stage, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        wh_err_setv(err, errnum, stage, fmt, ap);
+        wh_err_setkv(err, kind_of_errno(errnum), errnum, stage, fmt, ap);
+        va_end(ap);
+        return -1;
+}
+
+int wh_err_setk(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
+                const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        wh_err_setkv(err, kind, errnum, stage, fmt, ap);
         va_end(ap);
         return -1;
 }
@@ -47,6 +73,7 @@ void wh_err_clear(struct wh_err *err)
 {
         if (!err)
                 return;
+        err->kind = WH_ERR_INTERNAL;
         err->errnum = 0;
         err->stage = NULL;
         err->msg[0] = '\0';

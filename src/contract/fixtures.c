@@ -44,9 +44,9 @@ static int add_fixture(const char *base, const char *name, struct wh_fixture **f
         if (!x->name || !x->raw_path || !x->meta_path || !x->expected_path)
                 return wh_err_set(err, ENOMEM, "fixtures", "%s", base);
         if (access(x->raw_path, R_OK) < 0 || access(x->meta_path, R_OK) < 0)
-                return wh_err_set(err, ENOENT, "fixtures",
-                                  "fixture %s/%s needs a file \"raw\" and a file \"meta.json\"",
-                                  base, name);
+                return wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "fixtures",
+                                   "fixture %s/%s needs a file \"raw\" and a file \"meta.json\"",
+                                   base, name);
         return 0;
 }
 
@@ -72,8 +72,8 @@ int wh_fixtures_list(const char *dir, struct wh_fixture **out, size_t *n, struct
         }
         closedir(d);
         if (rc == 0 && *n == 0)
-                rc = wh_err_set(err, ENOENT, "fixtures",
-                                "no fixtures in %s: add fixtures/NAME/{raw,meta.json}", base);
+                rc = wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "fixtures",
+                                 "no fixtures in %s: add fixtures/NAME/{raw,meta.json}", base);
         if (rc < 0) {
                 wh_fixtures_free(*out, *n);
                 *out = NULL;

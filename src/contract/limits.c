@@ -33,7 +33,8 @@ static const struct limit_def defs[] = {
 
 static int bad(struct wh_err *err, const char *origin, const char *key, const char *what)
 {
-        return wh_err_set(err, EINVAL, "manifest", "%s: field \"limits.%s\" %s", origin, key, what);
+        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest", "%s: field \"limits.%s\" %s",
+                           origin, key, what);
 }
 
 static int parse_one(const struct limit_def *d, json_t *v, const char *origin, uint64_t *out,
@@ -64,8 +65,8 @@ int limits_parse(json_t *limits, const char *origin, struct wh_normaliser_limits
         if (!limits)
                 return 0;
         if (!json_is_object(limits))
-                return wh_err_set(err, EINVAL, "manifest", "%s: field \"limits\" must be an object",
-                                  origin);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest",
+                                   "%s: field \"limits\" must be an object", origin);
         const char *key;
         json_t *v;
         json_object_foreach(limits, key, v)

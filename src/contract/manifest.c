@@ -47,7 +47,8 @@ static const char *const known[] = {"$schema",
 
 static int bad(struct wh_err *err, const char *origin, const char *field, const char *what)
 {
-        return wh_err_set(err, EINVAL, "manifest", "%s: field \"%s\" %s", origin, field, what);
+        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest", "%s: field \"%s\" %s", origin,
+                           field, what);
 }
 
 static int get_string(json_t *obj, const char *origin, const char *field, bool required,
@@ -170,10 +171,10 @@ static int check_fields(json_t *obj, const char *origin, struct wh_err *err)
                 for (size_t i = 0; !ok && known[i]; i++)
                         ok = strcmp(known[i], key) == 0;
                 if (!ok)
-                        return wh_err_set(err, EINVAL, "manifest",
-                                          "%s: unknown field \"%s\" (extensions must start with "
-                                          "\"x-\")",
-                                          origin, key);
+                        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest",
+                                           "%s: unknown field \"%s\" (extensions must start with "
+                                           "\"x-\")",
+                                           origin, key);
         }
         return 0;
 }
@@ -182,7 +183,8 @@ int wh_manifest_parse(json_t *obj, const char *origin, struct wh_manifest *out, 
 {
         struct wh_manifest m = {0};
         if (!json_is_object(obj))
-                return wh_err_set(err, EINVAL, "manifest", "%s: not a JSON object", origin);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest", "%s: not a JSON object",
+                                   origin);
         m.openkat = !json_object_get(obj, "runtime") && !json_object_get(obj, "entrypoint");
         if (check_fields(obj, origin, err) < 0 ||
             get_string(obj, origin, "id", true, &m.id, err) < 0 ||
@@ -247,9 +249,9 @@ int wh_manifest_load(const char *dir, struct wh_manifest *out, struct wh_err *er
         json_error_t jerr;
         json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!obj)
-                return wh_err_set(err, EINVAL, "manifest",
-                                  "%s: not valid JSON: %s (line %d, column %d)", path, jerr.text,
-                                  jerr.line, jerr.column);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest",
+                                   "%s: not valid JSON: %s (line %d, column %d)", path, jerr.text,
+                                   jerr.line, jerr.column);
         int rc = wh_manifest_parse(obj, path, out, err);
         json_decref(obj);
         return rc;

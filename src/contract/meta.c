@@ -24,7 +24,7 @@
 
 static int bad(struct wh_err *err, const char *what)
 {
-        return wh_err_set(err, EINVAL, "meta", "meta: %s", what);
+        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "meta", "meta: %s", what);
 }
 
 static int check_input_ooi(json_t *ooi, struct wh_err *err)
@@ -123,9 +123,9 @@ int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err
         json_error_t je;
         json_t *doc = json_loadb(meta, len, JSON_REJECT_DUPLICATES, &je);
         if (!doc)
-                return wh_err_set(err, EINVAL, "meta",
-                                  "meta: not valid JSON: %s (line %d, column %d)", je.text, je.line,
-                                  je.column);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "meta",
+                                   "meta: not valid JSON: %s (line %d, column %d)", je.text,
+                                   je.line, je.column);
         int rc = -1;
         json_t *task = json_object_get(doc, "task_id");
         json_t *boefje = json_object_get(doc, "boefje_meta");
@@ -172,16 +172,16 @@ int wh_meta_build(const char *input_ooi_ref, const char *const *mime_types, size
         if (!task_id && random_uuid(uuid, err) < 0)
                 return -1;
         if (input_ooi_ref && !pk_valid(input_ooi_ref))
-                return wh_err_set(err, EINVAL, "meta",
-                                  "input object \"%s\" is not a primary key such as "
-                                  "\"Hostname|internet|example.org\"",
-                                  input_ooi_ref);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "meta",
+                                   "input object \"%s\" is not a primary key such as "
+                                   "\"Hostname|internet|example.org\"",
+                                   input_ooi_ref);
         json_t *mimes = json_array();
         for (size_t i = 0; mimes && i < n_mime; i++)
                 if (json_array_append_new(mimes, json_string(mime_types[i])) < 0) {
                         json_decref(mimes);
-                        return wh_err_set(err, EINVAL, "meta", "MIME type \"%s\" is not UTF-8",
-                                          mime_types[i]);
+                        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "meta",
+                                           "MIME type \"%s\" is not UTF-8", mime_types[i]);
                 }
         json_t *ooi = json_null();
         if (input_ooi_ref)

@@ -25,9 +25,9 @@ static int check_entrypoint(struct wh_normaliser *n, struct wh_err *err)
         struct stat st;
         snprintf(path, sizeof(path), "%s/%s", n->dir, m->entrypoint);
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-                return wh_err_set(err, ENOENT, "manifest",
-                                  "%s/normalizer.json: field \"entrypoint\": %s is not a file",
-                                  n->dir, path);
+                return wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "manifest",
+                                   "%s/normalizer.json: field \"entrypoint\": %s is not a file",
+                                   n->dir, path);
         bool exec = strcmp(m->runtime, "exec") == 0;
         if (exec && !(st.st_mode & S_IXUSR))
                 return wh_err_set(err, EACCES, "manifest",
@@ -50,8 +50,8 @@ static int find_interpreter(struct wh_normaliser *n, const char *python,
                 in = in ? in : "";
                 snprintf(path, sizeof(path), "%s%s", n->rootfs, in);
                 if (in[0] != '/' || access(path, X_OK) < 0)
-                        return wh_err_set(err, errno ? errno : ENOENT, "runtime",
-                                          "the runtime image has no interpreter '%s'", in);
+                        return wh_err_setk(err, WH_ERR_NOT_FOUND, errno ? errno : ENOENT, "runtime",
+                                           "the runtime image has no interpreter '%s'", in);
                 n->program = strdup(in);
                 n->interpreter = strdup(in);
                 return n->program && n->interpreter ? 0
@@ -146,14 +146,15 @@ static int load_digest(struct wh_normaliser *n, const struct wh_normaliser_origi
                 return wh_tree_digest(n->dir, n->digest, err);
         }
         if (!origin->digest || strlen(origin->digest) >= sizeof(n->digest))
-                return wh_err_set(err, EINVAL, "load", "a package origin needs its digest");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "load",
+                                   "a package origin needs its digest");
         strcpy(n->digest, origin->digest);
         n->package = json_incref(origin->package);
         if (origin->rootfs && !(n->rootfs = strdup(origin->rootfs)))
                 return wh_err_set(err, ENOMEM, "load", "out of memory");
         if (origin->n_python_layers > WH_PYTHON_LAYERS_MAX)
-                return wh_err_set(err, EINVAL, "load", "more than %d Python layers",
-                                  WH_PYTHON_LAYERS_MAX);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "load",
+                                   "more than %d Python layers", WH_PYTHON_LAYERS_MAX);
         for (; n->n_python_dirs < origin->n_python_layers; n->n_python_dirs++)
                 if (!(n->python_dirs[n->n_python_dirs] =
                           strdup(origin->python_layers[n->n_python_dirs])))

@@ -211,25 +211,25 @@ static int assemble(const struct wh_normaliser *n, struct checker *c, struct rea
 static int clock_check(const struct wh_normaliser *n, const char *iso, struct wh_err *err)
 {
         if (!iso)
-                return wh_err_set(err, EINVAL, "clock",
-                                  "clock \"scan\": the meta has no boefje_meta.ended_at (OpenKAT: "
-                                  "raw_data.boefje_meta.ended_at) to pin the clock to; give an "
-                                  "instant instead");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "clock",
+                                   "clock \"scan\": the meta has no boefje_meta.ended_at (OpenKAT: "
+                                   "raw_data.boefje_meta.ended_at) to pin the clock to; give an "
+                                   "instant instead");
         int y, mo, d, used = 0;
         size_t len = strlen(iso);
         bool chars_ok = len >= 10 && len < WH_CLOCK_MAX && strspn(iso, "0123456789-:T.+Z") == len &&
                         sscanf(iso, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && used == 10 &&
                         mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
         if (!chars_ok)
-                return wh_err_set(err, EINVAL, "clock",
-                                  "clock \"%.60s\" is not an ISO 8601 instant such as "
-                                  "2024-05-01T12:00:00+00:00",
-                                  iso);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "clock",
+                                   "clock \"%.60s\" is not an ISO 8601 instant such as "
+                                   "2024-05-01T12:00:00+00:00",
+                                   iso);
         if (!n->interpreter)
-                return wh_err_set(err, EINVAL, "clock",
-                                  "runtime %s cannot have its clock pinned: only the Python "
-                                  "runtime can (docs/contract.md \"A pinned clock\")",
-                                  n->manifest.runtime);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "clock",
+                                   "runtime %s cannot have its clock pinned: only the Python "
+                                   "runtime can (docs/contract.md \"A pinned clock\")",
+                                   n->manifest.runtime);
         return 0;
 }
 
@@ -307,7 +307,7 @@ int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
         cerrs_init(&res->errors, o->max_errors);
         cerrs_init(&res->warnings, o->max_errors);
         if (!in || (!in->raw && !in->raw_path))
-                return wh_err_set(err, EINVAL, "run", "no raw file to run on");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "run", "no raw file to run on");
         json_t *meta = NULL;
         const char *meta_text = in->meta ? in->meta : "{}";
         if (wh_meta_check(meta_text, in->meta ? in->meta_len : 2, &meta, err) < 0)

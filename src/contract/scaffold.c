@@ -111,10 +111,10 @@ int wh_normaliser_scaffold(const char *dir, struct wh_err *err)
         const char *slash = strrchr(dir, '/');
         const char *name = slash && slash[1] ? slash + 1 : dir;
         if (!id_ok(name))
-                return wh_err_set(err, EINVAL, "new",
-                                  "\"%s\" cannot be a normaliser id: use letters and digits "
-                                  "joined by single '.', '_' or '-', e.g. kat_hostnames",
-                                  name);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "new",
+                                   "\"%s\" cannot be a normaliser id: use letters and digits "
+                                   "joined by single '.', '_' or '-', e.g. kat_hostnames",
+                                   name);
         char sub[PATH_MAX], manifest[1024];
         if (strlen(dir) > PATH_MAX - 64)
                 return wh_err_set(err, ENAMETOOLONG, "new", "%s", dir);

@@ -42,8 +42,8 @@ struct walk {
 static int add(struct walk *w, const char *path, char type, struct wh_err *err)
 {
         if (strchr(path, '\n'))
-                return wh_err_set(err, EINVAL, "digest", "%s/%s: a name with a newline", w->root,
-                                  path);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "digest",
+                                   "%s/%s: a name with a newline", w->root, path);
         if (w->n >= MAX_ENTRIES)
                 return wh_err_set(err, EFBIG, "digest",
                                   "%s has more than %d entries: too big to run as a directory",
@@ -95,9 +95,9 @@ static int scan(struct walk *w, const char *rel, struct wh_err *err)
                 else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
                         rc = add(w, path, S_ISREG(st.st_mode) ? 'F' : 'L', err);
                 else
-                        rc = wh_err_set(err, EINVAL, "digest",
-                                        "%s/%s is not a directory, regular file or symlink",
-                                        w->root, path);
+                        rc = wh_err_setk(err, WH_ERR_INVALID, EINVAL, "digest",
+                                         "%s/%s is not a directory, regular file or symlink",
+                                         w->root, path);
         }
         if (rc == 0 && errno)
                 rc = wh_err_set(err, errno, "digest", "reading %s/%s", w->root, rel);

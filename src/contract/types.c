@@ -39,10 +39,10 @@ static bool find_schema(const char *dir, const char *schema_dir, const char *typ
 
 static int no_schema(const char *dir, const char *schema_dir, const char *type, struct wh_err *err)
 {
-        return wh_err_set(err, ENOENT, "schema",
-                          "normalizer.json produces \"%s\" but there is no schema for it: write "
-                          "%s/schemas/%s.json%s%s",
-                          type, dir, type, schema_dir ? " or " : "", schema_dir ? schema_dir : "");
+        return wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "schema",
+                           "normalizer.json produces \"%s\" but there is no schema for it: write "
+                           "%s/schemas/%s.json%s%s",
+                           type, dir, type, schema_dir ? " or " : "", schema_dir ? schema_dir : "");
 }
 
 /* Compile warnings: unknown keywords without "x-" fail the load, the rest
@@ -67,11 +67,11 @@ static int sort_warnings(struct type_table *t, const struct wh_schema *s, const 
                 const char *w = wh_schema_warning(s, i);
                 if (strncmp(w, unknown, sizeof(unknown) - 1) == 0 &&
                     strncmp(w + sizeof(unknown) - 1, "x-", 2) != 0)
-                        return wh_err_set(err, EINVAL, "schema",
-                                          "%s: %s: whiskers refuses unknown keywords in schemas "
-                                          "(a misspelling would accept anything); annotations "
-                                          "must start with \"x-\"",
-                                          path, w);
+                        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "schema",
+                                           "%s: %s: whiskers refuses unknown keywords in schemas "
+                                           "(a misspelling would accept anything); annotations "
+                                           "must start with \"x-\"",
+                                           path, w);
                 if (strncmp(w, unknown, sizeof(unknown) - 1) == 0)
                         continue;
                 char text[PATH_MAX + 1024];
@@ -96,10 +96,10 @@ static int parse_refs(struct object_type *ot, json_t *doc, const char *path, str
                 for (size_t i = 0; list_ok && i < json_array_size(r); i++)
                         list_ok = json_is_string(json_array_get(r, i));
                 if (!json_is_true(r) && !list_ok)
-                        return wh_err_set(err, EINVAL, "schema",
-                                          "%s: properties/%s/x-reference must be true or a "
-                                          "non-empty array of object type names",
-                                          path, name);
+                        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "schema",
+                                           "%s: properties/%s/x-reference must be true or a "
+                                           "non-empty array of object type names",
+                                           path, name);
                 struct ref_field *nr = realloc(ot->refs, (ot->n_refs + 1) * sizeof(*nr));
                 if (!nr)
                         return wh_err_set(err, ENOMEM, "schema", "%s", path);
@@ -138,10 +138,10 @@ static int parse_key(struct object_type *ot, json_t *doc, const char *path, stru
         }
         return 0;
 bad:
-        return wh_err_set(err, EINVAL, "schema",
-                          "%s: x-natural-key must be a non-empty array of field names or "
-                          "{\"field\": NAME, \"whole\": true} entries",
-                          path);
+        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "schema",
+                           "%s: x-natural-key must be a non-empty array of field names or "
+                           "{\"field\": NAME, \"whole\": true} entries",
+                           path);
 }
 
 /* A type without a schema (OpenKAT's form only): objects are checked for
@@ -163,8 +163,8 @@ static int load_type(struct type_table *t, const char *dir, const char *schema_d
                 return wh_err_prefix(err, "schema of %s", type);
         int rc = -1;
         if (!json_is_object(doc))
-                wh_err_set(err, EINVAL, "schema", "%s: a type's schema must be a JSON object",
-                           path);
+                wh_err_setk(err, WH_ERR_INVALID, EINVAL, "schema",
+                            "%s: a type's schema must be a JSON object", path);
         else if (wh_schema_compile_file(t->reg, path, &ot->schema, err) < 0)
                 wh_err_prefix(err, "schema of %s", type);
         else if (sort_warnings(t, ot->schema, path, err) == 0 &&

@@ -38,7 +38,8 @@ static uint32_t le32(const unsigned char *p)
 
 static int bad(struct wh_err *err, const char *path, const char *what)
 {
-        return wh_err_set(err, EINVAL, "zip", "%s: not a raw-file ZIP: %s", path, what);
+        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "zip", "%s: not a raw-file ZIP: %s", path,
+                           what);
 }
 
 /* The end of central directory record: the last signature whose comment

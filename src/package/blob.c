@@ -177,8 +177,8 @@ int wh_store_blob_openat(struct wh_store *s, const char *digest, int *fd, struct
                   ? -1
                   : openat(s->blobs_fd, wh_digest_hex(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (*fd < 0 && (s->blobs_fd < 0 || errno == ENOENT))
-                return wh_err_set(err, ENOENT, "blob", "blob %s is missing from %s", digest,
-                                  s->path);
+                return wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "blob",
+                                   "blob %s is missing from %s", digest, s->path);
         if (*fd < 0)
                 return wh_err_set(err, errno, "blob", "cannot open blob %s in %s", digest, s->path);
         return 0;

@@ -49,7 +49,7 @@ static int save_map(struct wh_store *s, json_t *added, struct wh_err *err)
         json_t *map = NULL;
         if (wh_read_file(path, MAP_MAX, &old, &len, err) == 0)
                 map = json_loads(old, 0, NULL);
-        else if (err->errnum != ENOENT)
+        else if (err->kind != WH_ERR_NOT_FOUND)
                 return -1;
         if (!map)
                 map = json_pack("{s:{}}", "relocations");

@@ -166,7 +166,8 @@ int wh_bundle_parts(const char *path, char ***parts, struct wh_err *err)
                         break;
         }
         if (!n)
-                return wh_err_set(err, ENOENT, "bundle", "cannot find %s (nor %s.000)", path, path);
+                return wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "bundle",
+                                   "cannot find %s (nor %s.000)", path, path);
         *parts = list;
         return 0;
 }

@@ -153,10 +153,10 @@ int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *o
                 return -1;
         if (!m.version) {
                 wh_manifest_clear(&m);
-                return wh_err_set(err, EINVAL, "manifest",
-                                  "%s: field \"version\" is required in a package (whiskers "
-                                  "pack puts one in an OpenKAT normalizer.json: --version)",
-                                  origin);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest",
+                                   "%s: field \"version\" is required in a package (whiskers "
+                                   "pack puts one in an OpenKAT normalizer.json: --version)",
+                                   origin);
         }
         struct wh_normalizer n = {.id = m.id,
                                   .name = m.name,

@@ -75,11 +75,8 @@ static int pick(const struct wh_index_entry *e, size_t n, const char *ref, const
         if (matches > 1)
                 return wh_err_set(err, 0, "resolve", "'%s' is ambiguous in %s; name one of: %s",
                                   ref ? ref : "", path, tags);
-        wh_err_set(err, 0, "resolve", "no package tagged '%s' in %s (tags: %s)", ref ? ref : "",
-                   path, tags);
-        if (err)
-                err->errnum = ENOENT; /* without strerror's words: the message says more */
-        return -1;
+        return wh_err_setk(err, WH_ERR_NOT_FOUND, 0, "resolve",
+                           "no package tagged '%s' in %s (tags: %s)", ref ? ref : "", path, tags);
 }
 
 int wh_store_resolve(struct wh_store *s, const char *ref, struct wh_descriptor *out,
@@ -113,7 +110,7 @@ int wh_store_lookup(struct wh_store *s, const char *ref, struct wh_descriptor *o
 {
         struct wh_err e = {0};
         *found = wh_store_resolve(s, ref, out, &e) == 0;
-        if (*found || e.errnum == ENOENT)
+        if (*found || e.kind == WH_ERR_NOT_FOUND)
                 return 0;
         if (err)
                 *err = e;

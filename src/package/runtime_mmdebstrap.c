@@ -192,9 +192,10 @@ static int name_interpreter(int root_fd, struct wh_runtime_info *info, struct wh
         ssize_t n = readlinkat(root_fd, "usr/bin/python3", target, sizeof(target) - 1);
         struct stat st;
         if (n < 0)
-                return wh_err_set(err, ENOENT, "runtime",
-                                  "the packages give no /usr/bin/python3, the image's interpreter: "
-                                  "add --package python3");
+                return wh_err_setk(
+                    err, WH_ERR_NOT_FOUND, ENOENT, "runtime",
+                    "the packages give no /usr/bin/python3, the image's interpreter: "
+                    "add --package python3");
         target[n] = '\0';
         unsigned minor;
         char rest;
@@ -204,7 +205,8 @@ static int name_interpreter(int root_fd, struct wh_runtime_info *info, struct wh
         snprintf(info->name, sizeof(info->name), "%s", target);
         snprintf(info->interpreter, sizeof(info->interpreter), "/usr/bin/%s", target);
         if (fstatat(root_fd, info->interpreter + 1, &st, 0) < 0 || !S_ISREG(st.st_mode))
-                return wh_err_set(err, ENOENT, "runtime", "the image has no %s", info->interpreter);
+                return wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "runtime", "the image has no %s",
+                                   info->interpreter);
         const char *dist = "usr/lib/python3/dist-packages";
         if (fstatat(root_fd, dist, &st, 0) == 0 && S_ISDIR(st.st_mode) &&
             symlinkat("../../usr/lib/python3/dist-packages", root_fd,

@@ -59,7 +59,7 @@ static int check_layout(struct wh_store *s, struct wh_err *err)
         snprintf(path, sizeof(path), "%s/oci-layout", s->path);
         cleanup_free char *doc = NULL;
         if (wh_read_file(path, 4096, &doc, NULL, err) < 0) {
-                if (err && err->errnum == ENOENT)
+                if (err && err->kind == WH_ERR_NOT_FOUND)
                         return wh_err_set(err, 0, "store",
                                           "%s is not an OCI image layout (no oci-layout file); "
                                           "'whiskers pack --into %s' creates one",

@@ -88,7 +88,8 @@ static int visit(struct walk *w, const struct wh_descriptor *d, const char *pare
         cleanup_close int fd = -1;
         struct wh_err oerr;
         if (wh_store_blob_openat(w->s, d->digest, &fd, &oerr) < 0)
-                return problem(w, d, parent, oerr.errnum == ENOENT ? "missing" : oerr.msg, err);
+                return problem(w, d, parent, oerr.kind == WH_ERR_NOT_FOUND ? "missing" : oerr.msg,
+                               err);
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return wh_err_set(err, errno, "walk", "cannot stat %s", d->digest);

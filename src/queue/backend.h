@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <whiskers/queue.h>
 
+#include "queue/qerr.h"
+
 /* The jobs.max_lost_leases column's default in SQL (the migration that
  * added it): WH_QUEUE_DEFAULT_MAX_LOST_LEASES as a literal. */
 #define WH_STR_(x)              #x
@@ -112,11 +114,6 @@ struct wh_queue {
         uint32_t backoff_base_ms, backoff_max_ms;
         uint64_t rng;
 };
-
-/* Set err with stage "queue" and errnum, without appending strerror: the
- * messages here already say what happened in the database's words. */
-int wh_qerr(struct wh_err *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Backend constructors (sqlite_conn.c, pg_conn.c). Without `create`, a
  * missing store is ENOENT and nothing is created (reading commands). */

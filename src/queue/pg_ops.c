@@ -77,7 +77,7 @@ int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **met
         }
         int ret = q->ops->batch(q, submit_sql, p, NP, n, take_set_id, ids, err);
         free(p);
-        if (ret < 0 && err->errnum == ENOENT)
+        if (ret < 0 && err->kind == WH_ERR_NOT_FOUND)
                 return wh_qerr(err, ENOENT,
                                "raw blob %s is not in the store: put the raw file first",
                                specs[((struct wh_pg *)q)->failed_set].raw_digest);

@@ -18,36 +18,6 @@
 #define MAX_BATCH    10000
 #define MAX_LEASE_MS (24u * 3600 * 1000)
 
-int wh_qerr(struct wh_err *err, int errnum, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        wh_err_setv(err, 0, "queue", fmt, ap);
-        va_end(ap);
-        if (err)
-                err->errnum = errnum;
-        return -1;
-}
-
-bool wh_queue_err_is_transient(const struct wh_err *err)
-{
-        switch (err->errnum) {
-        case ECONNREFUSED:
-        case ECONNRESET:
-        case EBUSY:
-        case EAGAIN:
-        case ETIMEDOUT:
-                return true;
-        default:
-                return false;
-        }
-}
-
-bool wh_queue_err_is_fenced(const struct wh_err *err)
-{
-        return err->errnum == ESTALE;
-}
-
 static bool is_prefix(const char *s, const char *prefix)
 {
         return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -61,7 +61,7 @@ static int submit_one(struct wh_queue *q, const struct wh_job_spec *s, const cha
                                       qp_text(meta_digest),
                                       qp_text(s->mime)};
         if (q->ops->exec(q, insert_payload, payload, 7, NULL, NULL, err) < 0) {
-                if (err->errnum == ENOENT)
+                if (err->kind == WH_ERR_NOT_FOUND)
                         return wh_qerr(err, ENOENT,
                                        "raw blob %s is not in the store: put the raw file first",
                                        s->raw_digest);

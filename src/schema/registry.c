@@ -157,7 +157,7 @@ static json_t *load_mapped(struct sch_session *s, const char *uri)
         json_t *doc = NULL;
         struct wh_err err;
         int r = wh_schema_json_load(path, &doc, &err);
-        if (r < 0 && err.errnum == ENOENT) {
+        if (r < 0 && err.kind == WH_ERR_NOT_FOUND) {
                 char *with_ext = NULL;
                 if (asprintf(&with_ext, "%s.json", path) >= 0) {
                         r = wh_schema_json_load(with_ext, &doc, &err);

@@ -277,7 +277,8 @@ static int validate_from(const struct wh_schema *schema, instance_fn *make, cons
         if (errors)
                 wh_schema_errors_reset(errors);
         if (!schema || !src)
-                return wh_err_set(err, EINVAL, "schema", "validating: no schema or no instance");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "schema",
+                                   "validating: no schema or no instance");
         char buf[INSTANCE_BYTES];
         struct arena a;
         arena_init_buf(&a, buf, sizeof(buf));

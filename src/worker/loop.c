@@ -49,7 +49,7 @@ int64_t wh_mono_ms(void)
 bool wh_worker_db_error(struct wh_worker *w, const char *what, const struct wh_err *err)
 {
         atomic_fetch_add(&w->metrics.db_errors, 1);
-        if (wh_queue_err_is_transient(err) || err->errnum == ENOSPC) {
+        if (wh_queue_err_is_transient(err) || err->kind == WH_ERR_LIMIT) {
                 uint32_t b = w->db_backoff_ms ? w->db_backoff_ms * 2 : DB_BACKOFF_MIN_MS;
                 w->db_backoff_ms = b > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : b;
                 w->db_ready_ms = wh_mono_ms() + w->db_backoff_ms;

@@ -109,9 +109,10 @@ int wh_metrics_serve(struct wh_metrics *m, uint16_t port, struct wh_metrics_serv
                                    .sin_port = htons(port),
                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-                return wh_err_set(err, errno, "metrics",
-                                  "cannot listen on 127.0.0.1:%u (choose another --metrics-port)",
-                                  port);
+                /* A port in use is the user's to change: a usage error. */
+                return wh_err_setk(
+                    err, errno == EADDRINUSE ? WH_ERR_INVALID : WH_ERR_INTERNAL, errno, "metrics",
+                    "cannot listen on 127.0.0.1:%u (choose another --metrics-port)", port);
         if (listen(fd, 16) < 0)
                 return wh_err_set(err, errno, "metrics", "cannot listen on 127.0.0.1:%u", port);
         cleanup_close int stop_fd = eventfd(0, EFD_CLOEXEC);

@@ -33,7 +33,7 @@ void wh_strv_free(char **v, size_t n)
         free(v);
 }
 
-/* An error the user fixes by naming another normaliser: ENOENT, without
+/* An error the user fixes by naming another normaliser, without
  * strerror's "No such file or directory" after a message that says more. */
 static int not_found(struct wh_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -41,10 +41,8 @@ static int not_found(struct wh_err *err, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        wh_err_setv(err, 0, "normaliser", fmt, ap);
+        wh_err_setkv(err, WH_ERR_NOT_FOUND, 0, "normaliser", fmt, ap);
         va_end(ap);
-        if (err)
-                err->errnum = ENOENT;
         return -1;
 }
 
@@ -60,8 +58,8 @@ static json_t *read_meta(const char *dir, struct wh_err *err)
         json_t *meta = json_loadb(text, len, 0, &je);
         if (!json_is_object(meta)) {
                 json_decref(meta);
-                wh_err_set(err, EINVAL, "normaliser", "%s: not a JSON object (line %d: %s)", path,
-                           je.line, je.text);
+                wh_err_setk(err, WH_ERR_INVALID, EINVAL, "normaliser",
+                            "%s: not a JSON object (line %d: %s)", path, je.line, je.text);
                 return NULL;
         }
         return meta;
@@ -109,9 +107,9 @@ static int match_id(void *ctx, const char *path, json_t *meta, struct wh_err *er
         if (!id || strcmp(id, f->ref) != 0)
                 return 0;
         if (f->found)
-                return wh_err_set(err, EINVAL, "normaliser",
-                                  "both %s and %s have the id '%s'; ids must be unique", f->found,
-                                  path, id);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "normaliser",
+                                   "both %s and %s have the id '%s'; ids must be unique", f->found,
+                                   path, id);
         f->found = strdup(path);
         return f->found ? 0 : wh_err_set(err, ENOMEM, "normaliser", "out of memory");
 }
@@ -119,7 +117,8 @@ static int match_id(void *ctx, const char *path, json_t *meta, struct wh_err *er
 int wh_normaliser_find(const char *dir, const char *ref, char **path, struct wh_err *err)
 {
         if (!ref || !*ref)
-                return wh_err_set(err, EINVAL, "normaliser", "empty normaliser reference");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "normaliser",
+                                   "empty normaliser reference");
         if (strchr(ref, '/')) {
                 char real[PATH_MAX];
                 struct stat st;
@@ -166,14 +165,14 @@ static int match_mime(void *ctx, const char *path, json_t *meta, struct wh_err *
         if (!wanted)
                 return 0;
         if (!id)
-                return wh_err_set(err, EINVAL, "normaliser", "%s/normalizer.json has no \"id\"",
-                                  path);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "normaliser",
+                                   "%s/normalizer.json has no \"id\"", path);
         for (i = 0; i < m->n; i++)
                 if (strcmp(m->ids[i], id) == 0)
-                        return wh_err_set(err, EINVAL, "normaliser",
-                                          "two normalisers in the directory of %s have the id "
-                                          "'%s'; ids must be unique",
-                                          path, id);
+                        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "normaliser",
+                                           "two normalisers in the directory of %s have the id "
+                                           "'%s'; ids must be unique",
+                                           path, id);
         char **grown = realloc(m->ids, (m->n + 1) * sizeof(*grown));
         if (!grown)
                 return wh_err_set(err, ENOMEM, "normaliser", "out of memory");

@@ -53,21 +53,22 @@ static void fill_defaults(struct wh_worker_config *c)
 static int check_config(const struct wh_worker_config *c, struct wh_err *err)
 {
         if (!c->db_url || !*c->db_url)
-                return wh_err_set(err, EINVAL, "worker", "no database: pass --db URL");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "worker",
+                                   "no database: pass --db URL");
         if (c->concurrency > 1024)
-                return wh_err_set(err, EINVAL, "worker", "concurrency %u is more than 1024",
-                                  c->concurrency);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "worker",
+                                   "concurrency %u is more than 1024", c->concurrency);
         /* Heartbeats and completions cover every held lease in one call,
          * which the store takes up to 10000 at a time. */
         if ((uint64_t)c->claim_batch + c->concurrency > 10000)
-                return wh_err_set(err, EINVAL, "worker",
-                                  "claim batch %u plus concurrency %u is more than 10000",
-                                  c->claim_batch, c->concurrency);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "worker",
+                                   "claim batch %u plus concurrency %u is more than 10000",
+                                   c->claim_batch, c->concurrency);
         if (c->lease_ms < 300)
-                return wh_err_set(err, EINVAL, "worker",
-                                  "a lease of %u ms is too short (heartbeats every third of "
-                                  "it): at least 300",
-                                  c->lease_ms);
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "worker",
+                                   "a lease of %u ms is too short (heartbeats every third of "
+                                   "it): at least 300",
+                                   c->lease_ms);
         return 0;
 }
 
@@ -91,14 +92,14 @@ static int open_store(struct wh_worker *w, struct wh_err *err)
 {
         uint32_t backoff = 100;
         while (wh_queue_open(w->cfg.db_url, &w->q, err) < 0) {
-                if (!wh_queue_err_is_transient(err) && err->errnum != ENOSPC)
+                if (!wh_queue_err_is_transient(err) && err->kind != WH_ERR_LIMIT)
                         return -1;
                 wh_wlog(WH_LOG_WARN, 0, "cannot reach the store, retrying in %u ms: %s", backoff,
                         err->msg);
                 for (uint32_t waited = 0; waited < backoff; waited += 50) {
                         if (*w->stop)
-                                return wh_err_set(err, ECANCELED, "worker",
-                                                  "stopped before the store could be reached");
+                                return wh_err_setk(err, WH_ERR_CANCELLED, ECANCELED, "worker",
+                                                   "stopped before the store could be reached");
                         struct timespec ts = {0, 50 * 1000000L};
                         nanosleep(&ts, NULL);
                 }

@@ -190,7 +190,7 @@ static int contract_run(void *ctx, void *handle, const struct wh_runner_input *i
         struct wh_run_result res = {0};
         if (wh_normaliser_run(handle, &input, &opts, &res, err) < 0) {
                 wh_run_result_clear(&res);
-                if (err->errnum != EINVAL || !err->stage || strcmp(err->stage, "meta") != 0)
+                if (err->kind != WH_ERR_INVALID || !err->stage || strcmp(err->stage, "meta") != 0)
                         return -1;
                 /* The meta can never pass: no retry will change that. */
                 out->action = WH_RUNNER_REJECT;

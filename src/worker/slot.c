@@ -59,7 +59,7 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
         const void *raw;
         size_t len;
         int rc = wh_slot_raw(s, t->job.raw_digest, &raw, &len, &err);
-        if (rc < 0 && err.errnum == ENOENT) {
+        if (rc < 0 && err.kind == WH_ERR_NOT_FOUND) {
                 reject(s, t, "input_missing", &err);
                 return;
         }
@@ -136,9 +136,9 @@ static void process(struct slot *s, struct task *t)
         if (wh_pool_take(s->w->pool, t->job.normaliser, t->job.tenant, &norm, &err) < 0) {
                 /* Missing or broken: no retry helps. Anything else (no
                  * memory, a full /tmp for the input directory) may pass. */
-                if (err.errnum == ENOENT)
+                if (err.kind == WH_ERR_NOT_FOUND)
                         reject(s, t, "normaliser_missing", &err);
-                else if (err.errnum == EINVAL)
+                else if (err.kind == WH_ERR_INVALID)
                         reject(s, t, "normaliser_invalid", &err);
                 else
                         retry(s, t, &err);

@@ -24,18 +24,16 @@ static int targets(const struct wh_submission *s, const char *dir, char ***out, 
 {
         if (!s->normaliser) {
                 if (!s->mime)
-                        return wh_err_set(err, EINVAL, "submit",
-                                          "name a normaliser, or a MIME type to route by");
+                        return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "submit",
+                                           "name a normaliser, or a MIME type to route by");
                 if (s->packages.store
                         ? wh_packages_for_mime(s->packages.store, s->mime, out, n, err) < 0
                         : wh_normalisers_for_mime(dir, s->mime, out, n, err) < 0)
                         return -1;
-                if (*n == 0) {
-                        wh_err_set(err, 0, "submit", "no normaliser in %s consumes '%s'",
-                                   s->packages.store ? s->packages.store : dir, s->mime);
-                        err->errnum = ENOENT;
-                        return -1;
-                }
+                if (*n == 0)
+                        return wh_err_setk(err, WH_ERR_NOT_FOUND, 0, "submit",
+                                           "no normaliser in %s consumes '%s'",
+                                           s->packages.store ? s->packages.store : dir, s->mime);
                 return 0;
         }
         cleanup_free char *path = NULL;
@@ -56,9 +54,9 @@ int wh_submit(struct wh_queue *q, const struct wh_submission *s,
               size_t *njobs, struct wh_err *err)
 {
         if (!s->tenant || !*s->tenant)
-                return wh_err_set(err, EINVAL, "submit", "a tenant is required");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "submit", "a tenant is required");
         if (ninputs == 0)
-                return wh_err_set(err, EINVAL, "submit", "nothing to submit");
+                return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "submit", "nothing to submit");
         const char *dir = s->normalisers_dir ? s->normalisers_dir : wh_normalisers_dir_default();
         char **norms = NULL;
         size_t nnorms = 0;

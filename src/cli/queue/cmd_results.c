@@ -250,7 +250,7 @@ int cmd_results(int argc, char **argv)
         if (rc < 0) {
                 fprintf(stderr, "whiskers results: %s\n", err.msg);
                 wh_queue_close(q);
-                return err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+                return err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
         }
         wh_queue_close(q);
         return WH_EXIT_OK;

@@ -103,9 +103,9 @@ int cmd_show(int argc, char **argv)
             wh_queue_show(q, (int64_t)id, &info, &err) < 0 ||
             (json && wh_job_info_json(info, &text, &err) < 0)) {
                 fprintf(stderr, "whiskers show: %s\n", err.msg);
-                /* ENOENT from the open is a missing store, not a missing job. */
-                bool no_job = q && err.errnum == ENOENT;
-                rc = no_job || err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+                /* Not found by the open is a missing store, not a missing job. */
+                bool no_job = q && err.kind == WH_ERR_NOT_FOUND;
+                rc = no_job || err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
         } else if (json) {
                 printf("%s\n", text);
         } else {

@@ -53,7 +53,7 @@ int cmd_status(int argc, char **argv)
         if (wh_queue_open_existing(db, &q, &err) < 0 || wh_queue_stats(q, stale, &s, &err) < 0) {
                 fprintf(stderr, "whiskers status: %s\n", err.msg);
                 wh_queue_close(q);
-                return err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+                return err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
         }
         const char *backend = wh_queue_backend(q);
         if (json) {

@@ -151,7 +151,7 @@ static int submit(const struct args *a, const char **files, size_t nfiles)
             wh_submit(q, &s, in, nfiles, &jobs, &n, &err) < 0) {
                 fprintf(stderr, "whiskers submit: %s\n", err.msg);
                 bool theirs = err.stage && strcmp(err.stage, "queue") != 0;
-                rc = theirs || err.errnum == EINVAL ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+                rc = theirs || err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
         } else {
                 print_jobs(a, files, jobs, n);
         }

@@ -230,10 +230,9 @@ int cmd_worker(int argc, char **argv)
         if (rc < 0) {
                 fprintf(stderr, "whiskers worker: %s\n", err.msg);
                 /* A stop while waiting for the database is still a clean stop. */
-                if (err.errnum == ECANCELED)
+                if (err.kind == WH_ERR_CANCELLED)
                         return WH_EXIT_OK;
-                return err.errnum == EINVAL || err.errnum == EADDRINUSE ? WH_EXIT_USAGE
-                                                                        : WH_EXIT_FAILED;
+                return err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
         }
         return WH_EXIT_OK;
 }

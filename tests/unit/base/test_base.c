@@ -1,4 +1,4 @@
-/* Unit tests for base/: sizes, SHA-256, error formatting. */
+/* Unit tests for base/: sizes, SHA-256, error formatting and kinds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/io.h"
 #include "base/sha256.h"
 #include "base/size.h"
 
@@ -85,12 +86,35 @@ static void test_err_format(void **state)
         assert_string_equal(err.msg, "sandbox: binding /x: No such file or directory");
 }
 
+/* The kind comes from whoever made the error: an OS EINVAL says nothing
+ * about the input (internal); ENOENT says the path named is not there. */
+static void test_err_kinds(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        wh_err_set(&err, EINVAL, "load", "mmap");
+        assert_int_equal(err.kind, WH_ERR_INTERNAL);
+        assert_int_equal(err.errnum, EINVAL);
+        wh_err_setk(&err, WH_ERR_INVALID, 0, "meta", "not an object");
+        assert_int_equal(err.kind, WH_ERR_INVALID);
+        assert_string_equal(err.msg, "not an object");
+        wh_err_prefix(&err, "job 1");
+        assert_int_equal(err.kind, WH_ERR_INVALID);
+        char *text = NULL;
+        assert_int_equal(wh_read_file("/nonexistent/whiskers", 16, &text, NULL, &err), -1);
+        assert_int_equal(err.kind, WH_ERR_NOT_FOUND);
+        assert_int_equal(wh_read_file("/", 16, &text, NULL, &err), -1);
+        assert_int_equal(err.kind, WH_ERR_INTERNAL);
+        assert_int_equal(err.errnum, EISDIR);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_sizes),
             cmocka_unit_test(test_sha256_vectors),
             cmocka_unit_test(test_err_format),
+            cmocka_unit_test(test_err_kinds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,8 @@
  *   {"do":"steal"}   while "running", another worker takes the job over
  *                    (its lease is expired behind the worker's back, reaped,
  *                    claimed and completed by "thief"), then returns ok
- * The normaliser "missing" does not exist. Counters let tests wait. */
+ * The normaliser "missing" does not exist; loading "einval" fails the way a
+ * system call deep in a load can, with errno EINVAL. Counters let tests wait. */
 #ifndef WH_TEST_FAKE_RUNNER_H
 #define WH_TEST_FAKE_RUNNER_H
 
@@ -27,7 +28,10 @@ static int fake_load(void *ctx, const char *ref, const char *tenant, struct wh_r
 {
         (void)ctx, (void)tenant;
         if (strcmp(ref, "missing") == 0)
-                return wh_err_set(err, ENOENT, "normaliser", "no normaliser 'missing'");
+                return wh_err_setk(err, WH_ERR_NOT_FOUND, ENOENT, "normaliser",
+                                   "no normaliser 'missing'");
+        if (strcmp(ref, "einval") == 0)
+                return wh_err_set(err, EINVAL, "load", "cannot map the runtime image");
         atomic_fetch_add(&fake_loads, 1);
         out->handle = NULL;
         snprintf(out->package_digest, sizeof(out->package_digest), "%s", P);

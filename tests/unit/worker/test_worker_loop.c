@@ -152,6 +152,33 @@ static void test_reject_and_missing_normaliser(void **state)
         wh_queue_close(q);
 }
 
+/* errno EINVAL from a system call says nothing about the job: the load is
+ * retried (worker_error), not dead-lettered as an invalid normaliser. */
+static void test_deep_einval_in_a_load_is_retried(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        struct wh_queue *q = open_fresh(&err);
+        char digest[WH_DIGEST_MAX];
+        OK(wh_queue_put_raw(q, "x", 1, digest, NULL, &err));
+        struct wh_job_spec spec = {
+            .tenant = "acme", .normaliser = "einval", .raw_digest = digest, .max_attempts = 2};
+        int64_t id;
+        OK(wh_queue_submit(q, &spec, 1, &id, &err));
+        struct wh_worker_config c = config();
+        struct wh_worker_summary s = run(&c);
+        assert_int_equal(s.retried, 1);
+        assert_int_equal(s.dead, 1);
+        assert_int_equal(count("SELECT count(*) FROM dead_letter WHERE attempts = 2 AND "
+                               "last_status LIKE '%worker_error%' AND last_status LIKE "
+                               "'%cannot map the runtime image%'"),
+                         1);
+        assert_int_equal(count("SELECT count(*) FROM dead_letter WHERE last_status LIKE "
+                               "'%normaliser_invalid%'"),
+                         0);
+        wh_queue_close(q);
+}
+
 static void test_missing_raw_is_dead_lettered(void **state)
 {
         (void)state;
@@ -330,6 +357,7 @@ int main(void)
             cmocka_unit_test(test_failed_run_is_a_result),
             cmocka_unit_test(test_retry_then_dead_letter),
             cmocka_unit_test(test_reject_and_missing_normaliser),
+            cmocka_unit_test(test_deep_einval_in_a_load_is_retried),
             cmocka_unit_test(test_missing_raw_is_dead_lettered),
             cmocka_unit_test(test_reuse_of_an_earlier_result),
             cmocka_unit_test(test_reuse_stays_within_the_tenant),

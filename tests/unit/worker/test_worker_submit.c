@@ -70,7 +70,7 @@ static void test_find(void **state)
         free(path);
         assert_int_equal(chdir("/"), 0);
         assert_int_equal(wh_normaliser_find(dir, "whois", &path, &err), -1);
-        assert_int_equal(err.errnum, ENOENT);
+        assert_int_equal(err.kind, WH_ERR_NOT_FOUND);
         assert_non_null(strstr(err.msg, "no normaliser with the id 'whois'"));
         snprintf(want, sizeof(want), "%s/not-a-normaliser", dir);
         assert_int_equal(wh_normaliser_find(dir, want, &path, &err), -1);
@@ -147,7 +147,7 @@ static void test_submit(void **state)
         s.mime = NULL;
         s.normaliser = "whois";
         assert_int_equal(wh_submit(q, &s, in, 2, &jobs, &n, &err), -1);
-        assert_int_equal(err.errnum, ENOENT);
+        assert_int_equal(err.kind, WH_ERR_NOT_FOUND);
         s.normaliser = NULL;
         s.mime = "boefje/whois";
         assert_int_equal(wh_submit(q, &s, in, 2, &jobs, &n, &err), -1);
