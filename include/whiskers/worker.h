@@ -47,10 +47,9 @@ const char *wh_normalisers_dir_default(void);
 int wh_normaliser_find(const char *dir, const char *ref, char **path, struct wh_err *err);
 
 /* The ids of every normaliser under `dir` whose "consumes" lists `mime`,
- * sorted; *n may be 0. Free with wh_strv_free(). */
+ * sorted; *n may be 0. Free with wh_strv_free() (src/base/strv.h). */
 int wh_normalisers_for_mime(const char *dir, const char *mime, char ***ids, size_t *n,
                             struct wh_err *err);
-void wh_strv_free(char **v, size_t n);
 
 /* Packages (docs/packages.md): with a store (struct wh_package_source), a
  * reference without '/' is first looked up there (a tag, an id naming its
@@ -58,7 +57,7 @@ void wh_strv_free(char **v, size_t n);
  * under the signature policy; otherwise as above. */
 
 /* The tags of the store's packages whose consumes annotation lists mime,
- * sorted; *n may be 0. Free with wh_strv_free(). */
+ * sorted; *n may be 0. Free with wh_strv_free() (src/base/strv.h). */
 int wh_packages_for_mime(const char *store, const char *mime, char ***tags, size_t *n,
                          struct wh_err *err);
 

@@ -5,7 +5,8 @@
  * ndjson.c cuts stdout into lines; check.c checks each line as an item,
  * keeps the valid ones and says when the run is not worth continuing;
  * refs.c resolves references once the stream ended;
- * results.c and provenance.c build the documents; run.c ties it together. */
+ * normalizer_results.c and provenance.c build the documents, run_result.c the
+ * run report; run.c ties it together. */
 #ifndef WH_CONTRACT_INTERNAL_H
 #define WH_CONTRACT_INTERNAL_H
 
@@ -243,7 +244,7 @@ void limits_effective(const struct wh_normaliser_limits *manifest,
                       struct wh_normaliser_limits *out);
 json_t *limits_json(const struct wh_normaliser_limits *l);
 
-/* ---- results.c, provenance.c ---- */
+/* ---- normalizer_results.c, provenance.c ---- */
 json_t *results_build(struct checker *c, const char *input_pk);
 json_t *canonical_digest(const json_t *doc); /* "sha256:..." of its canonical form */
 char *canonical_dump(const json_t *doc);

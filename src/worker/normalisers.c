@@ -6,6 +6,7 @@
  * normaliser contract validates the whole file when it loads one. */
 #define _GNU_SOURCE
 #include "base/cleanup.h"
+#include "base/strv.h"
 #include "base/io.h"
 
 #include <dirent.h>
@@ -24,13 +25,6 @@ const char *wh_normalisers_dir_default(void)
 {
         const char *dir = getenv("WHISKERS_NORMALISERS");
         return dir && *dir ? dir : "examples/normalisers";
-}
-
-void wh_strv_free(char **v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* An error the user fixes by naming another normaliser, without

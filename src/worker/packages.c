@@ -5,6 +5,7 @@
 #include "worker/packages.h"
 
 #include "base/cleanup.h"
+#include "base/strv.h"
 
 #include <errno.h>
 #include <stdlib.h>

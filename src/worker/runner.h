@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <whiskers/error.h>
 #include <whiskers/queue.h>
 
@@ -46,7 +47,14 @@ struct wh_runner_result {
         char *provenance_json; /* COMPLETE */
         char *status_json;     /* the status record; RETRY/REJECT store it */
 };
-void wh_runner_result_clear(struct wh_runner_result *r);
+static inline void wh_runner_result_clear(struct wh_runner_result *r)
+{
+        free(r->outcome);
+        free(r->output_json);
+        free(r->provenance_json);
+        free(r->status_json);
+        *r = (struct wh_runner_result){0};
+}
 
 struct wh_runner {
         void *ctx;

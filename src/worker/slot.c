@@ -238,12 +238,3 @@ void wh_slots_join(struct wh_worker *w)
         w->slots = NULL;
         w->nslots = 0;
 }
-
-void wh_runner_result_clear(struct wh_runner_result *r)
-{
-        free(r->outcome);
-        free(r->output_json);
-        free(r->provenance_json);
-        free(r->status_json);
-        *r = (struct wh_runner_result){0};
-}

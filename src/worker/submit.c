@@ -3,6 +3,7 @@
  * here so that a typo fails at once, not later as a dead-lettered job. */
 #define _GNU_SOURCE
 #include "base/cleanup.h"
+#include "base/strv.h"
 #include "worker/packages.h"
 
 #include <errno.h>

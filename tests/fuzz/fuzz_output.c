@@ -1,5 +1,5 @@
 /* The contract's output checker (src/contract/check.c, refs.c, ndjson.c,
- * results.c): a normaliser's stdout, NDJSON items checked against the
+ * normalizer_results.c): a normaliser's stdout, NDJSON items checked against the
  * schema set in tests/fuzz/output/ (natural keys, references, "format":
  * "regex" on output data, the Python runtime's announcement line). The
  * input is fed in pieces, as the pipe delivers it: the first byte sets the

@@ -9,6 +9,7 @@
 #include "cli/run_options.h"
 #include "base/cleanup.h"
 #include "base/io.h"
+#include "base/strv.h"
 
 #include <dirent.h>
 #include <errno.h>

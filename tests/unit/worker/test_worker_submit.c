@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <whiskers/worker.h>
 
+#include "base/strv.h"
+
 static char dir[64];  /* the normalisers */
 static char url[128]; /* the store */
 
