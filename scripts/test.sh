@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: the normal build, the ASan+UBSan build, the
 # fuzz targets briefly, the suite again as an unprivileged user, and the
-# clang-format check.
+# clang-format check; builds the programs with gcc and clang at every
+# optimisation level. Every warning is an error here (WHISKERS_WERROR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,11 +11,14 @@ echo "== clang-format"
 scripts/check-format.sh
 
 echo "== build and test (release)"
-scripts/build.sh build
+scripts/build.sh build -DWHISKERS_WERROR=ON
 (cd build && ctest --output-on-failure -j2)
 
+echo "== build matrix: gcc and clang; Release, RelWithDebInfo, Debug (programs only)"
+scripts/build-matrix.sh
+
 echo "== build and test (ASan + UBSan)"
-scripts/build.sh build-asan -DWH_SANITIZE=ON
+scripts/build.sh build-asan -DWH_SANITIZE=ON -DWHISKERS_WERROR=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2)
 
 echo "== fuzz targets: regression corpus, seeds, then 15 s of fuzzing each (docs/fuzzing.md)"
