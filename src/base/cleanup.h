@@ -2,13 +2,17 @@
  *
  *   cleanup_free char *buf = malloc(n);   freed when buf leaves scope
  *   cleanup_close int fd = open(...);     closed when fd leaves scope (if >= 0)
+ *   cleanup_closedir DIR *d = opendir(.); closed when d leaves scope (if not NULL)
+ *   cleanup_json json_t *j = json_...();   one reference dropped when j leaves scope
  *   return steal_pointer(&buf);           hand ownership on; the cleanup sees NULL
  *
  * Error paths stay one `return` long and leak nothing. */
 #ifndef WH_BASE_CLEANUP_H
 #define WH_BASE_CLEANUP_H
 
+#include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -33,9 +37,25 @@ static inline void wh_fclosep(FILE **f)
                 fclose(*f);
 }
 
-#define cleanup_free   __attribute__((cleanup(wh_freep)))
-#define cleanup_close  __attribute__((cleanup(wh_closep)))
-#define cleanup_fclose __attribute__((cleanup(wh_fclosep)))
+static inline void wh_closedirp(DIR **d)
+{
+        if (*d) {
+                int saved = errno;
+                closedir(*d);
+                errno = saved;
+        }
+}
+
+static inline void wh_json_decrefp(json_t **j)
+{
+        json_decref(*j);
+}
+
+#define cleanup_free     __attribute__((cleanup(wh_freep)))
+#define cleanup_close    __attribute__((cleanup(wh_closep)))
+#define cleanup_fclose   __attribute__((cleanup(wh_fclosep)))
+#define cleanup_closedir __attribute__((cleanup(wh_closedirp)))
+#define cleanup_json     __attribute__((cleanup(wh_json_decrefp)))
 
 static inline void *wh_steal_pointer(void *pp)
 {

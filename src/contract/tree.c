@@ -12,6 +12,7 @@
  * Anything else (devices, fifos, sockets) is refused. */
 #define _GNU_SOURCE
 #include "contract/internal.h"
+#include "base/dir.h"
 #include "base/cleanup.h"
 
 #include <dirent.h>
@@ -64,15 +65,9 @@ static int add(struct walk *w, const char *path, char type, struct wh_err *err)
 
 static int scan(struct walk *w, const char *rel, struct wh_err *err)
 {
-        int fd =
-            openat(w->root_fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+        cleanup_closedir DIR *d = wh_dir_at(w->root_fd, *rel ? rel : ".");
+        if (!d)
                 return wh_err_set(err, errno, "digest", "cannot read %s/%s", w->root, rel);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return wh_err_set(err, errno, "digest", "cannot read %s/%s", w->root, rel);
-        }
         int rc = 0;
         struct dirent *de;
         while (rc == 0 && (errno = 0, de = readdir(d))) {
@@ -101,7 +96,6 @@ static int scan(struct walk *w, const char *rel, struct wh_err *err)
         }
         if (rc == 0 && errno)
                 rc = wh_err_set(err, errno, "digest", "reading %s/%s", w->root, rel);
-        closedir(d);
         return rc;
 }
 

@@ -4,6 +4,7 @@
  * hashed while written, fsync'd, checked, then renamed to its digest: a blob
  * name always holds exactly its content, even after a crash. */
 #include "package/digest.h"
+#include "base/dir.h"
 #include "package/store.h"
 #include "base/cleanup.h"
 #include "base/io.h"
@@ -157,6 +158,24 @@ bool wh_store_blob_exists(struct wh_store *s, const char *digest)
 {
         cleanup_close int fd = -1;
         return wh_store_blob_openat(s, digest, &fd, NULL) == 0;
+}
+
+int wh_store_each_blob_name(struct wh_store *s, const char *stage, wh_blob_name_fn fn, void *ctx,
+                            struct wh_err *err)
+{
+        if (s->blobs_fd < 0)
+                return 0;
+        cleanup_closedir DIR *dir = wh_dir_at(s->blobs_fd, ".");
+        if (!dir)
+                return wh_err_set(err, errno, stage, "cannot list %s/blobs/sha256", s->path);
+        struct dirent *de;
+        while ((errno = 0, de = readdir(dir)) != NULL)
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                    fn(s, de->d_name, ctx, err) < 0)
+                        return -1;
+        if (errno != 0)
+                return wh_err_set(err, errno, stage, "cannot list %s/blobs/sha256", s->path);
+        return 0;
 }
 
 int wh_store_blob_openat(struct wh_store *s, const char *digest, int *fd, struct wh_err *err)

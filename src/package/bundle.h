@@ -2,7 +2,7 @@
 #ifndef WH_PACKAGE_BUNDLE_H
 #define WH_PACKAGE_BUNDLE_H
 
-#include <whiskers/package.h>
+#include <whiskers/package/bundle.h>
 
 struct archive;
 

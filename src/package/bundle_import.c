@@ -12,6 +12,7 @@
  * and the next gc collects them. */
 #define _GNU_SOURCE
 #include "package/bundle.h"
+#include "base/dir.h"
 #include "package/paths.h"
 #include "package/store.h"
 #include "base/cleanup.h"
@@ -52,31 +53,25 @@ static int check_signed(struct wh_store *sc, const struct wh_index_entry *e, siz
         return 0;
 }
 
+static int publish_blob(struct wh_store *sc, const char *name, void *ctx, struct wh_err *err)
+{
+        struct wh_store *s = ctx;
+        if (name[0] == '.')
+                return 0;
+        if (renameat(sc->blobs_fd, name, s->blobs_fd, name) < 0)
+                return wh_err_set(err, errno, "bundle", "cannot move blob %s into %s", name,
+                                  s->path);
+        return 0;
+}
+
 /* Rename every blob of the scratch layout into the store. */
 static int publish_blobs(struct wh_store *sc, struct wh_store *s, struct wh_err *err)
 {
-        int fd = fcntl(sc->blobs_fd, F_DUPFD_CLOEXEC, 0);
-        DIR *d = fd < 0 ? NULL : fdopendir(fd);
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
-                return wh_err_set(err, errno, "bundle", "cannot list %s/blobs/sha256", sc->path);
-        }
-        int rc = 0;
-        struct dirent *de;
-        while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
-                if (de->d_name[0] == '.')
-                        continue;
-                if (renameat(sc->blobs_fd, de->d_name, s->blobs_fd, de->d_name) < 0)
-                        rc = wh_err_set(err, errno, "bundle", "cannot move blob %s into %s",
-                                        de->d_name, s->path);
-        }
-        if (rc == 0 && errno != 0)
-                rc = wh_err_set(err, errno, "bundle", "cannot list %s/blobs/sha256", sc->path);
-        closedir(d);
-        if (rc == 0 && fsync(s->blobs_fd) < 0)
-                rc = wh_err_set(err, errno, "bundle", "cannot sync %s/blobs/sha256", s->path);
-        return rc;
+        if (wh_store_each_blob_name(sc, "bundle", publish_blob, s, err) < 0)
+                return -1;
+        if (fsync(s->blobs_fd) < 0)
+                return wh_err_set(err, errno, "bundle", "cannot sync %s/blobs/sha256", s->path);
+        return 0;
 }
 
 static int import_into(struct wh_store *s, struct wh_store *sc, const char *path,

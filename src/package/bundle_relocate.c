@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/package/bundle.h>
 
 #define MAP_NAME "relocations.json"
 #define MAP_MAX  (16u << 20)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whiskers/package.h>
 
 int wh_package_cache_default(char *out, size_t cap, struct wh_err *err)
 {

@@ -4,7 +4,7 @@
 #define WH_PACKAGE_DIGEST_H
 
 #include <stddef.h>
-#include <whiskers/package.h>
+#include <whiskers/package/store.h>
 
 struct wh_hasher {
         void *ctx; /* EVP_MD_CTX, kept opaque so callers need no OpenSSL headers */

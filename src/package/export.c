@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <whiskers/package/bundle.h>
 
 struct export
 {

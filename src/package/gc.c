@@ -5,6 +5,7 @@
  * writer is between writing a blob and tagging it. It also takes the index
  * lock, like every index.json change. */
 #include "package/walk.h"
+#include "base/dir.h"
 #include "base/cleanup.h"
 
 #include <dirent.h>
@@ -93,40 +94,37 @@ static bool is_hex_name(const char *name)
         return wh_digest_valid(digest);
 }
 
+struct sweep {
+        bool dry_run;
+        const struct wh_strset *seen;
+        struct wh_gc_result *res;
+};
+
+static int sweep_blob(struct wh_store *s, const char *name, void *ctx, struct wh_err *err)
+{
+        struct sweep *w = ctx;
+        if (!is_hex_name(name))
+                return 0;
+        char digest[WH_DIGEST_BUF] = "sha256:";
+        memcpy(digest + 7, name, 65);
+        if (wh_strset_has(w->seen, digest)) {
+                w->res->blobs_kept++;
+                return 0;
+        }
+        struct stat st;
+        if (fstatat(s->blobs_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                w->res->bytes_removed += (uint64_t)st.st_size;
+        w->res->blobs_removed++;
+        if (!w->dry_run && unlinkat(s->blobs_fd, name, 0) < 0 && errno != ENOENT)
+                return wh_err_set(err, errno, "gc", "cannot remove blob %s", digest);
+        return 0;
+}
+
 static int sweep(struct wh_store *s, bool dry_run, const struct wh_strset *seen,
                  struct wh_gc_result *res, struct wh_err *err)
 {
-        if (s->blobs_fd < 0)
-                return 0;
-        int fd = openat(s->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *dir = fd < 0 ? NULL : fdopendir(fd);
-        if (!dir) {
-                if (fd >= 0)
-                        close(fd);
-                return wh_err_set(err, errno, "gc", "cannot list %s/blobs/sha256", s->path);
-        }
-        int rc = 0;
-        struct dirent *de;
-        while ((de = readdir(dir))) {
-                if (!is_hex_name(de->d_name))
-                        continue;
-                char digest[WH_DIGEST_BUF] = "sha256:";
-                memcpy(digest + 7, de->d_name, 65);
-                if (wh_strset_has(seen, digest)) {
-                        res->blobs_kept++;
-                        continue;
-                }
-                struct stat st;
-                if (fstatat(s->blobs_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                        res->bytes_removed += (uint64_t)st.st_size;
-                res->blobs_removed++;
-                if (!dry_run && unlinkat(s->blobs_fd, de->d_name, 0) < 0 && errno != ENOENT) {
-                        rc = wh_err_set(err, errno, "gc", "cannot remove blob %s", digest);
-                        break;
-                }
-        }
-        closedir(dir);
-        return rc;
+        struct sweep w = {.dry_run = dry_run, .seen = seen, .res = res};
+        return wh_store_each_blob_name(s, "gc", sweep_blob, &w, err);
 }
 
 /* With every writer gone (and the index lock held), temporary files are left
@@ -135,13 +133,9 @@ static int sweep(struct wh_store *s, bool dry_run, const struct wh_strset *seen,
 static int sweep_tmp(struct wh_store *s, int dirfd, bool all, bool dry_run,
                      struct wh_gc_result *res, struct wh_err *err)
 {
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *dir = fd < 0 ? NULL : fdopendir(fd);
-        if (!dir) {
-                if (fd >= 0)
-                        close(fd);
+        cleanup_closedir DIR *dir = wh_dir_at(dirfd, ".");
+        if (!dir)
                 return wh_err_set(err, errno, "gc", "cannot list temporary files in %s", s->path);
-        }
         struct dirent *de;
         while ((de = readdir(dir))) {
                 const char *n = de->d_name;
@@ -153,7 +147,6 @@ static int sweep_tmp(struct wh_store *s, int dirfd, bool all, bool dry_run,
                 if (!dry_run)
                         unlinkat(dirfd, n, 0);
         }
-        closedir(dir);
         return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/package/bundle.h>
 
 #define LAYOUT_DOC_MAX 4096
 

@@ -130,11 +130,10 @@ void wh_index_entry_fill_subject(struct wh_store *s, struct wh_index_entry *e)
 int wh_store_list(struct wh_store *s, struct wh_index_entry **entries, size_t *n,
                   struct wh_err *err)
 {
-        json_t *index = NULL;
+        cleanup_json json_t *index = NULL;
         if (wh_store_index_load(s, &index, err) < 0)
                 return -1;
         int rc = wh_index_entries(index, entries, n, err);
-        json_decref(index);
         if (rc == 0)
                 for (size_t i = 0; i < *n; i++)
                         wh_index_entry_fill_subject(s, &(*entries)[i]);
@@ -187,6 +186,15 @@ static void apply_entry(json_t *arr, const struct wh_index_entry *e, json_t *ite
         json_array_append_new(arr, item);
 }
 
+/* index.json for a change: loaded under the index lock, which *lock holds
+ * until the caller closes it (cleanup_close). */
+static int load_locked(struct wh_store *s, int *lock, json_t **index, struct wh_err *err)
+{
+        if (wh_store_lock_index(s, lock, err) < 0)
+                return -1;
+        return wh_store_index_load(s, index, err);
+}
+
 int wh_store_index_add_many(struct wh_store *s, const struct wh_index_entry *e, size_t n,
                             struct wh_err *err)
 {
@@ -194,23 +202,17 @@ int wh_store_index_add_many(struct wh_store *s, const struct wh_index_entry *e, 
                 if (check_entry(s, &e[i], err) < 0)
                         return -1;
         cleanup_close int lock = -1;
-        if (wh_store_lock_index(s, &lock, err) < 0)
-                return -1;
-        json_t *index = NULL;
-        if (wh_store_index_load(s, &index, err) < 0)
+        cleanup_json json_t *index = NULL;
+        if (load_locked(s, &lock, &index, err) < 0)
                 return -1;
         json_t *arr = json_object_get(index, "manifests");
         for (size_t i = 0; i < n; i++) {
                 json_t *item = entry_to_json(&e[i]);
-                if (!item) {
-                        json_decref(index);
+                if (!item)
                         return wh_err_set(err, ENOMEM, "index", "building an index entry");
-                }
                 apply_entry(arr, &e[i], item);
         }
-        int rc = wh_store_index_save(s, index, err);
-        json_decref(index);
-        return rc;
+        return wh_store_index_save(s, index, err);
 }
 
 int wh_store_index_add(struct wh_store *s, const struct wh_index_entry *e, struct wh_err *err)
@@ -221,10 +223,8 @@ int wh_store_index_add(struct wh_store *s, const struct wh_index_entry *e, struc
 int wh_store_untag(struct wh_store *s, const char *ref_name, struct wh_err *err)
 {
         cleanup_close int lock = -1;
-        if (wh_store_lock_index(s, &lock, err) < 0)
-                return -1;
-        json_t *index = NULL;
-        if (wh_store_index_load(s, &index, err) < 0)
+        cleanup_json json_t *index = NULL;
+        if (load_locked(s, &lock, &index, err) < 0)
                 return -1;
         json_t *arr = json_object_get(index, "manifests");
         size_t removed = 0;
@@ -234,9 +234,7 @@ int wh_store_untag(struct wh_store *s, const char *ref_name, struct wh_err *err)
                 if (ref && strcmp(ref, ref_name) == 0 && json_array_remove(arr, i) == 0)
                         removed++;
         }
-        int rc = removed ? wh_store_index_save(s, index, err)
-                         : wh_err_set(err, 0, "index", "no package tagged '%s' in %s", ref_name,
-                                      s->path);
-        json_decref(index);
-        return rc;
+        return removed
+                   ? wh_store_index_save(s, index, err)
+                   : wh_err_set(err, 0, "index", "no package tagged '%s' in %s", ref_name, s->path);
 }

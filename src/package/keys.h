@@ -5,7 +5,7 @@
 #define WH_PACKAGE_KEYS_H
 
 #include <openssl/evp.h>
-#include <whiskers/package.h>
+#include <whiskers/package/trust.h>
 
 /* What a signature covers: this prefix, then the manifest digest. The prefix
  * keeps a whiskers signature from meaning anything to another protocol. */

@@ -14,7 +14,7 @@
 #define WH_PACKAGE_LAYER_READ_H
 
 #include <sys/types.h>
-#include <whiskers/package.h>
+#include <whiskers/package/store.h>
 
 enum wh_layer_kind { WH_LAYER_FILE, WH_LAYER_DIR, WH_LAYER_SYMLINK, WH_LAYER_HARDLINK };
 

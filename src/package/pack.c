@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/package.h>
 
 static bool same_host_needs(const struct wh_variant *a, const struct wh_variant *b)
 {

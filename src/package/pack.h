@@ -5,6 +5,8 @@
 
 #include "package/store.h"
 
+#include <whiskers/package.h>
+
 struct wh_packed {
         struct wh_normalizer meta;
         struct wh_descriptor manifest;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <whiskers/package.h>
 
 #define META_MAX   (1u << 20)
 #define SCHEMA_MAX (4u << 20)

@@ -11,6 +11,7 @@
  * is written. */
 #define _GNU_SOURCE
 #include "package/pack.h"
+#include "base/dir.h"
 #include "package/runtime.h"
 #include "base/cleanup.h"
 
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whiskers/package.h>
 
 #define TREE_DEPTH_MAX 16
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/package.h>
 
 static void describe_sigs(const struct wh_sig_report *r, char *buf, size_t len)
 {

@@ -71,32 +71,3 @@ bool wh_symlink_inside(const char *link_path, const char *target)
         }
         return true;
 }
-
-int wh_rmtree_at(int parent_fd, const char *name)
-{
-        struct stat st;
-        if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -1;
-        if (!S_ISDIR(st.st_mode))
-                return unlinkat(parent_fd, name, 0);
-        int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        DIR *dir = fdopendir(fd);
-        if (!dir) {
-                close(fd);
-                return -1;
-        }
-        int rc = 0;
-        struct dirent *de;
-        while ((de = readdir(dir))) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                if (wh_rmtree_at(dirfd(dir), de->d_name) < 0)
-                        rc = -1;
-        }
-        closedir(dir);
-        if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0)
-                rc = -1;
-        return rc;
-}

@@ -1,5 +1,4 @@
-/* Path checks for archive entries and packed trees, and removing a tree
- * without ever following a symlink. */
+/* Path checks for archive entries and packed trees. */
 #ifndef WH_PACKAGE_PATHS_H
 #define WH_PACKAGE_PATHS_H
 
@@ -15,7 +14,5 @@ bool wh_relpath_valid(const char *path);
  * stays inside the tree: relative, ".." only as leading components and never
  * above the root ("../lib/x" is fine, "a/../../x" and "/x" are not). */
 bool wh_symlink_inside(const char *link_path, const char *target);
-/* Remove name (below dirfd) and everything under it. */
-int wh_rmtree_at(int parent_fd, const char *name);
 
 #endif

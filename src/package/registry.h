@@ -7,7 +7,8 @@
 #ifndef WH_PACKAGE_REGISTRY_H
 #define WH_PACKAGE_REGISTRY_H
 
-#include <whiskers/package.h>
+#include <whiskers/package/registry.h>
+#include <whiskers/package/trust.h>
 
 struct wh_reg_ref {
         char host[256]; /* "host", "host:port", "[::1]:port" */

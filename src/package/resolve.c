@@ -82,14 +82,12 @@ static int pick(const struct wh_index_entry *e, size_t n, const char *ref, const
 int wh_store_resolve(struct wh_store *s, const char *ref, struct wh_descriptor *out,
                      struct wh_err *err)
 {
-        json_t *index = NULL;
+        cleanup_json json_t *index = NULL;
         if (wh_store_index_load(s, &index, err) < 0)
                 return -1;
         cleanup_free struct wh_index_entry *e = NULL;
         size_t n = 0;
-        int rc = wh_index_entries(index, &e, &n, err);
-        json_decref(index);
-        if (rc < 0)
+        if (wh_index_entries(index, &e, &n, err) < 0)
                 return -1;
         if (ref && !*ref)
                 ref = NULL;

@@ -3,7 +3,7 @@
 #define WH_PACKAGE_RUNTIME_H
 
 #include <dirent.h>
-#include <whiskers/package.h>
+#include <whiskers/package/runtime.h>
 
 struct wh_runtime_info {
         char name[WH_NAME_MAX]; /* "python3.11" */
@@ -45,8 +45,6 @@ int wh_debian_tree_finish(int root_fd, const struct wh_debian_recipe *r,
 
 /* Prune a Debian root to what runs (runtime_prune.c). */
 int wh_debian_prune(int root_fd, struct wh_err *err);
-/* opendir of path below dir_fd, not following a final symlink. */
-DIR *wh_dir_at(int dir_fd, const char *path);
 
 /* wh_runtime_build for o->debian_suite (runtime_debian.c). */
 int wh_runtime_build_debian(struct wh_store *s, const struct wh_runtime_build_options *o,

@@ -10,6 +10,7 @@
  * (runtime_debian.c). */
 #define _GNU_SOURCE
 #include "package/digest.h"
+#include "base/dir.h"
 #include "package/paths.h"
 #include "package/runtime.h"
 #include "package/store.h"
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <whiskers/package.h>
 
 #define MT_IMAGE_CONFIG "application/vnd.oci.image.config.v1+json"
 

@@ -15,6 +15,7 @@
  * from, else the archive changed during the build and nothing is stored. */
 #define _GNU_SOURCE
 #include "package/digest.h"
+#include "base/dir.h"
 #include "package/pack.h"
 #include "package/paths.h"
 #include "package/runtime.h"

@@ -12,6 +12,7 @@
  * fake that fails halfway). */
 #define _GNU_SOURCE
 #include "package/digest.h"
+#include "base/dir.h"
 #include "package/pack.h"
 #include "package/paths.h"
 #include "package/runtime.h"

@@ -7,6 +7,7 @@
  * wherever it is unpacked, and bin, lib, lib64, sbin point into usr. */
 #define _GNU_SOURCE
 #include "package/paths.h"
+#include "base/dir.h"
 #include "package/runtime.h"
 
 #include <dirent.h>
@@ -17,18 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-DIR *wh_dir_at(int dir_fd, const char *path)
-{
-        int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d && fd >= 0) {
-                int e = errno;
-                close(fd);
-                errno = e;
-        }
-        return d;
-}
 
 /* Everything in usr/share/doc/<package>/ but copyright; a doc entry that is
  * not a directory (a link to another package's) goes entirely. */

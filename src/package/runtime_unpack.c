@@ -5,6 +5,7 @@
  * binds). The name is the digest, so an entry never goes stale;
  * wh_unpack_tar renames a complete, checked tree into place or nothing. */
 #include "package/layer_read.h"
+#include "base/dir.h"
 #include "package/paths.h"
 #include "package/store.h"
 #include "base/cleanup.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <whiskers/package.h>
 
 int wh_runtime_read(struct wh_store *s, const char *ref, struct wh_runtime_ref *out,
                     struct wh_err *err)

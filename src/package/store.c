@@ -1,5 +1,6 @@
 /* Opening and creating a store; its locks and temporary files (store.h). */
 #include "package/paths.h"
+#include "base/dir.h"
 #include "package/store.h"
 #include "base/cleanup.h"
 #include "base/io.h"

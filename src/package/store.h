@@ -8,7 +8,7 @@
 #ifndef WH_PACKAGE_STORE_H
 #define WH_PACKAGE_STORE_H
 
-#include <whiskers/package.h>
+#include <whiskers/package/store.h>
 
 /* Manifests, indexes and configs are small; registries cap manifests at 4 MiB. */
 #define WH_JSON_BLOB_MAX (4u << 20)
@@ -45,6 +45,13 @@ void wh_index_entry_fill_subject(struct wh_store *s, struct wh_index_entry *e);
 /* A unique temporary file in .whiskers/tmp, opened for writing. */
 int wh_store_tmpfile(struct wh_store *s, const char *prefix, char name[64], int *fd,
                      struct wh_err *err);
+
+/* fn for each name in blobs/sha256 but "." and "..", in readdir's order,
+ * until it fails; none when a read-only layout has no blobs directory.
+ * `stage` names the caller in the error of a directory it cannot list. */
+typedef int (*wh_blob_name_fn)(struct wh_store *s, const char *name, void *ctx, struct wh_err *err);
+int wh_store_each_blob_name(struct wh_store *s, const char *stage, wh_blob_name_fn fn, void *ctx,
+                            struct wh_err *err);
 
 /* Blob reads that also see staged blobs of this handle. */
 int wh_store_blob_openat(struct wh_store *s, const char *digest, int *fd, struct wh_err *err);

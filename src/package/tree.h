@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <whiskers/package.h>
+#include <whiskers/package/store.h>
 
 enum wh_tree_type { WH_TREE_DIR, WH_TREE_FILE, WH_TREE_SYMLINK };
 

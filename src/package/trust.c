@@ -6,6 +6,7 @@
  * could rewrite (group/other-writable, or owned by someone other than root
  * or us) are refused rather than trusted. */
 #include "package/keys.h"
+#include "base/dir.h"
 #include "package/store.h"
 #include "base/strset.h"
 #include "base/cleanup.h"
@@ -135,12 +136,9 @@ int wh_trust_load(const char *dir, struct wh_trust **out, struct wh_err *err)
         struct wh_trust *t = calloc(1, sizeof(*t));
         if (!t)
                 return wh_err_set(err, ENOMEM, "trust", "loading %s", dir);
-        int fd = dup(dirfd);
-        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        cleanup_closedir DIR *d = wh_dir_at(dirfd, ".");
         if (!d) {
                 int e = errno;
-                if (fd >= 0)
-                        close(fd);
                 free(t);
                 return wh_err_set(err, e, "trust", "cannot list %s", dir);
         }
@@ -151,7 +149,6 @@ int wh_trust_load(const char *dir, struct wh_trust **out, struct wh_err *err)
                 if (len > 4 && de->d_name[0] != '.' && strcmp(de->d_name + len - 4, ".pub") == 0)
                         rc = add_key(t, dirfd, dir, de->d_name, err);
         }
-        closedir(d);
         if (rc == 0)
                 rc = load_revoked(t, dirfd, dir, err);
         if (rc < 0) {

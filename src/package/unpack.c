@@ -12,6 +12,7 @@
  * destination. */
 #define _GNU_SOURCE /* renameat2, syncfs */
 #include "package/layer_read.h"
+#include "base/dir.h"
 #include "package/paths.h"
 #include "base/cleanup.h"
 #include "base/io.h"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/package.h>
 
 static int level_of(const struct wh_variant *v)
 {

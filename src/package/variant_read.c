@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/package.h>
 
 static int copy(char dst[WH_NAME_MAX], const char *src)
 {

@@ -26,9 +26,9 @@ static int add_problem(struct wh_verify_result *res, const char *digest, const c
         return 0;
 }
 
-static int rehash_one(struct wh_store *s, const char *name, struct wh_verify_result *res,
-                      struct wh_err *err)
+static int rehash_one(struct wh_store *s, const char *name, void *ctx, struct wh_err *err)
 {
+        struct wh_verify_result *res = ctx;
         char digest[WH_DIGEST_BUF] = "sha256:";
         if (strlen(name) != 64 || (memcpy(digest + 7, name, 65), !wh_digest_valid(digest)))
                 return add_problem(res, name, "not a sha256 blob name", err);
@@ -50,26 +50,6 @@ static int rehash_one(struct wh_store *s, const char *name, struct wh_verify_res
         return 0;
 }
 
-static int rehash_all(struct wh_store *s, struct wh_verify_result *res, struct wh_err *err)
-{
-        if (s->blobs_fd < 0)
-                return 0;
-        int fd = openat(s->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *dir = fd < 0 ? NULL : fdopendir(fd);
-        if (!dir) {
-                if (fd >= 0)
-                        close(fd);
-                return wh_err_set(err, errno, "verify", "cannot list %s/blobs/sha256", s->path);
-        }
-        int rc = 0;
-        struct dirent *de;
-        while (rc == 0 && (de = readdir(dir)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        rc = rehash_one(s, de->d_name, res, err);
-        closedir(dir);
-        return rc;
-}
-
 static int on_problem(const struct wh_descriptor *d, const char *parent, const char *what,
                       void *ctx, struct wh_err *err)
 {
@@ -88,7 +68,7 @@ int wh_store_verify(struct wh_store *s, struct wh_verify_result *res, struct wh_
         size_t n = 0;
         if (wh_store_list(s, &e, &n, err) < 0)
                 return -1;
-        int rc = rehash_all(s, res, err);
+        int rc = wh_store_each_blob_name(s, "verify", rehash_one, res, err);
         struct wh_strset seen = {0};
         const struct wh_walk_ops ops = {.problem = on_problem};
         for (size_t i = 0; rc == 0 && i < n; i++) {

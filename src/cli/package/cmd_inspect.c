@@ -3,7 +3,7 @@
  * that decided, and its signatures. Reads a layout, or a zip/tar layout
  * archive (imported into a scratch layout first). */
 #include "cli/package/common.h"
-#include "package/paths.h"
+#include "base/dir.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * a zip. Prints the package digest (manifest, or index of variants). */
 #include "base/size.h"
 #include "cli/package/common.h"
-#include "package/paths.h"
+#include "base/dir.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

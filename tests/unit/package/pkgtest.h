@@ -26,6 +26,7 @@
 #include <whiskers/package.h>
 
 #include "package/paths.h"
+#include "base/dir.h"
 
 static inline char *pt_tmpdir(void)
 {
