@@ -42,9 +42,10 @@ int wh_err_set(struct wh_err *err, int errnum, const char *stage, const char *fm
     __attribute__((format(printf, 4, 5)));
 int wh_err_setk(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-int wh_err_setv(struct wh_err *err, int errnum, const char *stage, const char *fmt, va_list ap);
+int wh_err_setv(struct wh_err *err, int errnum, const char *stage, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 int wh_err_setkv(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
-                 const char *fmt, va_list ap);
+                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Prefix an existing message with more context ("loading policy: ..."). */
 int wh_err_prefix(struct wh_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -149,13 +149,13 @@ static int copy_shim(int root_fd, const char *shim, struct wh_err *err)
 int wh_runtime_mount_points(int root_fd, struct wh_err *err)
 {
         static const char *const dirs[] = {
-            "proc", "dev", "tmp", "normaliser", "input", "whiskers", WH_SANDBOX_PYTHON_DIR + 1};
+            "proc", "dev", "tmp", "normaliser", "input", "whiskers", &WH_SANDBOX_PYTHON_DIR[1]};
         char path[64];
         for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) + WH_PYTHON_LAYERS_MAX; i++) {
                 if (i < sizeof(dirs) / sizeof(dirs[0]))
                         snprintf(path, sizeof(path), "%s", dirs[i]);
                 else
-                        snprintf(path, sizeof(path), "%s/%zu", WH_SANDBOX_PYTHON_DIR + 1,
+                        snprintf(path, sizeof(path), "%s/%zu", &WH_SANDBOX_PYTHON_DIR[1],
                                  i - sizeof(dirs) / sizeof(dirs[0]));
                 if (mkdirat(root_fd, path, 0755) < 0 && errno != EEXIST)
                         return wh_err_set(err, errno, "runtime", "cannot create %s/", path);

@@ -211,7 +211,7 @@ static int name_interpreter(int root_fd, struct wh_runtime_info *info, struct wh
         const char *dist = "usr/lib/python3/dist-packages";
         if (fstatat(root_fd, dist, &st, 0) == 0 && S_ISDIR(st.st_mode) &&
             symlinkat("../../usr/lib/python3/dist-packages", root_fd,
-                      WH_SANDBOX_PYTHON_DIR "/debian" + 1) < 0)
+                      &(WH_SANDBOX_PYTHON_DIR "/debian")[1]) < 0)
                 return wh_err_set(err, errno, "runtime", "cannot link the dist-packages");
         return 0;
 }

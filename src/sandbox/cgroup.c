@@ -179,7 +179,7 @@ static unsigned sweep_beneath(const struct cg_env *env, const struct cg_hierarch
 
 unsigned wh_cgroup_sweep_stale(const struct wh_cgroup_opts *opts)
 {
-        enum mode mode;
+        enum mode mode = MODE_NONE; /* gcc -O3 cannot see parse_mode set it */
         struct wh_err ignored;
         struct cg_env env;
         if (parse_mode(opts->driver, &mode, &ignored) < 0 || mode == MODE_NONE ||

@@ -113,6 +113,9 @@ static char *keyword_pointer(const struct kpath *kp, const char *kw)
 
 static void record(struct vstate *st, const struct vctx *c, const struct sch_node *n,
                    const char *kw, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+static void record(struct vstate *st, const struct vctx *c, const struct sch_node *n,
+                   const char *kw, const char *fmt, va_list ap)
 {
         struct wh_schema_errors *out = st->out;
         if (out->count == out->cap) {
