@@ -32,6 +32,7 @@ done
 
 # The boefjes' runtime image: their tools from Debian, built once per build dir.
 RT=$WH_BUILD_DIR/kat-boefje-runtime
+mkdir -p "$RT"
 img=$("$WHISKERS" runtime build --into "$RT/store" --debian trixie --package python3 \
         --package python3-dnspython --package ldnsutils --package nmap 2>"$T/rt.err")
 assert_match "boefje runtime image built or found (runtime build --debian)" '^sha256:' "$img"
