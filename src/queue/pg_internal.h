@@ -32,6 +32,9 @@ extern const struct wh_queue_sql wh_pg_sql;
 int wh_pg_err(struct wh_pg *p, PGresult *res, const char *what, struct wh_err *err);
 /* Reconnect if the connection broke; transient error if that fails. */
 int wh_pg_ensure(struct wh_pg *p, struct wh_err *err);
+/* err from a connection that failed to open: a refused login, a missing
+ * database, or a server that cannot be reached (transient). */
+int wh_pg_connect_error(struct wh_pg *p, struct wh_err *err);
 /* The prepared statement's name for sql, preparing it on first use. */
 const char *wh_pg_prepare(struct wh_pg *p, const char *sql, const struct wh_qparam *params,
                           size_t np, struct wh_err *err);
@@ -57,8 +60,9 @@ int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
                    char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
                    struct wh_err *err);
 int wh_pg_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
-/* pg_listen.c: statement timeout and LISTEN/NOTIFY wake-ups. */
+/* pg_conn.c: set the session's statement timeout (again after a reconnect). */
 int wh_pg_apply_timeout(struct wh_pg *p, struct wh_err *err);
+/* pg_listen.c: changing the statement timeout, LISTEN/NOTIFY wake-ups. */
 int wh_pg_set_statement_timeout(struct wh_queue *q, uint32_t ms, struct wh_err *err);
 int wh_pg_wait_for_jobs(struct wh_queue *q, int timeout_ms, bool *woken, struct wh_err *err);
 

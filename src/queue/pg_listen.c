@@ -1,8 +1,9 @@
-/* PostgreSQL: the statement timeout, and waking idle workers with
+/* PostgreSQL: setting the statement timeout, and waking idle workers with
  * LISTEN/NOTIFY.
  *
  * The timeout is a session setting, so it is set again on every new
- * connection (wh_pg_ensure calls wh_pg_apply_timeout after a reconnect).
+ * connection (wh_pg_ensure calls wh_pg_apply_timeout, pg_conn.c, after a
+ * reconnect).
  *
  * Wake-ups: the trigger on jobs (pg_schema.c, version 2) NOTIFYs channel
  * whiskers_jobs when jobs become ready now. A handle that waits LISTENs on
@@ -17,18 +18,6 @@
 #include <stdio.h>
 
 #define CHANNEL "whiskers_jobs"
-
-int wh_pg_apply_timeout(struct wh_pg *p, struct wh_err *err)
-{
-        char sql[64];
-        snprintf(sql, sizeof(sql), "SET statement_timeout = %u", p->statement_timeout_ms);
-        PGresult *res = PQexec(p->conn, sql);
-        int ret = PQresultStatus(res) == PGRES_COMMAND_OK
-                      ? 0
-                      : wh_pg_err(p, res, "setting the statement timeout", err);
-        PQclear(res);
-        return ret;
-}
 
 int wh_pg_set_statement_timeout(struct wh_queue *q, uint32_t ms, struct wh_err *err)
 {

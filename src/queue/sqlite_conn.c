@@ -1,5 +1,5 @@
-/* SQLite driver: one connection per handle, WAL, a statement cache, errors
- * mapped to the job store's classes (backend.h).
+/* SQLite driver: one connection per handle, WAL, a statement cache (its
+ * errors in the store's classes: sqlite_err.c).
  *
  * Writers serialise on SQLite's single write lock: every write transaction
  * starts with BEGIN IMMEDIATE so it takes that lock up front, under the busy
@@ -10,65 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-/* How long a writer waits for another process's write lock before the call
- * fails with a transient EBUSY. */
-#define BUSY_TIMEOUT_MS 10000
-
-int64_t wh_sqlite_now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void now_ms_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
         (void)argc;
         (void)argv;
         sqlite3_result_int64(ctx, wh_sqlite_now_ms());
-}
-
-int wh_sqlite_err(struct wh_sqlite *s, int rc, const char *what, struct wh_err *err)
-{
-        const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
-        switch (rc & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                return wh_qerr(err, EBUSY,
-                               "%s: %s is locked by another process for more than %d ms (%s); "
-                               "retry",
-                               what, s->path, BUSY_TIMEOUT_MS, msg);
-        case SQLITE_FULL:
-                return wh_qerr(err, ENOSPC, "%s: the disk holding %s is full (%s): free space",
-                               what, s->path, msg);
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-                return wh_qerr(err, EUCLEAN,
-                               "%s: %s is not a whiskers database or is corrupt (%s); whiskers "
-                               "left it untouched: restore it from a backup or move it aside",
-                               what, s->path, msg);
-        case SQLITE_CANTOPEN:
-                return wh_qerr(err, ENOENT,
-                               "%s: cannot open %s (%s): does its directory exist and is it "
-                               "writable?",
-                               what, s->path, msg);
-        case SQLITE_READONLY:
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
-                return wh_qerr(err, EACCES, "%s: %s is not writable (%s)", what, s->path, msg);
-        case SQLITE_CONSTRAINT:
-                if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-                        return wh_qerr(err, ENOENT, "%s: a referenced record does not exist (%s)",
-                                       what, msg);
-                return wh_qerr(err, EINVAL, "%s: %s", what, msg);
-        case SQLITE_NOMEM:
-                return wh_qerr(err, ENOMEM, "%s: out of memory", what);
-        default:
-                return wh_qerr(err, EIO, "%s: SQLite error on %s: %s", what, s->path, msg);
-        }
 }
 
 static sqlite3_stmt *cached(struct wh_sqlite *s, const char *sql, struct wh_err *err)
@@ -272,7 +220,7 @@ int wh_sqlite_open(const char *path, bool create, struct wh_queue **q, struct wh
                 sqlite_close(&s->q);
                 return -1;
         }
-        sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+        sqlite3_busy_timeout(s->db, WH_SQLITE_BUSY_TIMEOUT_MS);
         rc = sqlite3_create_function(s->db, "wh_now_ms", 0, SQLITE_UTF8, NULL, now_ms_fn, NULL,
                                      NULL);
         if (rc != SQLITE_OK || wh_sqlite_migrate(s, create, err) < 0) {

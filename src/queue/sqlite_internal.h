@@ -21,8 +21,13 @@ struct wh_sqlite {
 
 extern const struct wh_queue_sql wh_sqlite_sql;
 
+/* How long a writer waits for another process's write lock before the call
+ * fails with a transient EBUSY. */
+#define WH_SQLITE_BUSY_TIMEOUT_MS 10000
+
+/* sqlite_err.c: the wall clock in ms, and err from an SQLite result code
+ * (returns -1). */
 int64_t wh_sqlite_now_ms(void);
-/* Fill err from an SQLite result code; returns -1. */
 int wh_sqlite_err(struct wh_sqlite *s, int rc, const char *what, struct wh_err *err);
 int wh_sqlite_migrate(struct wh_sqlite *s, bool create, struct wh_err *err);
 
