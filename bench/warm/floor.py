@@ -3,6 +3,14 @@
 #   fork-exit   fork(), the child _exit(0)s, waitpid
 #   fork-input  fork(), the child runs run() on the raw file and writes the
 #               items to a pipe, the parent reads them to EOF, waitpid
+#   clone-ns-exit  what warm mode does instead of fork(): the shim's
+#               isolated_fork() (new user and pid namespaces), the child
+#               setpgid(0, 0)s and _exit(0)s, waitpid (needs the zygote's seccomp
+#               rule: run.sh passes it)
+#   clone-ns-setsid-exit  the same with setsid() instead of setpgid (what
+#               warm mode does not do: a session is a scheduling autogroup)
+#   check       the supervisor's isolation check of a child, done here on
+#               this process: read /proc/PID/status, readlink /proc/PID/ns/user
 # Prints one JSON object: microseconds per case (median, mean) over N forks.
 import gc
 import json
@@ -42,14 +50,36 @@ def fork_input():
     os.waitpid(pid, 0)
 
 
-res = {}
-for name, f in (("fork-exit", fork_exit), ("fork-input", fork_input)):
+clone_ns = g["isolated_fork"]()
+
+
+def clone_ns_exit(new_group, *args):
+    pid = clone_ns()
+    if pid == 0:
+        new_group(*args)
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def check():
+    with open("/proc/%d/status" % os.getpid(), "rb") as f:
+        f.read()
+    os.readlink("/proc/%d/ns/user" % os.getpid())
+
+
+cases = (("fork-exit", fork_exit), ("fork-input", fork_input),
+         ("clone-ns-exit", lambda: clone_ns_exit(os.setpgid, 0, 0)),
+         ("clone-ns-setsid-exit", lambda: clone_ns_exit(os.setsid)), ("check", check))
+# Interleaved (one of each case per round), so that the load of a shared
+# machine falls on every case alike.
+times = {name: [] for name, _ in cases}
+for name, f in cases:
     for _ in range(10):
         f()
-    t = []
-    for _ in range(n):
+for _ in range(n):
+    for name, f in cases:
         t0 = time.perf_counter_ns()
         f()
-        t.append((time.perf_counter_ns() - t0) / 1000)
-    res[name] = {"median_us": statistics.median(t), "mean_us": statistics.mean(t)}
+        times[name].append((time.perf_counter_ns() - t0) / 1000)
+res = {name: {"median_us": statistics.median(t), "mean_us": statistics.mean(t)} for name, t in times.items()}
 print(json.dumps(res))

@@ -11,7 +11,10 @@
 #   floor       in a `whiskers exec` sandbox, the same interpreter with the
 #               same normaliser loaded by the shim and gc.freeze(): a bare
 #               fork()+_exit+waitpid (fork-exit), and fork + run() on the
-#               input + items through a pipe (fork-input) — bench/warm/floor.py
+#               input + items through a pipe (fork-input) — bench/warm/floor.py;
+#               what the child's isolation costs: warm's clone into new user
+#               and pid namespaces + setpgid + _exit (clone-ns-exit), and the
+#               supervisor's check of a child (check)
 # Ratios printed: warm/floor (target <= 1.5x of fork-exit), cold/warm.
 # Appends the report to bench/RESULTS.md (--no-append: print only).
 set -uo pipefail
@@ -63,7 +66,9 @@ hyperfine -N -w 3 -r "$((n < 100 ? n : 100))" --export-json cold-hf.json \
 t0=$(date +%s%N)
 "$WHISKERS" run --json trivial "${raws[@]}" --meta input/meta.json >warm.json || exit 1
 t1=$(date +%s%N)
-"$WHISKERS" exec --ro-bind "$tmp/trivial:/normaliser" --ro-bind "$tmp/input:/input" \
+# The floor's sandbox gets the zygote's seccomp rule (src/sandbox/warm_isolate.c).
+{ cat "$repo/policies/default.policy"; echo "allow clone arg0 & CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET == 0"; } >zygote.policy
+"$WHISKERS" exec --seccomp-policy "$tmp/zygote.policy" --ro-bind "$tmp/trivial:/normaliser" --ro-bind "$tmp/input:/input" \
 	--ro-bind "$repo/runtimes/python/shim.py:/shim.py" --ro-bind "$here/floor.py:/floor.py" \
 	-- /usr/bin/python3 -I -S -B /floor.py /shim.py /normaliser normalize.py /input/raw "$n" \
 	>floor.json || { echo "warm: the floor run failed" >&2; exit 1; }
@@ -94,6 +99,12 @@ rows = [
     ("warm: whole command / N", total_ns / 1000 / len(us), total_ns / 1000 / len(us)),
     ("floor fork-exit", floor["fork-exit"]["median_us"], floor["fork-exit"]["mean_us"]),
     ("floor fork-input", floor["fork-input"]["median_us"], floor["fork-input"]["mean_us"]),
+    ("floor clone-ns-exit (warm's isolated fork)", floor["clone-ns-exit"]["median_us"],
+     floor["clone-ns-exit"]["mean_us"]),
+    ("floor clone-ns-setsid-exit (setsid instead)", floor["clone-ns-setsid-exit"]["median_us"],
+     floor["clone-ns-setsid-exit"]["mean_us"]),
+    ("floor check (supervisor's isolation check)", floor["check"]["median_us"],
+     floor["check"]["mean_us"]),
 ]
 print("| case | median ms | mean ms |")
 print("|---|---:|---:|")
@@ -105,6 +116,10 @@ print("warm / floor fork-exit: **%.2fx** by median (target <= 1.5x: %s); warm / 
       % (wm / floor["fork-exit"]["median_us"],
          "met" if wm <= 1.5 * floor["fork-exit"]["median_us"] else "MISSED",
          wm / floor["fork-input"]["median_us"]))
+print("isolation: clone-ns-exit - fork-exit = %+.3f ms per input by median (%.2fx of fork-exit);"
+      " the check %.3f ms" % ((floor["clone-ns-exit"]["median_us"] - floor["fork-exit"]["median_us"]) / 1000,
+                              floor["clone-ns-exit"]["median_us"] / floor["fork-exit"]["median_us"],
+                              floor["check"]["median_us"] / 1000))
 print("cold / warm: **%.1fx** by median; cold / (whole warm command / N): %.1fx"
       % (statistics.median(cold["times"]) * 1e6 / wm, cold["mean"] * 1e6 / (total_ns / 1000 / len(us))))
 PY

@@ -8,11 +8,13 @@
  *
  * The zygote speaks the protocol of docs/warm.md on fd 0; its environment
  * is the zygote spec's. Everything that matters for security is decided
- * here, outside the sandbox: the input's wall and CPU time, its output
- * limit, seccomp kills, OOM (the cgroup's counter), which process is the
- * input's child (the kernel's SCM_CREDENTIALS, checked against
- * /proc/PID/status), and after every input: every process but init and the
- * zygote killed, /tmp emptied. The report of an input uses the statuses of
+ * here, outside the sandbox: the input's wall and CPU time (the cgroup's
+ * counter, or RLIMIT_CPU on the child without a cgroup), its output limit,
+ * seccomp kills, OOM (the cgroup's counter), which process is the input's
+ * child and that it is isolated from the zygote (the kernel's
+ * SCM_CREDENTIALS, checked against /proc/PID/status: its own user and pid
+ * namespaces and process group), and after every input: every process but
+ * init and the zygote killed, /tmp emptied. The report of an input uses the statuses of
  * a cold run, with warm = true, the zygote's id and the input's ordinal. */
 #ifndef WHISKERS_WARM_H
 #define WHISKERS_WARM_H

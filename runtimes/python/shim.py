@@ -225,6 +225,41 @@ def serve(out, inputs, run, failure):
     return handle(run, meta, raw, out)
 
 
+def isolated_fork():
+    """fork() for warm mode: the child goes into a new user and pid namespace
+    (clone with CLONE_NEWUSER | CLONE_NEWPID, the one kind of clone the
+    zygote's seccomp policy adds), so it is pid 1 of its own namespace and
+    cannot name the zygote, and holds capabilities only in a user namespace
+    that owns nothing else. The supervisor checks this before it hands the
+    child an input (docs/warm.md "Isolation"). os.fork() takes no flags, so
+    this is os.fork()'s own sequence around a raw clone."""
+    import ctypes
+
+    nr = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
+    if nr is None:
+        raise OSError("warm mode: no clone system call number for %s" % os.uname().machine)
+    libc = ctypes.PyDLL(None, use_errno=True)  # PyDLL: the GIL stays held
+    syscall = libc.syscall
+    syscall.restype = ctypes.c_long
+    syscall.argtypes = [ctypes.c_long] * 6
+    api = ctypes.pythonapi
+    flags = 0x10000000 | 0x20000000 | 17  # CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD
+
+    def fork():
+        api.PyOS_BeforeFork()
+        pid = syscall(nr, flags, 0, 0, 0, 0)
+        if pid == 0:
+            api.PyOS_AfterFork_Child()
+            return 0
+        errnum = ctypes.get_errno()
+        api.PyOS_AfterFork_Parent()
+        if pid < 0:
+            raise OSError(errnum, "clone into new namespaces: " + os.strerror(errnum))
+        return pid
+
+    return fork
+
+
 def zygote(out, root, entry, inputs, persistent):
     """Warm mode (docs/warm.md): load once, then fork a child per input
     (persistent: a child serves inputs until the supervisor closes its
@@ -239,6 +274,7 @@ def zygote(out, root, entry, inputs, persistent):
     import resource  # noqa: F401 (os.wait4 imports it)
     import traceback  # noqa: F401
 
+    fork = isolated_fork()
     os.environ.pop("WHISKERS_WARM", None)  # the normaliser sees a cold run's environment
     run, failure = try_load(root, entry)
     gc.freeze()  # the loaded objects stay out of the children's collections
@@ -250,7 +286,7 @@ def zygote(out, root, entry, inputs, persistent):
         if word != "input" or len(fds) != 1:
             return 0 if not msg else 2
         sys.stderr.flush()
-        pid = os.fork()
+        pid = fork()
         if pid == 0:
             ctl.detach()  # fd 0 becomes the input's stdin in child()
             os._exit(child(fds[0], out, inputs, run, failure, persistent))
@@ -269,6 +305,7 @@ def child(fd, out, inputs, run, failure, persistent):
     inputs stays: that is what persistent means (docs/warm.md)."""
     import socket
 
+    os.setpgid(0, 0)  # kill(0, ...) would reach the zygote's process group
     chan = socket.socket(fileno=fd)
     chan.send(b"hello\n")
     while True:

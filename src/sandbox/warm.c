@@ -45,6 +45,10 @@ int wh_warm_new(struct wh_sandbox *sb, const struct wh_run_spec *zygote, uint64_
         w->l = (struct launched){
             .pid = -1, .pidfd = -1, .ctl = -1, .out_r = -1, .err_r = -1, .stdin_w = -1};
         wh_warm_persistent(w, 0);
+        if (warm_zygote_policy(w, err) < 0) {
+                wh_warm_free(w);
+                return -1;
+        }
         *out = w;
         return 0;
 }
@@ -73,6 +77,7 @@ void wh_warm_free(struct wh_warm *w)
         if (!w)
                 return;
         warm_down(w);
+        wh_seccomp_policy_free(w->zpolicy);
         free(w);
 }
 
@@ -208,17 +213,16 @@ static int on_init_msg(struct wh_warm *w, const struct zout *o)
 }
 
 /* Where the sandbox's processes are listed: any hierarchy will do. */
-static int find_procs(struct wh_warm *w)
+static void find_procs(struct wh_warm *w)
 {
         static const char *const controllers[] = {"pids", "memory", "cpu", "cpuacct"};
         for (size_t i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
                 const char *dir = wh_cgroup_dir(w->l.cgroup, controllers[i]);
                 if (dir) {
                         snprintf(w->procs, sizeof(w->procs), "%s/cgroup.procs", dir);
-                        return 0;
+                        return;
                 }
         }
-        return -1;
 }
 
 static int wait_ready(struct wh_warm *w)
@@ -277,7 +281,7 @@ int warm_start(struct wh_warm *w)
                 w->zspec.limits.pids++; /* the zygote beside the input's process */
         struct wh_report r;
         report_init(&r, w->sb);
-        int rc = sandbox_launch(w->sb, &w->zspec, zs[1], &r, &w->l);
+        int rc = sandbox_launch(&w->zsb, &w->zspec, zs[1], &r, &w->l);
         close(zs[1]);
         w->limits_by = r.limits_by;
         if (rc < 0)
@@ -285,15 +289,22 @@ int warm_start(struct wh_warm *w)
                             r.message);
         fcntl(w->l.out_r, F_SETFL, O_NONBLOCK);
         fcntl(w->l.err_r, F_SETFL, O_NONBLOCK);
-        if (wh_cgroup_driver(w->l.cgroup) == WH_CGROUP_NONE || find_procs(w) < 0)
-                return fail(w, NULL,
-                            "warm mode needs a cgroup (it finds the processes an input "
-                            "left behind there); none is usable here");
+        /* Without a cgroup, what an input leaves is found through the
+         * processes' children lists (warm_clean.c), its CPU time is limited
+         * by RLIMIT_CPU (warm_input.c), memory and pids by the rlimits the
+         * zygote got and its children inherit. */
+        w->procs[0] = '\0';
+        if (wh_cgroup_driver(w->l.cgroup) != WH_CGROUP_NONE)
+                find_procs(w);
+        uint64_t cpu;
+        w->cpu_by_cgroup = wh_cgroup_cpu_ns(w->l.cgroup, &cpu) == 0;
         if (wait_ready(w) < 0)
                 return -1;
-        if (warm_note_zygote(w) < 0 || warm_open_tmp(w) < 0 || warm_empty_tmp(w) < 0)
+        if (warm_note_zygote(w) < 0 || warm_note_isolation(w) < 0 || warm_open_tmp(w) < 0 ||
+            warm_empty_tmp(w) < 0)
                 return fail(w, NULL,
-                            "cannot read the zygote's limits or empty the sandbox's /tmp: %s",
+                            "cannot read the zygote's limits or namespaces, or empty the "
+                            "sandbox's /tmp: %s",
                             strerror(errno));
         struct wh_cgroup_stats st = {0};
         wh_cgroup_read_stats(w->l.cgroup, &st);

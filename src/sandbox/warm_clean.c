@@ -8,6 +8,13 @@
  * rounds go is bounded by the pids limit and, after MAX_ROUNDS, makes the
  * caller kill the whole sandbox.
  *
+ * Without a cgroup there is nothing to sweep: an input's processes are in
+ * its child's pid namespace, which the kernel empties before the zygote can
+ * reap the child (warm_isolate.c). What is checked instead is that the
+ * sandbox holds init and the zygote only: init's children are the zygote
+ * alone (orphans are re-parented to init), the zygote has none. Anything
+ * else is the zygote's own doing and costs the sandbox.
+ *
  * /tmp: the sandbox's tmpfs, reached once through /proc/ZYGOTE/root/tmp and
  * kept open. Emptied with *at() calls that never follow a symlink; a tree
  * deeper than MAX_DEPTH, or anything that cannot be removed, fails (the
@@ -79,8 +86,57 @@ static long pids_counted(struct wh_warm *w)
         return strtol(buf, NULL, 10);
 }
 
+/* The children of one thread, from /proc: its text ("" for none), or -1. */
+static int children_of(pid_t pid, const char *tid, char *buf, size_t cap)
+{
+        char path[96];
+        snprintf(path, sizeof(path), "/proc/%d/task/%.24s/children", (int)pid, tid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
+        if (fd >= 0)
+                close(fd);
+        if (n < 0)
+                return -1;
+        buf[n] = '\0';
+        return 0;
+}
+
+/* Every thread of pid has exactly the children `expect` lists ("" or "PID "). */
+static int children_are(pid_t pid, const char *expect)
+{
+        char buf[256], path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        if (!d)
+                return -1;
+        int rc = 0;
+        struct dirent *e;
+        while (rc == 0 && (e = readdir(d)))
+                if (e->d_name[0] != '.' &&
+                    (children_of(pid, e->d_name, buf, sizeof(buf)) < 0 || strcmp(buf, expect)))
+                        rc = -1, errno = EBUSY;
+        closedir(d);
+        return rc;
+}
+
+/* Init's only child is the zygote; the zygote has none but a persistent
+ * child between its inputs, which has none. */
+static int only_init_and_zygote(struct wh_warm *w)
+{
+        char zygote[24], kept[24] = "";
+        snprintf(zygote, sizeof(zygote), "%d ", (int)w->zpid);
+        if (w->p.pid > 0)
+                snprintf(kept, sizeof(kept), "%d ", (int)w->p.pid);
+        return children_are(w->l.pid, zygote) < 0 || children_are(w->zpid, kept) < 0 ||
+                       (w->p.pid > 0 && children_are(w->p.pid, "") < 0)
+                   ? -1
+                   : 0;
+}
+
 int warm_kill_leftovers(struct wh_warm *w)
 {
+        if (!w->procs[0])
+                return only_init_and_zygote(w);
         for (int round = 0; round < MAX_ROUNDS; round++) {
                 int n = kill_round(w);
                 if (n < 0)

@@ -63,7 +63,8 @@ static void kill_child(struct input *in)
 {
         if (in->pidfd >= 0)
                 syscall(SYS_pidfd_send_signal, in->pidfd, SIGKILL, NULL, 0);
-        warm_kill_leftovers(in->w);
+        if (in->w->procs[0])
+                warm_kill_leftovers(in->w); /* else its pid namespace dies with it */
 }
 
 static void decide(struct input *in, enum wh_status status)
@@ -178,6 +179,19 @@ static void on_done(struct input *in)
         in->p[P_ZSOCK].fd = in->p[P_CHILD].fd = -1; /* the zygote has nothing to say */
 }
 
+/* No cgroup counts the input's CPU time: the child gets RLIMIT_CPU, as a
+ * cold run's program does (privs.c), rounded up to whole seconds by the
+ * kernel; each process it forks has its own. Soft = hard: the kernel's
+ * SIGKILL at the hard limit, since the SIGXCPU a cold run gets first is
+ * ignored by the init of a pid namespace. */
+static int limit_cpu(pid_t pid, uint64_t cpu_ms)
+{
+        if (!cpu_ms)
+                return 0;
+        struct rlimit rl = {.rlim_cur = (cpu_ms + 999) / 1000, .rlim_max = (cpu_ms + 999) / 1000};
+        return prlimit(pid, RLIMIT_CPU, &rl, NULL);
+}
+
 /* "hello" from the child: make it killable alone, then give it the input. */
 static void on_hello(struct input *in)
 {
@@ -199,6 +213,13 @@ static void on_hello(struct input *in)
                 return broken(in, "\"hello\" came from pid %d, which is not a child of the zygote",
                               (int)pid);
         in->pidfd = in->p[P_CHILD].fd = pidfd;
+        char why[160];
+        if (warm_check_isolated(w, pid, pidfd, why, sizeof(why)) < 0)
+                return broken(in, "input %" PRIu64 "'s child is not isolated from the zygote: %s",
+                              in->r->ordinal, why);
+        if (!w->cpu_by_cgroup && !w->p.max_inputs && limit_cpu(pid, in->spec->limits.cpu_ms) < 0)
+                return broken(in, "cannot limit input %" PRIu64 "'s CPU time (RLIMIT_CPU): %s",
+                              in->r->ordinal, strerror(errno));
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
         int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -286,7 +307,7 @@ static int next_timeout(struct input *in)
                 uint64_t deadline = in->start_ns + l->wall_ms * 1000000ull;
                 best = now >= deadline ? 0 : (int64_t)((deadline - now + 999999) / 1000000);
         }
-        if (l->cpu_ms && !in->decided && (best < 0 || best > 10))
+        if (l->cpu_ms && in->w->cpu_by_cgroup && !in->decided && (best < 0 || best > 10))
                 best = 10; /* the cgroup's CPU counter, polled */
         return (int)best;
 }

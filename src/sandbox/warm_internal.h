@@ -2,7 +2,8 @@
  *   warm.c        the zygote's life: start, wait for "ready", stop
  *   warm_input.c  one input: the child's hello, fds, limits, status
  *   warm_frame.c  the protocol's frames and the kernel's word on who sent them
- *   warm_clean.c  between inputs: leftover processes killed, /tmp emptied */
+ *   warm_clean.c  between inputs: leftover processes killed, /tmp emptied
+ *   warm_isolate.c  the child's own namespaces: the zygote's policy, the check */
 #ifndef WH_SANDBOX_WARM_INTERNAL_H
 #define WH_SANDBOX_WARM_INTERNAL_H
 
@@ -26,6 +27,8 @@ struct warm_process {
 
 struct wh_warm {
         struct wh_sandbox *sb;
+        struct wh_sandbox zsb;             /* sb with the zygote's seccomp filter */
+        struct wh_seccomp_policy *zpolicy; /* the sandbox's policy + warm_isolate.c's rule */
         const struct wh_run_spec *zygote;
         struct wh_run_spec zspec; /* the zygote spec as launched: stdin is the socket */
         uint64_t load_ms;
@@ -38,7 +41,8 @@ struct wh_warm {
         int tmp_fd; /* the sandbox's /tmp, through /proc/ZPID/root */
         int landlock_abi;
         enum wh_limits_by limits_by; /* who enforces the sandbox's memory, pids, cpus */
-        char procs[PATH_MAX];        /* the sandbox cgroup's cgroup.procs */
+        char procs[PATH_MAX];        /* the sandbox cgroup's cgroup.procs, or "" */
+        bool cpu_by_cgroup;          /* the cgroup counts CPU time; else RLIMIT_CPU per child */
         uint64_t oom_kills;          /* the cgroup's OOM count after the last input */
         unsigned failures;           /* failed starts and broken zygotes in a row */
         uint64_t ordinal;
@@ -46,6 +50,8 @@ struct wh_warm {
         char error[WH_MESSAGE_MAX];
         char limits[4096];     /* /proc/ZPID/limits when it was ready */
         struct warm_process p; /* persistent isolation (warm_persist.c) */
+        int zlevels;           /* pid namespaces the zygote is in, seen from ours */
+        char zuserns[64];      /* its user namespace, "user:[INODE]" */
 };
 
 uint64_t warm_now_ns(void);
@@ -80,7 +86,8 @@ int warm_parse_done(const char *text, int *code);
 int warm_pidfd_of_child(pid_t pid, pid_t parent);
 
 /* warm_clean.c. Kill every process of the sandbox but init and the zygote,
- * until none is left. -1 if that could not be done (then warm_down). */
+ * until none is left; without a cgroup, check that none is. -1 if that could
+ * not be done (then warm_down). */
 int warm_kill_leftovers(struct wh_warm *w);
 /* Empty the sandbox's /tmp. -1 if it could not be emptied. */
 int warm_empty_tmp(struct wh_warm *w);
@@ -103,5 +110,11 @@ int warm_persist_after(struct wh_warm *w);
 void warm_persist_forget(struct wh_warm *w);
 /* Its peak RSS (VmHWM, kB) from /proc: the kernel's word, not the child's. */
 uint64_t warm_persist_hwm_kb(pid_t pid);
+/* warm_isolate.c. The zygote's seccomp policy and w->zsb, once. Note the
+ * zygote's namespaces when it is ready; before "go", check that input's child
+ * is in its own (-1 with why filled: refuse the input). */
+int warm_zygote_policy(struct wh_warm *w, struct wh_err *err);
+int warm_note_isolation(struct wh_warm *w);
+int warm_check_isolated(struct wh_warm *w, pid_t pid, int pidfd, char *why, size_t cap);
 
 #endif

@@ -33,7 +33,8 @@ def run(input_ooi, raw):
     CALLS[0] += 1
     word = raw.decode().strip()
     if word == "pid":
-        print("pid", os.getpid(), file=sys.stderr)
+        # The sandbox's number for it: a warm child is pid 1 of its own namespace.
+        print("pid", os.readlink("/proc/self"), file=sys.stderr)
     if word == "crash":
         os._exit(7)
     while word == "hang":

@@ -1,19 +1,23 @@
 /* One Hostname per line of the raw file (stdin). Cold: handle() once.
  * Warm (WHISKERS_WARM=fork, docs/warm.md): fd 0 is the control socket; say
- * "ready", then per "input N" (with a channel fd) fork a child that says
- * "hello", gets stdin/stdout/stderr with "go" and runs handle(); report
+ * "ready", then per "input N" (with a channel fd) fork a child into new user
+ * and pid namespaces that leads its own process group, says "hello", gets
+ * stdin/stdout/stderr with "go" and runs handle(); report
  * "exit N STATUS CPU_US MAXRSS_KB" once it is reaped. Persistent
  * (WHISKERS_WARM=persistent): the child then points its stdio at /dev/null,
  * says "done CODE" and serves the next "go", until the channel ends. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,7 +65,7 @@ static int child(int chan, bool persistent)
 {
         char buf[64];
         int io[3];
-        if (write(chan, "hello\n", 6) != 6)
+        if (setpgid(0, 0) < 0 || write(chan, "hello\n", 6) != 6)
                 return 2;
         for (;;) {
                 ssize_t n = recv_frame(chan, buf, sizeof(buf), io, 3);
@@ -91,7 +95,8 @@ int main(void)
         if (write(0, "ready\n", 6) != 6)
                 return 2;
         while (recv_frame(0, buf, sizeof(buf), &chan, 1) > 0 && strncmp(buf, "input ", 6) == 0) {
-                pid_t pid = fork();
+                pid_t pid =
+                    (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
                 if (pid == 0)
                         _exit(child(chan, persistent));
                 close(chan);
