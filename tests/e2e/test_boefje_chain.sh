@@ -153,9 +153,11 @@ EOF
 chmod -R a+rX "$T/b"
 printf '{"API_KEY": "%s"}\n' "$SECRET" >"$T/settings.json"
 rm -rf "$T/sec-store"
-scan --json --boefje "$T/b/secret" --input-ooi 'Hostname|internet|example.org' --settings "$T/settings.json" \
-        --raw-store "$T/sec-store"
+mkdir -p "$T/work"
+TMPDIR=$T/work scan --json --boefje "$T/b/secret" --input-ooi 'Hostname|internet|example.org' \
+        --settings "$T/settings.json" --raw-store "$T/sec-store"
 expect "a boefje with a secret setting runs" rc=0
+assert_eq "its input directory (settings.json) is gone after the run" "" "$(ls -A "$T/work")"
 raw=$(cat "$T/sec-store/sha256/"* 2>/dev/null)
 assert_eq "the boefje read the setting from its environment" "$(printf %s "$SECRET" | sha256sum | cut -d' ' -f1)" \
         "$(echo "$raw" | jq -r .sha256)"
