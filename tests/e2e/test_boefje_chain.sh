@@ -50,6 +50,7 @@ DB=sqlite://$T/q.db
 scan --json --boefje "$WORDLIST" --input-ooi 'Hostname|internet|example.org' --normalisers "$EX" \
         --raw-store "$S" --db "$DB" --tenant acme
 expect "--db: the consuming normaliser's job is queued, not run" rc=0 'out~"job_id": 1'
+assert_eq "the tenant is the BoefjeMeta's organization" acme "$(jout '.boefje.boefje_meta.organization')"
 timeout -k 5 90 "$WHISKERS" worker --db "$DB" --normalisers "$EX" --exit-when-idle 2>"$T/worker.log"
 wh_run_raw show --db "$DB" --json 1
 assert_eq "a worker ran it: the boefje's candidates, observed from its input object" \

@@ -59,7 +59,8 @@ static const char help[] =
     "  --schema-dir DIR       schemas for the normalisers' object types\n"
     "  --db URL --tenant T    queue the normaliser jobs in that job store (as 'whiskers\n"
     "                         submit' does, one per raw file and consuming normaliser)\n"
-    "                         for 'whiskers worker', instead of running them here\n"
+    "                         for 'whiskers worker', instead of running them here; T is\n"
+    "                         also the BoefjeMeta's organization\n"
     "  --json                 print {\"boefje\": ..., \"normalisers\": [...]} instead\n"
     "Limits of the boefje's run: --memory, --pids, --cpus, --wall-ms (default 300000),\n"
     "  --cpu-ms, --output-limit, --nofile, --fsize, --allow-unenforced-limits\n"
@@ -435,6 +436,7 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
         struct wh_boefje_input in = {.input_ooi = ooi,
                                      .settings = settings,
                                      .task_id = a->task,
+                                     .organization = a->tenant,
                                      .net_allow = a->net_allow,
                                      .n_net_allow = a->n_net_allow,
                                      .net_no_input = a->net_no_input};
