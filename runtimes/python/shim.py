@@ -317,6 +317,8 @@ def child(fd, out, inputs, run, failure, persistent):
         take_stdio(fds, out)
         if not persistent:
             chan.close()
+        else:
+            reap()
         announce(out)
         code = serve(out, inputs, run, failure)
         sys.stderr.flush()
@@ -325,6 +327,17 @@ def child(fd, out, inputs, run, failure, persistent):
         null = os.open("/dev/null", os.O_RDWR)
         take_stdio((null, os.dup(null), os.dup(null)), out)
         chan.send(b"done %d\n" % code)
+
+
+def reap():
+    """Processes an earlier input started were killed by the supervisor;
+    as children of this process they stay zombies (visible in /proc) until
+    reaped here, as init reaps a fork's."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def take_stdio(fds, out):

@@ -18,13 +18,15 @@ N=$T/normalisers
 OOI='Hostname|internet|example.org'
 
 # counter: counts its calls in module state; "pid" prints its pid to stderr,
-# "crash" exits the process, "hang" spins.
+# "crash" exits the process, "hang" spins, "litter" leaves a file in /tmp and
+# a daemon, "look" names what it sees of them (and how many processes).
 make_norm counter '"text/plain"' "    pass" '{"wall_ms": 2000}'
 jq '. + {"warm": "persistent", "max_inputs": 3}' "$N/counter/normalizer.json" >"$T/m.json" &&
         mv "$T/m.json" "$N/counter/normalizer.json"
 cat >"$N/counter/normalize.py" <<'EOF'
 import os
 import sys
+import time
 
 CALLS = [0]
 
@@ -39,10 +41,22 @@ def run(input_ooi, raw):
         os._exit(7)
     while word == "hang":
         pass
+    if word == "litter":
+        with open("/tmp/litter", "w") as f:
+            f.write("for the next input")
+        if os.fork() == 0:
+            os.setsid()
+            time.sleep(60)
+            os._exit(0)
+    if word == "look":
+        procs = sum(1 for p in os.listdir("/proc") if p.isdigit())
+        yield {"object_type": "Hostname", "network": "Network|internet",
+               "name": "tmp%d.procs%d.example" % (os.path.exists("/tmp/litter"), procs)}
+        return
     yield {"object_type": "Hostname", "network": "Network|internet",
            "name": "call%d.example" % CALLS[0]}
 EOF
-for w in pid crash hang ok; do echo "$w" >"$T/$w"; done
+for w in pid crash hang ok litter look; do echo "$w" >"$T/$w"; done
 
 # What may differ between a cold and a warm run of one input.
 NORM='del(.raw) | del(.status.wall_ms, .status.cpu_ms, .status.mem_peak_bytes, .status.mode, .status.warm)
@@ -93,6 +107,13 @@ assert_eq "a hung input times out; the others are ok" "ok timeout_wall ok" \
         "$(jq -r '[.[].status.status] | join(" ")' "$T/out")"
 assert_eq "the input after the timeout runs in a fresh process (call1)" "3 1 call1.example" \
         "$(jq -r '.[2] | "\(.status.warm.process) \(.status.warm.process_ordinal) \(.results.observations[0].results[0].name)"' "$T/out")"
+
+# ---- what an input leaves outside the process is removed --------------------------
+wh_run_raw run --json --isolation persistent --input-ooi "$OOI" "$N/counter" "$T/litter" "$T/look"
+assert_eq "the input after one that left a daemon and a /tmp file, in the same process," \
+        "1 2 tmp0.procs3.example" \
+        "$(jq -r '.[1] | "\(.status.warm.process) \(.status.warm.process_ordinal) \(.results.observations[0].results[0].name)"' "$T/out")"
+echo "(init, the zygote and the process: the daemon was killed, /tmp emptied; the process lives on)"
 
 # ---- fork stays the default; who may run persistent -------------------------------
 wh_run_raw run --json --input-ooi "$OOI" "$N/counter" "$T/ok" "$T/ok"
@@ -149,6 +170,9 @@ done
 
 # ---- the worker: tenants never share a process; the level per tenant ------------
 export WHISKERS_NORMALISERS=$N
+# Room for all of a tenant's jobs in one process: a job of another tenant
+# handed to it would count on (call4).
+jq '.max_inputs = 10' "$N/counter/normalizer.json" >"$T/m.json" && mv "$T/m.json" "$N/counter/normalizer.json"
 for i in 1 2 3 4; do printf 'pid%*s\n' $i '' >"$T/in$i.txt"; done # distinct: no reuse
 submit_all() {
         "$WHISKERS" submit --db "$1" --tenant acme --normaliser counter --input-ooi "$OOI" \
