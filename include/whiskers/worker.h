@@ -109,7 +109,9 @@ struct wh_worker_config {
         const char *normalisers_dir;   /* NULL: wh_normalisers_dir_default() */
         unsigned concurrency;          /* runs at once; 0: the number of CPUs */
         uint32_t claim_batch;          /* jobs claimed per statement and held beyond
-                                          the running ones; 0: concurrency */
+                                          the running ones; 0: as many as the slots
+                                          run in 100 ms at the recent run time, from
+                                          concurrency up to 32 (or concurrency) */
         uint32_t complete_batch_ms;    /* gather finished jobs this long into one
                                           completion; 0: 5 */
         uint32_t lease_ms;             /* 0: 30000; heartbeats every third of it */

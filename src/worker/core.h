@@ -79,6 +79,8 @@ struct wh_worker {
         int64_t next_beat_ms, next_claim_ms, next_stats_ms, next_sweep_ms, next_leftovers_ms,
             grace_end_ms, next_kick_ms;
         uint32_t poll_ms;
+        bool claim_adaptive;                         /* no --batch given: claim_size() decides */
+        uint64_t runs_seen, run_us_seen, run_avg_us; /* claim_size(): recent run time */
         bool draining, cancelled, idle, fatal;
         struct wh_err fatal_err;
 };

@@ -5,8 +5,9 @@
  *   idle pool entries unloaded    every second
  *   leftovers of killed workers   at start, then every minute (runner's sweep)
  *   flush finished tasks          batched completions (flush.c)
- *   claim                         one statement for up to claim_batch jobs,
- *                                 whenever the slots are about to run dry;
+ *   claim                         one statement for up to claim_batch jobs
+ *                                 (fewer for long runs), whenever the slots
+ *                                 are about to run dry;
  *                                 at once when the listener was notified of
  *                                 new jobs (PostgreSQL), else polling
  *   wait                          for a task to finish or the next deadline
@@ -31,6 +32,7 @@
 #define POLL_MIN_MS       10
 #define WAIT_MAX_MS       50 /* how soon the stop flag is noticed */
 #define KICK_MS           50
+#define CLAIM_AHEAD_MS    100
 /* The queue gauges count rows: often enough for a scrape every 15 s, rare
  * enough not to load a big store. */
 #define STATS_MS 5000
@@ -93,8 +95,33 @@ static void add_tasks(struct wh_worker *w, struct wh_job *jobs, size_t n)
         pthread_mutex_unlock(&w->mu);
 }
 
-/* Claim when the slots are about to run dry, up to claim_batch jobs and
- * at most concurrency + claim_batch in flight. */
+/* How many jobs one claim takes: --batch if given; else what the slots
+ * run in the next CLAIM_AHEAD_MS at the time the runs since the last claim
+ * took, between one per slot and claim_batch. Short (warm) runs are then
+ * claimed many per statement (one store transaction and, on SQLite, one
+ * fsync for them all), and a slot runs those of one normaliser and tenant
+ * in a row with one pool entry (slot.c); long runs are claimed a round at
+ * a time, leaving the rest to other workers. */
+static size_t claim_size(struct wh_worker *w)
+{
+        size_t most = w->cfg.claim_batch;
+        if (!w->claim_adaptive)
+                return most;
+        uint64_t n = atomic_load(&w->metrics.run_count), us = atomic_load(&w->metrics.run_sum_us);
+        if (n > w->runs_seen) {
+                w->run_avg_us = (us - w->run_us_seen) / (n - w->runs_seen);
+                w->runs_seen = n;
+                w->run_us_seen = us;
+        }
+        size_t least = w->cfg.concurrency < most ? w->cfg.concurrency : most;
+        if (!w->run_avg_us)
+                return least;
+        uint64_t ahead = (uint64_t)CLAIM_AHEAD_MS * 1000 * w->cfg.concurrency / w->run_avg_us;
+        return ahead < least ? least : ahead > most ? most : (size_t)ahead;
+}
+
+/* Claim when the slots are about to run dry, claim_size() jobs and at
+ * most concurrency + claim_batch in flight. */
 static void claim(struct wh_worker *w, int64_t now)
 {
         if (atomic_exchange(&w->jobs_notified, false)) {
@@ -109,7 +136,8 @@ static void claim(struct wh_worker *w, int64_t now)
         size_t limit = (size_t)w->cfg.concurrency + w->cfg.claim_batch;
         if (waiting >= w->cfg.concurrency || inflight >= limit)
                 return;
-        size_t want = limit - inflight < w->cfg.claim_batch ? limit - inflight : w->cfg.claim_batch;
+        size_t size = claim_size(w);
+        size_t want = limit - inflight < size ? limit - inflight : size;
         struct wh_job *jobs = NULL;
         size_t got = 0;
         struct wh_err err;

@@ -188,7 +188,7 @@ void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm)
                 e->rss_ms = now;
                 atomic_store(&p->m->pool_rss, p->rss);
         }
-        if (p->lim.recycle && ++e->jobs >= p->lim.recycle) {
+        if (p->lim.recycle && e->jobs >= p->lim.recycle) {
                 for (struct entry **l = &p->head; *l; l = &(*l)->next) {
                         if (*l == e) {
                                 unlink_to(p, l, &gone, "recycled after --warm-recycle jobs");
@@ -200,6 +200,15 @@ void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm)
         trim(p, now, &gone);
         pthread_mutex_unlock(&p->mu);
         free_list(p, gone);
+}
+
+bool wh_pool_ran(struct wh_pool *p, const struct wh_runner_norm *norm)
+{
+        struct entry *e = (struct entry *)norm;
+        pthread_mutex_lock(&p->mu);
+        bool more = !p->lim.recycle || ++e->jobs < p->lim.recycle;
+        pthread_mutex_unlock(&p->mu);
+        return more;
 }
 
 void wh_pool_sweep(struct wh_pool *p, int64_t now_ms)

@@ -5,8 +5,8 @@
  * of the key so that two tenants never share a zygote; the package digest,
  * variant and policy hash follow from the reference (the runner resolves
  * them at load), so equal (reference, tenant) means equal key. A slot takes
- * an entry for one job and gives it back; a taken entry is never shared or
- * evicted. Bounds: at most `max` entries (the least recently used idle one
+ * an entry for a run of jobs of its key and gives it back; a taken entry
+ * is never shared or evicted. Bounds: at most `max` entries (the least recently used idle one
  * is unloaded first; while every entry is taken the pool may hold one per
  * slot more until they come back), an entry idle longer than `idle_ms` is
  * unloaded, an entry that ran `recycle` jobs is unloaded (its next job
@@ -19,6 +19,7 @@
 #include "worker/metrics.h"
 #include "worker/runner.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct wh_pool;
@@ -36,7 +37,10 @@ int wh_pool_new(const struct wh_runner *runner, const struct wh_pool_limits *lim
  * Errors are the runner's load errors. */
 int wh_pool_take(struct wh_pool *p, const char *ref, const char *tenant,
                  const struct wh_runner_norm **out, struct wh_err *err);
-/* Give back what wh_pool_take returned, after one job. */
+/* Count a job run with what wh_pool_take returned: false when the entry
+ * has done its `recycle` jobs (give it back; it is then unloaded). */
+bool wh_pool_ran(struct wh_pool *p, const struct wh_runner_norm *norm);
+/* Give back what wh_pool_take returned. */
 void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm);
 /* Unload entries idle too long (the loop calls it now and then). */
 void wh_pool_sweep(struct wh_pool *p, int64_t now_ms);

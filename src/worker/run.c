@@ -23,7 +23,7 @@ static void fill_defaults(struct wh_worker_config *c)
                 c->concurrency = n > 0 ? (unsigned)n : 1;
         }
         if (!c->claim_batch)
-                c->claim_batch = c->concurrency;
+                c->claim_batch = c->concurrency > 32 ? c->concurrency : 32;
         if (!c->complete_batch_ms)
                 c->complete_batch_ms = 5;
         if (!c->lease_ms)
@@ -116,6 +116,7 @@ static int init(struct wh_worker *w, const struct wh_worker_config *cfg,
                 struct wh_err *err)
 {
         w->cfg = *cfg;
+        w->claim_adaptive = !w->cfg.claim_batch;
         fill_defaults(&w->cfg);
         w->runner = runner;
         w->stop = stop;

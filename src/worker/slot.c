@@ -1,6 +1,7 @@
 /* Slot threads: each runs one task at a time (see core.h for who owns
- * what). For a task: load the normaliser (cached per slot), look for a
- * result to reuse, read the raw input (the last one is cached: routing by
+ * what). For a task: take its normaliser from the pool (pool.h), and for
+ * it and the waiting tasks of the same (normaliser, tenant) that follow:
+ * look for a result to reuse, read the raw input (the last one is cached: routing by
  * MIME type sends one file to several normalisers in a row), run it, and
  * hand the result to the loop. The sink's delivery thread and the NOTIFY
  * listener start and stop with the slots (slot_deliver.c, slot_listen.c).
@@ -19,6 +20,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Jobs of one (normaliser, tenant) a slot runs in a row with one pool
+ * entry before it looks at the others again. */
+#define GROUP_MAX 16
 
 static void set_result(struct task *t, enum task_action a, char *status)
 {
@@ -127,9 +132,77 @@ static void process_with(struct slot *s, struct task *t, const struct wh_runner_
         }
 }
 
+static bool same_key(const struct task *a, const struct task *b)
+{
+        return strcmp(a->job.normaliser, b->job.normaliser) == 0 &&
+               (a->job.tenant == b->job.tenant ||
+                (a->job.tenant && b->job.tenant && strcmp(a->job.tenant, b->job.tenant) == 0));
+}
+
+/* mu held: t is this slot's now. */
+static void start_task(struct slot *s, struct task *t)
+{
+        struct wh_worker *w = s->w;
+        t->state = TASK_RUNNING;
+        t->slot = s;
+        s->cancel = 0;
+        w->nwaiting--;
+        w->nrunning++;
+        atomic_fetch_add(&w->metrics.slots_busy, 1);
+}
+
+/* mu held: t's result is the loop's now. */
+static void finish_task(struct slot *s, struct task *t)
+{
+        struct wh_worker *w = s->w;
+        atomic_fetch_sub(&w->metrics.slots_busy, 1);
+        t->state = TASK_DONE;
+        t->slot = NULL;
+        t->done_ms = wh_mono_ms();
+        w->nrunning--;
+        w->ndone++;
+        pthread_cond_signal(&w->done);
+}
+
+/* mu held: the first waiting task, in claim order, preferring one whose
+ * (normaliser, tenant) no slot is running: the slot running it takes the
+ * next of its kind with the same pool entry (run_group), where another
+ * slot would load a second entry for it. */
+static struct task *next_waiting(struct wh_worker *w)
+{
+        if (!w->nwaiting)
+                return NULL;
+        struct task *first = NULL;
+        for (size_t i = 0; i < w->ntasks; i++) {
+                struct task *t = w->tasks[i];
+                if (t->state != TASK_WAITING)
+                        continue;
+                if (!first)
+                        first = t;
+                bool busy = false;
+                for (size_t j = 0; j < w->ntasks && !busy; j++)
+                        busy = w->tasks[j]->state == TASK_RUNNING && same_key(w->tasks[j], t);
+                if (!busy)
+                        return t;
+        }
+        return first;
+}
+
+/* mu held: a waiting task of t's (normaliser, tenant), in claim order. */
+static struct task *next_of_kind(struct wh_worker *w, const struct task *t)
+{
+        for (size_t i = 0; w->nwaiting && i < w->ntasks; i++)
+                if (w->tasks[i]->state == TASK_WAITING && same_key(w->tasks[i], t))
+                        return w->tasks[i];
+        return NULL;
+}
+
 /* The job's normaliser from the pool: its tenant's own (a warm sandbox is
- * never shared across tenants), given back after the job. */
-static void process(struct slot *s, struct task *t)
+ * never shared across tenants), kept for the waiting jobs of the same
+ * (normaliser, tenant) that follow — up to GROUP_MAX, so that other kinds
+ * are not starved — and given back. Returns the last task run, still
+ * RUNNING. */
+static struct task *run_group(struct slot *s, struct task *t)
 {
         struct wh_err err = {0};
         const struct wh_runner_norm *norm;
@@ -142,20 +215,26 @@ static void process(struct slot *s, struct task *t)
                         reject(s, t, "normaliser_invalid", &err);
                 else
                         retry(s, t, &err);
-                return;
+                return t;
         }
         process_with(s, t, norm);
+        /* wh_pool_ran first: it counts each job run exactly once. */
+        for (unsigned n = 1; wh_pool_ran(s->w->pool, norm) && n < GROUP_MAX; n++) {
+                struct wh_worker *w = s->w;
+                pthread_mutex_lock(&w->mu);
+                struct task *next = next_of_kind(w, t);
+                if (next) {
+                        finish_task(s, t);
+                        start_task(s, next);
+                }
+                pthread_mutex_unlock(&w->mu);
+                if (!next)
+                        break;
+                t = next;
+                process_with(s, t, norm);
+        }
         wh_pool_give(s->w->pool, norm);
-}
-
-static struct task *next_waiting(struct wh_worker *w)
-{
-        if (!w->nwaiting)
-                return NULL;
-        for (size_t i = 0; i < w->ntasks; i++)
-                if (w->tasks[i]->state == TASK_WAITING)
-                        return w->tasks[i];
-        return NULL;
+        return t;
 }
 
 static void *slot_main(void *arg)
@@ -169,24 +248,13 @@ static void *slot_main(void *arg)
                         pthread_cond_wait(&w->work, &w->mu);
                 if (!t)
                         break;
-                t->state = TASK_RUNNING;
-                t->slot = s;
-                s->cancel = 0;
-                w->nwaiting--;
-                w->nrunning++;
-                atomic_fetch_add(&w->metrics.slots_busy, 1);
+                start_task(s, t);
                 pthread_mutex_unlock(&w->mu);
 
-                process(s, t);
+                t = run_group(s, t);
 
                 pthread_mutex_lock(&w->mu);
-                atomic_fetch_sub(&w->metrics.slots_busy, 1);
-                t->state = TASK_DONE;
-                t->slot = NULL;
-                t->done_ms = wh_mono_ms();
-                w->nrunning--;
-                w->ndone++;
-                pthread_cond_signal(&w->done);
+                finish_task(s, t);
         }
         pthread_mutex_unlock(&w->mu);
         wh_slot_io_clear(s);

@@ -63,9 +63,11 @@ wait $wpid
 # ---- --warm-max: least recently used first -----------------------------------------
 # a b a c a b with room for two: c evicts b (a was used after b), a keeps
 # its zygote, the second b loads a new one (evicting c, not a).
+# --batch 1: one job claimed at a time, so they run in this order (a claim
+# of several would run a's three in a row, test_worker_warm_group).
 LRU=sqlite://$T/lru.db
 for t in a b a c a b; do submit "$LRU" "$t"; done
-wq worker --db "$LRU" --concurrency 1 --warm-max 2 --exit-when-idle
+wq worker --db "$LRU" --concurrency 1 --batch 1 --warm-max 2 --exit-when-idle
 expect "the LRU test's worker runs the six jobs" rc=0
 runs=$(for id in $(seq 1 6); do "$WHISKERS" show --db "$LRU" --json "$id"; done |
         jq -sc '[.[] | {t: .tenant, ok: .result.outcome, z: .provenance.status.warm.zygote,
@@ -89,7 +91,7 @@ assert_match "the log names the evictions: b by c, then c by b" \
 MEM=sqlite://$T/mem.db
 for t in a b a c a b; do submit "$MEM" "$t"; done
 port=$(free_port)
-"$WHISKERS" worker --db "$MEM" --concurrency 1 --warm-max-mem 40M --metrics-port "$port" \
+"$WHISKERS" worker --db "$MEM" --concurrency 1 --batch 1 --warm-max-mem 40M --metrics-port "$port" \
         2>"$T/mem.log" &
 wpid=$!
 started $wpid

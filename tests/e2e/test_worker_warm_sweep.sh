@@ -70,7 +70,9 @@ done
 old $left_cg $left_in
 mkdir "$WORK/whiskers-input-stale" "$WORK/whiskers-input-fresh" "$WORK/whiskers-input-held"
 old "$WORK/whiskers-input-stale" "$WORK/whiskers-input-held"
-flock "$WORK/whiskers-input-held" sleep 60 &
+"$PYTHON" -c 'import fcntl, os, sys, time
+fcntl.flock(os.open(sys.argv[1], os.O_RDONLY), fcntl.LOCK_EX); time.sleep(60)' \
+        "$WORK/whiskers-input-held" </dev/null >/dev/null 2>&1 &
 bg_started $!
 sleep 0.2
 

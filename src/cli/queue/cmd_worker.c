@@ -27,7 +27,8 @@ static void usage(FILE *out)
             "                        $WHISKERS_NORMALISERS, else "
             "examples/normalisers)\n" PACKAGE_SOURCE_HELP
             "  --batch N             jobs claimed per statement and held ready beyond the\n"
-            "                        running ones (default: --concurrency)\n"
+            "                        running ones (default: what the slots run in 100 ms\n"
+            "                        at the recent run time, --concurrency to 32)\n"
             "  --batch-ms N          gather finished jobs this long into one completion\n"
             "                        transaction (default 5)\n"
             "  --lease-ms N          lease length; heartbeats every third of it (default\n"
