@@ -56,6 +56,7 @@ struct input {
         uint64_t process; /* the ordinal the zygote's "exit" report names */
         int wait_status;
         uint64_t cpu_us, maxrss_kb;
+        uint64_t cpu0_us; /* persistent, no cgroup: the process's CPU time before the input */
         uint64_t start_ns, end_ns, cpu0_ns, decided_ns;
 };
 
@@ -138,6 +139,8 @@ static void discard(struct input *in, int slot)
  * channel when it has served it. */
 static void give(struct input *in)
 {
+        if (in->persistent && !in->w->cpu_by_cgroup)
+                in->cpu0_us = warm_persist_cpu_us(in->w->p.pid); /* polled: check_limits */
         int fds[] = {in->stdin_fd, in->out_w, in->err_w};
         if (warm_send(in->chan, "go\n", fds, 3) < 0 && !in->decided)
                 decide(in, WH_STATUS_SANDBOX_ERROR); /* it went away: the zygote will say how */
@@ -174,6 +177,7 @@ static void on_done(struct input *in)
         }
         in->wait_status = code << 8; /* as if it had exited with CODE */
         in->maxrss_kb = warm_persist_hwm_kb(pid);
+        in->cpu_us = warm_persist_cpu_us(pid);
         in->reported = true;
         in->end_ns = warm_now_ns();
         in->p[P_ZSOCK].fd = in->p[P_CHILD].fd = -1; /* the zygote has nothing to say */
@@ -261,6 +265,8 @@ static void on_zygote(struct input *in)
         in->maxrss_kb = e.maxrss_kb;
         in->reported = true;
         in->gone = true;
+        if (in->persistent)
+                in->w->p.pid = 0; /* not to be spared or expected by the sweep */
         in->end_ns = warm_now_ns();
         in->p[P_ZSOCK].fd = -1;
         in->p[P_CHILD].fd = -1; /* its end is known; the pidfd stays open for kills */
@@ -307,7 +313,8 @@ static int next_timeout(struct input *in)
                 uint64_t deadline = in->start_ns + l->wall_ms * 1000000ull;
                 best = now >= deadline ? 0 : (int64_t)((deadline - now + 999999) / 1000000);
         }
-        if (l->cpu_ms && in->w->cpu_by_cgroup && !in->decided && (best < 0 || best > 10))
+        if (l->cpu_ms && (in->w->cpu_by_cgroup || in->persistent) && !in->decided &&
+            (best < 0 || best > 10))
                 best = 10; /* the cgroup's CPU counter, polled */
         return (int)best;
 }
@@ -328,6 +335,12 @@ static void check_limits(struct input *in)
         uint64_t cpu;
         if (l->cpu_ms && wh_cgroup_cpu_ns(in->w->l.cgroup, &cpu) == 0 &&
             (cpu - in->cpu0_ns) / 1000000 >= l->cpu_ms)
+                return decide(in, WH_STATUS_TIMEOUT_CPU);
+        /* No cgroup, a persistent process: an rlimit cannot be moved on
+         * for each input (its hard limit cannot be raised again), so its
+         * CPU time is polled (its threads; what it forks has none). */
+        if (l->cpu_ms && in->persistent && !in->w->cpu_by_cgroup && in->given &&
+            (warm_persist_cpu_us(in->w->p.pid) - in->cpu0_us) / 1000 >= l->cpu_ms)
                 decide(in, WH_STATUS_TIMEOUT_CPU);
 }
 
@@ -391,7 +404,8 @@ static void classify(struct input *in)
         struct wh_cgroup_stats st = {0};
         if (!in->broken)
                 wh_cgroup_read_stats(in->w->l.cgroup, &st);
-        r->cpu_ms = st.have_cpu ? (st.cpu_ns - in->cpu0_ns) / 1000000 : in->cpu_us / 1000;
+        uint64_t cpu_us = in->cpu_us > in->cpu0_us ? in->cpu_us - in->cpu0_us : 0;
+        r->cpu_ms = st.have_cpu ? (st.cpu_ns - in->cpu0_ns) / 1000000 : cpu_us / 1000;
         r->mem_peak_bytes = in->maxrss_kb * 1024;
         r->wall_ms = ((in->reported ? in->end_ns : warm_now_ns()) - in->start_ns) / 1000000;
         int ws = in->wait_status;

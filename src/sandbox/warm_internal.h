@@ -110,6 +110,9 @@ int warm_persist_after(struct wh_warm *w);
 void warm_persist_forget(struct wh_warm *w);
 /* Its peak RSS (VmHWM, kB) from /proc: the kernel's word, not the child's. */
 uint64_t warm_persist_hwm_kb(pid_t pid);
+/* Its CPU time so far (utime + stime from /proc), microseconds. */
+uint64_t warm_persist_cpu_us(pid_t pid);
+
 /* warm_isolate.c. The zygote's seccomp policy and w->zsb, once. Note the
  * zygote's namespaces when it is ready; before "go", check that input's child
  * is in its own (-1 with why filled: refuse the input). */

@@ -131,3 +131,23 @@ uint64_t warm_persist_hwm_kb(pid_t pid)
                 fclose(f);
         return kb;
 }
+
+uint64_t warm_persist_cpu_us(pid_t pid)
+{
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "re");
+        size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+        if (f)
+                fclose(f);
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')'); /* the name may hold anything */
+        unsigned long long ut, st;
+        /* After the name: state ppid pgrp session tty tpgid flags minflt
+         * cminflt majflt cmajflt utime stime. */
+        if (!p ||
+            sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+                return 0;
+        long hz = sysconf(_SC_CLK_TCK);
+        return (ut + st) * 1000000ull / (uint64_t)(hz > 0 ? hz : 100);
+}

@@ -108,6 +108,13 @@ assert_eq "a hung input times out; the others are ok" "ok timeout_wall ok" \
 assert_eq "the input after the timeout runs in a fresh process (call1)" "3 1 call1.example" \
         "$(jq -r '.[2] | "\(.status.warm.process) \(.status.warm.process_ordinal) \(.results.observations[0].results[0].name)"' "$T/out")"
 
+# ---- without a cgroup: the process's CPU time is polled per input ------------------
+wh_run_raw run --json --isolation persistent --cgroup-driver none --allow-unenforced-limits \
+        --cpu-ms 1000 --wall-ms 8000 --input-ooi "$OOI" "$N/counter" "$T/ok" "$T/hang" "$T/ok"
+assert_eq "no cgroup: a spinning input is timeout_cpu, the others ok, the last one fresh" \
+        "ok timeout_cpu ok | none 1 1 3" \
+        "$(jq -r '"\([.[].status.status] | join(" ")) | \(.[0].status.applied.cgroup_driver) \(.[0].status.warm.process) \(.[1].status.warm.process) \(.[2].status.warm.process)"' "$T/out")"
+
 # ---- what an input leaves outside the process is removed --------------------------
 wh_run_raw run --json --isolation persistent --input-ooi "$OOI" "$N/counter" "$T/litter" "$T/look"
 assert_eq "the input after one that left a daemon and a /tmp file, in the same process," \
