@@ -34,14 +34,29 @@ struct wh_err {
         char msg[WH_ERR_MSG_MAX];
 };
 
-/* Fill `err` and return -1, so call sites can `return wh_err_set(...)`.
+/* Fill `err` and give -1, so call sites can `return wh_err_set(...)`:
+ *   wh_err_set(err, errnum, stage, fmt, ...)
+ *   wh_err_setk(err, kind, errnum, stage, fmt, ...)
  * The message gets ": strerror(errnum)" appended when errnum != 0.
  * wh_err_set's kind is WH_ERR_NOT_FOUND for ENOENT (the OS says the path
- * named is not there), else WH_ERR_INTERNAL; wh_err_setk names another. */
-int wh_err_set(struct wh_err *err, int errnum, const char *stage, const char *fmt, ...)
+ * named is not there), else WH_ERR_INTERNAL; wh_err_setk names another.
+ * They are macros so that the compiler sees the -1 where the error is made:
+ * a caller's `if (parse(&x) < 0) return -1;` then proves x set on success,
+ * which gcc -O3 cannot see through a call (-Wmaybe-uninitialized). */
+#define wh_err_set(err, ...)                                                                       \
+        ({                                                                                         \
+                wh_err_fill((err), __VA_ARGS__);                                                   \
+                -1;                                                                                \
+        })
+#define wh_err_setk(err, kind, ...)                                                                \
+        ({                                                                                         \
+                wh_err_fillk((err), (kind), __VA_ARGS__);                                          \
+                -1;                                                                                \
+        })
+void wh_err_fill(struct wh_err *err, int errnum, const char *stage, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-int wh_err_setk(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void wh_err_fillk(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int wh_err_setv(struct wh_err *err, int errnum, const char *stage, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 int wh_err_setkv(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,

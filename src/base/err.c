@@ -33,23 +33,21 @@ int wh_err_setv(struct wh_err *err, int errnum, const char *stage, const char *f
         return wh_err_setkv(err, kind_of_errno(errnum), errnum, stage, fmt, ap);
 }
 
-int wh_err_set(struct wh_err *err, int errnum, const char *stage, const char *fmt, ...)
+void wh_err_fill(struct wh_err *err, int errnum, const char *stage, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
         wh_err_setkv(err, kind_of_errno(errnum), errnum, stage, fmt, ap);
         va_end(ap);
-        return -1;
 }
 
-int wh_err_setk(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
-                const char *fmt, ...)
+void wh_err_fillk(struct wh_err *err, enum wh_err_kind kind, int errnum, const char *stage,
+                  const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
         wh_err_setkv(err, kind, errnum, stage, fmt, ap);
         va_end(ap);
-        return -1;
 }
 
 int wh_err_prefix(struct wh_err *err, const char *fmt, ...)
