@@ -294,6 +294,9 @@ void wh_job_info_free(struct wh_job_info *info);
 int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err *err);
 int wh_result_rows_json(const struct wh_result_row *rows, size_t n, char **json,
                         struct wh_err *err);
+/* Milliseconds since the epoch as "2026-12-06T21:00:00Z" (UTC), as the
+ * listings show times. */
+void wh_queue_time_text(int64_t ms, char out[32]);
 
 struct wh_dead_row {
         int64_t job_id;
@@ -302,6 +305,8 @@ struct wh_dead_row {
         char *tenant, *normaliser, *reason, *last_status_json;
 };
 void wh_dead_rows_free(struct wh_dead_row *rows, size_t n);
+/* The rows as a JSON array (last_status embedded as JSON). */
+int wh_dead_rows_json(const struct wh_dead_row *rows, size_t n, char **json, struct wh_err *err);
 int wh_queue_dead_letters(struct wh_queue *q, const struct wh_result_filter *filter,
                           struct wh_dead_row **rows, size_t *n, struct wh_err *err);
 
@@ -367,6 +372,9 @@ struct wh_delivery_row {
         char *tenant, *normaliser, *last_error;
 };
 void wh_delivery_rows_free(struct wh_delivery_row *rows, size_t n);
+/* The rows as a JSON array, times as text, next_attempt only when pending. */
+int wh_delivery_rows_json(const struct wh_delivery_row *rows, size_t n, char **json,
+                          struct wh_err *err);
 /* Pending and failed deliveries, by result id (filter as for results). */
 int wh_queue_undelivered(struct wh_queue *q, const struct wh_result_filter *filter,
                          struct wh_delivery_row **rows, size_t *n, struct wh_err *err);

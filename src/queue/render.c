@@ -1,10 +1,12 @@
-/* The reading side as JSON, for `whiskers show --json` and `results --json`.
+/* The reading side as JSON, for `whiskers show --json` and `results --json`
+ * (results, dead letters, undelivered results), in one place.
  * Stored JSON (meta, output, provenance, status records) is embedded as
  * JSON, not as strings, so `jq .output` works. */
 #include "queue/backend.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <time.h>
 
 /* json_object_set_new() copes with a NULL value by failing; count those
  * failures instead of checking every call. */
@@ -134,4 +136,62 @@ int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err 
                 return wh_qerr(err, ENOMEM, "out of memory rendering JSON");
         }
         return dump(b.obj, json, err);
+}
+
+void wh_queue_time_text(int64_t ms, char out[32])
+{
+        time_t s = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *dead_json(const struct wh_dead_row *r)
+{
+        char t[32];
+        wh_queue_time_text(r->created_ms, t);
+        json_t *st = json_loads(r->last_status_json, 0, NULL);
+        return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:o}", "job_id", (json_int_t)r->job_id,
+                         "tenant", r->tenant, "normaliser", r->normaliser, "attempts",
+                         (int)r->attempts, "reason", r->reason, "created", t, "last_status",
+                         st ? st : json_string(r->last_status_json));
+}
+
+static json_t *undelivered_json(const struct wh_delivery_row *r)
+{
+        char t[32], next[32];
+        wh_queue_time_text(r->updated_ms, t);
+        wh_queue_time_text(r->next_attempt_ms, next);
+        return json_pack("{s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:s?, s:o, s:s?}", "result_id",
+                         (json_int_t)r->result_id, "job_id", (json_int_t)r->job_id, "tenant",
+                         r->tenant, "normaliser", r->normaliser, "state",
+                         wh_delivery_state_name(r->state), "attempts", (int)r->attempts, "updated",
+                         t, "next_attempt", r->state == WH_DELIVERY_PENDING ? next : NULL,
+                         "http_status", r->http_status ? json_integer(r->http_status) : json_null(),
+                         "last_error", r->last_error);
+}
+
+int wh_dead_rows_json(const struct wh_dead_row *rows, size_t n, char **json, struct wh_err *err)
+{
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+                if (json_array_append_new(arr, dead_json(&rows[i])) < 0) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        }
+        return dump(arr, json, err);
+}
+
+int wh_delivery_rows_json(const struct wh_delivery_row *rows, size_t n, char **json,
+                          struct wh_err *err)
+{
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+                if (json_array_append_new(arr, undelivered_json(&rows[i])) < 0) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        }
+        return dump(arr, json, err);
 }

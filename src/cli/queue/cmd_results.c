@@ -6,7 +6,6 @@
 #include "cli/queue/commands.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <time.h>
 #include <whiskers/queue.h>
 
@@ -43,24 +42,14 @@ static void usage(FILE *out)
             "(nothing is created) or failed; 2 bad usage.\n");
 }
 
-static void when(int64_t ms, char out[32])
+/* Print JSON rendered by the queue (render.c) and free it. */
+static int print_json(int rendered, char **text)
 {
-        time_t s = (time_t)(ms / 1000);
-        struct tm tm;
-        gmtime_r(&s, &tm);
-        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Print a list built for --json (NULL: the text form was printed) and free it. */
-static void print_array(json_t *arr)
-{
-        if (!arr)
-                return;
-        char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (text)
-                printf("%s\n", text);
-        free(text);
-        json_decref(arr);
+        if (rendered < 0)
+                return -1;
+        printf("%s\n", *text);
+        free(*text);
+        return 0;
 }
 
 static int list_results(struct wh_queue *q, const struct wh_result_filter *f, bool json,
@@ -71,20 +60,18 @@ static int list_results(struct wh_queue *q, const struct wh_result_filter *f, bo
         if (wh_queue_results(q, f, &rows, &n, err) < 0)
                 return -1;
         if (json) {
-                char *text;
-                if (wh_result_rows_json(rows, n, &text, err) < 0) {
+                char *text = NULL;
+                if (print_json(wh_result_rows_json(rows, n, &text, err), &text) < 0) {
                         wh_result_rows_free(rows, n);
                         return -1;
                 }
-                printf("%s\n", text);
-                free(text);
         } else {
                 if (n)
                         printf("%-7s %-7s %-18s %-20s %-16s %s\n", "RESULT", "JOB", "OUTCOME",
                                "CREATED", "WORKER", "NORMALISER");
                 for (size_t i = 0; i < n; i++) {
                         char t[32], outcome[64];
-                        when(rows[i].created_ms, t);
+                        wh_queue_time_text(rows[i].created_ms, t);
                         if (rows[i].reused_from)
                                 snprintf(outcome, sizeof(outcome), "%s (=%lld)", rows[i].outcome,
                                          (long long)rows[i].reused_from);
@@ -107,27 +94,17 @@ static int list_dead(struct wh_queue *q, const struct wh_result_filter *f, bool 
         size_t n;
         if (wh_queue_dead_letters(q, f, &rows, &n, err) < 0)
                 return -1;
-        json_t *arr = json ? json_array() : NULL;
-        for (size_t i = 0; i < n; i++) {
+        char *text = NULL;
+        int rc = json ? print_json(wh_dead_rows_json(rows, n, &text, err), &text) : 0;
+        for (size_t i = 0; !json && i < n; i++) {
                 char t[32];
-                when(rows[i].created_ms, t);
-                if (!json) {
-                        printf("job %lld  %s  %s  attempts %u  %s\n  %s\n",
-                               (long long)rows[i].job_id, rows[i].tenant, rows[i].normaliser,
-                               rows[i].attempts, t, rows[i].last_status_json);
-                        continue;
-                }
-                json_t *st = json_loads(rows[i].last_status_json, 0, NULL);
-                json_array_append_new(
-                    arr, json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:o}", "job_id",
-                                   (json_int_t)rows[i].job_id, "tenant", rows[i].tenant,
-                                   "normaliser", rows[i].normaliser, "attempts",
-                                   (int)rows[i].attempts, "reason", rows[i].reason, "created", t,
-                                   "last_status", st ? st : json_string(rows[i].last_status_json)));
+                wh_queue_time_text(rows[i].created_ms, t);
+                printf("job %lld  %s  %s  attempts %u  %s\n  %s\n", (long long)rows[i].job_id,
+                       rows[i].tenant, rows[i].normaliser, rows[i].attempts, t,
+                       rows[i].last_status_json);
         }
-        print_array(arr);
         wh_dead_rows_free(rows, n);
-        return 0;
+        return rc;
 }
 
 static int list_undelivered(struct wh_queue *q, const struct wh_result_filter *f, bool json,
@@ -137,35 +114,21 @@ static int list_undelivered(struct wh_queue *q, const struct wh_result_filter *f
         size_t n;
         if (wh_queue_undelivered(q, f, &rows, &n, err) < 0)
                 return -1;
-        json_t *arr = json ? json_array() : NULL;
+        char *text = NULL;
+        int rc = json ? print_json(wh_delivery_rows_json(rows, n, &text, err), &text) : 0;
         if (!json && n)
                 printf("%-7s %-7s %-9s %-8s %-20s %-6s %s\n", "RESULT", "JOB", "STATE", "ATTEMPTS",
                        "UPDATED", "HTTP", "LAST ERROR");
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; !json && i < n; i++) {
                 const struct wh_delivery_row *r = &rows[i];
-                char t[32], next[32];
-                when(r->updated_ms, t);
-                when(r->next_attempt_ms, next);
-                const char *state = wh_delivery_state_name(r->state);
-                if (!json) {
-                        printf("%-7lld %-7lld %-9s %-8u %-20s %-6d %s\n", (long long)r->result_id,
-                               (long long)r->job_id, state, r->attempts, t, r->http_status,
-                               r->last_error ? r->last_error : "-");
-                        continue;
-                }
-                json_array_append_new(
-                    arr,
-                    json_pack("{s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:s?, s:o, s:s?}", "result_id",
-                              (json_int_t)r->result_id, "job_id", (json_int_t)r->job_id, "tenant",
-                              r->tenant, "normaliser", r->normaliser, "state", state, "attempts",
-                              (int)r->attempts, "updated", t, "next_attempt",
-                              r->state == WH_DELIVERY_PENDING ? next : NULL, "http_status",
-                              r->http_status ? json_integer(r->http_status) : json_null(),
-                              "last_error", r->last_error));
+                char t[32];
+                wh_queue_time_text(r->updated_ms, t);
+                printf("%-7lld %-7lld %-9s %-8u %-20s %-6d %s\n", (long long)r->result_id,
+                       (long long)r->job_id, wh_delivery_state_name(r->state), r->attempts, t,
+                       r->http_status, r->last_error ? r->last_error : "-");
         }
-        print_array(arr);
         wh_delivery_rows_free(rows, n);
-        return 0;
+        return rc;
 }
 
 static int redeliver(struct wh_queue *q, const char *tenant, int64_t job, bool json,
