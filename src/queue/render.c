@@ -87,16 +87,28 @@ static int dump(json_t *v, char **out, struct wh_err *err)
         return *out ? 0 : wh_qerr(err, ENOMEM, "out of memory rendering JSON");
 }
 
-int wh_result_rows_json(const struct wh_result_row *rows, size_t n, char **json, struct wh_err *err)
+/* rows[0..n) (each `size` bytes) as a JSON array of one(row), dumped. */
+static int rows_json(const void *rows, size_t n, size_t size, json_t *(*one)(const void *row),
+                     char **json, struct wh_err *err)
 {
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++) {
-                if (json_array_append_new(arr, result_json(&rows[i])) < 0) {
+                if (json_array_append_new(arr, one((const char *)rows + i * size)) < 0) {
                         json_decref(arr);
                         arr = NULL;
                 }
         }
         return dump(arr, json, err);
+}
+
+static json_t *result_row_json(const void *row)
+{
+        return result_json(row);
+}
+
+int wh_result_rows_json(const struct wh_result_row *rows, size_t n, char **json, struct wh_err *err)
+{
+        return rows_json(rows, n, sizeof(*rows), result_row_json, json, err);
 }
 
 int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err *err)
@@ -146,8 +158,9 @@ void wh_queue_time_text(int64_t ms, char out[32])
         strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *dead_json(const struct wh_dead_row *r)
+static json_t *dead_json(const void *row)
 {
+        const struct wh_dead_row *r = row;
         char t[32];
         wh_queue_time_text(r->created_ms, t);
         json_t *st = json_loads(r->last_status_json, 0, NULL);
@@ -157,8 +170,9 @@ static json_t *dead_json(const struct wh_dead_row *r)
                          st ? st : json_string(r->last_status_json));
 }
 
-static json_t *undelivered_json(const struct wh_delivery_row *r)
+static json_t *undelivered_json(const void *row)
 {
+        const struct wh_delivery_row *r = row;
         char t[32], next[32];
         wh_queue_time_text(r->updated_ms, t);
         wh_queue_time_text(r->next_attempt_ms, next);
@@ -173,25 +187,11 @@ static json_t *undelivered_json(const struct wh_delivery_row *r)
 
 int wh_dead_rows_json(const struct wh_dead_row *rows, size_t n, char **json, struct wh_err *err)
 {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n; i++) {
-                if (json_array_append_new(arr, dead_json(&rows[i])) < 0) {
-                        json_decref(arr);
-                        arr = NULL;
-                }
-        }
-        return dump(arr, json, err);
+        return rows_json(rows, n, sizeof(*rows), dead_json, json, err);
 }
 
 int wh_delivery_rows_json(const struct wh_delivery_row *rows, size_t n, char **json,
                           struct wh_err *err)
 {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n; i++) {
-                if (json_array_append_new(arr, undelivered_json(&rows[i])) < 0) {
-                        json_decref(arr);
-                        arr = NULL;
-                }
-        }
-        return dump(arr, json, err);
+        return rows_json(rows, n, sizeof(*rows), undelivered_json, json, err);
 }
