@@ -60,10 +60,12 @@ int wh_err_prefix(struct wh_err *err, const char *fmt, ...)
         vsnprintf(prefix, sizeof(prefix), fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof(old));
-        /* Truncation is fine: the message is for people, the stage is data. */
+        /* Truncation is fine: the message is for people, the stage is data
+         * (the result is looked at, which tells gcc it is meant). */
         int n = snprintf(err->msg, sizeof(err->msg), "%s", prefix);
-        if (n >= 0 && (size_t)n < sizeof(err->msg))
-                snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", old);
+        if (n >= 0 && (size_t)n < sizeof(err->msg) &&
+            snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", old) < 0)
+                err->msg[n] = '\0';
         return -1;
 }
 

@@ -103,6 +103,6 @@ int wh_reg_ref_parse(const char *text, struct wh_reg_ref *r, struct wh_err *err)
                                   "bad repository name '%s' (lowercase letters and digits, "
                                   "separated by . _ - or /)",
                                   rest);
-        snprintf(r->repo, sizeof(r->repo), "%s", rest);
+        memcpy(r->repo, rest, strlen(rest) + 1); /* fits: checked above */
         return 0;
 }
