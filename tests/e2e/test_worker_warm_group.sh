@@ -59,10 +59,12 @@ submit "$G2" nap a a
 submit "$G2" hostnames b
 wq worker --db "$G2" --concurrency 2 --batch 8 --exit-when-idle
 expect "the two-slot worker runs the three jobs" rc=0
-# Results are stored in the order the jobs end.
+# Results are stored in the order the jobs end. Only b's coming first is
+# certain: a's second job may run on either slot once b's is done, so the
+# order of a's two is not asserted.
 order=$("$WHISKERS" results --db "$G2" --json | jq -c '[sort_by(.id)[] | {job: .job_id, ok: .outcome}]')
-assert_eq "b's job (3) ended first, then a's two ($order)" "3 1 2 ok ok ok" \
-        "$(jq -r '[.[].job] + [.[].ok] | join(" ")' <<<"$order")"
+assert_eq "b's job (3) ended first, then a's two ($order)" "3 ok ok ok" \
+        "$(jq -r '[.[0].job] + [.[].ok] | join(" ")' <<<"$order")"
 
 # ---- without --batch: claims follow the run time ----------------------------------------
 A=sqlite://$T/adaptive.db
