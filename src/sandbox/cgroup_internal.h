@@ -131,14 +131,18 @@ struct cg_leaf_req {
         unsigned ctrls;
         bool required;
 };
-/* Make <parent>/<hint>-<pid>-<n> for every request, one name for all,
+/* Our pid namespace's inode (/proc/self/ns/pid), named in every leaf; 0 when
+ * unknown (then the sweep takes no leaf of the new form for ours). */
+unsigned long cg_pidns_id(void);
+/* Make <parent>/<hint>-<ns>-<pid>-<n> for every request, one name for all,
  * retrying with the next n when a name is taken; fills cg->leaves. Fails
  * when a required leaf or every leaf cannot be made, leaving nothing. */
 int cg_make_leaves(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t n, const char *hint,
                    struct wh_err *err);
 /* Remove the leftovers of killed supervisors in parent: empty directories
- * named <hint>-<pid>-<n> whose pid is gone (in our pid namespace) and that
- * are older than a minute (another pid namespace's fresh leaf is younger).
+ * named <hint>-<ns>-<pid>-<n> with ns our pid namespace (cg_pidns_id), or
+ * the old <hint>-<pid>-<n>, whose pid is gone and that are older than a
+ * minute (another pid namespace's fresh leaf of the old form is younger).
  * Returns how many were removed. */
 unsigned cg_sweep_stale(const char *parent, const char *hint);
 /* rmdir the leaf; returns 0 or -1 with errno (EBUSY while populated). */

@@ -1,15 +1,19 @@
 /* Leaf directories: making them under a parent with a fresh name, removing
  * them, and emptying them with SIGKILL.
  *
- * Names are <hint>-<pid>-<n> with n counting up in this process; mkdir is
- * atomic, so a name that is taken (another process in another pid namespace,
- * a leftover of a crashed run) is simply skipped, never reused.
+ * Names are <hint>-<ns>-<pid>-<n>: ns is the inode of our pid namespace
+ * (/proc/self/ns/pid), since a pid means something only there, and n counts
+ * up in this process; mkdir is atomic, so a name that is taken (a leftover of
+ * a crashed run) is simply skipped, never reused.
  *
  * A supervisor killed with SIGKILL cannot remove its leaves, so creating one
- * first sweeps the parent for *empty* leaves with our prefix whose pid is
- * gone and that are older than a minute (a run in another pid namespace could
- * use the same parent; its fresh leaf is younger than that, and a leaf with
- * processes cannot be removed at all). */
+ * first sweeps the parent for *empty* leaves of our pid namespace whose pid is
+ * gone and that are older than a minute. Leaves of another pid namespace
+ * (another container sharing the parent) are left to its workers: its pids
+ * are not ours to test. Old names without ns (<hint>-<pid>-<n>, whiskers
+ * before 2026-12) are swept as before, taken to be ours; a minute of age
+ * spares another namespace's fresh one, and a leaf with processes cannot be
+ * removed at all. */
 #define _GNU_SOURCE
 #include "sandbox/cgroup_internal.h"
 
@@ -90,6 +94,27 @@ static int make_all(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t
 
 #define STALE_AFTER_S 60
 
+unsigned long cg_pidns_id(void)
+{
+        struct stat st;
+        return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+/* The pid a leaf name after the hint is for, when it is of our pid namespace
+ * (or an old name without one); 0 otherwise. */
+static int leaf_pid(const char *rest, unsigned long own_ns)
+{
+        unsigned long ns;
+        int pid;
+        unsigned seq;
+        char end;
+        if (sscanf(rest, "-%lu-%d-%u%c", &ns, &pid, &seq, &end) == 3)
+                return ns == own_ns && ns != 0 && pid > 0 ? pid : 0;
+        if (sscanf(rest, "-%d-%u%c", &pid, &seq, &end) == 2)
+                return pid > 0 ? pid : 0;
+        return 0;
+}
+
 unsigned cg_sweep_stale(const char *parent, const char *hint)
 {
         unsigned removed = 0;
@@ -97,14 +122,13 @@ unsigned cg_sweep_stale(const char *parent, const char *hint)
         if (!dir)
                 return 0;
         size_t hint_len = strlen(hint);
+        unsigned long own_ns = cg_pidns_id();
         time_t now = time(NULL);
         for (struct dirent *e; (e = readdir(dir));) {
-                int pid;
-                unsigned seq;
-                char end;
-                if (strncmp(e->d_name, hint, hint_len) != 0 ||
-                    sscanf(e->d_name + hint_len, "-%d-%u%c", &pid, &seq, &end) != 2 || pid <= 0 ||
-                    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+                if (strncmp(e->d_name, hint, hint_len) != 0)
+                        continue;
+                int pid = leaf_pid(e->d_name + hint_len, own_ns);
+                if (pid == 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
                         continue;
                 struct stat st;
                 if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -121,10 +145,11 @@ int cg_make_leaves(struct wh_cgroup *cg, const struct cg_leaf_req *reqs, size_t 
 {
         for (size_t i = 0; i < n; i++)
                 cg_sweep_stale(reqs[i].parent, hint);
+        unsigned long ns = cg_pidns_id();
         for (int attempt = 0; attempt < NAME_TRIES; attempt++) {
                 char name[96];
                 unsigned seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
-                snprintf(name, sizeof(name), "%s-%d-%u", hint, (int)getpid(), seq);
+                snprintf(name, sizeof(name), "%s-%lu-%d-%u", hint, ns, (int)getpid(), seq);
                 if (make_all(cg, reqs, n, name, err) == 0)
                         return 0;
                 if (errno != EEXIST)

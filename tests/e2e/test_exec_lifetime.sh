@@ -58,7 +58,7 @@ kill_supervisor() {
         fi
         kill -s "$sig" "$pid"
         # A supervisor killed with SIGKILL cannot remove its cgroup: tidy up.
-        on_exit "for d in \$(own_cgroup_dirs); do rmdir \"\$d\"/whiskers-$pid-*; done"
+        on_exit "for d in \$(own_cgroup_dirs); do rmdir \"\$d\"/whiskers-*-$pid-*; done"
         for _ in $(seq 10); do
                 left=$(sandbox_procs "(^/probe sleep $mark$|MARK=$mark)")
                 [ -z "$left" ] && break

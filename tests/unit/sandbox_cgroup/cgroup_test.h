@@ -36,6 +36,18 @@ static inline const char *slurp_in(const char *dir, const char *file)
         return slurp(path);
 }
 
+/* "<hint>-<ns>-<pid>-", how our leaves' names start: ns is the inode of our
+ * pid namespace, looked up here independently of the code under test. */
+static inline const char *leaf_prefix(const char *hint)
+{
+        static char buf[64];
+        struct stat st;
+        if (stat("/proc/self/ns/pid", &st) < 0)
+                return "(no /proc/self/ns/pid)";
+        snprintf(buf, sizeof(buf), "%s-%lu-%d-", hint, (unsigned long)st.st_ino, (int)getpid());
+        return buf;
+}
+
 static inline bool exists(const char *path)
 {
         struct stat st;

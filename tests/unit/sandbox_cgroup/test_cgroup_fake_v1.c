@@ -13,7 +13,7 @@ static void assert_same_name(const struct wh_cgroup *cg, const char *a, const ch
 static void assert_prefix(const char *s, const char *rel)
 {
         char want[4096];
-        snprintf(want, sizeof(want), "%s/%s/t-%d-", cgroot, rel, (int)getpid());
+        snprintf(want, sizeof(want), "%s/%s/%s", cgroot, rel, leaf_prefix("t"));
         assert_memory_equal(s, want, strlen(want));
 }
 

@@ -17,7 +17,7 @@ static void test_limits_and_counters(void **state)
                             "+memory +pids +cpu");
         const char *dir = leaf(cg, NULL);
         char want[4096];
-        snprintf(want, sizeof(want), "%s/unified/t-%d-", cgroot, (int)getpid());
+        snprintf(want, sizeof(want), "%s/unified/%s", cgroot, leaf_prefix("t"));
         assert_memory_equal(dir, want, strlen(want));
         assert_string_equal(wh_cgroup_dir(cg, "memory"), dir);
         assert_string_equal(slurp_in(dir, "memory.max"), "67108864");
