@@ -146,6 +146,9 @@ struct wh_worker_config {
         /* Unload least recently used idle entries while the pool's
          * resident memory (its zygotes and inits) is above this; 0: none. */
         uint64_t warm_max_mem;
+        /* Unload an entry whose resident memory is above this when it
+         * has run a job (its next job loads afresh); 0: never. */
+        uint64_t warm_recycle_rss;
         /* Warm isolation (docs/warm.md "Persistent"): fork (default) or
          * persistent for every key, overridden per tenant or normaliser by
          * isolation_for ("acme=persistent,normaliser:kat_dns=fork"; first

@@ -171,7 +171,8 @@ char *wh_metrics_render(struct wh_metrics *m)
              (unsigned long long)atomic_load(&m->pool_size));
         counter(f, "whiskers_pool_loads_total", "Normalisers the pool loaded.", &m->pool_loads);
         counter(f, "whiskers_pool_recycles_total",
-                "Pool entries unloaded after --warm-recycle jobs.", &m->pool_recycles);
+                "Pool entries unloaded after --warm-recycle jobs or above --warm-recycle-rss.",
+                &m->pool_recycles);
         line(f,
              "# HELP whiskers_pool_rss_bytes Resident memory of the pool's warm sandboxes "
              "(zygotes and inits, VmRSS).\n"

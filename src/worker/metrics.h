@@ -19,7 +19,8 @@
  *   whiskers_runs_total{mode}          sandboxed runs: warm (a zygote's fork) or cold
  *   whiskers_pool_normalisers          loaded normalisers (warm: kept sandboxes)
  *   whiskers_pool_loads_total, whiskers_pool_recycles_total  loads; entries unloaded
- *                                      after --warm-recycle jobs
+ *                                      after --warm-recycle jobs or
+ *                                      above --warm-recycle-rss
  *   whiskers_pool_rss_bytes            resident memory of the pool's warm sandboxes */
 #ifndef WH_WORKER_METRICS_H
 #define WH_WORKER_METRICS_H

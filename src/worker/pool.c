@@ -1,7 +1,8 @@
 /* The worker's pool of loaded normalisers (see pool.h). Loading and
  * unloading (starting or killing a sandbox) happen outside the lock, and so
  * does reading an entry's resident memory (two /proc files, at most once a
- * second per entry, by the slot giving it back). */
+ * second per entry, by the slot giving it back or, with a recycle_rss
+ * bound, after each job). */
 #define _GNU_SOURCE
 #include "worker/pool.h"
 
@@ -172,26 +173,57 @@ int wh_pool_take(struct wh_pool *p, const char *ref, const char *tenant,
         return 0;
 }
 
+/* Read e's resident memory if the last reading is a second old (e taken:
+ * no other thread touches it or its handle); false if not read. */
+static bool read_rss(struct wh_pool *p, struct entry *e, int64_t now, uint64_t *rss)
+{
+        if (!p->runner->rss || now - e->rss_ms < RSS_EVERY_MS)
+                return false;
+        *rss = p->runner->rss(p->runner->ctx, e->norm.handle);
+        return true;
+}
+
+/* Record a reading of read_rss (mu held). */
+static void note_rss(struct wh_pool *p, struct entry *e, int64_t now, uint64_t rss)
+{
+        p->rss = p->rss - e->rss + rss;
+        e->rss = rss;
+        e->rss_ms = now;
+        atomic_store(&p->m->pool_rss, p->rss);
+}
+
+/* Whether e is due for a recycle, why in why (mu held). */
+static bool spent(const struct wh_pool *p, const struct entry *e, char *why, size_t size)
+{
+        if (p->lim.recycle && e->jobs >= p->lim.recycle) {
+                snprintf(why, size, "recycled after --warm-recycle jobs");
+                return true;
+        }
+        if (p->lim.recycle_rss && e->rss > p->lim.recycle_rss) {
+                snprintf(why, size, "recycled for rss, %llu kB above --warm-recycle-rss %llu kB",
+                         (unsigned long long)e->rss / 1024,
+                         (unsigned long long)p->lim.recycle_rss / 1024);
+                return true;
+        }
+        return false;
+}
+
 void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm)
 {
         struct entry *e = (struct entry *)norm, *gone = NULL;
         int64_t now = wh_mono_ms();
-        /* Still taken: no other thread touches e or its handle. */
-        bool measure = p->runner->rss && now - e->rss_ms >= RSS_EVERY_MS;
-        uint64_t rss = measure ? p->runner->rss(p->runner->ctx, e->norm.handle) : e->rss;
+        uint64_t rss;
+        bool measured = read_rss(p, e, now, &rss);
+        char why[96];
         pthread_mutex_lock(&p->mu);
         e->taken = false;
         e->used_ms = now;
-        if (measure) {
-                p->rss = p->rss - e->rss + rss;
-                e->rss = rss;
-                e->rss_ms = now;
-                atomic_store(&p->m->pool_rss, p->rss);
-        }
-        if (p->lim.recycle && e->jobs >= p->lim.recycle) {
+        if (measured)
+                note_rss(p, e, now, rss);
+        if (spent(p, e, why, sizeof(why))) {
                 for (struct entry **l = &p->head; *l; l = &(*l)->next) {
                         if (*l == e) {
-                                unlink_to(p, l, &gone, "recycled after --warm-recycle jobs");
+                                unlink_to(p, l, &gone, why);
                                 atomic_fetch_add(&p->m->pool_recycles, 1);
                                 break;
                         }
@@ -205,8 +237,16 @@ void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm)
 bool wh_pool_ran(struct wh_pool *p, const struct wh_runner_norm *norm)
 {
         struct entry *e = (struct entry *)norm;
+        int64_t now = wh_mono_ms();
+        uint64_t rss;
+        /* Only the RSS bound needs a reading between jobs of one take. */
+        bool measured = p->lim.recycle_rss && read_rss(p, e, now, &rss);
+        char why[96];
         pthread_mutex_lock(&p->mu);
-        bool more = !p->lim.recycle || ++e->jobs < p->lim.recycle;
+        e->jobs++;
+        if (measured)
+                note_rss(p, e, now, rss);
+        bool more = !spent(p, e, why, sizeof(why));
         pthread_mutex_unlock(&p->mu);
         return more;
 }

@@ -12,7 +12,9 @@
  * unloaded, an entry that ran `recycle` jobs is unloaded (its next job
  * loads afresh), and while the entries' resident memory (measured when a
  * slot gives one back, at most once a second each) is above `max_mem`,
- * the least recently used idle one is unloaded. */
+ * the least recently used idle one is unloaded. An entry whose resident
+ * memory is above `recycle_rss` is unloaded like one that ran `recycle`
+ * jobs (its zygote grew: the next job loads afresh). */
 #ifndef WH_WORKER_POOL_H
 #define WH_WORKER_POOL_H
 
@@ -25,10 +27,11 @@
 struct wh_pool;
 
 struct wh_pool_limits {
-        uint32_t max;     /* entries; 0: 8 */
-        uint32_t idle_ms; /* 0: never */
-        uint32_t recycle; /* jobs per entry; 0: never */
-        uint64_t max_mem; /* bytes the entries keep resident (runner's rss); 0: any */
+        uint32_t max;         /* entries; 0: 8 */
+        uint32_t idle_ms;     /* 0: never */
+        uint32_t recycle;     /* jobs per entry; 0: never */
+        uint64_t max_mem;     /* bytes the entries keep resident (runner's rss); 0: any */
+        uint64_t recycle_rss; /* bytes one entry may keep resident; 0: any */
 };
 
 int wh_pool_new(const struct wh_runner *runner, const struct wh_pool_limits *limits,
@@ -38,7 +41,8 @@ int wh_pool_new(const struct wh_runner *runner, const struct wh_pool_limits *lim
 int wh_pool_take(struct wh_pool *p, const char *ref, const char *tenant,
                  const struct wh_runner_norm **out, struct wh_err *err);
 /* Count a job run with what wh_pool_take returned: false when the entry
- * has done its `recycle` jobs (give it back; it is then unloaded). */
+ * has done its `recycle` jobs or is above `recycle_rss` (give it back; it
+ * is then unloaded). */
 bool wh_pool_ran(struct wh_pool *p, const struct wh_runner_norm *norm);
 /* Give back what wh_pool_take returned. */
 void wh_pool_give(struct wh_pool *p, const struct wh_runner_norm *norm);

@@ -143,7 +143,8 @@ static int init(struct wh_worker *w, const struct wh_worker_config *cfg,
         struct wh_pool_limits pl = {.max = w->cfg.warm_max,
                                     .idle_ms = w->cfg.warm_idle_s * 1000,
                                     .recycle = w->cfg.warm_recycle,
-                                    .max_mem = w->cfg.warm_max_mem};
+                                    .max_mem = w->cfg.warm_max_mem,
+                                    .recycle_rss = w->cfg.warm_recycle_rss};
         return wh_pool_new(runner, &pl, &w->metrics, &w->pool, err);
 }
 

@@ -70,6 +70,8 @@ static void usage(FILE *out)
             "  --warm-max-mem SIZE   unload least recently used ones while their memory\n"
             "                        (zygotes' and inits' RSS) is above SIZE (e.g. 512M)\n"
             "  --warm-recycle N      unload one after N jobs (default 1000)\n"
+            "  --warm-recycle-rss SIZE  unload one whose zygote's and init's RSS is above\n"
+            "                        SIZE after a job (e.g. 256M; default: never)\n"
             "  --isolation MODE      fork (default): a fresh fork of the zygote per job;\n"
             "                        persistent: one process serves up to the manifest's\n"
             "                        max_inputs jobs of one tenant (only normalisers that\n"
@@ -150,7 +152,7 @@ int cmd_worker(int argc, char **argv)
         package_source_defaults(&c.packages);
         uint32_t concurrency = 0, port = 0;
         bool warm = false;
-        const char *max_mem = NULL;
+        const char *max_mem = NULL, *recycle_rss = NULL;
         const char *isolation = "fork";
         const struct opt opts[] = {
             {"--db", OPT_STR, &c.db_url, 0},
@@ -185,6 +187,7 @@ int cmd_worker(int argc, char **argv)
             {"--warm-idle-s", OPT_U32, &c.warm_idle_s, 86400},
             {"--warm-recycle", OPT_U32, &c.warm_recycle, 1000000000},
             {"--warm-max-mem", OPT_STR, &max_mem, 0},
+            {"--warm-recycle-rss", OPT_STR, &recycle_rss, 0},
             {"--isolation", OPT_STR, &isolation, 0},
             {"--isolation-for", OPT_STR, &c.isolation_for, 0},
             {NULL, OPT_FLAG, NULL, 0},
@@ -205,6 +208,10 @@ int cmd_worker(int argc, char **argv)
         struct wh_err size_err;
         if (max_mem && wh_parse_size(max_mem, &c.warm_max_mem, &size_err) < 0) {
                 fprintf(stderr, "whiskers worker: --warm-max-mem: %s\n", size_err.msg);
+                return WH_EXIT_USAGE;
+        }
+        if (recycle_rss && wh_parse_size(recycle_rss, &c.warm_recycle_rss, &size_err) < 0) {
+                fprintf(stderr, "whiskers worker: --warm-recycle-rss: %s\n", size_err.msg);
                 return WH_EXIT_USAGE;
         }
         if (warm && c.cold) {
