@@ -13,8 +13,12 @@ make -s -C "$EX/hostname-list-c" >"$T/make.log" 2>&1 || fail "hostname-list-c bu
 WORDLIST=$WH_SOURCE_DIR/examples/boefjes/subdomain-wordlist
 chmod -R a+rX "$T"
 
+# Rootless without a delegated cgroup, the example normaliser's memory and
+# pids limits can only be rlimits: say that this is accepted.
+LIMITS=()
+can_enforce_cgroups || LIMITS=(--allow-unenforced-limits)
 # scan ARGS...: whiskers scan, output in $T/out and $T/err, RC set.
-scan() { wh_run_raw scan "$@"; }
+scan() { wh_run_raw scan "${LIMITS[@]}" "$@"; }
 jout() { jq -r "$1" "$T/out" 2>/dev/null; }
 
 # --- the chain --------------------------------------------------------------
@@ -51,7 +55,7 @@ scan --json --boefje "$WORDLIST" --input-ooi 'Hostname|internet|example.org' --n
         --raw-store "$S" --db "$DB" --tenant acme
 expect "--db: the consuming normaliser's job is queued, not run" rc=0 'out~"job_id": 1'
 assert_eq "the tenant is the BoefjeMeta's organization" acme "$(jout '.boefje.boefje_meta.organization')"
-timeout -k 5 90 "$WHISKERS" worker --db "$DB" --normalisers "$EX" --exit-when-idle 2>"$T/worker.log"
+timeout -k 5 90 "$WHISKERS" worker "${LIMITS[@]}" --db "$DB" --normalisers "$EX" --exit-when-idle 2>"$T/worker.log"
 wh_run_raw show --db "$DB" --json 1
 assert_eq "a worker ran it: the boefje's candidates, observed from its input object" \
         "done Hostname|internet|example.org mail.example.org vpn.example.org www.example.org" \

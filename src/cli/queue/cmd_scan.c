@@ -63,7 +63,8 @@ static const char help[] =
     "                         also the BoefjeMeta's organization\n"
     "  --json                 print {\"boefje\": ..., \"normalisers\": [...]} instead\n"
     "Limits of the boefje's run: --memory, --pids, --cpus, --wall-ms (default 300000),\n"
-    "  --cpu-ms, --output-limit, --nofile, --fsize, --allow-unenforced-limits\n"
+    "  --cpu-ms, --output-limit, --nofile, --fsize, --allow-unenforced-limits (this one\n"
+    "  holds for the normalisers too)\n"
     "\n"
     "Exit status: 0 the boefje and every normaliser succeeded; 1 the boefje or a\n"
     "normaliser failed (its error is printed, a failed boefje stores nothing); 2 usage\n"
@@ -338,6 +339,10 @@ static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const
         }
         struct wh_normaliser_options o = {.schema_dir = c->a->schema_dir,
                                           .runtime_root = c->a->norm_root};
+        /* --allow-unenforced-limits holds for both halves of the chain:
+         * without a usable cgroup (a rootless laptop) the normaliser's
+         * memory and pids limits fall back to rlimits, as for the boefje. */
+        o.overrides.run.allow_unenforced = c->a->opts.limits.allow_unenforced;
         struct wh_normaliser *n = NULL;
         struct wh_err err = {0};
         struct wh_run_result res = {0};
