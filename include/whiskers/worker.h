@@ -1,10 +1,6 @@
-/* libwhiskers workers: submitting raw files, routing them to normalisers,
- * and the worker that runs the jobs (docs/worker.md is the manual).
- *
- * Submission: wh_submit() stores each raw file in the job store and queues
- * one job per (file, normaliser) in one transaction: either the normaliser
- * named by a reference, or, OpenKAT-style, every normaliser whose
- * normalizer.json "consumes" lists the file's MIME type.
+/* libwhiskers workers: the worker that runs the jobs (docs/worker.md is
+ * the manual). Submitting jobs and routing raw files to normalisers are
+ * <whiskers/jobs.h>, included here for the worker's callers.
  *
  * The worker: wh_worker_run() claims jobs in batches, runs each one in the
  * sandbox through the normaliser contract on one of `concurrency` slots,
@@ -27,75 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <whiskers/error.h>
-#include <whiskers/warm.h>
+#include <whiskers/jobs.h>
 #include <whiskers/package.h>
 #include <whiskers/queue.h>
-
-/* --- normaliser references ---------------------------------------------- */
-
-/* Where normaliser ids are looked up when no directory is given:
- * $WHISKERS_NORMALISERS, else "examples/normalisers" (relative to the
- * current directory). */
-const char *wh_normalisers_dir_default(void);
-
-/* A reference is either a path to a normaliser directory (it contains a
- * '/': "./nmap", "/srv/normalisers/nmap") or an id, the "id" field of a
- * normalizer.json in a direct subdirectory of `dir`. *path receives the
- * directory (malloc'd). ENOENT when there is no such normaliser, EINVAL
- * when a normalizer.json is unreadable or two of them claim the same id.
- * With a package store, packages are looked up first (wh_package_source). */
-int wh_normaliser_find(const char *dir, const char *ref, char **path, struct wh_err *err);
-
-/* The ids of every normaliser under `dir` whose "consumes" lists `mime`,
- * sorted; *n may be 0. Free with wh_strv_free() (src/base/strv.h). */
-int wh_normalisers_for_mime(const char *dir, const char *mime, char ***ids, size_t *n,
-                            struct wh_err *err);
-
-/* Packages (docs/packages.md): with a store (struct wh_package_source), a
- * reference without '/' is first looked up there (a tag, an id naming its
- * only version, a digest) and run as the package it names, checked out
- * under the signature policy; otherwise as above. */
-
-/* The tags of the store's packages whose consumes annotation lists mime,
- * sorted; *n may be 0. Free with wh_strv_free() (src/base/strv.h). */
-int wh_packages_for_mime(const char *store, const char *mime, char ***tags, size_t *n,
-                         struct wh_err *err);
-
-/* --- submission --------------------------------------------------------- */
-
-struct wh_submission {
-        const char *tenant;          /* required */
-        const char *normaliser;      /* a reference; NULL: route by mime */
-        const char *mime;            /* the raw files' type; recorded on the jobs */
-        const char *normalisers_dir; /* NULL: wh_normalisers_dir_default() */
-        const char *meta_json;       /* a JSON object; NULL: {} */
-        int priority;                /* higher first */
-        uint32_t max_attempts;       /* 0: the store's default */
-        /* References that name packages. */
-        struct wh_package_source packages;
-};
-
-struct wh_submit_input {
-        const void *data;
-        size_t len;
-};
-
-struct wh_submitted {
-        int64_t job_id;
-        size_t input;     /* index into the inputs */
-        char *normaliser; /* as stored: an id, or an absolute directory path */
-        char raw_digest[WH_DIGEST_MAX];
-};
-
-/* Store the inputs and queue their jobs: with a normaliser reference one
- * job per input, else one per input and per normaliser consuming `mime`
- * (none is ENOENT). A path reference is stored absolute, so any worker on
- * this machine finds it; an id is stored as given and looked up by the
- * worker in its own directory. All jobs are queued in one transaction. */
-int wh_submit(struct wh_queue *q, const struct wh_submission *s,
-              const struct wh_submit_input *inputs, size_t ninputs, struct wh_submitted **jobs,
-              size_t *njobs, struct wh_err *err);
-void wh_submitted_free(struct wh_submitted *jobs, size_t n);
+#include <whiskers/warm.h>
 
 /* --- the worker --------------------------------------------------------- */
 

@@ -20,7 +20,6 @@
 #define _GNU_SOURCE
 #include "worker/runner_contract.h"
 #include "worker/log.h"
-#include "worker/packages.h"
 
 #include "base/cleanup.h"
 #include "base/sha256.h"
@@ -94,7 +93,7 @@ static int contract_load(void *ctx, const char *ref, const char *tenant, struct 
         opts.overrides.run.allow_unenforced = c->cfg->allow_unenforced_limits;
         struct wh_normaliser *n;
         bool package;
-        if (worker_package_load(&c->cfg->packages, ref, &opts, &n, &package, err) < 0)
+        if (wh_package_ref_load(&c->cfg->packages, ref, &opts, &n, &package, err) < 0)
                 return -1;
         if (!package && (wh_normaliser_find(c->cfg->normalisers_dir, ref, &dir, err) < 0 ||
                          wh_normaliser_load(dir, &opts, &n, err) < 0))

@@ -1,7 +1,7 @@
 /* whiskers scan: one boefje job and the normaliser jobs its raw files make,
  * once, on this machine (docs/boefjes.md). Thin: options -> the boefje in
  * its sandbox -> raw files stored -> every normaliser consuming one of a
- * raw file's MIME types (the worker's routing, wh_normalisers_for_mime) on
+ * raw file's MIME types (jobs.h's routing, wh_normalisers_for_mime) on
  * it -> both halves printed. */
 #define _GNU_SOURCE
 #include "cli/queue/commands.h"
@@ -23,7 +23,7 @@
 #include <whiskers/boefje.h>
 #include <whiskers/contract.h>
 #include <whiskers/queue.h>
-#include <whiskers/worker.h>
+#include <whiskers/jobs.h>
 
 #define MAX_DIRS 16
 

@@ -1,4 +1,4 @@
-/* whiskers submit: store raw files and queue their jobs (worker.h,
+/* whiskers submit: store raw files and queue their jobs (jobs.h,
  * wh_submit). Thin: parse, read the files, call the library, print. */
 #include "base/cleanup.h"
 #include "base/io.h"
@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <whiskers/contract.h>
 #include <whiskers/queue.h>
-#include <whiskers/worker.h>
+#include <whiskers/jobs.h>
 
 #define MAX_FILES 10000
 

@@ -1,4 +1,4 @@
-/* Normaliser references, MIME routing and submission (worker.h), on a
+/* Normaliser references, MIME routing and submission (jobs.h), on a
  * directory of normalisers made here and an SQLite store. */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <whiskers/worker.h>
+#include <whiskers/jobs.h>
 
 #include "base/strv.h"
 
@@ -35,7 +35,7 @@ static void put(const char *id, const char *consumes)
 static int setup(void **state)
 {
         (void)state;
-        snprintf(dir, sizeof(dir), "/tmp/wh-worker-submit.XXXXXX");
+        snprintf(dir, sizeof(dir), "/tmp/wh-jobs-submit.XXXXXX");
         if (!mkdtemp(dir))
                 return -1;
         put("nmap", "\"boefje/nmap\"");
@@ -168,5 +168,5 @@ int main(void)
             cmocka_unit_test(test_routing_by_mime),
             cmocka_unit_test(test_submit),
         };
-        return cmocka_run_group_tests_name("worker submission", tests, setup, teardown);
+        return cmocka_run_group_tests_name("job submission", tests, setup, teardown);
 }

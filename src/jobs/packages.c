@@ -1,23 +1,22 @@
-/* Packages as normaliser references (packages.h). A store handle is
+/* Packages as normaliser references (jobs.h): the one door to the package
+ * store for submission, routing and the worker's loads. A store handle is
  * opened per call: loads happen once per slot and normaliser, and a read
  * handle takes no lock, so nothing is shared between slot threads. */
 #define _GNU_SOURCE
-#include "worker/packages.h"
-
 #include "base/cleanup.h"
 #include "base/strv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <whiskers/package.h>
+#include <whiskers/jobs.h>
 
 static bool applies(const struct wh_package_source *src, const char *ref)
 {
         return src && src->store && ref && !strchr(ref, '/');
 }
 
-int worker_package_exists(const struct wh_package_source *src, const char *ref, bool *found,
+int wh_package_ref_exists(const struct wh_package_source *src, const char *ref, bool *found,
                           struct wh_err *err)
 {
         *found = false;
@@ -32,7 +31,7 @@ int worker_package_exists(const struct wh_package_source *src, const char *ref, 
         return rc;
 }
 
-int worker_package_load(const struct wh_package_source *src, const char *ref,
+int wh_package_ref_load(const struct wh_package_source *src, const char *ref,
                         struct wh_normaliser_options *opts, struct wh_normaliser **out, bool *found,
                         struct wh_err *err)
 {

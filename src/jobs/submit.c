@@ -1,15 +1,14 @@
-/* Submission (see worker.h): raw files into the store, one job per
+/* Submission (see jobs.h): raw files into the store, one job per
  * (input, normaliser), all jobs in one transaction. References are checked
  * here so that a typo fails at once, not later as a dead-lettered job. */
 #define _GNU_SOURCE
 #include "base/cleanup.h"
 #include "base/strv.h"
-#include "worker/packages.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <whiskers/worker.h>
+#include <whiskers/jobs.h>
 
 void wh_submitted_free(struct wh_submitted *jobs, size_t n)
 {
@@ -39,7 +38,7 @@ static int targets(const struct wh_submission *s, const char *dir, char ***out, 
         }
         cleanup_free char *path = NULL;
         bool package;
-        if (worker_package_exists(&s->packages, s->normaliser, &package, err) < 0 ||
+        if (wh_package_ref_exists(&s->packages, s->normaliser, &package, err) < 0 ||
             (!package && wh_normaliser_find(dir, s->normaliser, &path, err) < 0))
                 return -1;
         *out = calloc(1, sizeof(char *));

@@ -1,6 +1,6 @@
 /* Normaliser references and MIME routing over normaliser directories: a
  * reference becomes a directory here when the package store (packages.c,
- * asked first) does not hold it (see worker.h).
+ * asked first) does not hold it (see jobs.h).
  *
  * Only the two fields routing needs are read here ("id", "consumes"); the
  * normaliser contract validates the whole file when it loads one. */
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <whiskers/worker.h>
+#include <whiskers/jobs.h>
 
 #define META_MAX (1u << 20)
 
