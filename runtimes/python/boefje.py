@@ -15,9 +15,12 @@
 # the sandbox (this file runs beside the boefje: it is not trusted).
 #
 # Settings (the boefje's schema.json) come in /input/settings.json, not in
-# the sandbox's environment: they are put into os.environ here, where
-# getenv() finds them, which /proc/<pid>/environ (the initial block) does
-# not show. Child processes (nmap, drill) inherit them as usual.
+# the sandbox's environment, and go into os.environ's mapping only: the
+# boefje's os.getenv(), os.environ[...] and .get() find them; the C
+# environment (what putenv() changes, what /proc/<pid>/environ shows and what
+# a child process starts with) never holds them, and iterating os.environ
+# does not list them, so tools the boefje starts (nmap, drill) do not inherit
+# them: see hide_settings().
 #
 # The output channel is fd 1 moved away from print() before the boefje
 # loads, as in the normaliser shim (shim.py).
@@ -69,6 +72,38 @@ def load(root, entry):
     return module.run
 
 
+def hide_settings(settings):
+    """Put settings into os.environ (and os.environb) without putenv().
+
+    os.environ is an os._Environ: a dict of encoded keys and values (_data,
+    shared with os.environb) whose __setitem__ also calls putenv(). Writing
+    _data directly leaves the C environment alone, so os.system(), exec*()
+    and subprocess with env=None (its fork-exec path) start children without
+    the settings. subprocess's posix_spawn path (CPython 3.13 takes it for
+    an executable given with a directory, e.g. "/usr/bin/drill") passes the
+    mapping itself instead, iterating os.environ: the class is changed to one
+    whose iteration, len() and repr() skip the settings, so that path, and a
+    boefje's own env=os.environ or os.environ.copy(), do not carry them
+    either. Still carried: a setting the boefje names itself (env={"K":
+    os.environ["K"]}) or assigns again (os.environ[K] = ..., which calls
+    putenv()): its own choice."""
+    hidden = frozenset(os.environ.encodekey(k) for k in settings)
+    for k, v in settings.items():
+        os.environ._data[os.environ.encodekey(k)] = os.environ.encodevalue(v)
+
+    def visible(env):
+        return [k for k in list(env._data) if k not in hidden]
+
+    for env in (os.environ, getattr(os, "environb", None)):
+        if env is None:
+            continue
+        env.__class__ = type("SettingsEnviron", (type(env),), {
+            "__iter__": lambda self: iter([self.decodekey(k) for k in visible(self)]),
+            "__len__": lambda self: len(visible(self)),
+            "__repr__": lambda self: "environ(%r)" % {k: self[k] for k in self},
+        })
+
+
 class BadPair(Exception):
     pass
 
@@ -104,7 +139,7 @@ def main(argv):
 
     try:
         with open("/input/settings.json", "rb") as f:
-            os.environ.update(json.loads(f.read()))
+            hide_settings(json.loads(f.read()))
         with open("/input/boefje_meta.json", "rb") as f:
             meta = json.loads(f.read())
         run = load(argv[2] if len(argv) > 2 else "/normaliser", argv[1])

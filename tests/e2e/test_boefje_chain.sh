@@ -139,10 +139,15 @@ mkdir -p "$T/b/secret"
 echo '{"id": "secret-reader", "consumes": ["Hostname"], "x-whiskers-network": []}' >"$T/b/secret/boefje.json"
 echo '{"type": "object", "properties": {"API_KEY": {"type": "string", "minLength": 8}}}' >"$T/b/secret/schema.json"
 cat >"$T/b/secret/main.py" <<'EOF'
-import glob, hashlib, json, os
+import glob, hashlib, json, os, subprocess
 
 def run(boefje_meta):
     key = os.environ["API_KEY"].encode()
+    # Tools the boefje starts must not inherit it (nmap, drill...): one
+    # still running while /proc is searched, two that print their environment.
+    child = subprocess.Popen(["/bin/sleep", "30"])
+    env_out = subprocess.run(["/usr/bin/env"], capture_output=True).stdout + \
+        subprocess.run(["env"], capture_output=True).stdout
     hits = []
     for path in glob.glob("/proc/[0-9]*/environ") + glob.glob("/proc/[0-9]*/cmdline"):
         try:
@@ -151,9 +156,11 @@ def run(boefje_meta):
                     hits.append(path)
         except OSError:
             pass
+    child.kill()
     meta = json.dumps(boefje_meta).encode()
-    return [({"text/plain"}, json.dumps({"sha256": hashlib.sha256(key).hexdigest(),
-                                         "proc_hits": hits, "in_meta": key in meta}))]
+    return [({"text/plain"}, json.dumps({"sha256": hashlib.sha256(os.getenv("API_KEY").encode()).hexdigest(),
+                                         "proc_hits": hits, "in_meta": key in meta,
+                                         "env_lines": env_out.count(b"\n"), "in_child_env": key in env_out}))]
 EOF
 chmod -R a+rX "$T/b"
 printf '{"API_KEY": "%s"}\n' "$SECRET" >"$T/settings.json"
@@ -164,10 +171,12 @@ TMPDIR=$T/work scan --json --boefje "$T/b/secret" --input-ooi 'Hostname|internet
 expect "a boefje with a secret setting runs" rc=0
 assert_eq "its input directory (settings.json) is gone after the run" "" "$(ls -A "$T/work")"
 raw=$(cat "$T/sec-store/sha256/"* 2>/dev/null)
-assert_eq "the boefje read the setting from its environment" "$(printf %s "$SECRET" | sha256sum | cut -d' ' -f1)" \
+assert_eq "the boefje read the setting with os.environ[] and os.getenv()" "$(printf %s "$SECRET" | sha256sum | cut -d' ' -f1)" \
         "$(echo "$raw" | jq -r .sha256)"
-assert_eq "no /proc file in the sandbox shows it (environ, cmdline of init and the boefje)" "[]" \
+assert_eq "no /proc file in the sandbox shows it (environ, cmdline of init, the boefje and its running child)" "[]" \
         "$(echo "$raw" | jq -c .proc_hits)"
+assert_eq "a child process's environment does not carry it (/usr/bin/env, env)" false "$(echo "$raw" | jq -c .in_child_env)"
+assert_true "... while the children printed an environment" test "$(echo "$raw" | jq .env_lines)" -ge 6
 assert_eq "the boefje meta does not carry it" false "$(echo "$raw" | jq -c .in_meta)"
 assert_eq "provenance names the setting only" '["API_KEY"]' "$(jout '.boefje.provenance.settings | tostring')"
 assert_eq "not in whiskers' output, status or provenance" "" "$(grep -l -- "$SECRET" "$T/out" "$T/err")"
