@@ -194,9 +194,17 @@ struct wh_job_completion {
         const struct wh_dedup_key *key; /* NULL: this result is never reused */
         int64_t reused_from;            /* 0, or a result id from wh_queue_dedup_lookup() */
         bool deliver;                   /* queue the result for the sink (outbox) */
+        /* Jobs this result makes (a boefje job's raw files routed to their
+         * normalisers), checked as by wh_queue_submit() and queued in the
+         * completion's transaction only when it holds its lease: a fenced
+         * completion queues none, a repeated one none twice. Their raw
+         * blobs must be stored first. */
+        const struct wh_job_spec *follow_ups;
+        size_t n_follow_ups;
 };
 
-/* Complete n jobs in one transaction. result_ids[i] is the new result's id,
+/* Complete n jobs in one transaction, with the jobs each completion makes
+ * (follow_ups). result_ids[i] is the new result's id,
  * or 0 when completion i was fenced: its lease was lost and somebody else
  * owns the job now; drop it. Returns 0 when none was fenced, -1 with ESTALE
  * when some were (the others are committed all the same), -1 with another

@@ -85,6 +85,15 @@ struct wh_queue_sql {
 
 struct wh_queue;
 
+/* One completion's follow-up jobs (wh_job_completion.follow_ups), checked,
+ * their meta canonical with its digest, as a submission's. */
+struct wh_follow_ups {
+        const struct wh_job_spec *specs;
+        char **metas;
+        char (*meta_digests)[WH_DIGEST_MAX];
+        size_t n;
+};
+
 struct wh_queue_ops {
         const char *name;
         void (*close)(struct wh_queue *q);
@@ -99,9 +108,10 @@ struct wh_queue_ops {
         int (*submit)(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
                       char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids,
                       struct wh_err *err);
+        /* follow: n of them, or NULL when no completion makes jobs. */
         int (*complete)(struct wh_queue *q, const struct wh_job_completion *c,
-                        char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
-                        struct wh_err *err);
+                        char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow,
+                        size_t n, int64_t *result_ids, struct wh_err *err);
         int (*reap)(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
         int (*set_statement_timeout)(struct wh_queue *q, uint32_t ms, struct wh_err *err);
         /* NULL where the backend has no notifications. */

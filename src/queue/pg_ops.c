@@ -54,27 +54,32 @@ static int take_set_id(void *ctx, size_t set, const struct wh_qrow *row, struct 
         return 0;
 }
 
+enum { SUBMIT_NP = 10 };
+
+static void submit_params(struct wh_qparam *row, const struct wh_job_spec *s, const char *meta,
+                          const char *meta_digest)
+{
+        row[0] = qp_int(s->priority);
+        row[1] = qp_int(s->max_attempts);
+        row[2] = qp_text(s->tenant);
+        row[3] = qp_text(s->normaliser);
+        row[4] = qp_text(s->package_digest);
+        row[5] = qp_text(s->raw_digest);
+        row[6] = qp_text(meta);
+        row[7] = qp_text(meta_digest);
+        row[8] = qp_text(s->mime);
+        row[9] = qp_int(s->max_lost_leases);
+}
+
 int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
                  char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids, struct wh_err *err)
 {
-        enum { NP = 10 };
+        enum { NP = SUBMIT_NP };
         struct wh_qparam *p = calloc(n * NP, sizeof(*p));
         if (!p)
                 return wh_qerr(err, ENOMEM, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-                const struct wh_job_spec *s = &specs[i];
-                struct wh_qparam *row = p + i * NP;
-                row[0] = qp_int(s->priority);
-                row[1] = qp_int(s->max_attempts);
-                row[2] = qp_text(s->tenant);
-                row[3] = qp_text(s->normaliser);
-                row[4] = qp_text(s->package_digest);
-                row[5] = qp_text(s->raw_digest);
-                row[6] = qp_text(metas[i]);
-                row[7] = qp_text(meta_digests[i]);
-                row[8] = qp_text(s->mime);
-                row[9] = qp_int(s->max_lost_leases);
-        }
+        for (size_t i = 0; i < n; i++)
+                submit_params(p + i * NP, &specs[i], metas[i], meta_digests[i]);
         int ret = q->ops->batch(q, submit_sql, p, NP, n, take_set_id, ids, err);
         free(p);
         if (ret < 0 && err->kind == WH_ERR_NOT_FOUND)
@@ -102,9 +107,37 @@ static const char complete_sql[] =
     " SELECT id, $1, tenant, 0, 0, 0, wh_now_ms(), wh_now_ms(), wh_now_ms() FROM r WHERE $13 = 1)"
     " SELECT id FROM r";
 
+/* Completions that make jobs: each completion's statement, then, when it
+ * held its lease, its follow-up jobs, all in one transaction. */
+static int complete_with_follow_ups(struct wh_queue *q, const struct wh_qparam *p, size_t np,
+                                    const struct wh_follow_ups *follow, size_t n,
+                                    int64_t *result_ids, struct wh_err *err)
+{
+        if (q->ops->begin(q, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (q->ops->exec(q, complete_sql, p + i * np, np, wh_row_take_id, &result_ids[i],
+                                 err) < 0)
+                        goto fail;
+                for (size_t k = 0; result_ids[i] && k < follow[i].n; k++) {
+                        struct wh_qparam row[SUBMIT_NP];
+                        int64_t id;
+                        submit_params(row, &follow[i].specs[k], follow[i].metas[k],
+                                      follow[i].meta_digests[k]);
+                        if (q->ops->exec(q, submit_sql, row, SUBMIT_NP, wh_row_take_id, &id, err) <
+                            0)
+                                goto fail;
+                }
+        }
+        return q->ops->commit(q, err);
+fail:
+        q->ops->rollback(q);
+        return -1;
+}
+
 int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
-                   char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
-                   struct wh_err *err)
+                   char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow, size_t n,
+                   int64_t *result_ids, struct wh_err *err)
 {
         enum { NP = 13 };
         struct wh_qparam *p = calloc(n * NP, sizeof(*p));
@@ -128,7 +161,8 @@ int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
                 row[12] = qp_int(c[i].deliver);
                 result_ids[i] = 0;
         }
-        int ret = q->ops->batch(q, complete_sql, p, NP, n, take_set_id, result_ids, err);
+        int ret = follow ? complete_with_follow_ups(q, p, NP, follow, n, result_ids, err)
+                         : q->ops->batch(q, complete_sql, p, NP, n, take_set_id, result_ids, err);
         free(p);
         return ret;
 }

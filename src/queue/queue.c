@@ -198,33 +198,64 @@ static int check_spec(const struct wh_job_spec *s, struct wh_err *err)
         return 0;
 }
 
+/* Jobs in the form the backends store: defaults filled in, checked, meta
+ * canonical with its digest. */
+struct stored_specs {
+        struct wh_job_spec *specs;
+        char **metas;
+        char (*digests)[WH_DIGEST_MAX];
+        size_t n;
+};
+
+static void stored_specs_free(struct stored_specs *s)
+{
+        for (size_t i = 0; s->metas && i < s->n; i++)
+                free(s->metas[i]);
+        free(s->specs);
+        free(s->metas);
+        free(s->digests);
+        *s = (struct stored_specs){0};
+}
+
+static int stored_specs(const struct wh_job_spec *specs, size_t n, struct stored_specs *out,
+                        struct wh_err *err)
+{
+        *out = (struct stored_specs){.specs = calloc(n, sizeof(*out->specs)),
+                                     .metas = calloc(n, sizeof(*out->metas)),
+                                     .digests = calloc(n, WH_DIGEST_MAX),
+                                     .n = n};
+        if (!out->specs || !out->metas || !out->digests) {
+                stored_specs_free(out);
+                return wh_qerr(err, ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct wh_job_spec *s = &out->specs[i];
+                *s = specs[i];
+                if (!s->max_attempts)
+                        s->max_attempts = WH_QUEUE_DEFAULT_MAX_ATTEMPTS;
+                if (!s->max_lost_leases)
+                        s->max_lost_leases = WH_QUEUE_DEFAULT_MAX_LOST_LEASES;
+                if (check_spec(s, err) < 0 ||
+                    canonical_meta(s->meta_json, &out->metas[i], out->digests[i], err) < 0) {
+                        if (n > 1)
+                                wh_err_prefix(err, "job %zu of %zu", i + 1, n);
+                        stored_specs_free(out);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 int wh_queue_submit(struct wh_queue *q, const struct wh_job_spec *specs, size_t n, int64_t *ids,
                     struct wh_err *err)
 {
         if (n == 0 || n > MAX_BATCH)
                 return wh_qerr(err, EINVAL, "submit 1..%d jobs at a time, not %zu", MAX_BATCH, n);
-        cleanup_free struct wh_job_spec *copy = calloc(n, sizeof(*copy));
-        cleanup_free char **metas = calloc(n, sizeof(*metas));
-        cleanup_free char(*digests)[WH_DIGEST_MAX] = calloc(n, WH_DIGEST_MAX);
-        if (!copy || !metas || !digests)
-                return wh_qerr(err, ENOMEM, "out of memory");
-        int ret = 0;
-        for (size_t i = 0; i < n && ret == 0; i++) {
-                copy[i] = specs[i];
-                if (!copy[i].max_attempts)
-                        copy[i].max_attempts = WH_QUEUE_DEFAULT_MAX_ATTEMPTS;
-                if (!copy[i].max_lost_leases)
-                        copy[i].max_lost_leases = WH_QUEUE_DEFAULT_MAX_LOST_LEASES;
-                ret = check_spec(&copy[i], err);
-                if (ret == 0)
-                        ret = canonical_meta(specs[i].meta_json, &metas[i], digests[i], err);
-                if (ret < 0 && n > 1)
-                        wh_err_prefix(err, "job %zu of %zu", i + 1, n);
-        }
-        if (ret == 0)
-                ret = q->ops->submit(q, copy, metas, digests, n, ids, err);
-        for (size_t i = 0; i < n; i++)
-                free(metas[i]);
+        struct stored_specs s;
+        if (stored_specs(specs, n, &s, err) < 0)
+                return -1;
+        int ret = q->ops->submit(q, s.specs, s.metas, s.digests, n, ids, err);
+        stored_specs_free(&s);
         return ret;
 }
 
@@ -298,7 +329,35 @@ static int check_completion(const struct wh_job_completion *c, char key[WH_DIGES
                                "job %lld: a completion needs output and provenance, or a result "
                                "to reuse",
                                (long long)c->id);
+        if (c->n_follow_ups > MAX_BATCH || (c->n_follow_ups && !c->follow_ups))
+                return wh_qerr(err, EINVAL, "job %lld: 0..%d follow-up jobs, not %zu",
+                               (long long)c->id, MAX_BATCH, c->n_follow_ups);
         return c->key ? dedup_key_of(c->key, key, err) : 0;
+}
+
+/* The completions' follow-up jobs in stored form; *follow stays NULL when
+ * none makes any (the backends' batched path). */
+static int follow_ups_of(const struct wh_job_completion *c, size_t n, struct stored_specs **stored,
+                         struct wh_follow_ups **follow, struct wh_err *err)
+{
+        size_t any = 0;
+        for (size_t i = 0; i < n; i++)
+                any += c[i].n_follow_ups;
+        if (!any)
+                return 0;
+        *stored = calloc(n, sizeof(**stored));
+        *follow = calloc(n, sizeof(**follow));
+        if (!*stored || !*follow)
+                return wh_qerr(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                if (!c[i].n_follow_ups)
+                        continue;
+                if (stored_specs(c[i].follow_ups, c[i].n_follow_ups, &(*stored)[i], err) < 0)
+                        return wh_err_prefix(err, "job %lld's follow-up jobs", (long long)c[i].id);
+                (*follow)[i] = (struct wh_follow_ups){(*stored)[i].specs, (*stored)[i].metas,
+                                                      (*stored)[i].digests, (*stored)[i].n};
+        }
+        return 0;
 }
 
 int wh_queue_complete(struct wh_queue *q, const struct wh_job_completion *c, size_t n,
@@ -312,7 +371,16 @@ int wh_queue_complete(struct wh_queue *q, const struct wh_job_completion *c, siz
         for (size_t i = 0; i < n; i++)
                 if (check_completion(&c[i], keys[i], err) < 0)
                         return -1;
-        if (q->ops->complete(q, c, keys, n, result_ids, err) < 0)
+        struct stored_specs *stored = NULL;
+        struct wh_follow_ups *follow = NULL;
+        int rc = follow_ups_of(c, n, &stored, &follow, err);
+        if (rc == 0)
+                rc = q->ops->complete(q, c, keys, follow, n, result_ids, err);
+        for (size_t i = 0; stored && i < n; i++)
+                stored_specs_free(&stored[i]);
+        free(stored);
+        free(follow);
+        if (rc < 0)
                 return -1;
         size_t fenced = 0, first = 0;
         for (size_t i = 0; i < n; i++) {

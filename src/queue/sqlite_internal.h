@@ -35,8 +35,8 @@ int wh_sqlite_submit(struct wh_queue *q, const struct wh_job_spec *specs, char *
                      char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids,
                      struct wh_err *err);
 int wh_sqlite_complete(struct wh_queue *q, const struct wh_job_completion *c,
-                       char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
-                       struct wh_err *err);
+                       char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow,
+                       size_t n, int64_t *result_ids, struct wh_err *err);
 int wh_sqlite_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
 
 #endif

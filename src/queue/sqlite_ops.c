@@ -111,8 +111,10 @@ static int mark(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err 
         return 0;
 }
 
+/* A held completion's result, body, outbox row and follow-up jobs. */
 static int complete_one(struct wh_queue *q, const struct wh_job_completion *c,
-                        const char *dedup_key, int64_t *result_id, struct wh_err *err)
+                        const char *dedup_key, const struct wh_follow_ups *f, int64_t *result_id,
+                        struct wh_err *err)
 {
         struct wh_qparam fence[] = {qp_int(c->id), qp_int(c->token)};
         bool held = false;
@@ -137,22 +139,28 @@ static int complete_one(struct wh_queue *q, const struct wh_job_completion *c,
         struct wh_qparam rid = qp_int(*result_id);
         if (c->deliver && q->ops->exec(q, insert_delivery, &rid, 1, NULL, NULL, err) < 0)
                 return -1;
-        if (c->reused_from)
-                return 0;
         struct wh_qparam body[] = {qp_int(*result_id), qp_text(c->output_json),
                                    qp_text(c->provenance_json)};
-        return q->ops->exec(q, insert_body, body, 3, NULL, NULL, err);
+        if (!c->reused_from && q->ops->exec(q, insert_body, body, 3, NULL, NULL, err) < 0)
+                return -1;
+        for (size_t i = 0; f && i < f->n; i++) {
+                int64_t id;
+                if (submit_one(q, &f->specs[i], f->metas[i], f->meta_digests[i], &id, err) < 0)
+                        return -1;
+        }
+        return 0;
 }
 
 int wh_sqlite_complete(struct wh_queue *q, const struct wh_job_completion *c,
-                       char (*dedup_keys)[WH_DIGEST_MAX], size_t n, int64_t *result_ids,
-                       struct wh_err *err)
+                       char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow,
+                       size_t n, int64_t *result_ids, struct wh_err *err)
 {
         if (q->ops->begin(q, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++) {
                 const char *key = dedup_keys[i][0] ? dedup_keys[i] : NULL;
-                if (complete_one(q, &c[i], key, &result_ids[i], err) < 0) {
+                if (complete_one(q, &c[i], key, follow ? &follow[i] : NULL, &result_ids[i], err) <
+                    0) {
                         q->ops->rollback(q);
                         return -1;
                 }
