@@ -43,7 +43,7 @@ struct wh_variant {
         char runtime_image[WH_DIGEST_BUF]; /* carried runtime image; "" = the host's */
 };
 
-struct wh_normalizer {
+struct wh_package_meta {
         json_t *json; /* owned: the whole object; the pointers below borrow from it */
         const char *id, *name, *description, *version, *runtime, *entrypoint;
         json_t *consumes, *produces; /* arrays of strings */
@@ -61,9 +61,9 @@ struct wh_normalizer {
 
 /* Validate a normalizer.json object (or a config). Takes its own reference to
  * obj. `origin` names the file in messages. Every error names the field. */
-int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *out,
-                        struct wh_err *err);
-void wh_normalizer_clear(struct wh_normalizer *n);
+int wh_package_meta_parse(json_t *obj, const char *origin, struct wh_package_meta *out,
+                          struct wh_err *err);
+void wh_package_meta_clear(struct wh_package_meta *n);
 
 /* ---- Packing ------------------------------------------------------------- */
 
@@ -181,7 +181,7 @@ struct wh_package {
         struct wh_descriptor runtime_layer; /* digest "" without a runtime image */
         struct wh_descriptor python_layers[WH_PYTHON_LAYERS_MAX];
         size_t n_python_layers;
-        struct wh_normalizer meta; /* parsed config */
+        struct wh_package_meta meta; /* parsed config */
         struct wh_variant_choice choice;
         char signed_by[WH_DIGEST_BUF]; /* key id of an accepted signature; "" if unsigned */
 };

@@ -52,10 +52,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <whiskers/digest.h>
 #include <whiskers/error.h>
 
-/* "sha256:" + 64 lowercase hex digits + NUL */
-#define WH_DIGEST_MAX 72
+/* The old name of WH_DIGEST_BUF, until the queue and worker are renamed. */
+#define WH_DIGEST_MAX WH_DIGEST_BUF
 /* Raw inputs larger than this are refused (they live in the database). */
 #define WH_QUEUE_RAW_MAX              (64u << 20)
 #define WH_QUEUE_DEFAULT_MAX_ATTEMPTS 5

@@ -172,7 +172,7 @@ int stage_create(struct stage *s, const char *work_dir, uid_t uid, gid_t gid, st
 /* Writes raw and meta.json; digests as "sha256:<hex>"; *raw_fd is raw, open
  * for reading (the normaliser's stdin). */
 int stage_write(struct stage *s, const struct wh_run_input *in, const char *meta, size_t meta_len,
-                char raw_digest[WH_TREE_DIGEST_BUF], uint64_t *raw_bytes, int *raw_fd,
+                char raw_digest[WH_DIGEST_BUF], uint64_t *raw_bytes, int *raw_fd,
                 struct wh_err *err);
 void stage_destroy(struct stage *s);
 /* Remove whiskers-input-* directories in base whose process is gone. */
@@ -186,9 +186,9 @@ struct wh_normaliser {
         struct wh_manifest manifest;
         struct wh_normaliser_limits limits; /* effective */
         struct type_table types;
-        char digest[WH_TREE_DIGEST_BUF];
+        char digest[WH_DIGEST_BUF];
         char *schema_dir; /* --schema-dir (absolute), or NULL */
-        char schema_digest[WH_TREE_DIGEST_BUF];
+        char schema_digest[WH_DIGEST_BUF];
         json_t *package; /* wh_normaliser_origin's provenance, or NULL */
         char *rootfs;    /* the runtime image's root, or NULL for the host's /usr */
         struct stage stage;
@@ -201,7 +201,7 @@ struct wh_normaliser {
         char *program;     /* argv[0] */
         char *entry;       /* exec: the path inside the sandbox */
         const char *argv[8];
-        char shim_digest[WH_TREE_DIGEST_BUF];
+        char shim_digest[WH_DIGEST_BUF];
         struct wh_warm *warm;           /* warm mode (warm.c), or NULL */
         struct wh_run_spec warm_zygote; /* what the warm sandbox keeps running */
         const char *warm_envp[16];
@@ -223,8 +223,8 @@ int run_warm_or_cold(struct wh_normaliser *n, const struct wh_run_spec *spec, bo
 struct run_facts {
         const char *task_id, *input_pk;
         json_t *mime_types;
-        char raw_digest[WH_TREE_DIGEST_BUF], meta_digest[WH_TREE_DIGEST_BUF];
-        char out_digest[WH_TREE_DIGEST_BUF];
+        char raw_digest[WH_DIGEST_BUF], meta_digest[WH_DIGEST_BUF];
+        char out_digest[WH_DIGEST_BUF];
         uint64_t raw_bytes, meta_bytes, out_bytes, err_bytes, items;
         json_t *runtime;      /* the runtime's announcement, or NULL */
         const char *clock;    /* the pinned clock, or NULL */
@@ -248,7 +248,7 @@ json_t *limits_json(const struct wh_normaliser_limits *l);
 json_t *results_build(struct checker *c, const char *input_pk);
 json_t *canonical_digest(const json_t *doc); /* "sha256:..." of its canonical form */
 char *canonical_dump(const json_t *doc);
-void sha256_prefixed(const void *data, size_t len, char out[WH_TREE_DIGEST_BUF]);
+void sha256_prefixed(const void *data, size_t len, char out[WH_DIGEST_BUF]);
 
 /* The embedded runtimes/python/shim.py (python_shim.c, generated). */
 extern const char wh_python_shim[];

@@ -9,7 +9,7 @@
  * does not make (a schema per type, emitted types listed in produces)
  * become warnings for it (docs/openkat.md).
  *
- * This is the one parser of the file: packages (wh_normalizer_parse) add
+ * This is the one parser of the file: packages (wh_package_meta_parse) add
  * their own fields on top of it. Unknown top-level fields are refused ("x-"
  * ones are free for extensions): a misspelt "limit" must not silently run a
  * normaliser without its limits. "variant", "schema_digests",

@@ -25,7 +25,7 @@ char *canonical_dump(const json_t *doc)
         return json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
-void sha256_prefixed(const void *data, size_t len, char out[WH_TREE_DIGEST_BUF])
+void sha256_prefixed(const void *data, size_t len, char out[WH_DIGEST_BUF])
 {
         memcpy(out, "sha256:", 7);
         wh_sha256_hex(data, len, out + 7);
@@ -36,7 +36,7 @@ json_t *canonical_digest(const json_t *doc)
         char *text = canonical_dump(doc);
         if (!text)
                 return NULL;
-        char d[WH_TREE_DIGEST_BUF];
+        char d[WH_DIGEST_BUF];
         sha256_prefixed(text, strlen(text), d);
         free(text);
         return json_string(d);

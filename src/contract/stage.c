@@ -135,7 +135,7 @@ static int copy_raw(const struct stage *s, int out, const char *path, struct wh_
 }
 
 int stage_write(struct stage *s, const struct wh_run_input *in, const char *meta, size_t meta_len,
-                char raw_digest[WH_TREE_DIGEST_BUF], uint64_t *raw_bytes, int *raw_fd,
+                char raw_digest[WH_DIGEST_BUF], uint64_t *raw_bytes, int *raw_fd,
                 struct wh_err *err)
 {
         struct wh_sha256 h;

@@ -153,7 +153,7 @@ static int emit(struct walk *w, const struct entry *e, struct wh_sha256 *h, stru
         return 0;
 }
 
-int wh_tree_digest(const char *dir, char out[WH_TREE_DIGEST_BUF], struct wh_err *err)
+int wh_tree_digest(const char *dir, char out[WH_DIGEST_BUF], struct wh_err *err)
 {
         struct walk w = {.root = dir};
         w.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

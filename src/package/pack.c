@@ -26,7 +26,7 @@ static int check_variants(struct wh_packed *p, size_t n, const char *const *dirs
 {
         size_t baselines = 0;
         for (size_t i = 0; i < n; i++) {
-                const struct wh_normalizer *a = &p[i].meta, *b = &p[0].meta;
+                const struct wh_package_meta *a = &p[i].meta, *b = &p[0].meta;
                 if (strcmp(a->id, b->id) || strcmp(a->version, b->version) ||
                     !json_equal(a->consumes, b->consumes) || !json_equal(a->produces, b->produces))
                         return wh_err_set(err, 0, "pack",
@@ -92,11 +92,11 @@ static int set_computed(struct wh_packed *p, size_t n, const char *const *dirs, 
                 json_t *obj = json_deep_copy(p[i].meta.json);
                 char origin[4200];
                 snprintf(origin, sizeof(origin), "%s/normalizer.json", dirs[i]);
-                struct wh_normalizer meta;
+                struct wh_package_meta meta;
                 if (!obj || json_object_set(obj, field, value) < 0)
                         rc = wh_err_set(err, ENOMEM, "pack", "%s", field);
-                if (rc == 0 && (rc = wh_normalizer_parse(obj, origin, &meta, err)) == 0) {
-                        wh_normalizer_clear(&p[i].meta);
+                if (rc == 0 && (rc = wh_package_meta_parse(obj, origin, &meta, err)) == 0) {
+                        wh_package_meta_clear(&p[i].meta);
                         p[i].meta = meta;
                 }
                 json_decref(obj);
@@ -246,6 +246,6 @@ int wh_pack(struct wh_store *s, const char *const *given, size_t ngiven,
                 rc = wh_store_index_add(s, &e, err);
         }
         for (size_t i = 0; i < done; i++)
-                wh_normalizer_clear(&p[i].meta);
+                wh_package_meta_clear(&p[i].meta);
         return rc;
 }

@@ -59,8 +59,8 @@ static int schema_digests(const char *dir, const struct wh_tree *t, json_t *out,
         return 0;
 }
 
-static int check_entrypoint(const struct wh_normalizer *m, const struct wh_tree *t, const char *dir,
-                            struct wh_err *err)
+static int check_entrypoint(const struct wh_package_meta *m, const struct wh_tree *t,
+                            const char *dir, struct wh_err *err)
 {
         const struct wh_tree_entry *e = wh_tree_find(t, m->entrypoint);
         if (!e || e->type != WH_TREE_FILE)
@@ -102,7 +102,7 @@ char *wh_join_names(json_t *arr)
         return s;
 }
 
-json_t *wh_package_annotations(const struct wh_normalizer *m, int64_t source_date_epoch)
+json_t *wh_package_annotations(const struct wh_package_meta *m, int64_t source_date_epoch)
 {
         cleanup_free char *consumes = wh_join_names(m->consumes);
         cleanup_free char *produces = wh_join_names(m->produces);
@@ -144,7 +144,7 @@ static int put_layer(struct wh_store *s, int root_fd, const struct wh_tree *t, i
         return rc;
 }
 
-static int put_manifest(struct wh_store *s, const struct wh_normalizer *m, int64_t sde,
+static int put_manifest(struct wh_store *s, const struct wh_package_meta *m, int64_t sde,
                         const struct wh_descriptor *config, const struct wh_descriptor *layer,
                         struct wh_descriptor *out, struct wh_err *err)
 {
@@ -179,7 +179,7 @@ static int put_manifest(struct wh_store *s, const struct wh_normalizer *m, int64
 static int pack_tree(struct wh_store *s, int root_fd, const char *dir, int64_t sde,
                      struct wh_packed *out, struct wh_err *err)
 {
-        struct wh_normalizer *m = &out->meta;
+        struct wh_package_meta *m = &out->meta;
         struct wh_tree t;
         if (wh_tree_scan(root_fd, dir, &t, err) < 0)
                 return -1;
@@ -206,7 +206,7 @@ static int pack_tree(struct wh_store *s, int root_fd, const char *dir, int64_t s
         return rc;
 }
 
-int wh_pack_meta(const char *dir, const char *version, struct wh_normalizer *out,
+int wh_pack_meta(const char *dir, const char *version, struct wh_package_meta *out,
                  struct wh_err *err)
 {
         char origin[4200];
@@ -227,7 +227,7 @@ int wh_pack_meta(const char *dir, const char *version, struct wh_normalizer *out
             json_object_set_new(obj, "version", json_string(version)) < 0)
                 rc = wh_err_set(err, ENOMEM, "pack", "version");
         if (rc == 0)
-                rc = wh_normalizer_parse(obj, origin, out, err);
+                rc = wh_package_meta_parse(obj, origin, out, err);
         json_decref(obj);
         return rc;
 }

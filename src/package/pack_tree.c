@@ -88,7 +88,7 @@ static int check_all(const struct found *f, const char *version, char (*tags)[WH
 {
         int rc = 0;
         for (size_t i = 0; rc == 0 && i < f->n; i++) {
-                struct wh_normalizer m;
+                struct wh_package_meta m;
                 if (wh_pack_meta(f->dirs[i], version, &m, err) < 0)
                         return -1;
                 snprintf(tags[i], WH_REF_MAX, "%s:%s", m.id, m.version);
@@ -98,7 +98,7 @@ static int check_all(const struct found *f, const char *version, char (*tags)[WH
                                                 "%s and %s both have the id %s: one would "
                                                 "replace the other's tag",
                                                 f->dirs[j], f->dirs[i], m.id);
-                wh_normalizer_clear(&m);
+                wh_package_meta_clear(&m);
         }
         return rc;
 }

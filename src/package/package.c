@@ -125,7 +125,7 @@ static int read_manifest(struct wh_store *s, struct wh_package *p, struct wh_err
         if (rc == 0)
                 rc = wh_store_read_json(s, &p->config, "config", &cfg, err);
         if (rc == 0)
-                rc = wh_normalizer_parse(cfg, "package config", &p->meta, err);
+                rc = wh_package_meta_parse(cfg, "package config", &p->meta, err);
         json_decref(cfg);
         if (rc == 0)
                 rc = read_layers(json_object_get(m, "layers"), p, err);
@@ -167,7 +167,7 @@ int wh_package_load(struct wh_store *s, const char *ref, const struct wh_load_op
 
 void wh_package_clear(struct wh_package *p)
 {
-        wh_normalizer_clear(&p->meta);
+        wh_package_meta_clear(&p->meta);
         wh_variant_choice_clear(&p->choice);
 }
 

@@ -70,7 +70,7 @@ static int from_manifest(struct wh_store *s, const struct wh_descriptor *root,
 {
         json_t *m = NULL, *cfg = NULL;
         struct wh_descriptor config;
-        struct wh_normalizer meta;
+        struct wh_package_meta meta;
         if (wh_store_read_json(s, root, "manifest", &m, err) < 0)
                 return -1;
         int rc =
@@ -83,7 +83,7 @@ static int from_manifest(struct wh_store *s, const struct wh_descriptor *root,
         if (rc == 0)
                 rc = wh_store_read_json(s, &config, "config", &cfg, err);
         if (rc == 0)
-                rc = wh_normalizer_parse(cfg, "package config", &meta, err);
+                rc = wh_package_meta_parse(cfg, "package config", &meta, err);
         json_decref(cfg);
         if (rc < 0)
                 return -1;
@@ -93,7 +93,7 @@ static int from_manifest(struct wh_store *s, const struct wh_descriptor *root,
                 out->options[0].variant = meta.variant;
                 out->options[0].manifest = *root;
         }
-        wh_normalizer_clear(&meta);
+        wh_package_meta_clear(&meta);
         return out->options ? 0 : wh_err_set(err, ENOMEM, "variant", "reading variants");
 }
 

@@ -1,6 +1,6 @@
 /* normalizer.json parsing, by both readers of it: the contract's manifest
  * (wh_manifest_parse: what a run obeys) and the package module's
- * (wh_normalizer_parse: what pack and the variant choice read; configs
+ * (wh_package_meta_parse: what pack and the variant choice read; configs
  * too). Input: the document, decoded as whiskers decodes files. */
 #include "fuzz.h"
 
@@ -22,10 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
                 fuzz_assert(err.msg[0], "refused without saying why");
         }
-        struct wh_normalizer n = {0};
+        struct wh_package_meta n = {0};
         wh_err_clear(&err);
-        if (wh_normalizer_parse(doc, "normalizer.json", &n, &err) == 0)
-                wh_normalizer_clear(&n);
+        if (wh_package_meta_parse(doc, "normalizer.json", &n, &err) == 0)
+                wh_package_meta_clear(&n);
         else
                 fuzz_assert(err.msg[0], "refused without saying why");
         json_decref(doc);

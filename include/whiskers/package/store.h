@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <whiskers/digest.h>
 #include <whiskers/error.h>
 
 /* ---- Media types --------------------------------------------------------- */
@@ -49,8 +50,6 @@
 
 /* ---- Digests and descriptors --------------------------------------------- */
 
-/* "sha256:" + 64 lowercase hex digits + NUL. Only sha256 is supported. */
-#define WH_DIGEST_BUF     72
 #define WH_MEDIA_TYPE_MAX 256
 #define WH_REF_MAX        256
 /* Ids, versions and runtime names. */

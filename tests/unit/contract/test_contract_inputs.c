@@ -271,8 +271,8 @@ static void test_openkat_meta(void **state)
 static void test_tree_digest(void **state)
 {
         (void)state;
-        char *dir = tmp_dir(), path[PATH_MAX + 16], got[WH_TREE_DIGEST_BUF];
-        char again[WH_TREE_DIGEST_BUF];
+        char *dir = tmp_dir(), path[PATH_MAX + 16], got[WH_DIGEST_BUF];
+        char again[WH_DIGEST_BUF];
         put(dir, "b.txt", "bee\n");
         put(dir, "a/x.py", "print(1)\n");
         put(dir, "a.txt", "");

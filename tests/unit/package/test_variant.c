@@ -118,21 +118,21 @@ static void test_runtime_image(void **state)
                  "{\"manifest\": \"sha256:%064d\", \"layer\": %s, \"name\": \"%s\", "
                  "\"interpreter\": \"/usr/bin/python3\"}}",
                  1, layer, "python3.11");
-        struct wh_normalizer n;
+        struct wh_package_meta n;
         json_t *obj = json_loads(text, 0, NULL);
         assert_non_null(obj);
-        assert_int_equal(wh_normalizer_parse(obj, "cfg", &n, &err), 0);
+        assert_int_equal(wh_package_meta_parse(obj, "cfg", &n, &err), 0);
         assert_non_null(n.runtime_image);
         assert_string_equal(
             n.variant.runtime_image,
             json_string_value(json_object_get(json_object_get(obj, "runtime_image"), "manifest")));
-        wh_normalizer_clear(&n);
+        wh_package_meta_clear(&n);
         json_object_set_new(json_object_get(obj, "runtime_image"), "name",
                             json_string("python3.13"));
-        assert_int_equal(wh_normalizer_parse(obj, "cfg", &n, &err), -1);
+        assert_int_equal(wh_package_meta_parse(obj, "cfg", &n, &err), -1);
         assert_non_null(strstr(err.msg, "cannot run runtime python3.11"));
         json_object_set_new(json_object_get(obj, "runtime_image"), "manifest", json_string("x"));
-        assert_int_equal(wh_normalizer_parse(obj, "cfg", &n, &err), -1);
+        assert_int_equal(wh_package_meta_parse(obj, "cfg", &n, &err), -1);
         assert_non_null(strstr(err.msg, "runtime_image"));
         json_decref(obj);
 }

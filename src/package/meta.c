@@ -94,8 +94,8 @@ static int parse_variant(json_t *obj, const char *origin, struct wh_variant *v, 
 }
 
 /* What pack records of a carried runtime image (package.h, struct
- * wh_normalizer): the runtime must be one the image provides. */
-static int parse_runtime_image(json_t *ri, const char *origin, struct wh_normalizer *n,
+ * wh_package_meta): the runtime must be one the image provides. */
+static int parse_runtime_image(json_t *ri, const char *origin, struct wh_package_meta *n,
                                struct wh_err *err)
 {
         const char *manifest = json_string_value(json_object_get(ri, "manifest"));
@@ -124,7 +124,7 @@ static int parse_runtime_image(json_t *ri, const char *origin, struct wh_normali
 }
 
 /* What pack records of the Python layers: layer descriptors, in order. */
-static int parse_python_layers(json_t *pl, const char *origin, struct wh_normalizer *n,
+static int parse_python_layers(json_t *pl, const char *origin, struct wh_package_meta *n,
                                struct wh_err *err)
 {
         size_t count = json_array_size(pl);
@@ -145,8 +145,8 @@ static int parse_python_layers(json_t *pl, const char *origin, struct wh_normali
         return 0;
 }
 
-int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *out,
-                        struct wh_err *err)
+int wh_package_meta_parse(json_t *obj, const char *origin, struct wh_package_meta *out,
+                          struct wh_err *err)
 {
         struct wh_manifest m;
         if (wh_manifest_parse(obj, origin, &m, err) < 0)
@@ -158,15 +158,15 @@ int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *o
                                    "pack puts one in an OpenKAT normalizer.json: --version)",
                                    origin);
         }
-        struct wh_normalizer n = {.id = m.id,
-                                  .name = m.name,
-                                  .description = m.description,
-                                  .version = m.version,
-                                  .runtime = m.runtime,
-                                  .entrypoint = m.entrypoint,
-                                  .consumes = m.consumes,
-                                  .produces = m.produces,
-                                  .limits = json_object_get(obj, "limits")};
+        struct wh_package_meta n = {.id = m.id,
+                                    .name = m.name,
+                                    .description = m.description,
+                                    .version = m.version,
+                                    .runtime = m.runtime,
+                                    .entrypoint = m.entrypoint,
+                                    .consumes = m.consumes,
+                                    .produces = m.produces,
+                                    .limits = json_object_get(obj, "limits")};
         /* The pointers borrow from obj, which n keeps. */
         n.json = json_incref(obj);
         wh_manifest_clear(&m);
@@ -175,15 +175,15 @@ int wh_normalizer_parse(json_t *obj, const char *origin, struct wh_normalizer *o
         if (parse_variant(obj, origin, &n.variant, err) < 0 ||
             (ri && parse_runtime_image(ri, origin, &n, err) < 0) ||
             (pl && parse_python_layers(pl, origin, &n, err) < 0)) {
-                wh_normalizer_clear(&n);
+                wh_package_meta_clear(&n);
                 return -1;
         }
         *out = n;
         return 0;
 }
 
-void wh_normalizer_clear(struct wh_normalizer *n)
+void wh_package_meta_clear(struct wh_package_meta *n)
 {
         json_decref(n->json);
-        *n = (struct wh_normalizer){0};
+        *n = (struct wh_package_meta){0};
 }
