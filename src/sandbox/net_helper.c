@@ -75,7 +75,7 @@ static int add_ipv6_default_route(void)
         return e ? (errno = e, -1) : 0;
 }
 
-static int fail(int reply_fd, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(int reply_fd, const char *fmt, ...)
 {
         char text[256];
         int saved = errno;

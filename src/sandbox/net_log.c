@@ -202,6 +202,14 @@ static void log_packet(struct wh_net_log *log, const struct nlmsghdr *h)
         log->conns[log->n++] = c;
 }
 
+/* NLMSG_OK for a length that may go negative (NLMSG_NEXT subtracts the
+ * aligned length), without comparing signed and unsigned. */
+static bool nl_ok(const struct nlmsghdr *h, int rem)
+{
+        return rem >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+               h->nlmsg_len <= (unsigned)rem;
+}
+
 /* Read what is there; false on a read error other than "nothing more". */
 static bool drain(struct net_run *n, int flags)
 {
@@ -216,7 +224,7 @@ static bool drain(struct net_run *n, int flags)
                         return errno == EAGAIN || errno == EINTR;
                 }
                 int rem = (int)len;
-                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, rem);
+                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nl_ok(h, rem);
                      h = NLMSG_NEXT(h, rem))
                         if ((h->nlmsg_type & 0xff) == NFULNL_MSG_PACKET)
                                 log_packet(&n->log, h);
@@ -304,7 +312,7 @@ void net_log_add_bytes(struct net_run *n)
                 if (len <= 0)
                         return;
                 int rem = (int)len;
-                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, rem);
+                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nl_ok(h, rem);
                      h = NLMSG_NEXT(h, rem)) {
                         if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
                                 return;
