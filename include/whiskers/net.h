@@ -62,6 +62,11 @@ struct wh_net_policy {
         struct wh_net_pin *pins;
         size_t n_pins;
         struct wh_net_limits limits;
+        /* Raw and packet sockets (the item "raw"): the program keeps
+         * CAP_NET_RAW in the sandbox's own user namespace, for scanners such
+         * as nmap -sS; the ruleset still filters every packet it sends
+         * (docs/sandbox.md, "Raw sockets"). */
+        bool raw_sockets;
 };
 
 /* One connection attempt the sandbox made, allowed or refused: a line of
@@ -88,7 +93,8 @@ int wh_net_policy_new(struct wh_net_policy **out, struct wh_err *err);
 /* The --net-allow syntax: comma-separated TARGET:PORTS[/PROTO], where TARGET
  * is an IPv4 address or CIDR, [IPv6] or [IPv6/len], or a host name (resolved
  * now, every address pinned); PORTS is N, N-M or * (1-65535); PROTO is tcp
- * (the default), udp or both. Refuses forbidden addresses (above). */
+ * (the default), udp or both. The item "raw" allows raw and packet sockets
+ * (raw_sockets). Refuses forbidden addresses (above). */
 int wh_net_policy_parse(const char *spec, struct wh_net_policy **out, struct wh_err *err);
 /* One TARGET:PORTS[/PROTO] item into an existing policy. */
 int wh_net_policy_add(struct wh_net_policy *p, const char *item, struct wh_err *err);

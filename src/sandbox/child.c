@@ -139,7 +139,8 @@ static void init_setup(const struct child_ctx *ctx)
         char what[256];
         if (rootfs_setup(ctx, &stage, what, sizeof(what)) < 0)
                 child_fail(ctl, stage, errno, what);
-        if (privs_drop_all() < 0)
+        const struct wh_net_policy *np = sb->config.net_policy;
+        if (privs_drop_all(sb->config.net == WH_NET_ALLOW && np && np->raw_sockets) < 0)
                 child_fail(ctl, "capabilities", errno, "cannot drop capabilities");
         /* init runs without the seccomp filter. Non-dumpable, its /proc/1/mem
          * and /proc/1/fd need CAP_SYS_PTRACE, which the program never has, so

@@ -102,7 +102,7 @@ int init_main(void *arg);
 int rootfs_setup(const struct child_ctx *ctx, const char **failed_stage, char *what, size_t len);
 
 /* privs.c */
-int privs_drop_all(void);
+int privs_drop_all(bool keep_net_raw);
 int privs_set_rlimits(const struct child_ctx *ctx);
 int net_loopback_up(void);
 

@@ -27,6 +27,9 @@
 #define NET_SLIRP_CIDR  "100.127.255.0/24"
 #define NET_IFNAME      "wh0"
 #define NET_NFLOG_GROUP 7
+/* The log prefix of frames refused at the interface (raw sockets only,
+ * net_nft.c): their payload starts with the link-layer header. */
+#define NET_LOG_LINK "refused-link"
 
 /* The resolver files of a sandbox, in a private directory of the host. */
 struct net_resolver {
@@ -64,6 +67,11 @@ int net_nflog_open(void);
  * its exit status, after sending "ok" and two fds (NFLOG, conntrack) or a
  * message on reply_fd. */
 int net_helper_main(pid_t init_pid, bool join_userns, int rules_fd, int reply_fd);
+/* net_raw.c: the seccomp policy of a run (config->seccomp_policy, or the
+ * default plus raw and packet sockets when the allowlist has "raw"). */
+struct wh_seccomp_policy;
+int net_seccomp_load(const struct wh_sandbox_config *c, struct wh_seccomp_policy **out,
+                     struct wh_err *err);
 /* The tool WH_NET_ALLOW needs and this host lacks, or NULL. */
 const char *net_tool_missing(void);
 

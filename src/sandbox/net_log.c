@@ -13,6 +13,7 @@
 #include "sandbox/net.h"
 
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_log.h>
@@ -183,8 +184,15 @@ static void log_packet(struct wh_net_log *log, const struct nlmsghdr *h)
                 return;
         struct wh_net_conn c = {.time_ms = now_ms()};
         size_t ip_len = 0;
-        if (parse_packet(NLA_PAYLOAD(tb[NFULA_PAYLOAD]), tb[NFULA_PAYLOAD]->nla_len - NLA_HDRLEN,
-                         &c, &ip_len) < 0)
+        const uint8_t *payload = NLA_PAYLOAD(tb[NFULA_PAYLOAD]);
+        size_t len = tb[NFULA_PAYLOAD]->nla_len - NLA_HDRLEN;
+        /* A frame refused at the interface (net_nft.c): its Ethernet header first. */
+        if (strcmp(NLA_PAYLOAD(tb[NFULA_PREFIX]), NET_LOG_LINK) == 0) {
+                if (len < ETH_HLEN)
+                        return;
+                payload += ETH_HLEN, len -= ETH_HLEN;
+        }
+        if (parse_packet(payload, len, &c, &ip_len) < 0)
                 return;
         c.allowed = strcmp(NLA_PAYLOAD(tb[NFULA_PREFIX]), "allowed") == 0;
         /* A retried SYN or datagram is the same attempt. */

@@ -2,7 +2,7 @@
  * network namespace before the payload exists. Output: the sandbox's own
  * loopback, replies, and new connections whose (destination, protocol, port)
  * is in the allow sets, each logged to NFLOG as "allowed"; everything else
- * logged as "refused" and dropped. Input: loopback and replies only. The
+ * logged as "refused" and rejected. Input: loopback and replies only. The
  * limits: connections open at once (ct count), bytes both ways (quota) and
  * bytes per second both ways (a limit over which packets are dropped: TCP
  * backs off to the rate). */
@@ -48,6 +48,31 @@ static void allow_set(FILE *f, const struct wh_net_policy *p, int family, bool f
                 fputs(" }\n", f);
         }
         fputs("  }\n", f);
+}
+
+/* With raw sockets (net_raw.c): a packet socket's frames skip the output
+ * chain, so the interface's egress hook checks every frame against the allow
+ * set again. ARP (to the user-mode stack's gateway) passes; ICMP errors the
+ * kernel sends about allowed connections are dropped unlogged, as are the
+ * kernel's MLD reports; the rest is logged and dropped. The limits are not
+ * repeated here: a program writing its own frames to a listed destination
+ * is not counted by them. */
+static void link_table(FILE *f, const struct wh_net_policy *p)
+{
+        fputs("table netdev whiskers_link {\n", f);
+        allow_set(f, p, AF_INET, true);
+        fprintf(f,
+                "  chain egress {\n"
+                "    type filter hook egress device \"" NET_IFNAME "\" priority 0; policy drop;\n"
+                "    meta protocol arp accept\n"
+                "    meta protocol ip ip daddr . meta l4proto . th dport @allow4 accept\n"
+                "    icmp type { destination-unreachable, time-exceeded, parameter-problem } drop\n"
+                "    icmpv6 type { nd-neighbor-solicit, nd-router-solicit, nd-neighbor-advert } "
+                "accept\n"
+                "    icmpv6 type { mld-listener-report, mld2-listener-report } drop\n"
+                "    log group %d prefix \"" NET_LOG_LINK "\" drop\n"
+                "  }\n}\n",
+                NET_NFLOG_GROUP);
 }
 
 char *net_nft_ruleset(const struct wh_net_policy *p)
@@ -97,7 +122,13 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
               f);
         /* The kernel's own multicast listener reports, not the payload's. */
         fputs("    icmpv6 type { mld-listener-report, mld2-listener-report } drop\n", f);
-        fprintf(f, "    log group %d prefix \"refused\" drop\n  }\n", NET_NFLOG_GROUP);
+        /* Rejected, not dropped: the program's connect() or send() fails at
+         * once ("administratively prohibited": EHOSTUNREACH, EACCES for IPv6)
+         * instead of waiting for a SYN that will never be answered. */
+        fprintf(f,
+                "    log group %d prefix \"refused\" reject with icmpx type admin-prohibited\n"
+                "  }\n",
+                NET_NFLOG_GROUP);
         fputs("  chain input {\n"
               "    type filter hook input priority 0; policy drop;\n"
               "    iif lo accept\n",
@@ -111,6 +142,8 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
               "accept\n"
               "  }\n}\n",
               f);
+        if (p->raw_sockets)
+                link_table(f, p);
         if (fclose(f) != 0) {
                 free(text);
                 return NULL;

@@ -27,6 +27,8 @@ static const struct {
     {"::/128", "the unspecified address (::)"},
     {"::1/128", "loopback (::1: this host)"},
     {"::ffff:0:0/96", "IPv4-mapped IPv6 (::ffff:0:0/96): list the IPv4 address"},
+    {"::/96", "IPv4-compatible IPv6 (::/96, deprecated): list the IPv4 address"},
+    {"64:ff9b::/96", "IPv4 through NAT64 (64:ff9b::/96): list the IPv4 address"},
     {"fe80::/10", "link-local (fe80::/10)"},
     {"fd00:ec2::254/128", "cloud metadata (fd00:ec2::254)"},
     {"ff00::/8", "multicast (ff00::/8)"},
@@ -269,6 +271,10 @@ static int parse_ports(char *text, const char *item, uint16_t *lo, uint16_t *hi,
 
 int wh_net_policy_add(struct wh_net_policy *p, const char *item, struct wh_err *err)
 {
+        if (strcmp(item, "raw") == 0) {
+                p->raw_sockets = true;
+                return 0;
+        }
         char buf[WH_NET_HOST_MAX + 32];
         if (snprintf(buf, sizeof(buf), "%s", item) >= (int)sizeof(buf))
                 return wh_err_set(err, ENAMETOOLONG, "net-policy", "'%.40s...' is too long", item);

@@ -3,7 +3,11 @@
  * privs_drop_all() leaves the process with every capability set empty
  * (bounding, ambient, inheritable, permitted, effective), securebits locked so
  * that execve as uid 0 can never grant capabilities back, and no_new_privs so
- * setuid/setgid/file-capability binaries gain nothing. */
+ * setuid/setgid/file-capability binaries gain nothing. With keep_net_raw
+ * (a WH_NET_ALLOW policy with raw sockets), CAP_NET_RAW alone stays in the
+ * bounding, permitted, inheritable and ambient sets, so the program holds it
+ * after execve: in the sandbox's own user namespace, over its own network
+ * namespace only, whose ruleset it cannot change (that needs CAP_NET_ADMIN). */
 #define _GNU_SOURCE
 #include "sandbox/internal.h"
 
@@ -19,8 +23,26 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int privs_drop_all(void)
+/* capset(2) with the same set as permitted, effective and inheritable. */
+static int caps_set(uint32_t caps)
 {
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[2];
+        memset(data, 0, sizeof(data));
+        data[0].permitted = data[0].effective = data[0].inheritable = caps;
+        return (int)syscall(SYS_capset, &hdr, data);
+}
+
+int privs_drop_all(bool keep_net_raw)
+{
+        const uint32_t keep = keep_net_raw ? 1u << CAP_NET_RAW : 0;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+                return -1;
+        /* Raised before the securebits below forbid it; CAP_SETPCAP is kept
+         * until they are set. */
+        if (keep && (caps_set(keep | 1u << CAP_SETPCAP) < 0 ||
+                     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0) < 0))
+                return -1;
         const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                                    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
                                    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
@@ -30,18 +52,13 @@ int privs_drop_all(void)
          * knows: PR_CAPBSET_DROP fails with EINVAL past it. Every supported
          * kernel knows at least CAP_AUDIT_READ (3.16). */
         for (unsigned long cap = 0;; cap++) {
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+                if ((keep && cap == CAP_NET_RAW) || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
                         continue;
                 if (errno == EINVAL && cap > CAP_AUDIT_READ)
                         break;
                 return -1;
         }
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-                return -1;
-        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-        struct __user_cap_data_struct data[2];
-        memset(data, 0, sizeof(data));
-        if (syscall(SYS_capset, &hdr, data) < 0)
+        if (caps_set(keep) < 0) /* the ambient CAP_NET_RAW stays: still in both sets */
                 return -1;
         return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

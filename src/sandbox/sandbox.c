@@ -113,7 +113,7 @@ int wh_sandbox_new(const struct wh_sandbox_config *config, struct wh_sandbox **o
                 return -1;
         if (config->net == WH_NET_ALLOW && net_allow_prepare(sb, err) < 0)
                 return -1;
-        if (wh_seccomp_policy_load_compiled(config->seccomp_policy, &sb->policy, err) < 0) {
+        if (net_seccomp_load(config, &sb->policy, err) < 0) {
                 net_allow_release(sb);
                 return -1;
         }

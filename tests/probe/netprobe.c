@@ -6,9 +6,17 @@
  *   dns SERVER NAME        ask SERVER:53 for NAME's A record; print the address
  *   fetch ADDR PORT PATH   HTTP GET PATH; print how many bytes came back
  *   hold ADDR PORT N       open N TCP connections at once; print how many opened
- *   raw                    open a raw IPv4 socket and send a TCP SYN to 10.0.0.1 */
+ *   raw                    open a raw IPv4 socket and send a TCP SYN to 10.0.0.1
+ *   rawudp ADDR PORT       send the UDP datagram "probe" through a raw IPv4 socket
+ *                          (IP header and all: IP_HDRINC)
+ *   packet ADDR PORT       the same as an Ethernet frame through a packet socket on
+ *                          wh0 (the sandbox's interface), which skips the IP stack
+ *   packet-bypass ADDR PORT  the same with PACKET_QDISC_BYPASS (no qdisc either) */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,19 +204,100 @@ static int cmd_raw(char **a)
         return 0;
 }
 
+static uint16_t ip_checksum(const unsigned char *p, size_t len)
+{
+        uint32_t sum = 0;
+        for (size_t i = 0; i + 1 < len; i += 2)
+                sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+        while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+        return (uint16_t)~sum;
+}
+
+/* The IPv4 packet of a UDP datagram "probe\n" from the sandbox's address
+ * (slirp4netns's 100.127.255.100) to addr:port; its length, 0 if addr is bad. */
+static size_t udp_packet(unsigned char pkt[34], const char *addr, const char *port)
+{
+        static const unsigned char head[] = {0x45, 0,           0, 34, 0x12, 0x34, 0,   0,
+                                             64,   IPPROTO_UDP, 0, 0,  100,  127,  255, 100};
+        memcpy(pkt, head, sizeof(head));
+        if (inet_pton(AF_INET, addr, pkt + 16) != 1)
+                return 0;
+        uint16_t dport = (uint16_t)atoi(port);
+        unsigned char udp[14] = {0x30, 0x39, dport >> 8, dport & 0xff, 0,   14,  0,
+                                 0,    'p',  'r',        'o',          'b', 'e', '\n'};
+        memcpy(pkt + 20, udp, sizeof(udp));
+        uint16_t sum = ip_checksum(pkt, 20);
+        pkt[10] = sum >> 8, pkt[11] = sum & 0xff;
+        return 34;
+}
+
+static int cmd_rawudp(char **a)
+{
+        unsigned char pkt[34];
+        struct sockaddr_in to = {.sin_family = AF_INET};
+        if (!udp_packet(pkt, a[0], a[1]) || inet_pton(AF_INET, a[0], &to.sin_addr) != 1)
+                return errno = EINVAL, err();
+        int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+        if (fd < 0 || sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+                return err();
+        printf("OK sent\n");
+        return 0;
+}
+
+/* To the broadcast address of wh0: the user-mode stack takes every frame. */
+static int send_frame(char **a, int bypass)
+{
+        unsigned char pkt[34];
+        if (!udp_packet(pkt, a[0], a[1]))
+                return errno = EINVAL, err();
+        int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+        if (fd < 0)
+                return err();
+        if (bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &bypass, sizeof(bypass)) < 0)
+                return err();
+        struct sockaddr_ll to = {.sll_family = AF_PACKET,
+                                 .sll_protocol = htons(ETH_P_IP),
+                                 .sll_ifindex = (int)if_nametoindex("wh0"),
+                                 .sll_halen = 6,
+                                 .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+        if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+                return err();
+        printf("OK sent\n");
+        return 0;
+}
+
+static int cmd_packet(char **a)
+{
+        return send_frame(a, 0);
+}
+
+static int cmd_packet_bypass(char **a)
+{
+        return send_frame(a, 1);
+}
+
 int main(int argc, char **argv)
 {
         static const struct {
                 const char *name;
                 int args;
                 int (*fn)(char **);
-        } cmds[] = {{"tcp", 2, cmd_tcp},     {"udp", 2, cmd_udp},   {"dns", 2, cmd_dns},
-                    {"fetch", 3, cmd_fetch}, {"hold", 3, cmd_hold}, {"raw", 0, cmd_raw}};
+        } cmds[] = {{"tcp", 2, cmd_tcp},
+                    {"udp", 2, cmd_udp},
+                    {"dns", 2, cmd_dns},
+                    {"fetch", 3, cmd_fetch},
+                    {"hold", 3, cmd_hold},
+                    {"raw", 0, cmd_raw},
+                    {"rawudp", 2, cmd_rawudp},
+                    {"packet", 2, cmd_packet},
+                    {"packet-bypass", 2, cmd_packet_bypass}};
         setvbuf(stdout, NULL, _IOLBF, 0);
         for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
                 if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
                         return cmds[i].fn(argv + 2);
         fprintf(stderr,
-                "usage: netprobe tcp|udp ADDR PORT | dns SERVER NAME | hold ADDR PORT N | raw\n");
+                "usage: netprobe tcp|udp|rawudp|packet|packet-bypass ADDR PORT | dns SERVER NAME | "
+                "hold ADDR PORT N | raw\n");
         return 2;
 }

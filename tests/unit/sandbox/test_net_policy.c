@@ -51,9 +51,14 @@ static void test_syntax(void **state)
         assert_int_equal(p->rules[3].port_lo, 1);
         assert_int_equal(p->rules[3].port_hi, 65535);
         assert_int_equal(p->limits.max_connections, WH_NET_DEFAULT_MAX_CONNECTIONS);
+        assert_false(p->raw_sockets);
         wh_net_policy_free(p);
         p = parse_ok("");
         assert_int_equal(p->n_rules, 0);
+        wh_net_policy_free(p);
+        p = parse_ok("203.0.113.7:*,raw"); /* raw sockets: not a destination */
+        assert_int_equal(p->n_rules, 1);
+        assert_true(p->raw_sockets);
         wh_net_policy_free(p);
 }
 
@@ -81,6 +86,15 @@ static void test_forbidden(void **state)
         parse_fails("[::1]:80", "loopback");
         parse_fails("[::ffff:10.0.0.1]:80", "IPv4-mapped");
         parse_fails("[fe80::1]:80", "link-local");
+        parse_fails("[febf:ffff::1]:80", "link-local"); /* the top of fe80::/10 */
+        parse_fails("[fe80::/10]:80", "link-local");
+        parse_fails("[fd00:ec2::254]:80", "metadata");
+        /* IPv4 addresses written as IPv6: mapped, compatible, NAT64 */
+        parse_fails("[::ffff:127.0.0.1]:80", "IPv4-mapped");
+        parse_fails("[::ffff:169.254.169.254]:80", "IPv4-mapped");
+        parse_fails("[::127.0.0.1]:80", "IPv4-compatible");
+        parse_fails("[64:ff9b::a9fe:a9fe]:80", "NAT64");
+        parse_fails("[2001:db8::/32]:80,[::/0]:80", "holds");
         parse_fails("0.0.0.0/0:443", "holds");
         parse_fails("224.0.0.251:5353/udp", "multicast");
         parse_fails("localhost:80", "loopback");
