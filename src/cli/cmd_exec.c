@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,116 +25,6 @@
 #define DEFAULT_PIDS    256
 #define DEFAULT_WALL_MS 60000
 
-static const char help[] =
-    "Usage: whiskers exec [OPTIONS] -- PROGRAM [ARGS...]\n"
-    "\n"
-    "Run PROGRAM in a fresh sandbox: new user, pid, mount, net, ipc, uts and cgroup\n"
-    "namespaces; a read-only root with the host's /usr; no capabilities; no_new_privs;\n"
-    "a seccomp allowlist; Landlock; cgroup and rlimit limits. Prints nothing of its own\n"
-    "unless asked: the status record says how the run ended (docs/sandbox.md).\n"
-    "\n"
-    "Filesystem:\n"
-    "  --rootfs DIR             use DIR read-only as / (needs dirs proc, dev, tmp)\n"
-    "  --ro-bind SRC:DST        bind host SRC read-only at DST (repeatable)\n"
-    "  --bind SRC:DST           bind host SRC writable at DST (repeatable)\n"
-    "  --tmp-size SIZE          size of the tmpfs /tmp (default 64M)\n"
-    "  --chdir DIR              working directory inside (default /)\n"
-    "Network and identity:\n"
-    "  --net none|loopback      no interface (default), or loopback only\n"
-    "  --net-allow LIST         a way out to LIST only (repeatable): comma-separated\n"
-    "                           TARGET:PORTS[/tcp|udp|both], TARGET an IPv4 address or\n"
-    "                           CIDR, [IPv6] or [IPv6/len], or a host name (resolved\n"
-    "                           here, pinned in the sandbox); PORTS N, N-M or *.\n"
-    "                           Loopback, link-local, metadata and this host's own\n"
-    "                           addresses are refused (docs/sandbox.md, \"Network\")\n"
-    "  --net-max-conns N        connections open at once (default 64; 0: no limit)\n"
-    "  --net-max-bytes SIZE     bytes in and out over the run (default: no limit)\n"
-    "  --net-max-rate SIZE      bytes per second in and out (default: no limit)\n"
-    "  --hostname NAME          default \"whiskers\"\n"
-    "  --host-uid N, --host-gid N  host ids the sandbox's root maps to\n"
-    "                           (root: default 2000000000; others: their own ids)\n"
-    "Limits (SIZE: a number with K, M, G suffix; 0 means none):\n"
-    "  --memory SIZE            memory, swap off (cgroup; default 1G)\n"
-    "  --pids N                 processes and threads (cgroup; default 256)\n"
-    "  --cpus FRACTION          CPU bandwidth, e.g. 0.5 (cgroup)\n"
-    "  --wall-ms N              wall-clock time, ms (default 60000)\n"
-    "  --cpu-ms N               CPU time of the whole process tree, ms\n"
-    "  --output-limit SIZE      bytes of stdout, and of stderr, before the run is stopped\n"
-    "  --nofile N, --fsize SIZE rlimits (defaults 256 and 64M)\n"
-    "  --no-default-limits      no memory, pids or wall-clock limit unless given\n"
-    "  --allow-unenforced-limits  run even if a cgroup limit cannot be enforced here\n"
-    "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH  (docs/cgroups.md)\n"
-    "  Where no cgroup can enforce them, the *default* memory and pids limits are\n"
-    "  enforced with rlimits (RLIMIT_AS per process, RLIMIT_NPROC); limits given\n"
-    "  explicitly need the cgroup, or --allow-unenforced-limits.\n"
-    "Security:\n"
-    "  --seccomp-policy FILE    allowlist to use instead of the built-in one\n"
-    "                           (docs/seccomp-policy.md)\n"
-    "I/O:\n"
-    "  --stdin FILE             the program's stdin (default /dev/null; - = ours, which\n"
-    "                           unless a regular file is copied through a pipe: the\n"
-    "                           program never gets our terminal)\n"
-    "  --stdout FILE, --stderr FILE  where its output goes (default: ours)\n"
-    "  --setenv NAME=VALUE      add to the environment, which is otherwise only\n"
-    "                           PATH=/usr/local/bin:/usr/bin:/bin (repeatable)\n"
-    "  --status-file PATH       write the status record (JSON) there\n"
-    "  --status-fd N            write the status record to fd N\n"
-    "\n"
-    "Exit status: 0 ok; 1 the program exited non-zero or died by a signal; 2 usage\n"
-    "error (nothing ran); 3 a limit stopped it (timeout, oom, output); 4 killed for a\n"
-    "forbidden system call; 5 the sandbox could not be set up; 6 the host forbids user\n"
-    "namespaces; 126 the program cannot be executed; 127 the program was not found.\n";
-
-enum {
-        OPT_ROOTFS = 256,
-        OPT_RO_BIND,
-        OPT_BIND,
-        OPT_TMP_SIZE,
-        OPT_CHDIR,
-        OPT_NET,
-        OPT_HOSTNAME,
-        OPT_HOST_UID,
-        OPT_HOST_GID,
-        OPT_STDIN,
-        OPT_STDOUT,
-        OPT_STDERR,
-        OPT_SETENV,
-        OPT_STATUS_FILE,
-        OPT_STATUS_FD,
-        OPT_NO_DEFAULT_LIMITS,
-        OPT_NET_ALLOW,
-        OPT_NET_MAX_CONNS,
-        OPT_NET_MAX_BYTES,
-        OPT_NET_MAX_RATE,
-};
-
-static const struct option options[] = {
-    {"rootfs", required_argument, 0, OPT_ROOTFS},
-    {"ro-bind", required_argument, 0, OPT_RO_BIND},
-    {"bind", required_argument, 0, OPT_BIND},
-    {"tmp-size", required_argument, 0, OPT_TMP_SIZE},
-    {"chdir", required_argument, 0, OPT_CHDIR},
-    {"net", required_argument, 0, OPT_NET},
-    {"net-allow", required_argument, 0, OPT_NET_ALLOW},
-    {"net-max-conns", required_argument, 0, OPT_NET_MAX_CONNS},
-    {"net-max-bytes", required_argument, 0, OPT_NET_MAX_BYTES},
-    {"net-max-rate", required_argument, 0, OPT_NET_MAX_RATE},
-    {"hostname", required_argument, 0, OPT_HOSTNAME},
-    {"host-uid", required_argument, 0, OPT_HOST_UID},
-    {"host-gid", required_argument, 0, OPT_HOST_GID},
-    WH_LIMIT_OPTIONS,
-    WH_SANDBOX_OPTIONS,
-    {"stdin", required_argument, 0, OPT_STDIN},
-    {"stdout", required_argument, 0, OPT_STDOUT},
-    {"stderr", required_argument, 0, OPT_STDERR},
-    {"setenv", required_argument, 0, OPT_SETENV},
-    {"status-file", required_argument, 0, OPT_STATUS_FILE},
-    {"status-fd", required_argument, 0, OPT_STATUS_FD},
-    {"no-default-limits", no_argument, 0, OPT_NO_DEFAULT_LIMITS},
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0},
-};
-
 struct exec_args {
         struct wh_sandbox_config config;
         struct wh_run_spec run;
@@ -144,9 +33,12 @@ struct exec_args {
         size_t n_env;
         const char *stdin_path, *stdout_path, *stderr_path, *status_path;
         int status_fd;
-        bool no_default_limits, memory_given, pids_given, wall_given;
+        bool no_default_limits;
         struct wh_net_policy *net_policy; /* --net-allow */
 };
+
+/* A limit with a default starts as UNSET: given as 0 it means none. */
+#define UNSET UINT64_MAX
 
 #define usage_error(...) cli_usage_error("exec", __VA_ARGS__)
 
@@ -190,21 +82,23 @@ static int add_net_allow(struct exec_args *a, const char *spec)
 }
 
 /* --net-max-conns, --net-max-bytes, --net-max-rate: limits of the policy. */
+enum { NET_MAX_CONNS, NET_MAX_BYTES, NET_MAX_RATE };
+
 static int set_net_limit(struct exec_args *a, int opt, const char *arg)
 {
-        const char *name = opt == OPT_NET_MAX_CONNS   ? "--net-max-conns"
-                           : opt == OPT_NET_MAX_BYTES ? "--net-max-bytes"
-                                                      : "--net-max-rate";
+        const char *name = opt == NET_MAX_CONNS   ? "--net-max-conns"
+                           : opt == NET_MAX_BYTES ? "--net-max-bytes"
+                                                  : "--net-max-rate";
         uint64_t v;
         int rc;
         if (!a->net_policy)
                 return usage_error("%s comes after --net-allow", name);
-        if ((rc = parse_number(name, arg, &v, opt != OPT_NET_MAX_CONNS)) != 0)
+        if ((rc = parse_number(name, arg, &v, opt != NET_MAX_CONNS)) != 0)
                 return rc;
         struct wh_net_limits *l = &a->net_policy->limits;
-        if (opt == OPT_NET_MAX_BYTES)
+        if (opt == NET_MAX_BYTES)
                 l->max_bytes = v;
-        else if (opt == OPT_NET_MAX_RATE)
+        else if (opt == NET_MAX_RATE)
                 l->max_rate = v;
         else if (v > 1000000)
                 return usage_error("--net-max-conns %s: at most 1000000", arg);
@@ -213,96 +107,185 @@ static int set_net_limit(struct exec_args *a, int opt, const char *arg)
         return 0;
 }
 
-static int parse_option(struct exec_args *a, int opt, char *arg)
+static int bind_ro(void *base, const char *v, const char *cmd)
 {
-        uint64_t v;
-        a->memory_given |= opt == LIMIT_OPT_MEMORY;
-        a->pids_given |= opt == LIMIT_OPT_PIDS;
-        a->wall_given |= opt == LIMIT_OPT_WALL;
-        int rc = cli_parse_limit("exec", opt, arg, &a->run.limits);
-        if (rc < 0)
-                rc = cli_parse_sandbox("exec", opt, arg, &a->config);
-        if (rc >= 0)
-                return rc;
-        switch (opt) {
-        case OPT_ROOTFS:
-                a->config.rootfs = arg;
-                return 0;
-        case OPT_RO_BIND:
-                return add_bind(a, arg, false);
-        case OPT_BIND:
-                return add_bind(a, arg, true);
-        case OPT_TMP_SIZE:
-                return parse_number("--tmp-size", arg, &a->config.tmp_bytes, true);
-        case OPT_CHDIR:
-                a->run.cwd = arg;
-                return 0;
-        case OPT_NET:
-                if (a->net_policy)
-                        return usage_error("%s", "--net and --net-allow exclude each other");
-                if (strcmp(arg, "none") == 0)
-                        a->config.net = WH_NET_NONE;
-                else if (strcmp(arg, "loopback") == 0)
-                        a->config.net = WH_NET_LOOPBACK;
-                else
-                        return usage_error("--net '%s': use none or loopback", arg);
-                return 0;
-        case OPT_NET_ALLOW:
-                return add_net_allow(a, arg);
-        case OPT_NET_MAX_CONNS:
-        case OPT_NET_MAX_BYTES:
-        case OPT_NET_MAX_RATE:
-                return set_net_limit(a, opt, arg);
-        case OPT_HOSTNAME:
-                a->config.hostname = arg;
-                return 0;
-        case OPT_HOST_UID:
-        case OPT_HOST_GID:
-                if ((rc = parse_number("--host-uid/--host-gid", arg, &v, false)) != 0)
-                        return rc;
-                if (v >= 0xffffffffu)
-                        return usage_error("host id %s is out of range", arg);
-                if (opt == OPT_HOST_UID)
-                        a->config.host_uid = (uid_t)v;
-                else
-                        a->config.host_gid = (gid_t)v;
-                return 0;
-        case OPT_STDIN:
-                a->stdin_path = arg;
-                return 0;
-        case OPT_STDOUT:
-                a->stdout_path = arg;
-                return 0;
-        case OPT_STDERR:
-                a->stderr_path = arg;
-                return 0;
-        case OPT_SETENV:
-                if (!strchr(arg, '=') || arg[0] == '=')
-                        return usage_error("--setenv '%s' must be NAME=VALUE", arg);
-                if (a->n_env >= MAX_ENV)
-                        return usage_error("too many --setenv (at most %s)", "256");
-                a->env[a->n_env++] = arg;
-                return 0;
-        case OPT_STATUS_FILE:
-                a->status_path = arg;
-                return 0;
-        case OPT_NO_DEFAULT_LIMITS:
-                a->no_default_limits = true;
-                return 0;
-        case OPT_STATUS_FD:
-                if ((rc = parse_number("--status-fd", arg, &v, false)) != 0)
-                        return rc;
-                if (v > 65535 || fcntl((int)v, F_GETFD) < 0)
-                        return usage_error("--status-fd %s is not an open file descriptor", arg);
-                a->status_fd = (int)v;
-                return 0;
-        case 'h':
-                fputs(help, stdout);
-                return -1;
-        default:
-                return usage_error("%s", "unknown option");
-        }
+        (void)cmd;
+        return add_bind(base, (char *)v, false);
 }
+
+static int bind_rw(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        return add_bind(base, (char *)v, true);
+}
+
+static int net(void *base, const char *v, const char *cmd)
+{
+        struct exec_args *a = base;
+        (void)cmd;
+        if (a->net_policy)
+                return usage_error("%s", "--net and --net-allow exclude each other");
+        if (strcmp(v, "none") == 0)
+                a->config.net = WH_NET_NONE;
+        else if (strcmp(v, "loopback") == 0)
+                a->config.net = WH_NET_LOOPBACK;
+        else
+                return usage_error("--net '%s': use none or loopback", v);
+        return 0;
+}
+
+static int net_allow(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        return add_net_allow(base, v);
+}
+
+static int net_max_conns(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        return set_net_limit(base, NET_MAX_CONNS, v);
+}
+
+static int net_max_bytes(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        return set_net_limit(base, NET_MAX_BYTES, v);
+}
+
+static int net_max_rate(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        return set_net_limit(base, NET_MAX_RATE, v);
+}
+
+static int host_id(const char *v, uint32_t *out)
+{
+        uint64_t n;
+        int rc = parse_number("--host-uid/--host-gid", v, &n, false);
+        if (rc != 0)
+                return rc;
+        if (n >= 0xffffffffu)
+                return usage_error("host id %s is out of range", v);
+        *out = (uint32_t)n;
+        return 0;
+}
+
+static int host_uid(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        return host_id(v, &((struct exec_args *)base)->config.host_uid);
+}
+
+static int host_gid(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        return host_id(v, &((struct exec_args *)base)->config.host_gid);
+}
+
+static int setenv_option(void *base, const char *v, const char *cmd)
+{
+        struct exec_args *a = base;
+        (void)cmd;
+        if (!strchr(v, '=') || v[0] == '=')
+                return usage_error("--setenv '%s' must be NAME=VALUE", v);
+        if (a->n_env >= MAX_ENV)
+                return usage_error("too many --setenv (at most %s)", "256");
+        a->env[a->n_env++] = v;
+        return 0;
+}
+
+static int status_fd(void *base, const char *v, const char *cmd)
+{
+        uint64_t n;
+        (void)cmd;
+        int rc = parse_number("--status-fd", v, &n, false);
+        if (rc != 0)
+                return rc;
+        if (n > 65535 || fcntl((int)n, F_GETFD) < 0)
+                return usage_error("--status-fd %s is not an open file descriptor", v);
+        ((struct exec_args *)base)->status_fd = (int)n;
+        return 0;
+}
+
+#define AT(field) offsetof(struct exec_args, field)
+static const struct cli_option options[] = {
+    {CLI_SECTION, .help = "Filesystem:\n"},
+    {CLI_STR, "rootfs", .metavar = "DIR", .offset = AT(config.rootfs), .complete = CLI_DIR,
+     .help = "use DIR read-only as / (needs dirs proc, dev, tmp)"},
+    {CLI_CALL, "ro-bind", .metavar = "SRC:DST", .call = bind_ro, .complete = CLI_FILE,
+     .help = "bind host SRC read-only at DST (repeatable)"},
+    {CLI_CALL, "bind", .metavar = "SRC:DST", .call = bind_rw, .complete = CLI_FILE,
+     .help = "bind host SRC writable at DST (repeatable)"},
+    {CLI_SIZE, "tmp-size", .metavar = "SIZE", .offset = AT(config.tmp_bytes),
+     .help = "size of the tmpfs /tmp (default 64M)"},
+    {CLI_STR, "chdir", .metavar = "DIR", .offset = AT(run.cwd),
+     .help = "working directory inside (default /)"},
+    {CLI_SECTION, .help = "Network and identity:\n"},
+    {CLI_CALL, "net", .metavar = "none|loopback", .call = net,
+     .help = "no interface (default), or loopback only"},
+    {CLI_CALL, "net-allow", .metavar = "LIST", .call = net_allow,
+     .help = "a way out to LIST only (repeatable): comma-separated TARGET:PORTS[/tcp|udp|both], "
+             "TARGET an IPv4 address or CIDR, [IPv6] or [IPv6/len], or a host name (resolved "
+             "here, pinned in the sandbox); PORTS N, N-M or *. Loopback, link-local, metadata "
+             "and this host's own addresses are refused (docs/sandbox.md, \"Network\")"},
+    {CLI_CALL, "net-max-conns", .metavar = "N", .call = net_max_conns,
+     .help = "connections open at once (default 64; 0: no limit)"},
+    {CLI_CALL, "net-max-bytes", .metavar = "SIZE", .call = net_max_bytes,
+     .help = "bytes in and out over the run (default: no limit)"},
+    {CLI_CALL, "net-max-rate", .metavar = "SIZE", .call = net_max_rate,
+     .help = "bytes per second in and out (default: no limit)"},
+    {CLI_STR, "hostname", .metavar = "NAME", .offset = AT(config.hostname),
+     .help = "default \"whiskers\""},
+    {CLI_CALL, "host-uid", .metavar = "N", .call = host_uid},
+    {CLI_CALL, "host-gid", .metavar = "N", .call = host_gid,
+     .help = "host ids the sandbox's root maps to (root: default 2000000000; others: their own "
+             "ids)"},
+    {CLI_SECTION, .help = "Limits (SIZE: a number with K, M, G suffix; 0 means none). Defaults: "
+                          "--memory 1G,\n--pids 256, --wall-ms 60000:\n"},
+    {CLI_GROUP, .group = cli_limit_options, .offset = AT(run.limits)},
+    {CLI_FLAG, "no-default-limits", .offset = AT(no_default_limits),
+     .help = "no memory, pids or wall-clock limit unless given"},
+    {CLI_SECTION,
+     .help = "  Where no cgroup can enforce them, the *default* memory and pids limits are\n"
+             "  enforced with rlimits (RLIMIT_AS per process, RLIMIT_NPROC); limits given\n"
+             "  explicitly need the cgroup, or --allow-unenforced-limits.\n"
+             "Sandbox:\n"},
+    {CLI_GROUP, .group = cli_sandbox_options, .offset = AT(config)},
+    {CLI_SECTION, .help = "I/O:\n"},
+    {CLI_STR, "stdin", .metavar = "FILE", .offset = AT(stdin_path), .complete = CLI_FILE,
+     .help = "the program's stdin (default /dev/null; - = ours, which unless a regular file is "
+             "copied through a pipe: the program never gets our terminal)"},
+    {CLI_STR, "stdout", .metavar = "FILE", .offset = AT(stdout_path), .complete = CLI_FILE},
+    {CLI_STR, "stderr", .metavar = "FILE", .offset = AT(stderr_path), .complete = CLI_FILE,
+     .help = "where its output goes (default: ours)"},
+    {CLI_CALL, "setenv", .metavar = "NAME=VALUE", .call = setenv_option,
+     .help = "add to the environment, which is otherwise only PATH=/usr/local/bin:/usr/bin:/bin "
+             "(repeatable)"},
+    {CLI_STR, "status-file", .metavar = "PATH", .offset = AT(status_path), .complete = CLI_FILE,
+     .help = "write the status record (JSON) there"},
+    {CLI_CALL, "status-fd", .metavar = "N", .call = status_fd,
+     .help = "write the status record to fd N"},
+    {0},
+};
+
+const struct cli_command cmd_exec_cli = {
+    .name = "exec",
+    .head = "Usage: whiskers exec [OPTIONS] -- PROGRAM [ARGS...]\n"
+            "\n"
+            "Run PROGRAM in a fresh sandbox: new user, pid, mount, net, ipc, uts and cgroup\n"
+            "namespaces; a read-only root with the host's /usr; no capabilities; no_new_privs;\n"
+            "a seccomp allowlist; Landlock; cgroup and rlimit limits. Prints nothing of its own\n"
+            "unless asked: the status record says how the run ended (docs/sandbox.md).\n"
+            "\n",
+    .tail = "\n"
+            "Exit status: 0 ok; 1 the program exited non-zero or died by a signal; 2 usage\n"
+            "error (nothing ran); 3 a limit stopped it (timeout, oom, output); 4 killed for a\n"
+            "forbidden system call; 5 the sandbox could not be set up; 6 the host forbids user\n"
+            "namespaces; 126 the program cannot be executed; 127 the program was not found.\n",
+    .options = options,
+    .max_args = CLI_ANY_ARGS,
+    .options_first = true,
+};
 
 /* The default memory, pids and wall-clock limits, for those not given. Only
  * a run that asked for no cgroup limit may have them enforced by rlimits
@@ -311,17 +294,17 @@ static int parse_option(struct exec_args *a, int opt, char *arg)
 static void apply_default_limits(struct exec_args *a)
 {
         struct wh_limits *l = &a->run.limits;
-        bool asked =
-            (a->memory_given && l->memory_bytes) || (a->pids_given && l->pids) || l->cpus > 0;
-        if (a->no_default_limits)
-                return;
-        if (!a->memory_given)
-                l->memory_bytes = DEFAULT_MEMORY;
-        if (!a->pids_given)
-                l->pids = DEFAULT_PIDS;
-        if (!a->wall_given)
-                l->wall_ms = DEFAULT_WALL_MS;
-        l->rlimit_fallback = !asked;
+        bool memory_given = l->memory_bytes != UNSET, pids_given = l->pids != UNSET;
+        bool asked = (memory_given && l->memory_bytes) || (pids_given && l->pids) || l->cpus > 0;
+        bool defaults = !a->no_default_limits;
+        if (!memory_given)
+                l->memory_bytes = defaults ? DEFAULT_MEMORY : 0;
+        if (!pids_given)
+                l->pids = defaults ? DEFAULT_PIDS : 0;
+        if (l->wall_ms == UNSET)
+                l->wall_ms = defaults ? DEFAULT_WALL_MS : 0;
+        if (defaults)
+                l->rlimit_fallback = !asked;
 }
 
 static int open_output(const char *path, int fallback, int *fd)
@@ -422,22 +405,19 @@ int cmd_exec(int argc, char **argv)
         a.config.host_uid = (uid_t)-1;
         a.config.host_gid = (gid_t)-1;
         a.env[a.n_env++] = "PATH=/usr/local/bin:/usr/bin:/bin";
-        int opt, rc;
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-                if (opt == '?')
-                        return usage_error("%s", "bad option");
-                if ((rc = parse_option(&a, opt, optarg)) != 0)
-                        return rc < 0 ? WH_EXIT_OK : rc;
-        }
-        if (optind >= argc)
+        a.run.limits.memory_bytes = a.run.limits.pids = a.run.limits.wall_ms = UNSET;
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_exec_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        if (p.argc == 0)
                 return usage_error("%s", "no program given: whiskers exec [OPTIONS] -- PROGRAM");
         if (a.status_path && a.status_fd >= 0)
                 return usage_error("%s", "--status-file and --status-fd exclude each other");
         a.env[a.n_env] = NULL;
         apply_default_limits(&a);
         a.config.binds = a.binds;
-        a.run.argv = (const char *const *)argv + optind;
+        a.run.argv = (const char *const *)p.argv;
         a.run.envp = a.env;
 
         cleanup_close int in_fd = -1, out_fd = -1, err_fd = -1;

@@ -7,35 +7,38 @@
 #include <string.h>
 #include <whiskers/contract.h>
 
-static const char help[] =
-    "Usage: whiskers new NAME\n"
-    "\n"
-    "Create the directory NAME holding a working Python normaliser whose id is NAME's last\n"
-    "component: normalizer.json, normalize.py (hostnames, one per line, to Hostname\n"
-    "objects), schemas/Hostname.json and a fixture in fixtures/basic/. Then:\n"
-    "  whiskers test NAME\n"
-    "  whiskers run NAME RAWFILE --input-ooi 'Hostname|internet|example.org'\n"
-    "\n"
-    "Exit status: 0 created; 2 usage error, NAME exists or is not a valid id.\n";
+const struct cli_command cmd_new_cli = {
+    .name = "new",
+    .head =
+        "Usage: whiskers new NAME\n"
+        "\n"
+        "Create the directory NAME holding a working Python normaliser whose id is NAME's last\n"
+        "component: normalizer.json, normalize.py (hostnames, one per line, to Hostname\n"
+        "objects), schemas/Hostname.json and a fixture in fixtures/basic/. Then:\n"
+        "  whiskers test NAME\n"
+        "  whiskers run NAME RAWFILE --input-ooi 'Hostname|internet|example.org'\n"
+        "\n",
+    .tail = "\nExit status: 0 created; 2 usage error, NAME exists or is not a valid id.\n",
+    .options = (const struct cli_option[]){{0}},
+    .max_args = 1,
+};
 
 int cmd_new(int argc, char **argv)
 {
-        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                fputs(help, stdout);
-                return WH_EXIT_OK;
-        }
-        if (argc != 2 || argv[1][0] == '-') {
-                fprintf(stderr, "whiskers new: give the NAME of the new normaliser\n"
-                                "Try 'whiskers new --help'.\n");
-                return WH_EXIT_USAGE;
-        }
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_new_cli, NULL, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        if (p.argc != 1)
+                return cli_usage_error("new", "give the NAME of the new normaliser");
+        const char *name = p.argv[0];
         struct wh_err err = {0};
-        if (wh_normaliser_scaffold(argv[1], &err) < 0) {
+        if (wh_normaliser_scaffold(name, &err) < 0) {
                 fprintf(stderr, "whiskers new: %s\n", err.msg);
                 return WH_EXIT_USAGE;
         }
         printf("created %s: normalizer.json, normalize.py, schemas/Hostname.json, "
                "fixtures/basic/\nnext: whiskers test %s\n",
-               argv[1], argv[1]);
+               name, name);
         return WH_EXIT_OK;
 }

@@ -9,126 +9,21 @@
 #include "base/io.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <whiskers/contract.h>
-
-#define MAX_MIME 32
-
-static const char help[] =
-    "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE...\n"
-    "       whiskers run [OPTIONS] NORMALISER --zip RAW.zip\n"
-    "\n"
-    "Run the normaliser NORMALISER (a directory, or a package: see below) on one raw\n"
-    "file in a fresh sandbox, check every item it prints against the contract, its\n"
-    "schemas and its references, and print a summary (docs/contract.md). --json prints\n"
-    "the run report instead: OpenKAT's NormalizerResults, errors, warnings, stderr, the\n"
-    "status record and provenance.\n"
-    "\n"
-    "Several RAWFILEs run through one warm sandbox (docs/warm.md): the normaliser is\n"
-    "loaded once and each input is a fork of it, with the limits and checks of a cold\n"
-    "run; each input's result and time are printed (--json: a list of run reports).\n"
-    "  --warm / --cold        force warm or cold runs (default: warm for several files)\n"
-    "  --isolation fork|persistent  warm: a fresh fork per input (default), or one process\n"
-    "                         serving up to the manifest's max_inputs inputs in a row\n"
-    "                         (only if normalizer.json says \"warm\": \"persistent\")\n"
-    "\n"
-    "Input:\n"
-    "  --meta FILE            the meta document: task_id, input_ooi, boefje_meta, mime_types\n"
-    "  --input-ooi REF        or make one whose input object is REF,\n"
-    "                         e.g. 'Hostname|internet|example.org'\n"
-    "  --mime TYPE            a MIME type of the raw file, for the made meta (repeatable)\n"
-    "  --task-id ID           the task id of the made meta (default: a random UUID)\n"
-    "  --zip FILE             a raw-file ZIP holding \"raw\" and \"meta.json\" (instead of\n"
-    "                         RAWFILE and --meta)\n"
-    "Output:\n"
-    "  --json                 print the run report as JSON\n"
-    "  --results FILE         also write the NormalizerResults to FILE\n"
-    "  --color auto|always|never  colour in the summary (default auto: on a terminal)\n"
-    "  --max-errors N         errors listed before the rest is only counted (default 100)\n"
-    "Limits (override normalizer.json's \"limits\"; SIZE takes K, M, G suffixes):\n"
-    "  --memory SIZE, --pids N, --cpus FRACTION, --wall-ms N, --cpu-ms N,\n"
-    "  --output-limit SIZE, --nofile N, --fsize SIZE, --tmp-size SIZE\n"
-    "  --items N              items per run          --item-size SIZE  bytes per item line\n"
-    "  --depth N              nesting of an item (at most 1000)\n"
-    "  --allow-unenforced-limits  run even if a cgroup limit cannot be enforced here\n"
-    "Environment:\n"
-    "  --schema-dir DIR       schemas of types the normaliser has none for (DIR/Type.json)\n"
-    "  --python PATH          interpreter for runtime python3 (default /usr/bin/python3)\n"
-    "  --runtime-root DIR     an unpacked runtime image to run the directory on instead\n"
-    "                         of the host's /usr (--python is then a path inside it)\n"
-    "  --clock INSTANT|scan   pin the clock the normaliser reads (Python: datetime.now())\n"
-    "                         to an ISO 8601 instant, e.g. 2024-05-01T12:00:00+00:00, or\n"
-    "                         to the scan's time (the meta's boefje_meta.ended_at)\n"
-    "  --cgroup-driver auto|v1|v2|none, --cgroup-parent PATH, --seccomp-policy "
-    "FILE\n" WH_PACKAGE_HELP "\n"
-    "Exit status: 0 the run succeeded and its output is valid; 1 the normaliser failed or\n"
-    "its output breaks the contract; 2 usage error or the normaliser cannot be loaded\n"
-    "(nothing ran); 3 a limit stopped it; 4 killed for a forbidden system call; 5 the\n"
-    "sandbox could not be set up; 6 the host forbids user namespaces.\n";
-
-enum {
-        OPT_META = 256,
-        OPT_INPUT_OOI,
-        OPT_MIME,
-        OPT_TASK,
-        OPT_ZIP,
-        OPT_JSON,
-        OPT_RESULTS,
-        OPT_COLOR,
-        OPT_MAX_ERRORS,
-        OPT_TMP,
-        OPT_ITEMS,
-        OPT_ITEM_SIZE,
-        OPT_DEPTH,
-        OPT_SCHEMA_DIR,
-        OPT_PYTHON,
-        OPT_RUNTIME_ROOT,
-        OPT_CLOCK,
-        OPT_WARM,
-        OPT_COLD,
-        OPT_ISOLATION,
-};
-
-static const struct option options[] = {
-    {"meta", required_argument, 0, OPT_META},
-    {"input-ooi", required_argument, 0, OPT_INPUT_OOI},
-    {"mime", required_argument, 0, OPT_MIME},
-    {"task-id", required_argument, 0, OPT_TASK},
-    {"zip", required_argument, 0, OPT_ZIP},
-    {"json", no_argument, 0, OPT_JSON},
-    {"results", required_argument, 0, OPT_RESULTS},
-    {"color", required_argument, 0, OPT_COLOR},
-    {"max-errors", required_argument, 0, OPT_MAX_ERRORS},
-    {"tmp-size", required_argument, 0, OPT_TMP},
-    {"items", required_argument, 0, OPT_ITEMS},
-    {"item-size", required_argument, 0, OPT_ITEM_SIZE},
-    {"depth", required_argument, 0, OPT_DEPTH},
-    WH_LIMIT_OPTIONS,
-    {"schema-dir", required_argument, 0, OPT_SCHEMA_DIR},
-    {"python", required_argument, 0, OPT_PYTHON},
-    {"runtime-root", required_argument, 0, OPT_RUNTIME_ROOT},
-    {"clock", required_argument, 0, OPT_CLOCK},
-    {"warm", no_argument, 0, OPT_WARM},
-    {"cold", no_argument, 0, OPT_COLD},
-    {"isolation", required_argument, 0, OPT_ISOLATION},
-    WH_SANDBOX_OPTIONS,
-    WH_PACKAGE_OPTIONS,
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0},
-};
 
 struct run_args {
         struct wh_normaliser_options load;
         struct wh_sandbox_config sandbox;
-        struct run_package_args package;
+        struct wh_package_source package;
         const char *meta_path, *input_ooi, *task_id, *zip_path, *results_path, *color, *clock;
-        const char *mime[MAX_MIME];
-        size_t n_mime, max_errors;
+        struct cli_list mime;
+        size_t max_errors;
         bool json;
         int warm; /* 1 --warm, 0 --cold, -1 unset */
         enum wh_isolation isolation;
@@ -137,99 +32,131 @@ struct run_args {
 
 #define usage_error(...) cli_usage_error("run", __VA_ARGS__)
 
-static int number(const char *opt, const char *text, uint64_t *out, bool size)
+static int warm(void *base, const char *v, const char *cmd)
 {
-        return cli_parse_number("run", opt, text, out, size);
+        (void)v, (void)cmd;
+        ((struct run_args *)base)->warm = 1;
+        return 0;
 }
 
-static int parse_limit(struct run_args *a, int opt, const char *arg)
+static int cold(void *base, const char *v, const char *cmd)
 {
-        struct wh_normaliser_limits *l = &a->load.overrides;
-        int rc = cli_parse_limit("run", opt, arg, &l->run);
-        if (rc >= 0)
-                return rc;
-        switch (opt) {
-        case OPT_TMP:
-                return number("--tmp-size", arg, &l->tmp_bytes, true);
-        case OPT_ITEMS:
-                return number("--items", arg, &l->max_items, false);
-        case OPT_ITEM_SIZE:
-                return number("--item-size", arg, &l->max_item_bytes, true);
-        case OPT_DEPTH:
-                if (number("--depth", arg, &l->max_depth, false) != 0)
-                        return WH_EXIT_USAGE;
-                return l->max_depth > WH_MAX_DEPTH_LIMIT ? usage_error("--depth: at most 1000") : 0;
-        }
-        return usage_error("unknown option");
+        (void)v, (void)cmd;
+        ((struct run_args *)base)->warm = 0;
+        return 0;
 }
 
-static int parse_option(struct run_args *a, int opt, const char *arg)
+static int isolation(void *base, const char *v, const char *cmd)
 {
-        uint64_t v;
-        int rc = cli_parse_sandbox("run", opt, arg, &a->sandbox);
-        if (rc >= 0 || (rc = run_package_option(&a->package, opt, arg)) >= 0)
-                return rc;
-        switch (opt) {
-        case OPT_META:
-                a->meta_path = arg;
-                return 0;
-        case OPT_INPUT_OOI:
-                a->input_ooi = arg;
-                return 0;
-        case OPT_TASK:
-                a->task_id = arg;
-                return 0;
-        case OPT_ZIP:
-                a->zip_path = arg;
-                return 0;
-        case OPT_JSON:
-                a->json = true;
-                return 0;
-        case OPT_RESULTS:
-                a->results_path = arg;
-                return 0;
-        case OPT_SCHEMA_DIR:
-                a->load.schema_dir = arg;
-                return 0;
-        case OPT_PYTHON:
-                a->load.python = arg;
-                return 0;
-        case OPT_RUNTIME_ROOT:
-                a->load.runtime_root = arg;
-                return 0;
-        case OPT_CLOCK:
-                a->clock = arg;
-                return 0;
-        case OPT_WARM:
-        case OPT_COLD:
-                a->warm = opt == OPT_WARM;
-                return 0;
-        case OPT_ISOLATION:
-                if (wh_isolation_parse(arg, &a->isolation) < 0)
-                        return usage_error("--isolation '%s': use fork or persistent", arg);
-                a->isolation_set = true;
-                return 0;
-        case OPT_MIME:
-                if (a->n_mime == MAX_MIME)
-                        return usage_error("too many --mime (at most %d)", MAX_MIME);
-                a->mime[a->n_mime++] = arg;
-                return 0;
-        case OPT_COLOR:
-                if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never"))
-                        return usage_error("--color '%s': use auto, always or never", arg);
-                a->color = arg;
-                return 0;
-        case OPT_MAX_ERRORS:
-                if (number("--max-errors", arg, &v, false) != 0)
-                        return WH_EXIT_USAGE;
-                a->max_errors = v ? (size_t)v : 1;
-                return 0;
-        case 'h':
-                fputs(help, stdout);
-                return -1;
-        }
-        return parse_limit(a, opt, arg);
+        struct run_args *a = base;
+        (void)cmd;
+        if (wh_isolation_parse(v, &a->isolation) < 0)
+                return usage_error("--isolation '%s': use fork or persistent", v);
+        a->isolation_set = true;
+        return 0;
 }
+
+static int color(void *base, const char *v, const char *cmd)
+{
+        (void)cmd;
+        if (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "never"))
+                return usage_error("--color '%s': use auto, always or never", v);
+        ((struct run_args *)base)->color = v;
+        return 0;
+}
+
+static int max_errors(void *base, const char *v, const char *cmd)
+{
+        uint64_t n;
+        if (cli_parse_number(cmd, "--max-errors", v, &n, false) != 0)
+                return WH_EXIT_USAGE;
+        ((struct run_args *)base)->max_errors = n ? (size_t)n : 1;
+        return 0;
+}
+
+#define AT(field) offsetof(struct run_args, field)
+static const struct cli_option options[] = {
+    {CLI_CALL_FLAG, "warm", .call = warm},
+    {CLI_CALL_FLAG, "cold", .call = cold,
+     .help = "force warm or cold runs (default: warm for several files)"},
+    {CLI_CALL, "isolation", .metavar = "fork|persistent", .call = isolation,
+     .help = "warm: a fresh fork per input (default), or one process serving up to the "
+             "manifest's max_inputs inputs in a row (only if normalizer.json says \"warm\": "
+             "\"persistent\")"},
+    {CLI_SECTION, .help = "Input:\n"},
+    {CLI_STR, "meta", .metavar = "FILE", .offset = AT(meta_path), .complete = CLI_FILE,
+     .help = "the meta document: task_id, input_ooi, boefje_meta, mime_types"},
+    {CLI_STR, "input-ooi", .metavar = "REF", .offset = AT(input_ooi),
+     .help = "or make one whose input object is REF, e.g. 'Hostname|internet|example.org'"},
+    {CLI_LIST, "mime", .metavar = "TYPE", .offset = AT(mime), .max = 32,
+     .help = "a MIME type of the raw file, for the made meta (repeatable)"},
+    {CLI_STR, "task-id", .metavar = "ID", .offset = AT(task_id),
+     .help = "the task id of the made meta (default: a random UUID)"},
+    {CLI_STR, "zip", .metavar = "FILE", .offset = AT(zip_path), .complete = CLI_FILE,
+     .help = "a raw-file ZIP holding \"raw\" and \"meta.json\" (instead of RAWFILE and --meta)"},
+    {CLI_SECTION, .help = "Output:\n"},
+    {CLI_FLAG, "json", .offset = AT(json), .help = "print the run report as JSON"},
+    {CLI_STR, "results", .metavar = "FILE", .offset = AT(results_path), .complete = CLI_FILE,
+     .help = "also write the NormalizerResults to FILE"},
+    {CLI_CALL, "color", .metavar = "auto|always|never", .call = color,
+     .help = "colour in the summary (default auto: on a terminal)"},
+    {CLI_CALL, "max-errors", .metavar = "N", .call = max_errors,
+     .help = "errors listed before the rest is only counted (default 100)"},
+    {CLI_SECTION, .help = "Limits (override normalizer.json's \"limits\"; SIZE takes K, M, G "
+                          "suffixes):\n"},
+    {CLI_GROUP, .group = cli_limit_options, .offset = AT(load.overrides.run)},
+    {CLI_SIZE, "tmp-size", .metavar = "SIZE", .offset = AT(load.overrides.tmp_bytes),
+     .help = "size of the sandbox's /tmp"},
+    {CLI_U64, "items", .metavar = "N", .offset = AT(load.overrides.max_items),
+     .help = "items per run"},
+    {CLI_SIZE, "item-size", .metavar = "SIZE", .offset = AT(load.overrides.max_item_bytes),
+     .help = "bytes per item line"},
+    {CLI_U64, "depth", .metavar = "N", .offset = AT(load.overrides.max_depth),
+     .max = WH_MAX_DEPTH_LIMIT, .help = "nesting of an item (at most 1000)"},
+    {CLI_SECTION, .help = "Environment:\n"},
+    {CLI_STR, "schema-dir", .metavar = "DIR", .offset = AT(load.schema_dir), .complete = CLI_DIR,
+     .help = "schemas of types the normaliser has none for (DIR/Type.json)"},
+    {CLI_STR, "python", .metavar = "PATH", .offset = AT(load.python), .complete = CLI_FILE,
+     .help = "interpreter for runtime python3 (default /usr/bin/python3)"},
+    {CLI_STR, "runtime-root", .metavar = "DIR", .offset = AT(load.runtime_root),
+     .complete = CLI_DIR,
+     .help = "an unpacked runtime image to run the directory on instead of the host's /usr "
+             "(--python is then a path inside it)"},
+    {CLI_STR, "clock", .metavar = "INSTANT|scan", .offset = AT(clock),
+     .help = "pin the clock the normaliser reads (Python: datetime.now()) to an ISO 8601 "
+             "instant, e.g. 2024-05-01T12:00:00+00:00, or to the scan's time (the meta's "
+             "boefje_meta.ended_at)"},
+    {CLI_GROUP, .group = cli_sandbox_options, .offset = AT(sandbox)},
+    {CLI_SECTION, .help = "Packages (NORMALISER is a tag, an id or a digest in the OCI layout "
+                          "--store):\n"},
+    {CLI_GROUP, .group = cli_package_options, .offset = AT(package)},
+    {CLI_STR, "variant", .metavar = "NAME", .offset = AT(package.variant),
+     .help = "force a variant instead of the choice rule"},
+    {0},
+};
+
+const struct cli_command cmd_run_cli = {
+    .name = "run",
+    .head = "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE...\n"
+            "       whiskers run [OPTIONS] NORMALISER --zip RAW.zip\n"
+            "\n"
+            "Run the normaliser NORMALISER (a directory, or a package: see below) on one raw\n"
+            "file in a fresh sandbox, check every item it prints against the contract, its\n"
+            "schemas and its references, and print a summary (docs/contract.md). --json prints\n"
+            "the run report instead: OpenKAT's NormalizerResults, errors, warnings, stderr, the\n"
+            "status record and provenance.\n"
+            "\n"
+            "Several RAWFILEs run through one warm sandbox (docs/warm.md): the normaliser is\n"
+            "loaded once and each input is a fork of it, with the limits and checks of a cold\n"
+            "run; each input's result and time are printed (--json: a list of run reports).\n",
+    .tail = "\n"
+            "Exit status: 0 the run succeeded and its output is valid; 1 the normaliser failed or\n"
+            "its output breaks the contract; 2 usage error or the normaliser cannot be loaded\n"
+            "(nothing ran); 3 a limit stopped it; 4 killed for a forbidden system call; 5 the\n"
+            "sandbox could not be set up; 6 the host forbids user namespaces.\n",
+    .options = options,
+    .max_args = CLI_ANY_ARGS,
+};
 
 static int exit_code_for(const struct wh_run_result *r)
 {
@@ -272,7 +199,7 @@ static int read_input(struct run_args *a, const char *raw_arg, struct wh_run_inp
         if (a->meta_path) {
                 if (wh_read_file(a->meta_path, WH_META_MAX_BYTES, meta_buf, &len, &err) < 0)
                         return usage_error("--meta: %s", err.msg);
-        } else if (wh_meta_build(a->input_ooi, a->mime, a->n_mime, a->task_id, meta_buf, &err) <
+        } else if (wh_meta_build(a->input_ooi, a->mime.v, a->mime.n, a->task_id, meta_buf, &err) <
                    0) {
                 return usage_error("%s", err.msg);
         } else {
@@ -312,10 +239,18 @@ static int print_result(struct run_args *a, struct wh_normaliser *n, struct wh_r
         return 0;
 }
 
+/* True when NORMALISER is to be read from the store (it is not a directory
+ * and a store is configured). */
+static bool package_wanted(const struct wh_package_source *p, const char *normaliser)
+{
+        struct stat st;
+        return p->store && !(stat(normaliser, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
 static int load(struct run_args *a, char **argv, const char *ref, struct wh_normaliser **n)
 {
         a->load.sandbox = &a->sandbox;
-        if (run_package_wanted(&a->package, ref))
+        if (package_wanted(&a->package, ref))
                 return run_package_load(&a->package, argv, ref, &a->load, n);
         struct wh_err err = {0};
         if (wh_normaliser_load(ref, &a->load, n, &err) < 0) {
@@ -407,21 +342,15 @@ static int run(struct run_args *a, char **argv, const char *ref, char **raws, in
 int cmd_run(int argc, char **argv)
 {
         struct run_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}, .warm = -1};
-        int opt;
-        run_package_defaults(&a.package);
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-                if (opt == '?')
-                        return usage_error("unknown option");
-                int rc = parse_option(&a, opt, optarg);
-                if (rc != 0)
-                        return rc < 0 ? WH_EXIT_OK : rc;
-        }
-        int rest = argc - optind;
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_run_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        int rest = p.argc;
         if (a.zip_path ? rest != 1 : rest < 2)
                 return usage_error(a.zip_path ? "give NORMALISER and --zip FILE"
                                               : "give NORMALISER and RAWFILE");
-        if (a.zip_path && (a.meta_path || a.input_ooi || a.n_mime || a.task_id))
+        if (a.zip_path && (a.meta_path || a.input_ooi || a.mime.n || a.task_id))
                 return usage_error("--zip brings its own meta.json: drop --meta, --input-ooi, "
                                    "--mime and --task-id");
         if (a.isolation_set && a.warm == 0)
@@ -429,9 +358,8 @@ int cmd_run(int argc, char **argv)
                                    "--cold");
         if (a.isolation_set)
                 a.warm = 1; /* even one input: the chosen level is what runs */
-        if (a.meta_path && (a.input_ooi || a.n_mime || a.task_id))
+        if (a.meta_path && (a.input_ooi || a.mime.n || a.task_id))
                 return usage_error("--meta is the whole meta document: put the input object, "
                                    "MIME types and task id in it");
-        return run(&a, argv, argv[optind], a.zip_path ? NULL : argv + optind + 1,
-                   a.zip_path ? 1 : rest - 1);
+        return run(&a, argv, p.argv[0], a.zip_path ? NULL : p.argv + 1, a.zip_path ? 1 : rest - 1);
 }

@@ -4,6 +4,7 @@
 #include "base/io.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/opt/options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,46 +26,9 @@ struct opts {
         size_t nmaps;
 };
 
-static void usage(FILE *out)
+static int draft(void *base, const char *v, const char *cmd)
 {
-        fprintf(
-            out,
-            "Usage: whiskers schema check [OPTIONS] SCHEMA INSTANCE\n"
-            "\n"
-            "Validate INSTANCE (a JSON file, or - for stdin) against SCHEMA (a JSON Schema\n"
-            "file, or an absolute URI served by a --map). Nothing is fetched from the\n"
-            "network: $ref to other documents resolve through --map, and files next to\n"
-            "SCHEMA resolve by their file:// URI.\n"
-            "\n"
-            "Options:\n"
-            "  --draft 7|2019-09|2020-12\n"
-            "                        the draft of a schema document without \"$schema\"\n"
-            "                        (default 2020-12); a \"$schema\" always wins\n"
-            "  --map URI-PREFIX=DIR  serve URIs starting with URI-PREFIX from files under DIR\n"
-            "                        (\"X\" is looked up as DIR/X, then DIR/X.json); repeatable\n"
-            "  --ndjson              INSTANCE holds one JSON value per line; each line is\n"
-            "                        validated and reported on its own (empty lines skipped)\n"
-            "  --json                print results as JSON: {\"valid\":false,\"errors\":[{\n"
-            "                        \"instance\":\"/a\",\"keyword\":\"/properties/a/type\",\n"
-            "                        "
-            "\"schema\":\"file:///s.json#/properties/a/type\",\"message\":\"...\"}]}\n"
-            "                        (with --ndjson, one such object per line, plus \"line\")\n"
-            "  --assert-format       make \"format\" fail invalid values (date-time, email, ipv4,\n"
-            "                        uri, uuid...; docs/schema.md lists them); by default\n"
-            "                        \"format\" is an annotation, as draft 2020-12 specifies\n"
-            "  --max-errors N        report at most N errors per instance (default 20)\n"
-            "  -h, --help            show this help\n"
-            "\n"
-            "Errors name the instance location (a JSON pointer such as /items/3/port), the\n"
-            "keyword's evaluation path (such as /properties/items/items/properties/port/\n"
-            "maximum) and a message. Schema warnings (unknown keywords...) go to stderr.\n"
-            "\n"
-            "Exit status: 0 valid, 1 invalid (some line invalid, with --ndjson), 2 bad\n"
-            "usage, an unusable schema, or input that cannot be read or is not JSON.\n");
-}
-
-static int parse_draft(const char *v, unsigned *flag)
-{
+        unsigned *flag = &((struct opts *)base)->draft_flag;
         if (strcmp(v, "7") == 0)
                 *flag = WH_SCHEMA_DEFAULT_DRAFT7;
         else if (strcmp(v, "2019-09") == 0)
@@ -72,74 +36,80 @@ static int parse_draft(const char *v, unsigned *flag)
         else if (strcmp(v, "2020-12") == 0)
                 *flag = 0;
         else
-                return fprintf(stderr,
-                               "whiskers schema: --draft wants 7, 2019-09 or 2020-12, not "
-                               "'%s'\n",
-                               v),
-                       -1;
+                return cli_usage_error(cmd, "--draft wants 7, 2019-09 or 2020-12, not '%s'", v);
         return 0;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o)
+static int map(void *base, const char *v, const char *cmd)
 {
-        const char *pos[2];
-        size_t npos = 0;
-        o->max_errors = 20;
-        for (int i = 2; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--json") == 0) {
-                        o->json = true;
-                } else if (strcmp(a, "--ndjson") == 0) {
-                        o->ndjson = true;
-                } else if (strcmp(a, "--assert-format") == 0) {
-                        o->assert_format = true;
-                } else if (strcmp(a, "--draft") == 0 && i + 1 < argc) {
-                        if (parse_draft(argv[++i], &o->draft_flag) < 0)
-                                return -1;
-                } else if ((strcmp(a, "--map") == 0 || strcmp(a, "--max-errors") == 0) &&
-                           i + 1 < argc) {
-                        const char *v = argv[++i];
-                        if (strcmp(a, "--map") == 0) {
-                                /* The prefix is copied into a PATH_MAX buffer: a
-                                 * longer one would be cut, and map other URIs. */
-                                if (o->nmaps == sizeof(o->maps) / sizeof(o->maps[0]) ||
-                                    !strchr(v, '=') || strchr(v, '=') - v >= PATH_MAX)
-                                        return fprintf(stderr, "whiskers schema: --map wants "
-                                                               "URI-PREFIX=DIR (at most 64, "
-                                                               "prefixes under 4096 bytes)\n"),
-                                               -1;
-                                o->maps[o->nmaps++] = v;
-                        } else {
-                                char *end;
-                                errno = 0;
-                                unsigned long n = strtoul(v, &end, 10);
-                                if (errno || *end || !*v || n == 0 || n > 100000)
-                                        return fprintf(stderr, "whiskers schema: --max-errors "
-                                                               "wants a number from 1 to "
-                                                               "100000\n"),
-                                               -1;
-                                o->max_errors = n;
-                        }
-                } else if (a[0] == '-' && a[1] != '\0') {
-                        return fprintf(stderr,
-                                       "whiskers schema: unknown option '%s'; see "
-                                       "'whiskers schema check --help'\n",
-                                       a),
-                               -1;
-                } else if (npos < 2) {
-                        pos[npos++] = a;
-                } else {
-                        return fprintf(stderr, "whiskers schema: too many arguments\n"), -1;
-                }
-        }
-        if (npos != 2)
-                return fprintf(stderr, "whiskers schema: expected SCHEMA and INSTANCE; see "
-                                       "'whiskers schema check --help'\n"),
-                       -1;
-        o->schema = pos[0];
-        o->instance = pos[1];
+        struct opts *o = base;
+        /* The prefix is copied into a PATH_MAX buffer: a longer one would be
+         * cut, and map other URIs. */
+        if (o->nmaps == sizeof(o->maps) / sizeof(o->maps[0]) || !strchr(v, '=') ||
+            strchr(v, '=') - v >= PATH_MAX)
+                return cli_usage_error(cmd, "--map wants URI-PREFIX=DIR (at most 64, prefixes "
+                                            "under 4096 bytes)");
+        o->maps[o->nmaps++] = v;
         return 0;
 }
+
+static int max_errors(void *base, const char *v, const char *cmd)
+{
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (errno || *end || !*v || n == 0 || n > 100000)
+                return cli_usage_error(cmd, "--max-errors wants a number from 1 to 100000");
+        ((struct opts *)base)->max_errors = n;
+        return 0;
+}
+
+#define AT(field) offsetof(struct opts, field)
+static const struct cli_option options[] = {
+    {CLI_CALL, "draft", .metavar = "7|2019-09|2020-12", .call = draft,
+     .help = "the draft of a schema document without \"$schema\" (default 2020-12); a "
+             "\"$schema\" always wins"},
+    {CLI_CALL, "map", .metavar = "URI-PREFIX=DIR", .call = map,
+     .help = "serve URIs starting with URI-PREFIX from files under DIR (\"X\" is looked up as "
+             "DIR/X, then DIR/X.json); repeatable"},
+    {CLI_FLAG, "ndjson", .offset = AT(ndjson),
+     .help = "INSTANCE holds one JSON value per line; each line is validated and reported on "
+             "its own (empty lines skipped)"},
+    {CLI_FLAG, "json", .offset = AT(json),
+     .help = "print results as JSON: {\"valid\":false,\"errors\":[{\"instance\":\"/a\","
+             "\"keyword\":\"/properties/a/type\",\"schema\":\"file:///s.json#/properties/a/"
+             "type\",\"message\":\"...\"}]}\n(with --ndjson, one such object per line, plus "
+             "\"line\")"},
+    {CLI_FLAG, "assert-format", .offset = AT(assert_format),
+     .help = "make \"format\" fail invalid values (date-time, email, ipv4, uri, uuid...; "
+             "docs/schema.md lists them); by default \"format\" is an annotation, as draft "
+             "2020-12 specifies"},
+    {CLI_CALL, "max-errors", .metavar = "N", .call = max_errors,
+     .help = "report at most N errors per instance (default 20)"},
+    {0},
+};
+
+const struct cli_command cmd_schema_cli = {
+    .name = "schema",
+    .head = "Usage: whiskers schema check [OPTIONS] SCHEMA INSTANCE\n"
+            "\n"
+            "Validate INSTANCE (a JSON file, or - for stdin) against SCHEMA (a JSON Schema\n"
+            "file, or an absolute URI served by a --map). Nothing is fetched from the\n"
+            "network: $ref to other documents resolve through --map, and files next to\n"
+            "SCHEMA resolve by their file:// URI.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Errors name the instance location (a JSON pointer such as /items/3/port), the\n"
+            "keyword's evaluation path (such as /properties/items/items/properties/port/\n"
+            "maximum) and a message. Schema warnings (unknown keywords...) go to stderr.\n"
+            "\n"
+            "Exit status: 0 valid, 1 invalid (some line invalid, with --ndjson), 2 bad\n"
+            "usage, an unusable schema, or input that cannot be read or is not JSON.\n",
+    .options = options,
+    .max_args = 3,
+    .subcmds = "check",
+};
 
 static void print_errors(const char *label, int verdict, const struct wh_schema_errors *e,
                          bool json, long line)
@@ -296,25 +266,21 @@ fail:
 
 int cmd_schema(int argc, char **argv)
 {
-        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-                usage(argc < 2 ? stderr : stdout);
-                return argc < 2 ? WH_EXIT_USAGE : WH_EXIT_OK;
-        }
-        if (strcmp(argv[1], "check") != 0) {
-                fprintf(stderr,
-                        "whiskers schema: unknown subcommand '%s'; see 'whiskers schema "
-                        "--help'\n",
-                        argv[1]);
+        struct opts o = {.max_errors = 20};
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_schema_cli, &o, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        if (p.argc == 0) {
+                cli_help(&cmd_schema_cli, stderr);
                 return WH_EXIT_USAGE;
         }
-        for (int i = 2; i < argc; i++)
-                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        usage(stdout);
-                        return WH_EXIT_OK;
-                }
-        struct opts o = {0};
-        if (parse_args(argc, argv, &o) < 0)
-                return WH_EXIT_USAGE;
+        if (strcmp(p.argv[0], "check") != 0)
+                return cli_usage_error("schema", "unknown subcommand '%s'", p.argv[0]);
+        if (p.argc != 3)
+                return cli_usage_error("schema", "expected SCHEMA and INSTANCE");
+        o.schema = p.argv[1];
+        o.instance = p.argv[2];
         struct wh_schema_registry *reg = NULL;
         struct wh_schema *schema = NULL;
         int r = WH_EXIT_USAGE;

@@ -4,12 +4,11 @@
  * fixtures run through one warm sandbox when it can (docs/warm.md). */
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/opt/options.h"
 #include "base/cleanup.h"
 #include "base/io.h"
 
-#include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,70 +17,53 @@
 
 #define MAX_DIFFS 20
 
-static const char help[] =
-    "Usage: whiskers test [OPTIONS] NORMALISER [FIXTURE...]\n"
-    "\n"
-    "Run the normaliser on each fixture in NORMALISER/fixtures/NAME/ (files raw and\n"
-    "meta.json) and compare the NormalizerResults with NAME/expected.json. A fixture passes\n"
-    "when the run is valid and the results are equal; otherwise its errors, or the\n"
-    "differences as JSON pointers, are shown. FIXTURE names pick some fixtures.\n"
-    "\n"
-    "  --update               write expected.json from the results of valid runs (check the\n"
-    "                         change before you commit it)\n"
-    "  --verbose              print each run's summary\n"
-    "  --cold                 a fresh sandbox per fixture (default: several fixtures run\n"
-    "                         through one warm sandbox when the normaliser can, docs/warm.md)\n"
-    "  --json                 print {\"passed\", \"failed\", \"fixtures\": [...]} as JSON\n"
-    "  --color auto|always|never\n"
-    "  --schema-dir DIR, --python PATH, --allow-unenforced-limits,\n"
-    "  --cgroup-driver auto|v1|v2|none   as for whiskers run\n"
-    "\n"
-    "Exit status: 0 every fixture passed; 1 one failed; 2 usage error or the normaliser\n"
-    "cannot be loaded.\n";
-
-enum {
-        OPT_UPDATE = 256,
-        OPT_VERBOSE,
-        OPT_JSON,
-        OPT_COLOR,
-        OPT_SCHEMA_DIR,
-        OPT_PYTHON,
-        OPT_UNENFORCED,
-        OPT_CG_DRIVER,
-        OPT_COLD
-};
-
-static const struct option options[] = {
-    {"update", no_argument, 0, OPT_UPDATE},
-    {"verbose", no_argument, 0, OPT_VERBOSE},
-    {"json", no_argument, 0, OPT_JSON},
-    {"color", required_argument, 0, OPT_COLOR},
-    {"schema-dir", required_argument, 0, OPT_SCHEMA_DIR},
-    {"python", required_argument, 0, OPT_PYTHON},
-    {"allow-unenforced-limits", no_argument, 0, OPT_UNENFORCED},
-    {"cgroup-driver", required_argument, 0, OPT_CG_DRIVER},
-    {"cold", no_argument, 0, OPT_COLD},
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0},
-};
-
 struct test_args {
         struct wh_normaliser_options load;
         struct wh_sandbox_config sandbox;
+        const char *color_choice;
         bool update, verbose, json, color, cold;
         json_t *report; /* --json: the fixtures array */
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fprintf(stderr, "whiskers test: ");
-        vfprintf(stderr, fmt, ap);
-        fprintf(stderr, "\nTry 'whiskers test --help'.\n");
-        va_end(ap);
-        return WH_EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error("test", __VA_ARGS__)
+
+#define AT(field) offsetof(struct test_args, field)
+static const struct cli_option options[] = {
+    {CLI_FLAG, "update", .offset = AT(update),
+     .help = "write expected.json from the results of valid runs (check the change before you "
+             "commit it)"},
+    {CLI_FLAG, "verbose", .offset = AT(verbose), .help = "print each run's summary"},
+    {CLI_FLAG, "cold", .offset = AT(cold),
+     .help = "a fresh sandbox per fixture (default: several fixtures run through one warm "
+             "sandbox when the normaliser can, docs/warm.md)"},
+    {CLI_FLAG, "json", .offset = AT(json),
+     .help = "print {\"passed\", \"failed\", \"fixtures\": [...]} as JSON"},
+    {CLI_STR, "color", .metavar = "auto|always|never", .offset = AT(color_choice),
+     .help = "colour the results (default auto: on a terminal, unless $NO_COLOR)"},
+    {CLI_STR, "schema-dir", .metavar = "DIR", .offset = AT(load.schema_dir), .complete = CLI_DIR},
+    {CLI_STR, "python", .metavar = "PATH", .offset = AT(load.python), .complete = CLI_FILE},
+    {CLI_FLAG, "allow-unenforced-limits", .offset = AT(load.overrides.run.allow_unenforced)},
+    {CLI_STR, "cgroup-driver", .metavar = "auto|v1|v2|none", .offset = AT(sandbox.cgroup_driver),
+     .help = "as for whiskers run"},
+    {0},
+};
+
+const struct cli_command cmd_test_cli = {
+    .name = "test",
+    .head =
+        "Usage: whiskers test [OPTIONS] NORMALISER [FIXTURE...]\n"
+        "\n"
+        "Run the normaliser on each fixture in NORMALISER/fixtures/NAME/ (files raw and\n"
+        "meta.json) and compare the NormalizerResults with NAME/expected.json. A fixture passes\n"
+        "when the run is valid and the results are equal; otherwise its errors, or the\n"
+        "differences as JSON pointers, are shown. FIXTURE names pick some fixtures.\n"
+        "\n",
+    .tail = "\n"
+            "Exit status: 0 every fixture passed; 1 one failed; 2 usage error or the normaliser\n"
+            "cannot be loaded.\n",
+    .options = options,
+    .max_args = CLI_ANY_ARGS,
+};
 
 struct diff_ctx {
         json_t *list;
@@ -234,51 +216,18 @@ static int test(struct test_args *a, const char *dir, char **names, int n_names)
 
 int cmd_test(int argc, char **argv)
 {
-        struct test_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}};
-        const char *color = "auto";
-        int opt;
-        optind = 1;
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-                switch (opt) {
-                case OPT_UPDATE:
-                        a.update = true;
-                        break;
-                case OPT_VERBOSE:
-                        a.verbose = true;
-                        break;
-                case OPT_COLD:
-                        a.cold = true;
-                        break;
-                case OPT_JSON:
-                        a.json = true;
-                        break;
-                case OPT_COLOR:
-                        color = optarg;
-                        break;
-                case OPT_SCHEMA_DIR:
-                        a.load.schema_dir = optarg;
-                        break;
-                case OPT_PYTHON:
-                        a.load.python = optarg;
-                        break;
-                case OPT_UNENFORCED:
-                        a.load.overrides.run.allow_unenforced = true;
-                        break;
-                case OPT_CG_DRIVER:
-                        a.sandbox.cgroup_driver = optarg;
-                        break;
-                case 'h':
-                        fputs(help, stdout);
-                        return WH_EXIT_OK;
-                default:
-                        return usage_error("unknown option");
-                }
-        }
+        struct test_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1},
+                              .color_choice = "auto"};
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_test_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        const char *color = a.color_choice;
         if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
                 return usage_error("--color '%s': use auto, always or never", color);
         a.color = strcmp(color, "always") == 0 ||
                   (strcmp(color, "auto") == 0 && isatty(1) && !getenv("NO_COLOR"));
-        if (optind >= argc)
+        if (p.argc == 0)
                 return usage_error("give the NORMALISER directory");
-        return test(&a, argv[optind], argv + optind + 1, argc - optind - 1);
+        return test(&a, p.argv[0], p.argv + 1, p.argc - 1);
 }

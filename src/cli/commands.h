@@ -1,8 +1,11 @@
 /* The command table. One line per command; each command lives in its own
  * cmd_<name>.c and has the signature int cmd_<name>(int argc, char **argv),
- * returning the process exit code (docs/cli.md lists them). */
+ * returning the process exit code (cli/exit_codes.h), and its option table
+ * const struct cli_command cmd_<name>_cli (cli/opt/options.h). */
 #ifndef WH_CLI_COMMANDS_H
 #define WH_CLI_COMMANDS_H
+
+#include "cli/opt/options.h"
 
 /* WH_COMMAND(name, function, one-line summary) */
 /* clang-format off */
@@ -14,7 +17,9 @@
         X("schema", cmd_schema, "validate JSON against a JSON Schema (draft 2020-12)")
 /* clang-format on */
 
-#define X(name, fn, summary) int fn(int argc, char **argv);
+#define X(name, fn, summary)                                                                       \
+        int fn(int argc, char **argv);                                                             \
+        extern const struct cli_command fn##_cli;
 WH_COMMANDS(X)
 #undef X
 

@@ -10,6 +10,7 @@
  * same thing. */
 #define _GNU_SOURCE
 #include "cli/exit_codes.h"
+#include "cli/opt/options.h"
 #include "cli/sibling.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include WH_COMMANDS_HEADER
@@ -27,14 +29,16 @@
 struct command {
         const char *name;
         int (*run)(int argc, char **argv);
+        const struct cli_command *options;
         const char *summary;
 };
 
 static const struct command commands[] = {
-#define X(name, fn, summary) {name, fn, summary},
+#define X(name, fn, summary) {name, fn, &fn##_cli, summary},
     WH_COMMANDS(X)
 #undef X
 };
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /* Commands of the sibling binaries: name, binary, summary. */
 struct external {
@@ -55,11 +59,14 @@ static void usage(FILE *out)
                 "Usage: %s COMMAND [OPTIONS] [ARGS]\n\n"
                 "Runs untrusted normalisers safely. Commands:\n",
                 program_invocation_short_name);
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        for (size_t i = 0; i < N_COMMANDS; i++)
                 fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
         for (const struct external *e = externals; e->name; e++)
                 fprintf(out, "  %-10s %s\n", e->name, e->summary);
-        fprintf(out, "\n'%s COMMAND --help' describes a command; docs/ has the manual.\n",
+        fprintf(out,
+                "  %-10s %s\n"
+                "\n'%s COMMAND --help' describes a command; docs/ has the manual.\n",
+                "completion", "'completion bash' prints a bash completion script (README)",
                 program_invocation_short_name);
 }
 
@@ -82,6 +89,80 @@ int cli_exec_sibling(const char *binary, const char *what, char **argv)
         return WH_EXIT_USAGE;
 }
 
+static const struct cli_command completion_cli = {
+    .name = "completion",
+    .head = "Usage: whiskers completion bash\n"
+            "\n"
+            "Print a bash completion script for whiskers, whiskers-queue and whiskers-package:\n"
+            "every command and option, made from the commands' option tables. Install it with\n"
+            "  whiskers completion bash >/etc/bash_completion.d/whiskers\n"
+            "or load it into this shell with: source <(whiskers completion bash)\n"
+            "\n",
+    .options = (const struct cli_option[]){{0}},
+    .max_args = 1,
+    .subcmds = "bash",
+};
+
+/* This binary's part of the completion script: its commands' tables. */
+static void completion_data(void)
+{
+        const struct cli_command *tables[N_COMMANDS + 1] = {&completion_cli};
+        const char *others[sizeof(externals) / sizeof(externals[0])] = {0};
+        size_t n_others = 0;
+        for (size_t i = 0; i < N_COMMANDS; i++)
+                tables[i + 1] = commands[i].options;
+        for (const struct external *e = externals; e->name; e++)
+                others[n_others++] = e->name;
+        cli_complete_data(stdout, program_invocation_short_name, tables, N_COMMANDS + 1, others,
+                          n_others);
+}
+
+/* The sibling binaries' parts: each prints its own (completion bash-data). */
+static void sibling_completion_data(const char **binaries, size_t *n)
+{
+        for (const struct external *e = externals; e->name; e++) {
+                bool seen = false;
+                for (size_t i = 0; i < *n; i++)
+                        seen |= strcmp(binaries[i], e->binary) == 0;
+                if (seen)
+                        continue;
+                binaries[(*n)++] = e->binary;
+                fflush(stdout);
+                pid_t pid = fork();
+                if (pid == 0) {
+                        char *argv[] = {NULL, "completion", "bash-data", NULL};
+                        _exit(cli_exec_sibling(e->binary, "completion", argv));
+                }
+                while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+}
+
+/* completion bash: the whole script; completion bash-data: this binary's
+ * data only, for `whiskers completion bash` to gather. */
+static int completion(int argc, char **argv)
+{
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&completion_cli, NULL, argc - 1, argv + 1, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        bool data = p.argc == 1 && strcmp(p.argv[0], "bash-data") == 0;
+        if (!data && (p.argc != 1 || strcmp(p.argv[0], "bash") != 0))
+                return cli_usage_error("completion", "name the shell: 'completion bash'");
+        if (data) {
+                completion_data();
+                return WH_EXIT_OK;
+        }
+        const char *binaries[1 + sizeof(externals) / sizeof(externals[0])] = {
+            program_invocation_short_name};
+        size_t n = 1;
+        cli_complete_head(stdout);
+        completion_data();
+        sibling_completion_data(binaries, &n);
+        cli_complete_tail(stdout, binaries, n);
+        return fflush(stdout) == 0 ? WH_EXIT_OK : WH_EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2) {
@@ -97,7 +178,9 @@ int main(int argc, char **argv)
                 printf("whiskers %s\n", WH_VERSION);
                 return WH_EXIT_OK;
         }
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], "completion") == 0)
+                return completion(argc, argv);
+        for (size_t i = 0; i < N_COMMANDS; i++)
                 if (strcmp(argv[1], commands[i].name) == 0)
                         return commands[i].run(argc - 1, argv + 1);
         for (const struct external *e = externals; e->name; e++)

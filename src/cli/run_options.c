@@ -1,34 +1,14 @@
+/* The option groups of run_options.h, and the stop handlers. */
 #include "cli/run_options.h"
 #include "cli/exit_codes.h"
-#include "base/size.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fprintf(stderr, "whiskers %s: ", cmd);
-        vfprintf(stderr, fmt, ap);
-        fprintf(stderr, "\nTry 'whiskers %s --help'.\n", cmd);
-        va_end(ap);
-        return WH_EXIT_USAGE;
-}
-
-int cli_parse_number(const char *cmd, const char *opt, const char *text, uint64_t *out, bool size)
-{
-        struct wh_err err;
-        if ((size ? wh_parse_size(text, out, &err) : wh_parse_u64(text, out, &err)) < 0)
-                return cli_usage_error(cmd, "%s: %s", opt, err.msg);
-        return 0;
-}
-
-static int parse_cpus(const char *cmd, const char *text, double *out)
+static int cpus(void *base, const char *text, const char *cmd)
 {
         char *end;
         errno = 0;
@@ -36,57 +16,68 @@ static int parse_cpus(const char *cmd, const char *text, double *out)
         if (errno || *end || end == text || !(v >= 0) || v > 4096)
                 return cli_usage_error(cmd, "--cpus '%s' must be a number of CPUs such as 0.5",
                                        text);
-        *out = v;
+        ((struct wh_limits *)base)->cpus = v;
         return 0;
 }
 
-int cli_parse_limit(const char *cmd, int opt, const char *arg, struct wh_limits *l)
+#define L(field) offsetof(struct wh_limits, field)
+const struct cli_option cli_limit_options[] = {
+    {CLI_SIZE, "memory", .metavar = "SIZE", .offset = L(memory_bytes),
+     .help = "memory, swap off (cgroup)"},
+    {CLI_U64, "pids", .metavar = "N", .offset = L(pids), .help = "processes and threads (cgroup)"},
+    {CLI_CALL, "cpus", .metavar = "FRACTION", .call = cpus,
+     .help = "CPU bandwidth, e.g. 0.5 (cgroup)"},
+    {CLI_U64, "wall-ms", .metavar = "N", .offset = L(wall_ms), .help = "wall-clock time, ms"},
+    {CLI_U64, "cpu-ms", .metavar = "N", .offset = L(cpu_ms),
+     .help = "CPU time of the whole process tree, ms"},
+    {CLI_SIZE, "output-limit", .metavar = "SIZE", .offset = L(output_bytes),
+     .help = "bytes of stdout, and of stderr, before the run is stopped"},
+    {CLI_U64, "nofile", .metavar = "N", .offset = L(nofile)},
+    {CLI_SIZE, "fsize", .metavar = "SIZE", .offset = L(fsize_bytes),
+     .help = "rlimits (defaults 256 and 64M)"},
+    {CLI_FLAG, "allow-unenforced-limits", .offset = L(allow_unenforced),
+     .help = "run even if a cgroup limit cannot be enforced here"},
+    {0},
+};
+
+static int cgroup_driver(void *base, const char *v, const char *cmd)
 {
-        switch (opt) {
-        case LIMIT_OPT_MEMORY:
-                return cli_parse_number(cmd, "--memory", arg, &l->memory_bytes, true);
-        case LIMIT_OPT_PIDS:
-                return cli_parse_number(cmd, "--pids", arg, &l->pids, false);
-        case LIMIT_OPT_CPUS:
-                return parse_cpus(cmd, arg, &l->cpus);
-        case LIMIT_OPT_WALL:
-                return cli_parse_number(cmd, "--wall-ms", arg, &l->wall_ms, false);
-        case LIMIT_OPT_CPU:
-                return cli_parse_number(cmd, "--cpu-ms", arg, &l->cpu_ms, false);
-        case LIMIT_OPT_OUTPUT:
-                return cli_parse_number(cmd, "--output-limit", arg, &l->output_bytes, true);
-        case LIMIT_OPT_NOFILE:
-                return cli_parse_number(cmd, "--nofile", arg, &l->nofile, false);
-        case LIMIT_OPT_FSIZE:
-                return cli_parse_number(cmd, "--fsize", arg, &l->fsize_bytes, true);
-        case LIMIT_OPT_UNENFORCED:
-                l->allow_unenforced = true;
-                return 0;
-        default:
-                return -1;
-        }
+        if (strcmp(v, "auto") && strcmp(v, "v1") && strcmp(v, "v2") && strcmp(v, "none"))
+                return cli_usage_error(cmd, "--cgroup-driver '%s': use auto, v1, v2 or none", v);
+        ((struct wh_sandbox_config *)base)->cgroup_driver = v;
+        return 0;
 }
 
-int cli_parse_sandbox(const char *cmd, int opt, const char *arg, struct wh_sandbox_config *config)
-{
-        switch (opt) {
-        case SANDBOX_OPT_CG_DRIVER:
-                if (strcmp(arg, "auto") && strcmp(arg, "v1") && strcmp(arg, "v2") &&
-                    strcmp(arg, "none"))
-                        return cli_usage_error(
-                            cmd, "--cgroup-driver '%s': use auto, v1, v2 or none", arg);
-                config->cgroup_driver = arg;
-                return 0;
-        case SANDBOX_OPT_CG_PARENT:
-                config->cgroup_parent = arg;
-                return 0;
-        case SANDBOX_OPT_SECCOMP:
-                config->seccomp_policy = arg;
-                return 0;
-        default:
-                return -1;
-        }
-}
+#define S(field) offsetof(struct wh_sandbox_config, field)
+const struct cli_option cli_sandbox_options[] = {
+    {CLI_CALL, "cgroup-driver", .metavar = "auto|v1|v2|none", .call = cgroup_driver,
+     .help = "which cgroups enforce the limits (docs/cgroups.md)"},
+    {CLI_STR, "cgroup-parent", .metavar = "PATH", .offset = S(cgroup_parent), .complete = CLI_DIR,
+     .help = "create the run's cgroup under PATH (a delegated cgroup)"},
+    {CLI_STR, "seccomp-policy", .metavar = "FILE", .offset = S(seccomp_policy),
+     .complete = CLI_FILE,
+     .help = "the system call allowlist to use instead of the built-in one "
+             "(docs/seccomp-policy.md)"},
+    {0},
+};
+
+#define P(field) offsetof(struct wh_package_source, field)
+const struct cli_option cli_package_options[] = {
+    {CLI_STR, "store", .metavar = "LAYOUT", .offset = P(store), .env = "WHISKERS_STORE",
+     .complete = CLI_DIR,
+     .help = "an OCI layout of packages: a reference without '/' names a package there (a "
+             "tag, an id, a digest); default $WHISKERS_STORE"},
+    {CLI_STR, "trust", .metavar = "DIR", .offset = P(trust_dir), .env = "WHISKERS_TRUST",
+     .complete = CLI_DIR,
+     .help = "trusted public keys (default $WHISKERS_TRUST): a package runs only with a "
+             "valid signature by one of them"},
+    {CLI_FLAG, "allow-unsigned", .offset = P(allow_unsigned),
+     .help = "run unsigned packages (development only)"},
+    {CLI_STR, "cache", .metavar = "DIR", .offset = P(cache_dir), .complete = CLI_DIR,
+     .help = "where packages are unpacked (default $WHISKERS_CACHE, /var/cache/whiskers for "
+             "root, else ~/.cache/whiskers)"},
+    {0},
+};
 
 volatile int cli_stop_signal;
 

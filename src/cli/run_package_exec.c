@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int run_package_load(const struct run_package_args *p, char **argv, const char *ref,
+int run_package_load(const struct wh_package_source *p, char **argv, const char *ref,
                      struct wh_normaliser_options *load, struct wh_normaliser **out)
 {
         (void)p, (void)ref, (void)load, (void)out;

@@ -3,83 +3,90 @@
 
 #include "base/size.h"
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: whiskers bundle export [--zstd] [--level N] [--split SIZE] LAYOUT REF... "
-                "--out FILE\n"
-                "       whiskers bundle import (--trust DIR | --allow-unsigned) [--relocate "
-                "HOST[:PORT]/PREFIX]\n"
-                "                              [--json] LAYOUT FILE\n"
-                "\n"
-                "export writes the packages REF (tags, ids or digests) with everything they reach\n"
-                "(runtime images and schemas included) and their signatures as one pax tar: a\n"
-                "checksum manifest (whiskers-bundle.json: every blob's digest and size, the\n"
-                "digest of index.json) followed by an OCI image layout. --zstd compresses it\n"
-                "(level 1-19, default 3); --split SIZE writes FILE.000, FILE.001, ... of SIZE\n"
-                "each (e.g. 4G for FAT32 media).\n"
-                "\n"
-                "import reads FILE (or FILE.000 and the parts after it), hashes every blob\n"
-                "against its name and the checksum manifest, checks that every package is\n"
-                "complete and that each tagged package has a valid signature by a key in the\n"
-                "trust directory DIR, all offline, before anything enters the store; then adds\n"
-                "it all at once. A bad bundle changes nothing. --relocate then pushes each\n"
-                "imported package to HOST/PREFIX/<id>:<version> on an internal registry and\n"
-                "records where in LAYOUT/relocations.json (digests, and so signatures, stay\n"
-                "the same). Registry options for --relocate:\n"
-                "\n" PK_REGISTRY_OPTIONS_HELP "\n"
-                "Exit status: 0 done, 1 failed, 2 bad usage.\n");
-}
-
 struct args {
-        const char *sub, *out, *trust, *relocate;
+        const char *out, *trust, *relocate;
         bool allow_unsigned;
         struct wh_bundle_options bo;
         struct pk_registry_args reg;
-        const char *pos[64];
+        const char **pos;
         int npos;
 };
 
-static int option(int argc, char **argv, int *i, struct args *a)
+static int level(void *base, const char *v, const char *cmd)
 {
-        const char *s = argv[*i];
-        struct wh_err err = {0};
-        uint64_t v;
-        int took = pk_registry_arg(argc, argv, i, &a->reg);
-        if (took)
-                return took < 0 ? pk_usage("bundle", "option wants a value") : 0;
-        if (strcmp(s, "--zstd") == 0)
-                a->bo.zstd = true;
-        else if (strcmp(s, "--allow-unsigned") == 0)
-                a->allow_unsigned = true;
-        else if (strcmp(s, "--level") == 0) {
-                const char *l = pk_value(argc, argv, i);
-                if (!l || wh_parse_u64(l, &v, &err) < 0 || v < 1 || v > 19)
-                        return pk_usage("bundle", "--level wants 1..19");
-                a->bo.zstd_level = (int)v;
-        } else if (strcmp(s, "--split") == 0) {
-                const char *l = pk_value(argc, argv, i);
-                if (!l || wh_parse_size(l, &a->bo.split_size, &err) < 0 || a->bo.split_size < 512)
-                        return pk_usage("bundle", "--split wants a size of at least 512 bytes");
-        } else if (strcmp(s, "--out") == 0) {
-                if (!(a->out = pk_value(argc, argv, i)))
-                        return pk_usage("bundle", "--out wants a file");
-        } else if (strcmp(s, "--trust") == 0) {
-                if (!(a->trust = pk_value(argc, argv, i)))
-                        return pk_usage("bundle", "--trust wants a directory");
-        } else if (strcmp(s, "--relocate") == 0) {
-                if (!(a->relocate = pk_value(argc, argv, i)))
-                        return pk_usage("bundle", "--relocate wants HOST[:PORT]/PREFIX");
-        } else {
-                return pk_usage("bundle", "unknown option");
-        }
+        struct args *a = base;
+        struct wh_err err;
+        uint64_t n;
+        if (wh_parse_u64(v, &n, &err) < 0 || n < 1 || n > 19)
+                return cli_usage_error(cmd, "--level wants 1..19");
+        a->bo.zstd_level = (int)n;
         return 0;
 }
+
+static int split(void *base, const char *v, const char *cmd)
+{
+        struct args *a = base;
+        struct wh_err err;
+        if (wh_parse_size(v, &a->bo.split_size, &err) < 0 || a->bo.split_size < 512)
+                return cli_usage_error(cmd, "--split wants a size of at least 512 bytes");
+        return 0;
+}
+
+#define AT(field) offsetof(struct args, field)
+static const struct cli_option options[] = {
+    {CLI_SECTION, .help = "export:\n"},
+    {CLI_FLAG, "zstd", .offset = AT(bo.zstd), .help = "compress with zstd"},
+    {CLI_CALL, "level", .metavar = "N", .call = level, .help = "zstd level 1-19 (default 3)"},
+    {CLI_CALL, "split", .metavar = "SIZE", .call = split,
+     .help = "write FILE.000, FILE.001, ... of SIZE each"},
+    {CLI_STR, "out", .metavar = "FILE", .offset = AT(out), .complete = CLI_FILE,
+     .help = "the bundle file"},
+    {CLI_SECTION, .help = "import:\n"},
+    {CLI_STR, "trust", .metavar = "DIR", .offset = AT(trust), .complete = CLI_DIR,
+     .help = "trusted public keys: every tagged package needs a valid signature by one"},
+    {CLI_FLAG, "allow-unsigned", .offset = AT(allow_unsigned),
+     .help = "import unsigned packages (development only)"},
+    {CLI_STR, "relocate", .metavar = "HOST[:PORT]/PREFIX", .offset = AT(relocate),
+     .help = "push each imported package there; registry options:"},
+    {CLI_GROUP, .group = pk_registry_options, .offset = AT(reg)},
+    {0},
+};
+
+const struct cli_command cmd_bundle_cli = {
+    .name = "bundle",
+    .head = "Usage: whiskers bundle export [--zstd] [--level N] [--split SIZE] LAYOUT REF... "
+            "--out FILE\n"
+            "       whiskers bundle import (--trust DIR | --allow-unsigned) [--relocate "
+            "HOST[:PORT]/PREFIX]\n"
+            "                              [--json] LAYOUT FILE\n"
+            "\n"
+            "export writes the packages REF (tags, ids or digests) with everything they reach\n"
+            "(runtime images and schemas included) and their signatures as one pax tar: a\n"
+            "checksum manifest (whiskers-bundle.json: every blob's digest and size, the\n"
+            "digest of index.json) followed by an OCI image layout. --zstd compresses it\n"
+            "(level 1-19, default 3); --split SIZE writes FILE.000, FILE.001, ... of SIZE\n"
+            "each (e.g. 4G for FAT32 media).\n"
+            "\n"
+            "import reads FILE (or FILE.000 and the parts after it), hashes every blob\n"
+            "against its name and the checksum manifest, checks that every package is\n"
+            "complete and that each tagged package has a valid signature by a key in the\n"
+            "trust directory DIR, all offline, before anything enters the store; then adds\n"
+            "it all at once. A bad bundle changes nothing. --relocate then pushes each\n"
+            "imported package to HOST/PREFIX/<id>:<version> on an internal registry and\n"
+            "records where in LAYOUT/relocations.json (digests, and so signatures, stay\n"
+            "the same).\n"
+            "\n",
+    .tail = "\nExit status: 0 done, 1 failed, 2 bad usage.\n",
+    .options = options,
+    .max_args = 65,
+    .subcmds = "export import",
+};
 
 static int do_export(struct args *a)
 {
         if (!a->out || a->npos < 2)
-                return pk_usage("bundle", "export wants LAYOUT, at least one REF and --out FILE");
+                return cli_usage_error("bundle",
+                                       "export wants LAYOUT, at least one REF and --out FILE");
         struct wh_err err = {0};
         struct wh_store *s;
         if (wh_store_open(a->pos[0], WH_STORE_READ, &s, &err) < 0)
@@ -111,9 +118,10 @@ static void print_added(const struct args *a, const struct wh_index_entry *e, si
 static int do_import(struct args *a)
 {
         if (a->npos != 2)
-                return pk_usage("bundle", "import wants LAYOUT and FILE");
+                return cli_usage_error("bundle", "import wants LAYOUT and FILE");
         if (!a->trust == !a->allow_unsigned)
-                return pk_usage("bundle", "import wants either --trust DIR or --allow-unsigned");
+                return cli_usage_error("bundle",
+                                       "import wants either --trust DIR or --allow-unsigned");
         int rc = a->relocate ? pk_registry_finish("bundle", &a->reg) : 0;
         if (rc)
                 return rc;
@@ -142,28 +150,18 @@ static int do_import(struct args *a)
 
 int cmd_bundle(int argc, char **argv)
 {
-        if (pk_help(argc, argv)) {
-                usage(stdout);
-                return WH_EXIT_OK;
-        }
         struct args a = {0};
-        if (argc < 2)
-                return pk_usage("bundle", "name a subcommand: export or import");
-        a.sub = argv[1];
-        for (int i = 2; i < argc; i++) {
-                if (argv[i][0] == '-') {
-                        int rc = option(argc, argv, &i, &a);
-                        if (rc)
-                                return rc;
-                } else if (a.npos < 64) {
-                        a.pos[a.npos++] = argv[i];
-                } else {
-                        return pk_usage("bundle", "too many arguments");
-                }
-        }
-        if (strcmp(a.sub, "export") == 0)
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_bundle_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        if (p.argc < 1)
+                return cli_usage_error("bundle", "name a subcommand: export or import");
+        a.pos = (const char **)p.argv + 1;
+        a.npos = p.argc - 1;
+        if (strcmp(p.argv[0], "export") == 0)
                 return do_export(&a);
-        if (strcmp(a.sub, "import") == 0)
+        if (strcmp(p.argv[0], "import") == 0)
                 return do_import(&a);
-        return pk_usage("bundle", "unknown subcommand (export or import)");
+        return cli_usage_error("bundle", "unknown subcommand (export or import)");
 }

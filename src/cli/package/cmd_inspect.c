@@ -9,11 +9,60 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static void usage(FILE *out)
+struct opts {
+        const char *path, *ref, *trust, *variant;
+        bool json, runtimes_given;
+        struct wh_host host;
+        struct wh_err err;
+};
+
+static int host_arch(void *base, const char *v, const char *cmd)
 {
-        fprintf(
-            out,
-            "Usage: whiskers inspect [OPTIONS] LAYOUT|ARCHIVE [REF]\n"
+        struct opts *o = base;
+        (void)cmd;
+        snprintf(o->host.arch, sizeof(o->host.arch), "%s", v);
+        return 0;
+}
+
+static int host_level(void *base, const char *v, const char *cmd)
+{
+        struct opts *o = base;
+        o->host.arch_level = atoi(v);
+        if (o->host.arch_level < 1 || o->host.arch_level > 4)
+                return cli_usage_error(cmd, "--host-level wants 1 to 4");
+        return 0;
+}
+
+/* The first --host-runtime replaces the detected list. */
+static int host_runtime(void *base, const char *v, const char *cmd)
+{
+        struct opts *o = base;
+        if (!o->runtimes_given)
+                o->host.nruntimes = 0;
+        o->runtimes_given = true;
+        return wh_host_add_runtime(&o->host, v, &o->err) < 0 ? pk_fail(cmd, &o->err) : 0;
+}
+
+#define AT(field) offsetof(struct opts, field)
+static const struct cli_option options[] = {
+    {CLI_STR, "trust", .metavar = "DIR", .offset = AT(trust), .complete = CLI_DIR,
+     .help = "check signatures against the trusted keys in DIR"},
+    {CLI_STR, "variant", .metavar = "NAME", .offset = AT(variant),
+     .help = "force this variant (as the runner's --variant would)"},
+    {CLI_CALL, "host-arch", .metavar = "ARCH", .call = host_arch,
+     .help = "pretend the host has this OCI architecture (amd64...)"},
+    {CLI_CALL, "host-level", .metavar = "N", .call = host_level,
+     .help = "pretend the host's amd64 level is N (1-4)"},
+    {CLI_CALL, "host-runtime", .metavar = "RT", .call = host_runtime,
+     .help = "pretend the host has runtime RT (repeatable; replaces the detected list: exec, "
+             "python3, python3.N)"},
+    {CLI_FLAG, "json", .offset = AT(json), .help = "print one JSON object"},
+    {0},
+};
+
+const struct cli_command cmd_inspect_cli = {
+    .name = "inspect",
+    .head = "Usage: whiskers inspect [OPTIONS] LAYOUT|ARCHIVE [REF]\n"
             "\n"
             "Show a package: metadata, every variant and whether this host can run it (and\n"
             "why not), the variant the choice rule picks and which rule decided, and its\n"
@@ -21,70 +70,16 @@ static void usage(FILE *out)
             "may be left out when the layout holds one package. ARCHIVE is a zip or tar\n"
             "made by 'whiskers pack --zip' or 'whiskers store export'.\n"
             "\n"
-            "Options:\n"
-            "  --trust DIR          check signatures against the trusted keys in DIR\n"
-            "  --variant NAME       force this variant (as the runner's --variant would)\n"
-            "  --host-arch ARCH     pretend the host has this OCI architecture (amd64...)\n"
-            "  --host-level N       pretend the host's amd64 level is N (1-4)\n"
-            "  --host-runtime RT    pretend the host has runtime RT (repeatable; replaces the\n"
-            "                       detected list: exec, python3, python3.N)\n"
-            "  --json               print one JSON object\n"
-            "  -h, --help           show this help\n"
-            "\n"
+            "Options:\n",
+    .tail = "\n"
             "Choice rule (docs/packages.md): drop variants the host cannot run; prefer the\n"
             "highest amd64 level, then the newest runtime, then a non-baseline variant,\n"
             "then the smaller name.\n"
             "\n"
-            "Exit status: 0 shown (even when no variant can run here), 1 failed, 2 bad usage.\n");
-}
-
-struct opts {
-        const char *path, *ref, *trust, *variant;
-        bool json;
-        struct wh_host host;
+            "Exit status: 0 shown (even when no variant can run here), 1 failed, 2 bad usage.\n",
+    .options = options,
+    .max_args = 2,
 };
-
-static int parse(int argc, char **argv, struct opts *o, struct wh_err *err)
-{
-        if (wh_host_detect(&o->host, err) < 0)
-                return pk_fail("inspect", err);
-        bool runtimes_given = false;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i], *v = NULL;
-                bool takes = strcmp(a, "--trust") == 0 || strcmp(a, "--variant") == 0 ||
-                             strncmp(a, "--host-", 7) == 0;
-                if (takes && !(v = pk_value(argc, argv, &i)))
-                        return pk_usage("inspect", "an option lacks its value");
-                if (strcmp(a, "--json") == 0) {
-                        o->json = true;
-                } else if (strcmp(a, "--trust") == 0) {
-                        o->trust = v;
-                } else if (strcmp(a, "--variant") == 0) {
-                        o->variant = v;
-                } else if (strcmp(a, "--host-arch") == 0) {
-                        snprintf(o->host.arch, sizeof(o->host.arch), "%s", v);
-                } else if (strcmp(a, "--host-level") == 0) {
-                        o->host.arch_level = atoi(v);
-                        if (o->host.arch_level < 1 || o->host.arch_level > 4)
-                                return pk_usage("inspect", "--host-level wants 1 to 4");
-                } else if (strcmp(a, "--host-runtime") == 0) {
-                        if (!runtimes_given)
-                                o->host.nruntimes = 0;
-                        runtimes_given = true;
-                        if (wh_host_add_runtime(&o->host, v, err) < 0)
-                                return pk_fail("inspect", err);
-                } else if (a[0] == '-') {
-                        return pk_usage("inspect", "unknown option");
-                } else if (!o->path) {
-                        o->path = a;
-                } else if (!o->ref) {
-                        o->ref = a;
-                } else {
-                        return pk_usage("inspect", "too many arguments");
-                }
-        }
-        return o->path ? 0 : pk_usage("inspect", "name a LAYOUT or an ARCHIVE");
-}
 
 static json_t *variant_json(const struct wh_variant_choice *c, size_t i)
 {
@@ -196,15 +191,18 @@ static int inspect(struct wh_store *s, const struct opts *o, struct wh_err *err)
 
 int cmd_inspect(int argc, char **argv)
 {
-        if (pk_help(argc, argv)) {
-                usage(stdout);
-                return WH_EXIT_OK;
-        }
         struct opts o = {0};
         struct wh_err err = {0};
-        int rc = parse(argc, argv, &o, &err);
-        if (rc != 0)
+        if (wh_host_detect(&o.host, &err) < 0)
+                return pk_fail("inspect", &err);
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_inspect_cli, &o, argc, argv, &p);
+        if (rc != CLI_PARSED)
                 return rc;
+        if (!p.argc)
+                return cli_usage_error("inspect", "name a LAYOUT or an ARCHIVE");
+        o.path = p.argv[0];
+        o.ref = p.argv[1];
         struct stat st;
         char scratch[] = "/tmp/whiskers-inspect.XXXXXX";
         const char *layout = o.path;

@@ -7,99 +7,81 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: whiskers pack [OPTIONS] DIR... (--into LAYOUT | --zip FILE)\n"
-                "       whiskers pack [OPTIONS] --plugins TREE --into LAYOUT\n"
-                "\n"
-                "Pack normaliser directories (each with a normalizer.json) into a package: one\n"
-                "directory gives an OCI image manifest, several give an image index with one\n"
-                "manifest per runtime variant (exactly one marked \"baseline\"). The same\n"
-                "directories give the same digests on any machine: entries are sorted, owned by\n"
-                "0:0, with fixed modes and mtimes; hidden files and __pycache__ are left out.\n"
-                "\n"
-                "Options:\n"
-                "  --into LAYOUT   add the package to this OCI image layout (created if missing)\n"
-                "  --zip FILE      write the package as a zip holding an OCI layout\n"
-                "  --tag NAME      tag it NAME (default: <id>:<version> from normalizer.json)\n"
-                "  --runtime-image REF  carry this runtime image of LAYOUT (made by 'whiskers\n"
-                "                  runtime build'; needs --into): every variant then runs with\n"
-                "                  the image as its root, on hosts without that interpreter.\n"
-                "                  Given several times with one DIR: one variant per image\n"
-                "                  (e.g. trixie's python3.13 and bookworm's python3.11), the\n"
-                "                  first the baseline\n"
-                "  --plugins TREE  pack every normaliser below TREE (each directory holding a\n"
-                "                  normalizer.json, e.g. OpenKAT's boefjes/plugins, nested ones\n"
-                "                  included) as its own package <id>:<version>, all with the\n"
-                "                  same options; prints DIGEST TAG DIR per package\n"
-                "  --version V     the version of a normalizer.json without one (OpenKAT's):\n"
-                "                  default \"unversioned\"\n"
-                "  --python-path DIR  pack DIR (Python packages, e.g. OpenKAT's octopoes\n"
-                "                  and boefjes sources, or a site-packages tree) as its own\n"
-                "                  layer, put on the normaliser's sys.path (repeatable, in\n"
-                "                  order; at most 8). Packages sharing DIR share the layer\n"
-                "  --json          print {\"digest\",\"mediaType\",\"size\",\"tag\"} instead\n"
-                "  -h, --help      show this help\n"
-                "\n"
-                "Environment: SOURCE_DATE_EPOCH (seconds) becomes every entry's mtime and the\n"
-                "org.opencontainers.image.created annotation; unset, mtimes are 0.\n"
-                "\n"
-                "Prints the package digest on stdout. Exit status: 0 packed, 1 failed (the\n"
-                "message names the file and field), 2 bad usage.\n");
-}
-
 struct opts {
         const char *into, *zip, *tag, *version, *plugins;
         bool json;
-        const char **dirs, **python, **images;
-        size_t ndirs, npython, nimages;
+        struct cli_list python, images;
+        const char **dirs;
+        size_t ndirs;
         int64_t sde;
 };
 
-static int parse(int argc, char **argv, struct opts *o)
+#define AT(field) offsetof(struct opts, field)
+static const struct cli_option options[] = {
+    {CLI_STR, "into", .metavar = "LAYOUT", .offset = AT(into), .complete = CLI_DIR,
+     .help = "add the package to this OCI image layout (created if missing)"},
+    {CLI_STR, "zip", .metavar = "FILE", .offset = AT(zip), .complete = CLI_FILE,
+     .help = "write the package as a zip holding an OCI layout"},
+    {CLI_STR, "tag", .metavar = "NAME", .offset = AT(tag),
+     .help = "tag it NAME (default: <id>:<version> from normalizer.json)"},
+    {CLI_LIST, "runtime-image", .metavar = "REF", .offset = AT(images),
+     .help = "carry this runtime image of LAYOUT (made by 'whiskers runtime build'; needs "
+             "--into): every variant then runs with the image as its root, on hosts without "
+             "that interpreter. Given several times with one DIR: one variant per image (e.g. "
+             "trixie's python3.13 and bookworm's python3.11), the first the baseline"},
+    {CLI_STR, "plugins", .metavar = "TREE", .offset = AT(plugins), .complete = CLI_DIR,
+     .help = "pack every normaliser below TREE (each directory holding a normalizer.json, e.g. "
+             "OpenKAT's boefjes/plugins, nested ones included) as its own package "
+             "<id>:<version>, all with the same options; prints DIGEST TAG DIR per package"},
+    {CLI_STR, "version", .metavar = "V", .offset = AT(version),
+     .help = "the version of a normalizer.json without one (OpenKAT's): default "
+             "\"unversioned\""},
+    {CLI_LIST, "python-path", .metavar = "DIR", .offset = AT(python), .complete = CLI_DIR,
+     .help = "pack DIR (Python packages, e.g. OpenKAT's octopoes and boefjes sources, or a "
+             "site-packages tree) as its own layer, put on the normaliser's sys.path "
+             "(repeatable, in order; at most 8). Packages sharing DIR share the layer"},
+    {CLI_FLAG, "json", .offset = AT(json),
+     .help = "print {\"digest\",\"mediaType\",\"size\",\"tag\"} instead"},
+    {0},
+};
+
+const struct cli_command cmd_pack_cli = {
+    .name = "pack",
+    .head = "Usage: whiskers pack [OPTIONS] DIR... (--into LAYOUT | --zip FILE)\n"
+            "       whiskers pack [OPTIONS] --plugins TREE --into LAYOUT\n"
+            "\n"
+            "Pack normaliser directories (each with a normalizer.json) into a package: one\n"
+            "directory gives an OCI image manifest, several give an image index with one\n"
+            "manifest per runtime variant (exactly one marked \"baseline\"). The same\n"
+            "directories give the same digests on any machine: entries are sorted, owned by\n"
+            "0:0, with fixed modes and mtimes; hidden files and __pycache__ are left out.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Environment: SOURCE_DATE_EPOCH (seconds) becomes every entry's mtime and the\n"
+            "org.opencontainers.image.created annotation; unset, mtimes are 0.\n"
+            "\n"
+            "Prints the package digest on stdout. Exit status: 0 packed, 1 failed (the\n"
+            "message names the file and field), 2 bad usage.\n",
+    .options = options,
+    .max_args = CLI_ANY_ARGS,
+};
+
+static int check(struct opts *o)
 {
-        o->dirs = calloc((size_t)argc, sizeof(*o->dirs));
-        o->python = calloc((size_t)argc, sizeof(*o->python));
-        o->images = calloc((size_t)argc, sizeof(*o->images));
         o->sde = -1;
-        if (!o->dirs || !o->python || !o->images)
-                return pk_usage("pack", "out of memory");
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                const char **list = strcmp(a, "--python-path") == 0     ? &o->python[o->npython++]
-                                    : strcmp(a, "--runtime-image") == 0 ? &o->images[o->nimages++]
-                                                                        : NULL;
-                if (list && !(*list = pk_value(argc, argv, &i)))
-                        return pk_usage("pack", "an option lacks its value");
-                if (list)
-                        continue;
-                const char **slot = strcmp(a, "--into") == 0      ? &o->into
-                                    : strcmp(a, "--zip") == 0     ? &o->zip
-                                    : strcmp(a, "--tag") == 0     ? &o->tag
-                                    : strcmp(a, "--version") == 0 ? &o->version
-                                    : strcmp(a, "--plugins") == 0 ? &o->plugins
-                                                                  : NULL;
-                if (slot && !(*slot = pk_value(argc, argv, &i)))
-                        return pk_usage("pack", "an option lacks its value");
-                else if (strcmp(a, "--json") == 0)
-                        o->json = true;
-                else if (!slot && a[0] == '-')
-                        return pk_usage("pack", "unknown option");
-                else if (!slot)
-                        o->dirs[o->ndirs++] = a;
-        }
         if (o->plugins && (o->ndirs || !o->into || o->zip || o->tag))
-                return pk_usage("pack", "--plugins TREE goes with --into LAYOUT, without DIRs, "
-                                        "--zip or --tag");
+                return cli_usage_error("pack", "--plugins TREE goes with --into LAYOUT, without "
+                                               "DIRs, --zip or --tag");
         if (!o->plugins && (!o->ndirs || (!o->into && !o->zip)))
-                return pk_usage("pack", "name at least one DIR and --into or --zip");
-        if (o->nimages && !o->into)
-                return pk_usage("pack", "--runtime-image names an image in the --into layout");
+                return cli_usage_error("pack", "name at least one DIR and --into or --zip");
+        if (o->images.n && !o->into)
+                return cli_usage_error("pack",
+                                       "--runtime-image names an image in the --into layout");
         const char *sde = getenv("SOURCE_DATE_EPOCH");
         uint64_t v;
         if (sde && (wh_parse_u64(sde, &v, NULL) < 0 || v > INT64_MAX))
-                return pk_usage("pack", "SOURCE_DATE_EPOCH is not a number of seconds");
+                return cli_usage_error("pack", "SOURCE_DATE_EPOCH is not a number of seconds");
         if (sde)
                 o->sde = (int64_t)v;
         return 0;
@@ -109,10 +91,10 @@ static struct wh_pack_options pack_options(const struct opts *o)
 {
         return (struct wh_pack_options){.tag = o->tag,
                                         .source_date_epoch = o->sde,
-                                        .runtime_images = o->images,
-                                        .n_runtime_images = o->nimages,
-                                        .python_paths = o->python,
-                                        .n_python_paths = o->npython,
+                                        .runtime_images = o->images.v,
+                                        .n_runtime_images = o->images.n,
+                                        .python_paths = o->python.v,
+                                        .n_python_paths = o->python.n,
                                         .version = o->version};
 }
 
@@ -170,12 +152,14 @@ static int pack(const struct opts *o, const char *layout, struct wh_descriptor *
 
 int cmd_pack(int argc, char **argv)
 {
-        if (pk_help(argc, argv)) {
-                usage(stdout);
-                return WH_EXIT_OK;
-        }
         struct opts o = {0};
-        int rc = parse(argc, argv, &o);
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_pack_cli, &o, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        o.dirs = (const char **)p.argv;
+        o.ndirs = (size_t)p.argc;
+        rc = check(&o);
         struct wh_err err = {0};
         struct wh_descriptor root;
         char tag[WH_REF_MAX] = "", scratch[] = "/tmp/whiskers-pack.XXXXXX";
@@ -190,9 +174,6 @@ int cmd_pack(int argc, char **argv)
                 rc = pk_fail("pack", &err);
         if (!o.into && layout)
                 wh_rmtree_at(AT_FDCWD, layout);
-        free(o.dirs);
-        free(o.python);
-        free(o.images);
         if (rc != 0 || o.plugins)
                 return rc;
         if (o.json) {

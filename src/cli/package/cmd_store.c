@@ -4,62 +4,51 @@
 
 #include <stdlib.h>
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: whiskers store SUBCOMMAND [OPTIONS] LAYOUT [ARGS]\n"
-                "\n"
-                "  list [--json] LAYOUT             tags, digests and signatures in the store\n"
-                "  verify [--json] LAYOUT           re-hash every blob and check that everything\n"
-                "                                   index.json reaches is present; exit 1 on any\n"
-                "                                   problem\n"
-                "  gc [--dry-run] [--json] LAYOUT   delete blobs nothing in index.json reaches,\n"
-                "                                   signatures of removed packages, and stale\n"
-                "                                   temporary files (waits for running writers);\n"
-                "                                   refuses a store it cannot read fully\n"
-                "  import [--json] LAYOUT ARCHIVE   add the packages of a zip or tar layout\n"
-                "                                   archive; all or nothing, every layer checked\n"
-                "                                   against the unpacking rules\n"
-                "  export LAYOUT REF... (--zip FILE | --tar FILE)\n"
-                "                                   write packages, with their signatures, as a\n"
-                "                                   deterministic layout archive\n"
-                "  rm LAYOUT TAG                    remove a tag (blobs go at the next gc)\n"
-                "\n"
-                "Exit status: 0 done, 1 failed (or verify found problems), 2 bad usage.\n");
-}
-
 struct args {
         const char *sub;
         bool json, dry_run;
         const char *zip, *tar;
-        const char *pos[64];
+        const char **pos;
         int npos;
 };
 
-static int parse(int argc, char **argv, struct args *a)
-{
-        if (argc < 2)
-                return pk_usage("store", "name a subcommand");
-        a->sub = argv[1];
-        for (int i = 2; i < argc; i++) {
-                const char *s = argv[i];
-                if (strcmp(s, "--json") == 0)
-                        a->json = true;
-                else if (strcmp(s, "--dry-run") == 0)
-                        a->dry_run = true;
-                else if (strcmp(s, "--zip") == 0 && (a->zip = pk_value(argc, argv, &i)))
-                        continue;
-                else if (strcmp(s, "--tar") == 0 && (a->tar = pk_value(argc, argv, &i)))
-                        continue;
-                else if (s[0] == '-')
-                        return pk_usage("store", "unknown option or missing value");
-                else if (a->npos < 64)
-                        a->pos[a->npos++] = s;
-                else
-                        return pk_usage("store", "too many arguments");
-        }
-        return a->npos ? 0 : pk_usage("store", "name the LAYOUT");
-}
+#define AT(field) offsetof(struct args, field)
+static const struct cli_option options[] = {
+    {CLI_FLAG, "json", .offset = AT(json), .help = "print JSON"},
+    {CLI_FLAG, "dry-run", .offset = AT(dry_run), .help = "gc: only say what would go"},
+    {CLI_STR, "zip", .metavar = "FILE", .offset = AT(zip), .complete = CLI_FILE,
+     .help = "export: a zip archive"},
+    {CLI_STR, "tar", .metavar = "FILE", .offset = AT(tar), .complete = CLI_FILE,
+     .help = "export: a tar archive"},
+    {0},
+};
+
+const struct cli_command cmd_store_cli = {
+    .name = "store",
+    .head = "Usage: whiskers store SUBCOMMAND [OPTIONS] LAYOUT [ARGS]\n"
+            "\n"
+            "  list [--json] LAYOUT             tags, digests and signatures in the store\n"
+            "  verify [--json] LAYOUT           re-hash every blob and check that everything\n"
+            "                                   index.json reaches is present; exit 1 on any\n"
+            "                                   problem\n"
+            "  gc [--dry-run] [--json] LAYOUT   delete blobs nothing in index.json reaches,\n"
+            "                                   signatures of removed packages, and stale\n"
+            "                                   temporary files (waits for running writers);\n"
+            "                                   refuses a store it cannot read fully\n"
+            "  import [--json] LAYOUT ARCHIVE   add the packages of a zip or tar layout\n"
+            "                                   archive; all or nothing, every layer checked\n"
+            "                                   against the unpacking rules\n"
+            "  export LAYOUT REF... (--zip FILE | --tar FILE)\n"
+            "                                   write packages, with their signatures, as a\n"
+            "                                   deterministic layout archive\n"
+            "  rm LAYOUT TAG                    remove a tag (blobs go at the next gc)\n"
+            "\n"
+            "Options:\n",
+    .tail = "\nExit status: 0 done, 1 failed (or verify found problems), 2 bad usage.\n",
+    .options = options,
+    .max_args = 65,
+    .subcmds = "list verify gc import export rm",
+};
 
 static int list(struct wh_store *s, const struct args *a, struct wh_err *err)
 {
@@ -200,21 +189,25 @@ static int run(struct wh_store *s, const struct args *a, struct wh_err *err)
 
 int cmd_store(int argc, char **argv)
 {
-        if (pk_help(argc, argv)) {
-                usage(stdout);
-                return WH_EXIT_OK;
-        }
         struct args a = {0};
-        int rc = parse(argc, argv, &a);
-        if (rc != 0)
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_store_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
                 return rc;
+        if (p.argc < 1)
+                return cli_usage_error("store", "name a subcommand");
+        if (p.argc < 2)
+                return cli_usage_error("store", "name the LAYOUT");
+        a.sub = p.argv[0];
+        a.pos = (const char **)p.argv + 1;
+        a.npos = p.argc - 1;
         const char *subs[] = {"list", "verify", "gc", "import", "export", "rm"};
         int flags = -1;
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
                 if (strcmp(a.sub, subs[i]) == 0)
                         flags = i < 2 || i == 4 ? WH_STORE_READ : WH_STORE_WRITE;
         if (flags < 0)
-                return pk_usage("store", "unknown subcommand");
+                return cli_usage_error("store", "unknown subcommand");
         if (strcmp(a.sub, "import") == 0)
                 flags = WH_STORE_CREATE;
         struct wh_err err = {0};
@@ -224,6 +217,6 @@ int cmd_store(int argc, char **argv)
         rc = run(s, &a, &err);
         (rc < 0 ? wh_store_abandon : wh_store_close)(s);
         if (rc == -2)
-                return pk_usage("store", err.msg);
+                return cli_usage_error("store", "%s", err.msg);
         return rc < 0 ? pk_fail("store", &err) : rc;
 }

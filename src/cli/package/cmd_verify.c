@@ -4,47 +4,48 @@
 
 #include <stdlib.h>
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: whiskers verify --trust DIR [--json] LAYOUT [REF]\n"
-                "\n"
-                "Check every signature of the package REF against the trust directory DIR:\n"
-                "*.pub files are trusted Ed25519 public keys; the file DIR/revoked lists revoked\n"
-                "key ids (one per line, '#' comments) and wins over *.pub. DIR and its files must\n"
-                "not be writable by group or others. Nothing is fetched: this works offline.\n"
-                "\n"
-                "The package is trusted when at least one signature is valid and made by a\n"
-                "trusted, unrevoked key, and everything it reaches is present, hashes to its\n"
-                "digest and (for layers) passes the unpacker's rules. Each signature is\n"
-                "reported as valid, untrusted key, revoked key, bad signature or malformed.\n"
-                "\n"
-                "Exit status: 0 trusted, 1 not trusted (or failed), 2 bad usage.\n");
-}
+struct args {
+        const char *trust_dir;
+        bool json;
+};
+
+static const struct cli_option options[] = {
+    {CLI_STR, "trust", .metavar = "DIR", .offset = offsetof(struct args, trust_dir),
+     .complete = CLI_DIR, .help = "the trust directory (required)"},
+    {CLI_FLAG, "json", .offset = offsetof(struct args, json), .help = "print one JSON object"},
+    {0},
+};
+
+const struct cli_command cmd_verify_cli = {
+    .name = "verify",
+    .head = "Usage: whiskers verify --trust DIR [--json] LAYOUT [REF]\n"
+            "\n"
+            "Check every signature of the package REF against the trust directory DIR:\n"
+            "*.pub files are trusted Ed25519 public keys; the file DIR/revoked lists revoked\n"
+            "key ids (one per line, '#' comments) and wins over *.pub. DIR and its files must\n"
+            "not be writable by group or others. Nothing is fetched: this works offline.\n"
+            "\n"
+            "The package is trusted when at least one signature is valid and made by a\n"
+            "trusted, unrevoked key, and everything it reaches is present, hashes to its\n"
+            "digest and (for layers) passes the unpacker's rules. Each signature is\n"
+            "reported as valid, untrusted key, revoked key, bad signature or malformed.\n"
+            "\n",
+    .tail = "\nExit status: 0 trusted, 1 not trusted (or failed), 2 bad usage.\n",
+    .options = options,
+    .max_args = 2,
+};
 
 int cmd_verify(int argc, char **argv)
 {
-        if (pk_help(argc, argv)) {
-                usage(stdout);
-                return WH_EXIT_OK;
-        }
-        const char *trust_dir = NULL, *pos[2] = {NULL, NULL};
-        bool json = false;
-        int npos = 0;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--trust") == 0) {
-                        if (!(trust_dir = pk_value(argc, argv, &i)))
-                                return pk_usage("verify", "--trust wants a directory");
-                } else if (strcmp(argv[i], "--json") == 0) {
-                        json = true;
-                } else if (argv[i][0] == '-' || npos == 2) {
-                        return pk_usage("verify", "unknown option or too many arguments");
-                } else {
-                        pos[npos++] = argv[i];
-                }
-        }
-        if (!trust_dir || !npos)
-                return pk_usage("verify", "name --trust DIR and the LAYOUT");
+        struct args a = {0};
+        cleanup_cli struct cli_parsed p = {0};
+        int prc = cli_parse(&cmd_verify_cli, &a, argc, argv, &p);
+        if (prc != CLI_PARSED)
+                return prc;
+        const char *trust_dir = a.trust_dir;
+        bool json = a.json;
+        if (!trust_dir || !p.argc)
+                return cli_usage_error("verify", "name --trust DIR and the LAYOUT");
         struct wh_err err = {0};
         struct wh_store *s = NULL;
         struct wh_trust *t = NULL;
@@ -52,9 +53,9 @@ int cmd_verify(int argc, char **argv)
         struct wh_sig_report rep = {0};
         int rc = wh_trust_load(trust_dir, &t, &err);
         if (rc == 0)
-                rc = wh_store_open(pos[0], WH_STORE_READ, &s, &err);
+                rc = wh_store_open(p.argv[0], WH_STORE_READ, &s, &err);
         if (rc == 0)
-                rc = wh_store_resolve(s, pos[1], &root, &err);
+                rc = wh_store_resolve(s, p.argv[1], &root, &err);
         if (rc == 0)
                 rc = wh_trust_check(s, root.digest, t, &rep, &err);
         /* The signatures cover the digest; the content must be what it names. */

@@ -4,6 +4,8 @@
 #ifndef WH_CLI_PACKAGE_COMMANDS_H
 #define WH_CLI_PACKAGE_COMMANDS_H
 
+#include "cli/opt/options.h"
+
 /* clang-format off */
 #define WH_COMMANDS(X) \
         X("pack", cmd_pack, "pack normaliser directories into an OCI package") \
@@ -19,7 +21,9 @@
         X("run", cmd_run, "run a normaliser package on one raw file and check its output")
 /* clang-format on */
 
-#define X(name, fn, summary) int fn(int argc, char **argv);
+#define X(name, fn, summary)                                                                       \
+        int fn(int argc, char **argv);                                                             \
+        extern const struct cli_command fn##_cli;
 WH_COMMANDS(X)
 #undef X
 

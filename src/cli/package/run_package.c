@@ -8,18 +8,13 @@
 #include <stdio.h>
 #include <whiskers/package.h>
 
-int run_package_load(const struct run_package_args *p, char **argv, const char *ref,
+int run_package_load(const struct wh_package_source *p, char **argv, const char *ref,
                      struct wh_normaliser_options *load, struct wh_normaliser **out)
 {
         (void)argv;
         struct wh_err err = {0};
-        struct wh_package_source src = {.store = p->store,
-                                        .trust_dir = p->trust,
-                                        .allow_unsigned = p->allow_unsigned,
-                                        .variant = p->variant,
-                                        .cache_dir = p->cache};
         bool found;
-        if (wh_package_normaliser_load(&src, ref, load, out, &found, &err) < 0) {
+        if (wh_package_normaliser_load(p, ref, load, out, &found, &err) < 0) {
                 fprintf(stderr, "whiskers run: %s\n", err.msg);
                 return WH_EXIT_USAGE;
         }

@@ -2,45 +2,61 @@
  * the sink does not have yet (--undelivered), or re-queue failed
  * deliveries (--redeliver). */
 #include "cli/exit_codes.h"
-#include "cli/queue/args.h"
+#include "base/size.h"
+#include "cli/queue/store_option.h"
 #include "cli/queue/commands.h"
 
 #include <errno.h>
 #include <time.h>
 #include <whiskers/queue.h>
 
-static void usage(FILE *out)
-{
-        fprintf(
-            out,
-            "Usage: whiskers results [OPTIONS]\n"
+struct args {
+        const char *db, *tenant, *after, *job;
+        uint32_t limit;
+        bool json, dead, wait, undelivered, again;
+};
+
+#define AT(field) offsetof(struct args, field)
+static const struct cli_option options[] = {
+    QUEUE_DB_OPTION(struct args, db),
+    {CLI_STR, "tenant", .metavar = "T", .offset = AT(tenant), .help = "only this tenant's"},
+    {CLI_STR, "after", .metavar = "ID", .offset = AT(after),
+     .help = "only results (or, with --dead, jobs) with a larger id: paging"},
+    {CLI_U32, "limit", .metavar = "N", .offset = AT(limit), .max = 100000,
+     .help = "at most N (default 100)"},
+    {CLI_FLAG, "dead", .offset = AT(dead),
+     .help = "list the dead letter table instead: jobs that failed for good, with their last "
+             "status record"},
+    {CLI_FLAG, "undelivered", .offset = AT(undelivered),
+     .help = "list results not delivered to the sink (worker --sink): pending ones (waiting "
+             "for an attempt or a retry) and failed ones (the attempts ran out), with the last "
+             "error"},
+    {CLI_FLAG, "redeliver", .offset = AT(again),
+     .help = "queue failed deliveries again, attempts reset: all of them, or --tenant T's, or "
+             "job JOB's (--job JOB); any worker with a sink delivers them. Prints how many"},
+    {CLI_STR, "job", .metavar = "JOB", .offset = AT(job),
+     .help = "with --redeliver: only this job's result"},
+    {CLI_FLAG, "wait", .offset = AT(wait),
+     .help = "first wait until no job is queued, waiting for a retry or running (polls the "
+             "store; Ctrl-C stops)"},
+    {CLI_FLAG, "json", .offset = AT(json), .help = "print JSON (an array)"},
+    {0},
+};
+
+const struct cli_command cmd_results_cli = {
+    .name = "results",
+    .head = "Usage: whiskers results [OPTIONS]\n"
             "\n"
             "List stored results, oldest first: id, job, outcome, when, worker, normaliser.\n"
             "A reused result names the result it reuses. 'whiskers show JOB' prints one\n"
             "with its output.\n"
             "\n"
-            "Options:\n"
-            "  --db URL        the job store (default $WHISKERS_DB, else whiskers.db)\n"
-            "  --tenant T      only this tenant's\n"
-            "  --after ID      only results (or, with --dead, jobs) with a larger id: paging\n"
-            "  --limit N       at most N (default 100)\n"
-            "  --dead          list the dead letter table instead: jobs that failed for good,\n"
-            "                  with their last status record\n"
-            "  --undelivered   list results not delivered to the sink (worker --sink): pending\n"
-            "                  ones (waiting for an attempt or a retry) and failed ones (the\n"
-            "                  attempts ran out), with the last error\n"
-            "  --redeliver     queue failed deliveries again, attempts reset: all of them, or\n"
-            "                  --tenant T's, or job JOB's (--job JOB); any worker with a sink\n"
-            "                  delivers them. Prints how many\n"
-            "  --job JOB       with --redeliver: only this job's result\n"
-            "  --wait          first wait until no job is queued, waiting for a retry or\n"
-            "                  running (polls the store; Ctrl-C stops)\n"
-            "  --json          print JSON (an array)\n"
-            "  -h, --help      show this help\n"
-            "\n"
+            "Options:\n",
+    .tail = "\n"
             "Exit status: 0 listed or re-queued (maybe nothing); 1 the store does not exist\n"
-            "(nothing is created) or failed; 2 bad usage.\n");
-}
+            "(nothing is created) or failed; 2 bad usage.\n",
+    .options = options,
+};
 
 /* Print JSON rendered by the queue (render.c) and free it. */
 static int print_json(int rendered, char **text)
@@ -160,29 +176,14 @@ static int wait_idle(struct wh_queue *q, struct wh_err *err)
 
 int cmd_results(int argc, char **argv)
 {
-        const char *db = db_url_default(), *tenant = NULL, *after = NULL, *job = NULL;
-        uint32_t limit = 100;
-        bool json = false, dead = false, wait = false, undelivered = false, again = false;
-        const struct opt opts[] = {
-            {"--db", OPT_STR, &db, 0},
-            {"--tenant", OPT_STR, &tenant, 0},
-            {"--after", OPT_STR, &after, 0},
-            {"--limit", OPT_U32, &limit, 100000},
-            {"--dead", OPT_FLAG, &dead, 0},
-            {"--undelivered", OPT_FLAG, &undelivered, 0},
-            {"--redeliver", OPT_FLAG, &again, 0},
-            {"--job", OPT_STR, &job, 0},
-            {"--wait", OPT_FLAG, &wait, 0},
-            {"--json", OPT_FLAG, &json, 0},
-            {NULL, OPT_FLAG, NULL, 0},
-        };
-        size_t npos;
-        int p = parse_opts(argc, argv, opts, NULL, 0, &npos);
-        if (p != 0) {
-                if (p > 0)
-                        usage(stdout);
-                return p > 0 ? WH_EXIT_OK : WH_EXIT_USAGE;
-        }
+        struct args a = {.db = QUEUE_DB_DEFAULT, .limit = 100};
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_results_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        const char *db = a.db, *tenant = a.tenant, *after = a.after, *job = a.job;
+        bool json = a.json, dead = a.dead, wait = a.wait, undelivered = a.undelivered,
+             again = a.again;
         struct wh_err err;
         uint64_t after_id = 0, job_id = 0;
         if (after && wh_parse_u64(after, &after_id, &err) < 0) {
@@ -199,9 +200,8 @@ int cmd_results(int argc, char **argv)
                 return WH_EXIT_USAGE;
         }
         struct wh_result_filter f = {
-            .tenant = tenant, .after_id = (int64_t)after_id, .limit = limit};
+            .tenant = tenant, .after_id = (int64_t)after_id, .limit = a.limit};
         struct wh_queue *q = NULL;
-        int rc = 0;
         if (wh_queue_open_existing(db, &q, &err) < 0 || (wait && wait_idle(q, &err) < 0))
                 rc = -1;
         else if (again)

@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,174 +26,91 @@
 
 #define MAX_DIRS 16
 
-static const char help[] =
-    "Usage: whiskers scan --boefje DIR|ID --input-ooi REF [--normalisers DIR]... [OPTIONS]\n"
-    "\n"
-    "Run an OpenKAT boefje (boefje.json, main.py with run(boefje_meta)) unchanged in a\n"
-    "sandbox on the input object REF, check the (mime_types, raw) pairs it returns,\n"
-    "store its raw files content-addressed with their MIME types (boefje/<id> and what\n"
-    "it declared), then run every normaliser that consumes one of a raw file's MIME\n"
-    "types on it. Prints the boefje's raw files, then each normaliser's results.\n"
-    "\n"
-    "  --boefje DIR|ID        the boefje's directory, or the id of one under --boefjes\n"
-    "  --boefjes DIR          where boefje ids are looked up (default $WHISKERS_BOEFJES,\n"
-    "                         else examples/boefjes)\n"
-    "  --input-ooi REF        the input object's primary key, e.g. Hostname|internet|x.org\n"
-    "  --settings FILE        a JSON object of settings (schema.json): the boefje's\n"
-    "                         environment; never printed, logged or stored\n"
-    "  --runtime-root DIR     an unpacked runtime image for the boefje (its tools)\n"
-    "  --raw-store DIR        where raw files and the job's record go (default: a new\n"
-    "                         directory under $TMPDIR, printed)\n"
-    "  --raw-max SIZE         largest raw file (default 16M)\n"
-    "  --task-id ID           the boefje task's id (default: a random UUID)\n"
-    "Network (docs/boefjes.md \"Network\"): the input object's address, what boefje.json's\n"
-    "x-whiskers-network lists, and\n"
-    "  --net-allow ITEM       also reach ITEM: ADDR[/LEN]:PORTS[/tcp|udp|both], [IPv6]:...,\n"
-    "                         HOST:PORTS; ${SETTING} is that setting (repeatable)\n"
-    "  --net-no-input         do not allow the input object's own address (a boefje that\n"
-    "                         only asks a resolver about it, such as kat_dns)\n"
-    "Normalisers:\n"
-    "  --normalisers DIR      a normaliser directory, or a directory of them (repeatable)\n"
-    "  --normaliser-runtime-root DIR  the runtime image the normalisers run on\n"
-    "  --schema-dir DIR       schemas for the normalisers' object types\n"
-    "  --db URL --tenant T    queue the normaliser jobs in that job store (as 'whiskers\n"
-    "                         submit' does, one per raw file and consuming normaliser)\n"
-    "                         for 'whiskers worker', instead of running them here; T is\n"
-    "                         also the BoefjeMeta's organization\n"
-    "  --json                 print {\"boefje\": ..., \"normalisers\": [...]} instead\n"
-    "Limits of the boefje's run: --memory, --pids, --cpus, --wall-ms (default 300000),\n"
-    "  --cpu-ms, --output-limit, --nofile, --fsize, --allow-unenforced-limits (this one\n"
-    "  holds for the normalisers too)\n"
-    "\n"
-    "Exit status: 0 the boefje and every normaliser succeeded; 1 the boefje or a\n"
-    "normaliser failed (its error is printed, a failed boefje stores nothing); 2 usage\n"
-    "error or nothing could run.\n";
-
-enum {
-        OPT_BOEFJE = 256,
-        OPT_BOEFJES,
-        OPT_INPUT,
-        OPT_SETTINGS,
-        OPT_RT,
-        OPT_STORE,
-        OPT_RAW_MAX,
-        OPT_TASK,
-        OPT_NORM,
-        OPT_NORM_RT,
-        OPT_SCHEMA,
-        OPT_JSON,
-        OPT_NET_ALLOW,
-        OPT_NET_NO_INPUT,
-        OPT_DB,
-        OPT_TENANT
-};
-
 struct scan_args {
         const char *boefje, *boefjes, *input, *settings, *runtime_root, *store, *task;
-        const char *norm_dirs[MAX_DIRS];
-        size_t n_norm_dirs;
-        const char *net_allow[MAX_DIRS];
-        size_t n_net_allow;
+        struct cli_list norm_dirs, net_allow;
         bool net_no_input;
         const char *norm_root, *schema_dir, *db, *tenant;
         bool json;
         struct wh_boefje_options opts;
 };
 
-static int parse(int argc, char **argv, struct scan_args *a)
+static int raw_max(void *base, const char *v, const char *cmd)
 {
-        static const struct option options[] = {
-            {"boefje", required_argument, 0, OPT_BOEFJE},
-            {"boefjes", required_argument, 0, OPT_BOEFJES},
-            {"input-ooi", required_argument, 0, OPT_INPUT},
-            {"settings", required_argument, 0, OPT_SETTINGS},
-            {"runtime-root", required_argument, 0, OPT_RT},
-            {"raw-store", required_argument, 0, OPT_STORE},
-            {"raw-max", required_argument, 0, OPT_RAW_MAX},
-            {"task-id", required_argument, 0, OPT_TASK},
-            {"normalisers", required_argument, 0, OPT_NORM},
-            {"normaliser-runtime-root", required_argument, 0, OPT_NORM_RT},
-            {"schema-dir", required_argument, 0, OPT_SCHEMA},
-            {"json", no_argument, 0, OPT_JSON},
-            {"net-allow", required_argument, 0, OPT_NET_ALLOW},
-            {"net-no-input", no_argument, 0, OPT_NET_NO_INPUT},
-            {"db", required_argument, 0, OPT_DB},
-            {"tenant", required_argument, 0, OPT_TENANT},
-            {"help", no_argument, 0, 'h'},
-            WH_LIMIT_OPTIONS,
-            {0, 0, 0, 0}};
-        int c;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-                int rc = cli_parse_limit("scan", c, optarg, &a->opts.limits);
-                if (rc >= 0) {
-                        if (rc)
-                                return rc;
-                        continue;
-                }
-                switch (c) {
-                case OPT_BOEFJE:
-                        a->boefje = optarg;
-                        break;
-                case OPT_BOEFJES:
-                        a->boefjes = optarg;
-                        break;
-                case OPT_INPUT:
-                        a->input = optarg;
-                        break;
-                case OPT_SETTINGS:
-                        a->settings = optarg;
-                        break;
-                case OPT_RT:
-                        a->runtime_root = optarg;
-                        break;
-                case OPT_STORE:
-                        a->store = optarg;
-                        break;
-                case OPT_TASK:
-                        a->task = optarg;
-                        break;
-                case OPT_NORM_RT:
-                        a->norm_root = optarg;
-                        break;
-                case OPT_SCHEMA:
-                        a->schema_dir = optarg;
-                        break;
-                case OPT_JSON:
-                        a->json = true;
-                        break;
-                case OPT_NET_NO_INPUT:
-                        a->net_no_input = true;
-                        break;
-                case OPT_DB:
-                        a->db = optarg;
-                        break;
-                case OPT_TENANT:
-                        a->tenant = optarg;
-                        break;
-                case OPT_NET_ALLOW:
-                        if (a->n_net_allow == MAX_DIRS)
-                                return cli_usage_error("scan", "at most %d --net-allow", MAX_DIRS);
-                        a->net_allow[a->n_net_allow++] = optarg;
-                        break;
-                case OPT_RAW_MAX:
-                        if (cli_parse_number("scan", "--raw-max", optarg, &a->opts.raw_max, true))
-                                return WH_EXIT_USAGE;
-                        break;
-                case OPT_NORM:
-                        if (a->n_norm_dirs == MAX_DIRS)
-                                return cli_usage_error("scan", "at most %d --normalisers",
-                                                       MAX_DIRS);
-                        a->norm_dirs[a->n_norm_dirs++] = optarg;
-                        break;
-                case 'h':
-                        fputs(help, stdout);
-                        exit(WH_EXIT_OK);
-                default:
-                        return cli_usage_error("scan", "unknown option");
-                }
-        }
-        if (optind != argc)
-                return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
+        return cli_parse_number(cmd, "--raw-max", v, &((struct scan_args *)base)->opts.raw_max,
+                                true);
+}
+
+#define AT(field) offsetof(struct scan_args, field)
+static const struct cli_option options[] = {
+    {CLI_STR, "boefje", .metavar = "DIR|ID", .offset = AT(boefje), .complete = CLI_DIR,
+     .help = "the boefje's directory, or the id of one under --boefjes"},
+    {CLI_STR, "boefjes", .metavar = "DIR", .offset = AT(boefjes), .env = "WHISKERS_BOEFJES",
+     .complete = CLI_DIR,
+     .help = "where boefje ids are looked up (default $WHISKERS_BOEFJES, else examples/boefjes)"},
+    {CLI_STR, "input-ooi", .metavar = "REF", .offset = AT(input),
+     .help = "the input object's primary key, e.g. Hostname|internet|x.org"},
+    {CLI_STR, "settings", .metavar = "FILE", .offset = AT(settings), .complete = CLI_FILE,
+     .help = "a JSON object of settings (schema.json): the boefje's environment; never "
+             "printed, logged or stored"},
+    {CLI_STR, "runtime-root", .metavar = "DIR", .offset = AT(runtime_root), .complete = CLI_DIR,
+     .help = "an unpacked runtime image for the boefje (its tools)"},
+    {CLI_STR, "raw-store", .metavar = "DIR", .offset = AT(store), .complete = CLI_DIR,
+     .help = "where raw files and the job's record go (default: a new directory under $TMPDIR, "
+             "printed)"},
+    {CLI_CALL, "raw-max", .metavar = "SIZE", .call = raw_max,
+     .help = "largest raw file (default 16M)"},
+    {CLI_STR, "task-id", .metavar = "ID", .offset = AT(task),
+     .help = "the boefje task's id (default: a random UUID)"},
+    {CLI_SECTION, .help = "Network (docs/boefjes.md \"Network\"): the input object's address, "
+                          "what boefje.json's\nx-whiskers-network lists, and\n"},
+    {CLI_LIST, "net-allow", .metavar = "ITEM", .offset = AT(net_allow), .max = MAX_DIRS,
+     .help = "also reach ITEM: ADDR[/LEN]:PORTS[/tcp|udp|both], [IPv6]:..., HOST:PORTS; "
+             "${SETTING} is that setting (repeatable)"},
+    {CLI_FLAG, "net-no-input", .offset = AT(net_no_input),
+     .help = "do not allow the input object's own address (a boefje that only asks a resolver "
+             "about it, such as kat_dns)"},
+    {CLI_SECTION, .help = "Normalisers:\n"},
+    {CLI_LIST, "normalisers", .metavar = "DIR", .offset = AT(norm_dirs), .max = MAX_DIRS,
+     .complete = CLI_DIR, .help = "a normaliser directory, or a directory of them (repeatable)"},
+    {CLI_STR, "normaliser-runtime-root", .metavar = "DIR", .offset = AT(norm_root),
+     .complete = CLI_DIR, .help = "the runtime image the normalisers run on"},
+    {CLI_STR, "schema-dir", .metavar = "DIR", .offset = AT(schema_dir), .complete = CLI_DIR,
+     .help = "schemas for the normalisers' object types"},
+    {CLI_STR, "db", .metavar = "URL", .offset = AT(db), .complete = CLI_FILE,
+     .help = "with --tenant: queue the normaliser jobs in that job store (as 'whiskers submit' "
+             "does, one per raw file and consuming normaliser) for 'whiskers worker', instead "
+             "of running them here"},
+    {CLI_STR, "tenant", .metavar = "T", .offset = AT(tenant),
+     .help = "with --db; also the BoefjeMeta's organization"},
+    {CLI_FLAG, "json", .offset = AT(json),
+     .help = "print {\"boefje\": ..., \"normalisers\": [...]} instead"},
+    {CLI_SECTION, .help = "Limits of the boefje's run (--wall-ms: default 300000;\n"
+                          "--allow-unenforced-limits holds for the normalisers too):\n"},
+    {CLI_GROUP, .group = cli_limit_options, .offset = AT(opts.limits)},
+    {0},
+};
+
+const struct cli_command cmd_scan_cli = {
+    .name = "scan",
+    .head =
+        "Usage: whiskers scan --boefje DIR|ID --input-ooi REF [--normalisers DIR]... [OPTIONS]\n"
+        "\n"
+        "Run an OpenKAT boefje (boefje.json, main.py with run(boefje_meta)) unchanged in a\n"
+        "sandbox on the input object REF, check the (mime_types, raw) pairs it returns,\n"
+        "store its raw files content-addressed with their MIME types (boefje/<id> and what\n"
+        "it declared), then run every normaliser that consumes one of a raw file's MIME\n"
+        "types on it. Prints the boefje's raw files, then each normaliser's results.\n"
+        "\n",
+    .tail = "\n"
+            "Exit status: 0 the boefje and every normaliser succeeded; 1 the boefje or a\n"
+            "normaliser failed (its error is printed, a failed boefje stores nothing); 2 usage\n"
+            "error or nothing could run.\n",
+    .options = options,
+};
+
+static int check(const struct scan_args *a)
+{
         if (!a->boefje || !a->input)
                 return cli_usage_error("scan", "--boefje and --input-ooi are required");
         if (!a->db != !a->tenant)
@@ -442,8 +358,8 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                                      .settings = settings,
                                      .task_id = a->task,
                                      .organization = a->tenant,
-                                     .net_allow = a->net_allow,
-                                     .n_net_allow = a->n_net_allow,
+                                     .net_allow = a->net_allow.v,
+                                     .n_net_allow = a->net_allow.n,
                                      .net_no_input = a->net_no_input};
         struct wh_boefje_result res = {0};
         if (!ooi || wh_boefje_run(b, &in, &res, &err) < 0) {
@@ -474,9 +390,9 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
         if (!a->json)
                 print_boefje(wh_boefje_manifest(b), &res, store);
         for (size_t i = 0; res.ok && (!a->db || c.q) && i < res.n_raws; i++)
-                for (size_t d = 0; d < a->n_norm_dirs; d++)
-                        route(&c, &res.raws[i], a->norm_dirs[d]);
-        if (res.ok && a->n_norm_dirs && c.jobs == 0 && !a->json)
+                for (size_t d = 0; d < a->norm_dirs.n; d++)
+                        route(&c, &res.raws[i], a->norm_dirs.v[d]);
+        if (res.ok && a->norm_dirs.n && c.jobs == 0 && !a->json)
                 printf("no normaliser consumes these raw files' MIME types\n");
         if (a->json) {
                 json_t *doc =
@@ -496,14 +412,16 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
 int cmd_scan(int argc, char **argv)
 {
         struct scan_args a = {0};
-        int rc = parse(argc, argv, &a);
-        if (rc)
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_scan_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        if ((rc = check(&a)) != 0)
                 return rc;
         cleanup_free char *found = NULL;
         const char *dir = a.boefje;
         if (!strchr(a.boefje, '/')) {
-                const char *env = getenv("WHISKERS_BOEFJES");
-                const char *in = a.boefjes ? a.boefjes : env && *env ? env : "examples/boefjes";
+                const char *in = a.boefjes ? a.boefjes : "examples/boefjes";
                 if (!(dir = found = find_boefje(in, a.boefje)))
                         return cli_usage_error("scan",
                                                "no boefje with the id '%s' in %s (a path needs a "

@@ -1,31 +1,42 @@
 /* whiskers show JOB: one job's state, attempts, result and output. */
 #include "cli/exit_codes.h"
-#include "cli/queue/args.h"
+#include "base/size.h"
+#include "cli/queue/store_option.h"
 #include "cli/queue/commands.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <whiskers/queue.h>
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: whiskers show [OPTIONS] JOB\n"
-                "\n"
-                "Show job JOB (a number from 'whiskers submit'): its state (queued, running,\n"
-                "done, dead), tenant, normaliser, input, attempts, lease, the status record of\n"
-                "its last failure, and when done its result: outcome, its delivery to the sink\n"
-                "(pending, delivered or failed, attempts, last error), provenance and output\n"
-                "(a reused result's output is the one it reuses).\n"
-                "\n"
-                "Options:\n"
-                "  --db URL    the job store (default $WHISKERS_DB, else whiskers.db)\n"
-                "  --json      print one JSON object (output and provenance as JSON)\n"
-                "  -h, --help  show this help\n"
-                "\n"
-                "Exit status: 0 shown; 1 the store does not exist or failed (the message says\n"
-                "which); 2 bad usage or no such job.\n");
-}
+struct args {
+        const char *db;
+        bool json;
+};
+
+static const struct cli_option options[] = {
+    QUEUE_DB_OPTION(struct args, db),
+    {CLI_FLAG, "json", .offset = offsetof(struct args, json),
+     .help = "print one JSON object (output and provenance as JSON)"},
+    {0},
+};
+
+const struct cli_command cmd_show_cli = {
+    .name = "show",
+    .head = "Usage: whiskers show [OPTIONS] JOB\n"
+            "\n"
+            "Show job JOB (a number from 'whiskers submit'): its state (queued, running,\n"
+            "done, dead), tenant, normaliser, input, attempts, lease, the status record of\n"
+            "its last failure, and when done its result: outcome, its delivery to the sink\n"
+            "(pending, delivered or failed, attempts, last error), provenance and output\n"
+            "(a reused result's output is the one it reuses).\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 shown; 1 the store does not exist or failed (the message says\n"
+            "which); 2 bad usage or no such job.\n",
+    .options = options,
+    .max_args = 1,
+};
 
 static void print_json_field(const char *label, const char *text)
 {
@@ -75,30 +86,21 @@ static void print_text(const struct wh_job_info *j)
 
 int cmd_show(int argc, char **argv)
 {
-        const char *db = db_url_default(), *pos[1];
-        bool json = false;
-        const struct opt opts[] = {
-            {"--db", OPT_STR, &db, 0},
-            {"--json", OPT_FLAG, &json, 0},
-            {NULL, OPT_FLAG, NULL, 0},
-        };
-        size_t npos;
-        int p = parse_opts(argc, argv, opts, pos, 1, &npos);
-        if (p != 0) {
-                if (p > 0)
-                        usage(stdout);
-                return p > 0 ? WH_EXIT_OK : WH_EXIT_USAGE;
-        }
+        struct args a = {.db = QUEUE_DB_DEFAULT};
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_show_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        const char *db = a.db;
+        bool json = a.json;
         struct wh_err err;
         uint64_t id;
-        if (npos != 1 || wh_parse_u64(pos[0], &id, &err) < 0 || id == 0 || id > INT64_MAX) {
-                fprintf(stderr, "whiskers show: expected one job id; see 'whiskers show --help'\n");
-                return WH_EXIT_USAGE;
-        }
+        if (p.argc != 1 || wh_parse_u64(p.argv[0], &id, &err) < 0 || id == 0 || id > INT64_MAX)
+                return cli_usage_error("show", "expected one job id");
         struct wh_queue *q = NULL;
         struct wh_job_info *info = NULL;
         char *text = NULL;
-        int rc = WH_EXIT_OK;
+        rc = WH_EXIT_OK;
         if (wh_queue_open_existing(db, &q, &err) < 0 ||
             wh_queue_show(q, (int64_t)id, &info, &err) < 0 ||
             (json && wh_job_info_json(info, &text, &err) < 0)) {

@@ -1,52 +1,53 @@
 /* whiskers status: queue depth by state and the live workers. */
 #include "cli/exit_codes.h"
-#include "cli/queue/args.h"
+#include "cli/queue/store_option.h"
 #include "cli/queue/commands.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <whiskers/queue.h>
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: whiskers status [OPTIONS]\n"
-                "\n"
-                "Jobs by state (ready, waiting for a retry, running, done, dead), how many\n"
-                "workers have sent a heartbeat recently, and the sink's outbox: results waiting\n"
-                "for delivery and deliveries that failed for good ('whiskers results\n"
-                "--undelivered' lists them, 'whiskers results --redeliver' queues them again).\n"
-                "The counts are cheap at any store size: kept by the store, not counted.\n"
-                "\n"
-                "Options:\n"
-                "  --db URL        the job store (default $WHISKERS_DB, else whiskers.db)\n"
-                "  --stale-ms N    a worker silent this long is not live (default 30000, the\n"
-                "                  default lease)\n"
-                "  --json          print one JSON object\n"
-                "  -h, --help      show this help\n"
-                "\n"
-                "Exit status: 0 shown; 1 the store does not exist (nothing is created) or\n"
-                "failed; 2 bad usage.\n");
-}
+struct args {
+        const char *db;
+        uint32_t stale;
+        bool json;
+};
+
+static const struct cli_option options[] = {
+    QUEUE_DB_OPTION(struct args, db),
+    {CLI_U32, "stale-ms", .metavar = "N", .offset = offsetof(struct args, stale), .max = 86400000,
+     .help = "a worker silent this long is not live (default 30000, the default lease)"},
+    {CLI_FLAG, "json", .offset = offsetof(struct args, json), .help = "print one JSON object"},
+    {0},
+};
+
+const struct cli_command cmd_status_cli = {
+    .name = "status",
+    .head = "Usage: whiskers status [OPTIONS]\n"
+            "\n"
+            "Jobs by state (ready, waiting for a retry, running, done, dead), how many\n"
+            "workers have sent a heartbeat recently, and the sink's outbox: results waiting\n"
+            "for delivery and deliveries that failed for good ('whiskers results\n"
+            "--undelivered' lists them, 'whiskers results --redeliver' queues them again).\n"
+            "The counts are cheap at any store size: kept by the store, not counted.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 shown; 1 the store does not exist (nothing is created) or\n"
+            "failed; 2 bad usage.\n",
+    .options = options,
+};
 
 int cmd_status(int argc, char **argv)
 {
-        const char *db = db_url_default();
-        uint32_t stale = 30000;
-        bool json = false;
-        const struct opt opts[] = {
-            {"--db", OPT_STR, &db, 0},
-            {"--stale-ms", OPT_U32, &stale, 86400000},
-            {"--json", OPT_FLAG, &json, 0},
-            {NULL, OPT_FLAG, NULL, 0},
-        };
-        size_t npos;
-        int p = parse_opts(argc, argv, opts, NULL, 0, &npos);
-        if (p != 0) {
-                if (p > 0)
-                        usage(stdout);
-                return p > 0 ? WH_EXIT_OK : WH_EXIT_USAGE;
-        }
+        struct args a = {.db = QUEUE_DB_DEFAULT, .stale = 30000};
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_status_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        const char *db = a.db;
+        uint32_t stale = a.stale;
+        bool json = a.json;
         struct wh_queue *q = NULL;
         struct wh_queue_stats s;
         struct wh_err err;

@@ -3,7 +3,8 @@
 #include "base/cleanup.h"
 #include "base/io.h"
 #include "cli/exit_codes.h"
-#include "cli/queue/args.h"
+#include "cli/queue/store_option.h"
+#include "cli/run_options.h"
 #include "cli/queue/commands.h"
 
 #include <errno.h>
@@ -14,51 +15,62 @@
 
 #define MAX_FILES 10000
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: whiskers submit --tenant T (--normaliser REF | --mime TYPE) [OPTIONS] "
-                "RAWFILE...\n"
-                "\n"
-                "Store each RAWFILE in the job store and queue a job for it: for the normaliser\n"
-                "REF, or, without --normaliser, for every normaliser whose normalizer.json\n"
-                "\"consumes\" lists TYPE (OpenKAT-style routing). All jobs are queued in one\n"
-                "transaction: all or none. Workers pick them up ('whiskers worker').\n"
-                "\n"
-                "A REF with a '/' is a normaliser directory (stored as an absolute path);\n"
-                "otherwise a package of --store (a tag, an id, a digest), else the \"id\" of\n"
-                "a normaliser under --normalisers DIR.\n"
-                "\n"
-                "Options:\n"
-                "  --db URL            the job store: sqlite:///path/whiskers.db, a path, or\n"
-                "                      postgres://user:pass@host/db (default $WHISKERS_DB, else\n"
-                "                      whiskers.db in the current directory)\n"
-                "  --tenant T          the organisation the files belong to (required)\n"
-                "  --normaliser REF    the normaliser to run\n"
-                "  --mime TYPE         the files' MIME type: routes to every normaliser consuming\n"
-                "                      it when --normaliser is not given; added to the meta's\n"
-                "                      \"mime_types\" when the meta has none\n"
-                "  --meta FILE         the meta document (docs/contract.md \"Meta\"); default {}\n"
-                "  --input-ooi PK      the object the raw file is about, as a primary key such\n"
-                "                      as 'Hostname|internet|example.org' (sets the meta's\n"
-                "                      \"input_ooi\" when it has none)\n"
-                "  --normalisers DIR   where ids are looked up (default $WHISKERS_NORMALISERS,\n"
-                "                      else examples/normalisers)\n" PACKAGE_SOURCE_HELP
-                "  --priority N        higher runs first (-32768..32767, default 0)\n"
-                "  --max-attempts N    tries before the dead letter table (default 5)\n"
-                "  --json              print the queued jobs as JSON\n"
-                "  -h, --help          show this help\n"
-                "\n"
-                "Exit status: 0 queued; 1 the store failed (nothing queued); 2 bad usage, an\n"
-                "unreadable file or meta, an unknown normaliser (nothing queued).\n");
-}
-
 struct args {
         const char *db, *tenant, *normaliser, *mime, *meta, *dir, *input_ooi;
         struct wh_package_source packages;
         int priority;
         uint32_t max_attempts;
         bool json;
+};
+
+#define AT(field) offsetof(struct args, field)
+static const struct cli_option options[] = {
+    QUEUE_DB_OPTION(struct args, db),
+    {CLI_STR, "tenant", .metavar = "T", .offset = AT(tenant),
+     .help = "the organisation the files belong to (required)"},
+    {CLI_STR, "normaliser", .metavar = "REF", .offset = AT(normaliser),
+     .help = "the normaliser to run"},
+    {CLI_STR, "mime", .metavar = "TYPE", .offset = AT(mime),
+     .help = "the files' MIME type: routes to every normaliser consuming it when --normaliser "
+             "is not given; added to the meta's \"mime_types\" when the meta has none"},
+    {CLI_STR, "meta", .metavar = "FILE", .offset = AT(meta), .complete = CLI_FILE,
+     .help = "the meta document (docs/contract.md \"Meta\"); default {}"},
+    {CLI_STR, "input-ooi", .metavar = "PK", .offset = AT(input_ooi),
+     .help = "the object the raw file is about, as a primary key such as "
+             "'Hostname|internet|example.org' (sets the meta's \"input_ooi\" when it has none)"},
+    {CLI_STR, "normalisers", .metavar = "DIR", .offset = AT(dir), .complete = CLI_DIR,
+     .help = "where ids are looked up (default $WHISKERS_NORMALISERS, else "
+             "examples/normalisers)"},
+    {CLI_GROUP, .group = cli_package_options, .offset = AT(packages)},
+    {CLI_INT, "priority", .metavar = "N", .offset = AT(priority), .max = 32767,
+     .help = "higher runs first (-32768..32767, default 0)"},
+    {CLI_U32, "max-attempts", .metavar = "N", .offset = AT(max_attempts), .max = 1000,
+     .help = "tries before the dead letter table (default 5)"},
+    {CLI_FLAG, "json", .offset = AT(json), .help = "print the queued jobs as JSON"},
+    {0},
+};
+
+const struct cli_command cmd_submit_cli = {
+    .name = "submit",
+    .head = "Usage: whiskers submit --tenant T (--normaliser REF | --mime TYPE) [OPTIONS] "
+            "RAWFILE...\n"
+            "\n"
+            "Store each RAWFILE in the job store and queue a job for it: for the normaliser\n"
+            "REF, or, without --normaliser, for every normaliser whose normalizer.json\n"
+            "\"consumes\" lists TYPE (OpenKAT-style routing). All jobs are queued in one\n"
+            "transaction: all or none. Workers pick them up ('whiskers worker').\n"
+            "\n"
+            "A REF with a '/' is a normaliser directory (stored as an absolute path);\n"
+            "otherwise a package of --store (a tag, an id, a digest), else the \"id\" of\n"
+            "a normaliser under --normalisers DIR. With a store, --mime routes to its\n"
+            "packages.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 queued; 1 the store failed (nothing queued); 2 bad usage, an\n"
+            "unreadable file or meta, an unknown normaliser (nothing queued).\n",
+    .options = options,
+    .max_args = MAX_FILES,
 };
 
 /* The meta document as stored: the file's, with the MIME type and the
@@ -163,34 +175,13 @@ static int submit(const struct args *a, const char **files, size_t nfiles)
 
 int cmd_submit(int argc, char **argv)
 {
-        struct args a = {.db = db_url_default()};
-        package_source_defaults(&a.packages);
-        const struct opt opts[] = {
-            {"--db", OPT_STR, &a.db, 0},
-            {"--tenant", OPT_STR, &a.tenant, 0},
-            {"--normaliser", OPT_STR, &a.normaliser, 0},
-            {"--mime", OPT_STR, &a.mime, 0},
-            {"--meta", OPT_STR, &a.meta, 0},
-            {"--input-ooi", OPT_STR, &a.input_ooi, 0},
-            {"--normalisers", OPT_STR, &a.dir, 0},
-            PACKAGE_SOURCE_OPTS(a.packages),
-            {"--priority", OPT_INT, &a.priority, 0},
-            {"--max-attempts", OPT_U32, &a.max_attempts, 1000},
-            {"--json", OPT_FLAG, &a.json, 0},
-            {NULL, OPT_FLAG, NULL, 0},
-        };
-        static const char *files[MAX_FILES];
-        size_t nfiles;
-        int p = parse_opts(argc, argv, opts, files, MAX_FILES, &nfiles);
-        if (p != 0) {
-                if (p > 0)
-                        usage(stdout);
-                return p > 0 ? WH_EXIT_OK : WH_EXIT_USAGE;
-        }
-        if (!a.tenant || (!a.normaliser && !a.mime) || nfiles == 0) {
-                fprintf(stderr, "whiskers submit: need --tenant, --normaliser or --mime, and at "
-                                "least one RAWFILE; see 'whiskers submit --help'\n");
-                return WH_EXIT_USAGE;
-        }
-        return submit(&a, files, nfiles);
+        struct args a = {.db = QUEUE_DB_DEFAULT};
+        cleanup_cli struct cli_parsed p = {0};
+        int rc = cli_parse(&cmd_submit_cli, &a, argc, argv, &p);
+        if (rc != CLI_PARSED)
+                return rc;
+        if (!a.tenant || (!a.normaliser && !a.mime) || p.argc == 0)
+                return cli_usage_error("submit", "need --tenant, --normaliser or --mime, and at "
+                                                 "least one RAWFILE");
+        return submit(&a, (const char **)p.argv, (size_t)p.argc);
 }

@@ -4,6 +4,8 @@
 #ifndef WH_CLI_QUEUE_COMMANDS_H
 #define WH_CLI_QUEUE_COMMANDS_H
 
+#include "cli/opt/options.h"
+
 /* clang-format off */
 #define WH_COMMANDS(X) \
         X("submit", cmd_submit, "queue raw files for a normaliser, or for every one consuming a MIME type") \
@@ -14,7 +16,9 @@
         X("scan", cmd_scan, "run a boefje on an input object, then the normalisers its raw files feed")
 /* clang-format on */
 
-#define X(name, fn, summary) int fn(int argc, char **argv);
+#define X(name, fn, summary)                                                                       \
+        int fn(int argc, char **argv);                                                             \
+        extern const struct cli_command fn##_cli;
 WH_COMMANDS(X)
 #undef X
 
