@@ -240,8 +240,8 @@ static const struct cli_option options[] = {
     {CLI_CALL, "host-gid", .metavar = "N", .call = host_gid,
      .help = "host ids the sandbox's root maps to (root: default 2000000000; others: their own "
              "ids)"},
-    {CLI_SECTION, .help = "Limits (SIZE: a number with K, M, G suffix; 0 means none). Defaults: "
-                          "--memory 1G,\n--pids 256, --wall-ms 60000:\n"},
+    {CLI_SECTION, .help = "Limits (SIZE: a number with K, M, G suffix; 0 means none). Defaults:\n"
+                          "--memory 1G, --pids 256, --wall-ms 60000:\n"},
     {CLI_GROUP, .group = cli_limit_options, .offset = AT(run.limits)},
     {CLI_FLAG, "no-default-limits", .offset = AT(no_default_limits),
      .help = "no memory, pids or wall-clock limit unless given"},

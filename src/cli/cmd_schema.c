@@ -76,9 +76,9 @@ static const struct cli_option options[] = {
      .help = "INSTANCE holds one JSON value per line; each line is validated and reported on "
              "its own (empty lines skipped)"},
     {CLI_FLAG, "json", .offset = AT(json),
-     .help = "print results as JSON: {\"valid\":false,\"errors\":[{\"instance\":\"/a\","
-             "\"keyword\":\"/properties/a/type\",\"schema\":\"file:///s.json#/properties/a/"
-             "type\",\"message\":\"...\"}]}\n(with --ndjson, one such object per line, plus "
+     .help = "print results as JSON: {\"valid\":false,\"errors\":[{\n\"instance\":\"/a\","
+             "\"keyword\":\"/properties/a/type\",\n\"schema\":\"file:///s.json#/properties/a/"
+             "type\",\n\"message\":\"...\"}]}\n(with --ndjson, one such object per line, plus "
              "\"line\")"},
     {CLI_FLAG, "assert-format", .offset = AT(assert_format),
      .help = "make \"format\" fail invalid values (date-time, email, ipv4, uri, uuid...; "

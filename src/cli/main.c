@@ -93,8 +93,9 @@ static const struct cli_command completion_cli = {
     .name = "completion",
     .head = "Usage: whiskers completion bash\n"
             "\n"
-            "Print a bash completion script for whiskers, whiskers-queue and whiskers-package:\n"
-            "every command and option, made from the commands' option tables. Install it with\n"
+            "Print a bash completion script for whiskers, whiskers-queue and\n"
+            "whiskers-package: every command and option, made from the commands' option\n"
+            "tables. Install it with\n"
             "  whiskers completion bash >/etc/bash_completion.d/whiskers\n"
             "or load it into this shell with: source <(whiskers completion bash)\n"
             "\n",

@@ -29,15 +29,13 @@ static void wrap(FILE *out, const char *text, int col)
 }
 
 /* "--name METAVAR" (with "-x, " before it when it has a short name). */
-static int name(FILE *out, const struct cli_option *o)
+static void name(char *buf, size_t size, const struct cli_option *o)
 {
-        int n = 0;
+        char short_name[8] = "";
         if (o->short_name)
-                n += fprintf(out, "-%c, ", o->short_name);
-        n += fprintf(out, "--%s", o->name);
-        if (o->metavar)
-                n += fprintf(out, " %s", o->metavar);
-        return n;
+                snprintf(short_name, sizeof(short_name), "-%c, ", o->short_name);
+        snprintf(buf, size, "%s--%s%s%s", short_name, o->name, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "");
 }
 
 /* The kinds after CLI_GROUP are options (options.h). */
@@ -57,13 +55,21 @@ static void list(FILE *out, const struct cli_option *o)
                         fputs(o->help, out);
                         continue;
                 }
-                fputs("  ", out);
-                int col = 2;
-                while (!o->help && is_option(&o[1])) {
-                        col += name(out, o++);
-                        col += fprintf(out, ", ");
+                /* Options sharing a line: a new line when the names fill it. */
+                char buf[128];
+                int col = fprintf(out, "  ");
+                for (bool first = true;; o++, first = false) {
+                        name(buf, sizeof(buf), o);
+                        if (!first && col + 2 + (int)strlen(buf) > HELP_WIDTH) {
+                                fputs(",\n  ", out);
+                                col = 2;
+                        } else if (!first) {
+                                col += fprintf(out, ", ");
+                        }
+                        col += fprintf(out, "%s", buf);
+                        if (o->help || !is_option(&o[1]))
+                                break;
                 }
-                col += name(out, o);
                 if (!o->help) {
                         fputc('\n', out);
                         continue;

@@ -63,7 +63,7 @@ static const struct cli_option options[] = {
     {CLI_STR, "task-id", .metavar = "ID", .offset = AT(task),
      .help = "the boefje task's id (default: a random UUID)"},
     {CLI_SECTION, .help = "Network (docs/boefjes.md \"Network\"): the input object's address, "
-                          "what boefje.json's\nx-whiskers-network lists, and\n"},
+                          "what\nboefje.json's x-whiskers-network lists, and\n"},
     {CLI_LIST, "net-allow", .metavar = "ITEM", .offset = AT(net_allow), .max = MAX_DIRS,
      .help = "also reach ITEM: ADDR[/LEN]:PORTS[/tcp|udp|both], [IPv6]:..., HOST:PORTS; "
              "${SETTING} is that setting (repeatable)"},
