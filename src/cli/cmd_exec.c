@@ -321,31 +321,6 @@ static int open_output(const char *path, int fallback, int *fd)
         return 0;
 }
 
-static int exit_code_for(const struct wh_report *r)
-{
-        switch (r->status) {
-        case WH_STATUS_OK:
-                return WH_EXIT_OK;
-        case WH_STATUS_EXIT_NONZERO:
-        case WH_STATUS_SIGNAL:
-                return WH_EXIT_FAILED;
-        case WH_STATUS_TIMEOUT_WALL:
-        case WH_STATUS_TIMEOUT_CPU:
-        case WH_STATUS_OOM:
-        case WH_STATUS_OUTPUT_LIMIT:
-                return WH_EXIT_LIMIT;
-        case WH_STATUS_SECCOMP_KILL:
-                return WH_EXIT_SECCOMP;
-        case WH_STATUS_SANDBOX_ERROR:
-                break;
-        }
-        if (strcmp(r->stage, "userns") == 0)
-                return WH_EXIT_NO_USERNS;
-        if (strcmp(r->stage, "exec") == 0)
-                return r->error_errno == ENOENT ? WH_EXIT_NOT_FOUND : WH_EXIT_NOT_EXECUTABLE;
-        return WH_EXIT_SANDBOX;
-}
-
 static void write_status(const struct wh_report *report, int fd)
 {
         cleanup_free char *json = wh_report_to_json(report);
@@ -391,7 +366,7 @@ static int run_sandbox(struct exec_args *a)
                         report.message);
         if (cli_stop_signal)
                 return 128 + cli_stop_signal;
-        return exit_code_for(&report);
+        return cli_exit_code(&report);
 }
 
 static void exec_args_free(struct exec_args *a)

@@ -158,27 +158,17 @@ const struct cli_command cmd_run_cli = {
     .max_args = CLI_ANY_ARGS,
 };
 
+/* As exec's (cli_exit_code), but output that breaks the contract and a
+ * normaliser that stopped early are failures, and run has no 126 and 127:
+ * a normaliser's program that cannot start is the sandbox's error. */
 static int exit_code_for(const struct wh_run_result *r)
 {
-        switch (r->report.status) {
-        case WH_STATUS_OK:
+        if (r->report.status == WH_STATUS_OK)
                 return r->ok ? WH_EXIT_OK : WH_EXIT_FAILED;
-        case WH_STATUS_EXIT_NONZERO:
-        case WH_STATUS_SIGNAL:
+        if (r->report.status == WH_STATUS_SANDBOX_ERROR && wh_run_stopped_early(r))
                 return WH_EXIT_FAILED;
-        case WH_STATUS_TIMEOUT_WALL:
-        case WH_STATUS_TIMEOUT_CPU:
-        case WH_STATUS_OOM:
-        case WH_STATUS_OUTPUT_LIMIT:
-                return WH_EXIT_LIMIT;
-        case WH_STATUS_SECCOMP_KILL:
-                return WH_EXIT_SECCOMP;
-        case WH_STATUS_SANDBOX_ERROR:
-                if (wh_run_stopped_early(r))
-                        return WH_EXIT_FAILED;
-                break;
-        }
-        return strcmp(r->report.stage, "userns") == 0 ? WH_EXIT_NO_USERNS : WH_EXIT_SANDBOX;
+        int rc = cli_exit_code(&r->report);
+        return rc == WH_EXIT_NOT_FOUND || rc == WH_EXIT_NOT_EXECUTABLE ? WH_EXIT_SANDBOX : rc;
 }
 
 /* The raw file and meta: from the ZIP, or RAWFILE plus --meta or a made meta. */

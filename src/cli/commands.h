@@ -17,10 +17,6 @@
         X("schema", cmd_schema, "validate JSON against a JSON Schema (draft 2020-12)")
 /* clang-format on */
 
-#define X(name, fn, summary)                                                                       \
-        int fn(int argc, char **argv);                                                             \
-        extern const struct cli_command fn##_cli;
-WH_COMMANDS(X)
-#undef X
+WH_COMMANDS(CLI_DECLARE_COMMAND)
 
 #endif

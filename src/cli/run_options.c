@@ -79,6 +79,31 @@ const struct cli_option cli_package_options[] = {
     {0},
 };
 
+int cli_exit_code(const struct wh_report *r)
+{
+        switch (r->status) {
+        case WH_STATUS_OK:
+                return WH_EXIT_OK;
+        case WH_STATUS_EXIT_NONZERO:
+        case WH_STATUS_SIGNAL:
+                return WH_EXIT_FAILED;
+        case WH_STATUS_TIMEOUT_WALL:
+        case WH_STATUS_TIMEOUT_CPU:
+        case WH_STATUS_OOM:
+        case WH_STATUS_OUTPUT_LIMIT:
+                return WH_EXIT_LIMIT;
+        case WH_STATUS_SECCOMP_KILL:
+                return WH_EXIT_SECCOMP;
+        case WH_STATUS_SANDBOX_ERROR:
+                break;
+        }
+        if (strcmp(r->stage, "userns") == 0)
+                return WH_EXIT_NO_USERNS;
+        if (strcmp(r->stage, "exec") == 0)
+                return r->error_errno == ENOENT ? WH_EXIT_NOT_FOUND : WH_EXIT_NOT_EXECUTABLE;
+        return WH_EXIT_SANDBOX;
+}
+
 volatile int cli_stop_signal;
 
 static void on_stop_signal(int sig)

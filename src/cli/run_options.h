@@ -19,6 +19,9 @@
  * submit, worker). */
 extern const struct cli_option cli_limit_options[], cli_sandbox_options[], cli_package_options[];
 
+/* The exit code for how a sandboxed run ended (cli/exit_codes.h). */
+int cli_exit_code(const struct wh_report *r);
+
 /* The signal that asked us to stop (SIGTERM, SIGINT or SIGHUP), or 0: hand
  * it to the run as wh_run_spec.cancel. The run is then killed cleanly (its
  * cgroup removed, a record written); the command exits 128 + the signal. */

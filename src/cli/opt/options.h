@@ -78,6 +78,13 @@ struct cli_command {
         const char *subcmds; /* "list verify gc": words completion offers first */
 };
 
+/* A command group's commands.h declares its commands with
+ * WH_COMMANDS(CLI_DECLARE_COMMAND): int fn(int argc, char **argv), which
+ * returns the exit code, and fn##_cli, its option table. */
+#define CLI_DECLARE_COMMAND(name, fn, summary)                                                     \
+        int fn(int argc, char **argv);                                                             \
+        extern const struct cli_command fn##_cli;
+
 /* The positional arguments of one parse; cli_parsed_free (or cleanup_cli)
  * frees them and the CLI_LIST fields of the args struct. */
 struct cli_parsed {

@@ -21,10 +21,6 @@
         X("run", cmd_run, "run a normaliser package on one raw file and check its output")
 /* clang-format on */
 
-#define X(name, fn, summary)                                                                       \
-        int fn(int argc, char **argv);                                                             \
-        extern const struct cli_command fn##_cli;
-WH_COMMANDS(X)
-#undef X
+WH_COMMANDS(CLI_DECLARE_COMMAND)
 
 #endif

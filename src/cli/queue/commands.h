@@ -16,10 +16,6 @@
         X("scan", cmd_scan, "run a boefje on an input object, then the normalisers its raw files feed")
 /* clang-format on */
 
-#define X(name, fn, summary)                                                                       \
-        int fn(int argc, char **argv);                                                             \
-        extern const struct cli_command fn##_cli;
-WH_COMMANDS(X)
-#undef X
+WH_COMMANDS(CLI_DECLARE_COMMAND)
 
 #endif
