@@ -41,7 +41,7 @@ int wh_warm_new(struct wh_sandbox *sb, const struct wh_run_spec *zygote, uint64_
         w->sb = sb;
         w->zygote = zygote;
         w->load_ms = load_ms ? load_ms : DEFAULT_LOAD_MS;
-        w->zsock = w->zpidfd = w->notif = w->tmp_fd = -1;
+        w->zsock = w->zpidfd = w->notif = w->tmp_fd = w->spare = -1;
         w->l = (struct launched){
             .pid = -1, .pidfd = -1, .ctl = -1, .out_r = -1, .err_r = -1, .stdin_w = -1};
         wh_warm_persistent(w, 0);
@@ -63,6 +63,7 @@ static void close_fd(int *fd)
 void warm_down(struct wh_warm *w)
 {
         warm_persist_forget(w);
+        close_fd(&w->spare);
         close_fd(&w->zsock);
         close_fd(&w->zpidfd);
         close_fd(&w->notif);
@@ -94,14 +95,9 @@ const char *wh_warm_last_error(const struct wh_warm *w)
 /* VmRSS of a process in bytes, 0 if it cannot be read (gone). */
 static uint64_t vm_rss(pid_t pid)
 {
-        char path[64], buf[4096];
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        char buf[4096];
+        if (warm_read_status(pid, buf, sizeof(buf)) < 0)
                 return 0;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        buf[n > 0 ? n : 0] = '\0';
         const char *line = strstr(buf, "\nVmRSS:");
         return line ? strtoull(line + 7, NULL, 10) * 1024 : 0;
 }

@@ -155,23 +155,21 @@ int warm_send(int fd, const char *text, const int *fds, size_t n_fds)
         return n == (ssize_t)iov.iov_len ? 0 : -1;
 }
 
-static pid_t parent_of(pid_t pid)
+int warm_read_status(pid_t pid, char *buf, size_t cap)
 {
-        char path[64], buf[4096];
+        char path[64];
         snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
+        ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
+        if (fd >= 0)
+                close(fd);
         if (n <= 0)
                 return -1;
         buf[n] = '\0';
-        const char *p = strstr(buf, "\nPPid:");
-        return p ? (pid_t)strtol(p + 6, NULL, 10) : -1;
+        return 0;
 }
 
-int warm_pidfd_of_child(pid_t pid, pid_t parent)
+int warm_pidfd_of_child_status(pid_t pid, pid_t parent, char *status, size_t cap)
 {
         if (pid <= 0)
                 return -1;
@@ -180,9 +178,19 @@ int warm_pidfd_of_child(pid_t pid, pid_t parent)
                 return -1;
         /* The status read after the pidfd was opened, and the process still
          * alive after the read: the status was that process's. */
-        if (parent_of(pid) != parent || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+        const char *ppid = NULL;
+        if (warm_read_status(pid, status, cap) == 0)
+                ppid = strstr(status, "\nPPid:");
+        if (!ppid || (pid_t)strtol(ppid + 6, NULL, 10) != parent ||
+            syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
                 close(pidfd);
                 return -1;
         }
         return pidfd;
+}
+
+int warm_pidfd_of_child(pid_t pid, pid_t parent)
+{
+        char status[4096];
+        return warm_pidfd_of_child_status(pid, parent, status, sizeof(status));
 }

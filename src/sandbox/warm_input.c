@@ -135,6 +135,25 @@ static void discard(struct input *in, int slot)
                 in->p[slot].fd = -1;
 }
 
+/* One frame without fds (any sent with it are closed), as warm_recv. */
+static ssize_t recv_plain(int fd, char text[WARM_FRAME_MAX], pid_t *pid)
+{
+        int none[1];
+        size_t nfd;
+        return warm_recv(fd, text, WARM_FRAME_MAX, pid, none, 0, &nfd);
+}
+
+/* The next frame on the input's channel into *n; false: none yet. Any
+ * other outcome ends this round of the channel: it is no longer polled. */
+static bool recv_chan(struct input *in, char text[WARM_FRAME_MAX], pid_t *pid, ssize_t *n)
+{
+        *n = recv_plain(in->chan, text, pid);
+        if (*n < 0 && errno == EAGAIN)
+                return false;
+        in->p[P_CHAN].fd = -1;
+        return true;
+}
+
 /* "go" with the input's fds; a persistent child answers "done" on the
  * channel when it has served it. */
 static void give(struct input *in)
@@ -157,13 +176,10 @@ static void give(struct input *in)
 static void on_done(struct input *in)
 {
         char text[WARM_FRAME_MAX];
-        int none[1];
-        size_t nfd;
         pid_t pid;
-        ssize_t n = warm_recv(in->chan, text, sizeof(text), &pid, none, 0, &nfd);
-        if (n < 0 && errno == EAGAIN)
+        ssize_t n;
+        if (!recv_chan(in, text, &pid, &n))
                 return;
-        in->p[P_CHAN].fd = -1;
         int code;
         if (n == 0 || in->decided)
                 return;
@@ -201,24 +217,22 @@ static void on_hello(struct input *in)
 {
         struct wh_warm *w = in->w;
         char text[WARM_FRAME_MAX];
-        int none[1];
-        size_t nfd;
         pid_t pid;
-        ssize_t n = warm_recv(in->chan, text, sizeof(text), &pid, none, 0, &nfd);
-        if (n < 0 && errno == EAGAIN)
+        ssize_t n;
+        if (!recv_chan(in, text, &pid, &n))
                 return;
-        in->p[P_CHAN].fd = -1;
         if (n == 0 && in->reported)
                 return; /* the child ended before it said hello: the zygote told how */
         if (n <= 0 || strcmp(text, "hello") != 0)
                 return broken(in, "protocol error: the child's first frame was not \"hello\"");
-        int pidfd = warm_pidfd_of_child(pid, w->zpid);
+        char status[4096];
+        int pidfd = warm_pidfd_of_child_status(pid, w->zpid, status, sizeof(status));
         if (pidfd < 0)
                 return broken(in, "\"hello\" came from pid %d, which is not a child of the zygote",
                               (int)pid);
         in->pidfd = in->p[P_CHILD].fd = pidfd;
         char why[160];
-        if (warm_check_isolated(w, pid, pidfd, why, sizeof(why)) < 0)
+        if (warm_check_isolated(w, pid, pidfd, status, why, sizeof(why)) < 0)
                 return broken(in, "input %" PRIu64 "'s child is not isolated from the zygote: %s",
                               in->r->ordinal, why);
         if (!w->cpu_by_cgroup && !w->p.max_inputs && limit_cpu(pid, in->spec->limits.cpu_ms) < 0)
@@ -244,10 +258,8 @@ static void on_hello(struct input *in)
 static void on_zygote(struct input *in)
 {
         char text[WARM_FRAME_MAX];
-        int none[1];
-        size_t nfd;
         pid_t pid;
-        ssize_t n = warm_recv(in->p[P_ZSOCK].fd, text, sizeof(text), &pid, none, 0, &nfd);
+        ssize_t n = recv_plain(in->p[P_ZSOCK].fd, text, &pid);
         if (n < 0 && errno == EAGAIN)
                 return;
         if (n == 0)
@@ -437,21 +449,34 @@ static int make_pipes(struct input *in)
         return 0;
 }
 
-/* Send "input N" with the child's end of a fresh channel. */
-static int offer(struct input *in, int *chan)
+/* Send "input N" with the child's end of a fresh channel; *chan is ours. */
+static int offer(struct wh_warm *w, uint64_t ordinal, int *chan)
 {
-        struct wh_warm *w = in->w;
         int ch[2];
-        if (make_pipes(in) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
                 return -1;
         int one = 1;
         setsockopt(ch[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-        *chan = ch[0];
         char text[64];
-        snprintf(text, sizeof(text), "input %" PRIu64 "\n", in->r->ordinal);
+        snprintf(text, sizeof(text), "input %" PRIu64 "\n", ordinal);
         int rc = warm_send(w->zsock, text, &ch[1], 1);
         close(ch[1]);
+        if (rc < 0)
+                close(ch[0]);
+        else
+                *chan = ch[0];
         return rc;
+}
+
+/* The next input's child, forked now: the zygote forks it and the child
+ * says hello while we finish this input's result and stage the next, so
+ * neither wait is the next input's. It is a copy of the zygote that has
+ * seen no input, made after this input's leftovers were killed and /tmp
+ * emptied; the next input checks it as any child before "go". */
+static void fork_ahead(struct wh_warm *w)
+{
+        if (w->up && !w->p.max_inputs && w->spare < 0 && offer(w, w->ordinal + 1, &w->spare) < 0)
+                w->spare = -1; /* the next input offers again, and finds out why */
 }
 
 int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_report *r,
@@ -494,7 +519,10 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
         r->persistent = w->p.max_inputs > 0;
         r->process = in.process;
         r->process_ordinal = reuse ? w->p.served + 1 : 1;
-        if (in.stdin_fd < 0 || (reuse ? make_pipes(&in) : offer(&in, &in.chan)) < 0) {
+        if (!reuse && w->spare >= 0)
+                in.chan = w->spare, w->spare = -1; /* asked for as input r->ordinal */
+        if (in.stdin_fd < 0 || make_pipes(&in) < 0 ||
+            (!reuse && in.chan < 0 && offer(w, r->ordinal, &in.chan) < 0)) {
                 broken(&in, "cannot hand input %" PRIu64 " to the zygote: %s", r->ordinal,
                        strerror(errno));
         } else {
@@ -529,5 +557,6 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
                 warm_down(w); /* the next input gets a fresh sandbox */
         if (w->up && in.reported)
                 w->failures = 0;
+        fork_ahead(w);
         return 0;
 }

@@ -50,6 +50,8 @@ struct wh_warm {
         char error[WH_MESSAGE_MAX];
         char limits[4096];     /* /proc/ZPID/limits when it was ready */
         struct warm_process p; /* persistent isolation (warm_persist.c) */
+        int spare;             /* our end of the channel of the next input's child, forked
+                                  ahead (warm_input.c), or -1 */
         int zlevels;           /* pid namespaces the zygote is in, seen from ours */
         char zuserns[64];      /* its user namespace, "user:[INODE]" */
 };
@@ -82,8 +84,12 @@ int warm_parse_exit(const char *text, struct warm_exit *out);
 /* "done CODE" from a persistent child (warm_persist.c), CODE 0..255, canonical. */
 int warm_parse_done(const char *text, int *code);
 /* Is pid a live child of parent? Opens a pidfd to it first, so that the
- * answer is about the process the pidfd names. Returns the pidfd or -1. */
+ * answer is about the process the pidfd names. Returns the pidfd or -1.
+ * _status: also the /proc/PID/status text it read (one read per child). */
 int warm_pidfd_of_child(pid_t pid, pid_t parent);
+int warm_pidfd_of_child_status(pid_t pid, pid_t parent, char *status, size_t cap);
+/* /proc/PID/status, NUL-terminated. */
+int warm_read_status(pid_t pid, char *buf, size_t cap);
 
 /* warm_clean.c. Kill every process of the sandbox but init and the zygote,
  * until none is left; without a cgroup, check that none is. -1 if that could
@@ -118,6 +124,8 @@ uint64_t warm_persist_cpu_us(pid_t pid);
  * is in its own (-1 with why filled: refuse the input). */
 int warm_zygote_policy(struct wh_warm *w, struct wh_err *err);
 int warm_note_isolation(struct wh_warm *w);
-int warm_check_isolated(struct wh_warm *w, pid_t pid, int pidfd, char *why, size_t cap);
+/* status: the child's /proc/PID/status, read after its pidfd was opened. */
+int warm_check_isolated(struct wh_warm *w, pid_t pid, int pidfd, const char *status, char *why,
+                        size_t cap);
 
 #endif

@@ -93,20 +93,6 @@ static int status_field(const char *status, const char *name, int *count, long *
         return *count > 0 ? 0 : -1;
 }
 
-static int read_status(pid_t pid, char *buf, size_t cap)
-{
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
-        if (fd >= 0)
-                close(fd);
-        if (n <= 0)
-                return -1;
-        buf[n] = '\0';
-        return 0;
-}
-
 static int userns_of(pid_t pid, char *buf, size_t cap)
 {
         char path[64];
@@ -122,19 +108,21 @@ int warm_note_isolation(struct wh_warm *w)
 {
         char status[4096];
         long last;
-        if (read_status(w->zpid, status, sizeof(status)) < 0 ||
+        if (warm_read_status(w->zpid, status, sizeof(status)) < 0 ||
             status_field(status, "\nNSpid:", &w->zlevels, &last) < 0)
                 return -1;
         return userns_of(w->zpid, w->zuserns, sizeof(w->zuserns));
 }
 
-int warm_check_isolated(struct wh_warm *w, pid_t pid, int pidfd, char *why, size_t cap)
+int warm_check_isolated(struct wh_warm *w, pid_t pid, int pidfd, const char *status, char *why,
+                        size_t cap)
 {
-        char status[4096], userns[sizeof(w->zuserns)];
+        char userns[sizeof(w->zuserns)];
         int levels, pgid_levels;
         long nspid = 0, nspgid = 0;
-        if (read_status(pid, status, sizeof(status)) < 0 ||
-            status_field(status, "\nNSpid:", &levels, &nspid) < 0 ||
+        /* The status was read after the pidfd was opened; the link too, and
+         * the process still alive after both: they were its. */
+        if (status_field(status, "\nNSpid:", &levels, &nspid) < 0 ||
             status_field(status, "\nNSpgid:", &pgid_levels, &nspgid) < 0 ||
             userns_of(pid, userns, sizeof(userns)) < 0 ||
             syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {

@@ -33,6 +33,17 @@ import signal
 import time
 
 SEEN = []
+AT_FORK = ["no fork"]
+
+
+def forked():
+    """What a warm child meets when it is forked, before its input: the
+    next input's child is forked ahead, once the input before it ended."""
+    procs = [p for p in os.listdir("/proc") if p.isdigit()]
+    AT_FORK[:] = ["tmp=%s procs=%d" % (sorted(os.listdir("/tmp")), len(procs))]
+
+
+os.register_at_fork(after_in_child=forked)
 
 
 def parent():
@@ -98,6 +109,8 @@ def run(input_ooi, raw):
     elif what == "cpu":
         while True:
             pass
+    elif what == "atfork":
+        yield {"object_type": "Probe", "name": "at-fork", "value": AT_FORK[0]}
     elif what == "hang":
         time.sleep(100)
     elif what == "flood":
@@ -106,7 +119,7 @@ def run(input_ooi, raw):
     yield {"object_type": "Probe", "name": "state", "value": state()}
 PY
 cp "$N/normalize.py" "$T/hostile.py"
-for w in state dirty kill group stop prlimit mem ptrace oom cpu hang flood; do echo "$w" >"$N/$w"; done
+for w in state dirty kill group stop prlimit mem ptrace oom cpu hang flood atfork; do echo "$w" >"$N/$w"; done
 
 wh_run_raw run --json "${OPTS[@]}" "$N" "$N/state" --input-ooi 'Probe|x'
 COLD=$(jq -c .results "$T/out")
@@ -124,6 +137,12 @@ hostile() {
 hostile dirty ok
 assert_match "dirty: /dev/shm does not exist in the sandbox" FileNotFoundError "$(jq -c '.[0].results' "$T/out")"
 assert_eq "dirty: the zygote outlived the dirty input" "2" "$(jq -r '.[1].status.warm.ordinal' "$T/out")"
+# The next input's child is forked ahead: after the dirty input's daemon died
+# and /tmp was emptied (its at-fork hook, normaliser code, looks).
+wh_run_raw run --json "${OPTS[@]}" "$N" "$N/dirty" "$N/atfork" --input-ooi 'Probe|x'
+assert_eq "dirty: the next child, forked ahead, met an empty /tmp and init, the zygote, itself" \
+        "ok tmp=[] procs=3" \
+        "$(jq -r '.[1] | "\(.status.status) \([.results.observations[].results[] | select(.name == "at-fork") | .value] | join(" "))"' "$T/out")"
 # The zygote cannot be reached: refused, not detected afterwards. The same
 # zygote serves the next input (same id, ordinal 2).
 refused() {

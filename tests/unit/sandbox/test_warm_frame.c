@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -223,6 +224,13 @@ static void test_pidfd_of_child(void **state)
         int pidfd = warm_pidfd_of_child(child, getpid());
         assert_true(pidfd >= 0);
         close(pidfd);
+        /* The status it checked is the child's, handed back for the isolation check. */
+        char status[4096], line[64];
+        pidfd = warm_pidfd_of_child_status(child, getpid(), status, sizeof(status));
+        assert_true(pidfd >= 0);
+        close(pidfd);
+        snprintf(line, sizeof(line), "\nPid:\t%d\n", (int)child);
+        assert_non_null(strstr(status, line));
         assert_int_equal(warm_pidfd_of_child(child, getppid()), -1); /* not its parent */
         assert_int_equal(warm_pidfd_of_child(getpid(), getpid()), -1);
         kill(child, SIGKILL);
