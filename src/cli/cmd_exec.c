@@ -283,7 +283,9 @@ const struct cli_command cmd_exec_cli = {
             "forbidden system call; 5 the sandbox could not be set up; 6 the host forbids user\n"
             "namespaces; 126 the program cannot be executed; 127 the program was not found.\n",
     .options = options,
+    .min_args = 1,
     .max_args = CLI_ANY_ARGS,
+    .args = "the PROGRAM to run: whiskers exec [OPTIONS] -- PROGRAM",
     .options_first = true,
 };
 
@@ -385,8 +387,6 @@ int cmd_exec(int argc, char **argv)
         int rc = cli_parse(&cmd_exec_cli, &a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (p.argc == 0)
-                return usage_error("%s", "no program given: whiskers exec [OPTIONS] -- PROGRAM");
         if (a.status_path && a.status_fd >= 0)
                 return usage_error("%s", "--status-file and --status-fd exclude each other");
         a.env[a.n_env] = NULL;

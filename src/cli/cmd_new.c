@@ -20,7 +20,9 @@ const struct cli_command cmd_new_cli = {
         "\n",
     .tail = "\nExit status: 0 created; 2 usage error, NAME exists or is not a valid id.\n",
     .options = (const struct cli_option[]){{0}},
+    .min_args = 1,
     .max_args = 1,
+    .args = "the NAME of the new normaliser",
 };
 
 int cmd_new(int argc, char **argv)
@@ -29,8 +31,6 @@ int cmd_new(int argc, char **argv)
         int rc = cli_parse(&cmd_new_cli, NULL, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (p.argc != 1)
-                return cli_usage_error("new", "give the NAME of the new normaliser");
         const char *name = p.argv[0];
         struct wh_err err = {0};
         if (wh_normaliser_scaffold(name, &err) < 0) {

@@ -62,7 +62,9 @@ const struct cli_command cmd_test_cli = {
             "Exit status: 0 every fixture passed; 1 one failed; 2 usage error or the normaliser\n"
             "cannot be loaded.\n",
     .options = options,
+    .min_args = 1,
     .max_args = CLI_ANY_ARGS,
+    .args = "the NORMALISER directory",
 };
 
 struct diff_ctx {
@@ -227,7 +229,5 @@ int cmd_test(int argc, char **argv)
                 return usage_error("--color '%s': use auto, always or never", color);
         a.color = strcmp(color, "always") == 0 ||
                   (strcmp(color, "auto") == 0 && isatty(1) && !getenv("NO_COLOR"));
-        if (p.argc == 0)
-                return usage_error("give the NORMALISER directory");
         return test(&a, p.argv[0], p.argv + 1, p.argc - 1);
 }

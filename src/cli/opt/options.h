@@ -56,6 +56,7 @@ struct cli_option {
          * returns 0 or an exit code after printing (cli_usage_error). */
         int (*call)(void *base, const char *value, const char *cmd);
         const char *env; /* the default comes from this environment variable */
+        bool required;   /* CLI_STR: the command cannot do without it */
         enum cli_complete complete;
         const struct cli_option *group; /* CLI_GROUP */
 };
@@ -73,7 +74,9 @@ struct cli_command {
         const char *head; /* --help before the options: "Usage: ...", what it does */
         const char *tail; /* --help after the options: exit status, notes */
         const struct cli_option *options;
+        int min_args;        /* positional arguments needed, named by .args */
         int max_args;        /* positional arguments allowed, or CLI_ANY_ARGS */
+        const char *args;    /* "LAYOUT [REF]": the error when there are too few */
         bool options_first;  /* the first argument ends the options */
         const char *subcmds; /* "list verify gc": words completion offers first */
 };

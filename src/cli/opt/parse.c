@@ -143,6 +143,19 @@ static int apply_env(const char *cmd, const struct cli_option *o, char *base)
         return 0;
 }
 
+/* Every required option is given (on the command line or by its .env). */
+static int check_required(const char *cmd, const struct cli_option *o, char *base)
+{
+        for (; o->kind != CLI_END; o++) {
+                int rc = o->kind == CLI_GROUP ? check_required(cmd, o->group, base + o->offset) : 0;
+                if (rc != 0)
+                        return rc;
+                if (o->required && !*(const char **)(base + o->offset))
+                        return cli_usage_error(cmd, "--%s %s is required", o->name, o->metavar);
+        }
+        return 0;
+}
+
 /* One option word (and maybe the next word, its value) at argv[*i]. */
 static int option(const struct cli_command *cmd, char *args, int argc, char **argv, int *i)
 {
@@ -198,6 +211,10 @@ int cli_parse(const struct cli_command *cmd, void *args, int argc, char **argv,
                         rc = option(cmd, args, argc, argv, &i);
                 }
         }
+        if (rc == 0 && out->argc < cmd->min_args)
+                rc = cli_usage_error(cmd->name, "give %s", cmd->args);
+        if (rc == 0)
+                rc = check_required(cmd->name, cmd->options, args);
         return rc == 0 ? CLI_PARSED : rc;
 }
 

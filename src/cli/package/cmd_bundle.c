@@ -78,7 +78,9 @@ const struct cli_command cmd_bundle_cli = {
             "\n",
     .tail = "\nExit status: 0 done, 1 failed, 2 bad usage.\n",
     .options = options,
+    .min_args = 1,
     .max_args = 65,
+    .args = "a subcommand: export or import",
     .subcmds = "export import",
 };
 
@@ -155,8 +157,6 @@ int cmd_bundle(int argc, char **argv)
         int rc = cli_parse(&cmd_bundle_cli, &a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (p.argc < 1)
-                return cli_usage_error("bundle", "name a subcommand: export or import");
         a.pos = (const char **)p.argv + 1;
         a.npos = p.argc - 1;
         if (strcmp(p.argv[0], "export") == 0)

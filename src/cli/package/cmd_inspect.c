@@ -78,7 +78,9 @@ const struct cli_command cmd_inspect_cli = {
             "\n"
             "Exit status: 0 shown (even when no variant can run here), 1 failed, 2 bad usage.\n",
     .options = options,
+    .min_args = 1,
     .max_args = 2,
+    .args = "a LAYOUT or an ARCHIVE",
 };
 
 static json_t *variant_json(const struct wh_variant_choice *c, size_t i)
@@ -199,8 +201,6 @@ int cmd_inspect(int argc, char **argv)
         int rc = cli_parse(&cmd_inspect_cli, &o, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (!p.argc)
-                return cli_usage_error("inspect", "name a LAYOUT or an ARCHIVE");
         o.path = p.argv[0];
         o.ref = p.argv[1];
         struct stat st;

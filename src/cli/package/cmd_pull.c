@@ -22,7 +22,9 @@ const struct cli_command cmd_pull_cli = {
             "\n",
     .tail = "\nPrints the pulled digest. Exit status: 0 pulled, 1 failed, 2 bad usage.\n",
     .options = options,
+    .min_args = 2,
     .max_args = 2,
+    .args = "the LAYOUT and the registry source",
 };
 
 int cmd_pull(int argc, char **argv)
@@ -32,8 +34,6 @@ int cmd_pull(int argc, char **argv)
         int rc = cli_parse(&cmd_pull_cli, a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (p.argc < 2)
-                return cli_usage_error("pull", "name the LAYOUT and the registry source");
         if ((rc = pk_registry_finish("pull", a)) != 0)
                 return rc;
         struct wh_err err = {0};

@@ -34,7 +34,9 @@ const struct cli_command cmd_push_cli = {
             "\n",
     .tail = "\nPrints the pushed digest. Exit status: 0 pushed, 1 failed, 2 bad usage.\n",
     .options = options,
+    .min_args = 2,
     .max_args = 3,
+    .args = "the LAYOUT and the registry destination",
 };
 
 int cmd_push(int argc, char **argv)
@@ -44,8 +46,6 @@ int cmd_push(int argc, char **argv)
         int rc = cli_parse(&cmd_push_cli, a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (p.argc < 2)
-                return cli_usage_error("push", "name the LAYOUT and the registry destination");
         if ((rc = pk_registry_finish("push", a)) != 0)
                 return rc;
         struct wh_err err = {0};

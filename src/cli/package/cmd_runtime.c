@@ -12,7 +12,7 @@ struct build_args {
 };
 
 static const struct cli_option build_options[] = {
-    {CLI_STR, "into", .metavar = "LAYOUT", .offset = B(into), .complete = CLI_DIR,
+    {CLI_STR, "into", .metavar = "LAYOUT", .offset = B(into), .complete = CLI_DIR, .required = true,
      .help = "the store the image goes to (created if missing)"},
     {CLI_STR, "python", .metavar = "PATH", .offset = B(o.python), .complete = CLI_FILE,
      .help = "this machine's interpreter (default /usr/bin/python3)"},
@@ -39,7 +39,7 @@ struct unpack_args {
 
 static const struct cli_option unpack_options[] = {
     {CLI_STR, "cache", .metavar = "DIR", .offset = offsetof(struct unpack_args, cache),
-     .complete = CLI_DIR, .help = "unpack: where runtimes are unpacked"},
+     .complete = CLI_DIR, .required = true, .help = "unpack: where runtimes are unpacked"},
     {0},
 };
 
@@ -77,8 +77,13 @@ static const char tail[] = "\nExit status: 0 done, 1 failed, 2 bad usage.\n";
 
 static const struct cli_command build_cli = {
     .name = "runtime build", .head = head, .tail = tail, .options = build_options};
-static const struct cli_command unpack_cli = {
-    .name = "runtime unpack", .head = head, .tail = tail, .options = unpack_options, .max_args = 2};
+static const struct cli_command unpack_cli = {.name = "runtime unpack",
+                                              .head = head,
+                                              .tail = tail,
+                                              .options = unpack_options,
+                                              .min_args = 2,
+                                              .max_args = 2,
+                                              .args = "LAYOUT and REF"};
 /* Both subcommands' options, for --help and completion. */
 static const struct cli_option all_options[] = {
     {CLI_SECTION, .help = "Options of build:\n"},
@@ -104,8 +109,6 @@ static int build(int argc, char **argv)
                 return rc;
         const char *sde = getenv("SOURCE_DATE_EPOCH");
         uint64_t epoch = 0;
-        if (!a.into)
-                return cli_usage_error("runtime", "build wants --into LAYOUT");
         if (!o->debian_suite && (a.packages.n || o->mirror))
                 return cli_usage_error("runtime", "--package and --mirror go with --debian SUITE");
         if (sde && (wh_parse_u64(sde, &epoch, NULL) < 0 || epoch > INT64_MAX))
@@ -142,8 +145,6 @@ static int unpack(int argc, char **argv)
         int rc = cli_parse(&unpack_cli, &a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (!a.cache || p.argc != 2)
-                return cli_usage_error("runtime", "unpack wants --cache DIR, LAYOUT and REF");
         struct wh_err err = {0};
         struct wh_store *s;
         char path[PATH_MAX];

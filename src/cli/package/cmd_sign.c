@@ -7,7 +7,7 @@ struct args {
 
 static const struct cli_option options[] = {
     {CLI_STR, "key", .metavar = "FILE.key", .offset = offsetof(struct args, key),
-     .complete = CLI_FILE, .help = "the Ed25519 private key to sign with"},
+     .complete = CLI_FILE, .required = true, .help = "the Ed25519 private key to sign with"},
     {0},
 };
 
@@ -24,7 +24,9 @@ const struct cli_command cmd_sign_cli = {
             "\n",
     .tail = "\nExit status: 0 signed, 1 failed, 2 bad usage.\n",
     .options = options,
+    .min_args = 1,
     .max_args = 2,
+    .args = "the LAYOUT",
 };
 
 int cmd_sign(int argc, char **argv)
@@ -34,8 +36,6 @@ int cmd_sign(int argc, char **argv)
         int rc = cli_parse(&cmd_sign_cli, &a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (!a.key || !p.argc)
-                return cli_usage_error("sign", "name --key FILE.key and the LAYOUT");
         struct wh_err err = {0};
         struct wh_store *s;
         struct wh_descriptor root, sig;

@@ -46,7 +46,9 @@ const struct cli_command cmd_store_cli = {
             "Options:\n",
     .tail = "\nExit status: 0 done, 1 failed (or verify found problems), 2 bad usage.\n",
     .options = options,
+    .min_args = 2,
     .max_args = 65,
+    .args = "a subcommand and the LAYOUT",
     .subcmds = "list verify gc import export rm",
 };
 
@@ -194,10 +196,6 @@ int cmd_store(int argc, char **argv)
         int rc = cli_parse(&cmd_store_cli, &a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (p.argc < 1)
-                return cli_usage_error("store", "name a subcommand");
-        if (p.argc < 2)
-                return cli_usage_error("store", "name the LAYOUT");
         a.sub = p.argv[0];
         a.pos = (const char **)p.argv + 1;
         a.npos = p.argc - 1;

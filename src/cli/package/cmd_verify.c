@@ -11,7 +11,7 @@ struct args {
 
 static const struct cli_option options[] = {
     {CLI_STR, "trust", .metavar = "DIR", .offset = offsetof(struct args, trust_dir),
-     .complete = CLI_DIR, .help = "the trust directory (required)"},
+     .complete = CLI_DIR, .required = true, .help = "the trust directory"},
     {CLI_FLAG, "json", .offset = offsetof(struct args, json), .help = "print one JSON object"},
     {0},
 };
@@ -32,7 +32,9 @@ const struct cli_command cmd_verify_cli = {
             "\n",
     .tail = "\nExit status: 0 trusted, 1 not trusted (or failed), 2 bad usage.\n",
     .options = options,
+    .min_args = 1,
     .max_args = 2,
+    .args = "the LAYOUT",
 };
 
 int cmd_verify(int argc, char **argv)
@@ -44,8 +46,6 @@ int cmd_verify(int argc, char **argv)
                 return prc;
         const char *trust_dir = a.trust_dir;
         bool json = a.json;
-        if (!trust_dir || !p.argc)
-                return cli_usage_error("verify", "name --trust DIR and the LAYOUT");
         struct wh_err err = {0};
         struct wh_store *s = NULL;
         struct wh_trust *t = NULL;

@@ -44,11 +44,11 @@ static int raw_max(void *base, const char *v, const char *cmd)
 #define AT(field) offsetof(struct scan_args, field)
 static const struct cli_option options[] = {
     {CLI_STR, "boefje", .metavar = "DIR|ID", .offset = AT(boefje), .complete = CLI_DIR,
-     .help = "the boefje's directory, or the id of one under --boefjes"},
+     .required = true, .help = "the boefje's directory, or the id of one under --boefjes"},
     {CLI_STR, "boefjes", .metavar = "DIR", .offset = AT(boefjes), .env = "WHISKERS_BOEFJES",
      .complete = CLI_DIR,
      .help = "where boefje ids are looked up (default $WHISKERS_BOEFJES, else examples/boefjes)"},
-    {CLI_STR, "input-ooi", .metavar = "REF", .offset = AT(input),
+    {CLI_STR, "input-ooi", .metavar = "REF", .offset = AT(input), .required = true,
      .help = "the input object's primary key, e.g. Hostname|internet|x.org"},
     {CLI_STR, "settings", .metavar = "FILE", .offset = AT(settings), .complete = CLI_FILE,
      .help = "a JSON object of settings (schema.json): the boefje's environment; never "
@@ -111,8 +111,6 @@ const struct cli_command cmd_scan_cli = {
 
 static int check(const struct scan_args *a)
 {
-        if (!a->boefje || !a->input)
-                return cli_usage_error("scan", "--boefje and --input-ooi are required");
         if (!a->db != !a->tenant)
                 return cli_usage_error("scan", "--db and --tenant go together");
         return 0;

@@ -26,7 +26,7 @@ struct args {
 #define AT(field) offsetof(struct args, field)
 static const struct cli_option options[] = {
     QUEUE_DB_OPTION(struct args, db),
-    {CLI_STR, "tenant", .metavar = "T", .offset = AT(tenant),
+    {CLI_STR, "tenant", .metavar = "T", .offset = AT(tenant), .required = true,
      .help = "the organisation the files belong to (required)"},
     {CLI_STR, "normaliser", .metavar = "REF", .offset = AT(normaliser),
      .help = "the normaliser to run"},
@@ -70,7 +70,9 @@ const struct cli_command cmd_submit_cli = {
             "Exit status: 0 queued; 1 the store failed (nothing queued); 2 bad usage, an\n"
             "unreadable file or meta, an unknown normaliser (nothing queued).\n",
     .options = options,
+    .min_args = 1,
     .max_args = MAX_FILES,
+    .args = "at least one RAWFILE",
 };
 
 /* The meta document as stored: the file's, with the MIME type and the
@@ -180,8 +182,7 @@ int cmd_submit(int argc, char **argv)
         int rc = cli_parse(&cmd_submit_cli, &a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
-        if (!a.tenant || (!a.normaliser && !a.mime) || p.argc == 0)
-                return cli_usage_error("submit", "need --tenant, --normaliser or --mime, and at "
-                                                 "least one RAWFILE");
+        if (!a.normaliser && !a.mime)
+                return cli_usage_error("submit", "give --normaliser REF or --mime TYPE");
         return submit(&a, (const char **)p.argv, (size_t)p.argc);
 }

@@ -132,6 +132,26 @@ static void test_errors(void **state)
         cli_parsed_free(&p);
 }
 
+static void test_required(void **state)
+{
+        (void)state;
+        static const struct cli_option need[] = {
+            {CLI_STR, "name", .metavar = "NAME", .offset = AT(name), .required = true},
+            {CLI_GROUP, .group = group},
+            {0},
+        };
+        const struct cli_command c = {
+            .name = "t", .options = need, .min_args = 1, .max_args = 1, .args = "X"};
+        struct args a;
+        cleanup_cli struct cli_parsed p = {0};
+        assert_int_equal(parse(&c, &a, &p, "--name", "n", NULL), WH_EXIT_USAGE); /* no X */
+        cli_parsed_free(&p);
+        assert_int_equal(parse(&c, &a, &p, "x", NULL), WH_EXIT_USAGE); /* no --name */
+        cli_parsed_free(&p);
+        assert_int_equal(parse(&c, &a, &p, "x", "--name=", NULL), CLI_PARSED); /* given, empty */
+        assert_string_equal(a.name, "");
+}
+
 static void test_env(void **state)
 {
         (void)state;
@@ -216,11 +236,9 @@ static void test_help_and_completion(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_syntax),
-            cmocka_unit_test(test_errors),
-            cmocka_unit_test(test_env),
-            cmocka_unit_test(test_options_first),
-            cmocka_unit_test(test_help_and_completion),
+            cmocka_unit_test(test_syntax),        cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_required),      cmocka_unit_test(test_env),
+            cmocka_unit_test(test_options_first), cmocka_unit_test(test_help_and_completion),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
