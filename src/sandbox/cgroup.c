@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DESTROY_ROUNDS 100 /* 10 ms apart */
 
@@ -48,13 +49,13 @@ static int parse_mode(const char *driver, enum mode *mode, struct wh_err *err)
                           "unknown cgroup driver '%s': use auto, v1, v2 or none", driver);
 }
 
-static struct wh_cgroup *cg_new(enum wh_cgroup_driver_kind kind)
+struct wh_cgroup *cg_new(enum wh_cgroup_driver_kind kind)
 {
         struct wh_cgroup *cg = calloc(1, sizeof(*cg));
         if (!cg)
                 return NULL;
         cg->kind = kind;
-        cg->mem_fd = cg->pids_fd = cg->cpu_fd = -1;
+        cg->mem_fd = cg->pids_fd = cg->cpu_fd = cg->oom_efd = -1;
         for (size_t i = 0; i < CG_MAX_LEAVES; i++)
                 cg->leaves[i].fd = -1;
         return cg;
@@ -274,6 +275,7 @@ void wh_cgroup_destroy(struct wh_cgroup *cg)
 {
         if (!cg)
                 return;
+        wh_cgroup_destroy(cg->sub); /* a populated parent cannot be removed before it */
         const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
         bool done[CG_MAX_LEAVES] = {false};
         for (int round = 0; round < DESTROY_ROUNDS; round++) {
@@ -296,5 +298,7 @@ void wh_cgroup_destroy(struct wh_cgroup *cg)
         }
         for (size_t i = 0; i < cg->n_leaves; i++)
                 cg_leaf_release(&cg->leaves[i]);
+        if (cg->oom_efd >= 0)
+                close(cg->oom_efd);
         free(cg);
 }

@@ -109,6 +109,32 @@ int wh_cgroup_kill(struct wh_cgroup *cg);
  * one whiskers uses, whichever driver a run would pick; nothing else. The
  * driver "none" sweeps nothing. Returns how many were removed. */
 unsigned wh_cgroup_sweep_stale(const struct wh_cgroup_opts *opts);
+/* A cgroup for one process at a time beneath a sandbox's: a warm input's
+ * child (docs/warm.md "Per-input memory"). Made once, on the first call, and
+ * owned by cg (wh_cgroup_destroy removes it first). v1 only: a leaf "input"
+ * in the memory hierarchy; pids, cpu and cpuacct stay the sandbox's, whose
+ * cgroup.procs there keep listing every process of the sandbox. -1 with
+ * ENOTSUP on "none", on v2 (a cgroup with processes of its own, as the
+ * sandbox's holds init and the zygote, cannot enable a controller for a
+ * child) and on v1 without a memory leaf. The result is *out, borrowed. */
+int wh_cgroup_sub(struct wh_cgroup *cg, struct wh_cgroup **out, struct wh_err *err);
+/* The memory limit of a v1 cgroup, swap included (0: none), raised or
+ * lowered in the order the kernel accepts (memsw >= memory at all times). */
+int wh_cgroup_set_memory(struct wh_cgroup *cg, uint64_t bytes, struct wh_err *err);
+/* Its memory in use now (v1 memory.usage_in_bytes); -1 with errno. */
+int wh_cgroup_memory_usage(struct wh_cgroup *cg, uint64_t *out);
+/* Start its peak and limit-hit counters again (v1: memory.max_usage_in_bytes
+ * and the failcnt files; written 0). -1 with errno. */
+int wh_cgroup_reset_peak(struct wh_cgroup *cg);
+/* How many times cg or a cgroup above it ran into its memory limit and
+ * went OOM, counted from the first call (v1: an eventfd registered on
+ * memory.oom_control; the kernel signals the cgroup at its limit and every
+ * cgroup beneath it, so a parent's count does not move when only a child's
+ * limit was reached). -1 with errno (ENOTSUP: no v1 memory cgroup). v1's
+ * failcnt would say it too, but this kernel family does not count it. */
+int wh_cgroup_oom_events(struct wh_cgroup *cg, uint64_t *out);
+/* Is pid in every leaf of cg, as the kernel says (/proc/PID/cgroup)? */
+bool wh_cgroup_holds(struct wh_cgroup *cg, pid_t pid);
 /* Remove the cgroup directories and free cg. Processes still inside are
  * killed first (a cgroup cannot be removed while populated); removal is
  * retried for up to ~1 s while they exit. */

@@ -6,6 +6,7 @@
  *   cgroup_leaf.c     leaf directories: make, remove, empty (the pidfd kill loop)
  *   cgroup_v1.c       v1 driver (memory, pids, cpu, cpuacct hierarchies)
  *   cgroup_v2.c       v2 driver (one unified directory)
+ *   cgroup_sub.c      a leaf beneath a sandbox's, for one process at a time
  *
  * A driver's probe() only reads; its create() makes directories and writes
  * limits, and undoes everything it made when it fails. */
@@ -87,6 +88,9 @@ struct wh_cgroup {
         int mem_fd, pids_fd, cpu_fd;
         /* v2: files that exist only with newer kernels or enabled controllers. */
         bool has_mem_peak, has_mem_events, has_pids_events, has_kill_file;
+        struct wh_cgroup *sub; /* wh_cgroup_sub's, or NULL */
+        int oom_efd;           /* v1 OOM notifications (wh_cgroup_oom_events), or -1 */
+        uint64_t oom_events;
 };
 
 /* What a driver could offer, found without writing anything. */
@@ -150,6 +154,12 @@ int cg_leaf_rmdir(const struct cg_leaf *leaf);
 void cg_leaf_release(struct cg_leaf *leaf); /* close and free, no rmdir */
 /* SIGKILL every process listed in dir/cgroup.procs until it is empty. */
 int cg_kill_procs(const char *dir);
+
+/* The name of a sandbox's per-input leaf, beneath its own (cgroup_sub.c). */
+#define CG_SUB_NAME "input"
+
+/* A new cgroup of a kind, without leaves (cgroup.c). */
+struct wh_cgroup *cg_new(enum wh_cgroup_driver_kind kind);
 
 /* Leaf-cleanup on a half-made cgroup: rmdir and release every leaf. */
 void cg_undo(struct wh_cgroup *cg);

@@ -131,9 +131,15 @@ unsigned cg_sweep_stale(const char *parent, const char *hint)
                 if (pid == 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
                         continue;
                 struct stat st;
-                if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISDIR(st.st_mode) && now - st.st_mtime > STALE_AFTER_S &&
-                    unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR) == 0) /* fails if not empty */
+                if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                    !S_ISDIR(st.st_mode) || now - st.st_mtime <= STALE_AFTER_S)
+                        continue;
+                /* Its per-input leaf (cgroup_sub.c) first: a cgroup with a
+                 * child cannot be removed. Both fail if not empty. */
+                char sub[512];
+                snprintf(sub, sizeof(sub), "%s/" CG_SUB_NAME, e->d_name);
+                unlinkat(dirfd(dir), sub, AT_REMOVEDIR);
+                if (unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR) == 0)
                         removed++;
         }
         closedir(dir);
