@@ -62,6 +62,7 @@ static void close_fd(int *fd)
 
 void warm_down(struct wh_warm *w)
 {
+        warm_leaf_down(w);
         warm_persist_forget(w);
         close_fd(&w->spare);
         close_fd(&w->zsock);
@@ -305,6 +306,10 @@ int warm_start(struct wh_warm *w)
         struct wh_cgroup_stats st = {0};
         wh_cgroup_read_stats(w->l.cgroup, &st);
         w->oom_kills = st.oom_kills;
+        struct wh_err err = {0};
+        if (warm_leaf_start(w, &err) < 0)
+                return fail(w, NULL, "cannot make the inputs' memory cgroup: %s: %s", err.msg,
+                            strerror(err.errnum));
         /* Unique in the process: a worker keeps several zygotes (one per
          * normaliser and tenant), and their ids tell them apart. */
         static atomic_uint zygotes_started;

@@ -53,6 +53,7 @@ struct input {
         bool gone;        /* the zygote reported the child's end */
         bool given;       /* "go" sent: the channel now only says "done" (persistent) */
         bool persistent;  /* the child is w->p's: it outlives the input */
+        bool hung_up;     /* persistent: it closed its channel alive, and was killed */
         uint64_t process; /* the ordinal the zygote's "exit" report names */
         int wait_status;
         uint64_t cpu_us, maxrss_kb;
@@ -160,6 +161,9 @@ static void give(struct input *in)
 {
         if (in->persistent && !in->w->cpu_by_cgroup)
                 in->cpu0_us = warm_persist_cpu_us(in->w->p.pid); /* polled: check_limits */
+        char why[256];
+        if (warm_leaf_begin(in->w, in->spec->limits.memory_bytes, why, sizeof(why)) < 0)
+                return broken(in, "input %" PRIu64 "'s memory cgroup: %s", in->r->ordinal, why);
         int fds[] = {in->stdin_fd, in->out_w, in->err_w};
         if (warm_send(in->chan, "go\n", fds, 3) < 0 && !in->decided)
                 decide(in, WH_STATUS_SANDBOX_ERROR); /* it went away: the zygote will say how */
@@ -181,6 +185,8 @@ static void on_done(struct input *in)
         if (!recv_chan(in, text, &pid, &n))
                 return;
         int code;
+        if (n == 0 && !in->decided && !in->reported)
+                in->hung_up = warm_persist_hung_up(in->w);
         if (n == 0 || in->decided)
                 return;
         if (n < 0 || pid != in->w->p.pid || warm_parse_done(text, &code) < 0) {
@@ -231,8 +237,9 @@ static void on_hello(struct input *in)
                 return broken(in, "\"hello\" came from pid %d, which is not a child of the zygote",
                               (int)pid);
         in->pidfd = in->p[P_CHILD].fd = pidfd;
-        char why[160];
-        if (warm_check_isolated(w, pid, pidfd, status, why, sizeof(why)) < 0)
+        char why[256];
+        if (warm_check_isolated(w, pid, pidfd, status, why, sizeof(why)) < 0 ||
+            warm_leaf_enter(w, pid, why, sizeof(why)) < 0)
                 return broken(in, "input %" PRIu64 "'s child is not isolated from the zygote: %s",
                               in->r->ordinal, why);
         if (!w->cpu_by_cgroup && !w->p.max_inputs && limit_cpu(pid, in->spec->limits.cpu_ms) < 0)
@@ -425,11 +432,12 @@ static void classify(struct input *in)
                 r->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
                 r->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
         }
-        bool oom = st.have_oom && st.oom_kills > in->w->oom_kills;
-        in->w->oom_kills = st.oom_kills;
-        if (in->decided)
+        enum warm_oom oom = warm_leaf_end(in->w, &st, in->broken, in->decided, r);
+        if (in->decided || oom == WARM_OOM_SANDBOX)
                 return;
-        r->status = oom ? WH_STATUS_OOM : status_of_end(ws, r, l);
+        if (in->hung_up && oom == WARM_OOM_NONE && WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL)
+                return warm_persist_hung_up_status(r);
+        r->status = oom == WARM_OOM_INPUT ? WH_STATUS_OOM : status_of_end(ws, r, l);
 }
 
 /* The input's stdout and stderr pipes. */

@@ -3,7 +3,8 @@
  *   warm_input.c  one input: the child's hello, fds, limits, status
  *   warm_frame.c  the protocol's frames and the kernel's word on who sent them
  *   warm_clean.c  between inputs: leftover processes killed, /tmp emptied
- *   warm_isolate.c  the child's own namespaces: the zygote's policy, the check */
+ *   warm_isolate.c  the child's own namespaces: the zygote's policy, the check
+ *   warm_leaf.c   per-input memory: the child's own memory cgroup */
 #ifndef WH_SANDBOX_WARM_INTERNAL_H
 #define WH_SANDBOX_WARM_INTERNAL_H
 
@@ -24,6 +25,17 @@ struct warm_process {
         uint64_t first;  /* the zygote's ordinal of its first input: its "exit" names it */
         uint64_t served; /* inputs it was handed */
 };
+
+/* The input's memory cgroup (warm_leaf.c). */
+struct warm_leaf {
+        struct wh_cgroup *cg;  /* owned by the sandbox's cgroup; NULL: none */
+        uint64_t limit;        /* its memory limit now; UINT64_MAX: not set yet */
+        uint64_t oom_kills;    /* its OOM count when the input started */
+        uint64_t sandbox_ooms; /* the sandbox's OOM notifications then */
+        bool zygote_oom;       /* warm_down saw the sandbox run out of memory */
+};
+
+enum warm_oom { WARM_OOM_NONE, WARM_OOM_INPUT, WARM_OOM_SANDBOX };
 
 struct wh_warm {
         struct wh_sandbox *sb;
@@ -54,6 +66,7 @@ struct wh_warm {
                                   ahead (warm_input.c), or -1 */
         int zlevels;           /* pid namespaces the zygote is in, seen from ours */
         char zuserns[64];      /* its user namespace, "user:[INODE]" */
+        struct warm_leaf leaf;
 };
 
 uint64_t warm_now_ns(void);
@@ -114,6 +127,11 @@ void warm_persist_keep(struct wh_warm *w, int chan, int pidfd, pid_t pid, uint64
 int warm_persist_after(struct wh_warm *w);
 /* Close what we hold of the child (it is dead or being killed with the sandbox). */
 void warm_persist_forget(struct wh_warm *w);
+/* Its channel closed during an input: a child that is not exiting hung up
+ * (it would hold the input until the wall deadline) and is killed now;
+ * true then. Its input's status, when the kill is how it ended: */
+bool warm_persist_hung_up(struct wh_warm *w);
+void warm_persist_hung_up_status(struct wh_report *r);
 /* Its peak RSS (VmHWM, kB) from /proc: the kernel's word, not the child's. */
 uint64_t warm_persist_hwm_kb(pid_t pid);
 /* Its CPU time so far (utime + stime from /proc), microseconds. */
@@ -127,5 +145,20 @@ int warm_note_isolation(struct wh_warm *w);
 /* status: the child's /proc/PID/status, read after its pidfd was opened. */
 int warm_check_isolated(struct wh_warm *w, pid_t pid, int pidfd, const char *status, char *why,
                         size_t cap);
+
+/* warm_leaf.c. When the zygote is ready: the leaf, the sandbox's limit
+ * raised by the input's (-1: refuse the zygote). Before "go": the child
+ * moved into the leaf and checked there (enter, its first input), the
+ * leaf's limit and counters set for this input (begin); -1 with why filled:
+ * refuse the input. After it: its peak into r, and whose OOM it was (a
+ * sandbox's OOM fails the input at stage warm and replaces the zygote).
+ * warm_down: note whether the sandbox ran out before its cgroup goes. */
+int warm_leaf_start(struct wh_warm *w, struct wh_err *err);
+int warm_leaf_enter(struct wh_warm *w, pid_t pid, char *why, size_t cap);
+int warm_leaf_begin(struct wh_warm *w, uint64_t memory_bytes, char *why, size_t cap);
+struct wh_cgroup_stats;
+enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st, bool broken,
+                            bool decided, struct wh_report *r);
+void warm_leaf_down(struct wh_warm *w);
 
 #endif

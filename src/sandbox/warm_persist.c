@@ -14,7 +14,9 @@
  * pidfd, leftovers killed, /tmp emptied) is warm_input.c's. A child that
  * dies mid-input is reported by the zygote as under fork isolation, and
  * only that input fails; one that died between inputs is retired here
- * before the next input is handed to anyone. */
+ * before the next input is handed to anyone. One that closes its channel
+ * mid-input without exiting is killed at once (warm_persist_hung_up), not
+ * at the wall deadline; its input fails at stage warm. */
 #define _GNU_SOURCE
 #include "sandbox/warm_internal.h"
 
@@ -116,6 +118,29 @@ int warm_persist_after(struct wh_warm *w)
         if (w->p.chan < 0 || ++w->p.served < w->p.max_inputs)
                 return 0;
         return retire(w);
+}
+
+/* A process that exits closes its fds before its pidfd says it ended: that
+ * EOF is no hang-up, and the kill below then changes nothing of its end (the
+ * exit status is fixed once it exits). */
+bool warm_persist_hung_up(struct wh_warm *w)
+{
+        struct pollfd p = {.fd = w->p.pidfd, .events = POLLIN};
+        if (w->p.pidfd < 0 || poll(&p, 1, 0) != 0)
+                return false;
+        syscall(SYS_pidfd_send_signal, w->p.pidfd, SIGKILL, NULL, 0);
+        return true;
+}
+
+void warm_persist_hung_up_status(struct wh_report *r)
+{
+        r->status = WH_STATUS_SANDBOX_ERROR;
+        snprintf(r->stage, sizeof(r->stage), "warm");
+        snprintf(r->message, sizeof(r->message),
+                 "input %" PRIu64 "'s persistent process closed its channel without exiting "
+                 "(protocol: \"done CODE\" after each input): it was killed, the next input gets "
+                 "a fresh process",
+                 r->ordinal);
 }
 
 uint64_t warm_persist_hwm_kb(pid_t pid)

@@ -1,0 +1,192 @@
+/* Per-input memory (docs/warm.md "Per-input memory"): with a v1 memory
+ * cgroup, each input's child is moved into a leaf beneath the sandbox's
+ * (cgroup_sub.c), one per zygote, reused input after input:
+ *
+ *   ready          the leaf is made; the sandbox's limit becomes what the
+ *                  sandbox holds now (init, the loaded zygote) plus the
+ *                  input's limit plus a slack (sandbox_slack), so the
+ *                  input's own limit is the one it meets
+ *   hello          the supervisor writes the child's pid into the leaf and
+ *                  checks in /proc/PID/cgroup that it is there, before "go"
+ *   go             the leaf's limit is the input's, its peak and failure
+ *                  counters start again, its OOM count is noted
+ *   end            the input's peak is the leaf's; an OOM kill in the leaf
+ *                  is the input's (`oom`), unless the sandbox's own limit
+ *                  was reached (the zygote grew: the child, its first
+ *                  victim, died of the sandbox's shortage) or the zygote or
+ *                  init was killed: then the input fails at stage warm and
+ *                  the zygote is replaced
+ *
+ * Without a leaf (no cgroup, v2, no memory hierarchy) an input's OOM is the
+ * sandbox's OOM counter moving during the input, as before. */
+#define _GNU_SOURCE
+#include "sandbox/warm_internal.h"
+#include "sandbox/cgroup.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SLACK_MIN (16ull << 20)
+
+/* The processes of the sandbox must stay listed in w->procs (warm_clean.c):
+ * not the memory hierarchy's, whose cgroup.procs no longer lists the child
+ * once it is in the leaf. */
+static bool procs_beside_memory(struct wh_warm *w)
+{
+        static const char *const others[] = {"pids", "cpuacct", "cpu"};
+        const char *mem = wh_cgroup_dir(w->l.cgroup, "memory");
+        if (!mem)
+                return false;
+        if (strncmp(w->procs, mem, strlen(mem)) != 0 || w->procs[strlen(mem)] != '/')
+                return true;
+        for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+                const char *dir = wh_cgroup_dir(w->l.cgroup, others[i]);
+                if (dir && strcmp(dir, mem) != 0) {
+                        snprintf(w->procs, sizeof(w->procs), "%s/cgroup.procs", dir);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* Room in the sandbox beyond the zygote's load and the input's limit, so
+ * that an input meets its own limit first: the pages its child touched
+ * before it was moved (charged to the sandbox), the zygote's few
+ * allocations per input, init. */
+static uint64_t sandbox_slack(uint64_t limit)
+{
+        return limit / 4 > SLACK_MIN ? limit / 4 : SLACK_MIN;
+}
+
+int warm_leaf_start(struct wh_warm *w, struct wh_err *err)
+{
+        w->leaf = (struct warm_leaf){.zygote_oom = false};
+        if (wh_cgroup_driver(w->l.cgroup) != WH_CGROUP_V1 || !procs_beside_memory(w))
+                return 0; /* docs/warm.md: the sandbox's counters, as before */
+        struct wh_cgroup *leaf;
+        if (wh_cgroup_sub(w->l.cgroup, &leaf, err) < 0)
+                return -1;
+        uint64_t limit = w->zygote->limits.memory_bytes, used = 0;
+        if (limit && w->limits_by == WH_LIMITS_BY_CGROUP &&
+            (wh_cgroup_memory_usage(w->l.cgroup, &used) < 0 ||
+             wh_cgroup_set_memory(w->l.cgroup, used + limit + sandbox_slack(limit), err) < 0))
+                return err->stage ? -1
+                                  : wh_err_set(err, errno, "cgroup",
+                                               "cannot read the sandbox's memory use");
+        /* Registered now: the sandbox's count then moves only when its own
+         * limit is reached from here on. */
+        if (wh_cgroup_oom_events(w->l.cgroup, &w->leaf.sandbox_ooms) < 0 ||
+            wh_cgroup_oom_events(leaf, &w->leaf.oom_kills) < 0)
+                return wh_err_set(err, errno, "cgroup",
+                                  "cannot watch %s/memory.oom_control (cgroup.event_control)",
+                                  wh_cgroup_dir(w->l.cgroup, "memory"));
+        w->leaf.cg = leaf;
+        w->leaf.limit = UINT64_MAX; /* set by the first input */
+        return 0;
+}
+
+int warm_leaf_enter(struct wh_warm *w, pid_t pid, char *why, size_t cap)
+{
+        struct wh_err err = {0};
+        if (!w->leaf.cg)
+                return 0;
+        if (wh_cgroup_attach(w->leaf.cg, pid, &err) < 0) {
+                snprintf(why, cap, "%s: %s", err.msg, strerror(err.errnum));
+                return -1;
+        }
+        if (!wh_cgroup_holds(w->leaf.cg, pid)) {
+                snprintf(why, cap, "it is not in its memory cgroup %s after the move",
+                         wh_cgroup_dir(w->leaf.cg, "memory"));
+                return -1;
+        }
+        return 0;
+}
+
+int warm_leaf_begin(struct wh_warm *w, uint64_t memory_bytes, char *why, size_t cap)
+{
+        struct wh_err err = {0};
+        struct wh_cgroup_stats st;
+        if (!w->leaf.cg)
+                return 0;
+        if (memory_bytes != w->leaf.limit) {
+                if (wh_cgroup_set_memory(w->leaf.cg, memory_bytes, &err) < 0) {
+                        snprintf(why, cap, "%s: %s", err.msg, strerror(err.errnum));
+                        return -1;
+                }
+                w->leaf.limit = memory_bytes;
+        }
+        if (wh_cgroup_reset_peak(w->leaf.cg) < 0 || wh_cgroup_read_stats(w->leaf.cg, &st) < 0 ||
+            wh_cgroup_oom_events(w->l.cgroup, &w->leaf.sandbox_ooms) < 0) {
+                snprintf(why, cap, "cannot reset the counters of %s: %s",
+                         wh_cgroup_dir(w->leaf.cg, "memory"), strerror(errno));
+                return -1;
+        }
+        w->leaf.oom_kills = st.oom_kills;
+        return 0;
+}
+
+/* Did the sandbox, not the input, run out of memory? Its own OOM count
+ * moved (v1 counts a kill in the victim's cgroup: init or the zygote was
+ * killed), or its limit was reached (the kernel's notification: then the
+ * child, the first victim, died of the sandbox's shortage, not its own). */
+static bool sandbox_oom(struct wh_warm *w, const struct wh_cgroup_stats *sandbox)
+{
+        uint64_t ooms = 0;
+        return sandbox->oom_kills > w->oom_kills ||
+               (wh_cgroup_oom_events(w->l.cgroup, &ooms) == 0 && ooms > w->leaf.sandbox_ooms);
+}
+
+void warm_leaf_down(struct wh_warm *w)
+{
+        struct wh_cgroup_stats sandbox;
+        if (w->leaf.cg && wh_cgroup_read_stats(w->l.cgroup, &sandbox) == 0)
+                w->leaf.zygote_oom = sandbox_oom(w, &sandbox);
+        w->leaf.cg = NULL; /* removed with the sandbox's cgroup */
+}
+
+static void sandbox_failed(struct wh_report *r)
+{
+        r->status = WH_STATUS_SANDBOX_ERROR;
+        snprintf(r->stage, sizeof(r->stage), "warm");
+        snprintf(r->message, sizeof(r->message),
+                 "the warm sandbox ran out of memory during input %" PRIu64
+                 ": the zygote's memory and the input's together reached the sandbox's limit "
+                 "while the input stayed under its own (%" PRIu64 " bytes); the zygote is "
+                 "replaced",
+                 r->ordinal, r->limits.memory_bytes);
+}
+
+enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st, bool broken,
+                            bool decided, struct wh_report *r)
+{
+        struct wh_cgroup_stats leaf = {0};
+        /* The sandbox's running out explains a broken zygote better than
+         * what broke; a limit the input reached first stays its status. */
+        bool say = !decided || r->status == WH_STATUS_SANDBOX_ERROR;
+        if (broken) {
+                /* The sandbox is gone: warm_leaf_down read its counters. */
+                bool zygote = w->leaf.zygote_oom;
+                w->leaf.zygote_oom = false;
+                if (zygote && say)
+                        sandbox_failed(r);
+                return zygote ? WARM_OOM_SANDBOX : WARM_OOM_NONE;
+        }
+        if (!w->leaf.cg) {
+                bool oom = st->have_oom && st->oom_kills > w->oom_kills;
+                w->oom_kills = st->oom_kills;
+                return oom ? WARM_OOM_INPUT : WARM_OOM_NONE;
+        }
+        if (wh_cgroup_read_stats(w->leaf.cg, &leaf) == 0 && leaf.have_mem_peak)
+                r->mem_peak_bytes = leaf.mem_peak;
+        if (sandbox_oom(w, st)) {
+                if (say)
+                        sandbox_failed(r);
+                warm_down(w);
+                w->leaf.zygote_oom = false; /* told here */
+                return WARM_OOM_SANDBOX;
+        }
+        w->oom_kills = st->oom_kills;
+        return leaf.oom_kills > w->leaf.oom_kills ? WARM_OOM_INPUT : WARM_OOM_NONE;
+}
