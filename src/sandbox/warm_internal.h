@@ -134,7 +134,10 @@ bool warm_persist_hung_up(struct wh_warm *w);
 void warm_persist_hung_up_status(struct wh_report *r);
 /* Its peak RSS (VmHWM, kB) from /proc: the kernel's word, not the child's. */
 uint64_t warm_persist_hwm_kb(pid_t pid);
-/* Its CPU time so far (utime + stime from /proc), microseconds. */
+/* CPU time so far, microseconds, from /proc: the process's threads, the
+ * children it reaped (cutime, cstime) and its live descendants, each the
+ * same. Children reaped by no one (SIGCHLD ignored) are counted only while
+ * they live (docs/warm.md "Persistent"). */
 uint64_t warm_persist_cpu_us(pid_t pid);
 
 /* warm_isolate.c. The zygote's seccomp policy and w->zsb, once. Note the

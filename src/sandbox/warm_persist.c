@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "sandbox/warm_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #define REPORT_WAIT_MS 1000
+#define MAX_TREE       4096 /* processes summed by warm_persist_cpu_us */
 
 void wh_warm_persistent(struct wh_warm *w, uint32_t max_inputs)
 {
@@ -157,7 +159,9 @@ uint64_t warm_persist_hwm_kb(pid_t pid)
         return kb;
 }
 
-uint64_t warm_persist_cpu_us(pid_t pid)
+/* utime + stime + cutime + cstime of one process, in clock ticks: its own
+ * threads and the children it reaped. 0 if it is gone. */
+static uint64_t ticks_of(pid_t pid)
 {
         char path[64], buf[1024];
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -168,11 +172,48 @@ uint64_t warm_persist_cpu_us(pid_t pid)
         buf[n] = '\0';
         const char *p = strrchr(buf, ')'); /* the name may hold anything */
         unsigned long long ut, st;
+        long long cut, cst;
         /* After the name: state ppid pgrp session tty tpgid flags minflt
-         * cminflt majflt cmajflt utime stime. */
-        if (!p ||
-            sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+         * cminflt majflt cmajflt utime stime cutime cstime. */
+        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+                         &ut, &st, &cut, &cst) != 4)
                 return 0;
+        return ut + st + (uint64_t)(cut > 0 ? cut : 0) + (uint64_t)(cst > 0 ? cst : 0);
+}
+
+/* ticks_of pid and of every live descendant, at most *budget processes. */
+static uint64_t tree_ticks(pid_t pid, unsigned *budget)
+{
+        uint64_t sum = ticks_of(pid);
+        char path[64], list[4096];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        for (struct dirent *e; d && *budget > 0 && (e = readdir(d));) {
+                if (e->d_name[0] == '.')
+                        continue;
+                char file[128];
+                snprintf(file, sizeof(file), "%s/%.24s/children", path, e->d_name);
+                FILE *f = fopen(file, "re");
+                size_t n = f ? fread(list, 1, sizeof(list) - 1, f) : 0;
+                if (f)
+                        fclose(f);
+                list[n] = '\0';
+                for (char *q = list, *end; *budget > 0; q = end) {
+                        long child = strtol(q, &end, 10);
+                        if (end == q)
+                                break;
+                        (*budget)--;
+                        sum += tree_ticks((pid_t)child, budget);
+                }
+        }
+        if (d)
+                closedir(d);
+        return sum;
+}
+
+uint64_t warm_persist_cpu_us(pid_t pid)
+{
+        unsigned budget = MAX_TREE;
         long hz = sysconf(_SC_CLK_TCK);
-        return (ut + st) * 1000000ull / (uint64_t)(hz > 0 ? hz : 100);
+        return tree_ticks(pid, &budget) * 1000000ull / (uint64_t)(hz > 0 ? hz : 100);
 }
