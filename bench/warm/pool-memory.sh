@@ -25,21 +25,8 @@ W=${WHISKERS:-$repo/build/src/cli/whiskers}
 T=$(mktemp -d)
 wpid=
 trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; rm -rf "$T"' EXIT
-chmod 755 "$T" # the sandbox's uid reads the normaliser
-N=$T/normalisers/trivial
-mkdir -p "$N/schemas" "$T/in"
-cat >"$N/normalizer.json" <<'J'
-{"id": "trivial", "name": "trivial", "version": "1.0.0", "consumes": ["text/plain"],
- "produces": ["Hostname"], "external_types": ["Network"], "runtime": "python3",
- "entrypoint": "normalize.py"}
-J
-printf 'def run(input_ooi, raw):\n    yield {"object_type": "Hostname", "network": "Network|internet", "name": raw.decode().strip()}\n' >"$N/normalize.py"
-cat >"$N/schemas/Hostname.json" <<'J'
-{"type": "object", "x-natural-key": ["network", "name"],
- "properties": {"object_type": {"const": "Hostname"}, "network": {"type": "string", "x-reference": ["Network"]},
-                "name": {"type": "string"}}, "required": ["object_type", "network", "name"]}
-J
-export WHISKERS_NORMALISERS=$T/normalisers
+. "$here/worker_lib.sh"
+trivial_normaliser
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "$1" 2>/dev/null | head -1; }
@@ -87,6 +74,4 @@ cat >"$T/table" <<EOF
 | Pss of the same processes | $(mb "$pss1") | $(mb "$pssk") | $(per "$pss1" "$pssk" "$keys") |
 | the worker's own VmRSS (supervisor state) | $(mb "$w1") | $(mb "$wk") | $(per "$w1" "$wk" "$keys") |
 EOF
-cat "$T/table"
-[ "$append" = 1 ] && cat "$T/table" >>"$repo/bench/RESULTS.md"
-exit 0
+report "$T/table" "$append"

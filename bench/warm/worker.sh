@@ -26,22 +26,9 @@ done
 W=${WHISKERS:-$repo/build/src/cli/whiskers}
 T=$(mktemp -d)
 trap '[ "$pg" = 1 ] && "$repo/scripts/pg-stop.sh" "$T/pg" >/dev/null 2>&1; rm -rf "$T"' EXIT
-chmod 755 "$T" # the sandbox's uid reads the normaliser
-N=$T/normalisers/trivial
-mkdir -p "$N/schemas" "$T/in"
-cat >"$N/normalizer.json" <<'J'
-{"id": "trivial", "name": "trivial", "version": "1.0.0", "consumes": ["text/plain"],
- "produces": ["Hostname"], "external_types": ["Network"], "runtime": "python3",
- "entrypoint": "normalize.py"}
-J
-printf 'def run(input_ooi, raw):\n    yield {"object_type": "Hostname", "network": "Network|internet", "name": raw.decode().strip()}\n' >"$N/normalize.py"
-cat >"$N/schemas/Hostname.json" <<'J'
-{"type": "object", "x-natural-key": ["network", "name"],
- "properties": {"object_type": {"const": "Hostname"}, "network": {"type": "string", "x-reference": ["Network"]},
-                "name": {"type": "string"}}, "required": ["object_type", "network", "name"]}
-J
+. "$here/worker_lib.sh"
+trivial_normaliser
 for i in $(seq "$jobs"); do echo "h$i.example.org" >"$T/in/$i"; done
-export WHISKERS_NORMALISERS=$T/normalisers
 store=SQLite url=
 if [ "$pg" = 1 ]; then
 	url=$("$repo/scripts/pg-start.sh" "$T/pg" fsync=off) || exit 1
@@ -78,6 +65,4 @@ cat >"$T/table" <<EOF
 | --warm | $warm_s | $warm |
 | warm / cold | | **${ratio}×** (target ≥ 15×) |
 EOF
-cat "$T/table"
-[ "$append" = 1 ] && cat "$T/table" >>"$repo/bench/RESULTS.md"
-exit 0
+report "$T/table" "$append"

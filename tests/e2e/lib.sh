@@ -338,3 +338,11 @@ kat_corpus() {
                 [ -n "$d" ] && [ -d "$d/plugins" ] && { echo "$d"; return; }
         done
 }
+
+# kat_runtime CORPUS: the OpenKAT normalisers' runtime image, packed plugins
+# and schemas (scripts/kat-runtime.sh, built once per build dir). Prints their
+# directory; the script's messages go to $T/kat-runtime.err.
+kat_runtime() {
+        local src=${WH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+        "$src/scripts/kat-runtime.sh" "$WH_BUILD_DIR" "$1" "$WHISKERS" 2>"$T/kat-runtime.err"
+}

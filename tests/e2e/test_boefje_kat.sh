@@ -20,7 +20,6 @@
 # else. Without ../shared the test is skipped, under CI=true it fails.
 . "$(dirname "$0")/lib.sh"
 
-SRC=${WH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 CORPUS=$(kat_corpus)
 if [ -z "$CORPUS" ] || [ ! -d "$CORPUS/boefjes/kat_dns" ]; then
         if [ "${CI:-}" = true ]; then
@@ -64,7 +63,7 @@ LIB=$ROOTFS/usr/lib/x86_64-linux-gnu
 [ -e "$LIB/libblas.so.3" ] || ln -s blas/libblas.so.3 "$LIB/libblas.so.3"
 
 # OpenKAT's normalisers: their image and the schemas from the octopoes models.
-K=$("$SRC/scripts/kat-runtime.sh" "$WH_BUILD_DIR" "$CORPUS" "$WHISKERS" 2>"$T/kat-runtime.err") ||
+K=$(kat_runtime "$CORPUS") ||
         { fail "scripts/kat-runtime.sh: $(tail -c 600 "$T/kat-runtime.err")" nodump; finish; }
 
 # Settings stay out of the tools a boefje starts, on the image's Python 3.13

@@ -10,15 +10,12 @@
 . "$(dirname "$0")/lib.sh"
 
 SRC=${WH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-# ../shared beside the repository (for a git worktree: beside the main checkout)
-main=$(cd "$(git -C "$SRC" rev-parse --git-common-dir 2>/dev/null || echo "$SRC/.git")/.." 2>/dev/null && pwd)
-CORPUS=${WH_KAT_CORPUS:-$SRC/../shared/kat}
-[ -d "$CORPUS" ] || CORPUS=${main:-$SRC}/../shared/kat
-if [ ! -d "$CORPUS/cases" ]; then
+CORPUS=$(kat_corpus)
+if [ -z "$CORPUS" ] || [ ! -d "$CORPUS/cases" ]; then
         if [ "${CI:-}" = true ]; then
-                fail "the OpenKAT corpus is missing at $CORPUS (CI needs ../shared beside the repository)"
+                fail "the OpenKAT corpus is missing (CI needs ../shared/kat beside the repository)"
         else
-                skip "OpenKAT corpus" "$CORPUS is absent: the 37 conformance cases were not run"
+                skip "OpenKAT corpus" "../shared/kat is absent: the 37 conformance cases were not run"
         fi
         finish
 fi
@@ -27,7 +24,7 @@ if [ "$ROOT" != 1 ]; then
                 skip "OpenKAT corpus" "not root: the runtime image (mmdebstrap) is only built as root here; cases not run"; fi
         finish
 fi
-K=$("$SRC/scripts/kat-runtime.sh" "$WH_BUILD_DIR" "$CORPUS" "$WHISKERS" 2>"$T/kat-runtime.err")
+K=$(kat_runtime "$CORPUS")
 rc=$?
 cat "$T/kat-runtime.err"
 assert_eq "image built, plugins packed, schemas generated (scripts/kat-runtime.sh)" 0 "$rc"

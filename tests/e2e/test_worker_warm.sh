@@ -6,12 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
 
-N=$T/normalisers
-export WHISKERS_NORMALISERS=$N
-OOI='Hostname|internet|example.org'
-HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
-make_norm hostnames '"text/plain"' "    for n in raw.decode().split():
-        yield $(printf "$HOST" n)"
+worker_env
+make_hostnames hostnames
 for i in 1 2 3 4; do printf 'h%d.example.org\nwww%d.example.org\n' $i $i >"$T/in$i.txt"; done
 
 # Same jobs into two stores: acme gets 1..3, beta 4 (distinct inputs, no reuse).
@@ -33,10 +29,7 @@ expect "a --cold worker runs the four jobs" rc=0
 # Per job, in submission order: tenant, mode, zygote, ordinal, output, and
 # the provenance without the run's mode and timings.
 jobs_of() {
-        local db=$1 id
-        for id in $("$WHISKERS" results --db "$db" --json | jq -r 'sort_by(.job_id)[].job_id'); do
-                "$WHISKERS" show --db "$db" --json "$id"
-        done | jq -sc '.'
+        shows_of "$1" | jq -sc '.'
 }
 jobs_of "$WARM" >"$T/warm.json"
 jobs_of "$COLD" >"$T/cold.json"

@@ -7,32 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
 
-N=$T/normalisers
-export WHISKERS_NORMALISERS=$N
-OOI='Hostname|internet|example.org'
-HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
-make_norm hostnames '"text/plain"' "    for n in raw.decode().split():
-        yield $(printf "$HOST" n)"
+worker_env
+make_hostnames hostnames
 make_norm nap '"text/plain"' "    import time
     time.sleep(0.3)
     yield $(printf "$HOST" '"nap.example"')"
-job_n=0
-# submit DB NORMALISER TENANT...: one job of a fresh input per tenant.
-submit() {
-        local db=$1 norm=$2 t
-        shift 2
-        for t in "$@"; do
-                job_n=$((job_n + 1))
-                printf 'h%d.example.org\n' $job_n >"$T/in$job_n.txt"
-                "$WHISKERS" submit --db "$db" --tenant "$t" --normaliser "$norm" \
-                        --input-ooi "$OOI" "$T/in$job_n.txt" >/dev/null
-        done
-}
 runs_of() {
-        local id
-        for id in $("$WHISKERS" results --db "$1" --json | jq -r 'sort_by(.job_id)[].job_id'); do
-                "$WHISKERS" show --db "$1" --json "$id"
-        done | jq -sc '[.[] | {t: .tenant, ok: .result.outcome, z: .provenance.status.warm.zygote,
+        shows_of "$1" | jq -sc '[.[] | {t: .tenant, ok: .result.outcome, z: .provenance.status.warm.zygote,
                              o: .provenance.status.warm.ordinal}]'
 }
 
@@ -40,7 +21,7 @@ runs_of() {
 # In claim order each job would evict the other tenant's zygote (six loads,
 # every ordinal 1); grouped, a's three run in one zygote, then b's.
 G=sqlite://$T/group.db
-submit "$G" hostnames a b a b a b
+submit_fresh "$G" hostnames a b a b a b
 wq worker --db "$G" --concurrency 1 --batch 8 --warm-max 1 --exit-when-idle
 expect "the grouping worker runs the six jobs" rc=0
 runs=$(runs_of "$G")
@@ -55,8 +36,8 @@ assert_eq "two loads, not six" 2 "$(grep -c '"loaded normaliser hostnames' "$T/e
 # a's first job, the second takes b's (in claim order it would take a's
 # second and load a second zygote of a for it).
 G2=sqlite://$T/group2.db
-submit "$G2" nap a a
-submit "$G2" hostnames b
+submit_fresh "$G2" nap a a
+submit_fresh "$G2" hostnames b
 wq worker --db "$G2" --concurrency 2 --batch 8 --exit-when-idle
 expect "the two-slot worker runs the three jobs" rc=0
 # Results are stored in the order the jobs end. Only b's coming first is
@@ -68,7 +49,7 @@ assert_eq "b's job (3) ended first, then a's two ($order)" "3 ok ok ok" \
 
 # ---- without --batch: claims follow the run time ----------------------------------------
 A=sqlite://$T/adaptive.db
-submit "$A" hostnames $(printf 't %.0s' $(seq 30))
+submit_fresh "$A" hostnames $(printf 't %.0s' $(seq 30))
 wq worker --db "$A" --concurrency 1 --exit-when-idle --log-level debug
 expect "30 short jobs run" rc=0
 sizes=$(sed -n 's/.*"claimed \([0-9]*\) jobs".*/\1/p' "$T/err" | tr '\n' ' ')
@@ -76,7 +57,7 @@ assert_match "the first claim takes one job per slot" '^1 ' "$sizes"
 assert_true "short runs: later claims take several at once (claims: $sizes)" \
         test "$(tr ' ' '\n' <<<"$sizes" | sort -n | tail -1)" -ge 3
 S=sqlite://$T/slow.db
-submit "$S" nap t t t t
+submit_fresh "$S" nap t t t t
 wq worker --db "$S" --concurrency 1 --exit-when-idle --log-level debug
 expect "4 jobs of 0.3 s run" rc=0
 sizes=$(sed -n 's/.*"claimed \([0-9]*\) jobs".*/\1/p' "$T/err" | tr '\n' ' ')

@@ -7,12 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
 
-N=$T/normalisers
-export WHISKERS_NORMALISERS=$N
-OOI='Hostname|internet|example.org'
-HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
-make_norm hostnames '"text/plain"' "    for n in raw.decode().split():
-        yield $(printf "$HOST" n)"
+worker_env
+make_hostnames hostnames
 
 # Every process below pid $1.
 descendants() {
@@ -22,18 +18,10 @@ descendants() {
                 descendants "$k"
         done
 }
-job_n=0
-# submit DB TENANT: one job of a fresh input (no reuse between them).
-submit() {
-        job_n=$((job_n + 1))
-        printf 'h%d.example.org\n' $job_n >"$T/in$job_n.txt"
-        "$WHISKERS" submit --db "$1" --tenant "$2" --normaliser hostnames --input-ooi "$OOI" \
-                "$T/in$job_n.txt" >/dev/null
-}
 
 # ---- --warm-idle-s --------------------------------------------------------------
 IDLE=sqlite://$T/idle.db
-submit "$IDLE" acme
+submit_fresh "$IDLE" hostnames acme
 "$WHISKERS" worker --db "$IDLE" --concurrency 1 --warm-idle-s 2 --log-level debug \
         2>"$T/idle.log" &
 wpid=$!
@@ -54,7 +42,7 @@ assert_true "idle for --warm-idle-s 2: the sandbox is killed within 4.5 s (after
         test -n "$gone_ms" -a "${gone_ms:-0}" -ge 1500 -a "${gone_ms:-99999}" -le 4500
 assert_match "the log says it was unloaded for being idle" \
         'unloaded normaliser hostnames for tenant acme: idle for 2 s' "$(cat "$T/idle.log")"
-submit "$IDLE" acme
+submit_fresh "$IDLE" hostnames acme
 assert_true "a job after that loads it again" wait_for '.done == 2' --db "$IDLE"
 assert_eq "two loads in the log" 2 "$(grep -c '"loaded normaliser hostnames' "$T/idle.log")"
 kill -TERM $wpid
@@ -66,7 +54,7 @@ wait $wpid
 # --batch 1: one job claimed at a time, so they run in this order (a claim
 # of several would run a's three in a row, test_worker_warm_group).
 LRU=sqlite://$T/lru.db
-for t in a b a c a b; do submit "$LRU" "$t"; done
+submit_fresh "$LRU" hostnames a b a c a b
 wq worker --db "$LRU" --concurrency 1 --batch 1 --warm-max 2 --exit-when-idle
 expect "the LRU test's worker runs the six jobs" rc=0
 runs=$(for id in $(seq 1 6); do "$WHISKERS" show --db "$LRU" --json "$id"; done |
@@ -90,7 +78,7 @@ assert_match "the log names the evictions: b by c, then c by b" \
 # init is built with ASan): 2.5 times it holds two entries, not three, so
 # a b a c a b evicts as above.
 ONE=sqlite://$T/one.db
-submit "$ONE" a
+submit_fresh "$ONE" hostnames a
 port=$(free_port)
 "$WHISKERS" worker --db "$ONE" --concurrency 1 --batch 1 --metrics-port "$port" 2>"$T/one.log" &
 wpid=$!
@@ -103,7 +91,7 @@ wait $wpid
 assert_true "one entry's resident memory is reported (${one:-none})" test "${one:-0}" -gt 1000000
 bound_kb=$((${one:-0} * 5 / 2 / 1024))
 MEM=sqlite://$T/mem.db
-for t in a b a c a b; do submit "$MEM" "$t"; done
+submit_fresh "$MEM" hostnames a b a c a b
 port=$(free_port)
 "$WHISKERS" worker --db "$MEM" --concurrency 1 --batch 1 --warm-max-mem "${bound_kb}K" --metrics-port "$port" \
         2>"$T/mem.log" &

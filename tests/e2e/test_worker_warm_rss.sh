@@ -8,12 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
 
-N=$T/normalisers
-export WHISKERS_NORMALISERS=$N
-OOI='Hostname|internet|example.org'
-HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
-make_norm ballast '"text/plain"' "    for n in raw.decode().split():
-        yield $(printf "$HOST" n)"
+worker_env
+make_hostnames ballast
 # Written at import, so resident in the zygote (a zero-filled buffer would not be).
 printf '_BALLAST = b"x" * (40 << 20)\n' >>"$N/ballast/normalize.py"
 for i in 1 2 3; do printf 'h%d.example.org\n' $i >"$T/in$i.txt"; done
@@ -22,7 +18,7 @@ for i in 1 2 3; do printf 'h%d.example.org\n' $i >"$T/in$i.txt"; done
 # BOUND; the jobs (ordinal, zygote, outcome) in $T/DB.json, the metrics in
 # $T/DB.metrics, the log in $T/DB.log.
 run_with() {
-        local db=sqlite://$T/$1.db port wpid id
+        local db=sqlite://$T/$1.db port wpid
         "$WHISKERS" submit --db "$db" --tenant acme --normaliser ballast --input-ooi "$OOI" \
                 "$T/in1.txt" "$T/in2.txt" "$T/in3.txt" >/dev/null || return 1
         port=$(free_port)
@@ -34,9 +30,7 @@ run_with() {
         curl -sf "http://127.0.0.1:$port/metrics" >"$T/$1.metrics"
         kill -TERM $wpid
         wait $wpid
-        for id in $("$WHISKERS" results --db "$db" --json | jq -r 'sort_by(.job_id)[].job_id'); do
-                "$WHISKERS" show --db "$db" --json "$id"
-        done | jq -sc '[.[] | {ok: .result.outcome, o: .provenance.status.warm.ordinal,
+        shows_of "$db" | jq -sc '[.[] | {ok: .result.outcome, o: .provenance.status.warm.ordinal,
                               z: .provenance.status.warm.zygote}]' >"$T/$1.json"
 }
 
