@@ -2,6 +2,7 @@
  * (regex_parse.c has the syntax: terms, groups, quantifiers). */
 #include "schema/regex_parser.h"
 #include "schema/utf8.h"
+#include "base/hex.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,17 +62,6 @@ bool rxp_eat(struct parser *p, const char *lit)
         return false;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Exactly n hex digits; -1 if absent. */
 static long hex_fixed(struct parser *p, size_t n)
 {
@@ -79,7 +69,7 @@ static long hex_fixed(struct parser *p, size_t n)
                 return -1;
         long v = 0;
         for (size_t i = 0; i < n; i++) {
-                int h = hexval(p->s[p->pos + i]);
+                int h = wh_hex_value(p->s[p->pos + i]);
                 if (h < 0)
                         return -1;
                 v = v * 16 + h;
@@ -93,8 +83,8 @@ static int parse_unicode_escape(struct parser *p, uint32_t *cp)
         if (rxp_eat(p, "{")) {
                 uint32_t v = 0;
                 size_t start = p->pos;
-                while (p->pos < p->len && hexval(p->s[p->pos]) >= 0) {
-                        v = v * 16 + (uint32_t)hexval(p->s[p->pos++]);
+                while (p->pos < p->len && wh_hex_value(p->s[p->pos]) >= 0) {
+                        v = v * 16 + (uint32_t)wh_hex_value(p->s[p->pos++]);
                         if (v > 0x10ffff)
                                 return rxp_fail(p, "\\u{...} beyond U+10FFFF"), -1;
                 }

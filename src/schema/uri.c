@@ -1,3 +1,4 @@
+#include "base/hex.h"
 #include "base/strbuf.h"
 #include "schema/uri.h"
 
@@ -183,17 +184,6 @@ char *uri_resolve(const char *base_s, const char *ref_s)
         return b.s;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 long uri_percent_decode(const char *s, size_t len, char *out)
 {
         size_t o = 0;
@@ -204,7 +194,7 @@ long uri_percent_decode(const char *s, size_t len, char *out)
                 }
                 if (i + 2 >= len)
                         return -1;
-                int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+                int hi = wh_hex_value(s[i + 1]), lo = wh_hex_value(s[i + 2]);
                 if (hi < 0 || lo < 0)
                         return -1;
                 out[o++] = (char)(hi * 16 + lo);
