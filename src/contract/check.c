@@ -12,6 +12,7 @@
  * came, once the errors reach the error budget, or when memory ran out. The
  * run has failed by then; more output could only add to the error count. */
 #include "contract/internal.h"
+#include "base/cleanup.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -289,7 +290,7 @@ static void check_line(struct checker *c, const char *text, size_t len, uint64_t
                 return;
         }
         json_error_t je;
-        json_t *item = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        cleanup_json json_t *item = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
         if (!item) {
                 parse_error(&l, &je, complete);
                 return;
@@ -298,7 +299,6 @@ static void check_line(struct checker *c, const char *text, size_t len, uint64_t
                 LERR(&l, "not_an_object", "an item must be a JSON object");
         else
                 classify(&l, item);
-        json_decref(item);
 }
 
 void checker_line(void *ctx, const char *text, size_t len, uint64_t no, bool complete)

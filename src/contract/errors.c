@@ -2,6 +2,7 @@
  * normaliser can produce a million bad lines; every entry is valid UTF-8,
  * because the list is printed and stored as JSON whatever bytes it quotes. */
 #include "contract/internal.h"
+#include "base/cleanup.h"
 #include "base/utf8.h"
 
 #include <stdio.h>
@@ -117,14 +118,12 @@ static void set_opt(json_t *o, const char *key, const char *value)
 
 json_t *wh_contract_errors_json(const struct wh_contract_errors *e)
 {
-        json_t *arr = json_array();
+        cleanup_json json_t *arr = json_array();
         for (size_t i = 0; arr && i < e->n; i++) {
                 const struct wh_contract_error *x = &e->items[i];
                 json_t *o = json_pack("{s:s, s:s}", "code", x->code, "message", x->message);
-                if (!o) {
-                        json_decref(arr);
+                if (!o)
                         return NULL;
-                }
                 if (x->line)
                         json_object_set_new(o, "line", json_integer((json_int_t)x->line));
                 set_opt(o, "item", x->item);
@@ -133,5 +132,5 @@ json_t *wh_contract_errors_json(const struct wh_contract_errors *e)
                 set_opt(o, "detail", x->detail);
                 json_array_append_new(arr, o);
         }
-        return arr;
+        return steal_pointer(&arr);
 }

@@ -247,13 +247,12 @@ int wh_manifest_load(const char *dir, struct wh_manifest *out, struct wh_err *er
         if (wh_read_file(path, WH_META_MAX_BYTES, &text, &len, err) < 0)
                 return wh_err_prefix(err, "a normaliser is a directory with a normalizer.json");
         json_error_t jerr;
-        json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        cleanup_json json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!obj)
                 return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "manifest",
                                    "%s: not valid JSON: %s (line %d, column %d)", path, jerr.text,
                                    jerr.line, jerr.column);
         int rc = wh_manifest_parse(obj, path, out, err);
-        json_decref(obj);
         return rc;
 }
 

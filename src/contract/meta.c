@@ -16,6 +16,7 @@
  * raw_data.boefje_meta.input_ooi, its MIME types the "value"s. What run()
  * receives is decided in the shim, by OpenKAT's rule (runtimes/python). */
 #include "contract/internal.h"
+#include "base/cleanup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -121,7 +122,7 @@ int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err
         if (len > WH_META_MAX_BYTES)
                 return bad(err, "larger than 1 MiB");
         json_error_t je;
-        json_t *doc = json_loadb(meta, len, JSON_REJECT_DUPLICATES, &je);
+        cleanup_json json_t *doc = json_loadb(meta, len, JSON_REJECT_DUPLICATES, &je);
         if (!doc)
                 return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "meta",
                                    "meta: not valid JSON: %s (line %d, column %d)", je.text,
@@ -148,7 +149,6 @@ int wh_meta_check(const char *meta, size_t len, json_t **out, struct wh_err *err
                 rc = 0;
         if (rc == 0 && out)
                 *out = json_incref(doc);
-        json_decref(doc);
         return rc;
 }
 
@@ -187,10 +187,10 @@ int wh_meta_build(const char *input_ooi_ref, const char *const *mime_types, size
         if (input_ooi_ref)
                 ooi = json_pack("{s:s%, s:s}", "object_type", input_ooi_ref,
                                 strcspn(input_ooi_ref, "|"), "primary_key", input_ooi_ref);
-        json_t *doc = json_pack("{s:s, s:o, s:{}, s:o}", "task_id", task_id ? task_id : uuid,
-                                "input_ooi", ooi, "boefje_meta", "mime_types", mimes);
+        cleanup_json json_t *doc =
+            json_pack("{s:s, s:o, s:{}, s:o}", "task_id", task_id ? task_id : uuid, "input_ooi",
+                      ooi, "boefje_meta", "mime_types", mimes);
         *out = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(doc);
         if (!*out)
                 return wh_err_set(err, ENOMEM, "meta", "building the meta document");
         return 0;

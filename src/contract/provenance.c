@@ -5,6 +5,7 @@
  * sandbox's status record). Digests are "sha256:<hex>"; a document's
  * digest is that of its canonical form (compact, keys sorted). */
 #include "contract/internal.h"
+#include "base/cleanup.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,12 @@ static json_t *policy_json(const struct wh_normaliser *n, const struct wh_report
             r->seccomp_policy_hash, "landlock_abi", r->landlock_abi, "cgroup_driver",
             r->cgroup_driver, "binds", "dst", WH_SANDBOX_NORMALISER_DIR, "read_only", 1, "dst",
             WH_SANDBOX_INPUT_DIR, "read_only", 1, "host_uid", (json_int_t)n->stage.uid);
-        json_t *policy =
+        cleanup_json json_t *policy =
             json_pack("{s:o, s:o}", "sandbox", sandbox, "limits", limits_json(&n->limits));
         json_t *digest = policy ? canonical_digest(policy) : NULL;
-        if (!digest || json_object_set_new(policy, "digest", digest) < 0) {
-                json_decref(policy);
+        if (!digest || json_object_set_new(policy, "digest", digest) < 0)
                 return NULL;
-        }
-        return policy;
+        return steal_pointer(&policy);
 }
 
 static json_t *status_json(const struct wh_report *r)

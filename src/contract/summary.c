@@ -2,6 +2,7 @@
  * print: objects by type, findings, errors with the offending item and
  * schema path, warnings, the normaliser's stderr. Colour only on request. */
 #include "contract/internal.h"
+#include "base/cleanup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ static void print_findings(FILE *out, json_t *findings, const struct paint *p)
 
 static void print_objects(FILE *out, const json_t *results, const struct paint *p)
 {
-        json_t *counts = json_object(), *findings = json_array(), *v;
+        cleanup_json json_t *counts = json_object(), *findings = json_array();
+        json_t *v;
         size_t i, total = 0;
         json_array_foreach(json_object_get(results, "observations"), i, v)
         {
@@ -73,8 +75,6 @@ static void print_objects(FILE *out, const json_t *results, const struct paint *
                 json_array_size(json_object_get(results, "declarations")),
                 json_array_size(json_object_get(results, "affirmations")),
                 json_array_size(json_object_get(results, "scan_profiles")));
-        json_decref(counts);
-        json_decref(findings);
 }
 
 static void print_list(FILE *out, const char *title, const struct wh_contract_errors *e,

@@ -12,6 +12,7 @@
  * JSON Schema: a misspelt "requried" must not silently accept anything.
  * Annotations of our own start with "x-". */
 #include "contract/internal.h"
+#include "base/cleanup.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -158,7 +159,7 @@ static int load_type(struct type_table *t, const char *dir, const char *schema_d
                 return wh_err_set(err, ENOMEM, "schema", "%s", type);
         if (!found)
                 return 0;
-        json_t *doc = NULL;
+        cleanup_json json_t *doc = NULL;
         if (wh_schema_json_load(path, &doc, err) < 0)
                 return wh_err_prefix(err, "schema of %s", type);
         int rc = -1;
@@ -170,7 +171,6 @@ static int load_type(struct type_table *t, const char *dir, const char *schema_d
         else if (sort_warnings(t, ot->schema, path, err) == 0 &&
                  parse_refs(ot, doc, path, err) == 0 && parse_key(ot, doc, path, err) == 0)
                 rc = 0;
-        json_decref(doc);
         return rc;
 }
 

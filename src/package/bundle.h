@@ -1,4 +1,4 @@
-/* Internals shared by bundle_export.c, bundle_write.c and bundle_import.c. */
+/* Internals shared by the bundle part's files (bundle_*.c, import.c). */
 #ifndef WH_PACKAGE_BUNDLE_H
 #define WH_PACKAGE_BUNDLE_H
 
@@ -26,5 +26,11 @@ void wh_bundle_parts_free(char **parts);
  * bundle's index.json (free()). */
 int wh_bundle_read(struct wh_store *scratch, char **parts, const char *path, uint64_t max_bytes,
                    char **index_doc, struct wh_err *err);
+
+/* The end of an import: the entries it added go to the caller who asked
+ * for them (added, nadded), else are freed; on failure (rc < 0) they are
+ * freed. Returns 0 or -1 as rc says. */
+int wh_import_hand_over(int rc, struct wh_index_entry *e, size_t n, struct wh_index_entry **added,
+                        size_t *nadded);
 
 #endif

@@ -8,6 +8,7 @@
  * before the first blob, then the layout's entries unchanged, through the
  * optional zstd filter into one file or parts. */
 #include "package/bundle.h"
+#include "package/cleanup_archive.h"
 #include "package/digest.h"
 #include "package/store.h"
 #include "base/cleanup.h"
@@ -30,16 +31,13 @@ static int lib_fail(struct archive *a, const char *what, struct wh_err *err)
 
 static int open_layout(const char *tmp, struct archive **out, struct wh_err *err)
 {
-        struct archive *a = archive_read_new();
+        cleanup_archive_read struct archive *a = archive_read_new();
         if (!a)
                 return wh_err_set(err, ENOMEM, "bundle", "reading %s", tmp);
         if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-            archive_read_open_filename(a, tmp, COPY_BUF) != ARCHIVE_OK) {
-                int rc = lib_fail(a, tmp, err);
-                archive_read_free(a);
-                return rc;
-        }
-        *out = a;
+            archive_read_open_filename(a, tmp, COPY_BUF) != ARCHIVE_OK)
+                return lib_fail(a, tmp, err);
+        *out = steal_pointer(&a);
         return 0;
 }
 
@@ -63,10 +61,10 @@ static int hash_entry(struct archive *a, char *buf, char digest[WH_DIGEST_BUF], 
 /* {"blobs": {digest: size}, "index": digest of index.json, ...} */
 static int build_manifest(const char *tmp, char **out, struct wh_err *err)
 {
-        struct archive *a = NULL;
+        cleanup_archive_read struct archive *a = NULL;
         if (open_layout(tmp, &a, err) < 0)
                 return -1;
-        json_t *blobs = json_object();
+        cleanup_json json_t *blobs = json_object();
         char index_digest[WH_DIGEST_BUF] = "";
         cleanup_free char *buf = malloc(COPY_BUF);
         int rc = blobs && buf ? 0 : wh_err_set(err, ENOMEM, "bundle", "building the manifest");
@@ -90,14 +88,12 @@ static int build_manifest(const char *tmp, char **out, struct wh_err *err)
                                 rc = wh_err_set(err, ENOMEM, "bundle", "building the manifest");
                 }
         }
-        archive_read_free(a);
-        json_t *m = rc == 0 ? json_pack("{s:i,s:s,s:s,s:O}", "bundleVersion", 1, "index",
-                                        index_digest, "created_by", "whiskers", "blobs", blobs)
-                            : NULL;
-        json_decref(blobs);
+        cleanup_json json_t *m =
+            rc == 0 ? json_pack("{s:i,s:s,s:s,s:O}", "bundleVersion", 1, "index", index_digest,
+                                "created_by", "whiskers", "blobs", blobs)
+                    : NULL;
         if (rc == 0 && (!m || !(*out = wh_json_canonical(m))))
                 rc = wh_err_set(err, ENOMEM, "bundle", "building the manifest");
-        json_decref(m);
         return rc;
 }
 

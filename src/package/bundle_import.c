@@ -85,11 +85,11 @@ static int import_into(struct wh_store *s, struct wh_store *sc, const char *path
         if (rc == 0)
                 rc = wh_bundle_read(sc, parts, path, max, &index_doc, err);
         wh_bundle_parts_free(parts);
-        json_t *index = rc == 0 ? json_loads(index_doc, JSON_REJECT_DUPLICATES, NULL) : NULL;
+        cleanup_json json_t *index =
+            rc == 0 ? json_loads(index_doc, JSON_REJECT_DUPLICATES, NULL) : NULL;
         if (rc == 0)
                 rc = index ? wh_index_entries(index, e, n, err)
                            : wh_err_set(err, 0, "bundle", "%s: index.json is not JSON", path);
-        json_decref(index);
         for (size_t i = 0; rc == 0 && i < *n; i++)
                 wh_index_entry_fill_subject(sc, &(*e)[i]);
         if (rc == 0 && (rc = wh_store_index_add_many(sc, *e, *n, err)) < 0)
@@ -128,15 +128,5 @@ int wh_bundle_import(struct wh_store *s, const char *path, const struct wh_bundl
                 rc = import_into(s, sc, path, o, &e, &n, err);
         wh_store_close(sc);
         wh_rmtree_at(s->tmp_fd, strrchr(scratch, '/') + 1);
-        if (rc < 0) {
-                free(e);
-                return -1;
-        }
-        if (added) {
-                *added = e;
-                *nadded = n;
-        } else {
-                free(e);
-        }
-        return 0;
+        return wh_import_hand_over(rc, e, n, added, nadded);
 }

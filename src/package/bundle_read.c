@@ -10,6 +10,7 @@
  * blob must have arrived. A truncated file, a part missing or a bad zstd
  * frame surface as libarchive errors, named with the bundle. */
 #include "package/bundle.h"
+#include "package/cleanup_archive.h"
 #include "package/digest.h"
 #include "package/paths.h"
 #include "package/store.h"
@@ -179,10 +180,9 @@ static int take_entry(struct reader *rd, struct archive *a, struct archive_entry
                 cleanup_free char *doc = NULL;
                 if (read_small(rd, a, name, 4096, &doc, NULL, err) < 0)
                         return -1;
-                json_t *j = json_loads(doc, 0, NULL);
+                cleanup_json json_t *j = json_loads(doc, 0, NULL);
                 const char *v = json_string_value(json_object_get(j, "imageLayoutVersion"));
                 rd->have_layout = v && strncmp(v, "1.", 2) == 0;
-                json_decref(j);
                 return rd->have_layout ? 0 : refuse(rd, name, "not an OCI layout 1.x", err);
         }
         if (strcmp(name, "index.json") == 0) {
@@ -274,7 +274,7 @@ int wh_bundle_read(struct wh_store *scratch, char **parts, const char *path, uin
 {
         struct reader rd = {.scratch = scratch, .path = path, .max_bytes = max_bytes};
         struct parts_source src = {.parts = parts, .fd = -1, .buf = malloc(READ_BUF)};
-        struct archive *a = archive_read_new();
+        cleanup_archive_read struct archive *a = archive_read_new();
         rd.buf = malloc(READ_BUF);
         int rc = a && rd.buf && src.buf ? 0 : wh_err_set(err, ENOMEM, "bundle", "reading %s", path);
         if (rc == 0 && (archive_read_support_format_tar(a) != ARCHIVE_OK ||
@@ -285,7 +285,6 @@ int wh_bundle_read(struct wh_store *scratch, char **parts, const char *path, uin
                                 "cannot read %s: %s", path, archive_error_string(a));
         if (rc == 0)
                 rc = read_all(&rd, a, err);
-        archive_read_free(a);
         if (src.fd >= 0)
                 close(src.fd);
         free(src.buf);

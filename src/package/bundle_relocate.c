@@ -47,7 +47,7 @@ static int save_map(struct wh_store *s, json_t *added, struct wh_err *err)
         snprintf(path, sizeof(path), "%s/%s", s->path, MAP_NAME);
         cleanup_free char *old = NULL;
         size_t len;
-        json_t *map = NULL;
+        cleanup_json json_t *map = NULL;
         if (wh_read_file(path, MAP_MAX, &old, &len, err) == 0)
                 map = json_loads(old, 0, NULL);
         else if (err->kind != WH_ERR_NOT_FOUND)
@@ -63,14 +63,13 @@ static int save_map(struct wh_store *s, json_t *added, struct wh_err *err)
                 rc = wh_err_set(err, ENOMEM, "bundle", "writing %s", path);
         if (rc == 0)
                 rc = wh_write_file_atomic(path, doc, strlen(doc), err);
-        json_decref(map);
         return rc;
 }
 
 int wh_bundle_relocate(struct wh_store *s, const struct wh_index_entry *e, size_t n,
                        const char *prefix, const struct wh_registry_options *o, struct wh_err *err)
 {
-        json_t *added = json_object();
+        cleanup_json json_t *added = json_object();
         int rc = added ? 0 : wh_err_set(err, ENOMEM, "bundle", "relocating");
         for (size_t i = 0; rc == 0 && i < n; i++) {
                 if (!e[i].ref_name[0])
@@ -92,6 +91,5 @@ int wh_bundle_relocate(struct wh_store *s, const struct wh_index_entry *e, size_
         }
         if (rc == 0)
                 rc = save_map(s, added, err);
-        json_decref(added);
         return rc;
 }

@@ -42,7 +42,7 @@ static int mark(struct wh_store *s, json_t *index, bool dry_run, struct wh_strse
         if (!referrer)
                 return wh_err_set(err, ENOMEM, "gc", "marking");
         for (size_t i = 0; i < n; i++) {
-                json_t *m = NULL;
+                cleanup_json json_t *m = NULL;
                 if (!e[i].ref_name[0] && wh_media_type_is_manifest(e[i].desc.media_type) &&
                     wh_store_read_json(s, &e[i].desc, "manifest", &m, NULL) == 0) {
                         const char *subj = json_string_value(
@@ -51,7 +51,6 @@ static int mark(struct wh_store *s, json_t *index, bool dry_run, struct wh_strse
                                 memcpy(e[i].subject, subj, WH_DIGEST_BUF);
                                 referrer[i] = true;
                         }
-                        json_decref(m);
                 }
                 if (!referrer[i] && wh_walk(s, &e[i].desc, &ops, NULL, seen, err) < 0)
                         return refuse(s, err);
@@ -166,7 +165,7 @@ int wh_store_gc(struct wh_store *s, bool dry_run, struct wh_gc_result *res, stru
         if (lock_gc(s, LOCK_EX, err) < 0)
                 return -1;
         cleanup_close int index_lock = -1;
-        json_t *index = NULL;
+        cleanup_json json_t *index = NULL;
         struct wh_strset seen = {0};
         int rc = wh_store_lock_index(s, &index_lock, err);
         if (rc == 0)
@@ -179,7 +178,6 @@ int wh_store_gc(struct wh_store *s, bool dry_run, struct wh_gc_result *res, stru
                 rc = sweep_tmp(s, s->tmp_fd, true, dry_run, res, err);
         if (rc == 0)
                 rc = sweep_tmp(s, s->root_fd, false, dry_run, res, err);
-        json_decref(index);
         wh_strset_clear(&seen);
         if (lock_gc(s, LOCK_SH, rc < 0 ? NULL : err) < 0 && rc == 0)
                 rc = -1;

@@ -8,6 +8,8 @@
  * layers within the unpacker's rules) with the staged blobs visible to this
  * handle only. Only then are the blobs renamed into place and index.json
  * updated. A failure leaves the store as it was. */
+#include "package/bundle.h"
+#include "package/cleanup_archive.h"
 #include "package/digest.h"
 #include "package/paths.h"
 #include "package/store.h"
@@ -139,7 +141,7 @@ static int take_entry(struct import *im, struct archive *a, struct archive_entry
 static int read_archive(struct import *im, const char *path, uint64_t max_entries,
                         struct wh_err *err)
 {
-        struct archive *a = archive_read_new();
+        cleanup_archive_read struct archive *a = archive_read_new();
         if (!a)
                 return wh_err_set(err, ENOMEM, "import", "allocating an archive reader");
         int rc = 0;
@@ -165,7 +167,6 @@ static int read_archive(struct import *im, const char *path, uint64_t max_entrie
                 else
                         rc = take_entry(im, a, ae, err);
         }
-        archive_read_free(a);
         return rc;
 }
 
@@ -176,17 +177,15 @@ static int check_layout(struct import *im, const char *path, struct wh_index_ent
                 return wh_err_set(err, 0, "import",
                                   "%s is not an OCI layout archive (no oci-layout or index.json)",
                                   path);
-        json_t *layout = json_loads(im->layout_doc, 0, NULL);
+        cleanup_json json_t *layout = json_loads(im->layout_doc, 0, NULL);
         const char *v = json_string_value(json_object_get(layout, "imageLayoutVersion"));
         bool ok = v && strncmp(v, "1.", 2) == 0;
-        json_decref(layout);
         if (!ok)
                 return wh_err_set(err, 0, "import", "%s: oci-layout is not version 1.x", path);
         json_error_t jerr;
-        json_t *index = json_loads(im->index_doc, JSON_REJECT_DUPLICATES, &jerr);
+        cleanup_json json_t *index = json_loads(im->index_doc, JSON_REJECT_DUPLICATES, &jerr);
         int rc = index ? wh_index_entries(index, e, n, err)
                        : wh_err_set(err, 0, "import", "%s: index.json: %s", path, jerr.text);
-        json_decref(index);
         return rc;
 }
 
@@ -239,15 +238,17 @@ int wh_store_import(struct wh_store *s, const char *path, const struct wh_import
         free(im->index_doc);
         wh_strset_clear(&im->names);
         free(im);
-        if (rc < 0) {
+        return wh_import_hand_over(rc, e, n, added, nadded);
+}
+
+int wh_import_hand_over(int rc, struct wh_index_entry *e, size_t n, struct wh_index_entry **added,
+                        size_t *nadded)
+{
+        if (rc < 0 || !added) {
                 free(e);
-                return -1;
+                return rc < 0 ? -1 : 0;
         }
-        if (added) {
-                *added = e;
-                *nadded = n;
-        } else {
-                free(e);
-        }
+        *added = e;
+        *nadded = n;
         return 0;
 }

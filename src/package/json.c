@@ -58,15 +58,13 @@ static int parse_object(const char *data, size_t len, const char *what, const ch
                         json_t **out, struct wh_err *err)
 {
         json_error_t jerr;
-        json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+        cleanup_json json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!j)
                 return wh_err_set(err, 0, "json", "%s %s is not valid JSON: %s (line %d)", what,
                                   digest, jerr.text, jerr.line);
-        if (!json_is_object(j)) {
-                json_decref(j);
+        if (!json_is_object(j))
                 return wh_err_set(err, 0, "json", "%s %s is not a JSON object", what, digest);
-        }
-        *out = j;
+        *out = steal_pointer(&j);
         return 0;
 }
 
@@ -98,11 +96,10 @@ json_t *wh_store_annotations(struct wh_store *s, const char *digest)
 {
         cleanup_free char *data = NULL;
         size_t len;
-        json_t *doc = NULL;
+        cleanup_json json_t *doc = NULL;
         if (wh_store_blob_read(s, digest, WH_JSON_BLOB_MAX, &data, &len, NULL) < 0 ||
             parse_object(data, len, "document", digest, &doc, NULL) < 0)
                 return NULL;
         json_t *ann = json_incref(json_object_get(doc, "annotations"));
-        json_decref(doc);
         return ann;
 }

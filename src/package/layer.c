@@ -1,5 +1,6 @@
 /* The deterministic layer (tree.h): every input that varies between
  * checkouts (mtimes, owners, umask, readdir order, gzip header) is fixed. */
+#include "package/cleanup_archive.h"
 #include "package/tree.h"
 #include "base/cleanup.h"
 
@@ -122,7 +123,7 @@ int wh_layer_write(int root_fd, const struct wh_tree *t, int64_t mtime, struct w
                    struct wh_err *err)
 {
         struct sink s = {.w = w};
-        struct archive *a = archive_write_new();
+        cleanup_archive_write struct archive *a = archive_write_new();
         if (!a)
                 return wh_err_set(err, ENOMEM, "pack", "allocating a tar writer");
         int rc = setup(a, &s, err);
@@ -130,6 +131,5 @@ int wh_layer_write(int root_fd, const struct wh_tree *t, int64_t mtime, struct w
                 rc = write_entry(a, root_fd, &t->e[i], mtime, &s, err);
         if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
                 rc = fail(a, &s, "finishing the layer", err);
-        archive_write_free(a);
         return rc;
 }

@@ -89,7 +89,7 @@ static int set_computed(struct wh_packed *p, size_t n, const char *const *dirs, 
 {
         int rc = value ? 0 : wh_err_set(err, ENOMEM, "pack", "%s", field);
         for (size_t i = 0; rc == 0 && i < n; i++) {
-                json_t *obj = json_deep_copy(p[i].meta.json);
+                cleanup_json json_t *obj = json_deep_copy(p[i].meta.json);
                 char origin[4200];
                 snprintf(origin, sizeof(origin), "%s/normalizer.json", dirs[i]);
                 struct wh_package_meta meta;
@@ -99,7 +99,6 @@ static int set_computed(struct wh_packed *p, size_t n, const char *const *dirs, 
                         wh_package_meta_clear(&p[i].meta);
                         p[i].meta = meta;
                 }
-                json_decref(obj);
         }
         json_decref(value);
         return rc;
@@ -125,17 +124,14 @@ static int carry_python(struct wh_store *s, const struct wh_pack_options *o, str
         if (o->n_python_paths > WH_PYTHON_LAYERS_MAX)
                 return wh_err_set(err, 0, "pack", "at most %d --python-path directories, not %zu",
                                   WH_PYTHON_LAYERS_MAX, o->n_python_paths);
-        json_t *layers = json_array();
+        cleanup_json json_t *layers = json_array();
         for (size_t i = 0; layers && i < o->n_python_paths; i++) {
                 struct wh_descriptor d;
-                if (wh_pack_python_layer(s, o->python_paths[i], o->source_date_epoch, &d, err) <
-                    0) {
-                        json_decref(layers);
+                if (wh_pack_python_layer(s, o->python_paths[i], o->source_date_epoch, &d, err) < 0)
                         return -1;
-                }
                 json_array_append_new(layers, wh_descriptor_to_json(&d));
         }
-        return set_computed(p, n, dirs, "python_layers", layers, err);
+        return set_computed(p, n, dirs, "python_layers", steal_pointer(&layers), err);
 }
 
 /* One directory, several runtime images: one variant per image, named
@@ -176,13 +172,13 @@ static int put_index(struct wh_store *s, struct wh_packed *p, size_t n, int64_t 
                         json_decref(manifests);
                         manifests = NULL;
                 }
-        json_t *doc = json_pack("{s:i, s:s, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType",
-                                WH_MT_INDEX, "artifactType", WH_AT_NORMALIZER, "manifests",
-                                manifests, "annotations", wh_package_annotations(&p[0].meta, sde));
+        cleanup_json json_t *doc =
+            json_pack("{s:i, s:s, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", WH_MT_INDEX,
+                      "artifactType", WH_AT_NORMALIZER, "manifests", manifests, "annotations",
+                      wh_package_annotations(&p[0].meta, sde));
         if (!doc)
                 return wh_err_set(err, ENOMEM, "pack", "building the variant index");
         int rc = wh_store_put_json(s, doc, WH_MT_INDEX, out, err);
-        json_decref(doc);
         return rc;
 }
 

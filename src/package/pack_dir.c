@@ -29,14 +29,13 @@ static int read_json_file(const char *path, size_t max, json_t **out, char diges
         if (wh_read_file(path, max, &text, &len, err) < 0)
                 return -1;
         json_error_t jerr;
-        *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!*out)
+        cleanup_json json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j)
                 return wh_err_set(err, 0, "pack", "%s is not valid JSON: %s (line %d)", path,
                                   jerr.text, jerr.line);
-        if (digest && wh_digest_buffer(text, len, digest, err) < 0) {
-                json_decref(*out);
+        if (digest && wh_digest_buffer(text, len, digest, err) < 0)
                 return -1;
-        }
+        *out = steal_pointer(&j);
         return 0;
 }
 
@@ -50,10 +49,9 @@ static int schema_digests(const char *dir, const struct wh_tree *t, json_t *out,
                         continue;
                 char origin[4200], digest[WH_DIGEST_BUF];
                 snprintf(origin, sizeof(origin), "%s/%s", dir, e->path);
-                json_t *schema = NULL;
+                cleanup_json json_t *schema = NULL;
                 if (read_json_file(origin, SCHEMA_MAX, &schema, digest, err) < 0)
                         return -1;
-                json_decref(schema);
                 json_object_set_new(out, e->path, json_string(digest));
         }
         return 0;
@@ -165,14 +163,13 @@ static int put_manifest(struct wh_store *s, const struct wh_package_meta *m, int
                                    json_object_get(m->runtime_image, "layer"));
         if (layers && m->python_layers)
                 json_array_extend(layers, m->python_layers);
-        json_t *doc =
+        cleanup_json json_t *doc =
             json_pack("{s:i, s:s, s:s, s:o, s:o, s:o}", "schemaVersion", 2, "mediaType",
                       WH_MT_MANIFEST, "artifactType", WH_AT_NORMALIZER, "config",
                       wh_descriptor_to_json(config), "layers", layers, "annotations", ann);
         if (!doc)
                 return wh_err_set(err, ENOMEM, "pack", "building a manifest");
         int rc = wh_store_put_json(s, doc, WH_MT_MANIFEST, out, err);
-        json_decref(doc);
         return rc;
 }
 
@@ -183,8 +180,8 @@ static int pack_tree(struct wh_store *s, int root_fd, const char *dir, int64_t s
         struct wh_tree t;
         if (wh_tree_scan(root_fd, dir, &t, err) < 0)
                 return -1;
-        json_t *config = json_deep_copy(m->json);
-        json_t *digests = json_object();
+        cleanup_json json_t *config = json_deep_copy(m->json);
+        cleanup_json json_t *digests = json_object();
         struct wh_descriptor cdesc, ldesc;
         int rc = config && digests ? 0 : wh_err_set(err, ENOMEM, "pack", "building a config");
         if (rc == 0)
@@ -200,8 +197,6 @@ static int pack_tree(struct wh_store *s, int root_fd, const char *dir, int64_t s
                 rc = put_layer(s, root_fd, &t, sde < 0 ? 0 : sde, &ldesc, err);
         if (rc == 0)
                 rc = put_manifest(s, m, sde, &cdesc, &ldesc, &out->manifest, err);
-        json_decref(digests);
-        json_decref(config);
         wh_tree_clear(&t);
         return rc;
 }
@@ -211,7 +206,7 @@ int wh_pack_meta(const char *dir, const char *version, struct wh_package_meta *o
 {
         char origin[4200];
         snprintf(origin, sizeof(origin), "%s/normalizer.json", dir);
-        json_t *obj = NULL;
+        cleanup_json json_t *obj = NULL;
         if (read_json_file(origin, META_MAX, &obj, NULL, err) < 0)
                 return -1;
         int rc = 0;
@@ -228,7 +223,6 @@ int wh_pack_meta(const char *dir, const char *version, struct wh_package_meta *o
                 rc = wh_err_set(err, ENOMEM, "pack", "version");
         if (rc == 0)
                 rc = wh_package_meta_parse(obj, origin, out, err);
-        json_decref(obj);
         return rc;
 }
 

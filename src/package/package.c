@@ -114,7 +114,7 @@ static int read_layers(json_t *layers, struct wh_package *p, struct wh_err *err)
 
 static int read_manifest(struct wh_store *s, struct wh_package *p, struct wh_err *err)
 {
-        json_t *m = NULL, *cfg = NULL;
+        cleanup_json json_t *m = NULL, *cfg = NULL;
         if (wh_store_read_json(s, &p->manifest, "manifest", &m, err) < 0)
                 return -1;
         int rc = wh_descriptor_from_json(json_object_get(m, "config"), "manifest config",
@@ -126,10 +126,8 @@ static int read_manifest(struct wh_store *s, struct wh_package *p, struct wh_err
                 rc = wh_store_read_json(s, &p->config, "config", &cfg, err);
         if (rc == 0)
                 rc = wh_package_meta_parse(cfg, "package config", &p->meta, err);
-        json_decref(cfg);
         if (rc == 0)
                 rc = read_layers(json_object_get(m, "layers"), p, err);
-        json_decref(m);
         return rc;
 }
 

@@ -6,6 +6,7 @@
  * the challenge's, so one token serves the whole push. */
 #define _GNU_SOURCE
 #include "package/registry.h"
+#include "base/cleanup.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -82,7 +83,7 @@ static int token_url(CURL *h, const char *challenge, const char *own_scope, char
 
 static int parse_token(struct wh_reg *r, const char *url, const char *body, struct wh_err *err)
 {
-        json_t *j = json_loads(body, 0, NULL);
+        cleanup_json json_t *j = json_loads(body, 0, NULL);
         const char *tok = json_string_value(json_object_get(j, "token"));
         if (!tok)
                 tok = json_string_value(json_object_get(j, "access_token"));
@@ -96,7 +97,6 @@ static int parse_token(struct wh_reg *r, const char *url, const char *body, stru
                 free(r->bearer);
                 r->bearer = line;
         }
-        json_decref(j);
         return rc;
 }
 

@@ -9,6 +9,7 @@
  * the Authorization header when a redirect leaves the host. */
 #include "package/registry.h"
 #include "package/store.h"
+#include "base/cleanup.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -346,13 +347,12 @@ int wh_reg_status_error(struct wh_reg *r, const struct wh_reg_req *q,
                         const struct wh_reg_resp *resp, struct wh_err *err)
 {
         /* The distribution spec's error body: {"errors":[{"code","message"}]}. */
-        json_t *j = resp->body ? json_loads(resp->body, 0, NULL) : NULL;
+        cleanup_json json_t *j = resp->body ? json_loads(resp->body, 0, NULL) : NULL;
         json_t *first = json_array_get(json_object_get(j, "errors"), 0);
         const char *code = json_string_value(json_object_get(first, "code"));
         const char *msg = json_string_value(json_object_get(first, "message"));
         wh_err_set(err, 0, "registry", "%s answered %ld to %s %s%s%s%s%s", r->base, resp->status,
                    q->method, q->url, code ? ": " : "", code ? code : "", msg ? ": " : "",
                    msg ? msg : "");
-        json_decref(j);
         return -1;
 }

@@ -93,7 +93,8 @@ static int fetch_manifest(struct pull *p, const char *reference, const struct wh
                                 "bytes): refusing it",
                                 reference, got->digest, resp.body_len);
         got->size = resp.body_len;
-        json_t *j = rc == 0 ? json_loadb(body, resp.body_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+        cleanup_json json_t *j =
+            rc == 0 ? json_loadb(body, resp.body_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
         const char *mt = json_string_value(json_object_get(j, "mediaType"));
         snprintf(got->media_type, sizeof(got->media_type), "%s",
                  mt ? mt : (want ? want->media_type : resp.content_type));
@@ -104,11 +105,9 @@ static int fetch_manifest(struct pull *p, const char *reference, const struct wh
         if (rc == 0 && !wh_store_blob_exists(p->s, got->digest))
                 rc = stage_buffer(p, body, resp.body_len, got->digest, err);
         wh_reg_resp_clear(&resp);
-        if (rc < 0) {
-                json_decref(j);
+        if (rc < 0)
                 return -1;
-        }
-        *doc = j;
+        *doc = steal_pointer(&j);
         return 0;
 }
 
@@ -218,11 +217,10 @@ static int visit(struct pull *p, json_t *jdesc, const char *what, struct wh_err 
         if (!wh_media_type_is_manifest(d.media_type) && !wh_media_type_is_index(d.media_type))
                 return fetch_blob(p, &d, err);
         struct wh_descriptor got;
-        json_t *child;
+        cleanup_json json_t *child = NULL;
         if (fetch_manifest(p, d.digest, &d, &got, &child, err) < 0)
                 return -1;
         int rc = walk(p, &got, child, err);
-        json_decref(child);
         return rc;
 }
 
@@ -265,7 +263,7 @@ static int add_signature(struct pull *p, const struct wh_descriptor *d, const ch
  * (SBOMs, foreign signatures) are left on the registry. */
 static int pull_signatures(struct pull *p, const char *subject, struct wh_err *err)
 {
-        json_t *list;
+        cleanup_json json_t *list = NULL;
         if (wh_reg_referrers(p->r, p->ref, subject, &list, err) < 0)
                 return -1;
         int rc = 0;
@@ -273,7 +271,7 @@ static int pull_signatures(struct pull *p, const char *subject, struct wh_err *e
                 json_t *jd = json_array_get(list, i);
                 const char *at = json_string_value(json_object_get(jd, "artifactType"));
                 struct wh_descriptor want, got;
-                json_t *doc = NULL;
+                cleanup_json json_t *doc = NULL;
                 if (!at || strcmp(at, WH_AT_SIGNATURE) != 0)
                         continue;
                 rc = wh_descriptor_from_json(jd, "referrer", &want, err);
@@ -291,9 +289,7 @@ static int pull_signatures(struct pull *p, const char *subject, struct wh_err *e
                         rc = walk(p, &got, doc, err);
                 if (rc == 0)
                         rc = add_signature(p, &got, subject, err);
-                json_decref(doc);
         }
-        json_decref(list);
         return rc;
 }
 
@@ -319,7 +315,7 @@ static int local_tag(struct pull *p, json_t *root_doc, char tag[WH_REF_MAX], str
 
 static int pull_all(struct pull *p, struct wh_index_entry *root, struct wh_err *err)
 {
-        json_t *doc = NULL;
+        cleanup_json json_t *doc = NULL;
         const char *reference = p->ref->digest[0] ? p->ref->digest : p->ref->tag;
         int rc = fetch_manifest(p, reference, NULL, &root->desc, &doc, err);
         if (rc == 0 && wh_strset_add(&p->seen, root->desc.digest) < 0)
@@ -341,7 +337,6 @@ static int pull_all(struct pull *p, struct wh_index_entry *root, struct wh_err *
                 const char *d = json_string_value(json_object_get(json_array_get(m, i), "digest"));
                 rc = d ? pull_signatures(p, d, err) : 0;
         }
-        json_decref(doc);
         return rc;
 }
 

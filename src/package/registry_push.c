@@ -193,7 +193,7 @@ static bool is_manifest(const struct wh_descriptor *d)
 static int default_tag(struct push *p, const struct wh_descriptor *root, char *tag, size_t cap,
                        struct wh_err *err)
 {
-        json_t *doc;
+        cleanup_json json_t *doc = NULL;
         if (wh_store_read_json(p->s, root, "package", &doc, err) < 0)
                 return -1;
         const char *v =
@@ -204,7 +204,6 @@ static int default_tag(struct push *p, const struct wh_descriptor *root, char *t
                            "the package has no version annotation: name a tag (HOST/REPO:TAG)");
         if (rc == 0)
                 snprintf(tag, cap, "%s", v);
-        json_decref(doc);
         return rc;
 }
 

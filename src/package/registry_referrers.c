@@ -6,6 +6,7 @@
 #include "package/digest.h"
 #include "package/registry.h"
 #include "package/store.h"
+#include "base/cleanup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,13 +22,12 @@ static int get_index(struct wh_reg *r, const char *url, json_t **out, long *stat
         int rc = wh_reg_do(r, &q, &resp, err);
         *status = resp.status;
         if (rc == 0 && resp.status == 200) {
-                json_t *j = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
-                if (!json_is_array(json_object_get(j, "manifests"))) {
-                        json_decref(j);
+                cleanup_json json_t *j =
+                    json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+                if (!json_is_array(json_object_get(j, "manifests")))
                         rc = wh_err_set(err, 0, "registry", "%s is not an image index", url);
-                } else {
-                        *out = j;
-                }
+                else
+                        *out = steal_pointer(&j);
         } else if (rc == 0 && resp.status != 404) {
                 rc = wh_reg_status_error(r, &q, &resp, err);
         }
@@ -39,7 +39,7 @@ int wh_reg_referrers(struct wh_reg *r, const struct wh_reg_ref *ref, const char 
                      json_t **out, struct wh_err *err)
 {
         char url[600];
-        json_t *index = NULL;
+        cleanup_json json_t *index = NULL;
         long status;
         snprintf(url, sizeof(url), "/v2/%s/referrers/%s", ref->repo, subject);
         /* distribution 2.x answers 404 here: that is the signal to fall back. */
@@ -52,7 +52,6 @@ int wh_reg_referrers(struct wh_reg *r, const struct wh_reg_ref *ref, const char 
         if (rc < 0)
                 return -1;
         *out = index ? json_incref(json_object_get(index, "manifests")) : json_array();
-        json_decref(index);
         return *out ? 0 : wh_err_set(err, ENOMEM, "registry", "listing referrers");
 }
 
@@ -82,7 +81,7 @@ int wh_reg_push_referrers(struct wh_reg *r, const struct wh_reg_ref *ref, const 
 {
         char url[600];
         snprintf(url, sizeof(url), "/v2/%s/manifests/sha256-%s", ref->repo, wh_digest_hex(subject));
-        json_t *index = NULL;
+        cleanup_json json_t *index = NULL;
         long status;
         if (get_index(r, url, &index, &status, err) < 0)
                 return -1;
@@ -116,6 +115,5 @@ int wh_reg_push_referrers(struct wh_reg *r, const struct wh_reg_ref *ref, const 
                 wh_reg_resp_clear(&resp);
         }
         free(doc);
-        json_decref(index);
         return rc;
 }

@@ -32,7 +32,7 @@ static int resolve_blob(struct wh_store *s, const char *digest, struct wh_descri
         size_t len;
         if (wh_store_blob_read(s, digest, WH_JSON_BLOB_MAX, &data, &len, err) < 0)
                 return -1;
-        json_t *j = json_loadb(data, len, 0, NULL);
+        cleanup_json json_t *j = json_loadb(data, len, 0, NULL);
         const char *mt = json_string_value(json_object_get(j, "mediaType"));
         int rc = 0;
         if (!mt || !(wh_media_type_is_manifest(mt) || wh_media_type_is_index(mt)))
@@ -42,7 +42,6 @@ static int resolve_blob(struct wh_store *s, const char *digest, struct wh_descri
                 memcpy(out->digest, digest, WH_DIGEST_BUF);
                 out->size = len;
         }
-        json_decref(j);
         return rc;
 }
 

@@ -149,10 +149,10 @@ static int cache_key(const char *suite, json_t *pkgs, const char *release, char 
         struct wh_host host;
         if (wh_host_detect(&host, err) < 0)
                 return -1;
-        json_t *doc = json_pack("{s:i, s:s, s:O, s:s, s:s}", "recipe", RECIPE, "suite", suite,
-                                "packages", pkgs, "architecture", host.arch, "release", release);
+        cleanup_json json_t *doc =
+            json_pack("{s:i, s:s, s:O, s:s, s:s}", "recipe", RECIPE, "suite", suite, "packages",
+                      pkgs, "architecture", host.arch, "release", release);
         cleanup_free char *text = doc ? wh_json_canonical(doc) : NULL;
-        json_decref(doc);
         if (!text)
                 return wh_err_set(err, ENOMEM, "runtime", "cache key");
         return wh_digest_buffer(text, strlen(text), key, err);
@@ -170,7 +170,7 @@ static int find_cached(struct wh_store *s, const char *key, struct wh_descriptor
         for (size_t i = 0; i < n && !*found; i++) {
                 if (!e[i].ref_name[0] || !wh_media_type_is_manifest(e[i].desc.media_type))
                         continue;
-                json_t *a = wh_store_annotations(s, e[i].desc.digest);
+                cleanup_json json_t *a = wh_store_annotations(s, e[i].desc.digest);
                 const char *k = json_string_value(json_object_get(a, WH_ANN_RUNTIME_DEBIAN_KEY));
                 const char *nm = json_string_value(json_object_get(a, WH_ANN_RUNTIME_NAME));
                 if (k && nm && strcmp(k, key) == 0) {
@@ -178,7 +178,6 @@ static int find_cached(struct wh_store *s, const char *key, struct wh_descriptor
                         *out = e[i].desc;
                         snprintf(name, WH_NAME_MAX, "%s", nm);
                 }
-                json_decref(a);
         }
         free(e);
         return 0;
@@ -241,7 +240,7 @@ int wh_runtime_build_debian(struct wh_store *s, const struct wh_runtime_build_op
                                   "--mirror wants an http://, https:// or file:/// URL without "
                                   "spaces or quotes, not '%s'",
                                   mirror);
-        json_t *pkgs = NULL;
+        cleanup_json json_t *pkgs = NULL;
         char release[WH_DIGEST_BUF], key[WH_DIGEST_BUF], name[WH_NAME_MAX], tag[WH_REF_MAX];
         bool found = false;
         int rc = package_list(o, &pkgs, err);
@@ -261,14 +260,12 @@ int wh_runtime_build_debian(struct wh_store *s, const struct wh_runtime_build_op
                         *o->reused = true;
         } else if (rc == 0) {
                 cleanup_free char *list = wh_join_names(pkgs);
-                json_t *ann = json_pack("{s:s, s:s, s:s, s:s?}", WH_ANN_RUNTIME_DEBIAN_KEY, key,
-                                        WH_ANN_RUNTIME_DEBIAN_SUITE, o->debian_suite,
-                                        WH_ANN_RUNTIME_DEBIAN_RELEASE, release,
-                                        WH_ANN_RUNTIME_DEBIAN_PACKAGES, list);
+                cleanup_json json_t *ann = json_pack(
+                    "{s:s, s:s, s:s, s:s?}", WH_ANN_RUNTIME_DEBIAN_KEY, key,
+                    WH_ANN_RUNTIME_DEBIAN_SUITE, o->debian_suite, WH_ANN_RUNTIME_DEBIAN_RELEASE,
+                    release, WH_ANN_RUNTIME_DEBIAN_PACKAGES, list);
                 rc = ann && list ? build(s, o, mirror, pkgs, release, ann, root, err)
                                  : wh_err_set(err, ENOMEM, "runtime", "annotations");
-                json_decref(ann);
         }
-        json_decref(pkgs);
         return rc;
 }

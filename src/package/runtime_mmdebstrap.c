@@ -91,15 +91,14 @@ int wh_mmdebstrap_run(const struct wh_debian_recipe *r, const char *stage, struc
                         root,
                         source,
                         NULL};
-        pid_t pid;
+        cleanup_child pid_t pid = -1;
         int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (rc != 0)
                 return wh_err_set(err, rc, "runtime", "cannot run %s%s", argv[0],
                                   prog ? "" : ": install it (apt-get install mmdebstrap)");
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        wh_child_wait(&pid, &status);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
         return explain_failure(log_path, r, status, err);

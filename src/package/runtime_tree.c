@@ -62,20 +62,18 @@ static int run_report(const char *python, char **out, struct wh_err *err)
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
         char *argv[] = {(char *)python, "-I", "-S", "-c", (char *)report_py, NULL};
-        pid_t pid;
+        cleanup_child pid_t pid = -1;
         int rc = posix_spawn(&pid, python, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[1]);
-        if (rc != 0) {
-                close(pipefd[0]);
+        cleanup_close int rd = pipefd[0];
+        if (rc != 0)
                 return wh_err_set(err, rc, "runtime", "cannot run %s", python);
-        }
         cleanup_free char *buf = malloc(REPORT_MAX + 1);
-        ssize_t n = buf ? wh_read_full(pipefd[0], buf, REPORT_MAX) : -1;
-        close(pipefd[0]);
+        ssize_t n = buf ? wh_read_full(rd, buf, REPORT_MAX) : -1;
+        close(steal_fd(&rd));
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        wh_child_wait(&pid, &status);
         if (n < 0 || n == REPORT_MAX || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return wh_err_set(err, 0, "runtime", "%s could not describe itself (exit %d)",
                                   python, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -169,7 +167,7 @@ int wh_runtime_python_tree(const char *python, int root_fd, struct wh_runtime_in
         cleanup_free char *report = NULL;
         if (run_report(python, &report, err) < 0)
                 return -1;
-        json_t *j = json_loads(report, 0, NULL);
+        cleanup_json json_t *j = json_loads(report, 0, NULL);
         const char *exe = json_string_value(json_object_get(j, "executable"));
         const char *std = json_string_value(json_object_get(j, "stdlib"));
         const char *ver = json_string_value(json_object_get(j, "version"));
@@ -201,6 +199,5 @@ int wh_runtime_python_tree(const char *python, int root_fd, struct wh_runtime_in
                     fstatat(root_fd, top[i][0], &st, AT_SYMLINK_NOFOLLOW) < 0)
                         rc = add_link(root_fd, top[i][0], top[i][1], err);
         }
-        json_decref(j);
         return rc;
 }

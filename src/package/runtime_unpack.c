@@ -20,7 +20,7 @@
 int wh_runtime_read(struct wh_store *s, const char *ref, struct wh_runtime_ref *out,
                     struct wh_err *err)
 {
-        json_t *m = NULL;
+        cleanup_json json_t *m = NULL;
         memset(out, 0, sizeof(*out));
         if (wh_store_resolve(s, ref, &out->manifest, err) < 0)
                 return -1;
@@ -46,7 +46,6 @@ int wh_runtime_read(struct wh_store *s, const char *ref, struct wh_runtime_ref *
         if (rc == 0 && !wh_media_type_is_layer(out->layer.media_type))
                 rc = wh_err_set(err, 0, "runtime", "%s: its layer is a %s, not a tar layer", ref,
                                 out->layer.media_type);
-        json_decref(m);
         return rc;
 }
 

@@ -5,6 +5,7 @@
  * Ed25519 is deterministic: signing twice with one key adds nothing. */
 #include "package/keys.h"
 #include "package/store.h"
+#include "base/cleanup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,25 +32,22 @@ static int put_referrer(struct wh_store *s, const struct wh_descriptor *subject,
                         const char *b64, struct wh_descriptor *out, struct wh_err *err)
 {
         struct wh_descriptor payload, empty = {.size = 2};
-        json_t *doc = json_pack("{s:s, s:s, s:s}", "digest", subject->digest, "key_id", key_id,
-                                "signature", b64);
+        cleanup_json json_t *doc = json_pack("{s:s, s:s, s:s}", "digest", subject->digest, "key_id",
+                                             key_id, "signature", b64);
         int rc = doc ? wh_store_put_json(s, doc, WH_MT_SIGNATURE, &payload, err)
                      : wh_err_set(err, ENOMEM, "sign", "building a signature");
-        json_decref(doc);
         snprintf(empty.media_type, sizeof(empty.media_type), "%s", WH_MT_EMPTY);
         if (rc == 0)
                 rc = wh_store_put(s, "{}", 2, empty.digest, err);
         if (rc < 0)
                 return -1;
-        doc = json_pack("{s:i, s:s, s:s, s:o, s:[o], s:o, s:{s:s}}", "schemaVersion", 2,
-                        "mediaType", WH_MT_MANIFEST, "artifactType", WH_AT_SIGNATURE, "config",
-                        wh_descriptor_to_json(&empty), "layers", wh_descriptor_to_json(&payload),
-                        "subject", wh_descriptor_to_json(subject), "annotations", WH_ANN_KEY_ID,
-                        key_id);
-        rc = doc ? wh_store_put_json(s, doc, WH_MT_MANIFEST, out, err)
-                 : wh_err_set(err, ENOMEM, "sign", "building a signature manifest");
-        json_decref(doc);
-        return rc;
+        cleanup_json json_t *manifest = json_pack(
+            "{s:i, s:s, s:s, s:o, s:[o], s:o, s:{s:s}}", "schemaVersion", 2, "mediaType",
+            WH_MT_MANIFEST, "artifactType", WH_AT_SIGNATURE, "config",
+            wh_descriptor_to_json(&empty), "layers", wh_descriptor_to_json(&payload), "subject",
+            wh_descriptor_to_json(subject), "annotations", WH_ANN_KEY_ID, key_id);
+        return manifest ? wh_store_put_json(s, manifest, WH_MT_MANIFEST, out, err)
+                        : wh_err_set(err, ENOMEM, "sign", "building a signature manifest");
 }
 
 int wh_sign(struct wh_store *s, const char *digest, const char *private_path,

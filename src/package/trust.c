@@ -238,7 +238,7 @@ static enum wh_sig_status check_one(struct wh_store *s, const struct wh_index_en
                                     const char *digest, const struct wh_trust *t,
                                     struct wh_sig_check *c)
 {
-        json_t *m = NULL, *payload = NULL;
+        cleanup_json json_t *m = NULL, *payload = NULL;
         struct wh_descriptor layer;
         enum wh_sig_status st = WH_SIG_MALFORMED;
         if (wh_store_read_json(s, &e->desc, "signature", &m, NULL) < 0)
@@ -251,8 +251,6 @@ static enum wh_sig_status check_one(struct wh_store *s, const struct wh_index_en
             strcmp(layer.media_type, WH_MT_SIGNATURE) == 0 &&
             wh_store_read_json(s, &layer, "signature payload", &payload, NULL) == 0)
                 st = verify_payload(payload, digest, t, c);
-        json_decref(payload);
-        json_decref(m);
         return st;
 }
 

@@ -2,6 +2,7 @@
  * alone (platform + whiskers annotations), so a registry client can choose
  * before pulling any manifest; a single manifest is its config's variant. */
 #include "package/store.h"
+#include "base/cleanup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ static int from_index_entry(json_t *item, size_t i, struct wh_variant_option *o,
 static int from_index(struct wh_store *s, const struct wh_descriptor *root,
                       struct wh_variant_choice *out, struct wh_err *err)
 {
-        json_t *doc = NULL;
+        cleanup_json json_t *doc = NULL;
         if (wh_store_read_json(s, root, "variant index", &doc, err) < 0)
                 return -1;
         json_t *arr = json_object_get(doc, "manifests");
@@ -59,7 +60,6 @@ static int from_index(struct wh_store *s, const struct wh_descriptor *root,
                 rc = wh_err_set(err, ENOMEM, "variant", "reading variants");
         for (size_t i = 0; rc == 0 && i < n; i++)
                 rc = from_index_entry(json_array_get(arr, i), i, &out->options[i], err);
-        json_decref(doc);
         if (rc == 0)
                 out->n = n;
         return rc;
@@ -68,14 +68,13 @@ static int from_index(struct wh_store *s, const struct wh_descriptor *root,
 static int from_manifest(struct wh_store *s, const struct wh_descriptor *root,
                          struct wh_variant_choice *out, struct wh_err *err)
 {
-        json_t *m = NULL, *cfg = NULL;
+        cleanup_json json_t *m = NULL, *cfg = NULL;
         struct wh_descriptor config;
         struct wh_package_meta meta;
         if (wh_store_read_json(s, root, "manifest", &m, err) < 0)
                 return -1;
         int rc =
             wh_descriptor_from_json(json_object_get(m, "config"), "manifest config", &config, err);
-        json_decref(m);
         if (rc == 0 && strcmp(config.media_type, WH_MT_NORMALIZER_CONFIG) != 0)
                 rc = wh_err_set(err, 0, "variant",
                                 "%s is not a whiskers normaliser (config media type %s)",
@@ -84,7 +83,6 @@ static int from_manifest(struct wh_store *s, const struct wh_descriptor *root,
                 rc = wh_store_read_json(s, &config, "config", &cfg, err);
         if (rc == 0)
                 rc = wh_package_meta_parse(cfg, "package config", &meta, err);
-        json_decref(cfg);
         if (rc < 0)
                 return -1;
         out->options = calloc(1, sizeof(*out->options));

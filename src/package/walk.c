@@ -50,7 +50,7 @@ static int visit_child(struct walk *w, json_t *j, const char *parent, const char
 static int visit_children(struct walk *w, const struct wh_descriptor *d, int depth,
                           struct wh_err *err)
 {
-        json_t *doc = NULL;
+        cleanup_json json_t *doc = NULL;
         struct wh_err rerr;
         if (wh_store_read_json(w->s, d, "manifest", &doc, &rerr) < 0)
                 return problem(w, d, "", rerr.msg, err);
@@ -68,7 +68,6 @@ static int visit_children(struct walk *w, const struct wh_descriptor *d, int dep
                         rc = visit_child(w, json_array_get(arr, i), d->digest, "layers[]", depth,
                                          err);
         }
-        json_decref(doc);
         return rc;
 }
 

@@ -1,4 +1,6 @@
 /* The status record: names of statuses and the JSON form of a report. */
+#include "base/cleanup.h"
+
 #include <whiskers/sandbox.h>
 
 #include <arpa/inet.h>
@@ -119,7 +121,7 @@ char *wh_report_to_json(const struct wh_report *r)
                       "landlock_abi", r->landlock_abi, "seccomp_policy_hash",
                       r->seccomp_policy_hash, "limits", limits_object(r));
         bool error = r->status == WH_STATUS_SANDBOX_ERROR;
-        json_t *o = json_pack(
+        cleanup_json json_t *o = json_pack(
             "{s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "status",
             wh_status_name(r->status), "exit_code", r->exit_code, "signal", r->signal, "syscall",
             syscall, "wall_ms", (json_int_t)r->wall_ms, "cpu_ms", (json_int_t)r->cpu_ms,
@@ -135,6 +137,5 @@ char *wh_report_to_json(const struct wh_report *r)
         if (r->warm)
                 json_object_set_new(o, "warm", warm_object(r));
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
         return text;
 }

@@ -131,25 +131,19 @@ int wh_seccomp_compile_within(const struct wh_seccomp_rule *rules, size_t n_rule
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return wh_err_set(err, errno, "seccomp", "pipe2 for the policy compiler");
+        cleanup_close int rd = fds[0], wr = fds[1];
         uint64_t deadline = now_ms() + timeout_ms;
-        pid_t pid = fork();
-        if (pid < 0) {
-                int e = errno;
-                close(fds[0]);
-                close(fds[1]);
-                return wh_err_set(err, e, "seccomp", "fork for the policy compiler");
-        }
+        /* Killed when this returns: gone already unless it overran the deadline. */
+        cleanup_child pid_t pid = fork();
+        if (pid < 0)
+                return wh_err_set(err, errno, "seccomp", "fork for the policy compiler");
         if (pid == 0) {
-                close(fds[0]);
-                compile_in_child(fds[1], rules, n_rules);
+                close(rd);
+                compile_in_child(wr, rules, n_rules);
         }
-        close(fds[1]);
-        int rc = receive(fds[0], deadline, out, len, err);
+        close(steal_fd(&wr));
+        int rc = receive(rd, deadline, out, len, err);
         int saved = errno;
-        close(fds[0]);
-        kill(pid, SIGKILL); /* gone already unless it overran the deadline */
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
         if (rc == 1)
                 return -1; /* the compiler's own error, as it made it */
         if (rc < 0 && saved == ETIMEDOUT)

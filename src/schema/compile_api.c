@@ -4,6 +4,7 @@
  * the registry broken, so half-compiled nodes are never used. */
 #include "schema/session.h"
 #include "schema/uri.h"
+#include "base/cleanup.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -165,11 +166,10 @@ int wh_schema_compile_file(struct wh_schema_registry *reg, const char *path, str
                 return wh_err_set(err, ENOMEM, "schema", "compiling %s", path);
         int r = map_directory(reg, abs, uri, err);
         if (r == 0 && !strmap_get(&reg->resources, uri, strlen(uri))) {
-                json_t *doc;
+                cleanup_json json_t *doc = NULL;
                 r = wh_schema_json_load(abs, &doc, err);
                 if (r == 0) {
                         r = wh_schema_registry_add(reg, uri, doc, err);
-                        json_decref(doc);
                 }
         }
         if (r == 0)
