@@ -161,6 +161,10 @@ int random_uuid(char out[37], struct wh_err *err);
 void host_ids(const struct wh_sandbox_config *c, uid_t *uid, gid_t *gid);
 
 /* ---- stage.c: the input directory bound at /input ---- */
+/* The environment of every run, cold or warm: where the normaliser and the
+ * staged input are, among others. Here, below both run.c and warm.c. */
+#define RUN_N_ENV 7
+extern const char *const run_base_env[RUN_N_ENV];
 struct stage {
         char *dir;
         int dir_fd;
@@ -209,9 +213,6 @@ struct wh_normaliser {
 };
 
 /* ---- run.c, warm.c ---- */
-/* The environment of every run. */
-#define RUN_N_ENV 7
-extern const char *const run_base_env[RUN_N_ENV];
 /* One input through the warm sandbox, or cold (wh_sandbox_run) when n is
  * not warm, the input's clock is pinned (the zygote's environment is fixed),
  * or its zygote cannot start (then a warning says why). */

@@ -10,6 +10,7 @@
  * all ends up in res->errors. */
 #define _GNU_SOURCE
 #include "contract/internal.h"
+#include "base/cleanup.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -18,14 +19,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-const char *const run_base_env[RUN_N_ENV] = {"PATH=/usr/local/bin:/usr/bin:/bin",
-                                             "LANG=C.UTF-8",
-                                             "HOME=/tmp",
-                                             "WHISKERS_CONTRACT=1",
-                                             "WHISKERS_NORMALISER=" WH_SANDBOX_NORMALISER_DIR,
-                                             "WHISKERS_RAW=" WH_SANDBOX_RAW_PATH,
-                                             "WHISKERS_META=" WH_SANDBOX_META_PATH};
 
 static uint64_t us_since(const struct timespec *t0)
 {
@@ -308,19 +301,16 @@ int wh_normaliser_run(struct wh_normaliser *n, const struct wh_run_input *in,
         cerrs_init(&res->warnings, o->max_errors);
         if (!in || (!in->raw && !in->raw_path))
                 return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "run", "no raw file to run on");
-        json_t *meta = NULL;
+        cleanup_json json_t *meta = NULL;
         const char *meta_text = in->meta ? in->meta : "{}";
         if (wh_meta_check(meta_text, in->meta ? in->meta_len : 2, &meta, err) < 0)
                 return -1;
-        if (__atomic_exchange_n(&n->busy, true, __ATOMIC_ACQUIRE)) {
-                json_decref(meta);
+        if (__atomic_exchange_n(&n->busy, true, __ATOMIC_ACQUIRE))
                 return wh_err_set(err, EBUSY, "run",
                                   "this normaliser is already running an input: load one handle "
                                   "per thread");
-        }
         int rc = run_locked(n, in, o, meta, res, err);
         __atomic_store_n(&n->busy, false, __ATOMIC_RELEASE);
-        json_decref(meta);
         if (rc < 0)
                 wh_run_result_clear(res);
         return rc;

@@ -27,6 +27,14 @@
 
 #define RAW_MAX (1ull << 30)
 
+const char *const run_base_env[RUN_N_ENV] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                                             "LANG=C.UTF-8",
+                                             "HOME=/tmp",
+                                             "WHISKERS_CONTRACT=1",
+                                             "WHISKERS_NORMALISER=" WH_SANDBOX_NORMALISER_DIR,
+                                             "WHISKERS_RAW=" WH_SANDBOX_RAW_PATH,
+                                             "WHISKERS_META=" WH_SANDBOX_META_PATH};
+
 /* Where input directories go unless the caller says: $TMPDIR, else memory
  * when /dev/shm is a tmpfs we may write (a run's input is small and short
  * lived, and tmpfs saves ext4's journalled create, write and unlink of

@@ -7,6 +7,7 @@
  * minimum in any timezone), uid/gid 0, blobs stored without compression
  * (layers are gzip'd already). Blobs are re-hashed on the way out, so a
  * damaged store never ships. */
+#include "package/cleanup_archive.h"
 #include "package/digest.h"
 #include "package/store.h"
 #include "base/strset.h"
@@ -36,9 +37,8 @@ static int add_entry(struct export *x, const struct wh_index_entry *e, struct wh
         if (j && e->artifact_type[0])
                 json_object_set_new(j, "artifactType", json_string(e->artifact_type));
         if (j && e->ref_name[0])
-                json_object_set_new(
-                    j, "annotations",
-                    json_pack("{s:s}", "org.opencontainers.image.ref.name", e->ref_name));
+                json_object_set_new(j, "annotations",
+                                    json_pack("{s:s}", WH_OCI_REF_NAME, e->ref_name));
         if (!j || json_array_append_new(x->entries, j) < 0)
                 return wh_err_set(err, ENOMEM, "export", "building index.json");
         return 0;
@@ -185,15 +185,12 @@ static int by_desc_digest(const void *a, const void *b)
 
 static int write_archive(struct export *x, int fd, enum wh_archive_format f, struct wh_err *err)
 {
-        json_t *index = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType", WH_MT_INDEX,
-                                  "manifests", x->entries);
+        cleanup_json json_t *index = json_pack("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType",
+                                               WH_MT_INDEX, "manifests", x->entries);
         cleanup_free char *index_doc = index ? wh_json_canonical(index) : NULL;
-        json_decref(index);
-        struct archive *a = archive_write_new();
-        if (!index_doc || !a) {
-                archive_write_free(a);
+        cleanup_archive_write struct archive *a = archive_write_new();
+        if (!index_doc || !a)
                 return wh_err_set(err, ENOMEM, "export", "building the archive");
-        }
         int rc = 0;
         if (f == WH_ARCHIVE_ZIP)
                 rc =
@@ -217,7 +214,6 @@ static int write_archive(struct export *x, int fd, enum wh_archive_format f, str
                 rc = put_blob(x, a, &x->blobs.items[i], f, err);
         if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
                 rc = fail(a, "cannot finish the archive", err);
-        archive_write_free(a);
         return rc;
 }
 

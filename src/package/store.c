@@ -67,10 +67,9 @@ static int check_layout(struct wh_store *s, struct wh_err *err)
                                           s->path, s->path);
                 return -1;
         }
-        json_t *j = json_loads(doc, 0, NULL);
+        cleanup_json json_t *j = json_loads(doc, 0, NULL);
         const char *v = json_string_value(json_object_get(j, "imageLayoutVersion"));
         bool ok = v && strncmp(v, "1.", 2) == 0;
-        json_decref(j);
         if (!ok)
                 return wh_err_set(err, 0, "store",
                                   "%s/oci-layout does not declare imageLayoutVersion 1.x", s->path);
@@ -151,21 +150,6 @@ void wh_store_close(struct wh_store *s)
                         close(fds[i]);
         free(s->path);
         free(s);
-}
-
-void wh_store_abandon(struct wh_store *s)
-{
-        if (!s)
-                return;
-        /* Only a store this handle created, that nobody else has open (our
-         * shared gc lock becomes exclusive only then) and that lists nothing. */
-        json_t *index = NULL;
-        if (s->created && flock(s->gc_lock_fd, LOCK_EX | LOCK_NB) == 0 &&
-            wh_store_index_load(s, &index, NULL) == 0 &&
-            json_array_size(json_object_get(index, "manifests")) == 0)
-                wh_rmtree_at(AT_FDCWD, s->path);
-        json_decref(index);
-        wh_store_close(s);
 }
 
 const char *wh_store_path(const struct wh_store *s)

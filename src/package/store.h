@@ -13,6 +13,8 @@
 /* Manifests, indexes and configs are small; registries cap manifests at 4 MiB. */
 #define WH_JSON_BLOB_MAX (4u << 20)
 #define WH_INDEX_MAX     (64u << 20)
+/* The annotation that makes an index entry a tag. */
+#define WH_OCI_REF_NAME "org.opencontainers.image.ref.name"
 
 struct wh_store {
         char *path;

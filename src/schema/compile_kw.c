@@ -10,11 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int kw_bad(struct sch_session *s, const struct sch_node *n, const char *kw, const char *what)
-{
-        return sch_fail(s, "%s/%s: %s", n->loc, kw, what);
-}
-
 struct sch_node *kw_child(struct sch_session *s, struct sch_node *n, json_t *v, const char *seg1,
                           const char *seg2, size_t seg2len)
 {

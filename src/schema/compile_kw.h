@@ -10,8 +10,14 @@ typedef int (*kw_fn)(struct sch_session *s, struct sch_node *n, const char *kw, 
 /* The node for subschema v found at n's path + "/" + seg1 [+ "/" + seg2]. */
 struct sch_node *kw_child(struct sch_session *s, struct sch_node *n, json_t *v, const char *seg1,
                           const char *seg2, size_t seg2len);
-/* "<location>/<kw>: <what>" as the compile error; returns -1. */
-int kw_bad(struct sch_session *s, const struct sch_node *n, const char *kw, const char *what);
+/* "<location>/<kw>: <what>" as the compile error; returns -1. Inline so
+ * that compile_val.c, whose keywords compile_kw.c dispatches to, does not
+ * call back into compile_kw.c. */
+static inline int kw_bad(struct sch_session *s, const struct sch_node *n, const char *kw,
+                         const char *what)
+{
+        return sch_fail(s, "%s/%s: %s", n->loc, kw, what);
+}
 
 int kw_type(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v);
 int kw_enum(struct sch_session *s, struct sch_node *n, const char *kw, json_t *v);

@@ -1,7 +1,7 @@
 /* Network formats: ipv4 (dotted quad, no leading zeros), ipv6 (RFC 4291
- * text forms, with an optional trailing dotted quad), hostname (RFC 1123
- * labels; "xn--" labels must hold valid Punycode), and email (RFC 5321
- * mailbox: dot-atom or quoted local part, host name or address literal). */
+ * text forms, with an optional trailing dotted quad), and email (RFC 5321
+ * mailbox: dot-atom or quoted local part, host name or address literal).
+ * The host names are idn.c's. */
 #define _GNU_SOURCE /* memmem */
 #include "schema/format.h"
 #include "schema/idn.h"
@@ -77,37 +77,6 @@ bool fmt_ipv6(const char *s, size_t len)
         if (memmem(tail, tail_len, "::", 2))
                 return false;
         return groups(s, head, false, &count) && groups(tail, tail_len, true, &count) && count <= 7;
-}
-
-static bool ldh_label(const char *s, size_t n)
-{
-        if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-'))
-                        return false;
-        }
-        /* "ab--" labels are reserved for A-labels ("xn--"), which must decode. */
-        if (n >= 4 && s[2] == '-' && s[3] == '-')
-                return idn_a_label_ok(s, n);
-        return true;
-}
-
-bool fmt_hostname(const char *s, size_t len)
-{
-        if (len == 0 || len > 253)
-                return false;
-        size_t start = 0;
-        for (size_t i = 0; i <= len; i++) {
-                if (i < len && s[i] != '.')
-                        continue;
-                if (!ldh_label(s + start, i - start))
-                        return false;
-                start = i + 1;
-        }
-        return true;
 }
 
 static bool atext(unsigned char c, bool intl)

@@ -1,5 +1,6 @@
-/* IDNA2008 label rules (the subset described in idn.h) and the
- * idn-hostname format. */
+/* IDNA2008 label rules (the subset described in idn.h) and the hostname
+ * (RFC 1123 labels; "xn--" labels must hold valid Punycode) and
+ * idn-hostname formats, which check each other's labels. */
 #include "schema/format.h"
 #include "schema/idn.h"
 #include "schema/unicode.h"
@@ -163,6 +164,37 @@ bool idn_a_label_ok(const char *s, size_t n)
         if (ascii || len != (long)(n - 4) || strncasecmp(again, s + 4, n - 4) != 0)
                 return false;
         return idn_u_label_ok(cp, ncp);
+}
+
+static bool ldh_label(const char *s, size_t n)
+{
+        if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-'))
+                        return false;
+        }
+        /* "ab--" labels are reserved for A-labels ("xn--"), which must decode. */
+        if (n >= 4 && s[2] == '-' && s[3] == '-')
+                return idn_a_label_ok(s, n);
+        return true;
+}
+
+bool fmt_hostname(const char *s, size_t len)
+{
+        if (len == 0 || len > 253)
+                return false;
+        size_t start = 0;
+        for (size_t i = 0; i <= len; i++) {
+                if (i < len && s[i] != '.')
+                        continue;
+                if (!ldh_label(s + start, i - start))
+                        return false;
+                start = i + 1;
+        }
+        return true;
 }
 
 static bool is_separator(uint32_t c)
