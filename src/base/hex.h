@@ -8,11 +8,8 @@ static inline int wh_hex_value(char c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
+        c |= 0x20; /* 'A'..'F' to 'a'..'f'; nothing else lands there */
+        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 #endif

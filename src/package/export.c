@@ -33,12 +33,7 @@ struct export
 
 static int add_entry(struct export *x, const struct wh_index_entry *e, struct wh_err *err)
 {
-        json_t *j = wh_descriptor_to_json(&e->desc);
-        if (j && e->artifact_type[0])
-                json_object_set_new(j, "artifactType", json_string(e->artifact_type));
-        if (j && e->ref_name[0])
-                json_object_set_new(j, "annotations",
-                                    json_pack("{s:s}", WH_OCI_REF_NAME, e->ref_name));
+        json_t *j = wh_index_entry_to_json(e);
         if (!j || json_array_append_new(x->entries, j) < 0)
                 return wh_err_set(err, ENOMEM, "export", "building index.json");
         return 0;

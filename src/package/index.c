@@ -112,6 +112,17 @@ int wh_index_entries(json_t *index, struct wh_index_entry **out, size_t *n, stru
 
 /* The subject lives in the referrer manifest itself (OCI 1.1), not in the
  * index entry; untagged manifests are read to find it. */
+json_t *wh_index_entry_to_json(const struct wh_index_entry *e)
+{
+        json_t *j = wh_descriptor_to_json(&e->desc);
+        if (j && e->artifact_type[0])
+                json_object_set_new(j, "artifactType", json_string(e->artifact_type));
+        if (j && e->ref_name[0])
+                json_object_set_new(j, "annotations",
+                                    json_pack("{s:s}", WH_OCI_REF_NAME, e->ref_name));
+        return j;
+}
+
 void wh_index_entry_fill_subject(struct wh_store *s, struct wh_index_entry *e)
 {
         e->subject[0] = '\0';

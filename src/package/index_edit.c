@@ -26,17 +26,6 @@ static int check_entry(struct wh_store *s, const struct wh_index_entry *e, struc
         return 0;
 }
 
-static json_t *entry_to_json(const struct wh_index_entry *e)
-{
-        json_t *j = wh_descriptor_to_json(&e->desc);
-        if (j && e->artifact_type[0])
-                json_object_set_new(j, "artifactType", json_string(e->artifact_type));
-        if (j && e->ref_name[0])
-                json_object_set_new(j, "annotations",
-                                    json_pack("{s:s}", WH_OCI_REF_NAME, e->ref_name));
-        return j;
-}
-
 static void apply_entry(json_t *arr, const struct wh_index_entry *e, json_t *item)
 {
         for (size_t i = json_array_size(arr); i-- > 0;) {
@@ -75,7 +64,7 @@ int wh_store_index_add_many(struct wh_store *s, const struct wh_index_entry *e, 
                 return -1;
         json_t *arr = json_object_get(index, "manifests");
         for (size_t i = 0; i < n; i++) {
-                json_t *item = entry_to_json(&e[i]);
+                json_t *item = wh_index_entry_to_json(&e[i]);
                 if (!item)
                         return wh_err_set(err, ENOMEM, "index", "building an index entry");
                 apply_entry(arr, &e[i], item);

@@ -40,6 +40,8 @@ int wh_store_index_add_many(struct wh_store *s, const struct wh_index_entry *e, 
                             struct wh_err *err);
 /* Entries of an index.json document (subjects left empty). */
 int wh_index_entries(json_t *index, struct wh_index_entry **out, size_t *n, struct wh_err *err);
+/* An entry as index.json lists it: its descriptor, artifact type and tag. */
+json_t *wh_index_entry_to_json(const struct wh_index_entry *e);
 /* Set e->subject from the manifest's "subject" when it is an untagged
  * manifest that has one (a referrer). */
 void wh_index_entry_fill_subject(struct wh_store *s, struct wh_index_entry *e);
