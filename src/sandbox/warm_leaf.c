@@ -62,7 +62,7 @@ static uint64_t sandbox_slack(uint64_t limit)
 
 int warm_leaf_start(struct wh_warm *w, struct wh_err *err)
 {
-        w->leaf = (struct warm_leaf){.zygote_oom = false};
+        w->leaf = (struct warm_leaf){.cg = NULL};
         if (wh_cgroup_driver(w->l.cgroup) != WH_CGROUP_V1 || !procs_beside_memory(w))
                 return 0; /* docs/warm.md: the sandbox's counters, as before */
         struct wh_cgroup *leaf;
