@@ -73,7 +73,10 @@ hyperfine -N -w 3 -r "$((n < 100 ? n : 100))" --export-json cold-hf.json \
 { cat "$repo/policies/default.policy"; echo "allow clone arg0 & CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET == 0"; } >zygote.policy
 for ((r = 1; r <= rounds; r++)); do
 	if [ -n "$BEFORE" ]; then
+		t0=$(date +%s%N)
 		"$BEFORE" run --json trivial "${raws[@]}" --meta input/meta.json >"before$r.json" || exit 1
+		t1=$(date +%s%N)
+		echo "$((t1 - t0))" >"before$r.ns"
 	fi
 	t0=$(date +%s%N)
 	"$WHISKERS" run --json trivial "${raws[@]}" --meta input/meta.json >"warm$r.json" || exit 1
@@ -114,11 +117,10 @@ def warm_rows(prefix, label):
     rest = [u[1:] for u in us]
     rows = [("%s (per input, 2..N)" % label, med([med(x) for x in rest]),
              statistics.mean(v for x in rest for v in x))]
+    total = med([int(open("%s%d.ns" % (prefix, r)).read()) / 1000 / len(us[0]) for r in range(1, rounds + 1)])
     if prefix == "warm":
-        total = med([int(open("warm%d.ns" % r).read()) / 1000 / len(us[0]) for r in range(1, rounds + 1)])
-        rows += [("warm: the first input (zygote start)", med([u[0] for u in us]), med([u[0] for u in us])),
-                 ("warm: whole command / N", total, total)]
-    return rows
+        rows += [("warm: the first input (zygote start)", med([u[0] for u in us]), med([u[0] for u in us]))]
+    return rows + [("%s: whole command / N" % label, total, total)]
 
 
 floors = [json.load(open("floor%d.json" % r)) for r in range(1, rounds + 1)]
@@ -155,8 +157,9 @@ print("isolation: clone-ns-exit - fork-exit = %+.3f ms per input by median (%.2f
 print("cold / warm: **%.1fx** by median; cold / (whole warm command / N): %.1fx"
       % (med(cold["times"]) * 1e6 / wm, cold["mean"] * 1e6 / total_us))
 if os.path.exists("before1.json"):
-    before = rows[4][1]
-    print("warm before / warm: %.2fx by median (%.2f -> %.2f ms per input)" % (before / wm, before / 1000, wm / 1000))
+    before, before_total = rows[4][1], rows[5][1]
+    print("warm before / warm: %.2fx by median (%.2f -> %.2f ms per input); whole command / N: %.2fx (%.2f -> %.2f ms)"
+          % (before / wm, before / 1000, wm / 1000, before_total / total_us, before_total / 1000, total_us / 1000))
 PY
 	echo
 } >"$report"
