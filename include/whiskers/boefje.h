@@ -53,6 +53,15 @@ struct wh_boefje_options {
         struct wh_limits limits;                 /* 0 fields: defaults (wall WH_BOEFJE_WALL_MS) */
 };
 
+/* Where boefje ids are looked up when no directory is given:
+ * $WHISKERS_BOEFJES, else "examples/boefjes". */
+const char *wh_boefjes_dir_default(void);
+/* A reference is a path to a boefje directory (it contains a '/') or the
+ * "id" of a boefje.json in a direct subdirectory of dir (NULL: the
+ * default). *path: the directory, absolute (malloc'd). Not found when
+ * there is none. */
+int wh_boefje_find(const char *dir, const char *ref, char **path, struct wh_err *err);
+
 struct wh_boefje;
 int wh_boefje_load(const char *dir, const struct wh_boefje_options *opts, struct wh_boefje **out,
                    struct wh_err *err);
@@ -79,7 +88,15 @@ struct wh_boefje_input {
         const char *const *net_allow;
         size_t n_net_allow;
         bool net_no_input;
+        /* When *cancel becomes non-zero the run stops (wh_run_spec.cancel):
+         * the result is sandbox_error at stage "cancelled". NULL: never. */
+        const volatile int *cancel;
 };
+
+/* A settings file: a JSON object of setting name -> value (at most 1 MiB).
+ * NULL with err set (not found, or invalid: never quoting the text, which
+ * holds secrets). */
+json_t *wh_boefje_settings_read(const char *path, struct wh_err *err);
 
 struct wh_boefje_raw {
         char digest[72]; /* "sha256:<hex>" of the bytes */
@@ -109,6 +126,12 @@ void wh_boefje_result_clear(struct wh_boefje_result *res);
 /* {"ok", "error", "raw_files": [{"digest", "size", "mime_types"}],
  * "boefje_meta", "stderr", "status" (null when nothing ran), "provenance"}. */
 json_t *wh_boefje_result_json(const struct wh_boefje_result *res);
+
+/* OpenKAT's NormalizerMeta for raw file r of an ok run, handed to the
+ * normaliser (its id) consuming it; n numbers the run's normaliser jobs
+ * (the meta's id is "<task id>-n<n>"). JSON text, malloc'd; NULL: no memory. */
+char *wh_boefje_normalizer_meta(const struct wh_boefje_result *res, const struct wh_boefje_raw *r,
+                                const char *normaliser, size_t n);
 
 /* Keep an ok run's raw files in store_dir: each file once by content,
  * store_dir/sha256/<hex>, and the job's record store_dir/jobs/<task id>.json

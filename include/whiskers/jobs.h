@@ -7,13 +7,20 @@
  * Submission: wh_submit() stores each raw file in the job store and queues
  * one job per (file, normaliser) in one transaction: either the normaliser
  * named by a reference, or, OpenKAT-style, every normaliser whose
- * normalizer.json "consumes" lists the file's MIME type. */
+ * normalizer.json "consumes" lists the file's MIME type.
+ *
+ * Boefje jobs: wh_submit_boefje() queues one boefje run on an input
+ * object; the worker runs it and routes its raw files
+ * (wh_route_raw_files) into normaliser jobs queued with its result
+ * (wh_job_completion.follow_ups). `whiskers scan --db` routes a boefje run
+ * on this machine through the same call. */
 #ifndef WHISKERS_JOBS_H
 #define WHISKERS_JOBS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <whiskers/boefje.h>
 #include <whiskers/contract.h>
 #include <whiskers/error.h>
 #include <whiskers/package.h>
@@ -84,6 +91,82 @@ int wh_submit(struct wh_queue *q, const struct wh_submission *s,
               const struct wh_submit_input *inputs, size_t ninputs, struct wh_submitted **jobs,
               size_t *njobs, struct wh_err *err);
 void wh_submitted_free(struct wh_submitted *jobs, size_t n);
+
+/* Where raw files go: normalisers under normalisers_dir (NULL: the
+ * default), or that directory itself when it is one normaliser; with a
+ * package store, its packages instead (as the worker loads them). */
+struct wh_route {
+        const char *normalisers_dir;
+        const struct wh_package_source *packages;
+};
+
+/* The references of every normaliser consuming mime: ids under dir, or
+ * tags of packages->store when there is one. Sorted; *n may be 0. */
+int wh_route_mime(const char *dir, const struct wh_package_source *packages, const char *mime,
+                  char ***refs, size_t *n, struct wh_err *err);
+/* The references of every normaliser of r consuming one of mime_types (a
+ * JSON array of strings), each once: ids or tags as wh_route_mime, or the
+ * absolute path of the one normaliser r names. *n may be 0. Free with
+ * wh_strv_free(). */
+int wh_route_mime_types(const struct wh_route *r, json_t *mime_types, char ***refs, size_t *n,
+                        struct wh_err *err);
+
+/* Normaliser jobs, their strings owned here. */
+struct wh_routed_jobs {
+        struct wh_job_spec *specs;
+        size_t n;
+};
+void wh_routed_jobs_clear(struct wh_routed_jobs *r);
+
+/* The normaliser jobs an ok boefje run makes for tenant: for each raw file
+ * and each route, one job per normaliser consuming one of its MIME types
+ * (wh_route_mime_types), with OpenKAT's NormalizerMeta
+ * (wh_boefje_normalizer_meta) and the file's first MIME type. Every raw
+ * file is stored in q (content-addressed, whether or not a normaliser
+ * wants it; q NULL: the caller has). Nothing is queued here: submit the
+ * specs, or pass them as a completion's follow-ups. */
+int wh_route_raw_files(struct wh_queue *q, const struct wh_route *routes, size_t nroutes,
+                       const char *tenant, const struct wh_boefje_result *res,
+                       struct wh_routed_jobs *out, struct wh_err *err);
+
+/* --- boefje jobs -------------------------------------------------------- */
+
+/* A boefje job's reference: this prefix, then the boefje's id or absolute
+ * directory ("boefje:dns-records", "boefje:/srv/boefjes/dns"). */
+#define WH_JOB_BOEFJE_PREFIX "boefje:"
+/* The boefje reference of a job's reference, or NULL for a normaliser job. */
+const char *wh_job_boefje_ref(const char *ref);
+
+struct wh_boefje_job {
+        const char *tenant;           /* required; also the BoefjeMeta's organization */
+        const char *boefje;           /* a directory (with '/') or an id under boefjes_dir */
+        const char *boefjes_dir;      /* NULL: wh_boefjes_dir_default() */
+        const char *input_ooi;        /* the input object's primary key */
+        const char *const *net_allow; /* extra allowlist items (--net-allow syntax) */
+        size_t n_net_allow;
+        bool net_no_input; /* do not allow the input object's own address */
+        int priority;
+        uint32_t max_attempts;
+};
+
+/* Queue one boefje job: the boefje must exist (an id is stored as given,
+ * a path absolute), the input object must be a primary key. *ref: the
+ * stored reference (malloc'd). Settings are not part of a job. */
+int wh_submit_boefje(struct wh_queue *q, const struct wh_boefje_job *j, int64_t *job_id, char **ref,
+                     struct wh_err *err);
+
+/* A claimed boefje job's arguments, read back from its raw input and meta.
+ * net_allow's strings borrow from meta. */
+struct wh_boefje_job_args {
+        json_t *input_ooi, *meta;
+        const char **net_allow;
+        size_t n_net_allow;
+        bool net_no_input;
+};
+/* Invalid when the job was not written by wh_submit_boefje(). */
+int wh_boefje_job_args(const char *meta_json, const void *raw, size_t len,
+                       struct wh_boefje_job_args *out, struct wh_err *err);
+void wh_boefje_job_args_clear(struct wh_boefje_job_args *a);
 
 /* Whether ref names a package of src's store (never for a path with '/',
  * nor without a store). *found false and 0 when it does not. */

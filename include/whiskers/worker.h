@@ -89,6 +89,12 @@ struct wh_worker_config {
         const char *isolation_for;
         /* References that name packages. */
         struct wh_package_source packages;
+        /* Boefje jobs (docs/boefjes.md "In the worker"): ids looked up in
+         * boefjes_dir (NULL: wh_boefjes_dir_default()), run on
+         * boefje_runtime_root (NULL: the host's /usr), with the settings in
+         * boefje_settings_dir/<tenant>/<id>.json, else .../<id>.json (NULL:
+         * none). Settings never travel in the job store. */
+        const char *boefjes_dir, *boefje_runtime_root, *boefje_settings_dir;
 };
 
 /* The isolation level for jobs of ref and tenant; -1 when isolation_for

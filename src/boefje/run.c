@@ -230,8 +230,8 @@ static json_t *provenance(const struct wh_boefje *b, json_t *runtime, json_t *se
                          "whiskers_version", WH_VERSION);
 }
 
-static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, struct wh_boefje_result *res,
-                         struct wh_err *err)
+static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, const volatile int *cancel,
+                         struct wh_boefje_result *res, struct wh_err *err)
 {
         struct wh_strbuf out = {0};
         cleanup_close int err_fd = memfd_create("boefje-stderr", MFD_CLOEXEC);
@@ -246,6 +246,7 @@ static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, struct wh_b
                                    .stdout_fd = -1,
                                    .stderr_fd = err_fd,
                                    .limits = b->limits,
+                                   .cancel = cancel,
                                    .on_stdout = on_stdout,
                                    .stdout_ctx = &out};
         int rc = wh_sandbox_run(sb, &spec, &res->report, err);
@@ -286,7 +287,7 @@ static int run_job(struct wh_boefje *b, const struct wh_boefje_input *in, json_t
         c.net_policy = policy;
         int rc = wh_sandbox_new(&c, &sb, err);
         if (rc == 0)
-                rc = run_sandboxed(b, sb, res, err);
+                rc = run_sandboxed(b, sb, in->cancel, res, err);
         wh_sandbox_free(sb);
         wh_net_policy_free(policy);
         return rc;

@@ -6,6 +6,8 @@
  * copied into messages: a setting may be a secret (an API key). */
 #define _GNU_SOURCE
 #include "boefje/internal.h"
+#include "base/cleanup.h"
+#include "base/io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -73,10 +75,10 @@ static int validate(const struct wh_boefje *b, json_t *instance, struct wh_err *
                 return 0;
         }
         /* The instance path names the setting; the message could quote its value. */
-        wh_err_set(err, 0, "settings",
-                   "setting %s does not match %s/schema.json (keyword %s); the value is not shown",
-                   errs.count ? errs.items[0].instance : "?", b->dir,
-                   errs.count ? errs.items[0].keyword : "?");
+        wh_err_setk(err, WH_ERR_INVALID, 0, "settings",
+                    "setting %s does not match %s/schema.json (keyword %s); the value is not shown",
+                    errs.count ? errs.items[0].instance : "?", b->dir,
+                    errs.count ? errs.items[0].keyword : "?");
         wh_schema_errors_reset(&errs);
         return -1;
 }
@@ -88,7 +90,7 @@ json_t *settings_check(const struct wh_boefje *b, json_t *settings, struct wh_er
         if (!env || !instance)
                 goto oom;
         if (settings && !json_is_object(settings)) {
-                wh_err_set(err, 0, "settings", "settings must be a JSON object");
+                wh_err_setk(err, WH_ERR_INVALID, 0, "settings", "settings must be a JSON object");
                 goto fail;
         }
         json_object_foreach(settings, name, v)
@@ -96,10 +98,10 @@ json_t *settings_check(const struct wh_boefje *b, json_t *settings, struct wh_er
                 char *s = as_string(v);
                 if (!env_name(name) || !s) {
                         free(s);
-                        wh_err_set(err, 0, "settings",
-                                   "setting \"%s\": a name of letters, digits and '_' with a "
-                                   "string, integer or boolean value",
-                                   name);
+                        wh_err_setk(err, WH_ERR_INVALID, 0, "settings",
+                                    "setting \"%s\": a name of letters, digits and '_' with a "
+                                    "string, integer or boolean value",
+                                    name);
                         goto fail;
                 }
                 json_t *t = typed(b->manifest.settings, name, s);
@@ -119,4 +121,21 @@ fail:
         json_decref(env);
         json_decref(instance);
         return NULL;
+}
+
+json_t *wh_boefje_settings_read(const char *path, struct wh_err *err)
+{
+        cleanup_free char *text = NULL;
+        size_t len;
+        if (wh_read_file(path, 1u << 20, &text, &len, err) < 0)
+                return NULL;
+        json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(v)) {
+                /* jansson's message could quote the text: a secret. */
+                json_decref(v);
+                wh_err_setk(err, WH_ERR_INVALID, EINVAL, "settings",
+                            "%s is not a JSON object of settings", path);
+                return NULL;
+        }
+        return v;
 }

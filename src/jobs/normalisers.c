@@ -8,6 +8,7 @@
 #include "base/cleanup.h"
 #include "base/strv.h"
 #include "base/io.h"
+#include "jobs/internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,7 +41,7 @@ static int not_found(struct wh_err *err, const char *fmt, ...)
         return -1;
 }
 
-static json_t *read_meta(const char *dir, struct wh_err *err)
+json_t *jobs_normaliser_json(const char *dir, struct wh_err *err)
 {
         cleanup_free char *path = NULL, *text = NULL;
         size_t len;
@@ -79,7 +80,7 @@ static int for_each(const char *dir, each_fn fn, void *ctx, struct wh_err *err)
                 if (ret < 0 || name[0] == '.' || asprintf(&path, "%s/%s", dir, name) < 0 ||
                     asprintf(&file, "%s/normalizer.json", path) < 0 || stat(file, &st) < 0)
                         goto next;
-                json_t *meta = read_meta(path, err);
+                json_t *meta = jobs_normaliser_json(path, err);
                 ret = meta ? fn(ctx, path, meta, err) : -1;
                 json_decref(meta);
         next:

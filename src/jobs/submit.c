@@ -26,9 +26,7 @@ static int targets(const struct wh_submission *s, const char *dir, char ***out, 
                 if (!s->mime)
                         return wh_err_setk(err, WH_ERR_INVALID, EINVAL, "submit",
                                            "name a normaliser, or a MIME type to route by");
-                if (s->packages.store
-                        ? wh_packages_for_mime(s->packages.store, s->mime, out, n, err) < 0
-                        : wh_normalisers_for_mime(dir, s->mime, out, n, err) < 0)
+                if (wh_route_mime(dir, &s->packages, s->mime, out, n, err) < 0)
                         return -1;
                 if (*n == 0)
                         return wh_err_setk(err, WH_ERR_NOT_FOUND, 0, "submit",

@@ -49,6 +49,7 @@ struct task {
         bool have_key;
         char package_digest[WH_DIGEST_MAX], policy_hash[WH_DIGEST_MAX];
         int64_t reused_from;
+        struct wh_routed_jobs follow_ups; /* queued with the result */
 };
 
 struct wh_worker {

@@ -42,6 +42,7 @@ void wh_task_free(struct task *t)
         free(t->output_json);
         free(t->provenance_json);
         free(t->status_json);
+        wh_routed_jobs_clear(&t->follow_ups);
         free(t);
 }
 
@@ -102,6 +103,8 @@ static void complete(struct wh_worker *w, struct task **t, size_t n, bool *finis
                     .key = t[i]->have_key ? &keys[i] : NULL,
                     .reused_from = t[i]->reused_from,
                     .deliver = w->cfg.sink_url && strcmp(t[i]->outcome, "ok") == 0,
+                    .follow_ups = t[i]->follow_ups.specs,
+                    .n_follow_ups = t[i]->follow_ups.n,
                 };
         }
         if (wh_queue_complete(w->q, c, n, ids, &err) < 0 && !wh_queue_err_is_fenced(&err)) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <whiskers/error.h>
+#include <whiskers/jobs.h>
 #include <whiskers/queue.h>
 
 struct wh_runner_norm {
@@ -46,6 +47,9 @@ struct wh_runner_result {
         char *output_json;     /* COMPLETE: NormalizerResults, or the error record */
         char *provenance_json; /* COMPLETE */
         char *status_json;     /* the status record; RETRY/REJECT store it */
+        /* COMPLETE of a boefje job: the normaliser jobs its raw files make,
+         * queued with the result (runner_boefje.h). */
+        struct wh_routed_jobs follow_ups;
 };
 static inline void wh_runner_result_clear(struct wh_runner_result *r)
 {
@@ -53,6 +57,7 @@ static inline void wh_runner_result_clear(struct wh_runner_result *r)
         free(r->output_json);
         free(r->provenance_json);
         free(r->status_json);
+        wh_routed_jobs_clear(&r->follow_ups);
         *r = (struct wh_runner_result){0};
 }
 

@@ -15,6 +15,7 @@
 #include "worker/core.h"
 #include "worker/log.h"
 #include "worker/pool.h"
+#include "worker/runner_boefje.h"
 #include "worker/slot_io.h"
 
 #include <errno.h>
@@ -55,8 +56,11 @@ static void take_run_result(struct task *t, struct wh_runner_result *r)
                              : r->action == WH_RUNNER_RETRY  ? ACT_RETRY
                                                              : ACT_REJECT;
         set_result(t, a, steal_pointer(&r->status_json));
+        t->follow_ups = r->follow_ups;
+        r->follow_ups = (struct wh_routed_jobs){0};
 }
 
+/* One job's run: the normaliser norm, or without one the boefje job t is. */
 static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm *norm)
 {
         struct wh_worker *w = s->w;
@@ -76,7 +80,8 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
             .job = &t->job, .raw = raw, .raw_len = len, .cancel = &s->cancel};
         struct wh_runner_result r = {0};
         int64_t t0 = wh_mono_us();
-        rc = w->runner->run(w->runner->ctx, norm->handle, &in, &r, &err);
+        rc = norm ? w->runner->run(w->runner->ctx, norm->handle, &in, &r, &err)
+                  : wh_slot_boefje_run(s, &in, &r, &err);
         wh_metrics_run(&w->metrics, (uint64_t)(wh_mono_us() - t0));
         if (rc == 0)
                 atomic_fetch_add(r.warm ? &w->metrics.runs_warm : &w->metrics.runs_cold, 1);
@@ -206,6 +211,10 @@ static struct task *run_group(struct slot *s, struct task *t)
 {
         struct wh_err err = {0};
         const struct wh_runner_norm *norm;
+        if (wh_job_boefje_ref(t->job.normaliser)) { /* never warm, never reused */
+                run_job(s, t, NULL);
+                return t;
+        }
         if (wh_pool_take(s->w->pool, t->job.normaliser, t->job.tenant, &norm, &err) < 0) {
                 /* Missing or broken: no retry helps. Anything else (no
                  * memory, a full /tmp for the input directory) may pass. */

@@ -65,7 +65,7 @@ static bool again(struct slot *s, int attempt, const struct wh_err *err)
         return !s->cancel;
 }
 
-static int slot_queue(struct slot *s, struct wh_err *err)
+int wh_slot_queue(struct slot *s, struct wh_err *err)
 {
         for (int a = 0; !s->q; a++)
                 if (wh_worker_open_store(s->w, &s->q, err) < 0 && !again(s, a, err))
@@ -80,7 +80,7 @@ int wh_slot_raw(struct slot *s, const char *digest, const void **data, size_t *l
                 free(s->raw);
                 s->raw = NULL;
                 s->raw_digest[0] = '\0';
-                if (slot_queue(s, err) < 0)
+                if (wh_slot_queue(s, err) < 0)
                         return -1;
                 for (int a = 0; wh_queue_get_raw(s->q, digest, &s->raw, &s->raw_len, err) < 0; a++)
                         if (!again(s, a, err))
@@ -96,7 +96,7 @@ int wh_slot_dedup(struct slot *s, struct task *t, struct wh_err *err)
 {
         struct wh_dedup_key key = {t->package_digest, t->job.raw_digest, t->job.meta_digest,
                                    t->policy_hash};
-        if (slot_queue(s, err) < 0)
+        if (wh_slot_queue(s, err) < 0)
                 return -1;
         const char *tenant = s->w->cfg.reuse_across_tenants ? NULL : t->job.tenant;
         for (int a = 0; wh_queue_dedup_lookup(s->q, &key, tenant, &t->reused_from, err) < 0; a++)

@@ -25,6 +25,8 @@ struct slot {
 
 void wh_slot_io_clear(struct slot *s);
 
+/* The slot's store handle, opened on first use. */
+int wh_slot_queue(struct slot *s, struct wh_err *err);
 /* The raw input; valid until the next call. ENOENT: not in the store. */
 int wh_slot_raw(struct slot *s, const char *digest, const void **data, size_t *len,
                 struct wh_err *err);

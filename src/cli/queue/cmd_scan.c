@@ -1,8 +1,8 @@
 /* whiskers scan: one boefje job and the normaliser jobs its raw files make,
  * once, on this machine (docs/boefjes.md). Thin: options -> the boefje in
  * its sandbox -> raw files stored -> every normaliser consuming one of a
- * raw file's MIME types (jobs.h's routing, wh_normalisers_for_mime) on
- * it -> both halves printed. */
+ * raw file's MIME types (jobs.h's routing, as the worker's boefje jobs)
+ * run on it, or with --db queued -> both halves printed. */
 #define _GNU_SOURCE
 #include "cli/queue/commands.h"
 #include "cli/exit_codes.h"
@@ -11,7 +11,6 @@
 #include "base/io.h"
 #include "base/strv.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -116,49 +115,6 @@ static int check(const struct scan_args *a)
         return 0;
 }
 
-/* A boefje id: the subdirectory of dir whose boefje.json says it. */
-static char *find_boefje(const char *dir, const char *id)
-{
-        struct dirent **names;
-        int n = scandir(dir, &names, NULL, alphasort);
-        char *found = NULL;
-        for (int i = 0; i < n; i++) {
-                struct wh_boefje_manifest m;
-                struct wh_err err = {0};
-                char path[PATH_MAX];
-                snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-                if (!found && names[i]->d_name[0] != '.' &&
-                    wh_boefje_manifest_load(path, &m, &err) == 0) {
-                        if (strcmp(m.id, id) == 0)
-                                found = strdup(path);
-                        wh_boefje_manifest_clear(&m);
-                }
-                free(names[i]);
-        }
-        if (n >= 0)
-                free(names);
-        return found;
-}
-
-static json_t *read_settings(const char *path)
-{
-        cleanup_free char *text = NULL;
-        size_t len;
-        struct wh_err err = {0};
-        if (wh_read_file(path, 1u << 20, &text, &len, &err) < 0) {
-                fprintf(stderr, "whiskers scan: %s\n", err.msg);
-                return NULL;
-        }
-        json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(v)) {
-                /* jansson's message could quote the text: a secret. */
-                fprintf(stderr, "whiskers scan: %s is not a JSON object of settings\n", path);
-                json_decref(v);
-                return NULL;
-        }
-        return v;
-}
-
 static void print_boefje(const struct wh_boefje_manifest *m, const struct wh_boefje_result *res,
                          const char *store)
 {
@@ -181,76 +137,16 @@ static void print_boefje(const struct wh_boefje_manifest *m, const struct wh_boe
         }
 }
 
-/* The NormalizerMeta OpenKAT's scheduler would send for this raw file. */
-static char *normaliser_meta(const struct wh_boefje_result *res, const struct wh_boefje_raw *r,
-                             const char *normaliser, size_t job)
-{
-        json_t *mimes = json_array(), *v;
-        size_t i;
-        json_array_foreach(r->mime_types, i, v)
-            json_array_append_new(mimes, json_pack("{s:O}", "value", v));
-        const char *task = json_string_value(json_object_get(res->boefje_meta, "id"));
-        char id[160];
-        snprintf(id, sizeof(id), "%s-n%zu", task ? task : "scan", job);
-        json_t *meta = json_pack("{s:s, s:{s:s, s:O, s:o}, s:{s:s, s:n}}", "id", id, "raw_data",
-                                 "id", r->digest, "boefje_meta", res->boefje_meta, "mime_types",
-                                 mimes, "normalizer", "id", normaliser, "version");
-        char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
-        json_decref(meta);
-        return text;
-}
-
 struct chain {
         const struct scan_args *a;
         const struct wh_boefje_result *boefje;
-        struct wh_queue *q; /* --db: queue the jobs instead */
-        json_t *reports;    /* --json */
+        json_t *reports; /* --json */
         size_t jobs;
         int failed;
 };
 
-/* One normaliser job into the job store, routed as it would be run here. */
-static void queue_normaliser(struct chain *c, const struct wh_boefje_raw *r, const char *path,
-                             const char *dir)
+static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const char *path)
 {
-        struct wh_manifest m;
-        struct wh_err err = {0};
-        struct wh_submitted *jobs = NULL;
-        size_t n = 0;
-        if (wh_manifest_load(path, &m, &err) < 0) {
-                printf("normaliser %s: %s\n", path, err.msg);
-                c->failed = 1;
-                return;
-        }
-        cleanup_free char *meta = normaliser_meta(c->boefje, r, m.id, ++c->jobs);
-        struct wh_submission s = {.tenant = c->a->tenant,
-                                  .normaliser = path,
-                                  .normalisers_dir = dir,
-                                  .mime = json_string_value(json_array_get(r->mime_types, 0)),
-                                  .meta_json = meta};
-        struct wh_submit_input in = {.data = r->data, .len = r->len};
-        if (!meta || wh_submit(c->q, &s, &in, 1, &jobs, &n, &err) < 0) {
-                printf("normaliser %s on %s: cannot queue: %s\n", m.id, r->digest, err.msg);
-                c->failed = 1;
-        } else if (c->reports) {
-                json_array_append_new(c->reports,
-                                      json_pack("{s:s, s:s, s:I}", "normaliser", m.id, "raw",
-                                                r->digest, "job_id", (json_int_t)jobs[0].job_id));
-        } else {
-                printf("queued job %lld: normaliser %s on %s\n", (long long)jobs[0].job_id, m.id,
-                       r->digest);
-        }
-        wh_submitted_free(jobs, n);
-        wh_manifest_clear(&m);
-}
-
-static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const char *path,
-                           const char *dir)
-{
-        if (c->q) {
-                queue_normaliser(c, r, path, dir);
-                return;
-        }
         struct wh_normaliser_options o = {.schema_dir = c->a->schema_dir,
                                           .runtime_root = c->a->norm_root};
         /* --allow-unenforced-limits holds for both halves of the chain:
@@ -266,7 +162,7 @@ static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const
                 return;
         }
         const char *id = wh_normaliser_manifest(n)->id;
-        cleanup_free char *meta = normaliser_meta(c->boefje, r, id, ++c->jobs);
+        cleanup_free char *meta = wh_boefje_normalizer_meta(c->boefje, r, id, ++c->jobs);
         struct wh_run_input in = {
             .raw = r->data, .raw_len = r->len, .meta = meta, .meta_len = meta ? strlen(meta) : 0};
         struct wh_run_options ro = {.cancel = &cli_stop_signal};
@@ -289,57 +185,63 @@ static void run_normaliser(struct chain *c, const struct wh_boefje_raw *r, const
         wh_normaliser_free(n);
 }
 
-/* Every normaliser in dir consuming one of r's MIME types, once each. */
-static void route(struct chain *c, const struct wh_boefje_raw *r, const char *dir)
+/* Every normaliser of dir consuming one of r's MIME types, once each
+ * (the routing the worker's boefje jobs use), run here. */
+static void run_routed(struct chain *c, const struct wh_boefje_raw *r, const char *dir)
 {
-        char file[PATH_MAX];
-        snprintf(file, sizeof(file), "%s/normalizer.json", dir);
-        if (access(file, F_OK) == 0) { /* one normaliser: does it consume one of them? */
-                struct wh_manifest m;
-                struct wh_err err = {0};
-                bool wanted = false;
-                if (wh_manifest_load(dir, &m, &err) < 0) {
-                        printf("normaliser %s: %s\n", dir, err.msg);
+        struct wh_route route = {.normalisers_dir = dir};
+        struct wh_err err = {0};
+        char **refs = NULL;
+        size_t n = 0;
+        if (wh_route_mime_types(&route, r->mime_types, &refs, &n, &err) < 0) {
+                printf("normalisers in %s: %s\n", dir, err.msg);
+                c->failed = 1;
+        }
+        for (size_t k = 0; k < n; k++) {
+                cleanup_free char *path = NULL;
+                if (wh_normaliser_find(dir, refs[k], &path, &err) < 0) {
+                        printf("normaliser %s: %s\n", refs[k], err.msg);
                         c->failed = 1;
-                        return;
+                        continue;
                 }
-                for (size_t i = 0; i < json_array_size(r->mime_types); i++)
-                        for (size_t j = 0; j < json_array_size(m.consumes); j++)
-                                wanted |= json_equal(json_array_get(r->mime_types, i),
-                                                     json_array_get(m.consumes, j));
-                wh_manifest_clear(&m);
-                if (wanted)
-                        run_normaliser(c, r, dir, dir);
+                run_normaliser(c, r, path);
+        }
+        wh_strv_free(refs, n);
+}
+
+/* --db: the normaliser jobs the raw files make, queued in one transaction
+ * for 'whiskers worker', as a boefje job's are (wh_route_raw_files). */
+static void queue_routed(struct chain *c, struct wh_queue *q)
+{
+        const struct scan_args *a = c->a;
+        struct wh_route routes[MAX_DIRS];
+        for (size_t d = 0; d < a->norm_dirs.n; d++)
+                routes[d] = (struct wh_route){.normalisers_dir = a->norm_dirs.v[d]};
+        struct wh_routed_jobs jobs = {0};
+        struct wh_err err = {0};
+        cleanup_free int64_t *ids = NULL;
+        if (wh_route_raw_files(q, routes, a->norm_dirs.n, a->tenant, c->boefje, &jobs, &err) < 0 ||
+            (jobs.n && (!(ids = calloc(jobs.n, sizeof(*ids))) ||
+                        wh_queue_submit(q, jobs.specs, jobs.n, ids, &err) < 0))) {
+                printf("normaliser jobs: cannot queue: %s\n",
+                       ids || err.msg[0] ? err.msg : "out of memory");
+                c->failed = 1;
+                wh_routed_jobs_clear(&jobs);
                 return;
         }
-        char **done = NULL;
-        size_t n_done = 0;
-        for (size_t i = 0; i < json_array_size(r->mime_types); i++) {
-                const char *mime = json_string_value(json_array_get(r->mime_types, i));
-                char **ids = NULL;
-                size_t n = 0;
-                struct wh_err err = {0};
-                if (wh_normalisers_for_mime(dir, mime, &ids, &n, &err) < 0) {
-                        printf("normalisers in %s: %s\n", dir, err.msg);
-                        c->failed = 1;
-                }
-                for (size_t k = 0; k < n; k++) {
-                        bool seen = false;
-                        for (size_t d = 0; d < n_done; d++)
-                                seen |= strcmp(done[d], ids[k]) == 0;
-                        char *path = NULL;
-                        if (seen || wh_normaliser_find(dir, ids[k], &path, &err) < 0)
-                                continue;
-                        run_normaliser(c, r, path, dir);
-                        free(path);
-                        char **grown = realloc(done, (n_done + 1) * sizeof(*grown));
-                        if (grown && (grown[n_done] = strdup(ids[k])))
-                                n_done++;
-                        done = grown ? grown : done;
-                }
-                wh_strv_free(ids, n);
+        for (size_t i = 0; i < jobs.n; i++) {
+                const struct wh_job_spec *j = &jobs.specs[i];
+                if (c->reports)
+                        json_array_append_new(c->reports,
+                                              json_pack("{s:s, s:s, s:I}", "normaliser",
+                                                        j->normaliser, "raw", j->raw_digest,
+                                                        "job_id", (json_int_t)ids[i]));
+                else
+                        printf("queued job %lld: normaliser %s on %s\n", (long long)ids[i],
+                               j->normaliser, j->raw_digest);
         }
-        wh_strv_free(done, n_done);
+        c->jobs = jobs.n;
+        wh_routed_jobs_clear(&jobs);
 }
 
 static int scan(struct scan_args *a, const char *dir, json_t *settings)
@@ -358,7 +260,8 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                                      .organization = a->tenant,
                                      .net_allow = a->net_allow.v,
                                      .n_net_allow = a->net_allow.n,
-                                     .net_no_input = a->net_no_input};
+                                     .net_no_input = a->net_no_input,
+                                     .cancel = &cli_stop_signal};
         struct wh_boefje_result res = {0};
         if (!ooi || wh_boefje_run(b, &in, &res, &err) < 0) {
                 fprintf(stderr, "whiskers scan: %s\n", err.msg);
@@ -381,15 +284,18 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                 rc = WH_EXIT_FAILED;
         }
         struct chain c = {.a = a, .boefje = &res, .reports = a->json ? json_array() : NULL};
-        if (res.ok && a->db && wh_queue_open(a->db, &c.q, &err) < 0) {
+        struct wh_queue *q = NULL;
+        if (res.ok && a->db && wh_queue_open(a->db, &q, &err) < 0) {
                 fprintf(stderr, "whiskers scan: the job store %s: %s\n", a->db, err.msg);
                 rc = WH_EXIT_FAILED;
         }
         if (!a->json)
                 print_boefje(wh_boefje_manifest(b), &res, store);
-        for (size_t i = 0; res.ok && (!a->db || c.q) && i < res.n_raws; i++)
+        if (res.ok && q)
+                queue_routed(&c, q);
+        for (size_t i = 0; res.ok && !a->db && i < res.n_raws; i++)
                 for (size_t d = 0; d < a->norm_dirs.n; d++)
-                        route(&c, &res.raws[i], a->norm_dirs.v[d]);
+                        run_routed(&c, &res.raws[i], a->norm_dirs.v[d]);
         if (res.ok && a->norm_dirs.n && c.jobs == 0 && !a->json)
                 printf("no normaliser consumes these raw files' MIME types\n");
         if (a->json) {
@@ -400,8 +306,7 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                 putchar('\n');
                 json_decref(doc);
         }
-        if (c.q)
-                wh_queue_close(c.q);
+        wh_queue_close(q);
         wh_boefje_result_clear(&res);
         wh_boefje_free(b);
         return rc == WH_EXIT_OK && c.failed ? WH_EXIT_FAILED : rc;
@@ -416,19 +321,13 @@ int cmd_scan(int argc, char **argv)
                 return rc;
         if ((rc = check(&a)) != 0)
                 return rc;
-        cleanup_free char *found = NULL;
-        const char *dir = a.boefje;
-        if (!strchr(a.boefje, '/')) {
-                const char *in = a.boefjes ? a.boefjes : "examples/boefjes";
-                if (!(dir = found = find_boefje(in, a.boefje)))
-                        return cli_usage_error("scan",
-                                               "no boefje with the id '%s' in %s (a path needs a "
-                                               "'/': ./%s)",
-                                               a.boefje, in, a.boefje);
-        }
-        json_t *settings = a.settings ? read_settings(a.settings) : NULL;
+        cleanup_free char *dir = NULL;
+        struct wh_err err = {0};
+        if (wh_boefje_find(a.boefjes, a.boefje, &dir, &err) < 0)
+                return cli_usage_error("scan", "%s", err.msg);
+        json_t *settings = a.settings ? wh_boefje_settings_read(a.settings, &err) : NULL;
         if (a.settings && !settings)
-                return WH_EXIT_USAGE;
+                return cli_usage_error("scan", "%s", err.msg);
         cli_install_stop_handlers();
         rc = scan(&a, dir, settings);
         json_decref(settings);

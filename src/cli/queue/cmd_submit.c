@@ -17,6 +17,9 @@
 
 struct args {
         const char *db, *tenant, *normaliser, *mime, *meta, *dir, *input_ooi;
+        const char *boefje, *boefjes;
+        struct cli_list net_allow;
+        bool net_no_input;
         struct wh_package_source packages;
         int priority;
         uint32_t max_attempts;
@@ -47,6 +50,18 @@ static const struct cli_option options[] = {
     {CLI_U32, "max-attempts", .metavar = "N", .offset = AT(max_attempts), .max = 1000,
      .help = "tries before the dead letter table (default 5)"},
     {CLI_FLAG, "json", .offset = AT(json), .help = "print the queued jobs as JSON"},
+    {CLI_SECTION, .help = "A boefje job (docs/boefjes.md, \"In the worker\"):\n"},
+    {CLI_STR, "boefje", .metavar = "REF", .offset = AT(boefje),
+     .help = "queue a boefje job on --input-ooi instead of RAWFILEs: a boefje directory (with "
+             "'/', stored absolute) or the id of one under --boefjes"},
+    {CLI_STR, "boefjes", .metavar = "DIR", .offset = AT(boefjes), .complete = CLI_DIR,
+     .help = "where boefje ids are looked up (default $WHISKERS_BOEFJES, else "
+             "examples/boefjes)"},
+    {CLI_LIST, "net-allow", .metavar = "ITEM", .offset = AT(net_allow), .max = 16,
+     .help = "the boefje may also reach ITEM (as 'whiskers scan --net-allow'; ${SETTING} is "
+             "expanded by the worker; repeatable)"},
+    {CLI_FLAG, "net-no-input", .offset = AT(net_no_input),
+     .help = "not the input object's own address"},
     {0},
 };
 
@@ -54,6 +69,7 @@ const struct cli_command cmd_submit_cli = {
     .name = "submit",
     .head = "Usage: whiskers submit --tenant T (--normaliser REF | --mime TYPE) [OPTIONS] "
             "RAWFILE...\n"
+            "       whiskers submit --tenant T --boefje REF --input-ooi PK [OPTIONS]\n"
             "\n"
             "Store each RAWFILE in the job store and queue a job for it: for the normaliser\n"
             "REF, or, without --normaliser, for every normaliser whose normalizer.json\n"
@@ -65,14 +81,17 @@ const struct cli_command cmd_submit_cli = {
             "a normaliser under --normalisers DIR. With a store, --mime routes to its\n"
             "packages.\n"
             "\n"
+            "With --boefje, queue one boefje job on the input object PK instead: a worker\n"
+            "runs the boefje, stores its raw files and queues a job for every normaliser\n"
+            "consuming one of their MIME types with the result. Its settings come from the\n"
+            "worker's --boefje-settings, never from the job.\n"
+            "\n"
             "Options:\n",
     .tail = "\n"
             "Exit status: 0 queued; 1 the store failed (nothing queued); 2 bad usage, an\n"
             "unreadable file or meta, an unknown normaliser (nothing queued).\n",
     .options = options,
-    .min_args = 1,
     .max_args = MAX_FILES,
-    .args = "at least one RAWFILE",
 };
 
 /* The meta document as stored: the file's, with the MIME type and the
@@ -175,6 +194,40 @@ static int submit(const struct args *a, const char **files, size_t nfiles)
         return rc;
 }
 
+/* A boefje job: no RAWFILE, no normaliser options. */
+static int submit_boefje(const struct args *a)
+{
+        struct wh_boefje_job j = {.tenant = a->tenant,
+                                  .boefje = a->boefje,
+                                  .boefjes_dir = a->boefjes,
+                                  .input_ooi = a->input_ooi,
+                                  .net_allow = a->net_allow.v,
+                                  .n_net_allow = a->net_allow.n,
+                                  .net_no_input = a->net_no_input,
+                                  .priority = a->priority,
+                                  .max_attempts = a->max_attempts};
+        struct wh_err err;
+        struct wh_queue *q = NULL;
+        int64_t id = 0;
+        cleanup_free char *ref = NULL;
+        int rc = WH_EXIT_OK;
+        if (wh_queue_open(a->db, &q, &err) < 0 || wh_submit_boefje(q, &j, &id, &ref, &err) < 0) {
+                fprintf(stderr, "whiskers submit: %s\n", err.msg);
+                bool theirs = err.stage && strcmp(err.stage, "queue") != 0;
+                rc = theirs || err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+        } else if (a->json) {
+                json_t *doc = json_pack("[{s:I, s:s, s:s}]", "job", (json_int_t)id, "boefje", ref,
+                                        "input_ooi", a->input_ooi);
+                json_dumpf(doc, stdout, JSON_INDENT(2));
+                putchar('\n');
+                json_decref(doc);
+        } else {
+                printf("job %lld: %s <- %s\n", (long long)id, ref, a->input_ooi);
+        }
+        wh_queue_close(q);
+        return rc;
+}
+
 int cmd_submit(int argc, char **argv)
 {
         struct args a = {.db = QUEUE_DB_DEFAULT};
@@ -182,7 +235,15 @@ int cmd_submit(int argc, char **argv)
         int rc = cli_parse(&cmd_submit_cli, &a, argc, argv, &p);
         if (rc != CLI_PARSED)
                 return rc;
+        if (a.boefje && (a.normaliser || a.mime || a.meta || !a.input_ooi || p.argc))
+                return cli_usage_error("submit", "--boefje takes --input-ooi, and no "
+                                                 "--normaliser, --mime, --meta or RAWFILE");
+        if (a.boefje)
+                return submit_boefje(&a);
         if (!a.normaliser && !a.mime)
-                return cli_usage_error("submit", "give --normaliser REF or --mime TYPE");
+                return cli_usage_error("submit", "give --normaliser REF or --mime TYPE (or "
+                                                 "--boefje REF)");
+        if (p.argc == 0) /* not .min_args: a boefje job has none */
+                return cli_usage_error("submit", "give at least one RAWFILE");
         return submit(&a, (const char **)p.argv, (size_t)p.argc);
 }

@@ -39,6 +39,15 @@ static const struct cli_option options[] = {
      .help = "where normaliser ids are looked up (default $WHISKERS_NORMALISERS, else "
              "examples/normalisers)"},
     {CLI_GROUP, .group = cli_package_options, .offset = C(packages)},
+    {CLI_STR, "boefjes", .metavar = "DIR", .offset = C(boefjes_dir), .complete = CLI_DIR,
+     .help = "where the boefje ids of boefje jobs are looked up (default $WHISKERS_BOEFJES, "
+             "else examples/boefjes)"},
+    {CLI_STR, "boefje-runtime-root", .metavar = "DIR", .offset = C(boefje_runtime_root),
+     .complete = CLI_DIR, .help = "the runtime image boefjes run on (their tools)"},
+    {CLI_STR, "boefje-settings", .metavar = "DIR", .offset = C(boefje_settings_dir),
+     .complete = CLI_DIR,
+     .help = "boefje settings: DIR/TENANT/ID.json, else DIR/ID.json (docs/boefjes.md; never "
+             "stored in the job store)"},
     {CLI_U32, "batch", .metavar = "N", .offset = C(claim_batch), .max = 10000,
      .help = "jobs claimed per statement and held ready beyond the running ones (default: "
              "what the slots run in 100 ms at the recent run time, --concurrency to 32)"},
@@ -124,11 +133,12 @@ const struct cli_command cmd_worker_cli = {
     .name = "worker",
     .head = "Usage: whiskers worker [OPTIONS]\n"
             "\n"
-            "Claim queued jobs, run each normaliser in the sandbox, store the results. Any\n"
-            "number of workers may share one store (PostgreSQL across machines). Stops on\n"
-            "SIGTERM, SIGINT or SIGHUP: no more claims, running jobs get --grace-ms to\n"
-            "finish, the rest go back to the queue. A killed worker's jobs come back when\n"
-            "their leases expire. Logs are JSON lines on stderr (docs/worker.md).\n"
+            "Claim queued jobs, run each normaliser or boefje in the sandbox, store the\n"
+            "results (a boefje's raw files become normaliser jobs). Any number of workers\n"
+            "may share one store (PostgreSQL across machines). Stops on SIGTERM, SIGINT or\n"
+            "SIGHUP: no more claims, running jobs get --grace-ms to finish, the rest go\n"
+            "back to the queue. A killed worker's jobs come back when their leases expire.\n"
+            "Logs are JSON lines on stderr (docs/worker.md).\n"
             "\n"
             "Options:\n",
     .tail = "\n"

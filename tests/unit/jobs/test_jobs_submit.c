@@ -114,6 +114,35 @@ static void test_routing_by_mime(void **state)
         wh_strv_free(ids, n);
 }
 
+/* A raw file with several MIME types: each consuming normaliser once; a
+ * directory that is one normaliser routes to its absolute path. */
+static void test_routing_by_mime_types(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        char **refs;
+        size_t n;
+        json_t *types = json_pack("[s, s, s]", "boefje/nmap", "boefje/nmap-udp", "text/plain");
+        struct wh_route route = {.normalisers_dir = dir};
+        assert_int_equal(wh_route_mime_types(&route, types, &refs, &n, &err), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(refs[0], "nmap");
+        assert_string_equal(refs[1], "nmap-udp");
+        wh_strv_free(refs, n);
+        char one[PATH_MAX];
+        snprintf(one, sizeof(one), "%s/nmap-udp", dir);
+        route.normalisers_dir = one;
+        assert_int_equal(wh_route_mime_types(&route, types, &refs, &n, &err), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(refs[0], one);
+        wh_strv_free(refs, n);
+        snprintf(one, sizeof(one), "%s/dns", dir);
+        assert_int_equal(wh_route_mime_types(&route, types, &refs, &n, &err), 0);
+        assert_int_equal(n, 0);
+        wh_strv_free(refs, n);
+        json_decref(types);
+}
+
 static void test_submit(void **state)
 {
         (void)state;
@@ -166,6 +195,7 @@ int main(void)
             cmocka_unit_test(test_find),
             cmocka_unit_test(test_duplicate_ids_are_refused),
             cmocka_unit_test(test_routing_by_mime),
+            cmocka_unit_test(test_routing_by_mime_types),
             cmocka_unit_test(test_submit),
         };
         return cmocka_run_group_tests_name("job submission", tests, setup, teardown);

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Boefje jobs in the worker (docs/boefjes.md "In the worker"): `whiskers
+# submit --boefje` queues one, a worker runs the boefje in the sandbox,
+# stores its raw file content-addressed and queues a job for every
+# normaliser consuming one of its MIME types with the result, then runs
+# those too. A worker SIGKILLed after the boefje ran and before its result
+# committed neither loses nor duplicates the normaliser jobs; a boefje that
+# returns a malformed pair stores nothing and says why; each tenant's
+# boefje runs with that tenant's settings, which never reach the store.
+# The same chain on PostgreSQL when it is installed.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/worker_lib.sh"
+
+SRC=${WH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+N=$T/normalisers B=$T/boefjes
+DB=$T/w.db
+export WHISKERS_NORMALISERS=$N WHISKERS_BOEFJES=$B WHISKERS_DB=sqlite://$DB
+LIMITS=()
+can_enforce_cgroups || LIMITS=(--allow-unenforced-limits)
+HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
+make_norm hostnames '"text/x-hostnames"' "    for n in raw.decode().split():
+        yield $(printf "$HOST" n)"
+make_norm wordlist-size '"boefje/subdomain-wordlist"' "    yield $(printf "$HOST" '"n%d.example.org" % len(raw.split())')"
+make_norm pages '"text/html"' "    yield $(printf "$HOST" '"never.example.org"')"
+mkdir -p "$B"
+cp -r "$SRC/examples/boefjes/subdomain-wordlist" "$B/"
+chmod -R a+rX "$T"
+
+# sql QUERY: one value from the store, read behind whiskers' back.
+sql() { "$PYTHON" -c 'import sqlite3, sys
+print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())' "$DB" "$1" 2>&1; }
+worker() { timeout -k 5 120 "$WHISKERS" worker "${LIMITS[@]}" --exit-when-idle --lease-ms 3000 "$@" 2>>"$T/worker.log"; }
+
+# --- the chain: boefje job -> raw file -> normaliser jobs -> results ---------
+wq submit --tenant acme --boefje subdomain-wordlist --input-ooi 'Hostname|internet|example.org' --json
+expect "a boefje job is queued" rc=0 'out~"boefje": "boefje:subdomain-wordlist"'
+J=$(jqo '.[0].job')
+assert_eq "its settings are not in the job: its meta holds the input and network only" \
+        '{"input_ooi":"Hostname|internet|example.org","net_allow":[],"net_no_input":false}' \
+        "$(sql "SELECT meta FROM job_payload WHERE job_id = $J")"
+worker
+wq show --json "$J"
+expect "the worker ran the boefje: its result lists the raw file and its MIME types" rc=0 \
+        'out~"state": "done"' 'out~"outcome": "ok"'
+raw=$(jqo '.output.raw_files[0].digest')
+assert_eq "MIME types" '["boefje/subdomain-wordlist","text/x-hostnames"]' "$(jqo '.output.raw_files[0].mime_types | tostring')"
+assert_eq "the raw file is in the store under its digest" \
+        "www.example.org mail.example.org vpn.example.org" "$(sql "SELECT replace(data, char(10), ' ') FROM raw WHERE digest = '$raw'" | sed 's/ $//')"
+assert_eq "the BoefjeMeta's organization is the job's tenant" acme "$(jqo '.output.boefje_meta.organization')"
+assert_eq "exactly the two consuming normalisers got a job, on that raw file, for that tenant" \
+        "acme hostnames $raw|acme wordlist-size $raw" \
+        "$(sql "SELECT group_concat(x, '|') FROM (SELECT j.tenant || ' ' || p.normaliser || ' ' || p.raw_digest AS x FROM jobs j JOIN job_payload p ON p.job_id = j.id WHERE j.id <> $J ORDER BY p.normaliser)")"
+H=$(sql "SELECT job_id FROM job_payload WHERE normaliser = 'hostnames'")
+wq show --json "$H"
+assert_eq "the worker then ran them: the boefje's candidates as Hostnames" \
+        "done mail.example.org vpn.example.org www.example.org" \
+        "$(jqo '"\(.state) \([.output.observations[0].results[].name] | sort | join(" "))"')"
+assert_eq "their NormalizerMeta names the raw file and the boefje's task" "$raw boefje/subdomain-wordlist" \
+        "$(jqo '"\(.meta.raw_data.id) \(.meta.raw_data.mime_types[0].value)"')"
+assert_eq "observed from the boefje's input object" "Hostname|internet|example.org" "$(jqo '.output.observations[0].input_ooi')"
+wq results --json --tenant acme
+assert_eq "whiskers results: the boefje's and both normalisers' results, all ok" \
+        "boefje:subdomain-wordlist ok|hostnames ok|wordlist-size ok" "$(jqo '[.[] | "\(.normaliser) \(.outcome)"] | sort | join("|")')"
+
+# --- a worker killed after the boefje ran -------------------------------------
+# The boefje sleeps, so the job is seen running; then the store's write lock
+# is held, so the worker cannot commit what the run made; it is SIGKILLed
+# once it logged that the boefje ran.
+mkdir -p "$B/slow"
+echo '{"id": "slow", "consumes": ["Hostname"], "x-whiskers-network": []}' >"$B/slow/boefje.json"
+printf 'import time\n\ndef run(boefje_meta):\n    time.sleep(1.5)\n    return [({"text/x-hostnames"}, "a.example.net b.example.net")]\n' >"$B/slow/main.py"
+chmod -R a+rX "$B"
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.net' --json
+K=$(jqo '.[0].job')
+"$WHISKERS" worker "${LIMITS[@]}" --lease-ms 3000 --log-level debug 2>"$T/killed.log" &
+wpid=$!
+started $wpid
+for _ in $(seq 100); do [ "$(sql "SELECT state FROM jobs WHERE id = $K")" = 1 ] && break; sleep 0.1; done
+"$PYTHON" -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(20)' "$DB" "$T/locked" &
+lpid=$!
+started $lpid
+for _ in $(seq 100); do [ -e "$T/locked" ] && grep -q '"boefje ran: ok' "$T/killed.log" && break; sleep 0.1; done
+assert_true "the boefje ran while the store was locked" grep -q "\"boefje ran: ok.*\"job\":$K" "$T/killed.log"
+kill -KILL $wpid
+wait $wpid 2>/dev/null
+kill $lpid
+wait $lpid 2>/dev/null
+assert_eq "killed before its result committed: the job is still leased, no normaliser job queued" "1 0 0" \
+        "$(sql "SELECT (SELECT state FROM jobs WHERE id = $K), (SELECT count(*) FROM jobs WHERE id > $K), (SELECT count(*) FROM results WHERE job_id = $K)")"
+sleep 3 # the lease ends
+worker
+assert_eq "the next worker ran it again: one result, and its normaliser job exactly once" "1 1 hostnames done" \
+        "$(sql "SELECT (SELECT count(*) FROM results WHERE job_id = $K), count(*), p.normaliser, CASE j.state WHEN 2 THEN 'done' ELSE j.state END FROM jobs j JOIN job_payload p ON p.job_id = j.id WHERE j.id > $K")"
+wq show --json "$K"
+assert_eq "the boefje job's result: ok on its second worker" "ok 1 1" "$(jqo '"\(.result.outcome) \(.lost_leases) \(.attempt)"')"
+
+# --- a malformed pair: nothing stored, a clear error --------------------------
+mkdir -p "$B/bad"
+echo '{"id": "bad", "consumes": ["Hostname"], "x-whiskers-network": []}' >"$B/bad/boefje.json"
+printf 'def run(boefje_meta):\n    return [({"text/x-hostnames"}, "kept.example.org"), ({"text/x-hostnames"}, 12345)]\n' >"$B/bad/main.py"
+chmod -R a+rX "$B"
+raws=$(sql "SELECT count(*) FROM raw")
+jobs=$(sql "SELECT count(*) FROM jobs")
+wq submit --tenant acme --boefje bad --input-ooi 'Hostname|internet|example.org' --json
+X=$(jqo '.[0].job')
+worker
+wq show --json "$X"
+expect "the job's result is the error, not a retry" rc=0 'out~"state": "done"' 'out~"outcome": "invalid_output"' \
+        'out~pair 1: raw is a int, not bytes or str'
+assert_eq "no raw file kept (not even the good pair's), no normaliser job" "$raws $((jobs + 1)) 0" \
+        "$(sql "SELECT (SELECT count(*) FROM raw), (SELECT count(*) FROM jobs), (SELECT count(*) FROM raw WHERE data = 'kept.example.org')")"
+assert_eq "the result lists no raw file" "[]" "$(jqo '.output.raw_files | tostring')"
+
+# --- tenants: each its own settings, results apart ----------------------------
+mkdir -p "$B/keyed" "$T/settings/acme" "$T/settings/globex"
+echo '{"id": "keyed", "consumes": ["Hostname"], "x-whiskers-network": []}' >"$B/keyed/boefje.json"
+echo '{"type": "object", "properties": {"API_KEY": {"type": "string", "minLength": 8}}, "required": ["API_KEY"]}' >"$B/keyed/schema.json"
+cat >"$B/keyed/main.py" <<'EOF'
+import hashlib, os
+
+def run(boefje_meta):
+    digest = hashlib.sha256(os.environ["API_KEY"].encode()).hexdigest()
+    return [({"text/x-key"}, boefje_meta["organization"] + " " + digest)]
+EOF
+ACME_KEY=acme-secret-$RANDOM$RANDOM GLOBEX_KEY=globex-secret-$RANDOM$RANDOM SHARED_KEY=shared-secret-$RANDOM$RANDOM
+echo "{\"API_KEY\": \"$ACME_KEY\"}" >"$T/settings/acme/keyed.json"
+echo "{\"API_KEY\": \"$GLOBEX_KEY\"}" >"$T/settings/globex/keyed.json"
+echo "{\"API_KEY\": \"$SHARED_KEY\"}" >"$T/settings/keyed.json"
+chmod -R a+rX "$T"
+sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+declare -A KJ
+for t in acme globex initech; do
+        wq submit --tenant $t --boefje keyed --input-ooi 'Hostname|internet|example.org' --json
+        KJ[$t]=$(jqo '.[0].job')
+done
+worker --boefje-settings "$T/settings"
+raw_of() {
+        wq show --json "${KJ[$1]}"
+        sql "SELECT CAST(data AS TEXT) FROM raw WHERE digest = '$(jqo '.output.raw_files[0].digest')'"
+}
+assert_eq "acme's boefje ran with acme's key" "acme $(sha "$ACME_KEY")" "$(raw_of acme)"
+assert_eq "globex's with globex's" "globex $(sha "$GLOBEX_KEY")" "$(raw_of globex)"
+assert_eq "a tenant without its own file: the shared one" "initech $(sha "$SHARED_KEY")" "$(raw_of initech)"
+wq results --json --tenant globex
+assert_eq "globex's results list only its job" "${KJ[globex]}" "$(jqo '[.[].job_id] | map(tostring) | join(",")')"
+found=$(grep -l -a -e "$ACME_KEY" -e "$GLOBEX_KEY" -e "$SHARED_KEY" "$DB" "$DB-wal" "$T/worker.log" 2>/dev/null)
+assert_eq "no key in the store or the worker's log" "" "$found"
+wq submit --tenant acme --boefje keyed --input-ooi 'Hostname|internet|example.org' --json
+worker # no --boefje-settings: the schema requires API_KEY
+wq show --json "$(jqo '.[0].job')"
+expect "settings the schema refuses: dead-lettered with why, the value not shown" rc=0 'out~"state": "dead"' \
+        'out~bad_settings' 'out~API_KEY|required'
+
+# --- bad submissions ----------------------------------------------------------
+wq submit --tenant acme --boefje nosuch --input-ooi 'Hostname|internet|example.org'
+expect "an unknown boefje: usage error, nothing queued" rc=2 "err~no boefje with the id 'nosuch'"
+wq submit --tenant acme --boefje keyed --input-ooi 'not a key'
+expect "an input object that is not a primary key: usage error" rc=2 'err~is not a primary key'
+wq submit --tenant acme --boefje keyed "$T/settings/keyed.json"
+expect "--boefje with a RAWFILE: usage error" rc=2 'err~--boefje'
+
+# --- PostgreSQL: the same chain -----------------------------------------------
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+        skip "PostgreSQL" "not installed (scripts/deps/queue.txt): the chain on PostgreSQL was NOT run"
+        finish
+fi
+PGD=$(mktemp -d /tmp/wh-worker-boefje-pg.XXXXXX)
+chmod 755 "$PGD"
+on_exit "'$SRC/scripts/pg-stop.sh' '$PGD'"
+url=$("$SRC/scripts/pg-start.sh" "$PGD" fsync=off) || { fail "pg-start.sh" nodump; finish; }
+[ -n "$url" ] || { fail "pg-start.sh printed no URL" nodump; finish; }
+unset WHISKERS_DB
+wq submit --db "$url" --tenant acme --boefje subdomain-wordlist --input-ooi 'Hostname|internet|example.org' --json
+P=$(jqo '.[0].job')
+worker --db "$url"
+wq results --db "$url" --json
+assert_eq "PostgreSQL: the boefje job and both normaliser jobs it made, all ok" \
+        "boefje:subdomain-wordlist ok|hostnames ok|wordlist-size ok" "$(jqo '[.[] | "\(.normaliser) \(.outcome)"] | sort | join("|")')"
+wq show --db "$url" --json "$P"
+assert_eq "PostgreSQL: the boefje's raw file, routed" '["boefje/subdomain-wordlist","text/x-hostnames"]' \
+        "$(jqo '.output.raw_files[0].mime_types | tostring')"
+finish
