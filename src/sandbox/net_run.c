@@ -61,6 +61,7 @@ static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, s
                         "--enable-sandbox",
                         "--enable-seccomp",
                         "--cidr=" NET_SLIRP_CIDR,
+                        "--mtu=65520",
                         "--ready-fd=3",
                         "--exit-fd=4",
                         "--netns-type=path",
@@ -69,7 +70,7 @@ static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, s
                         NULL,
                         NULL};
         if (!caller_is_root) { /* it must join the user namespace to reach the net one */
-                memmove(&argv[2], &argv[1], sizeof(char *) * 11);
+                memmove(&argv[2], &argv[1], sizeof(char *) * 12);
                 argv[1] = userns_opt;
         }
         pid_t pid = fork();

@@ -69,6 +69,24 @@ wh_cleanup() {
 }
 trap wh_cleanup EXIT
 on_exit() { WH_CLEANUPS+=("$1"); }
+# netns_new VAR: a network namespace (its loopback up) held by a process of
+# this test, killed at the end (the namespace goes with it); VAR gets the
+# process's pid. in_netns PID CMD... runs CMD in it. Deliberately not named
+# under /run/netns, which every process on the machine shares: a name there
+# can vanish under a test when something else cleans up.
+netns_new() {
+        unshare --net sleep 100000 &
+        local pid=$! i
+        bg_started "$pid"
+        printf -v "$1" %s "$pid"
+        for i in $(seq 100); do
+                [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ] &&
+                        in_netns "$pid" ip link set lo up && return 0
+                sleep 0.02
+        done
+        return 1
+}
+in_netns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
 # Register a background process for the final kill (disowned: no job notices).
 bg_started() {
         WH_BG_PIDS+=("$1")

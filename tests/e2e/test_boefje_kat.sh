@@ -94,23 +94,10 @@ assert_true "... while it printed an environment" test "$(echo "$raw" | jq .line
 #   10.231.0.2  dnsmasq (kat_dns)    10.231.0.3  two open ports, a closed one
 #   10.231.0.4  an open port nothing may reach
 #   the root servers' IPv4 addresses (as the image's drill knows them): nsd
-# Each namespace is held by a process of this test (killed at the end, the
-# namespace goes with it) and named by /proc/PID/ns/net: names under
-# /run/netns are shared with everything else on the machine.
-unshare --net sleep 100000 &
-HPID=$!
-bg_started $HPID
-unshare --net sleep 100000 &
-TPID=$!
-bg_started $TPID
-for _ in $(seq 50); do
-        [ "$(readlink /proc/$HPID/ns/net)" != "$(readlink /proc/self/ns/net)" ] &&
-                [ "$(readlink /proc/$TPID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
-        sleep 0.05
-done
-in_hn() { nsenter --net=/proc/$HPID/ns/net "$@"; }
-in_tn() { nsenter --net=/proc/$TPID/ns/net "$@"; }
-in_hn ip link set lo up && in_tn ip link set lo up || { fail "cannot set up network namespaces" nodump; finish; }
+# Each namespace is held by a process of this test (lib.sh netns_new).
+netns_new HPID && netns_new TPID || { fail "cannot create network namespaces" nodump; finish; }
+in_hn() { in_netns "$HPID" "$@"; }
+in_tn() { in_netns "$TPID" "$@"; }
 in_hn ip link add whk0 type veth peer name whk1 netns "$TPID"
 in_hn ip addr add 10.231.0.1/24 dev whk0 && in_hn ip link set dev whk0 up
 for a in 10.231.0.2/24 10.231.0.3/24 10.231.0.4/24; do in_tn ip addr add $a dev whk1; done
