@@ -265,7 +265,7 @@ expect "kat_dnssec bad.test (tampered A record): the boefje fails as drill does 
         'out~"code": "boefje_error"' 'out~CalledProcessError' 'out~"raw_files": \[\]'
 
 # ---- kat_nmap_tcp: a SYN scan with raw sockets --------------------------
-mkdir -p "$T/nmap-normalisers" && cp -r "$SRC/examples/normalisers/nmap-xml" "$T/nmap-normalisers/"
+mkdir -p "$T/nmap-normalisers" && cp -r "$WH_SOURCE_DIR/examples/normalisers/nmap-xml" "$T/nmap-normalisers/"
 chmod -R a+rX "$T/nmap-normalisers"
 echo '{"PORTS": "8080,8081,8082"}' >"$T/nmap.json"
 wh_run_raw scan --json --boefje "$CORPUS/boefjes/kat_nmap_tcp" --input-ooi 'IPAddressV4|internet|10.231.0.3' \
@@ -275,7 +275,7 @@ expect "kat_nmap_tcp without raw sockets: nmap's SYN scan cannot start, nothing 
 wh_run_raw scan --json --boefje "$CORPUS/boefjes/kat_nmap_tcp" --input-ooi 'IPAddressV4|internet|10.231.0.3' \
         --runtime-root "$ROOTFS" --settings "$T/nmap.json" --raw-store "$T/store" --net-allow raw \
         --normalisers "$T/nmap-normalisers" --normaliser-runtime-root "$K/root" \
-        --schema-dir "$SRC/examples/normalisers/nmap-xml/schemas"
+        --schema-dir "$WH_SOURCE_DIR/examples/normalisers/nmap-xml/schemas"
 expect "kat_nmap_tcp (-sS -sV) with raw sockets: ok" rc=0
 assert_eq "the allowlist: the input address (every port) and raw sockets from the caller" \
         '10.231.0.3:*/both:input_ooi,raw:caller' \
