@@ -95,6 +95,9 @@ struct wh_worker_config {
          * boefje_settings_dir/<tenant>/<id>.json, else .../<id>.json (NULL:
          * none). Settings never travel in the job store. */
         const char *boefjes_dir, *boefje_runtime_root, *boefje_settings_dir;
+        /* Boefje jobs running at once, of the concurrency slots (a scan
+         * waits on the network; normalisers keep the other slots); 0: any. */
+        uint32_t boefje_slots;
 };
 
 /* The isolation level for jobs of ref and tenant; -1 when isolation_for

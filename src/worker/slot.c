@@ -169,18 +169,34 @@ static void finish_task(struct slot *s, struct task *t)
         pthread_cond_signal(&w->done);
 }
 
+static bool is_boefje(const struct task *t)
+{
+        return wh_job_boefje_ref(t->job.normaliser) != NULL;
+}
+
+/* mu held: --boefje-slots boefje jobs run already. */
+static bool boefjes_full(const struct wh_worker *w)
+{
+        uint32_t running = 0;
+        for (size_t i = 0; w->cfg.boefje_slots && i < w->ntasks; i++)
+                running += w->tasks[i]->state == TASK_RUNNING && is_boefje(w->tasks[i]);
+        return w->cfg.boefje_slots && running >= w->cfg.boefje_slots;
+}
+
 /* mu held: the first waiting task, in claim order, preferring one whose
  * (normaliser, tenant) no slot is running: the slot running it takes the
  * next of its kind with the same pool entry (run_group), where another
- * slot would load a second entry for it. */
+ * slot would load a second entry for it. Boefje jobs wait while
+ * --boefje-slots of them run. */
 static struct task *next_waiting(struct wh_worker *w)
 {
         if (!w->nwaiting)
                 return NULL;
         struct task *first = NULL;
+        bool no_boefje = boefjes_full(w);
         for (size_t i = 0; i < w->ntasks; i++) {
                 struct task *t = w->tasks[i];
-                if (t->state != TASK_WAITING)
+                if (t->state != TASK_WAITING || (no_boefje && is_boefje(t)))
                         continue;
                 if (!first)
                         first = t;
@@ -211,7 +227,7 @@ static struct task *run_group(struct slot *s, struct task *t)
 {
         struct wh_err err = {0};
         const struct wh_runner_norm *norm;
-        if (wh_job_boefje_ref(t->job.normaliser)) { /* never warm, never reused */
+        if (is_boefje(t)) { /* never warm, never reused */
                 run_job(s, t, NULL);
                 return t;
         }

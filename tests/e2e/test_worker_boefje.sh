@@ -98,6 +98,14 @@ assert_eq "the next worker ran it again: one result, and its normaliser job exac
 wq show --json "$K"
 assert_eq "the boefje job's result: ok on its second worker" "ok 1 1" "$(jqo '"\(.result.outcome) \(.lost_leases) \(.attempt)"')"
 
+# --- boefje slots: scans wait for one another, not for the worker's slots -----
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.com' --json
+S1=$(($(jqo '.[0].job') - 1))
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.net' --json
+worker --concurrency 2 --boefje-slots 1 --batch 4
+assert_eq "--boefje-slots 1: two boefje jobs ran one after the other (1.5 s each)" 1 \
+        "$(sql "SELECT (SELECT count(*) FROM results r JOIN job_payload p ON p.job_id = r.job_id WHERE r.job_id > $S1 AND p.normaliser = 'boefje:slow') = 2 AND (SELECT max(r.created_at) - min(r.created_at) FROM results r JOIN job_payload p ON p.job_id = r.job_id WHERE r.job_id > $S1 AND p.normaliser = 'boefje:slow') >= 1400")"
+
 # --- a malformed pair: nothing stored, a clear error --------------------------
 mkdir -p "$B/bad"
 echo '{"id": "bad", "consumes": ["Hostname"], "x-whiskers-network": []}' >"$B/bad/boefje.json"

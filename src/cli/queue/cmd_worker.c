@@ -48,6 +48,8 @@ static const struct cli_option options[] = {
      .complete = CLI_DIR,
      .help = "boefje settings: DIR/TENANT/ID.json, else DIR/ID.json (docs/boefjes.md; never "
              "stored in the job store)"},
+    {CLI_U32, "boefje-slots", .metavar = "N", .offset = C(boefje_slots), .max = 1024,
+     .help = "boefje jobs running at once, of the --concurrency slots (default: any)"},
     {CLI_U32, "batch", .metavar = "N", .offset = C(claim_batch), .max = 10000,
      .help = "jobs claimed per statement and held ready beyond the running ones (default: "
              "what the slots run in 100 ms at the recent run time, --concurrency to 32)"},
