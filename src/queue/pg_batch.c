@@ -5,7 +5,10 @@
  * before the next chunk is sent: the server's replies can then never fill
  * the socket while we are still writing (the deadlock the libpq manual warns
  * of). The explicit transaction keeps the chunks one unit; on any error it
- * is rolled back. */
+ * is rolled back. The COMMIT goes out with the last chunk, before its sync:
+ * a batch of up to CHUNK sets is one round trip. A set that fails makes the
+ * server skip everything after it up to the sync, the COMMIT included, and
+ * the transaction is left aborted for the ROLLBACK below. */
 #include "queue/pg_internal.h"
 
 #include <errno.h>
@@ -81,6 +84,9 @@ static int run_chunks(struct batch *b, const char *name, const struct wh_qparam 
                                                  pp.formats, 0))
                                 return send_failed(b);
                 }
+                bool last = end == nsets;
+                if (last && !PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+                        return send_failed(b);
                 if (!PQpipelineSync(c))
                         return send_failed(b);
                 if (begin_pending)
@@ -88,14 +94,10 @@ static int run_chunks(struct batch *b, const char *name, const struct wh_qparam 
                 begin_pending = false;
                 for (size_t i = start; i < end; i++)
                         read_one(b, i, true);
+                if (last)
+                        read_one(b, 0, false);
                 read_sync(b);
         }
-        if (b->failed)
-                return -1;
-        if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c))
-                return send_failed(b);
-        read_one(b, 0, false);
-        read_sync(b);
         return b->failed ? -1 : 0;
 }
 
