@@ -185,6 +185,21 @@ struct wh_dedup_key {
 int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, const char *tenant,
                           int64_t *result_id, struct wh_err *err);
 
+/* Before running a group of jobs of one tenant: what wh_queue_dedup_lookup
+ * and wh_queue_get_raw would say for each, in one statement (on PostgreSQL
+ * one round trip for the whole group instead of two per job). raw is
+ * fetched only up to raw_max bytes (bounding the memory of one call): NULL
+ * when the blob is larger or missing, and the caller then reads it with
+ * wh_queue_get_raw, which tells the two apart. 1..10000 jobs at a time. */
+struct wh_job_prefetch {
+        struct wh_dedup_key key; /* in */
+        int64_t reused_from;     /* out: 0, or the earliest "ok" result with the key */
+        void *raw;               /* out: malloc'd, or NULL (see above) */
+        size_t raw_len;
+};
+int wh_queue_prefetch(struct wh_queue *q, const char *tenant, struct wh_job_prefetch *jobs,
+                      size_t n, size_t raw_max, struct wh_err *err);
+
 struct wh_job_completion {
         int64_t id;
         int64_t token;

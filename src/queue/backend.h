@@ -174,6 +174,9 @@ int wh_read_raw(struct wh_queue *q, const char *digest, void **data, size_t *len
 /* tenant NULL: any tenant's result. */
 int wh_read_dedup(struct wh_queue *q, const char *dedup_key, const char *tenant, int64_t *result_id,
                   struct wh_err *err);
+/* keys[i]: jobs[i]'s dedup key, made by the caller. */
+int wh_read_prefetch(struct wh_queue *q, const char *tenant, char (*keys)[WH_DIGEST_MAX],
+                     struct wh_job_prefetch *jobs, size_t n, size_t raw_max, struct wh_err *err);
 int wh_read_results(struct wh_queue *q, const struct wh_result_filter *f,
                     struct wh_result_row **rows, size_t *n, struct wh_err *err);
 int wh_read_dead(struct wh_queue *q, const struct wh_result_filter *f, struct wh_dead_row **rows,

@@ -315,6 +315,26 @@ int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, co
         return wh_read_dedup(q, k, tenant, result_id, err);
 }
 
+int wh_queue_prefetch(struct wh_queue *q, const char *tenant, struct wh_job_prefetch *jobs,
+                      size_t n, size_t raw_max, struct wh_err *err)
+{
+        if (n == 0 || n > MAX_BATCH)
+                return wh_qerr(err, EINVAL, "prefetch 1..%d jobs at a time, not %zu", MAX_BATCH, n);
+        if (tenant && check_name("tenant", tenant, 128, err) < 0)
+                return -1;
+        cleanup_free char(*keys)[WH_DIGEST_MAX] = calloc(n, WH_DIGEST_MAX);
+        if (!keys)
+                return wh_qerr(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                jobs[i].reused_from = 0;
+                jobs[i].raw = NULL;
+                jobs[i].raw_len = 0;
+                if (dedup_key_of(&jobs[i].key, keys[i], err) < 0)
+                        return -1;
+        }
+        return wh_read_prefetch(q, tenant, keys, jobs, n, raw_max, err);
+}
+
 static int check_completion(const struct wh_job_completion *c, char key[WH_DIGEST_MAX],
                             struct wh_err *err)
 {

@@ -16,12 +16,10 @@ struct blob_out {
         bool found;
 };
 
-static int take_blob(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
+static int copy_blob(struct blob_out *b, const struct wh_qrow *row, int col, struct wh_err *err)
 {
-        (void)set;
-        struct blob_out *b = ctx;
         size_t len;
-        const void *p = row->blob(row, 0, &len);
+        const void *p = row->blob(row, col, &len);
         b->data = malloc(len ? len : 1);
         if (!b->data)
                 return wh_qerr(err, ENOMEM, "out of memory for %zu bytes", len);
@@ -30,6 +28,12 @@ static int take_blob(void *ctx, size_t set, const struct wh_qrow *row, struct wh
         b->len = len;
         b->found = true;
         return 0;
+}
+
+static int take_blob(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
+{
+        (void)set;
+        return copy_blob(ctx, row, 0, err);
 }
 
 int wh_read_raw(struct wh_queue *q, const char *digest, void **data, size_t *len,
@@ -64,6 +68,55 @@ int wh_read_dedup(struct wh_queue *q, const char *dedup_key, const char *tenant,
                             "SELECT id FROM results WHERE tenant = $2 AND dedup_key = $1"
                             " AND outcome = 'ok' AND reused_from IS NULL ORDER BY id LIMIT 1",
                             p, 2, wh_row_take_id, result_id, err);
+}
+
+static int take_prefetched(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
+{
+        struct wh_job_prefetch *j = &((struct wh_job_prefetch *)ctx)[set];
+        j->reused_from = row->int64(row, 0);
+        if (!row->text(row, 1)) /* NULL: larger than asked for, or missing */
+                return 0;
+        struct blob_out b = {0};
+        if (copy_blob(&b, row, 1, err) < 0)
+                return -1;
+        j->raw = b.data;
+        j->raw_len = b.len;
+        return 0;
+}
+
+/* The lookups of wh_read_dedup and wh_read_raw in one statement per job,
+ * each with plain parameters (so planned as well as those), and one batch
+ * for all: on PostgreSQL one round trip. */
+int wh_read_prefetch(struct wh_queue *q, const char *tenant, char (*keys)[WH_DIGEST_MAX],
+                     struct wh_job_prefetch *jobs, size_t n, size_t raw_max, struct wh_err *err)
+{
+        enum { NP = 4 };
+        struct wh_qparam *p = calloc(n * NP, sizeof(*p));
+        if (!p)
+                return wh_qerr(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                struct wh_qparam *row = p + i * NP;
+                row[0] = qp_text(keys[i]);
+                row[1] = qp_text(tenant);
+                row[2] = qp_text(jobs[i].key.input_digest);
+                row[3] = qp_int((int64_t)raw_max);
+        }
+        int ret = q->ops->batch(
+            q,
+            tenant ? "SELECT (SELECT id FROM results WHERE tenant = $2 AND dedup_key = $1"
+                     " AND outcome = 'ok' AND reused_from IS NULL ORDER BY id LIMIT 1),"
+                     " (SELECT data FROM raw WHERE digest = $3 AND size <= $4)"
+                   : "SELECT (SELECT id FROM results WHERE dedup_key = $1"
+                     " AND outcome = 'ok' AND reused_from IS NULL ORDER BY id LIMIT 1),"
+                     " (SELECT data FROM raw WHERE digest = $3 AND size <= $4)",
+            p, NP, n, take_prefetched, jobs, err);
+        free(p);
+        if (ret < 0)
+                for (size_t i = 0; i < n; i++) {
+                        free(jobs[i].raw);
+                        jobs[i].raw = NULL;
+                }
+        return ret;
 }
 
 struct listing {

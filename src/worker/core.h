@@ -50,6 +50,12 @@ struct task {
         char package_digest[WH_DIGEST_MAX], policy_hash[WH_DIGEST_MAX];
         int64_t reused_from;
         struct wh_routed_jobs follow_ups; /* queued with the result */
+        /* Store answers fetched before it runs (slot.c): reused_from, and
+         * the raw input unless it is large, looked up with package_digest
+         * and policy_hash. Written under mu while WAITING, by any slot. */
+        bool prefetched;
+        void *raw; /* NULL: read when it runs */
+        size_t raw_len;
 };
 
 struct wh_worker {

@@ -43,6 +43,7 @@ void wh_task_free(struct task *t)
         free(t->provenance_json);
         free(t->status_json);
         wh_routed_jobs_clear(&t->follow_ups);
+        free(t->raw);
         free(t);
 }
 

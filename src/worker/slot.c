@@ -1,9 +1,11 @@
 /* Slot threads: each runs one task at a time (see core.h for who owns
  * what). For a task: take its normaliser from the pool (pool.h), and for
  * it and the waiting tasks of the same (normaliser, tenant) that follow:
- * look for a result to reuse, read the raw input (the last one is cached: routing by
- * MIME type sends one file to several normalisers in a row), run it, and
- * hand the result to the loop. The sink's delivery thread and the NOTIFY
+ * look for a result to reuse and read the raw input — for up to GROUP_MAX
+ * of them in one store call (on PostgreSQL one round trip, not two per
+ * job); inputs above WH_PREFETCH_RAW_MAX are read when they run, the last
+ * one cached (routing by MIME type sends one file to several normalisers
+ * in a row) — run it, and hand the result to the loop. The sink's delivery thread and the NOTIFY
  * listener start and stop with the slots (slot_deliver.c, slot_listen.c).
  *
  * A slot reads the store through its own handle and retries transient
@@ -67,7 +69,13 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
         struct wh_err err = {0};
         const void *raw;
         size_t len;
-        int rc = wh_slot_raw(s, t->job.raw_digest, &raw, &len, &err);
+        int rc = 0;
+        if (t->raw) {
+                raw = t->raw;
+                len = t->raw_len;
+        } else {
+                rc = wh_slot_raw(s, t->job.raw_digest, &raw, &len, &err);
+        }
         if (rc < 0 && err.kind == WH_ERR_NOT_FOUND) {
                 reject(s, t, "input_missing", &err);
                 return;
@@ -83,6 +91,8 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
         rc = norm ? w->runner->run(w->runner->ctx, norm->handle, &in, &r, &err)
                   : wh_slot_boefje_run(s, &in, &r, &err);
         wh_metrics_run(&w->metrics, (uint64_t)(wh_mono_us() - t0));
+        free(t->raw); /* not needed again: the task's memory is its result's now */
+        t->raw = NULL;
         if (rc == 0)
                 atomic_fetch_add(r.warm ? &w->metrics.runs_warm : &w->metrics.runs_cold, 1);
         if (rc < 0) {
@@ -108,6 +118,87 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
                 wh_wlog(WH_LOG_WARN, t->job.id, "run failed: %s", t->status_json);
 }
 
+static bool same_key(const struct task *a, const struct task *b)
+{
+        return strcmp(a->job.normaliser, b->job.normaliser) == 0 &&
+               (a->job.tenant == b->job.tenant ||
+                (a->job.tenant && b->job.tenant && strcmp(a->job.tenant, b->job.tenant) == 0));
+}
+
+/* Copies of what a prefetch needs of a task: a waiting one may be dropped
+ * by the loop (lost lease) while the store is asked. */
+struct wanted {
+        struct task *t;
+        int64_t id, token;
+        char raw_digest[WH_DIGEST_MAX], meta_digest[WH_DIGEST_MAX];
+};
+
+static void want(struct wanted *wt, struct task *t)
+{
+        *wt = (struct wanted){.t = t, .id = t->job.id, .token = t->job.token};
+        snprintf(wt->raw_digest, sizeof(wt->raw_digest), "%s", t->job.raw_digest);
+        snprintf(wt->meta_digest, sizeof(wt->meta_digest), "%s", t->job.meta_digest);
+}
+
+/* mu held: whether wt's task is still held, not run by another slot. */
+static bool still_ours(const struct wh_worker *w, const struct wanted *wt, const struct task *t)
+{
+        for (size_t i = 0; i < w->ntasks; i++)
+                if (w->tasks[i] == wt->t)
+                        return !wt->t->lost && wt->t->job.id == wt->id &&
+                               wt->t->job.token == wt->token &&
+                               (wt->t == t || wt->t->state == TASK_WAITING);
+        return false;
+}
+
+/* One store call for t (running on this slot) and the waiting tasks of its
+ * kind not yet prefetched, up to GROUP_MAX: the result each may reuse and
+ * its raw input, kept in the tasks for whichever slot runs them. A task
+ * run before its answers arrived, or after the call failed, has prefetched
+ * set but not its digests: process_with asks again. */
+static int prefetch(struct slot *s, struct task *t, const struct wh_runner_norm *norm,
+                    struct wh_err *err)
+{
+        struct wh_worker *w = s->w;
+        struct wanted wt[GROUP_MAX];
+        size_t n = 0;
+        want(&wt[n++], t);
+        pthread_mutex_lock(&w->mu);
+        for (size_t i = 0; i < w->ntasks && n < GROUP_MAX; i++) {
+                struct task *o = w->tasks[i];
+                if (o != t && o->state == TASK_WAITING && !o->lost && !o->prefetched &&
+                    same_key(o, t)) {
+                        /* Another slot looking now leaves it to this one. */
+                        o->prefetched = true;
+                        want(&wt[n++], o);
+                }
+        }
+        pthread_mutex_unlock(&w->mu);
+        struct wh_job_prefetch jobs[GROUP_MAX];
+        for (size_t i = 0; i < n; i++)
+                jobs[i] = (struct wh_job_prefetch){.key = {norm->package_digest, wt[i].raw_digest,
+                                                           wt[i].meta_digest, norm->policy_hash}};
+        if (wh_slot_prefetch(s, t->job.tenant, jobs, n, err) < 0)
+                return -1;
+        pthread_mutex_lock(&w->mu);
+        for (size_t i = 0; i < n; i++) {
+                struct task *o = wt[i].t;
+                if (!still_ours(w, &wt[i], t))
+                        continue;
+                free(o->raw);
+                o->raw = steal_pointer(&jobs[i].raw);
+                o->raw_len = jobs[i].raw_len;
+                o->reused_from = jobs[i].reused_from;
+                memcpy(o->package_digest, norm->package_digest, WH_DIGEST_MAX);
+                memcpy(o->policy_hash, norm->policy_hash, WH_DIGEST_MAX);
+                o->prefetched = true;
+        }
+        pthread_mutex_unlock(&w->mu);
+        for (size_t i = 0; i < n; i++)
+                free(jobs[i].raw);
+        return 0;
+}
+
 static void process_with(struct slot *s, struct task *t, const struct wh_runner_norm *norm)
 {
         struct wh_err err = {0};
@@ -118,13 +209,15 @@ static void process_with(struct slot *s, struct task *t, const struct wh_runner_
                 reject(s, t, "package_mismatch", &err);
                 return;
         }
-        t->have_key = true;
-        memcpy(t->package_digest, norm->package_digest, WH_DIGEST_MAX);
-        memcpy(t->policy_hash, norm->policy_hash, WH_DIGEST_MAX);
-        if (wh_slot_dedup(s, t, &err) < 0) {
+        /* Prefetched with another load of the normaliser that differed
+         * (a directory changed on disk meanwhile): ask again. */
+        bool fresh = t->prefetched && strcmp(t->package_digest, norm->package_digest) == 0 &&
+                     strcmp(t->policy_hash, norm->policy_hash) == 0;
+        if (!fresh && prefetch(s, t, norm, &err) < 0) {
                 retry(s, t, &err);
                 return;
         }
+        t->have_key = true;
         if (t->reused_from) {
                 t->outcome = strdup("ok");
                 set_result(t, ACT_COMPLETE, NULL);
@@ -135,13 +228,6 @@ static void process_with(struct slot *s, struct task *t, const struct wh_runner_
         } else {
                 run_job(s, t, norm);
         }
-}
-
-static bool same_key(const struct task *a, const struct task *b)
-{
-        return strcmp(a->job.normaliser, b->job.normaliser) == 0 &&
-               (a->job.tenant == b->job.tenant ||
-                (a->job.tenant && b->job.tenant && strcmp(a->job.tenant, b->job.tenant) == 0));
 }
 
 /* mu held: t is this slot's now. */

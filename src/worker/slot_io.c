@@ -92,14 +92,13 @@ int wh_slot_raw(struct slot *s, const char *digest, const void **data, size_t *l
         return 0;
 }
 
-int wh_slot_dedup(struct slot *s, struct task *t, struct wh_err *err)
+int wh_slot_prefetch(struct slot *s, const char *tenant, struct wh_job_prefetch *jobs, size_t n,
+                     struct wh_err *err)
 {
-        struct wh_dedup_key key = {t->package_digest, t->job.raw_digest, t->job.meta_digest,
-                                   t->policy_hash};
         if (wh_slot_queue(s, err) < 0)
                 return -1;
-        const char *tenant = s->w->cfg.reuse_across_tenants ? NULL : t->job.tenant;
-        for (int a = 0; wh_queue_dedup_lookup(s->q, &key, tenant, &t->reused_from, err) < 0; a++)
+        const char *scope = s->w->cfg.reuse_across_tenants ? NULL : tenant;
+        for (int a = 0; wh_queue_prefetch(s->q, scope, jobs, n, WH_PREFETCH_RAW_MAX, err) < 0; a++)
                 if (!again(s, a, err))
                         return -1;
         return 0;

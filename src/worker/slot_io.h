@@ -27,11 +27,17 @@ void wh_slot_io_clear(struct slot *s);
 
 /* The slot's store handle, opened on first use. */
 int wh_slot_queue(struct slot *s, struct wh_err *err);
+
+/* The largest raw input a prefetch returns: the rest is read when it runs.
+ * A prefetch is for up to 16 jobs, so it holds at most 4 MiB of inputs. */
+#define WH_PREFETCH_RAW_MAX (256 * 1024)
+
 /* The raw input; valid until the next call. ENOENT: not in the store. */
 int wh_slot_raw(struct slot *s, const char *digest, const void **data, size_t *len,
                 struct wh_err *err);
-/* Set t->reused_from when an earlier ok result has t's key. */
-int wh_slot_dedup(struct slot *s, struct task *t, struct wh_err *err);
+/* Jobs to be run for tenant: wh_queue_prefetch on the slot's handle. */
+int wh_slot_prefetch(struct slot *s, const char *tenant, struct wh_job_prefetch *jobs, size_t n,
+                     struct wh_err *err);
 
 /* {"status":STATUS,"stage":...,"message":...,"worker":...}, malloc'd. */
 char *wh_worker_status(const struct wh_worker *w, const char *status, const struct wh_err *err);

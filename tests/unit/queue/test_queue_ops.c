@@ -213,6 +213,63 @@ static void test_dedup_scoped_to_tenant(void **state)
         wh_queue_close(q);
 }
 
+/* wh_queue_prefetch answers as wh_queue_dedup_lookup and wh_queue_get_raw
+ * do, one answer per job in order: the tenant's own results only, a raw
+ * blob only up to raw_max, none for a digest not in the store. */
+static void test_prefetch(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        struct wh_queue *q = open_fresh(&err);
+        int64_t id;
+        OK(env_submit(q, "done before", 1, &id, 0, &err));
+        struct wh_job *j;
+        size_t n;
+        OK(wh_queue_claim(q, "w", 1, 60000, &j, &n, &err));
+        assert_int_equal(n, 1);
+        int64_t r1 = complete_ok(q, &j[0], "w", "[]", &err);
+        OK(r1);
+        char big[WH_DIGEST_MAX];
+        char blob[300];
+        memset(blob, 'b', sizeof(blob));
+        OK(wh_queue_put_raw(q, blob, sizeof(blob), big, NULL, &err));
+        const char *missing =
+            "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        const char *meta = j[0].meta_digest;
+        struct wh_job_prefetch p[4] = {
+            {.key = {P, j[0].raw_digest, meta, POL}}, /* reusable */
+            {.key = {P, big, meta, POL}},             /* larger than raw_max */
+            {.key = {P, missing, meta, POL}},         /* not in the store */
+            {.key = {P, j[0].raw_digest, meta, P}},   /* another policy: runs */
+        };
+        OK(wh_queue_prefetch(q, "acme", p, 4, 100, &err));
+        assert_int_equal(p[0].reused_from, r1);
+        assert_int_equal(p[1].reused_from, 0);
+        assert_null(p[1].raw);
+        assert_int_equal(p[2].reused_from, 0);
+        assert_null(p[2].raw);
+        assert_int_equal(p[3].reused_from, 0);
+        assert_int_equal(p[3].raw_len, strlen("done before"));
+        assert_memory_equal(p[3].raw, "done before", p[3].raw_len);
+        for (size_t i = 0; i < 4; i++)
+                free(p[i].raw);
+        /* Another tenant's lookup finds nothing to reuse; across tenants it
+         * does; raw_max 300 takes the big blob. */
+        OK(wh_queue_prefetch(q, "globex", p, 2, 300, &err));
+        assert_int_equal(p[0].reused_from, 0);
+        assert_int_equal(p[1].raw_len, sizeof(blob));
+        assert_memory_equal(p[1].raw, blob, sizeof(blob));
+        free(p[0].raw);
+        free(p[1].raw);
+        OK(wh_queue_prefetch(q, NULL, p, 1, 0, &err));
+        assert_int_equal(p[0].reused_from, r1);
+        assert_null(p[0].raw);
+        assert_int_equal(wh_queue_prefetch(q, "acme", p, 0, 0, &err), -1);
+        assert_int_equal(err.errnum, EINVAL);
+        wh_jobs_free(j, n);
+        wh_queue_close(q);
+}
+
 /* Issue 8, item 12: reading commands open with wh_queue_open_existing,
  * which must not create a store where there is none. */
 static void test_open_existing_creates_nothing(void **state)
@@ -359,6 +416,7 @@ int main(void)
             cmocka_unit_test(test_raw_dedup),
             cmocka_unit_test(test_dedup_reuse),
             cmocka_unit_test(test_dedup_scoped_to_tenant),
+            cmocka_unit_test(test_prefetch),
             cmocka_unit_test(test_open_existing_creates_nothing),
             cmocka_unit_test(test_release_and_heartbeat),
             cmocka_unit_test(test_migrations_idempotent),
