@@ -74,6 +74,9 @@ struct wh_worker_config {
          * after warm_idle_s idle (0: 300) or warm_recycle jobs (0: 1000). */
         bool cold;
         uint32_t warm_max, warm_idle_s, warm_recycle;
+        /* Entries one tenant may keep (0: warm_max): above it, its own
+         * least recently used idle entry is unloaded, not another's. */
+        uint32_t warm_max_per_tenant;
         /* Unload least recently used idle entries while the pool's
          * resident memory (its zygotes and inits) is above this; 0: none. */
         uint64_t warm_max_mem;

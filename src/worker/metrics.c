@@ -173,6 +173,9 @@ char *wh_metrics_render(struct wh_metrics *m)
         counter(f, "whiskers_pool_recycles_total",
                 "Pool entries unloaded after --warm-recycle jobs or above --warm-recycle-rss.",
                 &m->pool_recycles);
+        counter(f, "whiskers_pool_quota_unloads_total",
+                "Pool entries unloaded because their tenant was above --warm-max-per-tenant.",
+                &m->pool_quota_unloads);
         line(f,
              "# HELP whiskers_pool_rss_bytes Resident memory of the pool's warm sandboxes "
              "(zygotes and inits, VmRSS).\n"

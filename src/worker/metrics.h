@@ -21,6 +21,8 @@
  *   whiskers_pool_loads_total, whiskers_pool_recycles_total  loads; entries unloaded
  *                                      after --warm-recycle jobs or
  *                                      above --warm-recycle-rss
+ *   whiskers_pool_quota_unloads_total  entries unloaded because their tenant
+ *                                      was above --warm-max-per-tenant
  *   whiskers_pool_rss_bytes            resident memory of the pool's warm sandboxes */
 #ifndef WH_WORKER_METRICS_H
 #define WH_WORKER_METRICS_H
@@ -57,7 +59,8 @@ struct wh_metrics {
         atomic_uint_least64_t run_count, run_sum_us;
         atomic_uint_least64_t leases_expired, sink_delivered, sink_retried, sink_failed, db_errors;
         atomic_uint_least64_t slots_busy, slots;
-        atomic_uint_least64_t runs_warm, runs_cold, pool_size, pool_loads, pool_recycles, pool_rss;
+        atomic_uint_least64_t runs_warm, runs_cold, pool_size, pool_loads, pool_recycles, pool_rss,
+            pool_quota_unloads;
         /* Gauges from wh_queue_stats(); stats_ms is 0 until the first read. */
         atomic_uint_least64_t q_ready, q_delayed, q_running, q_done, q_dead, live_workers;
         atomic_uint_least64_t outbox_pending, outbox_failed;

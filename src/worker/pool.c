@@ -87,18 +87,57 @@ static void unlink_to(struct wh_pool *p, struct entry **link, struct entry **gon
         atomic_store(&p->m->pool_rss, p->rss);
 }
 
-/* The link to the least recently used idle entry, NULL if all are taken. */
-static struct entry **lru_idle(struct wh_pool *p)
+static bool same(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The link to the least recently used idle entry (of_tenant: of that
+ * entry's tenant), NULL if all are taken. */
+static struct entry **lru_idle(struct wh_pool *p, const struct entry *of_tenant)
 {
         struct entry **lru = NULL;
         for (struct entry **l = &p->head; *l; l = &(*l)->next)
-                if (!(*l)->taken && (!lru || (*l)->used_ms < (*lru)->used_ms))
+                if (!(*l)->taken && (!of_tenant || same((*l)->tenant, of_tenant->tenant)) &&
+                    (!lru || (*l)->used_ms < (*lru)->used_ms))
                         lru = l;
         return lru;
 }
 
-/* Those idle too long, then the least recently used idle entries beyond
- * max and while the memory is above max_mem, into *gone (mu held). */
+static uint32_t entries_of(const struct wh_pool *p, const char *tenant)
+{
+        uint32_t n = 0;
+        for (const struct entry *e = p->head; e; e = e->next)
+                n += same(e->tenant, tenant);
+        return n;
+}
+
+/* A tenant above max_per_tenant gives up its own least recently used idle
+ * entry, so that its loads do not push out other tenants' (mu held). */
+static void trim_tenants(struct wh_pool *p, struct entry **gone)
+{
+        char why[96];
+        for (bool unloaded = p->lim.max_per_tenant > 0; unloaded;) {
+                unloaded = false;
+                for (struct entry *e = p->head; e && !unloaded; e = e->next) {
+                        uint32_t n = entries_of(p, e->tenant);
+                        struct entry **lru;
+                        if (n <= p->lim.max_per_tenant || !(lru = lru_idle(p, e)))
+                                continue;
+                        snprintf(
+                            why, sizeof(why),
+                            "least recently used of the tenant's %u (--warm-max-per-tenant %u)", n,
+                            p->lim.max_per_tenant);
+                        unlink_to(p, lru, gone, why);
+                        atomic_fetch_add(&p->m->pool_quota_unloads, 1);
+                        unloaded = true;
+                }
+        }
+}
+
+/* Those idle too long, then the least recently used idle entries of a
+ * tenant beyond max_per_tenant, beyond max and while the memory is above
+ * max_mem, into *gone (mu held). */
 static void trim(struct wh_pool *p, int64_t now, struct entry **gone)
 {
         char why[96];
@@ -110,24 +149,20 @@ static void trim(struct wh_pool *p, int64_t now, struct entry **gone)
                         l = &(*l)->next;
                 }
         }
+        trim_tenants(p, gone);
         struct entry **lru;
-        while (p->n > p->lim.max && (lru = lru_idle(p))) {
+        while (p->n > p->lim.max && (lru = lru_idle(p, NULL))) {
                 snprintf(why, sizeof(why), "least recently used of %u (--warm-max %u)", p->n,
                          p->lim.max);
                 unlink_to(p, lru, gone, why);
         }
-        while (p->lim.max_mem && p->rss > p->lim.max_mem && (lru = lru_idle(p))) {
+        while (p->lim.max_mem && p->rss > p->lim.max_mem && (lru = lru_idle(p, NULL))) {
                 snprintf(why, sizeof(why),
                          "least recently used, the pool's %llu kB above --warm-max-mem %llu kB",
                          (unsigned long long)p->rss / 1024,
                          (unsigned long long)p->lim.max_mem / 1024);
                 unlink_to(p, lru, gone, why);
         }
-}
-
-static bool same(const char *a, const char *b)
-{
-        return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 int wh_pool_take(struct wh_pool *p, const char *ref, const char *tenant,

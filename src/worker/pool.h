@@ -14,7 +14,9 @@
  * slot gives one back, at most once a second each) is above `max_mem`,
  * the least recently used idle one is unloaded. An entry whose resident
  * memory is above `recycle_rss` is unloaded like one that ran `recycle`
- * jobs (its zygote grew: the next job loads afresh). */
+ * jobs (its zygote grew: the next job loads afresh). A tenant with more
+ * than `max_per_tenant` entries has its own least recently used idle one
+ * unloaded, before `max` would take another tenant's. */
 #ifndef WH_WORKER_POOL_H
 #define WH_WORKER_POOL_H
 
@@ -27,11 +29,12 @@
 struct wh_pool;
 
 struct wh_pool_limits {
-        uint32_t max;         /* entries; 0: 8 */
-        uint32_t idle_ms;     /* 0: never */
-        uint32_t recycle;     /* jobs per entry; 0: never */
-        uint64_t max_mem;     /* bytes the entries keep resident (runner's rss); 0: any */
-        uint64_t recycle_rss; /* bytes one entry may keep resident; 0: any */
+        uint32_t max;            /* entries; 0: 8 */
+        uint32_t max_per_tenant; /* entries of one tenant; 0: max */
+        uint32_t idle_ms;        /* 0: never */
+        uint32_t recycle;        /* jobs per entry; 0: never */
+        uint64_t max_mem;        /* bytes the entries keep resident (runner's rss); 0: any */
+        uint64_t recycle_rss;    /* bytes one entry may keep resident; 0: any */
 };
 
 int wh_pool_new(const struct wh_runner *runner, const struct wh_pool_limits *limits,

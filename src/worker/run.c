@@ -141,6 +141,7 @@ static int init(struct wh_worker *w, const struct wh_worker_config *cfg,
         if (w->cfg.sink_url && wh_sink_global_init(err) < 0)
                 return -1;
         struct wh_pool_limits pl = {.max = w->cfg.warm_max,
+                                    .max_per_tenant = w->cfg.warm_max_per_tenant,
                                     .idle_ms = w->cfg.warm_idle_s * 1000,
                                     .recycle = w->cfg.warm_recycle,
                                     .max_mem = w->cfg.warm_max_mem,

@@ -3,7 +3,8 @@
 # pool"): --warm-idle-s unloads an idle entry (its sandbox killed) within
 # a second or so, with or without --metrics-port; --warm-max and
 # --warm-max-mem evict the least recently used idle entry, not another one;
-# the pool's resident memory is a metric.
+# the pool's resident memory is a metric; --warm-max-per-tenant makes a
+# tenant at its quota give up its own entry rather than another tenant's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
 
@@ -118,4 +119,55 @@ assert_match "the log names the memory bound as the reason" \
         "$(cat "$T/mem.log")"
 wq worker --db "$MEM" --warm-max-mem 12Q --exit-when-idle
 expect "a size that is not one is refused" rc=2 "err~--warm-max-mem"
+
+# ---- --warm-max-per-tenant: a tenant recycles its own entry ------------------------
+# b:hostnames, then a:hostnames, a:others, b:hostnames with room for two.
+# Without a quota, a's second load evicts b's entry (the least recently
+# used of all): b's second job starts a new zygote. With one entry per
+# tenant, a gives up its own older entry and b keeps its zygote.
+make_norm others '"text/plain"' "    for n in raw.decode().split():
+        yield $(printf "$HOST" n)"
+# quota_run NAME [OPTION...]: the four jobs on one slot, one claim each;
+# prints the tenant, normaliser, zygote and ordinal of each, in order.
+quota_run() {
+        local db=sqlite://$T/$1.db spec
+        shift
+        for spec in b:hostnames a:hostnames a:others b:hostnames; do
+                job_n=$((job_n + 1))
+                printf 'h%d.example.org\n' $job_n >"$T/in$job_n.txt"
+                "$WHISKERS" submit --db "$db" --tenant "${spec%%:*}" --normaliser "${spec#*:}" \
+                        --input-ooi "$OOI" "$T/in$job_n.txt" >/dev/null
+        done
+        port=$(free_port)
+        "$WHISKERS" worker --db "$db" --concurrency 1 --batch 1 --warm-max 2 --metrics-port "$port" \
+                "$@" 2>"$T/quota.log" &
+        wpid=$!
+        started $wpid
+        wait_for '.done == 4' --db "$db" || echo "not done" >&2
+        curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics"
+        kill -TERM $wpid
+        wait $wpid
+        for id in 1 2 3 4; do "$WHISKERS" show --db "$db" --json "$id"; done |
+                jq -sc '[.[] | {t: .tenant, n: .normaliser, ok: .result.outcome,
+                               z: .provenance.status.warm.zygote, o: .provenance.status.warm.ordinal}]'
+}
+b_zygotes='[.[] | select(.t == "b")] | "\(.[0].o) \(.[1].o) \(.[0].z == .[1].z)"'
+runs=$(quota_run noquota)
+assert_eq "without a quota: four ok results" "ok ok ok ok" "$(jq -r '[.[].ok] | join(" ")' <<<"$runs")"
+assert_eq "without a quota: a's load evicts b's entry, b's second job starts a new zygote" \
+        "1 1 false" "$(jq -r "$b_zygotes" <<<"$runs")"
+assert_match "without a quota: the log names b's eviction" \
+        'unloaded normaliser hostnames for tenant b: least recently used of 3 \(--warm-max 2\)' \
+        "$(cat "$T/quota.log")"
+runs=$(quota_run quota --warm-max-per-tenant 1)
+assert_eq "with --warm-max-per-tenant 1: four ok results" "ok ok ok ok" \
+        "$(jq -r '[.[].ok] | join(" ")' <<<"$runs")"
+assert_eq "with --warm-max-per-tenant 1: b's second job runs in b's first zygote (ordinals 1 2)" \
+        "1 2 true" "$(jq -r "$b_zygotes" <<<"$runs")"
+assert_match "the log names a's own entry as the one unloaded, for the quota" \
+        'unloaded normaliser hostnames for tenant a: least recently used of the tenant.s 2 \(--warm-max-per-tenant 1\)' \
+        "$(cat "$T/quota.log")"
+assert_eq "no entry of b was unloaded" 0 "$(grep -c 'unloaded normaliser .* for tenant b' "$T/quota.log")"
+assert_match "metrics: one unload for the quota" 'whiskers_pool_quota_unloads_total 1' \
+        "$(cat "$T/metrics")"
 finish

@@ -111,6 +111,10 @@ static const struct cli_option options[] = {
     {CLI_FLAG, "cold", .offset = C(cold), .help = "a fresh sandbox per job"},
     {CLI_U32, "warm-max", .metavar = "N", .offset = C(warm_max), .max = 100000,
      .help = "kept warm sandboxes (default 8; least recently used go)"},
+    {CLI_U32, "warm-max-per-tenant", .metavar = "N", .offset = C(warm_max_per_tenant),
+     .max = 100000,
+     .help = "kept warm sandboxes of one tenant (default: --warm-max); above it the tenant's own "
+             "least recently used goes"},
     {CLI_U32, "warm-idle-s", .metavar = "N", .offset = C(warm_idle_s), .max = 86400,
      .help = "unload one idle this long (default 300)"},
     {CLI_U32, "warm-recycle", .metavar = "N", .offset = C(warm_recycle), .max = 1000000000,
