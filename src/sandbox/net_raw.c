@@ -3,8 +3,8 @@
  * libpcap, an AF_PACKET socket). Three parts make them:
  *   - CAP_NET_RAW kept in the sandbox's own user namespace (privs.c);
  *   - the seccomp policy below: the built-in default plus raw IP and packet
- *     sockets and route netlink sockets (a caller's own policy file is used as it is: it says itself
- *     what it allows);
+ *     sockets and route netlink sockets (a caller's own policy file is used as it is: it says
+ * itself what it allows);
  *   - the ruleset (net_nft.c): raw IP sockets pass the same output chain as
  *     every other packet; a packet socket's frames skip it, so a second
  *     chain on the interface's egress hook checks every frame against the
