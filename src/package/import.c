@@ -19,6 +19,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,30 +52,61 @@ static int take_bytes(struct import *im, size_t n, const char *name, struct wh_e
         return 0;
 }
 
-static int read_doc(struct import *im, struct archive *a, const char *name, char **out, size_t max,
-                    struct wh_err *err)
+/* The current entry's data, a chunk at a time into put(ctx): more than max
+ * bytes are refused, and each chunk counts against the import's byte limit
+ * before it is put anywhere. */
+static int read_entry(struct import *im, struct archive *a, const char *name, size_t max,
+                      int (*put)(void *ctx, const void *buf, size_t n, struct wh_err *err),
+                      void *ctx, struct wh_err *err)
 {
         size_t len = 0;
-        cleanup_free char *doc = malloc(max + 1);
-        if (!doc)
-                return wh_err_set(err, ENOMEM, "import", "%s", name);
         for (;;) {
                 la_ssize_t n = archive_read_data(a, im->buf, sizeof(im->buf));
                 if (n < 0)
                         return wh_err_set(err, 0, "import", "reading %s: %s", name,
                                           archive_error_string(a));
                 if (n == 0)
-                        break;
+                        return 0;
                 if ((size_t)n > max - len)
                         return refuse(name, "larger than allowed", err);
-                if (take_bytes(im, (size_t)n, name, err) < 0)
+                if (take_bytes(im, (size_t)n, name, err) < 0 ||
+                    put(ctx, im->buf, (size_t)n, err) < 0)
                         return -1;
-                memcpy(doc + len, im->buf, (size_t)n);
                 len += (size_t)n;
         }
-        doc[len] = '\0';
-        *out = steal_pointer(&doc);
+}
+
+struct doc {
+        char *text;
+        size_t len;
+};
+
+static int put_doc(void *ctx, const void *buf, size_t n, struct wh_err *err)
+{
+        (void)err;
+        struct doc *d = ctx;
+        memcpy(d->text + d->len, buf, n);
+        d->len += n;
         return 0;
+}
+
+static int read_doc(struct import *im, struct archive *a, const char *name, char **out, size_t max,
+                    struct wh_err *err)
+{
+        cleanup_free char *text = malloc(max + 1);
+        if (!text)
+                return wh_err_set(err, ENOMEM, "import", "%s", name);
+        struct doc d = {.text = text};
+        if (read_entry(im, a, name, max, put_doc, &d, err) < 0)
+                return -1;
+        text[d.len] = '\0';
+        *out = steal_pointer(&text);
+        return 0;
+}
+
+static int put_blob(void *ctx, const void *buf, size_t n, struct wh_err *err)
+{
+        return wh_blob_writer_write(ctx, buf, n, err);
 }
 
 static int stage_blob(struct import *im, struct archive *a, const char *name, const char *digest,
@@ -88,17 +120,8 @@ static int stage_blob(struct import *im, struct archive *a, const char *name, co
         if (wh_blob_writer_new(im->s, &w, err) < 0)
                 return -1;
         im->staged[im->nstaged++] = w; /* freed with the import, committed or not */
-        for (;;) {
-                la_ssize_t n = archive_read_data(a, im->buf, sizeof(im->buf));
-                if (n < 0)
-                        return wh_err_set(err, 0, "import", "reading %s: %s", name,
-                                          archive_error_string(a));
-                if (n == 0)
-                        break;
-                if (take_bytes(im, (size_t)n, name, err) < 0 ||
-                    wh_blob_writer_write(w, im->buf, (size_t)n, err) < 0)
-                        return -1;
-        }
+        if (read_entry(im, a, name, SIZE_MAX, put_blob, w, err) < 0)
+                return -1;
         if (wh_blob_writer_seal(w, digest, NULL, NULL, err) < 0)
                 return wh_err_prefix(err, "%s", name);
         return 0;

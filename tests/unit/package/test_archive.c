@@ -236,6 +236,10 @@ static void test_hostile_zips(void **state)
              3,
              {.max_bytes = 1 << 20}},
             {"more than 3 entries", {LAYOUT, ALL_BLOBS}, 9, {.max_entries = 3}},
+            {"refused entry 'oci-layout': larger than allowed",
+             {{"oci-layout", 'f', NULL, NULL, 8192}, ALL_BLOBS},
+             8,
+             {0}},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 make_zip(f, zip, cases[i].e, cases[i].n);
