@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <whiskers/digest.h>
 #include <whiskers/error.h>
 #include <whiskers/sandbox.h>
 
@@ -99,7 +100,7 @@ struct wh_boefje_input {
 json_t *wh_boefje_settings_read(const char *path, struct wh_err *err);
 
 struct wh_boefje_raw {
-        char digest[72]; /* "sha256:<hex>" of the bytes */
+        char digest[WH_DIGEST_BUF]; /* "sha256:<hex>" of the bytes */
         char *data;
         size_t len;
         json_t *mime_types; /* sorted array: "boefje/<id>" and what the boefje declared */

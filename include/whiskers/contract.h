@@ -255,8 +255,6 @@ int wh_raw_zip_read(const char *path, uint64_t max_raw, char **raw, size_t *raw_
                     size_t *meta_len, struct wh_err *err);
 
 /* "sha256:<hex>" of a directory tree (docs/contract.md "Tree digest"). */
-/* The old name of WH_DIGEST_BUF, until boefje/ is renamed. */
-#define WH_TREE_DIGEST_BUF WH_DIGEST_BUF
 int wh_tree_digest(const char *dir, char out[WH_DIGEST_BUF], struct wh_err *err);
 
 /* ---- Developer tools --------------------------------------------------- */

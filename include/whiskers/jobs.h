@@ -79,7 +79,7 @@ struct wh_submitted {
         int64_t job_id;
         size_t input;     /* index into the inputs */
         char *normaliser; /* as stored: an id, or an absolute directory path */
-        char raw_digest[WH_DIGEST_MAX];
+        char raw_digest[WH_DIGEST_BUF];
 };
 
 /* Store the inputs and queue their jobs: with a normaliser reference one

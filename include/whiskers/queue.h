@@ -55,8 +55,6 @@
 #include <whiskers/digest.h>
 #include <whiskers/error.h>
 
-/* The old name of WH_DIGEST_BUF, until the queue and worker are renamed. */
-#define WH_DIGEST_MAX WH_DIGEST_BUF
 /* Raw inputs larger than this are refused (they live in the database). */
 #define WH_QUEUE_RAW_MAX              (64u << 20)
 #define WH_QUEUE_DEFAULT_MAX_ATTEMPTS 5
@@ -110,7 +108,7 @@ bool wh_queue_err_is_fenced(const struct wh_err *err);
 
 /* Store bytes under their SHA-256; storing the same bytes again keeps one
  * copy. `existed` (may be NULL) says whether they were already there. */
-int wh_queue_put_raw(struct wh_queue *q, const void *data, size_t len, char digest[WH_DIGEST_MAX],
+int wh_queue_put_raw(struct wh_queue *q, const void *data, size_t len, char digest[WH_DIGEST_BUF],
                      bool *existed, struct wh_err *err);
 /* Read a raw blob back (malloc'd; free it). ENOENT when absent. */
 int wh_queue_get_raw(struct wh_queue *q, const char *digest, void **data, size_t *len,

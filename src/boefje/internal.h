@@ -20,8 +20,8 @@ struct wh_boefje {
         struct wh_boefje_manifest manifest;
         struct wh_schema_registry *reg;
         struct wh_schema *settings_schema; /* NULL: no schema.json */
-        char digest[WH_TREE_DIGEST_BUF];
-        char shim_digest[WH_TREE_DIGEST_BUF];
+        char digest[WH_DIGEST_BUF];
+        char shim_digest[WH_DIGEST_BUF];
         uint64_t raw_max;
         struct wh_limits limits;
         struct wh_sandbox_config config;

@@ -72,7 +72,7 @@ int wh_submit(struct wh_queue *q, const struct wh_submission *s,
                 goto done;
         }
         for (size_t i = 0; i < ninputs; i++) {
-                char digest[WH_DIGEST_MAX];
+                char digest[WH_DIGEST_BUF];
                 if (wh_queue_put_raw(q, inputs[i].data, inputs[i].len, digest, NULL, err) < 0)
                         goto done;
                 for (size_t k = 0; k < nnorms; k++) {

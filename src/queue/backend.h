@@ -90,7 +90,7 @@ struct wh_queue;
 struct wh_follow_ups {
         const struct wh_job_spec *specs;
         char **metas;
-        char (*meta_digests)[WH_DIGEST_MAX];
+        char (*meta_digests)[WH_DIGEST_BUF];
         size_t n;
 };
 
@@ -106,11 +106,11 @@ struct wh_queue_ops {
         int (*commit)(struct wh_queue *q, struct wh_err *err);
         void (*rollback)(struct wh_queue *q);
         int (*submit)(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
-                      char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids,
+                      char (*meta_digests)[WH_DIGEST_BUF], size_t n, int64_t *ids,
                       struct wh_err *err);
         /* follow: n of them, or NULL when no completion makes jobs. */
         int (*complete)(struct wh_queue *q, const struct wh_job_completion *c,
-                        char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow,
+                        char (*dedup_keys)[WH_DIGEST_BUF], const struct wh_follow_ups *follow,
                         size_t n, int64_t *result_ids, struct wh_err *err);
         int (*reap)(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
         int (*set_statement_timeout)(struct wh_queue *q, uint32_t ms, struct wh_err *err);
@@ -175,7 +175,7 @@ int wh_read_raw(struct wh_queue *q, const char *digest, void **data, size_t *len
 int wh_read_dedup(struct wh_queue *q, const char *dedup_key, const char *tenant, int64_t *result_id,
                   struct wh_err *err);
 /* keys[i]: jobs[i]'s dedup key, made by the caller. */
-int wh_read_prefetch(struct wh_queue *q, const char *tenant, char (*keys)[WH_DIGEST_MAX],
+int wh_read_prefetch(struct wh_queue *q, const char *tenant, char (*keys)[WH_DIGEST_BUF],
                      struct wh_job_prefetch *jobs, size_t n, size_t raw_max, struct wh_err *err);
 int wh_read_results(struct wh_queue *q, const struct wh_result_filter *f,
                     struct wh_result_row **rows, size_t *n, struct wh_err *err);

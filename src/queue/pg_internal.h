@@ -55,9 +55,9 @@ int wh_pg_batch(struct wh_queue *q, const char *sql, const struct wh_qparam *par
 int wh_pg_migrate(struct wh_pg *p, bool create, struct wh_err *err);
 
 int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
-                 char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids, struct wh_err *err);
+                 char (*meta_digests)[WH_DIGEST_BUF], size_t n, int64_t *ids, struct wh_err *err);
 int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
-                   char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow, size_t n,
+                   char (*dedup_keys)[WH_DIGEST_BUF], const struct wh_follow_ups *follow, size_t n,
                    int64_t *result_ids, struct wh_err *err);
 int wh_pg_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
 /* pg_conn.c: set the session's statement timeout (again after a reconnect). */

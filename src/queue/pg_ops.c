@@ -72,7 +72,7 @@ static void submit_params(struct wh_qparam *row, const struct wh_job_spec *s, co
 }
 
 int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
-                 char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids, struct wh_err *err)
+                 char (*meta_digests)[WH_DIGEST_BUF], size_t n, int64_t *ids, struct wh_err *err)
 {
         enum { NP = SUBMIT_NP };
         struct wh_qparam *p = calloc(n * NP, sizeof(*p));
@@ -136,7 +136,7 @@ fail:
 }
 
 int wh_pg_complete(struct wh_queue *q, const struct wh_job_completion *c,
-                   char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow, size_t n,
+                   char (*dedup_keys)[WH_DIGEST_BUF], const struct wh_follow_ups *follow, size_t n,
                    int64_t *result_ids, struct wh_err *err)
 {
         enum { NP = 13 };

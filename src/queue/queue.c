@@ -134,13 +134,13 @@ static int check_name(const char *what, const char *s, size_t max, struct wh_err
         return 0;
 }
 
-static void digest_of(const void *data, size_t len, char out[WH_DIGEST_MAX])
+static void digest_of(const void *data, size_t len, char out[WH_DIGEST_BUF])
 {
         memcpy(out, "sha256:", 7);
         wh_sha256_hex(data, len, out + 7);
 }
 
-int wh_queue_put_raw(struct wh_queue *q, const void *data, size_t len, char digest[WH_DIGEST_MAX],
+int wh_queue_put_raw(struct wh_queue *q, const void *data, size_t len, char digest[WH_DIGEST_BUF],
                      bool *existed, struct wh_err *err)
 {
         if (len > WH_QUEUE_RAW_MAX)
@@ -160,7 +160,7 @@ int wh_queue_get_raw(struct wh_queue *q, const char *digest, void **data, size_t
 
 /* Meta is stored canonical (sorted keys, compact) so equal meta has one
  * digest however the submitter formatted it. */
-static int canonical_meta(const char *json, char **out, char digest[WH_DIGEST_MAX],
+static int canonical_meta(const char *json, char **out, char digest[WH_DIGEST_BUF],
                           struct wh_err *err)
 {
         json_error_t jerr;
@@ -203,7 +203,7 @@ static int check_spec(const struct wh_job_spec *s, struct wh_err *err)
 struct stored_specs {
         struct wh_job_spec *specs;
         char **metas;
-        char (*digests)[WH_DIGEST_MAX];
+        char (*digests)[WH_DIGEST_BUF];
         size_t n;
 };
 
@@ -222,7 +222,7 @@ static int stored_specs(const struct wh_job_spec *specs, size_t n, struct stored
 {
         *out = (struct stored_specs){.specs = calloc(n, sizeof(*out->specs)),
                                      .metas = calloc(n, sizeof(*out->metas)),
-                                     .digests = calloc(n, WH_DIGEST_MAX),
+                                     .digests = calloc(n, WH_DIGEST_BUF),
                                      .n = n};
         if (!out->specs || !out->metas || !out->digests) {
                 stored_specs_free(out);
@@ -291,14 +291,14 @@ int wh_queue_heartbeat(struct wh_queue *q, const char *worker_id, const struct w
         return wh_ops_heartbeat(q, worker_id, leases, n, lease_ms, held, err);
 }
 
-static int dedup_key_of(const struct wh_dedup_key *k, char out[WH_DIGEST_MAX], struct wh_err *err)
+static int dedup_key_of(const struct wh_dedup_key *k, char out[WH_DIGEST_BUF], struct wh_err *err)
 {
         if (check_digest("package digest", k->package_digest, err) < 0 ||
             check_digest("input digest", k->input_digest, err) < 0 ||
             check_digest("meta digest", k->meta_digest, err) < 0 ||
             check_digest("policy hash", k->policy_hash, err) < 0)
                 return -1;
-        char joined[4 * WH_DIGEST_MAX];
+        char joined[4 * WH_DIGEST_BUF];
         int len = snprintf(joined, sizeof(joined), "%s\n%s\n%s\n%s", k->package_digest,
                            k->input_digest, k->meta_digest, k->policy_hash);
         digest_of(joined, (size_t)len, out);
@@ -308,7 +308,7 @@ static int dedup_key_of(const struct wh_dedup_key *k, char out[WH_DIGEST_MAX], s
 int wh_queue_dedup_lookup(struct wh_queue *q, const struct wh_dedup_key *key, const char *tenant,
                           int64_t *result_id, struct wh_err *err)
 {
-        char k[WH_DIGEST_MAX];
+        char k[WH_DIGEST_BUF];
         *result_id = 0;
         if (dedup_key_of(key, k, err) < 0 || (tenant && check_name("tenant", tenant, 128, err) < 0))
                 return -1;
@@ -322,7 +322,7 @@ int wh_queue_prefetch(struct wh_queue *q, const char *tenant, struct wh_job_pref
                 return wh_qerr(err, EINVAL, "prefetch 1..%d jobs at a time, not %zu", MAX_BATCH, n);
         if (tenant && check_name("tenant", tenant, 128, err) < 0)
                 return -1;
-        cleanup_free char(*keys)[WH_DIGEST_MAX] = calloc(n, WH_DIGEST_MAX);
+        cleanup_free char(*keys)[WH_DIGEST_BUF] = calloc(n, WH_DIGEST_BUF);
         if (!keys)
                 return wh_qerr(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
@@ -335,7 +335,7 @@ int wh_queue_prefetch(struct wh_queue *q, const char *tenant, struct wh_job_pref
         return wh_read_prefetch(q, tenant, keys, jobs, n, raw_max, err);
 }
 
-static int check_completion(const struct wh_job_completion *c, char key[WH_DIGEST_MAX],
+static int check_completion(const struct wh_job_completion *c, char key[WH_DIGEST_BUF],
                             struct wh_err *err)
 {
         key[0] = '\0';
@@ -385,7 +385,7 @@ int wh_queue_complete(struct wh_queue *q, const struct wh_job_completion *c, siz
 {
         if (n == 0 || n > MAX_BATCH)
                 return wh_qerr(err, EINVAL, "complete 1..%d jobs at a time, not %zu", MAX_BATCH, n);
-        cleanup_free char(*keys)[WH_DIGEST_MAX] = calloc(n, WH_DIGEST_MAX);
+        cleanup_free char(*keys)[WH_DIGEST_BUF] = calloc(n, WH_DIGEST_BUF);
         if (!keys)
                 return wh_qerr(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++)

@@ -87,7 +87,7 @@ static int take_prefetched(void *ctx, size_t set, const struct wh_qrow *row, str
 /* The lookups of wh_read_dedup and wh_read_raw in one statement per job,
  * each with plain parameters (so planned as well as those), and one batch
  * for all: on PostgreSQL one round trip. */
-int wh_read_prefetch(struct wh_queue *q, const char *tenant, char (*keys)[WH_DIGEST_MAX],
+int wh_read_prefetch(struct wh_queue *q, const char *tenant, char (*keys)[WH_DIGEST_BUF],
                      struct wh_job_prefetch *jobs, size_t n, size_t raw_max, struct wh_err *err)
 {
         enum { NP = 4 };

@@ -32,10 +32,10 @@ int wh_sqlite_err(struct wh_sqlite *s, int rc, const char *what, struct wh_err *
 int wh_sqlite_migrate(struct wh_sqlite *s, bool create, struct wh_err *err);
 
 int wh_sqlite_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
-                     char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids,
+                     char (*meta_digests)[WH_DIGEST_BUF], size_t n, int64_t *ids,
                      struct wh_err *err);
 int wh_sqlite_complete(struct wh_queue *q, const struct wh_job_completion *c,
-                       char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow,
+                       char (*dedup_keys)[WH_DIGEST_BUF], const struct wh_follow_ups *follow,
                        size_t n, int64_t *result_ids, struct wh_err *err);
 int wh_sqlite_reap(struct wh_queue *q, size_t *requeued, size_t *dead, struct wh_err *err);
 

@@ -71,7 +71,7 @@ static int submit_one(struct wh_queue *q, const struct wh_job_spec *s, const cha
 }
 
 int wh_sqlite_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,
-                     char (*meta_digests)[WH_DIGEST_MAX], size_t n, int64_t *ids,
+                     char (*meta_digests)[WH_DIGEST_BUF], size_t n, int64_t *ids,
                      struct wh_err *err)
 {
         if (q->ops->begin(q, err) < 0)
@@ -152,7 +152,7 @@ static int complete_one(struct wh_queue *q, const struct wh_job_completion *c,
 }
 
 int wh_sqlite_complete(struct wh_queue *q, const struct wh_job_completion *c,
-                       char (*dedup_keys)[WH_DIGEST_MAX], const struct wh_follow_ups *follow,
+                       char (*dedup_keys)[WH_DIGEST_BUF], const struct wh_follow_ups *follow,
                        size_t n, int64_t *result_ids, struct wh_err *err)
 {
         if (q->ops->begin(q, err) < 0)

@@ -47,7 +47,7 @@ struct task {
         enum task_action action;
         char *outcome, *output_json, *provenance_json, *status_json;
         bool have_key;
-        char package_digest[WH_DIGEST_MAX], policy_hash[WH_DIGEST_MAX];
+        char package_digest[WH_DIGEST_BUF], policy_hash[WH_DIGEST_BUF];
         int64_t reused_from;
         struct wh_routed_jobs follow_ups; /* queued with the result */
         /* Store answers fetched before it runs (slot.c): reused_from, and

@@ -20,8 +20,8 @@
 struct wh_runner_norm {
         void *handle;
         /* The deduplication key's parts the runner decides. */
-        char package_digest[WH_DIGEST_MAX];
-        char policy_hash[WH_DIGEST_MAX];
+        char package_digest[WH_DIGEST_BUF];
+        char policy_hash[WH_DIGEST_BUF];
 };
 
 enum wh_runner_action {

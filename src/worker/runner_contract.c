@@ -56,7 +56,7 @@ static json_t *policy_json(const struct wh_normaliser_limits *l, const struct co
 }
 
 static int policy_hash(const struct wh_normaliser *n, const struct contract_ctx *c,
-                       enum wh_isolation iso, char out[WH_DIGEST_MAX], struct wh_err *err)
+                       enum wh_isolation iso, char out[WH_DIGEST_BUF], struct wh_err *err)
 {
         json_t *policy = policy_json(wh_normaliser_limits(n), c);
         /* Persistent runs may see state an earlier input left: not the same
@@ -69,7 +69,7 @@ static int policy_hash(const struct wh_normaliser *n, const struct contract_ctx 
                 return wh_err_set(err, ENOMEM, "worker", "out of memory hashing the policy");
         char hex[WH_SHA256_HEX_LEN + 1];
         wh_sha256_hex(text, strlen(text), hex);
-        snprintf(out, WH_DIGEST_MAX, "sha256:%s", hex);
+        snprintf(out, WH_DIGEST_BUF, "sha256:%s", hex);
         return 0;
 }
 

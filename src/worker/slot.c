@@ -130,7 +130,7 @@ static bool same_key(const struct task *a, const struct task *b)
 struct wanted {
         struct task *t;
         int64_t id, token;
-        char raw_digest[WH_DIGEST_MAX], meta_digest[WH_DIGEST_MAX];
+        char raw_digest[WH_DIGEST_BUF], meta_digest[WH_DIGEST_BUF];
 };
 
 static void want(struct wanted *wt, struct task *t)
@@ -189,8 +189,8 @@ static int prefetch(struct slot *s, struct task *t, const struct wh_runner_norm 
                 o->raw = steal_pointer(&jobs[i].raw);
                 o->raw_len = jobs[i].raw_len;
                 o->reused_from = jobs[i].reused_from;
-                memcpy(o->package_digest, norm->package_digest, WH_DIGEST_MAX);
-                memcpy(o->policy_hash, norm->policy_hash, WH_DIGEST_MAX);
+                memcpy(o->package_digest, norm->package_digest, WH_DIGEST_BUF);
+                memcpy(o->policy_hash, norm->policy_hash, WH_DIGEST_BUF);
                 o->prefetched = true;
         }
         pthread_mutex_unlock(&w->mu);

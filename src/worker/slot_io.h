@@ -18,7 +18,7 @@ struct slot {
         pthread_t thread;
         volatile int cancel;
         struct wh_queue *q; /* opened on first use */
-        char raw_digest[WH_DIGEST_MAX];
+        char raw_digest[WH_DIGEST_BUF];
         void *raw;
         size_t raw_len;
 };

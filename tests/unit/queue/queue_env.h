@@ -233,7 +233,7 @@ static inline int env_exec(const char *sql)
 static inline int env_submit(struct wh_queue *q, const char *text, size_t n, int64_t *ids,
                              uint32_t max_attempts, struct wh_err *err)
 {
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         if (wh_queue_put_raw(q, text, strlen(text), digest, NULL, err) < 0)
                 return -1;
         struct wh_job_spec *specs = calloc(n, sizeof(*specs));

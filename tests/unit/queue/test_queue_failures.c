@@ -55,7 +55,7 @@ static int disk_full_child(const char *dir)
         struct wh_queue *q;
         if (wh_queue_open(url, &q, &err) < 0)
                 return 1;
-        char first[WH_DIGEST_MAX], digest[WH_DIGEST_MAX];
+        char first[WH_DIGEST_BUF], digest[WH_DIGEST_BUF];
         static char blob[64 * 1024];
         int stored = 0, ret = 2;
         for (int i = 0; i < 64; i++) {
@@ -91,7 +91,7 @@ static void test_bad_input(void **state)
         (void)state;
         struct wh_err err;
         struct wh_queue *q = open_fresh(&err);
-        char good[WH_DIGEST_MAX];
+        char good[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "x", 1, good, NULL, &err));
         const char *missing =
             "sha256:0000000000000000000000000000000000000000000000000000000000000000";

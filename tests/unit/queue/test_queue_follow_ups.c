@@ -47,7 +47,7 @@ static void test_follow_ups_with_the_result(void **state)
         struct wh_queue *q = open_fresh(&err);
         int64_t id;
         OK(env_submit(q, "Hostname|internet|example.org", 1, &id, 0, &err));
-        char raw[WH_DIGEST_MAX];
+        char raw[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "dns answer", 10, raw, NULL, &err));
         struct wh_job *a;
         size_t n;
@@ -81,7 +81,7 @@ static void test_fenced_completion_queues_nothing(void **state)
         struct wh_queue *q = open_fresh(&err);
         int64_t id;
         OK(env_submit(q, "Hostname|internet|example.org", 1, &id, 0, &err));
-        char raw[WH_DIGEST_MAX];
+        char raw[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "dns answer", 10, raw, NULL, &err));
         struct wh_job *a, *b;
         size_t n;

@@ -265,7 +265,7 @@ static void test_poison_pill_ends_after_max_lost_leases(void **state)
         assert_int_equal(requeued + dead, 0);
 
         /* The bound is the job's own. */
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "raw", 3, digest, NULL, &err));
         struct wh_job_spec s = {
             .tenant = "acme", .normaliser = "n", .raw_digest = digest, .max_lost_leases = 2};

@@ -19,7 +19,7 @@ static void test_submit_claim_complete(void **state)
         struct wh_queue *q = open_fresh(&err);
         assert_string_equal(wh_queue_backend(q), E.pg ? "postgres" : "sqlite");
         const char raw[] = "PORT 22/tcp open ssh\n";
-        char digest[WH_DIGEST_MAX], hex[65];
+        char digest[WH_DIGEST_BUF], hex[65];
         OK(wh_queue_put_raw(q, raw, strlen(raw), digest, NULL, &err));
         wh_sha256_hex(raw, strlen(raw), hex);
         assert_string_equal(digest + 7, hex);
@@ -111,7 +111,7 @@ static void test_raw_dedup(void **state)
         (void)state;
         struct wh_err err;
         struct wh_queue *q = open_fresh(&err);
-        char d1[WH_DIGEST_MAX], d2[WH_DIGEST_MAX], d3[WH_DIGEST_MAX];
+        char d1[WH_DIGEST_BUF], d2[WH_DIGEST_BUF], d3[WH_DIGEST_BUF];
         bool existed = true;
         unsigned char bin[300];
         for (size_t i = 0; i < sizeof(bin); i++)
@@ -229,7 +229,7 @@ static void test_prefetch(void **state)
         assert_int_equal(n, 1);
         int64_t r1 = complete_ok(q, &j[0], "w", "[]", &err);
         OK(r1);
-        char big[WH_DIGEST_MAX];
+        char big[WH_DIGEST_BUF];
         char blob[300];
         memset(blob, 'b', sizeof(blob));
         OK(wh_queue_put_raw(q, blob, sizeof(blob), big, NULL, &err));

@@ -48,7 +48,7 @@ static struct wh_worker_summary run(const struct wh_worker_config *c)
 static void submit(struct wh_queue *q, size_t n, const char *what, int64_t *ids)
 {
         struct wh_err err;
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "raw bytes", 9, digest, NULL, &err));
         for (size_t i = 0; i < n; i++) {
                 char meta[96];
@@ -135,7 +135,7 @@ static void test_reject_and_missing_normaliser(void **state)
         struct wh_err err;
         struct wh_queue *q = open_fresh(&err);
         submit(q, 1, "reject", NULL);
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "x", 1, digest, NULL, &err));
         struct wh_job_spec spec = {.tenant = "acme", .normaliser = "missing", .raw_digest = digest};
         int64_t id;
@@ -159,7 +159,7 @@ static void test_deep_einval_in_a_load_is_retried(void **state)
         (void)state;
         struct wh_err err;
         struct wh_queue *q = open_fresh(&err);
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "x", 1, digest, NULL, &err));
         struct wh_job_spec spec = {
             .tenant = "acme", .normaliser = "einval", .raw_digest = digest, .max_attempts = 2};
@@ -221,7 +221,7 @@ static void test_reuse_of_an_earlier_result(void **state)
 static void submit_for(struct wh_queue *q, const char *tenant)
 {
         struct wh_err err;
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "raw bytes", 9, digest, NULL, &err));
         struct wh_job_spec s = {.tenant = tenant,
                                 .normaliser = "fake",
@@ -320,7 +320,7 @@ static void test_stop_lets_running_jobs_finish(void **state)
         struct wh_err err;
         struct wh_queue *q = open_fresh(&err);
         struct wh_job_spec s = {.tenant = "acme", .normaliser = "fake"};
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "r", 1, digest, NULL, &err));
         s.raw_digest = digest;
         for (int i = 0; i < 6; i++) {

@@ -158,7 +158,7 @@ static struct wh_worker_summary run(const struct wh_worker_config *c)
 static void submit(struct wh_queue *q, size_t n, const char *what)
 {
         struct wh_err err;
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "raw bytes", 9, digest, NULL, &err));
         for (size_t i = 0; i < n; i++) {
                 char meta[96];

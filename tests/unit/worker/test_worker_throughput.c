@@ -28,7 +28,7 @@ static void test_throughput(void **state)
         long jobs = env_long("WH_WORKER_BENCH_JOBS", 1000);
         struct wh_err err;
         struct wh_queue *q = open_fresh(&err);
-        char digest[WH_DIGEST_MAX];
+        char digest[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "raw", 3, digest, NULL, &err));
         /* Distinct meta: every job misses the deduplication lookup. */
         struct wh_job_spec *specs = calloc((size_t)jobs, sizeof(*specs));
