@@ -87,6 +87,16 @@ netns_new() {
         return 1
 }
 in_netns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
+# netns_bg PID CMD...: CMD in the background in PID's network namespace,
+# registered for the final kill. nsenter execs CMD, so $! is CMD itself: a
+# function started with & would be a subshell, and killing it would leave
+# CMD running.
+netns_bg() {
+        local pid=$1
+        shift
+        nsenter --net="/proc/$pid/ns/net" "$@" &
+        bg_started $!
+}
 # Register a background process for the final kill (disowned: no job notices).
 bg_started() {
         WH_BG_PIDS+=("$1")

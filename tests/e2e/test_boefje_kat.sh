@@ -117,12 +117,11 @@ chmod 755 "$T/wh-in-ns"
 WHISKERS=$T/wh-in-ns
 
 # kat_dns's zone: dnsmasq.
-in_tn dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+netns_bg "$TPID" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
         --listen-address=10.231.0.2 --except-interface=lo --pid-file="$T/dnsmasq.pid" --local=/example.test/ \
         --host-record=example.test,192.0.2.10,2001:db8::10 --txt-record=example.test,"v=spf1 -all" \
         --mx-host=example.test,mail.example.test,10 --txt-record=_dmarc.example.test,"v=DMARC1; p=reject" \
-        >"$T/dnsmasq.log" 2>&1 &
-bg_started $!
+        >"$T/dnsmasq.log" 2>&1
 
 # kat_dnssec's zones: a root and test., signed, delegating to good.test
 # (signed, DS in test.), plain.test (unsigned), island.test (signed, no DS)
@@ -174,8 +173,9 @@ assert_true "the zones are signed (4 of them and the root, bad.test. tampered)" 
                 printf 'zone:\n  name: "%s"\n  zonefile: "%s"\n' "${z%%:*}" "${z#*:}"
         done
 } >"$Z/nsd.conf"
-in_tn nsd -d -c "$Z/nsd.conf" >"$T/nsd.log" 2>&1 &
-bg_started $!
+# nsd forks its servers: in a session of its own, its whole group is killed.
+netns_bg "$TPID" setsid nsd -d -c "$Z/nsd.conf" >"$T/nsd.log" 2>&1
+on_exit "kill -9 -- -$!"
 # The image's drill trusts the key in /usr/share/dns/root.key (Debian's
 # dns-root-data puts the real root's there): the test's root key.
 mkdir -p "$ROOTFS/usr/share/dns"
@@ -185,14 +185,13 @@ chmod -R a+rX "$ROOTFS/usr/share/dns"
 # kat_nmap_tcp's targets: open 8080 and 8081 on .3 (they greet as an SSH
 # server would), 8082 closed; .4 has an open port too.
 for ap in 10.231.0.3:8080 10.231.0.3:8081 10.231.0.4:8080; do
-        in_tn "$PYTHON" -c '
+        netns_bg "$TPID" "$PYTHON" -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
 while True:
     c, a = s.accept(); print("contact", a[0], flush=True); c.send(b"SSH-2.0-OpenSSH_9.2\r\n"); c.close()
-' "${ap%:*}" "${ap#*:}" >"$T/listen-$ap.log" 2>&1 &
-        bg_started $!
+' "${ap%:*}" "${ap#*:}" >"$T/listen-$ap.log" 2>&1
 done
 for _ in $(seq 50); do
         in_tn drill -Q @10.231.0.2 example.test A >/dev/null 2>&1 && in_tn drill -Q @198.41.0.4 . SOA >/dev/null 2>&1 && break

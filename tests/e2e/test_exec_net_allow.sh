@@ -41,43 +41,39 @@ mkdir -p "$T/www" && echo "target" >"$T/www/index.html"
 head -c 200000 /dev/zero >"$T/www/big"
 head -c 600000 /dev/zero >"$T/www/bigger"
 serve() { # NS ADDR PORT LOG
-        in_netns "$1" "$PYTHON" -m http.server --bind "$2" --directory "$T/www" "$3" \
-                >"$4" 2>&1 &
-        bg_started $!
+        netns_bg "$1" "$PYTHON" -m http.server --bind "$2" --directory "$T/www" "$3" \
+                >"$4" 2>&1
 }
 serve "$A" 10.77.1.2 8080 "$T/a-http.log"
 serve "$B" 10.77.2.2 8080 "$T/b-http.log"
 listen() { # NS ADDR PORT LOG: log every contact
-        in_netns "$1" "$PYTHON" -c '
+        netns_bg "$1" "$PYTHON" -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
 while True:
     c, a = s.accept(); print("contact", a[0], flush=True); c.close()
-' "$2" "$3" >"$4" 2>&1 &
-        bg_started $!
+' "$2" "$3" >"$4" 2>&1
 }
 listen "$A" 10.77.1.2 9000 "$T/a-9000.log"
 listen_udp() { # NS ADDR PORT LOG: log every datagram
-        in_netns "$1" "$PYTHON" -c '
+        netns_bg "$1" "$PYTHON" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], int(sys.argv[2])))
 while True:
     d, a = s.recvfrom(512); print("datagram", d.decode(errors="replace").strip(), flush=True)
-' "$2" "$3" >"$4" 2>&1 &
-        bg_started $!
+' "$2" "$3" >"$4" 2>&1
 }
 listen_udp "$A" 10.77.1.2 9001 "$T/a-udp.log"
 listen_udp "$B" 10.77.2.2 9001 "$T/b-udp.log"
 listen_udp "$H" 10.77.1.1 9001 "$T/h-udp.log"
 listen "$H" 127.0.0.1 9100 "$T/h-lo.log"
 listen "$H" 10.77.1.1 9100 "$T/h-if.log"
-in_netns "$A" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+netns_bg "$A" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
         --listen-address=10.77.1.2 --port=53 --user=root --pid-file="$T/dnsmasq.pid" \
         --address=/target.test/10.77.1.2 --address=/other.test/10.77.2.2 \
         --address=/dual.test/10.77.1.2 --address=/dual.test/2001:db8::7 \
-        --log-queries --log-facility="$T/dns.log" &
-bg_started $!
+        --log-queries --log-facility="$T/dns.log"
 for _ in $(seq 50); do
         in_netns "$H" "$PYTHON" -c "import socket; socket.create_connection(('10.77.1.2', 8080), 1).close()" \
                 2>/dev/null && in_netns "$H" "$PYTHON" -c "import socket; socket.create_connection(('10.77.2.2', 8080), 1).close()" 2>/dev/null \
