@@ -67,7 +67,9 @@ assert_match "the log says how it stopped" '"stopped: 4 claimed, 4 completed' "$
 
 wq results --json
 assert_eq "four results, all ok" "ok ok ok ok" "$(jqo '[.[].outcome] | join(" ")')"
-job=$(jqo '[.[] | select(.normaliser == "hostnames")][0].job_id')
+# File A's hostnames job: the lower id of the two (files are queued in order;
+# results are listed as they ended, which two slots make either way round).
+job=$(jqo '[.[] | select(.normaliser == "hostnames") | .job_id] | min')
 wq show --json "$job"
 expect "show --json: the job is done" rc=0 "out~\"state\": \"done\""
 assert_eq "show: the output is NormalizerResults with the file's hostnames" \
