@@ -62,6 +62,7 @@ static void close_fd(int *fd)
 
 void warm_down(struct wh_warm *w)
 {
+        warm_ahead_stop(w); /* it reads the leaf and the spare's channel */
         warm_leaf_down(w);
         warm_persist_forget(w);
         close_fd(&w->spare);

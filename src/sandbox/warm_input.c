@@ -3,6 +3,8 @@
  *   "input N" + a fresh channel -> zygote        the zygote forks a child
  *   child: "hello" on the channel                 its pid, from the kernel
  *   pidfd, parent checked, oom_score_adj 1000    now it can be killed alone
+ *     (a child forked ahead: all this done by warm_ahead.c's thread before
+ *     its input starts; at "go" it is seen alive and in its cgroup again)
  *   "go" + stdin, stdout, stderr -> the child     only now does input flow
  *   child's stdout/stderr pumped and limited; wall and CPU time (the cgroup's
  *   counter) watched; seccomp notifications answered with a kill
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -54,6 +57,7 @@ struct input {
         bool given;       /* "go" sent: the channel now only says "done" (persistent) */
         bool persistent;  /* the child is w->p's: it outlives the input */
         bool hung_up;     /* persistent: it closed its channel alive, and was killed */
+        bool ahead;       /* its child forked ahead: P_CHAN is warm_ahead.c's "done" */
         uint64_t process; /* the ordinal the zygote's "exit" report names */
         int wait_status;
         uint64_t cpu_us, maxrss_kb;
@@ -218,47 +222,65 @@ static int limit_cpu(pid_t pid, uint64_t cpu_ms)
         return prlimit(pid, RLIMIT_CPU, &rl, NULL);
 }
 
-/* "hello" from the child: make it killable alone, then give it the input. */
-static void on_hello(struct input *in)
+/* The child was admitted (warm_admit): its CPU limit without a cgroup, then the input. */
+static void admitted(struct input *in, pid_t pid)
 {
         struct wh_warm *w = in->w;
-        char text[WARM_FRAME_MAX];
+        if (!w->cpu_by_cgroup && !w->p.max_inputs && limit_cpu(pid, in->spec->limits.cpu_ms) < 0)
+                return broken(in, "cannot limit input %" PRIu64 "'s CPU time (RLIMIT_CPU): %s",
+                              in->r->ordinal, strerror(errno));
+        if (w->p.max_inputs) {
+                warm_persist_keep(w, in->chan, in->pidfd, pid, in->process);
+                in->persistent = true;
+        }
+        give(in);
+}
+
+/* The channel ended before "hello": fine if the zygote already said how the
+ * child ended, else a protocol error. */
+static void no_hello(struct input *in, bool eof)
+{
+        if (!(eof && in->reported))
+                broken(in, "protocol error: the child's first frame was not \"hello\"");
+}
+
+/* "hello" from the child: admit it, then give it the input. */
+static void on_hello(struct input *in)
+{
+        char text[WARM_FRAME_MAX], why[WH_MESSAGE_MAX];
         pid_t pid;
         ssize_t n;
         if (!recv_chan(in, text, &pid, &n))
                 return;
-        if (n == 0 && in->reported)
-                return; /* the child ended before it said hello: the zygote told how */
         if (n <= 0 || strcmp(text, "hello") != 0)
-                return broken(in, "protocol error: the child's first frame was not \"hello\"");
-        char status[4096];
-        int pidfd = warm_pidfd_of_child_status(pid, w->zpid, status, sizeof(status));
-        if (pidfd < 0)
-                return broken(in, "\"hello\" came from pid %d, which is not a child of the zygote",
-                              (int)pid);
-        in->pidfd = in->p[P_CHILD].fd = pidfd;
-        char why[256];
-        if (warm_check_isolated(w, pid, pidfd, status, why, sizeof(why)) < 0 ||
-            warm_leaf_enter(w, pid, why, sizeof(why)) < 0)
-                return broken(in, "input %" PRIu64 "'s child is not isolated from the zygote: %s",
-                              in->r->ordinal, why);
-        if (!w->cpu_by_cgroup && !w->p.max_inputs && limit_cpu(pid, in->spec->limits.cpu_ms) < 0)
-                return broken(in, "cannot limit input %" PRIu64 "'s CPU time (RLIMIT_CPU): %s",
-                              in->r->ordinal, strerror(errno));
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        bool adj = fd >= 0 && write(fd, "1000", 4) == 4;
-        if (fd >= 0)
-                close(fd);
-        if (!adj)
-                return broken(in, "cannot make input %" PRIu64 "'s child the first OOM victim: %s",
-                              in->r->ordinal, strerror(errno));
-        if (w->p.max_inputs) {
-                warm_persist_keep(w, in->chan, pidfd, pid, in->process);
-                in->persistent = true;
-        }
-        give(in);
+                return no_hello(in, n == 0);
+        int rc = warm_admit(in->w, in->r->ordinal, pid, &in->pidfd, why, sizeof(why));
+        in->p[P_CHILD].fd = in->pidfd;
+        if (rc < 0)
+                return broken(in, "%s", why);
+        admitted(in, pid);
+}
+
+/* The child forked ahead was admitted (or refused) by warm_ahead.c's thread:
+ * what is left is "go", once it is seen to be alive and in place still. */
+static void on_ahead(struct input *in)
+{
+        char why[WH_MESSAGE_MAX];
+        pid_t pid;
+        eventfd_t ignored;
+        if (eventfd_read(in->p[P_CHAN].fd, &ignored) < 0)
+                return;
+        in->p[P_CHAN].fd = -1;
+        in->ahead = false;
+        int rc = warm_ahead_take(in->w, &in->pidfd, &pid, why, sizeof(why));
+        in->p[P_CHILD].fd = in->pidfd;
+        if (rc == WARM_AHEAD_REFUSED)
+                return broken(in, "%s", why);
+        if (in->pidfd < 0)
+                return no_hello(in, true);
+        if (rc == WARM_AHEAD_ADMITTED)
+                admitted(in, pid);
+        /* else it ended while it waited: no "go"; the zygote reports its end */
 }
 
 /* "exit N STATUS CPU_US MAXRSS_KB" from the zygote, after it reaped its child. */
@@ -399,7 +421,7 @@ static void loop(struct input *in)
                 if (in->p[P_ZSOCK].fd >= 0 && in->p[P_ZSOCK].revents)
                         on_zygote(in);
                 if (in->p[P_CHAN].fd >= 0 && in->p[P_CHAN].revents)
-                        in->given ? on_done(in) : on_hello(in);
+                        in->given ? on_done(in) : in->ahead ? on_ahead(in) : on_hello(in);
                 if (in->p[P_CHILD].fd >= 0 && in->p[P_CHILD].revents)
                         in->p[P_CHILD].fd = -1; /* ended; the zygote's report follows */
                 if (in->p[P_INIT].fd >= 0 && in->p[P_INIT].revents)
@@ -476,15 +498,19 @@ static int offer(struct wh_warm *w, uint64_t ordinal, int *chan)
         return rc;
 }
 
-/* The next input's child, forked now: the zygote forks it and the child
- * says hello while we finish this input's result and stage the next, so
- * neither wait is the next input's. It is a copy of the zygote that has
- * seen no input, made after this input's leftovers were killed and /tmp
- * emptied; the next input checks it as any child before "go". */
+/* The next input's child, forked now: the zygote forks it, the child says
+ * hello and a thread admits it (warm_ahead.c: checks, memory cgroup) while
+ * we finish this input's result and stage the next, so that none of these
+ * waits is the next input's. It is a copy of the zygote that has seen no
+ * input, made after this input's leftovers were killed and /tmp emptied. */
 static void fork_ahead(struct wh_warm *w)
 {
-        if (w->up && !w->p.max_inputs && w->spare < 0 && offer(w, w->ordinal + 1, &w->spare) < 0)
+        if (!w->up || w->p.max_inputs || w->spare >= 0)
+                return;
+        if (offer(w, w->ordinal + 1, &w->spare) < 0)
                 w->spare = -1; /* the next input offers again, and finds out why */
+        else
+                warm_ahead_start(w);
 }
 
 int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_report *r,
@@ -527,15 +553,17 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
         r->persistent = w->p.max_inputs > 0;
         r->process = in.process;
         r->process_ordinal = reuse ? w->p.served + 1 : 1;
-        if (!reuse && w->spare >= 0)
+        if (!reuse && w->spare >= 0) {
                 in.chan = w->spare, w->spare = -1; /* asked for as input r->ordinal */
+                in.ahead = w->ahead.running;
+        }
         if (in.stdin_fd < 0 || make_pipes(&in) < 0 ||
             (!reuse && in.chan < 0 && offer(w, r->ordinal, &in.chan) < 0)) {
                 broken(&in, "cannot hand input %" PRIu64 " to the zygote: %s", r->ordinal,
                        strerror(errno));
         } else {
                 in.p[P_ZSOCK].fd = w->zsock;
-                in.p[P_CHAN].fd = in.chan;
+                in.p[P_CHAN].fd = in.ahead ? w->ahead.done : in.chan;
                 if (reuse) {
                         in.persistent = true;
                         in.chan = w->p.chan;
@@ -548,6 +576,7 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
                 in.p[P_ZERR].fd = w->l.err_r;
                 loop(&in);
         }
+        warm_ahead_stop(w); /* still waiting for a hello, the input over: before chan closes */
         classify(&in);
         if (in.persistent) {
                 in.chan = in.pidfd = -1; /* w->p's, kept for the next input */

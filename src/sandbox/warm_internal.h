@@ -4,12 +4,14 @@
  *   warm_frame.c  the protocol's frames and the kernel's word on who sent them
  *   warm_clean.c  between inputs: leftover processes killed, /tmp emptied
  *   warm_isolate.c  the child's own namespaces: the zygote's policy, the check
- *   warm_leaf.c   per-input memory: the child's own memory cgroup */
+ *   warm_leaf.c   per-input memory: the child's own memory cgroup
+ *   warm_ahead.c  the checks before "go", and a thread doing them ahead */
 #ifndef WH_SANDBOX_WARM_INTERNAL_H
 #define WH_SANDBOX_WARM_INTERNAL_H
 
 #include "sandbox/internal.h"
 #include <limits.h>
+#include <pthread.h>
 #include <whiskers/warm.h>
 
 #define WARM_FRAME_MAX 256 /* a longer frame is a protocol error */
@@ -33,6 +35,21 @@ struct warm_leaf {
         uint64_t oom_kills;    /* its OOM count when the input started */
         uint64_t sandbox_ooms; /* the sandbox's OOM notifications then */
         bool zygote_oom;       /* warm_down saw the sandbox run out of memory */
+};
+
+/* The child forked ahead, admitted by a thread (warm_ahead.c). */
+enum { WARM_AHEAD_ADMITTED, WARM_AHEAD_REFUSED, WARM_AHEAD_ENDED };
+struct warm_ahead {
+        bool running; /* the thread was started and not joined */
+        pthread_t thread;
+        int done;         /* eventfd: the thread has finished */
+        int stop;         /* eventfd: warm_down stops its wait for "hello" */
+        int chan;         /* the spare's channel (w->spare until the input takes it) */
+        uint64_t ordinal; /* the input it was asked for */
+        int rc;           /* WARM_AHEAD_*, once done */
+        int pidfd;        /* admitted: the child's */
+        pid_t pid;
+        char why[WH_MESSAGE_MAX]; /* refused: why, as the input's message */
 };
 
 enum warm_oom { WARM_OOM_NONE, WARM_OOM_INPUT, WARM_OOM_SANDBOX };
@@ -67,6 +84,7 @@ struct wh_warm {
         int zlevels;           /* pid namespaces the zygote is in, seen from ours */
         char zuserns[64];      /* its user namespace, "user:[INODE]" */
         struct warm_leaf leaf;
+        struct warm_ahead ahead; /* the spare's admission, while running */
 };
 
 uint64_t warm_now_ns(void);
@@ -163,5 +181,21 @@ struct wh_cgroup_stats;
 enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st, bool broken,
                             bool decided, struct wh_report *r);
 void warm_leaf_down(struct wh_warm *w);
+
+/* warm_ahead.c. Admit the child of input `ordinal` that said hello as pid:
+ * a pidfd to it (*pidfd, the caller's to close, also when refused), its
+ * parent and isolation checked, moved into the input's memory cgroup, its
+ * oom_score_adj 1000. -1 with why (the input's message): refuse it. */
+int warm_admit(struct wh_warm *w, uint64_t ordinal, pid_t pid, int *pidfd, char *why, size_t cap);
+/* After w->spare was asked for: a thread admits its child when it says
+ * hello. Not started (no thread): the input admits it itself. */
+void warm_ahead_start(struct wh_warm *w);
+/* Once w->ahead.done is readable: join the thread. WARM_AHEAD_ADMITTED: the
+ * child is still alive and in its memory cgroup; ENDED: it ended, before its
+ * hello (*pidfd -1) or after it was admitted (the zygote reports how);
+ * REFUSED, with why. *pidfd, when not -1, is the caller's. */
+int warm_ahead_take(struct wh_warm *w, int *pidfd, pid_t *pid, char *why, size_t cap);
+/* Stop and join the thread, if any (warm_down). */
+void warm_ahead_stop(struct wh_warm *w);
 
 #endif

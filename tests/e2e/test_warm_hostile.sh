@@ -279,6 +279,44 @@ assert_match "plain fork: the error says the child is not isolated" \
         "child is not isolated from the zygote: it is not pid 1 of a new pid namespace" \
         "$(jq -r '.[0].status.message' "$T/out")"
 
+# The same zygote, but only its first child isolated: the second is forked
+# ahead (docs/warm.md "One input" step 1) and refused by the checks made
+# while it waits, before it gets any input; a new zygote serves the third.
+later=$T/zygote-plain-later
+cp -r "$dir" "$later"
+python3 - "$later/normalize.py" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+clone = """import ctypes
+FIRST = [True]
+
+
+def fork():
+    # The first child as warm mode wants it (new user and pid namespaces,
+    # x86_64's clone), the rest with a plain fork().
+    if not FIRST[0]:
+        return os.fork()
+    FIRST[0] = False
+    return ctypes.PyDLL(None).syscall(56, 0x30000011, 0, 0, 0, 0)
+
+
+ctl = socket.socket(fileno=0)"""
+text = text.replace("ctl = socket.socket(fileno=0)", clone).replace("pid = os.fork()", "pid = fork()")
+open(path, "w").write(text)
+PY
+if [ "$(uname -m)" = x86_64 ]; then
+        wh_run_raw run --json "${OPTS[@]}" "$later" "$T/host" "$T/host" "$T/host" --input-ooi 'Network|internet'
+        assert_eq "plain fork ahead: refused before its input at stage warm, a new zygote next" \
+                "ok null 1,sandbox_error warm 2,ok null 1" \
+                "$(jq -r '[.[] | "\(.status.status) \(.status.stage) \(.status.warm.ordinal)"] | join(",")' "$T/out")"
+        assert_match "plain fork ahead: the error says the child is not isolated" \
+                "input 2's child is not isolated from the zygote: it is not pid 1 of a new pid namespace" \
+                "$(jq -r '.[1].status.message' "$T/out")"
+else
+        echo "SKIP: plain fork ahead (the test's zygote knows only x86_64's clone number)"
+fi
+
 # Without a cgroup: an input's daemons die with its pid namespace, CPU time is
 # limited by RLIMIT_CPU on the child; the rest as above.
 OPTS=("${NOCG[@]}")
