@@ -134,15 +134,15 @@ void warm_ahead_stop(struct wh_warm *w)
 static int still_admitted(struct wh_warm *w, struct warm_ahead *a)
 {
         struct pollfd p = {.fd = a->pidfd, .events = POLLIN};
+        bool held = !w->leaf.cg || wh_cgroup_holds(w->leaf.cg, a->pid);
         if (poll(&p, 1, 0) != 0)
-                return WARM_AHEAD_ENDED;
-        if (w->leaf.cg && !wh_cgroup_holds(w->leaf.cg, a->pid)) {
-                snprintf(a->why, sizeof(a->why),
-                         "input %" PRIu64 "'s child left its memory cgroup %s while it waited",
-                         a->ordinal, wh_cgroup_dir(w->leaf.cg, "memory"));
-                return WARM_AHEAD_REFUSED;
-        }
-        return poll(&p, 1, 0) != 0 ? WARM_AHEAD_ENDED : WARM_AHEAD_ADMITTED;
+                return WARM_AHEAD_ENDED; /* its /proc entry may have gone with it */
+        if (held)
+                return WARM_AHEAD_ADMITTED;
+        snprintf(a->why, sizeof(a->why),
+                 "input %" PRIu64 "'s child left its memory cgroup %s while it waited", a->ordinal,
+                 wh_cgroup_dir(w->leaf.cg, "memory"));
+        return WARM_AHEAD_REFUSED;
 }
 
 int warm_ahead_take(struct wh_warm *w, int *pidfd, pid_t *pid, char *why, size_t cap)

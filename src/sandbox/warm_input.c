@@ -279,8 +279,11 @@ static void on_ahead(struct input *in)
         if (in->pidfd < 0)
                 return no_hello(in, true);
         if (rc == WARM_AHEAD_ADMITTED)
-                admitted(in, pid);
-        /* else it ended while it waited: no "go"; the zygote reports its end */
+                return admitted(in, pid);
+        /* It ended while it waited: no "go"; the zygote reports its end, and
+         * nobody will write the output pipes. */
+        close(in->out_w), close(in->err_w);
+        in->out_w = in->err_w = -1;
 }
 
 /* "exit N STATUS CPU_US MAXRSS_KB" from the zygote, after it reaped its child. */

@@ -44,6 +44,18 @@ def forked():
 
 
 os.register_at_fork(after_in_child=forked)
+# With this file beside the code, each child ends (exit 7) as soon as the
+# supervisor has admitted it (its oom_score_adj is 1000): a child forked
+# ahead ends while it waits for its input.
+if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "die-admitted")):
+    import threading
+
+    def die_admitted():
+        while open("/proc/self/oom_score_adj").read().strip() != "1000":
+            time.sleep(0.0002)
+        os._exit(7)
+
+    os.register_at_fork(after_in_child=lambda: threading.Thread(target=die_admitted).start())
 
 
 def parent():
@@ -317,7 +329,20 @@ else
         echo "SKIP: plain fork ahead (the test's zygote knows only x86_64's clone number)"
 fi
 
-# Without a cgroup: an input's daemons die with its pid namespace, CPU time is
+# Children that end once admitted (before or after "go": a race, whose
+# outcome is the same): each input is the child's exit, at once (no output
+# pipe held open), with the same zygote; a sound normaliser next is cold's.
+dying=$T/dying
+cp -r "$N" "$dying"
+touch "$dying/die-admitted"
+wh_run_raw run --json "${OPTS[@]}" "$dying" "$N/state" "$N/state" "$N/state" --input-ooi 'Probe|x'
+assert_eq "a child that ends once admitted: exit 7, warm, one zygote, each under its 2 s wall" \
+        "exit_nonzero 7 warm 1,exit_nonzero 7 warm 2,exit_nonzero 7 warm 3" \
+        "$(jq -r '[.[] | "\(.status.status) \(.status.exit_code) \(.status.mode) \(.status.warm.ordinal)"] | join(",")' "$T/out")"
+assert_eq "a child that ends once admitted: no input waited out a grace" "" \
+        "$(jq -r '.[] | select(.status.wall_ms >= 900) | .status.wall_ms' "$T/out")"
+
+
 # limited by RLIMIT_CPU on the child; the rest as above.
 OPTS=("${NOCG[@]}")
 cp "$T/hostile.py" "$N/normalize.py"
