@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #define AHEAD_STACK (256u << 10)
+#define EXITING_MS  200
 
 int warm_admit(struct wh_warm *w, uint64_t ordinal, pid_t pid, int *pidfd_out, char *why,
                size_t cap)
@@ -135,8 +136,10 @@ static int still_admitted(struct wh_warm *w, struct warm_ahead *a)
 {
         struct pollfd p = {.fd = a->pidfd, .events = POLLIN};
         bool held = !w->leaf.cg || wh_cgroup_holds(w->leaf.cg, a->pid);
-        if (poll(&p, 1, 0) != 0)
-                return WARM_AHEAD_ENDED; /* its /proc entry may have gone with it */
+        /* An exiting process leaves its cgroup before its pidfd says it
+         * ended: one not held is given a moment to finish ending. */
+        if (poll(&p, 1, held ? 0 : EXITING_MS) != 0)
+                return WARM_AHEAD_ENDED;
         if (held)
                 return WARM_AHEAD_ADMITTED;
         snprintf(a->why, sizeof(a->why),
