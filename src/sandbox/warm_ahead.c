@@ -130,15 +130,19 @@ void warm_ahead_stop(struct wh_warm *w)
         close_fd(&w->ahead.pidfd);
 }
 
+bool warm_child_ending(int pidfd)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        return poll(&p, 1, EXITING_MS) != 0;
+}
+
 /* The child still is what was admitted: alive (its pidfd, checked last, says
  * the answers before were about it) and still in its memory cgroup. */
 static int still_admitted(struct wh_warm *w, struct warm_ahead *a)
 {
         struct pollfd p = {.fd = a->pidfd, .events = POLLIN};
         bool held = !w->leaf.cg || wh_cgroup_holds(w->leaf.cg, a->pid);
-        /* An exiting process leaves its cgroup before its pidfd says it
-         * ended: one not held is given a moment to finish ending. */
-        if (poll(&p, 1, held ? 0 : EXITING_MS) != 0)
+        if (held ? poll(&p, 1, 0) != 0 : warm_child_ending(a->pidfd))
                 return WARM_AHEAD_ENDED;
         if (held)
                 return WARM_AHEAD_ADMITTED;

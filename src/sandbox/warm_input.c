@@ -169,8 +169,9 @@ static void give(struct input *in)
         if (warm_leaf_begin(in->w, in->spec->limits.memory_bytes, why, sizeof(why)) < 0)
                 return broken(in, "input %" PRIu64 "'s memory cgroup: %s", in->r->ordinal, why);
         int fds[] = {in->stdin_fd, in->out_w, in->err_w};
-        if (warm_send(in->chan, "go\n", fds, 3) < 0 && !in->decided)
-                decide(in, WH_STATUS_SANDBOX_ERROR); /* it went away: the zygote will say how */
+        if (warm_send(in->chan, "go\n", fds, 3) < 0 && !in->decided &&
+            !warm_child_ending(in->pidfd))
+                decide(in, WH_STATUS_SANDBOX_ERROR); /* else it ended: the zygote says how */
         close(in->out_w), close(in->err_w);
         in->out_w = in->err_w = -1;
         in->given = true;

@@ -195,6 +195,9 @@ void warm_ahead_start(struct wh_warm *w);
  * hello (*pidfd -1) or after it was admitted (the zygote reports how);
  * REFUSED, with why. *pidfd, when not -1, is the caller's. */
 int warm_ahead_take(struct wh_warm *w, int *pidfd, pid_t *pid, char *why, size_t cap);
+/* An exiting process leaves its cgroup and closes its sockets before its
+ * pidfd says it ended: true if the pidfd says so within a moment (200 ms). */
+bool warm_child_ending(int pidfd);
 /* Stop and join the thread, if any (warm_down). */
 void warm_ahead_stop(struct wh_warm *w);
 
