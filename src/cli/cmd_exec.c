@@ -268,27 +268,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_exec_cli = {
-    .name = "exec",
-    .head = "Usage: whiskers exec [OPTIONS] -- PROGRAM [ARGS...]\n"
-            "\n"
-            "Run PROGRAM in a fresh sandbox: new user, pid, mount, net, ipc, uts and cgroup\n"
-            "namespaces; a read-only root with the host's /usr; no capabilities; no_new_privs;\n"
-            "a seccomp allowlist; Landlock; cgroup and rlimit limits. Prints nothing of its own\n"
-            "unless asked: the status record says how the run ended (docs/sandbox.md).\n"
-            "\n",
-    .tail = "\n"
-            "Exit status: 0 ok; 1 the program exited non-zero or died by a signal; 2 usage\n"
-            "error (nothing ran); 3 a limit stopped it (timeout, oom, output); 4 killed for a\n"
-            "forbidden system call; 5 the sandbox could not be set up; 6 the host forbids user\n"
-            "namespaces; 126 the program cannot be executed; 127 the program was not found.\n",
-    .options = options,
-    .min_args = 1,
-    .max_args = CLI_ANY_ARGS,
-    .args = "the PROGRAM to run: whiskers exec [OPTIONS] -- PROGRAM",
-    .options_first = true,
-};
-
 /* The default memory, pids and wall-clock limits, for those not given. Only
  * a run that asked for no cgroup limit may have them enforced by rlimits
  * where no cgroup can: a limit asked for keeps its rule (enforced by the
@@ -371,51 +350,77 @@ static int run_sandbox(struct exec_args *a)
         return cli_exit_code(&report);
 }
 
-static void exec_args_free(struct exec_args *a)
+static void exec_args_free(void *args)
 {
+        struct exec_args *a = args;
         wh_net_policy_free(a->net_policy);
 }
 
-int cmd_exec(int argc, char **argv)
+static int cmd_exec(void *args, int argc, char **argv)
 {
-        __attribute__((cleanup(exec_args_free))) struct exec_args a = {.status_fd = -1};
-        a.config.host_uid = (uid_t)-1;
-        a.config.host_gid = (gid_t)-1;
-        a.env[a.n_env++] = "PATH=/usr/local/bin:/usr/bin:/bin";
-        a.run.limits.memory_bytes = a.run.limits.pids = a.run.limits.wall_ms = UNSET;
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_exec_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        if (a.status_path && a.status_fd >= 0)
+        (void)argc;
+        struct exec_args *a = args;
+        int rc;
+        if (a->status_path && a->status_fd >= 0)
                 return usage_error("%s", "--status-file and --status-fd exclude each other");
-        a.env[a.n_env] = NULL;
-        apply_default_limits(&a);
-        a.config.binds = a.binds;
-        a.run.argv = (const char *const *)p.argv;
-        a.run.envp = a.env;
+        a->env[a->n_env] = NULL;
+        apply_default_limits(a);
+        a->config.binds = a->binds;
+        a->run.argv = (const char *const *)argv;
+        a->run.envp = a->env;
 
         cleanup_close int in_fd = -1, out_fd = -1, err_fd = -1;
-        a.run.stdin_fd = -1;
-        if (a.stdin_path && strcmp(a.stdin_path, "-") == 0)
-                a.run.stdin_fd = STDIN_FILENO;
-        else if (a.stdin_path) {
-                in_fd = open(a.stdin_path, O_RDONLY | O_CLOEXEC);
+        a->run.stdin_fd = -1;
+        if (a->stdin_path && strcmp(a->stdin_path, "-") == 0)
+                a->run.stdin_fd = STDIN_FILENO;
+        else if (a->stdin_path) {
+                in_fd = open(a->stdin_path, O_RDONLY | O_CLOEXEC);
                 if (in_fd < 0) {
-                        fprintf(stderr, "whiskers exec: cannot read --stdin %s: %s\n", a.stdin_path,
-                                strerror(errno));
+                        fprintf(stderr, "whiskers exec: cannot read --stdin %s: %s\n",
+                                a->stdin_path, strerror(errno));
                         return WH_EXIT_USAGE;
                 }
-                a.run.stdin_fd = in_fd;
+                a->run.stdin_fd = in_fd;
         }
-        if ((rc = open_output(a.stdout_path, STDOUT_FILENO, &out_fd)) != 0 ||
-            (rc = open_output(a.stderr_path, STDERR_FILENO, &err_fd)) != 0)
+        if ((rc = open_output(a->stdout_path, STDOUT_FILENO, &out_fd)) != 0 ||
+            (rc = open_output(a->stderr_path, STDERR_FILENO, &err_fd)) != 0)
                 return rc;
-        a.run.stdout_fd = out_fd;
-        a.run.stderr_fd = err_fd;
+        a->run.stdout_fd = out_fd;
+        a->run.stderr_fd = err_fd;
         if (out_fd <= STDERR_FILENO)
                 out_fd = -1; /* ours: not to be closed */
         if (err_fd <= STDERR_FILENO)
                 err_fd = -1;
-        return run_sandbox(&a);
+        return run_sandbox(a);
 }
+
+const struct cli_command cmd_exec_cli = {
+    .name = "exec",
+    .head = "Usage: whiskers exec [OPTIONS] -- PROGRAM [ARGS...]\n"
+            "\n"
+            "Run PROGRAM in a fresh sandbox: new user, pid, mount, net, ipc, uts and cgroup\n"
+            "namespaces; a read-only root with the host's /usr; no capabilities; no_new_privs;\n"
+            "a seccomp allowlist; Landlock; cgroup and rlimit limits. Prints nothing of its own\n"
+            "unless asked: the status record says how the run ended (docs/sandbox.md).\n"
+            "\n",
+    .tail = "\n"
+            "Exit status: 0 ok; 1 the program exited non-zero or died by a signal; 2 usage\n"
+            "error (nothing ran); 3 a limit stopped it (timeout, oom, output); 4 killed for a\n"
+            "forbidden system call; 5 the sandbox could not be set up; 6 the host forbids user\n"
+            "namespaces; 126 the program cannot be executed; 127 the program was not found.\n",
+    .options = options,
+    .min_args = 1,
+    .max_args = CLI_ANY_ARGS,
+    .args = "the PROGRAM to run: whiskers exec [OPTIONS] -- PROGRAM",
+    .options_first = true,
+    .args_size = sizeof(struct exec_args),
+    .defaults =
+        &(const struct exec_args){
+            .status_fd = -1,
+            .config = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1},
+            .env = {"PATH=/usr/local/bin:/usr/bin:/bin"},
+            .n_env = 1,
+            .run.limits = {.memory_bytes = UNSET, .pids = UNSET, .wall_ms = UNSET}},
+    .run = cmd_exec,
+    .done = exec_args_free,
+};

@@ -7,6 +7,21 @@
 #include <string.h>
 #include <whiskers/contract.h>
 
+static int cmd_new(void *args, int argc, char **argv)
+{
+        (void)args, (void)argc;
+        const char *name = argv[0];
+        struct wh_err err = {0};
+        if (wh_normaliser_scaffold(name, &err) < 0) {
+                fprintf(stderr, "whiskers new: %s\n", err.msg);
+                return WH_EXIT_USAGE;
+        }
+        printf("created %s: normalizer.json, normalize.py, schemas/Hostname.json, "
+               "fixtures/basic/\nnext: whiskers test %s\n",
+               name, name);
+        return WH_EXIT_OK;
+}
+
 const struct cli_command cmd_new_cli = {
     .name = "new",
     .head =
@@ -23,22 +38,5 @@ const struct cli_command cmd_new_cli = {
     .min_args = 1,
     .max_args = 1,
     .args = "the NAME of the new normaliser",
+    .run = cmd_new,
 };
-
-int cmd_new(int argc, char **argv)
-{
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_new_cli, NULL, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        const char *name = p.argv[0];
-        struct wh_err err = {0};
-        if (wh_normaliser_scaffold(name, &err) < 0) {
-                fprintf(stderr, "whiskers new: %s\n", err.msg);
-                return WH_EXIT_USAGE;
-        }
-        printf("created %s: normalizer.json, normalize.py, schemas/Hostname.json, "
-               "fixtures/basic/\nnext: whiskers test %s\n",
-               name, name);
-        return WH_EXIT_OK;
-}

@@ -135,29 +135,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_run_cli = {
-    .name = "run",
-    .head = "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE...\n"
-            "       whiskers run [OPTIONS] NORMALISER --zip RAW.zip\n"
-            "\n"
-            "Run the normaliser NORMALISER (a directory, or a package: see below) on one raw\n"
-            "file in a fresh sandbox, check every item it prints against the contract, its\n"
-            "schemas and its references, and print a summary (docs/contract.md). --json prints\n"
-            "the run report instead: OpenKAT's NormalizerResults, errors, warnings, stderr, the\n"
-            "status record and provenance.\n"
-            "\n"
-            "Several RAWFILEs run through one warm sandbox (docs/warm.md): the normaliser is\n"
-            "loaded once and each input is a fork of it, with the limits and checks of a cold\n"
-            "run; each input's result and time are printed (--json: a list of run reports).\n",
-    .tail = "\n"
-            "Exit status: 0 the run succeeded and its output is valid; 1 the normaliser failed or\n"
-            "its output breaks the contract; 2 usage error or the normaliser cannot be loaded\n"
-            "(nothing ran); 3 a limit stopped it; 4 killed for a forbidden system call; 5 the\n"
-            "sandbox could not be set up; 6 the host forbids user namespaces.\n",
-    .options = options,
-    .max_args = CLI_ANY_ARGS,
-};
-
 /* As exec's (cli_exit_code), but output that breaks the contract and a
  * normaliser that stopped early are failures, and run has no 126 and 127:
  * a normaliser's program that cannot start is the sandbox's error. */
@@ -329,7 +306,9 @@ static int run(struct run_args *a, char **argv, const char *ref, char **raws, in
         return cli_stop_signal ? 128 + cli_stop_signal : rc;
 }
 
-int cmd_run(int argc, char **argv)
+/* run parses its own command line: a package hands all of it to
+ * whiskers-package (run_package_load). */
+static int cmd_run(int argc, char **argv)
 {
         struct run_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1}, .warm = -1};
         cleanup_cli struct cli_parsed p = {0};
@@ -353,3 +332,27 @@ int cmd_run(int argc, char **argv)
                                    "MIME types and task id in it");
         return run(&a, argv, p.argv[0], a.zip_path ? NULL : p.argv + 1, a.zip_path ? 1 : rest - 1);
 }
+
+const struct cli_command cmd_run_cli = {
+    .name = "run",
+    .head = "Usage: whiskers run [OPTIONS] NORMALISER RAWFILE...\n"
+            "       whiskers run [OPTIONS] NORMALISER --zip RAW.zip\n"
+            "\n"
+            "Run the normaliser NORMALISER (a directory, or a package: see below) on one raw\n"
+            "file in a fresh sandbox, check every item it prints against the contract, its\n"
+            "schemas and its references, and print a summary (docs/contract.md). --json prints\n"
+            "the run report instead: OpenKAT's NormalizerResults, errors, warnings, stderr, the\n"
+            "status record and provenance.\n"
+            "\n"
+            "Several RAWFILEs run through one warm sandbox (docs/warm.md): the normaliser is\n"
+            "loaded once and each input is a fork of it, with the limits and checks of a cold\n"
+            "run; each input's result and time are printed (--json: a list of run reports).\n",
+    .tail = "\n"
+            "Exit status: 0 the run succeeded and its output is valid; 1 the normaliser failed or\n"
+            "its output breaks the contract; 2 usage error or the normaliser cannot be loaded\n"
+            "(nothing ran); 3 a limit stopped it; 4 killed for a forbidden system call; 5 the\n"
+            "sandbox could not be set up; 6 the host forbids user namespaces.\n",
+    .options = options,
+    .max_args = CLI_ANY_ARGS,
+    .dispatch = cmd_run,
+};

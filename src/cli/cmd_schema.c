@@ -89,28 +89,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_schema_cli = {
-    .name = "schema",
-    .head = "Usage: whiskers schema check [OPTIONS] SCHEMA INSTANCE\n"
-            "\n"
-            "Validate INSTANCE (a JSON file, or - for stdin) against SCHEMA (a JSON Schema\n"
-            "file, or an absolute URI served by a --map). Nothing is fetched from the\n"
-            "network: $ref to other documents resolve through --map, and files next to\n"
-            "SCHEMA resolve by their file:// URI.\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Errors name the instance location (a JSON pointer such as /items/3/port), the\n"
-            "keyword's evaluation path (such as /properties/items/items/properties/port/\n"
-            "maximum) and a message. Schema warnings (unknown keywords...) go to stderr.\n"
-            "\n"
-            "Exit status: 0 valid, 1 invalid (some line invalid, with --ndjson), 2 bad\n"
-            "usage, an unusable schema, or input that cannot be read or is not JSON.\n",
-    .options = options,
-    .max_args = 3,
-    .subcmds = "check",
-};
-
 static void print_errors(const char *label, int verdict, const struct wh_schema_errors *e,
                          bool json, long line)
 {
@@ -264,28 +242,24 @@ fail:
         return -1;
 }
 
-int cmd_schema(int argc, char **argv)
+static int cmd_schema(void *args, int argc, char **argv)
 {
-        struct opts o = {.max_errors = 20};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_schema_cli, &o, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        if (p.argc == 0) {
+        struct opts *o = args;
+        if (argc == 0) {
                 cli_help(&cmd_schema_cli, stderr);
                 return WH_EXIT_USAGE;
         }
-        if (strcmp(p.argv[0], "check") != 0)
-                return cli_usage_error("schema", "unknown subcommand '%s'", p.argv[0]);
-        if (p.argc != 3)
+        if (strcmp(argv[0], "check") != 0)
+                return cli_usage_error("schema", "unknown subcommand '%s'", argv[0]);
+        if (argc != 3)
                 return cli_usage_error("schema", "expected SCHEMA and INSTANCE");
-        o.schema = p.argv[1];
-        o.instance = p.argv[2];
+        o->schema = argv[1];
+        o->instance = argv[2];
         struct wh_schema_registry *reg = NULL;
         struct wh_schema *schema = NULL;
         int r = WH_EXIT_USAGE;
-        if (compile(&o, &reg, &schema) == 0)
-                r = o.ndjson ? check_ndjson(schema, &o) : check_document(schema, &o);
+        if (compile(o, &reg, &schema) == 0)
+                r = o->ndjson ? check_ndjson(schema, o) : check_document(schema, o);
         wh_schema_free(schema);
         wh_schema_registry_free(reg);
         if (fflush(stdout) != 0) {
@@ -295,3 +269,28 @@ int cmd_schema(int argc, char **argv)
         }
         return r;
 }
+
+const struct cli_command cmd_schema_cli = {
+    .name = "schema",
+    .head = "Usage: whiskers schema check [OPTIONS] SCHEMA INSTANCE\n"
+            "\n"
+            "Validate INSTANCE (a JSON file, or - for stdin) against SCHEMA (a JSON Schema\n"
+            "file, or an absolute URI served by a --map). Nothing is fetched from the\n"
+            "network: $ref to other documents resolve through --map, and files next to\n"
+            "SCHEMA resolve by their file:// URI.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Errors name the instance location (a JSON pointer such as /items/3/port), the\n"
+            "keyword's evaluation path (such as /properties/items/items/properties/port/\n"
+            "maximum) and a message. Schema warnings (unknown keywords...) go to stderr.\n"
+            "\n"
+            "Exit status: 0 valid, 1 invalid (some line invalid, with --ndjson), 2 bad\n"
+            "usage, an unusable schema, or input that cannot be read or is not JSON.\n",
+    .options = options,
+    .max_args = 3,
+    .subcmds = "check",
+    .args_size = sizeof(struct opts),
+    .defaults = &(const struct opts){.max_errors = 20},
+    .run = cmd_schema,
+};

@@ -48,25 +48,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_test_cli = {
-    .name = "test",
-    .head =
-        "Usage: whiskers test [OPTIONS] NORMALISER [FIXTURE...]\n"
-        "\n"
-        "Run the normaliser on each fixture in NORMALISER/fixtures/NAME/ (files raw and\n"
-        "meta.json) and compare the NormalizerResults with NAME/expected.json. A fixture passes\n"
-        "when the run is valid and the results are equal; otherwise its errors, or the\n"
-        "differences as JSON pointers, are shown. FIXTURE names pick some fixtures.\n"
-        "\n",
-    .tail = "\n"
-            "Exit status: 0 every fixture passed; 1 one failed; 2 usage error or the normaliser\n"
-            "cannot be loaded.\n",
-    .options = options,
-    .min_args = 1,
-    .max_args = CLI_ANY_ARGS,
-    .args = "the NORMALISER directory",
-};
-
 struct diff_ctx {
         json_t *list;
         bool print;
@@ -216,18 +197,36 @@ static int test(struct test_args *a, const char *dir, char **names, int n_names)
         return failed ? WH_EXIT_FAILED : WH_EXIT_OK;
 }
 
-int cmd_test(int argc, char **argv)
+static int cmd_test(void *args, int argc, char **argv)
 {
-        struct test_args a = {.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1},
-                              .color_choice = "auto"};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_test_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        const char *color = a.color_choice;
+        struct test_args *a = args;
+        const char *color = a->color_choice;
         if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
                 return usage_error("--color '%s': use auto, always or never", color);
-        a.color = strcmp(color, "always") == 0 ||
-                  (strcmp(color, "auto") == 0 && isatty(1) && !getenv("NO_COLOR"));
-        return test(&a, p.argv[0], p.argv + 1, p.argc - 1);
+        a->color = strcmp(color, "always") == 0 ||
+                   (strcmp(color, "auto") == 0 && isatty(1) && !getenv("NO_COLOR"));
+        return test(a, argv[0], argv + 1, argc - 1);
 }
+
+const struct cli_command cmd_test_cli = {
+    .name = "test",
+    .head =
+        "Usage: whiskers test [OPTIONS] NORMALISER [FIXTURE...]\n"
+        "\n"
+        "Run the normaliser on each fixture in NORMALISER/fixtures/NAME/ (files raw and\n"
+        "meta.json) and compare the NormalizerResults with NAME/expected.json. A fixture passes\n"
+        "when the run is valid and the results are equal; otherwise its errors, or the\n"
+        "differences as JSON pointers, are shown. FIXTURE names pick some fixtures.\n"
+        "\n",
+    .tail = "\n"
+            "Exit status: 0 every fixture passed; 1 one failed; 2 usage error or the normaliser\n"
+            "cannot be loaded.\n",
+    .options = options,
+    .min_args = 1,
+    .max_args = CLI_ANY_ARGS,
+    .args = "the NORMALISER directory",
+    .args_size = sizeof(struct test_args),
+    .defaults = &(const struct test_args){.sandbox = {.host_uid = (uid_t)-1, .host_gid = (gid_t)-1},
+                                          .color_choice = "auto"},
+    .run = cmd_test,
+};

@@ -28,13 +28,12 @@
 
 struct command {
         const char *name;
-        int (*run)(int argc, char **argv);
-        const struct cli_command *options;
+        const struct cli_command *cli;
         const char *summary;
 };
 
 static const struct command commands[] = {
-#define X(name, fn, summary) {name, fn, &fn##_cli, summary},
+#define X(name, fn, summary) {name, &fn##_cli, summary},
     WH_COMMANDS(X)
 #undef X
 };
@@ -89,6 +88,8 @@ int cli_exec_sibling(const char *binary, const char *what, char **argv)
         return WH_EXIT_USAGE;
 }
 
+static int completion(void *args, int argc, char **argv);
+
 static const struct cli_command completion_cli = {
     .name = "completion",
     .head = "Usage: whiskers completion bash\n"
@@ -102,6 +103,7 @@ static const struct cli_command completion_cli = {
     .options = (const struct cli_option[]){{0}},
     .max_args = 1,
     .subcmds = "bash",
+    .run = completion,
 };
 
 /* This binary's part of the completion script: its commands' tables. */
@@ -111,7 +113,7 @@ static void completion_data(void)
         const char *others[sizeof(externals) / sizeof(externals[0])] = {0};
         size_t n_others = 0;
         for (size_t i = 0; i < N_COMMANDS; i++)
-                tables[i + 1] = commands[i].options;
+                tables[i + 1] = commands[i].cli;
         for (const struct external *e = externals; e->name; e++)
                 others[n_others++] = e->name;
         cli_complete_data(stdout, program_invocation_short_name, tables, N_COMMANDS + 1, others,
@@ -141,14 +143,11 @@ static void sibling_completion_data(const char **binaries, size_t *n)
 
 /* completion bash: the whole script; completion bash-data: this binary's
  * data only, for `whiskers completion bash` to gather. */
-static int completion(int argc, char **argv)
+static int completion(void *args, int argc, char **argv)
 {
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&completion_cli, NULL, argc - 1, argv + 1, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        bool data = p.argc == 1 && strcmp(p.argv[0], "bash-data") == 0;
-        if (!data && (p.argc != 1 || strcmp(p.argv[0], "bash") != 0))
+        (void)args;
+        bool data = argc == 1 && strcmp(argv[0], "bash-data") == 0;
+        if (!data && (argc != 1 || strcmp(argv[0], "bash") != 0))
                 return cli_usage_error("completion", "name the shell: 'completion bash'");
         if (data) {
                 completion_data();
@@ -180,10 +179,10 @@ int main(int argc, char **argv)
                 return WH_EXIT_OK;
         }
         if (strcmp(argv[1], "completion") == 0)
-                return completion(argc, argv);
+                return cli_run(&completion_cli, argc - 1, argv + 1);
         for (size_t i = 0; i < N_COMMANDS; i++)
                 if (strcmp(argv[1], commands[i].name) == 0)
-                        return commands[i].run(argc - 1, argv + 1);
+                        return cli_run(commands[i].cli, argc - 1, argv + 1);
         for (const struct external *e = externals; e->name; e++)
                 if (strcmp(argv[1], e->name) == 0)
                         return cli_exec_sibling(e->binary, e->name, argv);

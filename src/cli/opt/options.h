@@ -79,14 +79,26 @@ struct cli_command {
         const char *args;    /* "LAYOUT [REF]": the error when there are too few */
         bool options_first;  /* the first argument ends the options */
         const char *subcmds; /* "list verify gc": words completion offers first */
+        /* cli_run's part: the args struct's size and its start (NULL:
+         * zeroes); init, when set, finishes the start (returns 0 or an exit
+         * code); run gets the parsed args and the positional arguments
+         * (argv[argc] is NULL) and returns the exit code. */
+        size_t args_size;
+        const void *defaults;
+        int (*init)(void *args);
+        int (*run)(void *args, int argc, char **argv);
+        void (*done)(void *args); /* frees what the options' calls took */
+        /* Instead of all that, argv unparsed: runtime (its subcommands
+         * have their own tables and call cli_run), run (a package hands
+         * the whole command to whiskers-package) and worker (it blanks
+         * secrets in argv, which /proc shows). */
+        int (*dispatch)(int argc, char **argv);
 };
 
 /* A command group's commands.h declares its commands with
- * WH_COMMANDS(CLI_DECLARE_COMMAND): int fn(int argc, char **argv), which
- * returns the exit code, and fn##_cli, its option table. */
-#define CLI_DECLARE_COMMAND(name, fn, summary)                                                     \
-        int fn(int argc, char **argv);                                                             \
-        extern const struct cli_command fn##_cli;
+ * WH_COMMANDS(CLI_DECLARE_COMMAND): fn##_cli, the command's table, which
+ * main() hands to cli_run. */
+#define CLI_DECLARE_COMMAND(name, fn, summary) extern const struct cli_command fn##_cli;
 
 /* The positional arguments of one parse; cli_parsed_free (or cleanup_cli)
  * frees them and the CLI_LIST fields of the args struct. */
@@ -107,6 +119,10 @@ enum { CLI_PARSED = -1 };
  * or WH_EXIT_USAGE after an error naming the command and the option. */
 int cli_parse(const struct cli_command *cmd, void *args, int argc, char **argv,
               struct cli_parsed *out);
+
+/* Run the command: its args struct from .defaults and .init, cli_parse,
+ * then .run. Returns the exit code. */
+int cli_run(const struct cli_command *cmd, int argc, char **argv);
 
 /* The command's --help text. */
 void cli_help(const struct cli_command *cmd, FILE *out);

@@ -238,3 +238,25 @@ void cli_parsed_free(struct cli_parsed *p)
         free(p->argv);
         *p = (struct cli_parsed){0};
 }
+
+int cli_run(const struct cli_command *cmd, int argc, char **argv)
+{
+        if (cmd->dispatch)
+                return cmd->dispatch(argc, argv);
+        void *args = cmd->args_size ? calloc(1, cmd->args_size) : NULL;
+        if (cmd->args_size && !args)
+                return cli_usage_error(cmd->name, "out of memory");
+        if (cmd->defaults)
+                memcpy(args, cmd->defaults, cmd->args_size);
+        struct cli_parsed p = {0};
+        int rc = cmd->init ? cmd->init(args) : 0;
+        if (rc == 0)
+                rc = cli_parse(cmd, args, argc, argv, &p);
+        if (rc == CLI_PARSED)
+                rc = cmd->run(args, p.argc, p.argv);
+        if (cmd->done)
+                cmd->done(args);
+        cli_parsed_free(&p);
+        free(args);
+        return rc;
+}

@@ -52,38 +52,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_bundle_cli = {
-    .name = "bundle",
-    .head = "Usage: whiskers bundle export [--zstd] [--level N] [--split SIZE] LAYOUT REF... "
-            "--out FILE\n"
-            "       whiskers bundle import (--trust DIR | --allow-unsigned) [--relocate "
-            "HOST[:PORT]/PREFIX]\n"
-            "                              [--json] LAYOUT FILE\n"
-            "\n"
-            "export writes the packages REF (tags, ids or digests) with everything they reach\n"
-            "(runtime images and schemas included) and their signatures as one pax tar: a\n"
-            "checksum manifest (whiskers-bundle.json: every blob's digest and size, the\n"
-            "digest of index.json) followed by an OCI image layout. --zstd compresses it\n"
-            "(level 1-19, default 3); --split SIZE writes FILE.000, FILE.001, ... of SIZE\n"
-            "each (e.g. 4G for FAT32 media).\n"
-            "\n"
-            "import reads FILE (or FILE.000 and the parts after it), hashes every blob\n"
-            "against its name and the checksum manifest, checks that every package is\n"
-            "complete and that each tagged package has a valid signature by a key in the\n"
-            "trust directory DIR, all offline, before anything enters the store; then adds\n"
-            "it all at once. A bad bundle changes nothing. --relocate then pushes each\n"
-            "imported package to HOST/PREFIX/<id>:<version> on an internal registry and\n"
-            "records where in LAYOUT/relocations.json (digests, and so signatures, stay\n"
-            "the same).\n"
-            "\n",
-    .tail = "\nExit status: 0 done, 1 failed, 2 bad usage.\n",
-    .options = options,
-    .min_args = 1,
-    .max_args = 65,
-    .args = "a subcommand: export or import",
-    .subcmds = "export import",
-};
-
 static int do_export(struct args *a)
 {
         if (!a->out || a->npos < 2)
@@ -112,8 +80,7 @@ static void print_added(const struct args *a, const struct wh_index_entry *e, si
         }
         if (list) {
                 json_t *j = json_pack("{s:o}", "imported", list);
-                pk_json_print(j);
-                json_decref(j);
+                pk_json_done(j, true);
         }
 }
 
@@ -150,18 +117,48 @@ static int do_import(struct args *a)
         return rc < 0 ? pk_fail("bundle", &err) : WH_EXIT_OK;
 }
 
-int cmd_bundle(int argc, char **argv)
+static int cmd_bundle(void *args, int argc, char **argv)
 {
-        struct args a = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_bundle_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        a.pos = (const char **)p.argv + 1;
-        a.npos = p.argc - 1;
-        if (strcmp(p.argv[0], "export") == 0)
-                return do_export(&a);
-        if (strcmp(p.argv[0], "import") == 0)
-                return do_import(&a);
+        struct args *a = args;
+        a->pos = (const char **)argv + 1;
+        a->npos = argc - 1;
+        if (strcmp(argv[0], "export") == 0)
+                return do_export(a);
+        if (strcmp(argv[0], "import") == 0)
+                return do_import(a);
         return cli_usage_error("bundle", "unknown subcommand (export or import)");
 }
+
+const struct cli_command cmd_bundle_cli = {
+    .name = "bundle",
+    .head = "Usage: whiskers bundle export [--zstd] [--level N] [--split SIZE] LAYOUT REF... "
+            "--out FILE\n"
+            "       whiskers bundle import (--trust DIR | --allow-unsigned) [--relocate "
+            "HOST[:PORT]/PREFIX]\n"
+            "                              [--json] LAYOUT FILE\n"
+            "\n"
+            "export writes the packages REF (tags, ids or digests) with everything they reach\n"
+            "(runtime images and schemas included) and their signatures as one pax tar: a\n"
+            "checksum manifest (whiskers-bundle.json: every blob's digest and size, the\n"
+            "digest of index.json) followed by an OCI image layout. --zstd compresses it\n"
+            "(level 1-19, default 3); --split SIZE writes FILE.000, FILE.001, ... of SIZE\n"
+            "each (e.g. 4G for FAT32 media).\n"
+            "\n"
+            "import reads FILE (or FILE.000 and the parts after it), hashes every blob\n"
+            "against its name and the checksum manifest, checks that every package is\n"
+            "complete and that each tagged package has a valid signature by a key in the\n"
+            "trust directory DIR, all offline, before anything enters the store; then adds\n"
+            "it all at once. A bad bundle changes nothing. --relocate then pushes each\n"
+            "imported package to HOST/PREFIX/<id>:<version> on an internal registry and\n"
+            "records where in LAYOUT/relocations.json (digests, and so signatures, stay\n"
+            "the same).\n"
+            "\n",
+    .tail = "\nExit status: 0 done, 1 failed, 2 bad usage.\n",
+    .options = options,
+    .min_args = 1,
+    .max_args = 65,
+    .args = "a subcommand: export or import",
+    .subcmds = "export import",
+    .args_size = sizeof(struct args),
+    .run = cmd_bundle,
+};

@@ -60,29 +60,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_inspect_cli = {
-    .name = "inspect",
-    .head = "Usage: whiskers inspect [OPTIONS] LAYOUT|ARCHIVE [REF]\n"
-            "\n"
-            "Show a package: metadata, every variant and whether this host can run it (and\n"
-            "why not), the variant the choice rule picks and which rule decided, and its\n"
-            "signatures. REF is a tag, an id (when one version is tagged) or a digest; it\n"
-            "may be left out when the layout holds one package. ARCHIVE is a zip or tar\n"
-            "made by 'whiskers pack --zip' or 'whiskers store export'.\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Choice rule (docs/packages.md): drop variants the host cannot run; prefer the\n"
-            "highest amd64 level, then the newest runtime, then a non-baseline variant,\n"
-            "then the smaller name.\n"
-            "\n"
-            "Exit status: 0 shown (even when no variant can run here), 1 failed, 2 bad usage.\n",
-    .options = options,
-    .min_args = 1,
-    .max_args = 2,
-    .args = "a LAYOUT or an ARCHIVE",
-};
-
 static json_t *variant_json(const struct wh_variant_choice *c, size_t i)
 {
         const struct wh_variant_option *o = &c->options[i];
@@ -159,8 +136,7 @@ static void print_json(const struct opts *o, const struct wh_descriptor *root, j
                       ann ? ann : json_null(), "variants", variants, "chosen",
                       c->chosen >= 0 ? c->options[c->chosen].variant.name : NULL, "reason",
                       c->reason, "signatures", sj, "trusted", sigs->trusted);
-        pk_json_print(j);
-        json_decref(j);
+        pk_json_done(j, true);
 }
 
 static int inspect(struct wh_store *s, const struct opts *o, struct wh_err *err)
@@ -191,22 +167,26 @@ static int inspect(struct wh_store *s, const struct opts *o, struct wh_err *err)
         return rc;
 }
 
-int cmd_inspect(int argc, char **argv)
+/* The host's own properties are the defaults the options override. */
+static int detect_host(void *args)
 {
-        struct opts o = {0};
+        struct opts *o = args;
         struct wh_err err = {0};
-        if (wh_host_detect(&o.host, &err) < 0)
-                return pk_fail("inspect", &err);
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_inspect_cli, &o, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        o.path = p.argv[0];
-        o.ref = p.argv[1];
+        return wh_host_detect(&o->host, &err) < 0 ? pk_fail("inspect", &err) : 0;
+}
+
+static int cmd_inspect(void *args, int argc, char **argv)
+{
+        (void)argc;
+        struct opts *o = args;
+        int rc;
+        struct wh_err err = {0};
+        o->path = argv[0];
+        o->ref = argv[1];
         struct stat st;
         char scratch[] = "/tmp/whiskers-inspect.XXXXXX";
-        const char *layout = o.path;
-        bool archive = stat(o.path, &st) == 0 && S_ISREG(st.st_mode);
+        const char *layout = o->path;
+        bool archive = stat(o->path, &st) == 0 && S_ISREG(st.st_mode);
         if (archive && !(layout = mkdtemp(scratch))) {
                 perror("whiskers inspect: mkdtemp");
                 return WH_EXIT_FAILED;
@@ -214,11 +194,37 @@ int cmd_inspect(int argc, char **argv)
         struct wh_store *s = NULL;
         rc = wh_store_open(layout, archive ? WH_STORE_CREATE : WH_STORE_READ, &s, &err);
         if (rc == 0 && archive)
-                rc = wh_store_import(s, o.path, NULL, NULL, NULL, &err);
+                rc = wh_store_import(s, o->path, NULL, NULL, NULL, &err);
         if (rc == 0)
-                rc = inspect(s, &o, &err);
+                rc = inspect(s, o, &err);
         wh_store_close(s);
         if (archive)
                 wh_rmtree_at(AT_FDCWD, layout);
         return rc < 0 ? pk_fail("inspect", &err) : WH_EXIT_OK;
 }
+
+const struct cli_command cmd_inspect_cli = {
+    .name = "inspect",
+    .head = "Usage: whiskers inspect [OPTIONS] LAYOUT|ARCHIVE [REF]\n"
+            "\n"
+            "Show a package: metadata, every variant and whether this host can run it (and\n"
+            "why not), the variant the choice rule picks and which rule decided, and its\n"
+            "signatures. REF is a tag, an id (when one version is tagged) or a digest; it\n"
+            "may be left out when the layout holds one package. ARCHIVE is a zip or tar\n"
+            "made by 'whiskers pack --zip' or 'whiskers store export'.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Choice rule (docs/packages.md): drop variants the host cannot run; prefer the\n"
+            "highest amd64 level, then the newest runtime, then a non-baseline variant,\n"
+            "then the smaller name.\n"
+            "\n"
+            "Exit status: 0 shown (even when no variant can run here), 1 failed, 2 bad usage.\n",
+    .options = options,
+    .min_args = 1,
+    .max_args = 2,
+    .args = "a LAYOUT or an ARCHIVE",
+    .args_size = sizeof(struct opts),
+    .init = detect_host,
+    .run = cmd_inspect,
+};

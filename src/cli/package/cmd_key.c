@@ -11,6 +11,31 @@ static const struct cli_option options[] = {
     {0},
 };
 
+static int cmd_key(void *args, int argc, char **argv)
+{
+        struct args *a = args;
+        struct wh_err err = {0};
+        char id[WH_DIGEST_BUF];
+        const char *sub = argc ? argv[0] : "";
+        if (strcmp(sub, "id") == 0 && argc == 2 && !a->out) {
+                if (wh_key_id_file(argv[1], id, &err) < 0)
+                        return pk_fail("key", &err);
+                printf("%s\n", id);
+                return WH_EXIT_OK;
+        }
+        if (strcmp(sub, "gen") != 0 || argc != 1 || !a->out)
+                return cli_usage_error("key", "use 'key gen --out PREFIX' or 'key id FILE.pub'");
+        char priv[4096], pub[4096];
+        if (snprintf(priv, sizeof(priv), "%s.key", a->out) >= (int)sizeof(priv) ||
+            snprintf(pub, sizeof(pub), "%s.pub", a->out) >= (int)sizeof(pub))
+                return cli_usage_error("key", "PREFIX is too long");
+        if (wh_key_generate(priv, pub, id, &err) < 0)
+                return pk_fail("key", &err);
+        printf("%s\n", id);
+        fprintf(stderr, "whiskers key: wrote %s (keep it secret) and %s\n", priv, pub);
+        return WH_EXIT_OK;
+}
+
 const struct cli_command cmd_key_cli = {
     .name = "key",
     .head = "Usage: whiskers key gen --out PREFIX\n"
@@ -28,33 +53,6 @@ const struct cli_command cmd_key_cli = {
     .options = options,
     .max_args = 2,
     .subcmds = "gen id",
+    .args_size = sizeof(struct args),
+    .run = cmd_key,
 };
-
-int cmd_key(int argc, char **argv)
-{
-        struct args a = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_key_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        struct wh_err err = {0};
-        char id[WH_DIGEST_BUF];
-        const char *sub = p.argc ? p.argv[0] : "";
-        if (strcmp(sub, "id") == 0 && p.argc == 2 && !a.out) {
-                if (wh_key_id_file(p.argv[1], id, &err) < 0)
-                        return pk_fail("key", &err);
-                printf("%s\n", id);
-                return WH_EXIT_OK;
-        }
-        if (strcmp(sub, "gen") != 0 || p.argc != 1 || !a.out)
-                return cli_usage_error("key", "use 'key gen --out PREFIX' or 'key id FILE.pub'");
-        char priv[4096], pub[4096];
-        if (snprintf(priv, sizeof(priv), "%s.key", a.out) >= (int)sizeof(priv) ||
-            snprintf(pub, sizeof(pub), "%s.pub", a.out) >= (int)sizeof(pub))
-                return cli_usage_error("key", "PREFIX is too long");
-        if (wh_key_generate(priv, pub, id, &err) < 0)
-                return pk_fail("key", &err);
-        printf("%s\n", id);
-        fprintf(stderr, "whiskers key: wrote %s (keep it secret) and %s\n", priv, pub);
-        return WH_EXIT_OK;
-}

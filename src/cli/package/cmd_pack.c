@@ -45,28 +45,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_pack_cli = {
-    .name = "pack",
-    .head = "Usage: whiskers pack [OPTIONS] DIR... (--into LAYOUT | --zip FILE)\n"
-            "       whiskers pack [OPTIONS] --plugins TREE --into LAYOUT\n"
-            "\n"
-            "Pack normaliser directories (each with a normalizer.json) into a package: one\n"
-            "directory gives an OCI image manifest, several give an image index with one\n"
-            "manifest per runtime variant (exactly one marked \"baseline\"). The same\n"
-            "directories give the same digests on any machine: entries are sorted, owned by\n"
-            "0:0, with fixed modes and mtimes; hidden files and __pycache__ are left out.\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Environment: SOURCE_DATE_EPOCH (seconds) becomes every entry's mtime and the\n"
-            "org.opencontainers.image.created annotation; unset, mtimes are 0.\n"
-            "\n"
-            "Prints the package digest on stdout. Exit status: 0 packed, 1 failed (the\n"
-            "message names the file and field), 2 bad usage.\n",
-    .options = options,
-    .max_args = CLI_ANY_ARGS,
-};
-
 static int check(struct opts *o)
 {
         o->sde = -1;
@@ -119,9 +97,7 @@ static int pack_plugins(const struct opts *o)
         json_t *list = o->json ? json_array() : NULL;
         int rc = wh_pack_tree(s, o->plugins, &po, print_packed, list, &err);
         wh_store_close(s);
-        if (rc == 0 && list)
-                pk_json_print(list);
-        json_decref(list);
+        pk_json_done(list, rc == 0 && list);
         return rc < 0 ? pk_fail("pack", &err) : WH_EXIT_OK;
 }
 
@@ -150,39 +126,59 @@ static int pack(const struct opts *o, const char *layout, struct wh_descriptor *
         return rc;
 }
 
-int cmd_pack(int argc, char **argv)
+static int cmd_pack(void *args, int argc, char **argv)
 {
-        struct opts o = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_pack_cli, &o, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        o.dirs = (const char **)p.argv;
-        o.ndirs = (size_t)p.argc;
-        rc = check(&o);
+        struct opts *o = args;
+        int rc;
+        o->dirs = (const char **)argv;
+        o->ndirs = (size_t)argc;
+        rc = check(o);
         struct wh_err err = {0};
         struct wh_descriptor root;
         char tag[WH_REF_MAX] = "", scratch[] = "/tmp/whiskers-pack.XXXXXX";
-        const char *layout = o.into;
-        if (rc == 0 && o.plugins)
-                rc = pack_plugins(&o);
+        const char *layout = o->into;
+        if (rc == 0 && o->plugins)
+                rc = pack_plugins(o);
         else if (rc == 0 && !layout && !(layout = mkdtemp(scratch))) {
                 perror("whiskers pack: mkdtemp");
                 rc = WH_EXIT_FAILED;
         }
-        if (rc == 0 && !o.plugins && pack(&o, layout, &root, tag, &err) < 0)
+        if (rc == 0 && !o->plugins && pack(o, layout, &root, tag, &err) < 0)
                 rc = pk_fail("pack", &err);
-        if (!o.into && layout)
+        if (!o->into && layout)
                 wh_rmtree_at(AT_FDCWD, layout);
-        if (rc != 0 || o.plugins)
+        if (rc != 0 || o->plugins)
                 return rc;
-        if (o.json) {
+        if (o->json) {
                 json_t *j = json_pack("{s:s, s:s, s:I, s:s}", "digest", root.digest, "mediaType",
                                       root.media_type, "size", (json_int_t)root.size, "tag", tag);
-                pk_json_print(j);
-                json_decref(j);
+                pk_json_done(j, true);
         } else {
                 printf("%s\n", root.digest);
         }
         return WH_EXIT_OK;
 }
+
+const struct cli_command cmd_pack_cli = {
+    .name = "pack",
+    .head = "Usage: whiskers pack [OPTIONS] DIR... (--into LAYOUT | --zip FILE)\n"
+            "       whiskers pack [OPTIONS] --plugins TREE --into LAYOUT\n"
+            "\n"
+            "Pack normaliser directories (each with a normalizer.json) into a package: one\n"
+            "directory gives an OCI image manifest, several give an image index with one\n"
+            "manifest per runtime variant (exactly one marked \"baseline\"). The same\n"
+            "directories give the same digests on any machine: entries are sorted, owned by\n"
+            "0:0, with fixed modes and mtimes; hidden files and __pycache__ are left out.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Environment: SOURCE_DATE_EPOCH (seconds) becomes every entry's mtime and the\n"
+            "org.opencontainers.image.created annotation; unset, mtimes are 0.\n"
+            "\n"
+            "Prints the package digest on stdout. Exit status: 0 packed, 1 failed (the\n"
+            "message names the file and field), 2 bad usage.\n",
+    .options = options,
+    .max_args = CLI_ANY_ARGS,
+    .args_size = sizeof(struct opts),
+    .run = cmd_pack,
+};

@@ -8,6 +8,36 @@ static const struct cli_option options[] = {
     {0},
 };
 
+static int cmd_pull(void *args, int argc, char **argv)
+{
+        (void)argc;
+        struct pk_registry_args *a = args;
+        int rc;
+        if ((rc = pk_registry_finish("pull", a)) != 0)
+                return rc;
+        struct wh_err err = {0};
+        struct wh_store *s;
+        struct wh_registry_stats st;
+        struct wh_index_entry root;
+        if (wh_store_open(argv[0], WH_STORE_CREATE, &s, &err) < 0)
+                return pk_fail("pull", &err);
+        rc = wh_registry_pull(s, argv[1], &a->o, &st, &root, &err);
+        (rc < 0 ? wh_store_abandon : wh_store_close)(s);
+        if (rc < 0)
+                return pk_fail("pull", &err);
+        if (a->json) {
+                json_t *j =
+                    json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "digest", root.desc.digest, "tag",
+                              root.ref_name, "blobs_received", (json_int_t)st.blobs_sent,
+                              "blobs_present", (json_int_t)st.blobs_skipped, "bytes_received",
+                              (json_int_t)st.bytes_sent, "signatures", (json_int_t)st.signatures);
+                pk_json_done(j, true);
+        } else {
+                printf("%s %s\n", root.desc.digest, root.ref_name);
+        }
+        return WH_EXIT_OK;
+}
+
 const struct cli_command cmd_pull_cli = {
     .name = "pull",
     .head = "Usage: whiskers pull [OPTIONS] LAYOUT HOST[:PORT]/REPO(:TAG|@DIGEST)\n"
@@ -25,37 +55,6 @@ const struct cli_command cmd_pull_cli = {
     .min_args = 2,
     .max_args = 2,
     .args = "the LAYOUT and the registry source",
+    .args_size = sizeof(struct pk_registry_args),
+    .run = cmd_pull,
 };
-
-int cmd_pull(int argc, char **argv)
-{
-        struct pk_registry_args args = {0}, *a = &args;
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_pull_cli, a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        if ((rc = pk_registry_finish("pull", a)) != 0)
-                return rc;
-        struct wh_err err = {0};
-        struct wh_store *s;
-        struct wh_registry_stats st;
-        struct wh_index_entry root;
-        if (wh_store_open(p.argv[0], WH_STORE_CREATE, &s, &err) < 0)
-                return pk_fail("pull", &err);
-        rc = wh_registry_pull(s, p.argv[1], &a->o, &st, &root, &err);
-        (rc < 0 ? wh_store_abandon : wh_store_close)(s);
-        if (rc < 0)
-                return pk_fail("pull", &err);
-        if (a->json) {
-                json_t *j =
-                    json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "digest", root.desc.digest, "tag",
-                              root.ref_name, "blobs_received", (json_int_t)st.blobs_sent,
-                              "blobs_present", (json_int_t)st.blobs_skipped, "bytes_received",
-                              (json_int_t)st.bytes_sent, "signatures", (json_int_t)st.signatures);
-                pk_json_print(j);
-                json_decref(j);
-        } else {
-                printf("%s %s\n", root.desc.digest, root.ref_name);
-        }
-        return WH_EXIT_OK;
-}

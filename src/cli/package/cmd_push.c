@@ -20,6 +20,38 @@ static const struct cli_option options[] = {
     {0},
 };
 
+static int cmd_push(void *args, int argc, char **argv)
+{
+        struct pk_registry_args *a = args;
+        int rc;
+        if ((rc = pk_registry_finish("push", a)) != 0)
+                return rc;
+        struct wh_err err = {0};
+        int npos = argc;
+        const char **pos = (const char **)argv;
+        const char *ref = npos == 3 ? pos[1] : NULL, *remote = pos[npos - 1];
+        struct wh_store *s;
+        struct wh_registry_stats st;
+        char digest[WH_DIGEST_BUF];
+        if (wh_store_open(pos[0], WH_STORE_READ, &s, &err) < 0)
+                return pk_fail("push", &err);
+        rc = wh_registry_push(s, ref, remote, &a->o, &st, digest, &err);
+        wh_store_close(s);
+        if (rc < 0)
+                return pk_fail("push", &err);
+        if (a->json) {
+                json_t *j = json_pack(
+                    "{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "digest", digest, "remote", remote,
+                    "blobs_sent", (json_int_t)st.blobs_sent, "blobs_skipped",
+                    (json_int_t)st.blobs_skipped, "bytes_sent", (json_int_t)st.bytes_sent,
+                    "manifests", (json_int_t)st.manifests, "signatures", (json_int_t)st.signatures);
+                pk_json_done(j, true);
+        } else {
+                printf("%s\n", digest);
+        }
+        return WH_EXIT_OK;
+}
+
 const struct cli_command cmd_push_cli = {
     .name = "push",
     .head = "Usage: whiskers push [OPTIONS] LAYOUT [REF] HOST[:PORT]/REPO[:TAG]\n"
@@ -37,40 +69,6 @@ const struct cli_command cmd_push_cli = {
     .min_args = 2,
     .max_args = 3,
     .args = "the LAYOUT and the registry destination",
+    .args_size = sizeof(struct pk_registry_args),
+    .run = cmd_push,
 };
-
-int cmd_push(int argc, char **argv)
-{
-        struct pk_registry_args args = {0}, *a = &args;
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_push_cli, a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        if ((rc = pk_registry_finish("push", a)) != 0)
-                return rc;
-        struct wh_err err = {0};
-        int npos = p.argc;
-        const char **pos = (const char **)p.argv;
-        const char *ref = npos == 3 ? pos[1] : NULL, *remote = pos[npos - 1];
-        struct wh_store *s;
-        struct wh_registry_stats st;
-        char digest[WH_DIGEST_BUF];
-        if (wh_store_open(pos[0], WH_STORE_READ, &s, &err) < 0)
-                return pk_fail("push", &err);
-        rc = wh_registry_push(s, ref, remote, &a->o, &st, digest, &err);
-        wh_store_close(s);
-        if (rc < 0)
-                return pk_fail("push", &err);
-        if (a->json) {
-                json_t *j = json_pack(
-                    "{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "digest", digest, "remote", remote,
-                    "blobs_sent", (json_int_t)st.blobs_sent, "blobs_skipped",
-                    (json_int_t)st.blobs_skipped, "bytes_sent", (json_int_t)st.bytes_sent,
-                    "manifests", (json_int_t)st.manifests, "signatures", (json_int_t)st.signatures);
-                pk_json_print(j);
-                json_decref(j);
-        } else {
-                printf("%s\n", digest);
-        }
-        return WH_EXIT_OK;
-}

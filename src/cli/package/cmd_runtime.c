@@ -1,5 +1,6 @@
 /* whiskers runtime build|unpack: runtimes as OCI images. */
 #include "base/size.h"
+#include "cli/package/commands.h"
 #include "cli/package/common.h"
 
 #include <limits.h>
@@ -75,15 +76,86 @@ static const char head[] =
     "\n";
 static const char tail[] = "\nExit status: 0 done, 1 failed, 2 bad usage.\n";
 
-static const struct cli_command build_cli = {
-    .name = "runtime build", .head = head, .tail = tail, .options = build_options};
+static int build(void *args, int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        struct build_args *a = args;
+        struct wh_runtime_build_options *o = &a->o;
+        const char *sde = getenv("SOURCE_DATE_EPOCH");
+        uint64_t epoch = 0;
+        if (!o->debian_suite && (a->packages.n || o->mirror))
+                return cli_usage_error("runtime", "--package and --mirror go with --debian SUITE");
+        if (sde && (wh_parse_u64(sde, &epoch, NULL) < 0 || epoch > INT64_MAX))
+                return cli_usage_error("runtime", "SOURCE_DATE_EPOCH is not a number of seconds");
+        if (!o->tree && !o->python && !o->debian_suite)
+                o->python = "/usr/bin/python3";
+        bool reused = false;
+        o->debian_packages = a->packages.v;
+        o->n_debian_packages = a->packages.n;
+        o->source_date_epoch = (int64_t)epoch;
+        o->reused = &reused;
+        struct wh_err err = {0};
+        struct wh_store *s;
+        struct wh_descriptor root;
+        if (wh_store_open(a->into, WH_STORE_CREATE, &s, &err) < 0)
+                return pk_fail("runtime", &err);
+        int rc = wh_runtime_build(s, o, &root, &err);
+        wh_store_close(s);
+        if (rc < 0)
+                return pk_fail("runtime", &err);
+        if (reused)
+                fprintf(stderr,
+                        "whiskers runtime: reused %s, built from the same suite state "
+                        "and packages\n",
+                        root.digest);
+        printf("%s\n", root.digest);
+        return WH_EXIT_OK;
+}
+
+static int unpack(void *args, int argc, char **argv)
+{
+        (void)argc;
+        struct unpack_args *a = args;
+        struct wh_err err = {0};
+        struct wh_store *s;
+        char path[PATH_MAX];
+        if (wh_store_open(argv[0], WH_STORE_READ, &s, &err) < 0)
+                return pk_fail("runtime", &err);
+        int rc = wh_runtime_unpack(s, argv[1], a->cache, path, sizeof(path), &err);
+        wh_store_close(s);
+        return pk_print("runtime", rc, &err, path);
+}
+
+static const struct cli_command build_cli = {.name = "runtime build",
+                                             .head = head,
+                                             .tail = tail,
+                                             .options = build_options,
+                                             .args_size = sizeof(struct build_args),
+                                             .run = build};
 static const struct cli_command unpack_cli = {.name = "runtime unpack",
                                               .head = head,
                                               .tail = tail,
                                               .options = unpack_options,
                                               .min_args = 2,
                                               .max_args = 2,
-                                              .args = "LAYOUT and REF"};
+                                              .args = "LAYOUT and REF",
+                                              .args_size = sizeof(struct unpack_args),
+                                              .run = unpack};
+
+static int runtime(int argc, char **argv)
+{
+        if (argc >= 2 && strcmp(argv[1], "build") == 0)
+                return cli_run(&build_cli, argc - 1, argv + 1);
+        if (argc >= 2 && strcmp(argv[1], "unpack") == 0)
+                return cli_run(&unpack_cli, argc - 1, argv + 1);
+        for (int i = 1; i < argc; i++)
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        cli_help(&cmd_runtime_cli, stdout);
+                        return WH_EXIT_OK;
+                }
+        return cli_usage_error("runtime", "name a subcommand: build or unpack");
+}
+
 /* Both subcommands' options, for --help and completion. */
 static const struct cli_option all_options[] = {
     {CLI_SECTION, .help = "Options of build:\n"},
@@ -97,77 +169,5 @@ const struct cli_command cmd_runtime_cli = {.name = "runtime",
                                             .tail = tail,
                                             .options = all_options,
                                             .max_args = CLI_ANY_ARGS,
-                                            .subcmds = "build unpack"};
-
-static int build(int argc, char **argv)
-{
-        struct build_args a = {0};
-        struct wh_runtime_build_options *o = &a.o;
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&build_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        const char *sde = getenv("SOURCE_DATE_EPOCH");
-        uint64_t epoch = 0;
-        if (!o->debian_suite && (a.packages.n || o->mirror))
-                return cli_usage_error("runtime", "--package and --mirror go with --debian SUITE");
-        if (sde && (wh_parse_u64(sde, &epoch, NULL) < 0 || epoch > INT64_MAX))
-                return cli_usage_error("runtime", "SOURCE_DATE_EPOCH is not a number of seconds");
-        if (!o->tree && !o->python && !o->debian_suite)
-                o->python = "/usr/bin/python3";
-        bool reused = false;
-        o->debian_packages = a.packages.v;
-        o->n_debian_packages = a.packages.n;
-        o->source_date_epoch = (int64_t)epoch;
-        o->reused = &reused;
-        struct wh_err err = {0};
-        struct wh_store *s;
-        struct wh_descriptor root;
-        if (wh_store_open(a.into, WH_STORE_CREATE, &s, &err) < 0)
-                return pk_fail("runtime", &err);
-        rc = wh_runtime_build(s, o, &root, &err);
-        wh_store_close(s);
-        if (rc < 0)
-                return pk_fail("runtime", &err);
-        if (reused)
-                fprintf(stderr,
-                        "whiskers runtime: reused %s, built from the same suite state "
-                        "and packages\n",
-                        root.digest);
-        printf("%s\n", root.digest);
-        return WH_EXIT_OK;
-}
-
-static int unpack(int argc, char **argv)
-{
-        struct unpack_args a = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&unpack_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        struct wh_err err = {0};
-        struct wh_store *s;
-        char path[PATH_MAX];
-        if (wh_store_open(p.argv[0], WH_STORE_READ, &s, &err) < 0)
-                return pk_fail("runtime", &err);
-        rc = wh_runtime_unpack(s, p.argv[1], a.cache, path, sizeof(path), &err);
-        wh_store_close(s);
-        if (rc < 0)
-                return pk_fail("runtime", &err);
-        printf("%s\n", path);
-        return WH_EXIT_OK;
-}
-
-int cmd_runtime(int argc, char **argv)
-{
-        if (argc >= 2 && strcmp(argv[1], "build") == 0)
-                return build(argc - 1, argv + 1);
-        if (argc >= 2 && strcmp(argv[1], "unpack") == 0)
-                return unpack(argc - 1, argv + 1);
-        for (int i = 1; i < argc; i++)
-                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        cli_help(&cmd_runtime_cli, stdout);
-                        return WH_EXIT_OK;
-                }
-        return cli_usage_error("runtime", "name a subcommand: build or unpack");
-}
+                                            .subcmds = "build unpack",
+                                            .dispatch = runtime};

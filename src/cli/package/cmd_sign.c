@@ -11,6 +11,23 @@ static const struct cli_option options[] = {
     {0},
 };
 
+static int cmd_sign(void *args, int argc, char **argv)
+{
+        (void)argc;
+        struct args *a = args;
+        int rc;
+        struct wh_err err = {0};
+        struct wh_store *s;
+        struct wh_descriptor root, sig;
+        if (wh_store_open(argv[0], WH_STORE_WRITE, &s, &err) < 0)
+                return pk_fail("sign", &err);
+        rc = wh_store_resolve(s, argv[1], &root, &err);
+        if (rc == 0)
+                rc = wh_sign(s, root.digest, a->key, &sig, &err);
+        wh_store_close(s);
+        return pk_print("sign", rc, &err, sig.digest);
+}
+
 const struct cli_command cmd_sign_cli = {
     .name = "sign",
     .head = "Usage: whiskers sign --key FILE.key LAYOUT [REF]\n"
@@ -27,26 +44,6 @@ const struct cli_command cmd_sign_cli = {
     .min_args = 1,
     .max_args = 2,
     .args = "the LAYOUT",
+    .args_size = sizeof(struct args),
+    .run = cmd_sign,
 };
-
-int cmd_sign(int argc, char **argv)
-{
-        struct args a = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_sign_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        struct wh_err err = {0};
-        struct wh_store *s;
-        struct wh_descriptor root, sig;
-        if (wh_store_open(p.argv[0], WH_STORE_WRITE, &s, &err) < 0)
-                return pk_fail("sign", &err);
-        rc = wh_store_resolve(s, p.argv[1], &root, &err);
-        if (rc == 0)
-                rc = wh_sign(s, root.digest, a.key, &sig, &err);
-        wh_store_close(s);
-        if (rc < 0)
-                return pk_fail("sign", &err);
-        printf("%s\n", sig.digest);
-        return WH_EXIT_OK;
-}

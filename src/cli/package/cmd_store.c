@@ -23,35 +23,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_store_cli = {
-    .name = "store",
-    .head = "Usage: whiskers store SUBCOMMAND [OPTIONS] LAYOUT [ARGS]\n"
-            "\n"
-            "  list [--json] LAYOUT             tags, digests and signatures in the store\n"
-            "  verify [--json] LAYOUT           re-hash every blob and check that everything\n"
-            "                                   index.json reaches is present; exit 1 on any\n"
-            "                                   problem\n"
-            "  gc [--dry-run] [--json] LAYOUT   delete blobs nothing in index.json reaches,\n"
-            "                                   signatures of removed packages, and stale\n"
-            "                                   temporary files (waits for running writers);\n"
-            "                                   refuses a store it cannot read fully\n"
-            "  import [--json] LAYOUT ARCHIVE   add the packages of a zip or tar layout\n"
-            "                                   archive; all or nothing, every layer checked\n"
-            "                                   against the unpacking rules\n"
-            "  export LAYOUT REF... (--zip FILE | --tar FILE)\n"
-            "                                   write packages, with their signatures, as a\n"
-            "                                   deterministic layout archive\n"
-            "  rm LAYOUT TAG                    remove a tag (blobs go at the next gc)\n"
-            "\n"
-            "Options:\n",
-    .tail = "\nExit status: 0 done, 1 failed (or verify found problems), 2 bad usage.\n",
-    .options = options,
-    .min_args = 2,
-    .max_args = 65,
-    .args = "a subcommand and the LAYOUT",
-    .subcmds = "list verify gc import export rm",
-};
-
 static int list(struct wh_store *s, const struct args *a, struct wh_err *err)
 {
         struct wh_index_entry *e;
@@ -78,9 +49,7 @@ static int list(struct wh_store *s, const struct args *a, struct wh_err *err)
                                                                               : "manifest",
                                nsig, nsig == 1 ? "" : "s");
         }
-        if (a->json)
-                pk_json_print(arr);
-        json_decref(arr);
+        pk_json_done(arr, a->json);
         free(e);
         return 0;
 }
@@ -103,8 +72,7 @@ static int verify(struct wh_store *s, const struct args *a, struct wh_err *err)
                 json_t *j =
                     json_pack("{s:I, s:I, s:o, s:b}", "blobs", (json_int_t)v.blobs, "bytes",
                               (json_int_t)v.bytes, "problems", problems, "ok", v.nproblems == 0);
-                pk_json_print(j);
-                json_decref(j);
+                pk_json_done(j, true);
         } else {
                 json_decref(problems);
                 printf("%llu blobs, %llu bytes re-hashed: %s\n", (unsigned long long)v.blobs,
@@ -126,8 +94,7 @@ static int gc(struct wh_store *s, const struct args *a, struct wh_err *err)
                     (json_int_t)g.blobs_kept, "blobs_removed", (json_int_t)g.blobs_removed,
                     "bytes_removed", (json_int_t)g.bytes_removed, "referrers_dropped",
                     (json_int_t)g.referrers_dropped, "temp_removed", (json_int_t)g.temp_removed);
-                pk_json_print(j);
-                json_decref(j);
+                pk_json_done(j, true);
         } else {
                 printf("%s%llu blobs (%llu bytes) removed, %llu kept, %llu orphan signatures, "
                        "%llu temporary files\n",
@@ -160,9 +127,7 @@ static int import(struct wh_store *s, const struct args *a, struct wh_err *err)
                                : e[i].subject[0] ? "(signature)"
                                                  : "(untagged)");
         }
-        if (a->json)
-                pk_json_print(arr);
-        json_decref(arr);
+        pk_json_done(arr, a->json);
         free(e);
         return 0;
 }
@@ -189,32 +154,60 @@ static int run(struct wh_store *s, const struct args *a, struct wh_err *err)
                                err);
 }
 
-int cmd_store(int argc, char **argv)
+static int cmd_store(void *args, int argc, char **argv)
 {
-        struct args a = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_store_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        a.sub = p.argv[0];
-        a.pos = (const char **)p.argv + 1;
-        a.npos = p.argc - 1;
+        struct args *a = args;
+        int rc;
+        a->sub = argv[0];
+        a->pos = (const char **)argv + 1;
+        a->npos = argc - 1;
         const char *subs[] = {"list", "verify", "gc", "import", "export", "rm"};
         int flags = -1;
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-                if (strcmp(a.sub, subs[i]) == 0)
+                if (strcmp(a->sub, subs[i]) == 0)
                         flags = i < 2 || i == 4 ? WH_STORE_READ : WH_STORE_WRITE;
         if (flags < 0)
                 return cli_usage_error("store", "unknown subcommand");
-        if (strcmp(a.sub, "import") == 0)
+        if (strcmp(a->sub, "import") == 0)
                 flags = WH_STORE_CREATE;
         struct wh_err err = {0};
         struct wh_store *s;
-        if (wh_store_open(a.pos[0], flags, &s, &err) < 0)
+        if (wh_store_open(a->pos[0], flags, &s, &err) < 0)
                 return pk_fail("store", &err);
-        rc = run(s, &a, &err);
+        rc = run(s, a, &err);
         (rc < 0 ? wh_store_abandon : wh_store_close)(s);
         if (rc == -2)
                 return cli_usage_error("store", "%s", err.msg);
         return rc < 0 ? pk_fail("store", &err) : rc;
 }
+
+const struct cli_command cmd_store_cli = {
+    .name = "store",
+    .head = "Usage: whiskers store SUBCOMMAND [OPTIONS] LAYOUT [ARGS]\n"
+            "\n"
+            "  list [--json] LAYOUT             tags, digests and signatures in the store\n"
+            "  verify [--json] LAYOUT           re-hash every blob and check that everything\n"
+            "                                   index.json reaches is present; exit 1 on any\n"
+            "                                   problem\n"
+            "  gc [--dry-run] [--json] LAYOUT   delete blobs nothing in index.json reaches,\n"
+            "                                   signatures of removed packages, and stale\n"
+            "                                   temporary files (waits for running writers);\n"
+            "                                   refuses a store it cannot read fully\n"
+            "  import [--json] LAYOUT ARCHIVE   add the packages of a zip or tar layout\n"
+            "                                   archive; all or nothing, every layer checked\n"
+            "                                   against the unpacking rules\n"
+            "  export LAYOUT REF... (--zip FILE | --tar FILE)\n"
+            "                                   write packages, with their signatures, as a\n"
+            "                                   deterministic layout archive\n"
+            "  rm LAYOUT TAG                    remove a tag (blobs go at the next gc)\n"
+            "\n"
+            "Options:\n",
+    .tail = "\nExit status: 0 done, 1 failed (or verify found problems), 2 bad usage.\n",
+    .options = options,
+    .min_args = 2,
+    .max_args = 65,
+    .args = "a subcommand and the LAYOUT",
+    .subcmds = "list verify gc import export rm",
+    .args_size = sizeof(struct args),
+    .run = cmd_store,
+};

@@ -16,36 +16,12 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_verify_cli = {
-    .name = "verify",
-    .head = "Usage: whiskers verify --trust DIR [--json] LAYOUT [REF]\n"
-            "\n"
-            "Check every signature of the package REF against the trust directory DIR:\n"
-            "*.pub files are trusted Ed25519 public keys; the file DIR/revoked lists revoked\n"
-            "key ids (one per line, '#' comments) and wins over *.pub. DIR and its files must\n"
-            "not be writable by group or others. Nothing is fetched: this works offline.\n"
-            "\n"
-            "The package is trusted when at least one signature is valid and made by a\n"
-            "trusted, unrevoked key, and everything it reaches is present, hashes to its\n"
-            "digest and (for layers) passes the unpacker's rules. Each signature is\n"
-            "reported as valid, untrusted key, revoked key, bad signature or malformed.\n"
-            "\n",
-    .tail = "\nExit status: 0 trusted, 1 not trusted (or failed), 2 bad usage.\n",
-    .options = options,
-    .min_args = 1,
-    .max_args = 2,
-    .args = "the LAYOUT",
-};
-
-int cmd_verify(int argc, char **argv)
+static int cmd_verify(void *args, int argc, char **argv)
 {
-        struct args a = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int prc = cli_parse(&cmd_verify_cli, &a, argc, argv, &p);
-        if (prc != CLI_PARSED)
-                return prc;
-        const char *trust_dir = a.trust_dir;
-        bool json = a.json;
+        (void)argc;
+        struct args *a = args;
+        const char *trust_dir = a->trust_dir;
+        bool json = a->json;
         struct wh_err err = {0};
         struct wh_store *s = NULL;
         struct wh_trust *t = NULL;
@@ -53,9 +29,9 @@ int cmd_verify(int argc, char **argv)
         struct wh_sig_report rep = {0};
         int rc = wh_trust_load(trust_dir, &t, &err);
         if (rc == 0)
-                rc = wh_store_open(p.argv[0], WH_STORE_READ, &s, &err);
+                rc = wh_store_open(argv[0], WH_STORE_READ, &s, &err);
         if (rc == 0)
-                rc = wh_store_resolve(s, p.argv[1], &root, &err);
+                rc = wh_store_resolve(s, argv[1], &root, &err);
         if (rc == 0)
                 rc = wh_trust_check(s, root.digest, t, &rep, &err);
         /* The signatures cover the digest; the content must be what it names. */
@@ -81,8 +57,7 @@ int cmd_verify(int argc, char **argv)
                                       rep.trusted && intact, "signatures", sigs, "intact", intact);
                 if (!intact)
                         json_object_set_new(j, "damage", json_string(damage.msg));
-                pk_json_print(j);
-                json_decref(j);
+                pk_json_done(j, true);
         } else {
                 json_decref(sigs);
                 if (!intact)
@@ -97,3 +72,26 @@ int cmd_verify(int argc, char **argv)
         wh_sig_report_clear(&rep);
         return trusted ? WH_EXIT_OK : WH_EXIT_FAILED;
 }
+
+const struct cli_command cmd_verify_cli = {
+    .name = "verify",
+    .head = "Usage: whiskers verify --trust DIR [--json] LAYOUT [REF]\n"
+            "\n"
+            "Check every signature of the package REF against the trust directory DIR:\n"
+            "*.pub files are trusted Ed25519 public keys; the file DIR/revoked lists revoked\n"
+            "key ids (one per line, '#' comments) and wins over *.pub. DIR and its files must\n"
+            "not be writable by group or others. Nothing is fetched: this works offline.\n"
+            "\n"
+            "The package is trusted when at least one signature is valid and made by a\n"
+            "trusted, unrevoked key, and everything it reaches is present, hashes to its\n"
+            "digest and (for layers) passes the unpacker's rules. Each signature is\n"
+            "reported as valid, untrusted key, revoked key, bad signature or malformed.\n"
+            "\n",
+    .tail = "\nExit status: 0 trusted, 1 not trusted (or failed), 2 bad usage.\n",
+    .options = options,
+    .min_args = 1,
+    .max_args = 2,
+    .args = "the LAYOUT",
+    .args_size = sizeof(struct args),
+    .run = cmd_verify,
+};

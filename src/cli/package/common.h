@@ -18,12 +18,23 @@ static inline int pk_fail(const char *cmd, const struct wh_err *err)
         return WH_EXIT_FAILED;
 }
 
-static inline void pk_json_print(json_t *j)
+/* A command's end: the error, or what it made (a digest, a path) on stdout. */
+static inline int pk_print(const char *cmd, int rc, const struct wh_err *err, const char *made)
 {
-        char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        if (rc < 0)
+                return pk_fail(cmd, err);
+        printf("%s\n", made);
+        return WH_EXIT_OK;
+}
+
+/* Print j compactly on stdout when print is set; free it either way. */
+static inline void pk_json_done(json_t *j, bool print)
+{
+        char *text = print ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         if (text)
                 puts(text);
         free(text);
+        json_decref(j);
 }
 
 #endif

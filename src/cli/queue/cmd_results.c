@@ -43,21 +43,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_results_cli = {
-    .name = "results",
-    .head = "Usage: whiskers results [OPTIONS]\n"
-            "\n"
-            "List stored results, oldest first: id, job, outcome, when, worker, normaliser.\n"
-            "A reused result names the result it reuses. 'whiskers show JOB' prints one\n"
-            "with its output.\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Exit status: 0 listed or re-queued (maybe nothing); 1 the store does not exist\n"
-            "(nothing is created) or failed; 2 bad usage.\n",
-    .options = options,
-};
-
 /* Print JSON rendered by the queue (render.c) and free it. */
 static int print_json(int rendered, char **text)
 {
@@ -174,16 +159,14 @@ static int wait_idle(struct wh_queue *q, struct wh_err *err)
         }
 }
 
-int cmd_results(int argc, char **argv)
+static int cmd_results(void *args, int argc, char **argv)
 {
-        struct args a = {.db = QUEUE_DB_DEFAULT, .limit = 100};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_results_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        const char *db = a.db, *tenant = a.tenant, *after = a.after, *job = a.job;
-        bool json = a.json, dead = a.dead, wait = a.wait, undelivered = a.undelivered,
-             again = a.again;
+        (void)argc, (void)argv;
+        struct args *a = args;
+        int rc;
+        const char *db = a->db, *tenant = a->tenant, *after = a->after, *job = a->job;
+        bool json = a->json, dead = a->dead, wait = a->wait, undelivered = a->undelivered,
+             again = a->again;
         struct wh_err err;
         uint64_t after_id = 0, job_id = 0;
         if (after && wh_parse_u64(after, &after_id, &err) < 0) {
@@ -200,7 +183,7 @@ int cmd_results(int argc, char **argv)
                 return WH_EXIT_USAGE;
         }
         struct wh_result_filter f = {
-            .tenant = tenant, .after_id = (int64_t)after_id, .limit = a.limit};
+            .tenant = tenant, .after_id = (int64_t)after_id, .limit = a->limit};
         struct wh_queue *q = NULL;
         if (wh_queue_open_existing(db, &q, &err) < 0 || (wait && wait_idle(q, &err) < 0))
                 rc = -1;
@@ -210,11 +193,23 @@ int cmd_results(int argc, char **argv)
                 rc = list_undelivered(q, &f, json, &err);
         else
                 rc = dead ? list_dead(q, &f, json, &err) : list_results(q, &f, json, &err);
-        if (rc < 0) {
-                fprintf(stderr, "whiskers results: %s\n", err.msg);
-                wh_queue_close(q);
-                return err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
-        }
-        wh_queue_close(q);
-        return WH_EXIT_OK;
+        return queue_exit("results", q, rc < 0, &err);
 }
+
+const struct cli_command cmd_results_cli = {
+    .name = "results",
+    .head = "Usage: whiskers results [OPTIONS]\n"
+            "\n"
+            "List stored results, oldest first: id, job, outcome, when, worker, normaliser.\n"
+            "A reused result names the result it reuses. 'whiskers show JOB' prints one\n"
+            "with its output.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 listed or re-queued (maybe nothing); 1 the store does not exist\n"
+            "(nothing is created) or failed; 2 bad usage.\n",
+    .options = options,
+    .args_size = sizeof(struct args),
+    .defaults = &(const struct args){.db = QUEUE_DB_DEFAULT, .limit = 100},
+    .run = cmd_results,
+};

@@ -90,24 +90,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_scan_cli = {
-    .name = "scan",
-    .head =
-        "Usage: whiskers scan --boefje DIR|ID --input-ooi REF [--normalisers DIR]... [OPTIONS]\n"
-        "\n"
-        "Run an OpenKAT boefje (boefje.json, main.py with run(boefje_meta)) unchanged in a\n"
-        "sandbox on the input object REF, check the (mime_types, raw) pairs it returns,\n"
-        "store its raw files content-addressed with their MIME types (boefje/<id> and what\n"
-        "it declared), then run every normaliser that consumes one of a raw file's MIME\n"
-        "types on it. Prints the boefje's raw files, then each normaliser's results.\n"
-        "\n",
-    .tail = "\n"
-            "Exit status: 0 the boefje and every normaliser succeeded; 1 the boefje or a\n"
-            "normaliser failed (its error is printed, a failed boefje stores nothing); 2 usage\n"
-            "error or nothing could run.\n",
-    .options = options,
-};
-
 static int check(const struct scan_args *a)
 {
         if (!a->db != !a->tenant)
@@ -312,24 +294,42 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
         return rc == WH_EXIT_OK && c.failed ? WH_EXIT_FAILED : rc;
 }
 
-int cmd_scan(int argc, char **argv)
+static int cmd_scan(void *args, int argc, char **argv)
 {
-        struct scan_args a = {0};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_scan_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        if ((rc = check(&a)) != 0)
+        (void)argc, (void)argv;
+        struct scan_args *a = args;
+        int rc;
+        if ((rc = check(a)) != 0)
                 return rc;
         cleanup_free char *dir = NULL;
         struct wh_err err = {0};
-        if (wh_boefje_find(a.boefjes, a.boefje, &dir, &err) < 0)
+        if (wh_boefje_find(a->boefjes, a->boefje, &dir, &err) < 0)
                 return cli_usage_error("scan", "%s", err.msg);
-        json_t *settings = a.settings ? wh_boefje_settings_read(a.settings, &err) : NULL;
-        if (a.settings && !settings)
+        json_t *settings = a->settings ? wh_boefje_settings_read(a->settings, &err) : NULL;
+        if (a->settings && !settings)
                 return cli_usage_error("scan", "%s", err.msg);
         cli_install_stop_handlers();
-        rc = scan(&a, dir, settings);
+        rc = scan(a, dir, settings);
         json_decref(settings);
         return rc;
 }
+
+const struct cli_command cmd_scan_cli = {
+    .name = "scan",
+    .head =
+        "Usage: whiskers scan --boefje DIR|ID --input-ooi REF [--normalisers DIR]... [OPTIONS]\n"
+        "\n"
+        "Run an OpenKAT boefje (boefje.json, main.py with run(boefje_meta)) unchanged in a\n"
+        "sandbox on the input object REF, check the (mime_types, raw) pairs it returns,\n"
+        "store its raw files content-addressed with their MIME types (boefje/<id> and what\n"
+        "it declared), then run every normaliser that consumes one of a raw file's MIME\n"
+        "types on it. Prints the boefje's raw files, then each normaliser's results.\n"
+        "\n",
+    .tail = "\n"
+            "Exit status: 0 the boefje and every normaliser succeeded; 1 the boefje or a\n"
+            "normaliser failed (its error is printed, a failed boefje stores nothing); 2 usage\n"
+            "error or nothing could run.\n",
+    .options = options,
+    .args_size = sizeof(struct scan_args),
+    .run = cmd_scan,
+};

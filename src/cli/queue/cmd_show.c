@@ -20,24 +20,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_show_cli = {
-    .name = "show",
-    .head = "Usage: whiskers show [OPTIONS] JOB\n"
-            "\n"
-            "Show job JOB (a number from 'whiskers submit'): its state (queued, running,\n"
-            "done, dead), tenant, normaliser, input, attempts, lease, the status record of\n"
-            "its last failure, and when done its result: outcome, its delivery to the sink\n"
-            "(pending, delivered or failed, attempts, last error), provenance and output\n"
-            "(a reused result's output is the one it reuses).\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Exit status: 0 shown; 1 the store does not exist or failed (the message says\n"
-            "which); 2 bad usage or no such job.\n",
-    .options = options,
-    .max_args = 1,
-};
-
 static void print_json_field(const char *label, const char *text)
 {
         if (!text)
@@ -84,18 +66,15 @@ static void print_text(const struct wh_job_info *j)
         print_json_field("output", j->output_json);
 }
 
-int cmd_show(int argc, char **argv)
+static int cmd_show(void *args, int argc, char **argv)
 {
-        struct args a = {.db = QUEUE_DB_DEFAULT};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_show_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        const char *db = a.db;
-        bool json = a.json;
+        struct args *a = args;
+        int rc;
+        const char *db = a->db;
+        bool json = a->json;
         struct wh_err err;
         uint64_t id;
-        if (p.argc != 1 || wh_parse_u64(p.argv[0], &id, &err) < 0 || id == 0 || id > INT64_MAX)
+        if (argc != 1 || wh_parse_u64(argv[0], &id, &err) < 0 || id == 0 || id > INT64_MAX)
                 return cli_usage_error("show", "expected one job id");
         struct wh_queue *q = NULL;
         struct wh_job_info *info = NULL;
@@ -118,3 +97,24 @@ int cmd_show(int argc, char **argv)
         wh_queue_close(q);
         return rc;
 }
+
+const struct cli_command cmd_show_cli = {
+    .name = "show",
+    .head = "Usage: whiskers show [OPTIONS] JOB\n"
+            "\n"
+            "Show job JOB (a number from 'whiskers submit'): its state (queued, running,\n"
+            "done, dead), tenant, normaliser, input, attempts, lease, the status record of\n"
+            "its last failure, and when done its result: outcome, its delivery to the sink\n"
+            "(pending, delivered or failed, attempts, last error), provenance and output\n"
+            "(a reused result's output is the one it reuses).\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 shown; 1 the store does not exist or failed (the message says\n"
+            "which); 2 bad usage or no such job.\n",
+    .options = options,
+    .max_args = 1,
+    .args_size = sizeof(struct args),
+    .defaults = &(const struct args){.db = QUEUE_DB_DEFAULT},
+    .run = cmd_show,
+};

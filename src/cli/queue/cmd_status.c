@@ -21,41 +21,18 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_status_cli = {
-    .name = "status",
-    .head = "Usage: whiskers status [OPTIONS]\n"
-            "\n"
-            "Jobs by state (ready, waiting for a retry, running, done, dead), how many\n"
-            "workers have sent a heartbeat recently, and the sink's outbox: results waiting\n"
-            "for delivery and deliveries that failed for good ('whiskers results\n"
-            "--undelivered' lists them, 'whiskers results --redeliver' queues them again).\n"
-            "The counts are cheap at any store size: kept by the store, not counted.\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Exit status: 0 shown; 1 the store does not exist (nothing is created) or\n"
-            "failed; 2 bad usage.\n",
-    .options = options,
-};
-
-int cmd_status(int argc, char **argv)
+static int cmd_status(void *args, int argc, char **argv)
 {
-        struct args a = {.db = QUEUE_DB_DEFAULT, .stale = 30000};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_status_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        const char *db = a.db;
-        uint32_t stale = a.stale;
-        bool json = a.json;
+        (void)argc, (void)argv;
+        struct args *a = args;
+        const char *db = a->db;
+        uint32_t stale = a->stale;
+        bool json = a->json;
         struct wh_queue *q = NULL;
         struct wh_queue_stats s;
         struct wh_err err;
-        if (wh_queue_open_existing(db, &q, &err) < 0 || wh_queue_stats(q, stale, &s, &err) < 0) {
-                fprintf(stderr, "whiskers status: %s\n", err.msg);
-                wh_queue_close(q);
-                return err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
-        }
+        if (wh_queue_open_existing(db, &q, &err) < 0 || wh_queue_stats(q, stale, &s, &err) < 0)
+                return queue_exit("status", q, true, &err);
         const char *backend = wh_queue_backend(q);
         if (json) {
                 json_t *o = json_pack(
@@ -85,6 +62,25 @@ int cmd_status(int argc, char **argv)
                        (unsigned long long)s.deliveries_pending,
                        (unsigned long long)s.deliveries_failed);
         }
-        wh_queue_close(q);
-        return WH_EXIT_OK;
+        return queue_exit("status", q, false, NULL);
 }
+
+const struct cli_command cmd_status_cli = {
+    .name = "status",
+    .head = "Usage: whiskers status [OPTIONS]\n"
+            "\n"
+            "Jobs by state (ready, waiting for a retry, running, done, dead), how many\n"
+            "workers have sent a heartbeat recently, and the sink's outbox: results waiting\n"
+            "for delivery and deliveries that failed for good ('whiskers results\n"
+            "--undelivered' lists them, 'whiskers results --redeliver' queues them again).\n"
+            "The counts are cheap at any store size: kept by the store, not counted.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 shown; 1 the store does not exist (nothing is created) or\n"
+            "failed; 2 bad usage.\n",
+    .options = options,
+    .args_size = sizeof(struct args),
+    .defaults = &(const struct args){.db = QUEUE_DB_DEFAULT, .stale = 30000},
+    .run = cmd_status,
+};

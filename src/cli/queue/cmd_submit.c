@@ -65,35 +65,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_submit_cli = {
-    .name = "submit",
-    .head = "Usage: whiskers submit --tenant T (--normaliser REF | --mime TYPE) [OPTIONS] "
-            "RAWFILE...\n"
-            "       whiskers submit --tenant T --boefje REF --input-ooi PK [OPTIONS]\n"
-            "\n"
-            "Store each RAWFILE in the job store and queue a job for it: for the normaliser\n"
-            "REF, or, without --normaliser, for every normaliser whose normalizer.json\n"
-            "\"consumes\" lists TYPE (OpenKAT-style routing). All jobs are queued in one\n"
-            "transaction: all or none. Workers pick them up ('whiskers worker').\n"
-            "\n"
-            "A REF with a '/' is a normaliser directory (stored as an absolute path);\n"
-            "otherwise a package of --store (a tag, an id, a digest), else the \"id\" of\n"
-            "a normaliser under --normalisers DIR. With a store, --mime routes to its\n"
-            "packages.\n"
-            "\n"
-            "With --boefje, queue one boefje job on the input object PK instead: a worker\n"
-            "runs the boefje, stores its raw files and queues a job for every normaliser\n"
-            "consuming one of their MIME types with the result. Its settings come from the\n"
-            "worker's --boefje-settings, never from the job.\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Exit status: 0 queued; 1 the store failed (nothing queued); 2 bad usage, an\n"
-            "unreadable file or meta, an unknown normaliser (nothing queued).\n",
-    .options = options,
-    .max_args = MAX_FILES,
-};
-
 /* The meta document as stored: the file's, with the MIME type and the
  * input object added where it has none, checked. */
 static int load_meta(const struct args *a, char **out, struct wh_err *err)
@@ -228,22 +199,50 @@ static int submit_boefje(const struct args *a)
         return rc;
 }
 
-int cmd_submit(int argc, char **argv)
+static int cmd_submit(void *args, int argc, char **argv)
 {
-        struct args a = {.db = QUEUE_DB_DEFAULT};
-        cleanup_cli struct cli_parsed p = {0};
-        int rc = cli_parse(&cmd_submit_cli, &a, argc, argv, &p);
-        if (rc != CLI_PARSED)
-                return rc;
-        if (a.boefje && (a.normaliser || a.mime || a.meta || !a.input_ooi || p.argc))
+        struct args *a = args;
+        if (a->boefje && (a->normaliser || a->mime || a->meta || !a->input_ooi || argc))
                 return cli_usage_error("submit", "--boefje takes --input-ooi, and no "
                                                  "--normaliser, --mime, --meta or RAWFILE");
-        if (a.boefje)
-                return submit_boefje(&a);
-        if (!a.normaliser && !a.mime)
+        if (a->boefje)
+                return submit_boefje(a);
+        if (!a->normaliser && !a->mime)
                 return cli_usage_error("submit", "give --normaliser REF or --mime TYPE (or "
                                                  "--boefje REF)");
-        if (p.argc == 0) /* not .min_args: a boefje job has none */
+        if (argc == 0) /* not .min_args: a boefje job has none */
                 return cli_usage_error("submit", "give at least one RAWFILE");
-        return submit(&a, (const char **)p.argv, (size_t)p.argc);
+        return submit(a, (const char **)argv, (size_t)argc);
 }
+
+const struct cli_command cmd_submit_cli = {
+    .name = "submit",
+    .head = "Usage: whiskers submit --tenant T (--normaliser REF | --mime TYPE) [OPTIONS] "
+            "RAWFILE...\n"
+            "       whiskers submit --tenant T --boefje REF --input-ooi PK [OPTIONS]\n"
+            "\n"
+            "Store each RAWFILE in the job store and queue a job for it: for the normaliser\n"
+            "REF, or, without --normaliser, for every normaliser whose normalizer.json\n"
+            "\"consumes\" lists TYPE (OpenKAT-style routing). All jobs are queued in one\n"
+            "transaction: all or none. Workers pick them up ('whiskers worker').\n"
+            "\n"
+            "A REF with a '/' is a normaliser directory (stored as an absolute path);\n"
+            "otherwise a package of --store (a tag, an id, a digest), else the \"id\" of\n"
+            "a normaliser under --normalisers DIR. With a store, --mime routes to its\n"
+            "packages.\n"
+            "\n"
+            "With --boefje, queue one boefje job on the input object PK instead: a worker\n"
+            "runs the boefje, stores its raw files and queues a job for every normaliser\n"
+            "consuming one of their MIME types with the result. Its settings come from the\n"
+            "worker's --boefje-settings, never from the job.\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 queued; 1 the store failed (nothing queued); 2 bad usage, an\n"
+            "unreadable file or meta, an unknown normaliser (nothing queued).\n",
+    .options = options,
+    .max_args = MAX_FILES,
+    .args_size = sizeof(struct args),
+    .defaults = &(const struct args){.db = QUEUE_DB_DEFAULT},
+    .run = cmd_submit,
+};

@@ -135,24 +135,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-const struct cli_command cmd_worker_cli = {
-    .name = "worker",
-    .head = "Usage: whiskers worker [OPTIONS]\n"
-            "\n"
-            "Claim queued jobs, run each normaliser or boefje in the sandbox, store the\n"
-            "results (a boefje's raw files become normaliser jobs). Any number of workers\n"
-            "may share one store (PostgreSQL across machines). Stops on SIGTERM, SIGINT or\n"
-            "SIGHUP: no more claims, running jobs get --grace-ms to finish, the rest go\n"
-            "back to the queue. A killed worker's jobs come back when their leases expire.\n"
-            "Logs are JSON lines on stderr (docs/worker.md).\n"
-            "\n"
-            "Options:\n",
-    .tail = "\n"
-            "Exit status: 0 stopped cleanly; 1 the store became unusable (corrupt file,\n"
-            "login refused, newer schema: the log says what to do); 2 bad usage.\n",
-    .options = options,
-};
-
 /* Blank the password of a URL (scheme://user:PASSWORD@host/..., or a
  * password=... parameter) in place. */
 static void blank_password(char *url)
@@ -221,7 +203,8 @@ static int install_handlers(void)
         return 0;
 }
 
-int cmd_worker(int argc, char **argv)
+/* The worker parses its own command line: hide_secrets blanks it. */
+static int cmd_worker(int argc, char **argv)
 {
         struct args a = {
             .c = {.db_url = QUEUE_DB_DEFAULT, .log_fd = 2}, .level = "info", .isolation = "fork"};
@@ -265,3 +248,22 @@ int cmd_worker(int argc, char **argv)
         }
         return WH_EXIT_OK;
 }
+
+const struct cli_command cmd_worker_cli = {
+    .name = "worker",
+    .head = "Usage: whiskers worker [OPTIONS]\n"
+            "\n"
+            "Claim queued jobs, run each normaliser or boefje in the sandbox, store the\n"
+            "results (a boefje's raw files become normaliser jobs). Any number of workers\n"
+            "may share one store (PostgreSQL across machines). Stops on SIGTERM, SIGINT or\n"
+            "SIGHUP: no more claims, running jobs get --grace-ms to finish, the rest go\n"
+            "back to the queue. A killed worker's jobs come back when their leases expire.\n"
+            "Logs are JSON lines on stderr (docs/worker.md).\n"
+            "\n"
+            "Options:\n",
+    .tail = "\n"
+            "Exit status: 0 stopped cleanly; 1 the store became unusable (corrupt file,\n"
+            "login refused, newer schema: the log says what to do); 2 bad usage.\n",
+    .options = options,
+    .dispatch = cmd_worker,
+};

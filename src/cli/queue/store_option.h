@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <whiskers/queue.h>
 
 #define QUEUE_DB_DEFAULT "whiskers.db"
 #define QUEUE_DB_OPTION(type, field)                                                               \
@@ -22,5 +23,18 @@
                         "the job store: sqlite:///path/whiskers.db, a path, or "                   \
                         "postgres://user:pass@host/db (default $WHISKERS_DB, else whiskers.db)"    \
         }
+
+/* A command's end on the store: closes q and returns the exit code; when
+ * failed, prints "whiskers CMD: <err>" first (exit 2 for a bad request). */
+static inline int queue_exit(const char *cmd, struct wh_queue *q, bool failed,
+                             const struct wh_err *err)
+{
+        if (failed)
+                fprintf(stderr, "whiskers %s: %s\n", cmd, err->msg);
+        wh_queue_close(q);
+        if (!failed)
+                return WH_EXIT_OK;
+        return err->kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
+}
 
 #endif
