@@ -43,6 +43,12 @@ int wh_mmdebstrap_run(const struct wh_debian_recipe *r, const char *stage, struc
 int wh_debian_tree_finish(int root_fd, const struct wh_debian_recipe *r,
                           struct wh_runtime_info *info, struct wh_err *err);
 
+/* The update-alternatives links the postinst scripts of the .debs (names
+ * without ".deb") in ROOT/var/cache/apt/archives declare, made without
+ * running them (runtime_alternatives.c); listed in
+ * whiskers/debian-alternatives. */
+int wh_debian_alternatives(int root_fd, char *const *debs, size_t n, struct wh_err *err);
+
 /* Prune a Debian root to what runs (runtime_prune.c). */
 int wh_debian_prune(int root_fd, struct wh_err *err);
 

@@ -34,7 +34,7 @@
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 #define RELEASE_MAX    (16u << 20)
 /* Bump when the tree's preparation changes: older images no longer match. */
-#define RECIPE 1
+#define RECIPE 2
 
 /* Debian policy 5.6.1 for package names (lowercase letters, digits, + - .,
  * two or more, starting alphanumerically); suites: letters, digits, '-'.

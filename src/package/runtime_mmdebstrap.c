@@ -3,7 +3,9 @@
  * Variant "extract": the packages and their dependencies are unpacked, no
  * maintainer script runs, so there is no ldconfig cache (the dynamic loader
  * searches Debian's multiarch directories without one), no byte code, no
- * machine-id, nothing that depends on the clock or the host. The sources
+ * machine-id, nothing that depends on the clock or the host; the
+ * update-alternatives links the postinst scripts would make are read from
+ * them as data (runtime_alternatives.c). The sources
  * are one line, "deb MIRROR SUITE main": no -updates or -security suite,
  * so one InRelease pins every version. The exact package versions go to
  * /whiskers/debian-packages (the .deb names apt downloaded).
@@ -110,7 +112,8 @@ static int by_string(const void *a, const void *b)
 }
 
 /* whiskers/debian-packages: the .deb files apt downloaded, without ".deb",
- * sorted, one per line ("python3.13-minimal_3.13.5-2_amd64"). */
+ * sorted, one per line ("python3.13-minimal_3.13.5-2_amd64"); then the
+ * alternatives their postinst scripts declare. */
 static int record_versions(int root_fd, struct wh_err *err)
 {
         DIR *d = wh_dir_at(root_fd, "var/cache/apt/archives");
@@ -148,6 +151,8 @@ static int record_versions(int root_fd, struct wh_err *err)
                                      : -1;
         if (rc == 0 && (out < 0 || wh_write_all(out, text, strlen(text)) < 0))
                 rc = wh_err_set(err, errno, "runtime", "cannot write whiskers/debian-packages");
+        if (rc == 0)
+                rc = wh_debian_alternatives(root_fd, v, n, err);
         for (size_t i = 0; i < n; i++)
                 free(v[i]);
         free(v);

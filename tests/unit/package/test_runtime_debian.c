@@ -1,8 +1,10 @@
 /* Runtime images from Debian packages, with a fake mmdebstrap
  * (WHISKERS_MMDEBSTRAP) and a file:// mirror: what the image holds after
  * pruning, the cache (same inputs: mmdebstrap does not run again; a new
- * InRelease: it does), and failures (a missing package, mmdebstrap failing
- * halfway, the archive changing during the build) leaving nothing tagged and
+ * InRelease: it does), the update-alternatives links the packages' postinst
+ * scripts declare, and failures (a missing package, mmdebstrap failing
+ * halfway, the archive changing during the build, a postinst declaring a
+ * link outside the root) leaving nothing tagged and
  * no staging directory behind. tests/e2e/test_runtime_debian.sh builds from
  * the real archive. */
 #include "pkgtest.h"
@@ -26,8 +28,33 @@ static const char fake[] =
     "[ \"$FAKE_MODE\" = nopython ] || {\n"
     "  printf 'not elf' >usr/bin/$py; chmod 755 usr/bin/$py; ln -s $py usr/bin/python3; }\n"
     "echo 'V = 1' >usr/lib/python3/dist-packages/fakelib.py\n"
-    ": >var/cache/apt/archives/python3-fakelib_1.0-1_all.deb\n"
-    ": >var/cache/apt/archives/zlib1g_1%3a1.3_amd64.deb\n"
+    /* A .deb as dpkg-deb makes it, but only its control.tar (postinst: $2). */
+    "mkdeb() {\n"
+    "  c=$(mktemp -d); printf '%s\\n' \"$2\" >$c/postinst; tar -C $c -cf $c/control.tar "
+    "./postinst\n"
+    "  { printf '!<arch>\\n%-16s%-12s%-6s%-6s%-8s%-10s`\\n' control.tar 0 0 0 100644 \\\n"
+    "      $(wc -c <$c/control.tar); cat $c/control.tar; } >var/cache/apt/archives/$1.deb\n"
+    "  rm -r $c; }\n"
+    "mkdeb python3-fakelib_1.0-1_all 'set -e'\n"
+    "mkdeb zlib1g_1%3a1.3_amd64 'exit 0'\n"
+    "mkdir -p usr/lib/fake usr/lib/better; ln -s usr/bin bin\n"
+    "echo fake >usr/lib/fake/libfake.so.3; echo better >usr/lib/better/libfake.so.3\n"
+    "echo tool >usr/lib/better/fk; ln -s / usr/lib/up; mkdir wh-alt-dir\n"
+    "mkdeb libfake_1_amd64 'update-alternatives --install /usr/lib/libfake.so.3 \\\n"
+    "    libfake.so.3 /usr/lib/fake/libfake.so.3 10'\n"
+    "mkdeb libbetter_1_amd64 'if [ \"$1\" = configure ]; then\n"
+    "  update-alternatives --quiet --install /usr/lib/libfake.so.3 libfake.so.3 \\\n"
+    "    \"/usr/lib/better/libfake.so.3\" 20 --slave /bin/fk fk /usr/lib/better/fk \\\n"
+    "    --slave /usr/bin/gone gone /usr/lib/better/gone\n"
+    "  update-alternatives --install /usr/lib/libfake.so.3 libfake.so.3 /usr/lib/none 99\n"
+    "  update-alternatives --install /usr/bin/v v /usr/lib/v-$V 50 || true\n"
+    "  update-alternatives --install /usr/lib/up/wh-alt-dir/esc esc /usr/lib/better/fk 5\n"
+    "fi'\n"
+    "case \"$FAKE_MODE\" in\n"
+    "hostile) mkdeb evil_1_all 'update-alternatives --install /usr/bin/x x ../../etc/passwd 1';;\n"
+    "outside) mkdeb evil_1_all 'update-alternatives --install /usr/../../etc/passwd x /usr/bin/ls "
+    "1';;\n"
+    "esac\n"
     "echo c >usr/share/doc/foo/copyright; echo l >usr/share/doc/foo/changelog.gz\n"
     "echo m >usr/share/man/man1/x.1; echo host >etc/hostname; : >dev/null\n";
 
@@ -142,8 +169,34 @@ static void test_image_content(void **state)
         assert_string_equal(link, "../usr/sbin/rmt"); /* absolute links made relative */
         free(at);
         char *versions = pt_read(path, "whiskers/debian-packages");
-        assert_string_equal(versions, "python3-fakelib_1.0-1_all\nzlib1g_1%3a1.3_amd64\n");
+        assert_string_equal(versions, "libbetter_1_amd64\nlibfake_1_amd64\n"
+                                      "python3-fakelib_1.0-1_all\nzlib1g_1%3a1.3_amd64\n");
         free(versions);
+        /* The alternative of highest priority whose path is in the tree, and
+         * its slaves whose path is there; a call with $V is skipped. */
+        char *alts = pt_read(path, "whiskers/debian-alternatives");
+        assert_non_null(alts);
+        assert_string_equal(alts,
+                            "esc /usr/lib/up/wh-alt-dir/esc /usr/lib/better/fk\n"
+                            "libfake.so.3 /usr/lib/libfake.so.3 /usr/lib/better/libfake.so.3\n"
+                            "fk /bin/fk /usr/lib/better/fk\n");
+        free(alts);
+        char *blas = pt_read(path, "usr/lib/libfake.so.3");
+        assert_string_equal(blas, "better\n");
+        free(blas);
+        char *fk = pt_read(path, "usr/bin/fk");
+        assert_string_equal(fk, "tool\n");
+        free(fk);
+        at = pt_path(path, "usr/lib/libfake.so.3");
+        memset(link, 0, sizeof(link));
+        assert_true(readlink(at, link, sizeof(link) - 1) > 0);
+        assert_string_equal(link, "../../etc/alternatives/libfake.so.3");
+        free(at);
+        assert_false(pt_exists(path, "usr/bin/v"));
+        /* A link's directory resolves inside the root: usr/lib/up -> / is the
+         * root itself there, not the host's / (which has no wh-alt-dir). */
+        assert_true(pt_exists(path, "wh-alt-dir/esc"));
+        assert_false(pt_exists(path, "etc/alternatives/gone"));
         char *lib = pt_read(path, "whiskers/python/debian/fakelib.py");
         assert_string_equal(lib, "V = 1\n");
         free(lib);
@@ -221,6 +274,10 @@ static void test_failures(void **state)
                        "mmdebstrap failed (exit status 1): E: Failed to fetch http://x/a.deb");
         expect_failure(f, "changed", "the archive's fake changed during the build");
         expect_failure(f, "nopython", "no /usr/bin/python3, the image's interpreter");
+        expect_failure(f, "hostile",
+                       "evil_1_all: its postinst declares the alternative 'x' with link "
+                       "'/usr/bin/x' and path '../../etc/passwd', not absolute paths inside");
+        expect_failure(f, "outside", "with link '/usr/../../etc/passwd'");
         setenv("FAKE_MODE", "ok", 1);
         size_t before = runs(f);
 
