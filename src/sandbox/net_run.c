@@ -33,7 +33,11 @@ static const char *slirp_path(void)
  * when this returns 0. It runs until n->slirp_exit_w is closed. Root's copy
  * drops its capabilities and confines itself (--enable-sandbox,
  * --enable-seccomp); no connection to the host's loopback
- * (--disable-host-loopback) or its resolver (--disable-dns). */
+ * (--disable-host-loopback) or its resolver (--disable-dns). An unprivileged
+ * caller's copy runs without --enable-sandbox: that mode mounts and calls
+ * setegid(0) in slirp4netns's own namespaces, which an unprivileged process in
+ * the initial user namespace cannot ("setegid(0) / parent failed", tried), so
+ * it stays the caller's uid, without capabilities, under its seccomp filter. */
 static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, struct wh_err *err)
 {
         const char *path = slirp_path();
@@ -67,12 +71,11 @@ static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, s
                         "--netns-type=path",
                         netns,
                         NET_IFNAME,
-                        NULL,
                         NULL};
-        if (!caller_is_root) { /* it must join the user namespace to reach the net one */
-                memmove(&argv[2], &argv[1], sizeof(char *) * 12);
-                argv[1] = userns_opt;
-        }
+        /* Unprivileged, it must join the user namespace to reach the net one;
+         * the option takes --enable-sandbox's place (above). */
+        if (!caller_is_root)
+                argv[4] = userns_opt;
         pid_t pid = fork();
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);

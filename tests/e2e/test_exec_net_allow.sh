@@ -88,6 +88,7 @@ cat >"$T/wh-in-ns" <<EOF
 exec nsenter --net=/proc/$H/ns/net unshare --mount sh -c 'mount --bind $T/resolv.conf /etc/resolv.conf && exec "\$0" "\$@"' "$WHISKERS" "\$@"
 EOF
 chmod 755 "$T/wh-in-ns"
+REAL_WHISKERS=$WHISKERS
 WHISKERS=$T/wh-in-ns
 net_run() { wh_run --ro-bind "$NETPROBE:/netprobe" "$@"; }
 # conn N FIELD: a field of network.connections[N]
@@ -243,6 +244,38 @@ net_run --net-allow 10.77.1.2:8080 --net-max-rate 100K -- /netprobe fetch 10.77.
 # the rate: at least ~3.9 s; 2 s is asserted, whatever the load.
 expect "--net-max-rate 100K: 600 KB take at least 2 s (unlimited: $fast ms)" rc=0 \
         "out~^OK 60[0-9]{4}$" "wall_ms>=2000"
+
+# ---- rootless: the same way out for an unprivileged caller -----------------
+# whiskers runs as whiskers-test in "the host" (no cgroup of its own, so
+# --allow-unenforced-limits). It needs a /dev/net/tun that user may open
+# (Debian's is 0666; a machine may have 0600): a node of its own is bound over
+# it in this run's mount namespace only, on a tmpfs, so the host is untouched.
+user=whiskers-test
+id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+if ! setpriv --reuid="$user" --regid="$user" --clear-groups unshare -U -r true 2>/dev/null; then
+        skip "rootless --net-allow" "unprivileged user namespaces are disabled here: NOT tested"
+else
+        mkdir "$T/dev" && chmod 777 "$T"
+        cat >"$T/wh-rootless" <<EOF
+#!/bin/sh
+exec nsenter --net=/proc/$H/ns/net unshare --mount sh -c 'mount --bind $T/resolv.conf /etc/resolv.conf &&
+        mount -t tmpfs -o mode=755 none $T/dev && mknod -m 666 $T/dev/tun c 10 200 &&
+        mount --bind $T/dev/tun /dev/net/tun &&
+        exec setpriv --reuid=$user --regid=$user --clear-groups env HOME=$T "\$0" "\$@"' "$REAL_WHISKERS" "\$@"
+EOF
+        chmod 755 "$T/wh-rootless"
+        WHISKERS=$T/wh-rootless
+        net_run --allow-unenforced-limits --net-allow 10.77.1.2:8080 -- /netprobe tcp 10.77.1.2 8080
+        expect "rootless: the listed target answers, and the connection is logged" rc=0 \
+                "out=OK HTTP/1.0 200 OK" network.mode=allow "network.connections[0].verdict=allowed"
+        net_run --allow-unenforced-limits --net-allow 10.77.1.2:8080 -- /netprobe tcp 10.77.2.2 8080
+        expect "rootless: an unlisted target is refused" rc=1 "out=ERR EHOSTUNREACH"
+        assert_eq "... logged as refused" refused "$(conn_to 10.77.2.2 8080 verdict)"
+        net_run --allow-unenforced-limits --net-allow 10.77.1.2:8080 -- /netprobe tcp 10.77.1.1 9100
+        expect "rootless: the host's own address is refused" rc=1 "out=ERR EHOSTUNREACH"
+        chmod 700 "$T"
+        WHISKERS=$T/wh-in-ns
+fi
 
 hns=$(readlink "/proc/$H/ns/net")
 left=$(for p in /proc/[0-9]*; do
