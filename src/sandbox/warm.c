@@ -179,7 +179,7 @@ static int on_ready(struct wh_warm *w, const struct zout *o)
         return 1;
 }
 
-static int on_init_msg(struct wh_warm *w, const struct zout *o)
+static int on_init_msg(struct wh_warm *w, const struct zout *o, bool *applied)
 {
         struct msg m;
         int fd = -1;
@@ -188,6 +188,7 @@ static int on_init_msg(struct wh_warm *w, const struct zout *o)
         switch (m.type) {
         case MSG_APPLIED:
                 w->landlock_abi = m.landlock_abi;
+                *applied = true;
                 break;
         case MSG_LISTENER:
                 if (fd >= 0 && w->notif < 0)
@@ -223,17 +224,22 @@ static void find_procs(struct wh_warm *w)
         }
 }
 
+/* Up when the zygote said "ready" and init reported what it applied. Init
+ * sends that before it execs the zygote, but both can be waiting at once, with
+ * other messages of init's before it: returning at "ready" alone left the
+ * report unread and a warm run's provenance said landlock_abi 0 (seen under
+ * ASan in CI, where the cold run of the same input said 7). */
 static int wait_ready(struct wh_warm *w)
 {
         struct zout o = {.len = 0};
-        bool eof = false;
+        bool eof = false, ready = false, applied = false;
         uint64_t deadline = warm_now_ns() + w->load_ms * 1000000ull;
         for (;;) {
                 uint64_t now = warm_now_ns();
                 if (now >= deadline)
                         return fail(w, &o, "the zygote was not ready after %llu ms (load timeout)",
                                     (unsigned long long)w->load_ms);
-                struct pollfd p[] = {{.fd = eof ? -1 : w->zsock, .events = POLLIN},
+                struct pollfd p[] = {{.fd = eof || ready ? -1 : w->zsock, .events = POLLIN},
                                      {.fd = w->l.ctl, .events = POLLIN},
                                      {.fd = w->l.out_r, .events = POLLIN},
                                      {.fd = w->l.err_r, .events = POLLIN},
@@ -251,13 +257,15 @@ static int wait_ready(struct wh_warm *w)
                         drain(&w->l.err_r, &o);
                 if (p[0].revents) {
                         int rc = on_ready(w, &o);
-                        if (rc == 2)
-                                eof = true;
-                        else if (rc != 0)
-                                return rc < 0 ? -1 : 0;
+                        if (rc < 0)
+                                return -1;
+                        eof = eof || rc == 2;
+                        ready = ready || rc == 1;
                 }
-                if (p[1].revents && on_init_msg(w, &o) < 0)
+                if (p[1].revents && on_init_msg(w, &o, &applied) < 0)
                         return -1;
+                if (ready && applied)
+                        return 0;
         }
 }
 
