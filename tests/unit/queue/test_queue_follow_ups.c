@@ -40,15 +40,23 @@ static int64_t complete_chain(struct wh_queue *q, const struct wh_job *j, const 
         return wh_queue_complete(q, &c, 1, &rid, e) < 0 ? -1 : rid;
 }
 
-static void test_follow_ups_with_the_result(void **state)
+/* A fresh store with one job waiting and a raw file in it (its digest in raw). */
+static struct wh_queue *one_job_and_a_raw_file(char raw[WH_DIGEST_BUF])
 {
-        (void)state;
         struct wh_err err;
         struct wh_queue *q = open_fresh(&err);
         int64_t id;
         OK(env_submit(q, "Hostname|internet|example.org", 1, &id, 0, &err));
-        char raw[WH_DIGEST_BUF];
         OK(wh_queue_put_raw(q, "dns answer", 10, raw, NULL, &err));
+        return q;
+}
+
+static void test_follow_ups_with_the_result(void **state)
+{
+        (void)state;
+        struct wh_err err;
+        char raw[WH_DIGEST_BUF];
+        struct wh_queue *q = one_job_and_a_raw_file(raw);
         struct wh_job *a;
         size_t n;
         OK(wh_queue_claim(q, "A", 1, 60000, &a, &n, &err));
@@ -78,11 +86,8 @@ static void test_fenced_completion_queues_nothing(void **state)
 {
         (void)state;
         struct wh_err err;
-        struct wh_queue *q = open_fresh(&err);
-        int64_t id;
-        OK(env_submit(q, "Hostname|internet|example.org", 1, &id, 0, &err));
         char raw[WH_DIGEST_BUF];
-        OK(wh_queue_put_raw(q, "dns answer", 10, raw, NULL, &err));
+        struct wh_queue *q = one_job_and_a_raw_file(raw);
         struct wh_job *a, *b;
         size_t n;
         OK(wh_queue_claim(q, "A", 1, 50, &a, &n, &err));
