@@ -131,12 +131,6 @@ int wh_route_raw_files(struct wh_queue *q, const struct wh_route *routes, size_t
 
 /* --- boefje jobs -------------------------------------------------------- */
 
-/* A boefje job's reference: this prefix, then the boefje's id or absolute
- * directory ("boefje:dns-records", "boefje:/srv/boefjes/dns"). */
-#define WH_JOB_BOEFJE_PREFIX "boefje:"
-/* The boefje reference of a job's reference, or NULL for a normaliser job. */
-const char *wh_job_boefje_ref(const char *ref);
-
 struct wh_boefje_job {
         const char *tenant;           /* required; also the BoefjeMeta's organization */
         const char *boefje;           /* a directory (with '/') or an id under boefjes_dir */
@@ -149,9 +143,10 @@ struct wh_boefje_job {
         uint32_t max_attempts;
 };
 
-/* Queue one boefje job: the boefje must exist (an id is stored as given,
- * a path absolute), the input object must be a primary key. *ref: the
- * stored reference (malloc'd). Settings are not part of a job. */
+/* Queue one boefje job (kind WH_JOB_BOEFJE): the boefje must exist (its
+ * reference, an id, is stored as given, a path absolute), the input
+ * object must be a primary key. *ref: the stored reference (malloc'd).
+ * Settings are not part of a job. */
 int wh_submit_boefje(struct wh_queue *q, const struct wh_boefje_job *j, int64_t *job_id, char **ref,
                      struct wh_err *err);
 

@@ -76,6 +76,17 @@ enum wh_job_state {
 };
 const char *wh_job_state_name(enum wh_job_state state);
 
+/* What a job runs (the job_payload.kind column): a normaliser on a raw
+ * file, or a boefje (a scanner) on an input object. The job's reference
+ * (`normaliser` in the structs below) is read by its kind: a normaliser
+ * id, path or package reference; a boefje id or directory. */
+enum wh_job_kind {
+        WH_JOB_NORMALISER = 0,
+        WH_JOB_BOEFJE = 1,
+};
+/* "normaliser" or "boefje", as stored. */
+const char *wh_job_kind_name(enum wh_job_kind kind);
+
 /* Opens the store, creating it (file, tables) where there is none yet. */
 int wh_queue_open(const char *url, struct wh_queue **q, struct wh_err *err);
 /* For commands that only read: never creates anything. ENOENT when there is
@@ -117,8 +128,9 @@ int wh_queue_get_raw(struct wh_queue *q, const char *digest, void **data, size_t
 /* --- submission ------------------------------------------------------- */
 
 struct wh_job_spec {
+        enum wh_job_kind kind;      /* 0: a normaliser job */
         const char *tenant;         /* required */
-        const char *normaliser;     /* required: the package reference as given */
+        const char *normaliser;     /* required: the reference as given (of the kind) */
         const char *package_digest; /* NULL when the worker resolves it */
         const char *raw_digest;     /* required; must already be stored */
         const char *meta_json;      /* a JSON object; NULL means {} */
@@ -143,8 +155,9 @@ struct wh_job {
                              (wh_queue_reap) do not count */
         uint32_t max_attempts;
         int64_t lease_expires_ms;
+        enum wh_job_kind kind;
         char *tenant;
-        char *normaliser;
+        char *normaliser;     /* the reference, of the kind */
         char *package_digest; /* NULL if not given at submission */
         char *raw_digest;
         char *meta_json;
@@ -260,6 +273,7 @@ struct wh_result_row {
         int64_t token;
         int64_t reused_from; /* 0 unless the result was reused */
         int64_t created_ms;
+        enum wh_job_kind kind; /* the job's */
         char *tenant;
         char *normaliser;
         char *outcome;
@@ -294,6 +308,7 @@ struct wh_job_info {
         uint32_t lost_leases, max_lost_leases; /* workers lost while running it */
         int64_t token;
         int64_t submitted_ms, available_ms, lease_expires_ms; /* lease: 0 if none */
+        enum wh_job_kind kind;
         char *tenant, *normaliser, *package_digest, *raw_digest, *meta_json, *meta_digest, *mime;
         char *lease_owner;
         char *last_status_json;              /* status record of the last failure, or NULL */
@@ -324,6 +339,7 @@ struct wh_dead_row {
         int64_t job_id;
         uint32_t attempts;
         int64_t created_ms;
+        enum wh_job_kind kind;
         char *tenant, *normaliser, *reason, *last_status_json;
 };
 void wh_dead_rows_free(struct wh_dead_row *rows, size_t n);
@@ -349,8 +365,9 @@ int wh_queue_stats(struct wh_queue *q, uint32_t stale_ms, struct wh_queue_stats 
 
 struct wh_delivery {
         int64_t result_id, job_id;
-        int64_t token;    /* of this claim: report with it */
-        uint32_t attempt; /* 1 on the first claim */
+        int64_t token;         /* of this claim: report with it */
+        uint32_t attempt;      /* 1 on the first claim */
+        enum wh_job_kind kind; /* the job's */
         char *tenant, *normaliser, *input_digest;
         char *body; /* the NormalizerResults (a reuse's: the reused result's) */
 };
@@ -391,6 +408,7 @@ struct wh_delivery_row {
         uint32_t attempts;
         int64_t next_attempt_ms, updated_ms;
         int http_status;
+        enum wh_job_kind kind; /* the job's */
         char *tenant, *normaliser, *last_error;
 };
 void wh_delivery_rows_free(struct wh_delivery_row *rows, size_t n);

@@ -1,5 +1,5 @@
 /* Boefje jobs in the job store (jobs.h): what `whiskers submit --boefje`
- * writes and the worker reads back. The job's reference is "boefje:" and
+ * writes and the worker reads back. The job's kind is boefje, its reference
  * the boefje's id or absolute directory; its raw input is the input
  * object as OpenKAT serialises it (what run() receives); its meta holds
  * the network options. Settings are never in the job: the worker reads
@@ -13,12 +13,6 @@
 #include <string.h>
 #include <whiskers/jobs.h>
 
-const char *wh_job_boefje_ref(const char *ref)
-{
-        size_t n = strlen(WH_JOB_BOEFJE_PREFIX);
-        return ref && strncmp(ref, WH_JOB_BOEFJE_PREFIX, n) == 0 ? ref + n : NULL;
-}
-
 /* The reference as stored: an id checked and kept (each worker looks it
  * up in its own directory), a path made absolute. */
 static char *stored_ref(const struct wh_boefje_job *j, struct wh_err *err)
@@ -29,9 +23,8 @@ static char *stored_ref(const struct wh_boefje_job *j, struct wh_err *err)
             wh_boefje_manifest_load(path, &m, err) < 0)
                 return NULL;
         wh_boefje_manifest_clear(&m);
-        char *ref;
-        if (asprintf(&ref, "%s%s", WH_JOB_BOEFJE_PREFIX,
-                     strchr(j->boefje, '/') ? path : j->boefje) < 0)
+        char *ref = strchr(j->boefje, '/') ? steal_pointer(&path) : strdup(j->boefje);
+        if (!ref)
                 return wh_err_set(err, ENOMEM, "submit", "out of memory"), NULL;
         return ref;
 }
@@ -71,7 +64,8 @@ int wh_submit_boefje(struct wh_queue *q, const struct wh_boefje_job *j, int64_t 
         char digest[WH_DIGEST_BUF];
         if (wh_queue_put_raw(q, input, strlen(input), digest, NULL, err) < 0)
                 return -1;
-        struct wh_job_spec spec = {.tenant = j->tenant,
+        struct wh_job_spec spec = {.kind = WH_JOB_BOEFJE,
+                                   .tenant = j->tenant,
                                    .normaliser = stored,
                                    .raw_digest = digest,
                                    .meta_json = meta,

@@ -154,7 +154,7 @@ uint32_t wh_backoff_ms(struct wh_queue *q, uint32_t base_ms, uint32_t max_ms, in
 /* Row callback storing column 0 into *(int64_t *)ctx. */
 int wh_row_take_id(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err);
 /* Columns: id, token, attempt, max_attempts, lease_expires_at, tenant,
- * normaliser, package_digest, raw_digest, meta, meta_digest, mime. */
+ * normaliser, package_digest, raw_digest, meta, meta_digest, mime, kind. */
 int wh_fill_job(struct wh_job *job, const struct wh_qrow *row, struct wh_err *err);
 int wh_fill_result_row(struct wh_result_row *r, const struct wh_qrow *row, int first,
                        struct wh_err *err);
@@ -162,10 +162,10 @@ void wh_result_row_clear(struct wh_result_row *r);
 int wh_fill_dead_row(struct wh_dead_row *d, const struct wh_qrow *row, struct wh_err *err);
 int wh_fill_job_info(struct wh_job_info *info, const struct wh_qrow *row, struct wh_err *err);
 /* Columns: result_id, job_id, token, attempts, tenant, normaliser,
- * input digest, body. */
+ * input digest, body, kind. */
 int wh_fill_delivery(struct wh_delivery *d, const struct wh_qrow *row, struct wh_err *err);
 /* Columns: result_id, job_id, state, attempts, next_attempt_at, updated_at,
- * http_status, tenant, normaliser, last_error. */
+ * http_status, tenant, normaliser, last_error, kind. */
 int wh_fill_delivery_row(struct wh_delivery_row *r, const struct wh_qrow *row, struct wh_err *err);
 
 /* read.c: the reading side, the same SQL on both backends. */

@@ -198,7 +198,7 @@ int wh_queue_undelivered(struct wh_queue *q, const struct wh_result_filter *filt
         if (q->ops->exec(q,
                          "SELECT d.result_id, d.job_id, d.state, d.attempts, d.next_attempt_at,"
                          " d.updated_at, coalesce(d.http_status, 0), d.tenant, p.normaliser,"
-                         " d.last_error FROM deliveries d JOIN job_payload p"
+                         " d.last_error, p.kind FROM deliveries d JOIN job_payload p"
                          " ON p.job_id = d.job_id WHERE d.state IN (0, 3) AND d.result_id > $1"
                          " AND ($3 IS NULL OR d.tenant = $3) ORDER BY d.result_id LIMIT $2",
                          p, 3, take_row, &l, err) < 0) {

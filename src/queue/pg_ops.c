@@ -19,8 +19,8 @@ const struct wh_queue_sql wh_pg_sql = {
              "  ORDER BY priority DESC, available_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
              " RETURNING id, token, attempt, max_attempts, lease_expires_at, tenant)"
              " SELECT c.id, c.token, c.attempt, c.max_attempts, c.lease_expires_at, c.tenant,"
-             " p.normaliser, p.package_digest, p.raw_digest, p.meta, p.meta_digest, p.mime"
-             " FROM c JOIN job_payload p ON p.job_id = c.id",
+             " p.normaliser, p.package_digest, p.raw_digest, p.meta, p.meta_digest, p.mime,"
+             " p.kind FROM c JOIN job_payload p ON p.job_id = c.id",
     .fail_lock = "SELECT attempt, max_attempts FROM jobs WHERE id = $1 AND token = $2"
                  " AND state = 1 AND lease_expires_at >= wh_now_ms() FOR UPDATE",
     /* As the job claim: SKIP LOCKED over the partial index deliveries_due.
@@ -34,7 +34,7 @@ const struct wh_queue_sql wh_pg_sql = {
         "  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
         " RETURNING result_id, job_id, token, attempts, tenant)"
         " SELECT c.result_id, c.job_id, c.token, c.attempts, c.tenant, p.normaliser,"
-        " p.raw_digest, b.output FROM c JOIN results r ON r.id = c.result_id"
+        " p.raw_digest, b.output, p.kind FROM c JOIN results r ON r.id = c.result_id"
         " JOIN job_payload p ON p.job_id = c.job_id"
         " JOIN result_body b ON b.result_id = coalesce(r.reused_from, r.id)",
 };
@@ -44,8 +44,8 @@ static const char submit_sql[] =
     " tenant, lost_leases, max_lost_leases) VALUES (0, $1, 0, $2, 0, wh_now_ms(), $3, 0, $10)"
     " RETURNING id)"
     " INSERT INTO job_payload (job_id, normaliser, package_digest, raw_digest, meta,"
-    " meta_digest, mime, submitted_at) SELECT id, $4, $5, $6, $7, $8, $9, wh_now_ms() FROM j"
-    " RETURNING job_id";
+    " meta_digest, mime, kind, submitted_at) SELECT id, $4, $5, $6, $7, $8, $9, $11,"
+    " wh_now_ms() FROM j RETURNING job_id";
 
 static int take_set_id(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
 {
@@ -54,7 +54,7 @@ static int take_set_id(void *ctx, size_t set, const struct wh_qrow *row, struct 
         return 0;
 }
 
-enum { SUBMIT_NP = 10 };
+enum { SUBMIT_NP = 11 };
 
 static void submit_params(struct wh_qparam *row, const struct wh_job_spec *s, const char *meta,
                           const char *meta_digest)
@@ -69,6 +69,7 @@ static void submit_params(struct wh_qparam *row, const struct wh_job_spec *s, co
         row[7] = qp_text(meta_digest);
         row[8] = qp_text(s->mime);
         row[9] = qp_int(s->max_lost_leases);
+        row[10] = qp_text(wh_job_kind_name(s->kind));
 }
 
 int wh_pg_submit(struct wh_queue *q, const struct wh_job_spec *specs, char **metas,

@@ -169,6 +169,15 @@ static const struct migration migrations[] = {
      " ADD COLUMN max_lost_leases integer NOT NULL " WH_SQL_MAX_LOST_DEFAULT ";"
      "CREATE INDEX results_dedup_tenant ON results (tenant, dedup_key)"
      " WHERE outcome = 'ok' AND reused_from IS NULL;"},
+    {4, "the kind of a job is a column: normaliser or boefje",
+     /* See sqlite_schema.c: jobs whose reference began with "boefje:"
+      * become boefje jobs, the prefix dropped. A constant default adds the
+      * column without a rewrite; the CHECK and the UPDATE read the table
+      * once. */
+     "ALTER TABLE job_payload ADD COLUMN kind text NOT NULL DEFAULT 'normaliser'"
+     " CONSTRAINT job_payload_kind CHECK (kind IN ('normaliser', 'boefje'));"
+     "UPDATE job_payload SET kind = 'boefje', normaliser = substr(normaliser, 8)"
+     " WHERE left(normaliser, 7) = 'boefje:' AND length(normaliser) > 7;"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

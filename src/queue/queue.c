@@ -188,6 +188,9 @@ static int check_spec(const struct wh_job_spec *s, struct wh_err *err)
             check_digest("raw digest", s->raw_digest, err) < 0 ||
             (s->mime && check_name("mime type", s->mime, 255, err) < 0))
                 return -1;
+        if (s->kind != WH_JOB_NORMALISER && s->kind != WH_JOB_BOEFJE)
+                return wh_qerr(err, EINVAL, "job kind %d is neither normaliser nor boefje",
+                               (int)s->kind);
         if (s->priority < -32768 || s->priority > 32767)
                 return wh_qerr(err, EINVAL, "priority %d is outside -32768..32767", s->priority);
         if (s->max_attempts > 1000)

@@ -153,7 +153,7 @@ static int list(struct wh_queue *q, const struct wh_result_filter *f, const char
 #define RESULT_COLUMNS                                                                             \
         "r.id, r.job_id, r.token, coalesce(r.reused_from, 0), r.created_at, r.tenant,"             \
         " p.normaliser, r.outcome, r.worker, r.package_digest, r.input_digest, r.meta_digest,"     \
-        " r.policy_hash"
+        " r.policy_hash, p.kind"
 
 int wh_read_results(struct wh_queue *q, const struct wh_result_filter *f,
                     struct wh_result_row **rows, size_t *n, struct wh_err *err)
@@ -175,7 +175,8 @@ int wh_read_results(struct wh_queue *q, const struct wh_result_filter *f,
 }
 
 #define DEAD_COLUMNS                                                                               \
-        "d.job_id, d.attempts, d.created_at, d.tenant, p.normaliser, d.reason, d.last_status"
+        "d.job_id, d.attempts, d.created_at, d.tenant, p.normaliser, d.reason, d.last_status,"     \
+        " p.kind"
 
 int wh_read_dead(struct wh_queue *q, const struct wh_result_filter *f, struct wh_dead_row **rows,
                  size_t *n, struct wh_err *err)

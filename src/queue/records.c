@@ -20,6 +20,34 @@ const char *wh_job_state_name(enum wh_job_state state)
         return "unknown";
 }
 
+const char *wh_job_kind_name(enum wh_job_kind kind)
+{
+        switch (kind) {
+        case WH_JOB_NORMALISER:
+                return "normaliser";
+        case WH_JOB_BOEFJE:
+                return "boefje";
+        }
+        return "unknown";
+}
+
+/* A kind column into the enum. The store's CHECK admits only these two;
+ * anything else (a newer whiskers' kind) is refused rather than run as
+ * the wrong thing. */
+static int kind_col(const struct wh_qrow *row, int col, enum wh_job_kind *kind, struct wh_err *err)
+{
+        const char *s = row->text(row, col);
+        for (enum wh_job_kind k = WH_JOB_NORMALISER; k <= WH_JOB_BOEFJE; k++)
+                if (s && strcmp(s, wh_job_kind_name(k)) == 0) {
+                        *kind = k;
+                        return 0;
+                }
+        return wh_qerr(err, EPROTO,
+                       "the store holds a job of the kind '%s', which this whiskers does not "
+                       "know: upgrade whiskers",
+                       s ? s : "(none)");
+}
+
 int wh_row_take_id(void *ctx, size_t set, const struct wh_qrow *row, struct wh_err *err)
 {
         (void)set;
@@ -56,7 +84,9 @@ int wh_fill_job(struct wh_job *job, const struct wh_qrow *row, struct wh_err *er
         job->meta_json = dup_col(row, 9, &failed);
         job->meta_digest = dup_col(row, 10, &failed);
         job->mime = dup_col(row, 11, &failed);
-        return failed ? wh_qerr(err, ENOMEM, "out of memory reading a job") : 0;
+        if (failed)
+                return wh_qerr(err, ENOMEM, "out of memory reading a job");
+        return kind_col(row, 12, &job->kind, err);
 }
 
 void wh_jobs_free(struct wh_job *jobs, size_t n)
@@ -93,7 +123,9 @@ int wh_fill_result_row(struct wh_result_row *r, const struct wh_qrow *row, int f
         r->input_digest = dup_col(row, first + 10, &failed);
         r->meta_digest = dup_col(row, first + 11, &failed);
         r->policy_hash = dup_col(row, first + 12, &failed);
-        return failed ? wh_qerr(err, ENOMEM, "out of memory reading a result") : 0;
+        if (failed)
+                return wh_qerr(err, ENOMEM, "out of memory reading a result");
+        return kind_col(row, first + 13, &r->kind, err);
 }
 
 void wh_result_row_clear(struct wh_result_row *r)
@@ -127,7 +159,9 @@ int wh_fill_dead_row(struct wh_dead_row *d, const struct wh_qrow *row, struct wh
         d->normaliser = dup_col(row, 4, &failed);
         d->reason = dup_col(row, 5, &failed);
         d->last_status_json = dup_col(row, 6, &failed);
-        return failed ? wh_qerr(err, ENOMEM, "out of memory reading a dead letter") : 0;
+        if (failed)
+                return wh_qerr(err, ENOMEM, "out of memory reading a dead letter");
+        return kind_col(row, 7, &d->kind, err);
 }
 
 void wh_dead_rows_free(struct wh_dead_row *rows, size_t n)
@@ -156,6 +190,8 @@ int wh_fill_delivery(struct wh_delivery *d, const struct wh_qrow *row, struct wh
         d->body = dup_col(row, 7, &failed);
         if (failed)
                 return wh_qerr(err, ENOMEM, "out of memory reading a delivery");
+        if (kind_col(row, 8, &d->kind, err) < 0)
+                return -1;
         if (!d->body)
                 return wh_qerr(err, ENOENT, "result %lld has no output to deliver",
                                (long long)d->result_id);
@@ -175,7 +211,9 @@ int wh_fill_delivery_row(struct wh_delivery_row *r, const struct wh_qrow *row, s
         r->tenant = dup_col(row, 7, &failed);
         r->normaliser = dup_col(row, 8, &failed);
         r->last_error = dup_col(row, 9, &failed);
-        return failed ? wh_qerr(err, ENOMEM, "out of memory reading a delivery") : 0;
+        if (failed)
+                return wh_qerr(err, ENOMEM, "out of memory reading a delivery");
+        return kind_col(row, 10, &r->kind, err);
 }
 
 /* Columns: see the SELECT in read.c's show_sql. */
@@ -204,15 +242,18 @@ int wh_fill_job_info(struct wh_job_info *info, const struct wh_qrow *row, struct
         info->dead_ms = row->int64(row, 19);
         info->output_json = dup_col(row, 20, &failed);
         info->provenance_json = dup_col(row, 21, &failed);
-        info->has_delivery = row->text(row, 35) != NULL;
-        info->delivery_state = (enum wh_delivery_state)row->int64(row, 35);
-        info->delivery_attempts = (uint32_t)row->int64(row, 36);
-        info->delivery_http_status = (int)row->int64(row, 37);
-        info->delivery_error = dup_col(row, 38, &failed);
-        info->lost_leases = (uint32_t)row->int64(row, 39);
-        info->max_lost_leases = (uint32_t)row->int64(row, 40);
+        info->has_delivery = row->text(row, 36) != NULL;
+        info->delivery_state = (enum wh_delivery_state)row->int64(row, 36);
+        info->delivery_attempts = (uint32_t)row->int64(row, 37);
+        info->delivery_http_status = (int)row->int64(row, 38);
+        info->delivery_error = dup_col(row, 39, &failed);
+        info->lost_leases = (uint32_t)row->int64(row, 40);
+        info->max_lost_leases = (uint32_t)row->int64(row, 41);
         if (failed)
                 return wh_qerr(err, ENOMEM, "out of memory reading a job");
+        /* The result columns' kind is the job's own (p.kind, never NULL). */
+        if (kind_col(row, 22 + 13, &info->kind, err) < 0)
+                return -1;
         if (!row->text(row, 22))
                 return 0; /* no result */
         info->result = calloc(1, sizeof(*info->result));

@@ -51,6 +51,7 @@ static json_t *result_json(const struct wh_result_row *r)
         put(&b, "reused_from", r->reused_from ? json_integer(r->reused_from) : json_null());
         put_int(&b, "created_ms", r->created_ms);
         put_str(&b, "tenant", r->tenant);
+        put_str(&b, "kind", wh_job_kind_name(r->kind));
         put_str(&b, "normaliser", r->normaliser);
         put_str(&b, "outcome", r->outcome);
         put_str(&b, "worker", r->worker);
@@ -119,6 +120,7 @@ int wh_job_info_json(const struct wh_job_info *info, char **json, struct wh_err 
         put_int(&b, "id", info->id);
         put_str(&b, "state", wh_job_state_name(info->state));
         put_str(&b, "tenant", info->tenant);
+        put_str(&b, "kind", wh_job_kind_name(info->kind));
         put_str(&b, "normaliser", info->normaliser);
         put_str(&b, "package_digest", info->package_digest);
         put_str(&b, "raw_digest", info->raw_digest);
@@ -164,8 +166,9 @@ static json_t *dead_json(const void *row)
         char t[32];
         wh_queue_time_text(r->created_ms, t);
         json_t *st = json_loads(r->last_status_json, 0, NULL);
-        return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:o}", "job_id", (json_int_t)r->job_id,
-                         "tenant", r->tenant, "normaliser", r->normaliser, "attempts",
+        return json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:o}", "job_id",
+                         (json_int_t)r->job_id, "tenant", r->tenant, "kind",
+                         wh_job_kind_name(r->kind), "normaliser", r->normaliser, "attempts",
                          (int)r->attempts, "reason", r->reason, "created", t, "last_status",
                          st ? st : json_string(r->last_status_json));
 }
@@ -176,13 +179,14 @@ static json_t *undelivered_json(const void *row)
         char t[32], next[32];
         wh_queue_time_text(r->updated_ms, t);
         wh_queue_time_text(r->next_attempt_ms, next);
-        return json_pack("{s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:s?, s:o, s:s?}", "result_id",
+        return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:o, s:s?}", "result_id",
                          (json_int_t)r->result_id, "job_id", (json_int_t)r->job_id, "tenant",
-                         r->tenant, "normaliser", r->normaliser, "state",
-                         wh_delivery_state_name(r->state), "attempts", (int)r->attempts, "updated",
-                         t, "next_attempt", r->state == WH_DELIVERY_PENDING ? next : NULL,
-                         "http_status", r->http_status ? json_integer(r->http_status) : json_null(),
-                         "last_error", r->last_error);
+                         r->tenant, "kind", wh_job_kind_name(r->kind), "normaliser", r->normaliser,
+                         "state", wh_delivery_state_name(r->state), "attempts", (int)r->attempts,
+                         "updated", t, "next_attempt",
+                         r->state == WH_DELIVERY_PENDING ? next : NULL, "http_status",
+                         r->http_status ? json_integer(r->http_status) : json_null(), "last_error",
+                         r->last_error);
 }
 
 int wh_dead_rows_json(const struct wh_dead_row *rows, size_t n, char **json, struct wh_err *err)

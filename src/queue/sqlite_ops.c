@@ -21,7 +21,8 @@ const struct wh_queue_sql wh_sqlite_sql = {
              " (SELECT raw_digest FROM job_payload WHERE job_id = jobs.id),"
              " (SELECT meta FROM job_payload WHERE job_id = jobs.id),"
              " (SELECT meta_digest FROM job_payload WHERE job_id = jobs.id),"
-             " (SELECT mime FROM job_payload WHERE job_id = jobs.id)",
+             " (SELECT mime FROM job_payload WHERE job_id = jobs.id),"
+             " (SELECT kind FROM job_payload WHERE job_id = jobs.id)",
     .fail_lock = "SELECT attempt, max_attempts FROM jobs WHERE id = $1 AND token = $2"
                  " AND state = 1 AND lease_expires_at >= wh_now_ms()",
     /* A reuse has no body of its own: deliver the one it reuses. */
@@ -34,7 +35,8 @@ const struct wh_queue_sql wh_sqlite_sql = {
         " (SELECT normaliser FROM job_payload WHERE job_id = deliveries.job_id),"
         " (SELECT raw_digest FROM job_payload WHERE job_id = deliveries.job_id),"
         " (SELECT b.output FROM results r JOIN result_body b"
-        "  ON b.result_id = coalesce(r.reused_from, r.id) WHERE r.id = deliveries.result_id)",
+        "  ON b.result_id = coalesce(r.reused_from, r.id) WHERE r.id = deliveries.result_id),"
+        " (SELECT kind FROM job_payload WHERE job_id = deliveries.job_id)",
 };
 
 static const char insert_job[] =
@@ -43,7 +45,8 @@ static const char insert_job[] =
     " RETURNING id";
 static const char insert_payload[] =
     "INSERT INTO job_payload (job_id, normaliser, package_digest, raw_digest, meta,"
-    " meta_digest, mime, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, wh_now_ms())";
+    " meta_digest, mime, kind, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+    " wh_now_ms())";
 
 static int submit_one(struct wh_queue *q, const struct wh_job_spec *s, const char *meta,
                       const char *meta_digest, int64_t *id, struct wh_err *err)
@@ -59,8 +62,9 @@ static int submit_one(struct wh_queue *q, const struct wh_job_spec *s, const cha
                                       qp_text(s->raw_digest),
                                       qp_text(meta),
                                       qp_text(meta_digest),
-                                      qp_text(s->mime)};
-        if (q->ops->exec(q, insert_payload, payload, 7, NULL, NULL, err) < 0) {
+                                      qp_text(s->mime),
+                                      qp_text(wh_job_kind_name(s->kind))};
+        if (q->ops->exec(q, insert_payload, payload, 8, NULL, NULL, err) < 0) {
                 if (err->kind == WH_ERR_NOT_FOUND)
                         return wh_qerr(err, ENOENT,
                                        "raw blob %s is not in the store: put the raw file first",

@@ -128,6 +128,15 @@ static const struct migration migrations[] = {
      "ALTER TABLE jobs ADD COLUMN max_lost_leases INTEGER NOT NULL " WH_SQL_MAX_LOST_DEFAULT ";"
      "CREATE INDEX results_dedup_tenant ON results (tenant, dedup_key)"
      " WHERE outcome = 'ok' AND reused_from IS NULL;"},
+    {4, "the kind of a job is a column: normaliser or boefje",
+     /* Before, a boefje job was one whose reference began with "boefje:"
+      * (what the worker read, case-sensitively): those rows become boefje
+      * jobs with the prefix dropped, so a reference means what its kind
+      * says and a normaliser reference may begin with anything. */
+     "ALTER TABLE job_payload ADD COLUMN kind TEXT NOT NULL DEFAULT 'normaliser'"
+     " CHECK (kind IN ('normaliser', 'boefje'));"
+     "UPDATE job_payload SET kind = 'boefje', normaliser = substr(normaliser, 8)"
+     " WHERE substr(normaliser, 1, 7) = 'boefje:' AND length(normaliser) > 7;"},
 };
 
 static int exec_sql(struct wh_sqlite *s, const char *sql, const char *what, struct wh_err *err)

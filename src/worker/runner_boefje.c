@@ -153,7 +153,7 @@ int wh_slot_boefje_run(struct slot *s, const struct wh_runner_input *in,
                 return err->kind == WH_ERR_INVALID ? reject(out, "bad_meta", err) : -1;
         struct wh_boefje *b = NULL;
         json_t *settings = NULL;
-        int rc = load(cfg, wh_job_boefje_ref(job->normaliser), &b, err);
+        int rc = load(cfg, job->normaliser, &b, err);
         if (rc < 0 && err->kind == WH_ERR_NOT_FOUND)
                 rc = reject(out, "boefje_missing", err);
         else if (rc < 0 && err->kind == WH_ERR_INVALID)

@@ -86,9 +86,10 @@ static struct curl_slist *headers_for(const struct wh_sink_delivery *d)
         snprintf(line, sizeof(line), "X-Whiskers-Job: %lld", (long long)d->job_id);
         h = h ? curl_slist_append(h, line) : NULL;
         /* Values come from submitters: strip anything that could end a header. */
-        const char *names[] = {"X-Whiskers-Tenant", "X-Whiskers-Normaliser", "X-Whiskers-Input"};
-        const char *values[] = {d->tenant, d->normaliser, d->input_digest};
-        for (int i = 0; h && i < 3; i++) {
+        const char *names[] = {"X-Whiskers-Tenant", "X-Whiskers-Kind", "X-Whiskers-Normaliser",
+                               "X-Whiskers-Input"};
+        const char *values[] = {d->tenant, d->kind, d->normaliser, d->input_digest};
+        for (int i = 0; h && i < 4; i++) {
                 int n =
                     snprintf(line, sizeof(line), "%s: %s", names[i], values[i] ? values[i] : "");
                 for (int k = 0; k < n && k < (int)sizeof(line) - 1; k++)

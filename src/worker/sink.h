@@ -22,7 +22,9 @@ struct wh_sink_config {
 
 struct wh_sink_delivery {
         int64_t job_id;
-        const char *tenant, *normaliser, *input_digest;
+        const char *tenant;
+        const char *kind; /* the job's: wh_job_kind_name() */
+        const char *normaliser, *input_digest;
         const char *body; /* JSON */
 };
 

@@ -120,7 +120,7 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
 
 static bool same_key(const struct task *a, const struct task *b)
 {
-        return strcmp(a->job.normaliser, b->job.normaliser) == 0 &&
+        return a->job.kind == b->job.kind && strcmp(a->job.normaliser, b->job.normaliser) == 0 &&
                (a->job.tenant == b->job.tenant ||
                 (a->job.tenant && b->job.tenant && strcmp(a->job.tenant, b->job.tenant) == 0));
 }
@@ -257,7 +257,7 @@ static void finish_task(struct slot *s, struct task *t)
 
 static bool is_boefje(const struct task *t)
 {
-        return wh_job_boefje_ref(t->job.normaliser) != NULL;
+        return t->job.kind == WH_JOB_BOEFJE;
 }
 
 /* mu held: --boefje-slots boefje jobs run already. */

@@ -120,6 +120,7 @@ static bool deliver_one(struct wh_deliverer *d)
         }
         struct wh_sink_delivery sd = {.job_id = dl->job_id,
                                       .tenant = dl->tenant,
+                                      .kind = wh_job_kind_name(dl->kind),
                                       .normaliser = dl->normaliser,
                                       .input_digest = dl->input_digest,
                                       .body = dl->body};

@@ -14,7 +14,7 @@
 SRC=${WH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 N=$T/normalisers B=$T/boefjes
 DB=$T/w.db
-export WHISKERS_NORMALISERS=$N WHISKERS_BOEFJES=$B WHISKERS_DB=sqlite://$DB
+export WHISKERS_NORMALISERS=$N WHISKERS_BOEFJES=$B WHISKERS_DB=sqlite://$DB WHISKERS_CACHE=$T/cache
 LIMITS=()
 can_enforce_cgroups || LIMITS=(--allow-unenforced-limits)
 HOST='{"object_type": "Hostname", "network": "Network|internet", "name": %s}'
@@ -33,7 +33,9 @@ worker() { timeout -k 5 120 "$WHISKERS" worker "${LIMITS[@]}" --exit-when-idle -
 
 # --- the chain: boefje job -> raw file -> normaliser jobs -> results ---------
 wq submit --tenant acme --boefje subdomain-wordlist --input-ooi 'Hostname|internet|example.org' --json
-expect "a boefje job is queued" rc=0 'out~"boefje": "boefje:subdomain-wordlist"'
+expect "a boefje job is queued: its kind, its boefje" rc=0 'out~"kind": "boefje"' 'out~"boefje": "subdomain-wordlist"'
+assert_eq "the store has its kind in a column, the reference as given" "boefje subdomain-wordlist" \
+        "$(sql "SELECT kind || ' ' || normaliser FROM job_payload WHERE job_id = $(jqo '.[0].job')")"
 J=$(jqo '.[0].job')
 assert_eq "its settings are not in the job: its meta holds the input and network only" \
         '{"input_ooi":"Hostname|internet|example.org","net_allow":[],"net_no_input":false}' \
@@ -59,8 +61,9 @@ assert_eq "their NormalizerMeta names the raw file and the boefje's task" "$raw 
         "$(jqo '"\(.meta.raw_data.id) \(.meta.raw_data.mime_types[0].value)"')"
 assert_eq "observed from the boefje's input object" "Hostname|internet|example.org" "$(jqo '.output.observations[0].input_ooi')"
 wq results --json --tenant acme
-assert_eq "whiskers results: the boefje's and both normalisers' results, all ok" \
-        "boefje:subdomain-wordlist ok|hostnames ok|wordlist-size ok" "$(jqo '[.[] | "\(.normaliser) \(.outcome)"] | sort | join("|")')"
+assert_eq "whiskers results: the boefje's and both normalisers' results, all ok, with their kinds" \
+        "boefje subdomain-wordlist ok|normaliser hostnames ok|normaliser wordlist-size ok" \
+        "$(jqo '[.[] | "\(.kind) \(.normaliser) \(.outcome)"] | sort | join("|")')"
 
 # --- a worker killed after the boefje ran -------------------------------------
 # The boefje sleeps, so the job is seen running; then the store's write lock
@@ -104,7 +107,7 @@ S1=$(($(jqo '.[0].job') - 1))
 wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.net' --json
 worker --concurrency 2 --boefje-slots 1 --batch 4
 assert_eq "--boefje-slots 1: two boefje jobs ran one after the other (1.5 s each)" 1 \
-        "$(sql "SELECT (SELECT count(*) FROM results r JOIN job_payload p ON p.job_id = r.job_id WHERE r.job_id > $S1 AND p.normaliser = 'boefje:slow') = 2 AND (SELECT max(r.created_at) - min(r.created_at) FROM results r JOIN job_payload p ON p.job_id = r.job_id WHERE r.job_id > $S1 AND p.normaliser = 'boefje:slow') >= 1400")"
+        "$(sql "SELECT (SELECT count(*) FROM results r JOIN job_payload p ON p.job_id = r.job_id WHERE r.job_id > $S1 AND p.kind = 'boefje' AND p.normaliser = 'slow') = 2 AND (SELECT max(r.created_at) - min(r.created_at) FROM results r JOIN job_payload p ON p.job_id = r.job_id WHERE r.job_id > $S1 AND p.kind = 'boefje' AND p.normaliser = 'slow') >= 1400")"
 
 # --- a malformed pair: nothing stored, a clear error --------------------------
 mkdir -p "$B/bad"
@@ -171,6 +174,45 @@ expect "an input object that is not a primary key: usage error" rc=2 'err~is not
 wq submit --tenant acme --boefje keyed "$T/settings/keyed.json"
 expect "--boefje with a RAWFILE: usage error" rc=2 'err~--boefje'
 
+# --- a normaliser whose reference looks like a boefje job's of before --------
+# Before the kind column, a job whose reference began with "boefje:" was a
+# boefje job: a normaliser package tagged boefje:subdomain-wordlist got the
+# boefje subdomain-wordlist run on its raw file (dead: bad_meta).
+"$WHISKERS" pack "$N/hostnames" --into "$T/store" --tag boefje:subdomain-wordlist >"$T/pack.out" 2>&1
+assert_eq "a normaliser packed under the tag boefje:subdomain-wordlist" 0 "$?"
+printf 'a.example.org b.example.org\n' >"$T/lookalike.txt"
+LDB=sqlite://$T/lookalike.db
+wq submit --db "$LDB" --tenant acme --store "$T/store" --allow-unsigned --normaliser boefje:subdomain-wordlist \
+        --input-ooi 'Hostname|internet|example.org' --json "$T/lookalike.txt"
+expect "queued as a normaliser job" rc=0 'out~"kind": "normaliser"' 'out~"normaliser": "boefje:subdomain-wordlist"'
+L=$(jqo '.[0].job')
+worker --db "$LDB" --store "$T/store" --allow-unsigned
+wq show --db "$LDB" --json "$L"
+assert_eq "the worker ran the package, not the boefje: its Hostnames" \
+        "normaliser boefje:subdomain-wordlist done a.example.org b.example.org" \
+        "$(jqo '"\(.kind) \(.normaliser) \(.state) \([.output.observations[0].results[].name] | sort | join(" "))"')"
+
+# --- a store of before the kind column ----------------------------------------
+# Schema version 3 told a boefje job by the prefix "boefje:" on its
+# reference. A store made here, then turned back with SQL into what whiskers
+# wrote then; this whiskers migrates it at open and its worker runs both kinds.
+ODB=$T/old.db
+wq submit --db "sqlite://$ODB" --tenant acme --boefje subdomain-wordlist --input-ooi 'Hostname|internet|example.org'
+printf 'old.example.org\n' >"$T/old.txt"
+wq submit --db "sqlite://$ODB" --tenant acme --normaliser hostnames --input-ooi 'Hostname|internet|example.org' "$T/old.txt"
+"$PYTHON" -c 'import sqlite3, sys
+sqlite3.connect(sys.argv[1]).executescript(sys.argv[2])' "$ODB" \
+        "UPDATE job_payload SET normaliser = 'boefje:' || normaliser WHERE kind = 'boefje';
+         ALTER TABLE job_payload DROP COLUMN kind; DELETE FROM schema_version WHERE version = 4;"
+assert_eq "the old store: version 3, a boefje job by its prefix" "3 boefje:subdomain-wordlist|hostnames" \
+        "$(DB=$ODB sql "SELECT (SELECT max(version) FROM schema_version), group_concat(normaliser, '|') FROM job_payload")"
+worker --db "sqlite://$ODB"
+assert_eq "migrated: the prefixed job is a boefje job, the prefix gone; the worker ran both kinds and the jobs the boefje made" \
+        "4 boefje subdomain-wordlist 2|normaliser hostnames 2|normaliser hostnames 2|normaliser wordlist-size 2" \
+        "$(DB=$ODB sql "SELECT (SELECT max(version) FROM schema_version), group_concat(x, '|') FROM (SELECT p.kind || ' ' || p.normaliser || ' ' || j.state AS x FROM jobs j JOIN job_payload p ON p.job_id = j.id ORDER BY x)")"
+wq results --db "sqlite://$ODB" --json
+assert_eq "their results, all ok" "ok ok ok ok" "$(jqo '[.[].outcome] | join(" ")')"
+
 # --- PostgreSQL: the same chain -----------------------------------------------
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         skip "PostgreSQL" "not installed (scripts/deps/queue.txt): the chain on PostgreSQL was NOT run"
@@ -186,8 +228,9 @@ wq submit --db "$url" --tenant acme --boefje subdomain-wordlist --input-ooi 'Hos
 P=$(jqo '.[0].job')
 worker --db "$url"
 wq results --db "$url" --json
-assert_eq "PostgreSQL: the boefje job and both normaliser jobs it made, all ok" \
-        "boefje:subdomain-wordlist ok|hostnames ok|wordlist-size ok" "$(jqo '[.[] | "\(.normaliser) \(.outcome)"] | sort | join("|")')"
+assert_eq "PostgreSQL: the boefje job and both normaliser jobs it made, all ok, with their kinds" \
+        "boefje subdomain-wordlist ok|normaliser hostnames ok|normaliser wordlist-size ok" \
+        "$(jqo '[.[] | "\(.kind) \(.normaliser) \(.outcome)"] | sort | join("|")')"
 wq show --db "$url" --json "$P"
 assert_eq "PostgreSQL: the boefje's raw file, routed" '["boefje/subdomain-wordlist","text/x-hostnames"]' \
         "$(jqo '.output.raw_files[0].mime_types | tostring')"

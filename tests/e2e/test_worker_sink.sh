@@ -58,6 +58,7 @@ class H(http.server.BaseHTTPRequestHandler):
             f.write(json.dumps({"path": self.path, "code": code, "body": body.decode(),
                                 "job": self.headers.get("X-Whiskers-Job"),
                                 "tenant": self.headers.get("X-Whiskers-Tenant"),
+                                "kind": self.headers.get("X-Whiskers-Kind"),
                                 "type": self.headers.get("Content-Type")}) + "\n")
         if code == 0:
             time.sleep(120)
@@ -90,8 +91,8 @@ assert_eq "500 twice, then delivered on the third attempt; the row says so" \
 assert_eq "three requests, to the tenant's URL, JSON; exactly one answered 200" \
         "/acme/results:500 /acme/results:500 /acme/results:200" \
         "$(jq -r '"\(.path):\(.code)"' "$T/sink1.log" | tr '\n' ' ' | sed 's/ $//')"
-assert_eq "the body is the NormalizerResults, with the job's headers" "sink.example.org 1 acme" \
-        "$(tail -n1 "$T/sink1.log" | jq -r '"\(.body | fromjson | .observations[0].results[0].name) \(.job) \(.tenant)"')"
+assert_eq "the body is the NormalizerResults, with the job's headers" "sink.example.org 1 acme normaliser" \
+        "$(tail -n1 "$T/sink1.log" | jq -r '"\(.body | fromjson | .observations[0].results[0].name) \(.job) \(.tenant) \(.kind)"')"
 wq results --db "$D1" --undelivered
 expect "nothing left undelivered" rc=0
 assert_eq "... the listing is empty" "" "$(cat "$T/out")"

@@ -68,8 +68,8 @@ static int list_results(struct wh_queue *q, const struct wh_result_filter *f, bo
                 }
         } else {
                 if (n)
-                        printf("%-7s %-7s %-18s %-20s %-16s %s\n", "RESULT", "JOB", "OUTCOME",
-                               "CREATED", "WORKER", "NORMALISER");
+                        printf("%-7s %-7s %-18s %-20s %-16s %-10s %s\n", "RESULT", "JOB", "OUTCOME",
+                               "CREATED", "WORKER", "KIND", "REFERENCE");
                 for (size_t i = 0; i < n; i++) {
                         char t[32], outcome[64];
                         wh_queue_time_text(rows[i].created_ms, t);
@@ -78,9 +78,10 @@ static int list_results(struct wh_queue *q, const struct wh_result_filter *f, bo
                                          (long long)rows[i].reused_from);
                         else
                                 snprintf(outcome, sizeof(outcome), "%s", rows[i].outcome);
-                        printf("%-7lld %-7lld %-18s %-20s %-16s %s\n", (long long)rows[i].result_id,
-                               (long long)rows[i].job_id, outcome, t,
+                        printf("%-7lld %-7lld %-18s %-20s %-16s %-10s %s\n",
+                               (long long)rows[i].result_id, (long long)rows[i].job_id, outcome, t,
                                rows[i].worker ? rows[i].worker : "-",
+                               wh_job_kind_name(rows[i].kind),
                                rows[i].normaliser ? rows[i].normaliser : "-");
                 }
         }
@@ -100,9 +101,9 @@ static int list_dead(struct wh_queue *q, const struct wh_result_filter *f, bool 
         for (size_t i = 0; !json && i < n; i++) {
                 char t[32];
                 wh_queue_time_text(rows[i].created_ms, t);
-                printf("job %lld  %s  %s  attempts %u  %s\n  %s\n", (long long)rows[i].job_id,
-                       rows[i].tenant, rows[i].normaliser, rows[i].attempts, t,
-                       rows[i].last_status_json);
+                printf("job %lld  %s  %s %s  attempts %u  %s\n  %s\n", (long long)rows[i].job_id,
+                       rows[i].tenant, wh_job_kind_name(rows[i].kind), rows[i].normaliser,
+                       rows[i].attempts, t, rows[i].last_status_json);
         }
         wh_dead_rows_free(rows, n);
         return rc;
@@ -200,7 +201,8 @@ const struct cli_command cmd_results_cli = {
     .name = "results",
     .head = "Usage: whiskers results [OPTIONS]\n"
             "\n"
-            "List stored results, oldest first: id, job, outcome, when, worker, normaliser.\n"
+            "List stored results, oldest first: id, job, outcome, when, worker, the job's kind\n"
+            "(normaliser or boefje) and what it ran.\n"
             "A reused result names the result it reuses. 'whiskers show JOB' prints one\n"
             "with its output.\n"
             "\n"

@@ -34,9 +34,10 @@ static void print_json_field(const char *label, const char *text)
 static void print_text(const struct wh_job_info *j)
 {
         printf("job %lld: %s\n", (long long)j->id, wh_job_state_name(j->state));
-        printf("  tenant      %s\n  normaliser  %s\n  input       %s%s%s%s\n", j->tenant,
-               j->normaliser, j->raw_digest, j->mime ? " (" : "", j->mime ? j->mime : "",
-               j->mime ? ")" : "");
+        /* The reference under its kind's name: "normaliser x" or "boefje x". */
+        printf("  tenant      %s\n  %-11s %s\n  input       %s%s%s%s\n", j->tenant,
+               wh_job_kind_name(j->kind), j->normaliser, j->raw_digest, j->mime ? " (" : "",
+               j->mime ? j->mime : "", j->mime ? ")" : "");
         printf("  attempt     %u of %u\n", j->attempt, j->max_attempts);
         if (j->lost_leases)
                 printf("  lost        %u of %u workers running it (lease expired)\n",

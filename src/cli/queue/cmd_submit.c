@@ -102,9 +102,9 @@ static void print_jobs(const struct args *a, const char *const *files,
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(
-                    arr, json_pack("{s:I, s:s, s:s, s:s}", "job", (json_int_t)jobs[i].job_id,
-                                   "normaliser", jobs[i].normaliser, "input", files[jobs[i].input],
-                                   "raw_digest", jobs[i].raw_digest));
+                    arr, json_pack("{s:I, s:s, s:s, s:s, s:s}", "job", (json_int_t)jobs[i].job_id,
+                                   "kind", "normaliser", "normaliser", jobs[i].normaliser, "input",
+                                   files[jobs[i].input], "raw_digest", jobs[i].raw_digest));
         char *text = json_dumps(arr, JSON_INDENT(2));
         if (text)
                 printf("%s\n", text);
@@ -187,13 +187,13 @@ static int submit_boefje(const struct args *a)
                 bool theirs = err.stage && strcmp(err.stage, "queue") != 0;
                 rc = theirs || err.kind == WH_ERR_INVALID ? WH_EXIT_USAGE : WH_EXIT_FAILED;
         } else if (a->json) {
-                json_t *doc = json_pack("[{s:I, s:s, s:s}]", "job", (json_int_t)id, "boefje", ref,
-                                        "input_ooi", a->input_ooi);
+                json_t *doc = json_pack("[{s:I, s:s, s:s, s:s}]", "job", (json_int_t)id, "kind",
+                                        "boefje", "boefje", ref, "input_ooi", a->input_ooi);
                 json_dumpf(doc, stdout, JSON_INDENT(2));
                 putchar('\n');
                 json_decref(doc);
         } else {
-                printf("job %lld: %s <- %s\n", (long long)id, ref, a->input_ooi);
+                printf("job %lld: boefje %s <- %s\n", (long long)id, ref, a->input_ooi);
         }
         wh_queue_close(q);
         return rc;

@@ -292,6 +292,7 @@ static void test_migration_to_v3(void **state)
         wh_jobs_free(j, n);
         wh_queue_close(q);
         /* Back to what version 2 had. */
+        env_back_to_v3();
         assert_int_equal(env_exec("DROP INDEX results_dedup_tenant"), 0);
         assert_int_equal(env_exec(E.pg ? "ALTER TABLE jobs DROP COLUMN lost_leases,"
                                          " DROP COLUMN max_lost_leases"
@@ -301,7 +302,7 @@ static void test_migration_to_v3(void **state)
                 assert_int_equal(env_exec("ALTER TABLE jobs DROP COLUMN max_lost_leases"), 0);
         assert_int_equal(env_exec("DELETE FROM schema_version WHERE version = 3"), 0);
         OK(wh_queue_open(E.url, &q, &err));
-        assert_int_equal(count("SELECT max(version) FROM schema_version"), 3);
+        assert_int_equal(count("SELECT max(version) FROM schema_version"), ENV_SCHEMA_VERSION);
         size_t dead;
         assert_int_equal(env_exec("UPDATE jobs SET lease_expires_at = 1 WHERE state = 1"), 0);
         size_t requeued;

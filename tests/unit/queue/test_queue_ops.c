@@ -370,8 +370,8 @@ static void test_migrations_idempotent(void **state)
                 OK(wh_queue_open(E.url, &q, &err));
                 wh_queue_close(q);
         }
-        assert_int_equal(count("SELECT count(*) FROM schema_version"), 3);
-        assert_int_equal(count("SELECT max(version) FROM schema_version"), 3);
+        assert_int_equal(count("SELECT count(*) FROM schema_version"), ENV_SCHEMA_VERSION);
+        assert_int_equal(count("SELECT max(version) FROM schema_version"), ENV_SCHEMA_VERSION);
         assert_int_equal(count("SELECT count(*) FROM jobs"), 1);
 }
 
