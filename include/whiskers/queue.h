@@ -84,6 +84,7 @@ enum wh_job_kind {
         WH_JOB_NORMALISER = 0,
         WH_JOB_BOEFJE = 1,
 };
+#define WH_JOB_KINDS 2
 /* "normaliser" or "boefje", as stored. */
 const char *wh_job_kind_name(enum wh_job_kind kind);
 

@@ -107,7 +107,8 @@ static size_t claim_size(struct wh_worker *w)
         size_t most = w->cfg.claim_batch;
         if (!w->claim_adaptive)
                 return most;
-        uint64_t n = atomic_load(&w->metrics.run_count), us = atomic_load(&w->metrics.run_sum_us);
+        uint64_t n, us;
+        wh_metrics_runs(&w->metrics, &n, &us);
         if (n > w->runs_seen) {
                 w->run_avg_us = (us - w->run_us_seen) / (n - w->runs_seen);
                 w->runs_seen = n;

@@ -43,16 +43,25 @@ void wh_metrics_job(struct wh_metrics *m, enum wh_outcome_label label)
         atomic_fetch_add(&m->jobs[label], 1);
 }
 
-void wh_metrics_run(struct wh_metrics *m, uint64_t run_us)
+void wh_metrics_run(struct wh_metrics *m, enum wh_job_kind kind, uint64_t run_us)
 {
         for (int i = 0; i < WH_RUN_BUCKETS; i++) {
                 if (run_us <= bucket_us[i]) {
-                        atomic_fetch_add(&m->run_bucket[i], 1);
+                        atomic_fetch_add(&m->run_bucket[kind][i], 1);
                         break;
                 }
         }
-        atomic_fetch_add(&m->run_count, 1);
-        atomic_fetch_add(&m->run_sum_us, run_us);
+        atomic_fetch_add(&m->run_count[kind], 1);
+        atomic_fetch_add(&m->run_sum_us[kind], run_us);
+}
+
+void wh_metrics_runs(struct wh_metrics *m, uint64_t *count, uint64_t *sum_us)
+{
+        *count = *sum_us = 0;
+        for (int k = 0; k < WH_JOB_KINDS; k++) {
+                *count += atomic_load(&m->run_count[k]);
+                *sum_us += atomic_load(&m->run_sum_us[k]);
+        }
 }
 
 void wh_metrics_stats(struct wh_metrics *m, const struct wh_queue_stats *s, int64_t now_ms)
@@ -90,19 +99,21 @@ static void render_jobs(FILE *f, struct wh_metrics *m)
 
 static void render_runs(FILE *f, struct wh_metrics *m)
 {
-        line(f, "# HELP whiskers_run_seconds Latency of sandboxed normaliser runs.\n"
+        line(f, "# HELP whiskers_run_seconds Latency of sandboxed runs by job kind.\n"
                 "# TYPE whiskers_run_seconds histogram\n");
-        uint64_t cumulative = 0;
-        for (int i = 0; i < WH_RUN_BUCKETS; i++) {
-                cumulative += atomic_load(&m->run_bucket[i]);
-                line(f, "whiskers_run_seconds_bucket{le=\"%g\"} %llu\n", bucket_us[i] / 1e6,
-                     (unsigned long long)cumulative);
+        for (enum wh_job_kind k = WH_JOB_NORMALISER; k < WH_JOB_KINDS; k++) {
+                const char *kind = wh_job_kind_name(k);
+                unsigned long long count = atomic_load(&m->run_count[k]), cumulative = 0;
+                for (int i = 0; i < WH_RUN_BUCKETS; i++) {
+                        cumulative += atomic_load(&m->run_bucket[k][i]);
+                        line(f, "whiskers_run_seconds_bucket{kind=\"%s\",le=\"%g\"} %llu\n", kind,
+                             bucket_us[i] / 1e6, cumulative);
+                }
+                line(f, "whiskers_run_seconds_bucket{kind=\"%s\",le=\"+Inf\"} %llu\n", kind, count);
+                line(f, "whiskers_run_seconds_sum{kind=\"%s\"} %.6f\n", kind,
+                     atomic_load(&m->run_sum_us[k]) / 1e6);
+                line(f, "whiskers_run_seconds_count{kind=\"%s\"} %llu\n", kind, count);
         }
-        line(f, "whiskers_run_seconds_bucket{le=\"+Inf\"} %llu\n",
-             (unsigned long long)atomic_load(&m->run_count));
-        line(f, "whiskers_run_seconds_sum %.6f\n", atomic_load(&m->run_sum_us) / 1e6);
-        line(f, "whiskers_run_seconds_count %llu\n",
-             (unsigned long long)atomic_load(&m->run_count));
 }
 
 static void render_queue(FILE *f, struct wh_metrics *m)

@@ -6,7 +6,8 @@
  *                                      outcome (ok, exit_nonzero, timeout_wall...,
  *                                      reused) or what happened instead
  *                                      (retried, dead_letter, fenced, released)
- *   whiskers_run_seconds               histogram of sandboxed run latency
+ *   whiskers_run_seconds{kind}         histogram of sandboxed run latency by
+ *                                      job kind (normaliser, boefje)
  *   whiskers_queue_jobs{state}         the store's job counts (refreshed by the loop)
  *   whiskers_live_workers              workers with a recent heartbeat
  *   whiskers_leases_expired_total      expired leases this worker reaped
@@ -55,8 +56,9 @@ enum wh_outcome_label {
 
 struct wh_metrics {
         atomic_uint_least64_t jobs[WH_OUT_COUNT];
-        atomic_uint_least64_t run_bucket[WH_RUN_BUCKETS]; /* not cumulative */
-        atomic_uint_least64_t run_count, run_sum_us;
+        /* By job kind: a scan's seconds apart from a normaliser's milliseconds. */
+        atomic_uint_least64_t run_bucket[WH_JOB_KINDS][WH_RUN_BUCKETS]; /* not cumulative */
+        atomic_uint_least64_t run_count[WH_JOB_KINDS], run_sum_us[WH_JOB_KINDS];
         atomic_uint_least64_t leases_expired, sink_delivered, sink_retried, sink_failed, db_errors;
         atomic_uint_least64_t slots_busy, slots;
         atomic_uint_least64_t runs_warm, runs_cold, pool_size, pool_loads, pool_recycles, pool_rss,
@@ -70,7 +72,9 @@ struct wh_metrics {
 /* The label a result outcome counts under. */
 enum wh_outcome_label wh_outcome_label_of(const char *outcome);
 void wh_metrics_job(struct wh_metrics *m, enum wh_outcome_label label);
-void wh_metrics_run(struct wh_metrics *m, uint64_t run_us);
+void wh_metrics_run(struct wh_metrics *m, enum wh_job_kind kind, uint64_t run_us);
+/* Runs of every kind so far and their total time. */
+void wh_metrics_runs(struct wh_metrics *m, uint64_t *count, uint64_t *sum_us);
 void wh_metrics_stats(struct wh_metrics *m, const struct wh_queue_stats *s, int64_t now_ms);
 /* The exposition text, malloc'd. */
 char *wh_metrics_render(struct wh_metrics *m);

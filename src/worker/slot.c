@@ -90,7 +90,7 @@ static void run_job(struct slot *s, struct task *t, const struct wh_runner_norm 
         int64_t t0 = wh_mono_us();
         rc = norm ? w->runner->run(w->runner->ctx, norm->handle, &in, &r, &err)
                   : wh_slot_boefje_run(s, &in, &r, &err);
-        wh_metrics_run(&w->metrics, (uint64_t)(wh_mono_us() - t0));
+        wh_metrics_run(&w->metrics, t->job.kind, (uint64_t)(wh_mono_us() - t0));
         free(t->raw); /* not needed again: the task's memory is its result's now */
         t->raw = NULL;
         if (rc == 0)

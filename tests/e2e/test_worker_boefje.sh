@@ -206,7 +206,17 @@ sqlite3.connect(sys.argv[1]).executescript(sys.argv[2])' "$ODB" \
          ALTER TABLE job_payload DROP COLUMN kind; DELETE FROM schema_version WHERE version = 4;"
 assert_eq "the old store: version 3, a boefje job by its prefix" "3 boefje:subdomain-wordlist|hostnames" \
         "$(DB=$ODB sql "SELECT (SELECT max(version) FROM schema_version), group_concat(normaliser, '|') FROM job_payload")"
-worker --db "sqlite://$ODB"
+port=$(free_port)
+timeout -k 5 120 "$WHISKERS" worker "${LIMITS[@]}" --lease-ms 3000 --db "sqlite://$ODB" --metrics-port "$port" \
+        2>>"$T/worker.log" &
+mpid=$!
+started $mpid
+assert_true "a worker ran the old store's jobs and those the boefje made" wait_for '.done == 4' --db "sqlite://$ODB"
+curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics"
+kill -TERM $mpid
+wait $mpid 2>/dev/null
+assert_match "metrics: the boefje's run latency apart" 'whiskers_run_seconds_count\{kind="boefje"\} 1' "$(cat "$T/metrics")"
+assert_match "metrics: the normalisers' three runs" 'whiskers_run_seconds_count\{kind="normaliser"\} 3' "$(cat "$T/metrics")"
 assert_eq "migrated: the prefixed job is a boefje job, the prefix gone; the worker ran both kinds and the jobs the boefje made" \
         "4 boefje subdomain-wordlist 2|normaliser hostnames 2|normaliser hostnames 2|normaliser wordlist-size 2" \
         "$(DB=$ODB sql "SELECT (SELECT max(version) FROM schema_version), group_concat(x, '|') FROM (SELECT p.kind || ' ' || p.normaliser || ' ' || j.state AS x FROM jobs j JOIN job_payload p ON p.job_id = j.id ORDER BY x)")"

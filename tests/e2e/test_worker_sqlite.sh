@@ -47,7 +47,7 @@ started $wpid
 assert_true "the worker completes the four jobs" wait_for '.done == 4'
 curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics"
 assert_match "metrics: jobs by outcome" 'whiskers_jobs_total\{outcome="ok"\} 4' "$(cat "$T/metrics")"
-assert_match "metrics: run-latency histogram" 'whiskers_run_seconds_count 4' "$(cat "$T/metrics")"
+assert_match "metrics: run-latency histogram" 'whiskers_run_seconds_count\{kind="normaliser"\} 4' "$(cat "$T/metrics")"
 assert_match "metrics: expired leases" 'whiskers_leases_expired_total 0' "$(cat "$T/metrics")"
 assert_eq "metrics: other paths are 404" 404 \
         "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")"
