@@ -34,7 +34,6 @@ struct exec_args {
         const char *stdin_path, *stdout_path, *stderr_path, *status_path;
         int status_fd;
         bool no_default_limits;
-        struct wh_net_policy *net_policy; /* --net-allow */
 };
 
 /* A limit with a default starts as UNSET: given as 0 it means none. */
@@ -59,54 +58,6 @@ static int add_bind(struct exec_args *a, char *spec, bool writable)
         return 0;
 }
 
-/* Every --net-allow adds to one policy; names are resolved now, outside. */
-static int add_net_allow(struct exec_args *a, const char *spec)
-{
-        struct wh_err err = {0};
-        if (!a->net_policy && wh_net_policy_new(&a->net_policy, &err) < 0)
-                return usage_error("%s", err.msg);
-        a->config.net = WH_NET_ALLOW;
-        a->config.net_policy = a->net_policy;
-        for (const char *s = spec; *s;) {
-                size_t len = strcspn(s, ",");
-                char item[WH_NET_HOST_MAX + 32];
-                if (!len || len >= sizeof(item))
-                        return usage_error("--net-allow '%s': an empty or too long item", spec);
-                memcpy(item, s, len);
-                item[len] = '\0';
-                if (wh_net_policy_add(a->net_policy, item, &err) < 0)
-                        return usage_error("--net-allow: %s", err.msg);
-                s += len + (s[len] == ',');
-        }
-        return 0;
-}
-
-/* --net-max-conns, --net-max-bytes, --net-max-rate: limits of the policy. */
-enum { NET_MAX_CONNS, NET_MAX_BYTES, NET_MAX_RATE };
-
-static int set_net_limit(struct exec_args *a, int opt, const char *arg)
-{
-        const char *name = opt == NET_MAX_CONNS   ? "--net-max-conns"
-                           : opt == NET_MAX_BYTES ? "--net-max-bytes"
-                                                  : "--net-max-rate";
-        uint64_t v;
-        int rc;
-        if (!a->net_policy)
-                return usage_error("%s comes after --net-allow", name);
-        if ((rc = parse_number(name, arg, &v, opt != NET_MAX_CONNS)) != 0)
-                return rc;
-        struct wh_net_limits *l = &a->net_policy->limits;
-        if (opt == NET_MAX_BYTES)
-                l->max_bytes = v;
-        else if (opt == NET_MAX_RATE)
-                l->max_rate = v;
-        else if (v > 1000000)
-                return usage_error("--net-max-conns %s: at most 1000000", arg);
-        else
-                l->max_connections = (uint32_t)v;
-        return 0;
-}
-
 static int bind_ro(void *base, const char *v, const char *cmd)
 {
         (void)cmd;
@@ -123,7 +74,7 @@ static int net(void *base, const char *v, const char *cmd)
 {
         struct exec_args *a = base;
         (void)cmd;
-        if (a->net_policy)
+        if (a->config.net_policy)
                 return usage_error("%s", "--net and --net-allow exclude each other");
         if (strcmp(v, "none") == 0)
                 a->config.net = WH_NET_NONE;
@@ -132,30 +83,6 @@ static int net(void *base, const char *v, const char *cmd)
         else
                 return usage_error("--net '%s': use none or loopback", v);
         return 0;
-}
-
-static int net_allow(void *base, const char *v, const char *cmd)
-{
-        (void)cmd;
-        return add_net_allow(base, v);
-}
-
-static int net_max_conns(void *base, const char *v, const char *cmd)
-{
-        (void)cmd;
-        return set_net_limit(base, NET_MAX_CONNS, v);
-}
-
-static int net_max_bytes(void *base, const char *v, const char *cmd)
-{
-        (void)cmd;
-        return set_net_limit(base, NET_MAX_BYTES, v);
-}
-
-static int net_max_rate(void *base, const char *v, const char *cmd)
-{
-        (void)cmd;
-        return set_net_limit(base, NET_MAX_RATE, v);
 }
 
 static int host_id(const char *v, uint32_t *out)
@@ -223,17 +150,7 @@ static const struct cli_option options[] = {
     {CLI_SECTION, .help = "Network and identity:\n"},
     {CLI_CALL, "net", .metavar = "none|loopback", .call = net,
      .help = "no interface (default), or loopback only"},
-    {CLI_CALL, "net-allow", .metavar = "LIST", .call = net_allow,
-     .help = "a way out to LIST only (repeatable): comma-separated TARGET:PORTS[/tcp|udp|both], "
-             "TARGET an IPv4 address or CIDR, [IPv6] or [IPv6/len], or a host name (resolved "
-             "here, pinned in the sandbox); PORTS N, N-M or *. Loopback, link-local, metadata "
-             "and this host's own addresses are refused (docs/sandbox.md, \"Network\")"},
-    {CLI_CALL, "net-max-conns", .metavar = "N", .call = net_max_conns,
-     .help = "connections open at once (default 64; 0: no limit)"},
-    {CLI_CALL, "net-max-bytes", .metavar = "SIZE", .call = net_max_bytes,
-     .help = "bytes in and out over the run (default: no limit)"},
-    {CLI_CALL, "net-max-rate", .metavar = "SIZE", .call = net_max_rate,
-     .help = "bytes per second in and out (default: no limit)"},
+    {CLI_GROUP, .group = cli_net_options, .offset = AT(config)},
     {CLI_STR, "hostname", .metavar = "NAME", .offset = AT(config.hostname),
      .help = "default \"whiskers\""},
     {CLI_CALL, "host-uid", .metavar = "N", .call = host_uid},
@@ -353,7 +270,7 @@ static int run_sandbox(struct exec_args *a)
 static void exec_args_free(void *args)
 {
         struct exec_args *a = args;
-        wh_net_policy_free(a->net_policy);
+        cli_net_policy_free(&a->config);
 }
 
 static int cmd_exec(void *args, int argc, char **argv)

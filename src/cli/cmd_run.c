@@ -127,6 +127,10 @@ static const struct cli_option options[] = {
              "instant, e.g. 2024-05-01T12:00:00+00:00, or to the scan's time (the meta's "
              "boefje_meta.ended_at)"},
     {CLI_GROUP, .group = cli_sandbox_options, .offset = AT(sandbox)},
+    {CLI_SECTION, .help = "Network (none by default; several RAWFILEs share one warm sandbox and "
+                          "its namespace, each input with its own connection log and limits: "
+                          "docs/warm.md \"Network\"):\n"},
+    {CLI_GROUP, .group = cli_net_options, .offset = AT(sandbox)},
     {CLI_SECTION, .help = "Packages (NORMALISER is a tag, an id or a digest in the OCI layout "
                           "--store):\n"},
     {CLI_GROUP, .group = cli_package_options, .offset = AT(package)},
@@ -330,7 +334,9 @@ static int cmd_run(int argc, char **argv)
         if (a.meta_path && (a.input_ooi || a.mime.n || a.task_id))
                 return usage_error("--meta is the whole meta document: put the input object, "
                                    "MIME types and task id in it");
-        return run(&a, argv, p.argv[0], a.zip_path ? NULL : p.argv + 1, a.zip_path ? 1 : rest - 1);
+        rc = run(&a, argv, p.argv[0], a.zip_path ? NULL : p.argv + 1, a.zip_path ? 1 : rest - 1);
+        cli_net_policy_free(&a.sandbox);
+        return rc;
 }
 
 const struct cli_command cmd_run_cli = {

@@ -61,6 +61,100 @@ const struct cli_option cli_sandbox_options[] = {
     {0},
 };
 
+/* The policy the options build is theirs: config->net_policy points at it
+ * (const for the sandbox, which only reads it) until cli_net_policy_free. */
+static struct wh_net_policy *policy_of(struct wh_sandbox_config *c)
+{
+        return (struct wh_net_policy *)c->net_policy;
+}
+
+/* Every --net-allow adds to one policy; names are resolved now, outside. */
+static int net_allow(void *base, const char *spec, const char *cmd)
+{
+        struct wh_sandbox_config *c = base;
+        struct wh_net_policy *p = policy_of(c);
+        struct wh_err err = {0};
+        if (!p && wh_net_policy_new(&p, &err) < 0)
+                return cli_usage_error(cmd, "%s", err.msg);
+        c->net = WH_NET_ALLOW;
+        c->net_policy = p;
+        for (const char *s = spec; *s;) {
+                size_t len = strcspn(s, ",");
+                char item[WH_NET_HOST_MAX + 32];
+                if (!len || len >= sizeof(item))
+                        return cli_usage_error(cmd, "--net-allow '%s': an empty or too long item",
+                                               spec);
+                memcpy(item, s, len);
+                item[len] = '\0';
+                if (wh_net_policy_add(p, item, &err) < 0)
+                        return cli_usage_error(cmd, "--net-allow: %s", err.msg);
+                s += len + (s[len] == ',');
+        }
+        return 0;
+}
+
+/* --net-max-conns, --net-max-bytes, --net-max-rate: limits of the policy. */
+enum { NET_MAX_CONNS, NET_MAX_BYTES, NET_MAX_RATE };
+
+static int set_net_limit(struct wh_sandbox_config *c, int opt, const char *arg, const char *cmd)
+{
+        const char *name = opt == NET_MAX_CONNS   ? "--net-max-conns"
+                           : opt == NET_MAX_BYTES ? "--net-max-bytes"
+                                                  : "--net-max-rate";
+        uint64_t v;
+        int rc;
+        if (!c->net_policy)
+                return cli_usage_error(cmd, "%s comes after --net-allow", name);
+        if ((rc = cli_parse_number(cmd, name, arg, &v, opt != NET_MAX_CONNS)) != 0)
+                return rc;
+        struct wh_net_limits *l = &policy_of(c)->limits;
+        if (opt == NET_MAX_BYTES)
+                l->max_bytes = v;
+        else if (opt == NET_MAX_RATE)
+                l->max_rate = v;
+        else if (v > 1000000)
+                return cli_usage_error(cmd, "--net-max-conns %s: at most 1000000", arg);
+        else
+                l->max_connections = (uint32_t)v;
+        return 0;
+}
+
+static int net_max_conns(void *base, const char *v, const char *cmd)
+{
+        return set_net_limit(base, NET_MAX_CONNS, v, cmd);
+}
+
+static int net_max_bytes(void *base, const char *v, const char *cmd)
+{
+        return set_net_limit(base, NET_MAX_BYTES, v, cmd);
+}
+
+static int net_max_rate(void *base, const char *v, const char *cmd)
+{
+        return set_net_limit(base, NET_MAX_RATE, v, cmd);
+}
+
+const struct cli_option cli_net_options[] = {
+    {CLI_CALL, "net-allow", .metavar = "LIST", .call = net_allow,
+     .help = "a way out to LIST only (repeatable): comma-separated TARGET:PORTS[/tcp|udp|both], "
+             "TARGET an IPv4 address or CIDR, [IPv6] or [IPv6/len], or a host name (resolved "
+             "here, pinned in the sandbox); PORTS N, N-M or *. Loopback, link-local, metadata "
+             "and this host's own addresses are refused (docs/sandbox.md, \"Network\")"},
+    {CLI_CALL, "net-max-conns", .metavar = "N", .call = net_max_conns,
+     .help = "connections open at once (default 64; 0: no limit)"},
+    {CLI_CALL, "net-max-bytes", .metavar = "SIZE", .call = net_max_bytes,
+     .help = "bytes in and out over the run (default: no limit)"},
+    {CLI_CALL, "net-max-rate", .metavar = "SIZE", .call = net_max_rate,
+     .help = "bytes per second in and out (default: no limit)"},
+    {0},
+};
+
+void cli_net_policy_free(struct wh_sandbox_config *c)
+{
+        wh_net_policy_free(policy_of(c));
+        c->net_policy = NULL;
+}
+
 #define P(field) offsetof(struct wh_package_source, field)
 const struct cli_option cli_package_options[] = {
     {CLI_STR, "store", .metavar = "LAYOUT", .offset = P(store), .env = "WHISKERS_STORE",

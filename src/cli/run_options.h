@@ -18,6 +18,12 @@
  * --allow-unsigned, --cache with $WHISKERS_STORE and $WHISKERS_TRUST; run,
  * submit, worker). */
 extern const struct cli_option cli_limit_options[], cli_sandbox_options[], cli_package_options[];
+/* struct wh_sandbox_config: --net-allow LIST (config.net = WH_NET_ALLOW,
+ * config.net_policy built here) and its limits --net-max-conns,
+ * --net-max-bytes, --net-max-rate (exec, run). The command frees the policy
+ * with cli_net_policy_free. */
+extern const struct cli_option cli_net_options[];
+void cli_net_policy_free(struct wh_sandbox_config *c);
 
 /* The exit code for how a sandboxed run ended (cli/exit_codes.h). */
 int cli_exit_code(const struct wh_report *r);

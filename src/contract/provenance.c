@@ -37,13 +37,16 @@ static json_t *runtime_json(const struct wh_normaliser *n, const struct run_fact
 
 static json_t *policy_json(const struct wh_normaliser *n, const struct wh_report *r)
 {
-        json_t *sandbox = json_pack(
-            "{s:s, s:s, s:s, s:s, s:i, s:s, s:[{s:s, s:b}, {s:s, s:b}], s:I}", "root",
-            n->rootfs ? "runtime-image" : "host-usr", "namespaces", r->namespaces, "net",
-            n->config.net == WH_NET_LOOPBACK ? "loopback" : "none", "seccomp_policy_hash",
-            r->seccomp_policy_hash, "landlock_abi", r->landlock_abi, "cgroup_driver",
-            r->cgroup_driver, "binds", "dst", WH_SANDBOX_NORMALISER_DIR, "read_only", 1, "dst",
-            WH_SANDBOX_INPUT_DIR, "read_only", 1, "host_uid", (json_int_t)n->stage.uid);
+        json_t *sandbox =
+            json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:[{s:s, s:b}, {s:s, s:b}], s:I}", "root",
+                      n->rootfs ? "runtime-image" : "host-usr", "namespaces", r->namespaces, "net",
+                      n->config.net == WH_NET_ALLOW      ? "allow"
+                      : n->config.net == WH_NET_LOOPBACK ? "loopback"
+                                                         : "none",
+                      "seccomp_policy_hash", r->seccomp_policy_hash, "landlock_abi",
+                      r->landlock_abi, "cgroup_driver", r->cgroup_driver, "binds", "dst",
+                      WH_SANDBOX_NORMALISER_DIR, "read_only", 1, "dst", WH_SANDBOX_INPUT_DIR,
+                      "read_only", 1, "host_uid", (json_int_t)n->stage.uid);
         cleanup_json json_t *policy =
             json_pack("{s:o, s:o}", "sandbox", sandbox, "limits", limits_json(&n->limits));
         json_t *digest = policy ? canonical_digest(policy) : NULL;

@@ -165,7 +165,9 @@ struct launched {
 void report_init(struct wh_report *r, const struct wh_sandbox *sb);
 int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int control_fd,
                    struct wh_report *r, struct launched *l);
-/* Kill init if still set (l->pid > 0), close every fd, remove the cgroup. */
+/* Kill init if still set (l->pid > 0): the sandbox's pid namespace with it. */
+void sandbox_launch_kill(struct launched *l);
+/* sandbox_launch_kill, then close every fd, remove the cgroup. */
 void sandbox_launch_end(struct launched *l);
 
 #endif

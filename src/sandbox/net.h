@@ -9,6 +9,9 @@
  *     NFLOG and conntrack sockets for the supervisor; then slirp4netns
  *     connects the namespace outward and a thread starts reading NFLOG
  *   wh_sandbox_run:  net_run_finish        the connection log into the report
+ *   wh_warm_run:     net_run_take          after each input (warm: the
+ *                                          namespace lives on): its entries,
+ *                                          conntrack flushed, quota reset
  *   sandbox_launch_end: net_run_stop       slirp4netns and the thread stopped
  *
  * The payload never holds a capability in the user namespace that owns its
@@ -27,6 +30,10 @@
 #define NET_SLIRP_CIDR  "100.127.255.0/24"
 #define NET_IFNAME      "wh0"
 #define NET_NFLOG_GROUP 7
+/* The ruleset's table (inet) and its byte quota (net_nft.c), reset between
+ * the inputs of a warm sandbox (net_log.c). */
+#define NET_NFT_TABLE "whiskers"
+#define NET_NFT_QUOTA "total"
 /* The log prefix of frames refused at the interface (raw sockets only,
  * net_nft.c): their payload starts with the link-layer header. */
 #define NET_LOG_LINK "refused-link"
@@ -49,16 +56,32 @@ struct net_run {
         int nflog_fd, ct_fd, stop_r, stop_w;
         pthread_t reader;
         bool reader_started;
+        pthread_mutex_t lock; /* the reader holds it while it adds to log */
+        const struct wh_net_policy *policy;
         struct wh_net_log log; /* written by the reader until it is joined */
 };
 int net_run_start(struct net_run *n, pid_t init_pid, const struct wh_sandbox *sb,
                   struct wh_err *err);
 void net_run_finish(struct net_run *n, struct wh_report *r);
+/* Warm (docs/warm.md "Network"): once every process of the input is gone,
+ * append the entries logged since the last take to out, with their bytes;
+ * then flush the namespace's conntrack table (the input's connections no
+ * longer count, nor can the next input's packets pass as theirs) and reset
+ * the byte quota, so the next input starts as a cold run does. 0, or -1
+ * with errno when the table or the quota could not be reset (then the
+ * sandbox must not serve another input). */
+int net_run_take(struct net_run *n, struct wh_net_log *out);
 void net_run_stop(struct net_run *n);
 
 /* net_log.c: the NFLOG reader thread and the conntrack byte counts. */
 void *net_log_reader(void *arg);
 void net_log_add_bytes(struct net_run *n);
+/* What is queued on the NFLOG socket now into n->log (caller holds n->lock). */
+void net_log_drain(struct net_run *n);
+/* Delete every conntrack entry of the namespace; reset the quota "total"
+ * of table inet whiskers (net_nft.c). 0, or -1 with errno. */
+int net_ct_flush(struct net_run *n);
+int net_quota_reset(struct net_run *n);
 
 /* net_log.c: an NFLOG socket bound to NET_NFLOG_GROUP, or -1 with errno. */
 int net_nflog_open(void);

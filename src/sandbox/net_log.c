@@ -16,11 +16,14 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
+/* After netinet/in.h: it includes linux/in.h, which then defers to glibc's. */
+#include <linux/netfilter.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,14 +93,20 @@ static int nl_call(int fd, struct nlreq *r)
         return 0;
 }
 
-static void config_req(struct nlreq *r, uint16_t group)
+/* A request of nfnetlink subsystem subsys, without attributes yet. */
+static void nfnl_req(struct nlreq *r, int subsys, int type, int flags, int family)
 {
         memset(r, 0, sizeof(*r));
         r->h.nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
-        r->h.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-        r->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        r->g = (struct nfgenmsg){
-            .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(group)};
+        r->h.nlmsg_type = (uint16_t)(subsys << 8 | type);
+        r->h.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+        r->g = (struct nfgenmsg){.nfgen_family = (uint8_t)family, .version = NFNETLINK_V0};
+}
+
+static void config_req(struct nlreq *r, uint16_t group)
+{
+        nfnl_req(r, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, NLM_F_ACK, AF_UNSPEC);
+        r->g.res_id = htons(group);
 }
 
 int net_nflog_open(void)
@@ -249,13 +258,23 @@ void *net_log_reader(void *arg)
         for (;;) {
                 if (poll(fds, 2, -1) < 0 && errno != EINTR)
                         break;
-                if (fds[0].revents & POLLIN && !drain(n, MSG_DONTWAIT))
-                        break;
+                if (fds[0].revents & POLLIN) {
+                        pthread_mutex_lock(&n->lock);
+                        bool ok = drain(n, MSG_DONTWAIT);
+                        pthread_mutex_unlock(&n->lock);
+                        if (!ok)
+                                break;
+                }
                 if (fds[1].revents)
                         break;
         }
-        drain(n, MSG_DONTWAIT);
+        net_log_drain(n);
         return NULL;
+}
+
+void net_log_drain(struct net_run *n)
+{
+        drain(n, MSG_DONTWAIT);
 }
 
 static void ct_tuple(const struct nlattr *a, struct wh_net_conn *c)
@@ -305,13 +324,32 @@ static void ct_entry(struct wh_net_log *log, const struct nlmsghdr *h)
                 }
 }
 
+int net_ct_flush(struct net_run *n)
+{
+        struct nlreq r;
+        /* No tuple: every entry; AF_UNSPEC: of every family. */
+        nfnl_req(&r, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, AF_UNSPEC);
+        return nl_call(n->ct_fd, &r);
+}
+
+/* The kernel answers a reset with the object (its counters before the
+ * reset) or an error: one message, so no NLM_F_ACK, whose second message
+ * would be left for the next conntrack dump to stop at. */
+int net_quota_reset(struct net_run *n)
+{
+        struct nlreq r;
+        nfnl_req(&r, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETOBJ_RESET, 0, NFPROTO_INET);
+        add_attr(&r, NFTA_OBJ_TABLE, NET_NFT_TABLE, sizeof(NET_NFT_TABLE));
+        add_attr(&r, NFTA_OBJ_NAME, NET_NFT_QUOTA, sizeof(NET_NFT_QUOTA));
+        uint32_t type = htonl(NFT_OBJECT_QUOTA);
+        add_attr(&r, NFTA_OBJ_TYPE, &type, sizeof(type));
+        return nl_call(n->ct_fd, &r);
+}
+
 void net_log_add_bytes(struct net_run *n)
 {
-        struct nlreq r = {0};
-        r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
-        r.h.nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-        r.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        r.g = (struct nfgenmsg){.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0};
+        struct nlreq r;
+        nfnl_req(&r, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC);
         if (send(n->ct_fd, &r, r.h.nlmsg_len, 0) < 0)
                 return;
         char buf[65536];

@@ -167,6 +167,8 @@ int net_run_start(struct net_run *n, pid_t init_pid, const struct wh_sandbox *sb
                               .ct_fd = -1,
                               .stop_r = -1,
                               .stop_w = -1};
+        pthread_mutex_init(&n->lock, NULL);
+        n->policy = sb->config.net_policy;
         if (start_slirp(n, init_pid, sb->caller_is_root, err) < 0 ||
             run_helper(n, init_pid, sb, err) < 0)
                 return -1;
@@ -200,9 +202,41 @@ void net_run_finish(struct net_run *n, struct wh_report *r)
         r->net = n->log;
 }
 
+/* The entries of one warm input, and a clean table for the next. Entries are
+ * in the NFLOG socket's queue as soon as their packet passed the ruleset
+ * (qthresh 1), so once the input's processes are gone the drain here gets
+ * the last of them: none can reach the next take. What is logged after this
+ * (the zygote's own traffic, the next child forked ahead) is the next
+ * input's. The flush drops the input's conntrack entries: its connections
+ * stop counting against --net-max-conns, and a later packet of one of its
+ * sockets that outlived it (a FIN retransmitted by the kernel) is no longer
+ * "established" - the ruleset drops a TCP packet that is new to conntrack
+ * and not a SYN, unlogged (net_nft.c) - nor can the next input reuse a UDP
+ * flow's 5-tuple to pass unlogged. */
+int net_run_take(struct net_run *n, struct wh_net_log *out)
+{
+        pthread_mutex_lock(&n->lock);
+        net_log_drain(n);
+        if (n->ct_fd >= 0)
+                net_log_add_bytes(n);
+        int rc = n->ct_fd >= 0 ? net_ct_flush(n) : (errno = EBADF, -1);
+        if (rc == 0 && n->policy->limits.max_bytes)
+                rc = net_quota_reset(n);
+        for (size_t i = 0; i < n->log.n; i++)
+                if (out->n < WH_NET_LOG_MAX)
+                        out->conns[out->n++] = n->log.conns[i];
+                else
+                        out->dropped++;
+        out->dropped += n->log.dropped;
+        n->log.n = n->log.dropped = 0;
+        pthread_mutex_unlock(&n->lock);
+        return rc;
+}
+
 void net_run_stop(struct net_run *n)
 {
         stop_reader(n);
+        pthread_mutex_destroy(&n->lock);
         int fds[] = {n->slirp_exit_w, n->nflog_fd, n->ct_fd, n->stop_r, n->stop_w};
         for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                 if (fds[i] >= 0)

@@ -216,14 +216,12 @@ static pid_t clone_init(struct child_ctx *ctx, int *pidfd)
 }
 
 /* WH_NET_ALLOW: connect init's network namespace outward behind the
- * ruleset; init is still waiting for MSG_GO, so nothing of the payload runs. */
-static int net_launch(struct wh_sandbox *sb, int control_fd, struct launched *l, struct wh_err *e)
+ * ruleset; init is still waiting for MSG_GO, so nothing of the payload runs.
+ * A warm sandbox's is set up once, here, and kept for its life. */
+static int net_launch(struct wh_sandbox *sb, struct launched *l, struct wh_err *e)
 {
         if (sb->config.net != WH_NET_ALLOW)
                 return 0;
-        if (control_fd >= 0)
-                return wh_err_set(e, ENOTSUP, "net",
-                                  "warm sandboxes cannot have a network allowlist yet");
         l->net = calloc(1, sizeof(*l->net));
         if (!l->net)
                 return wh_err_set(e, ENOMEM, "net", "allocating the network state");
@@ -281,7 +279,7 @@ int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int con
                 close(in[0]);
         l->ctl = ctl[0], l->out_r = out[0], l->err_r = errp[0], l->stdin_w = in[1];
         wh_cgroup_join_release(&join);
-        if (userns_write_maps(pid, sb, &e) < 0 || net_launch(sb, control_fd, l, &e) < 0) {
+        if (userns_write_maps(pid, sb, &e) < 0 || net_launch(sb, l, &e) < 0) {
                 sandbox_launch_end(l);
                 return setup_error(r, &e), -1;
         }
@@ -304,12 +302,18 @@ fail:
         return setup_error(r, &e), -1;
 }
 
-void sandbox_launch_end(struct launched *l)
+void sandbox_launch_kill(struct launched *l)
 {
         if (l->pid > 0) {
                 syscall(SYS_pidfd_send_signal, l->pidfd, SIGKILL, NULL, 0);
                 waitpid(l->pid, NULL, 0);
         }
+        l->pid = -1;
+}
+
+void sandbox_launch_end(struct launched *l)
+{
+        sandbox_launch_kill(l);
         int fds[] = {l->pidfd, l->ctl, l->out_r, l->err_r, l->stdin_w};
         for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                 if (fds[i] >= 0)

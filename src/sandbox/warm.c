@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "sandbox/warm_internal.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/net.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -70,9 +71,25 @@ void warm_down(struct wh_warm *w)
         close_fd(&w->zpidfd);
         close_fd(&w->notif);
         close_fd(&w->tmp_fd);
+        if (w->l.net) {
+                /* The input in flight keeps what it logged until the end. */
+                sandbox_launch_kill(&w->l);
+                net_run_take(w->l.net, &w->net_left);
+        }
         sandbox_launch_end(&w->l);
         w->up = false;
         w->zpid = 0;
+}
+
+int warm_net_take(struct wh_warm *w, struct wh_report *r)
+{
+        if (w->sb->config.net != WH_NET_ALLOW)
+                return 0;
+        int rc = w->up && w->l.net ? net_run_take(w->l.net, &w->net_left) : 0;
+        r->net_allow = true;
+        r->net = w->net_left;
+        w->net_left.n = w->net_left.dropped = 0;
+        return rc;
 }
 
 void wh_warm_free(struct wh_warm *w)

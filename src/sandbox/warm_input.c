@@ -535,6 +535,7 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
                 snprintf(r->stage, sizeof(r->stage), "warm");
                 snprintf(r->message, sizeof(r->message), "the zygote could not start: %.480s",
                          w->error);
+                warm_net_take(w, r); /* what it logged while it loaded */
                 return 0;
         }
         snprintf(r->zygote, sizeof(r->zygote), "%s", w->id);
@@ -596,6 +597,8 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
         if (w->up && (warm_kill_leftovers(w) < 0 || warm_empty_tmp(w) < 0 ||
                       warm_check_zygote(w) < 0 || warm_persist_after(w) < 0))
                 warm_down(w); /* the next input gets a fresh sandbox */
+        if (warm_net_take(w, r) < 0)
+                warm_down(w);
         if (w->up && in.reported)
                 w->failures = 0;
         fork_ahead(w);

@@ -84,7 +84,8 @@ struct wh_warm {
         int zlevels;           /* pid namespaces the zygote is in, seen from ours */
         char zuserns[64];      /* its user namespace, "user:[INODE]" */
         struct warm_leaf leaf;
-        struct warm_ahead ahead; /* the spare's admission, while running */
+        struct warm_ahead ahead;    /* the spare's admission, while running */
+        struct wh_net_log net_left; /* WH_NET_ALLOW: taken, not yet reported */
 };
 
 uint64_t warm_now_ns(void);
@@ -93,6 +94,10 @@ uint64_t warm_now_ns(void);
 int warm_start(struct wh_warm *w);
 /* Kill the sandbox; the next input starts a new zygote. */
 void warm_down(struct wh_warm *w);
+/* WH_NET_ALLOW, once the input's processes are gone: its connection log into
+ * r (docs/warm.md "Network"). -1: the namespace could not be made clean for
+ * the next input (then warm_down). */
+int warm_net_take(struct wh_warm *w, struct wh_report *r);
 
 /* warm_frame.c. Receive one frame: its text (NUL-terminated, without the
  * final newline; printable ASCII) and the fds passed with it (the rest are

@@ -87,6 +87,22 @@ netns_new() {
         return 1
 }
 in_netns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
+# net_targets: the namespaces of the network tests, their pids in H, A, B:
+# H ("the host", where whiskers runs) with veth 10.77.1.1 <-> 10.77.1.2 in A
+# and 10.77.2.1 <-> 10.77.2.2 in B, its default route through A. 1 on failure.
+net_targets() {
+        local ns
+        for ns in H A B; do
+                netns_new $ns || return 1
+        done
+        in_netns "$H" ip link add ha type veth peer name ta netns "$A" &&
+                in_netns "$H" ip link add hb type veth peer name tb netns "$B" &&
+                in_netns "$H" ip addr add 10.77.1.1/24 dev ha && in_netns "$H" ip link set dev ha up &&
+                in_netns "$H" ip addr add 10.77.2.1/24 dev hb && in_netns "$H" ip link set dev hb up &&
+                in_netns "$A" ip addr add 10.77.1.2/24 dev ta && in_netns "$A" ip link set dev ta up &&
+                in_netns "$B" ip addr add 10.77.2.2/24 dev tb && in_netns "$B" ip link set dev tb up &&
+                in_netns "$H" ip route add default via 10.77.1.2
+}
 # netns_bg PID CMD...: CMD in the background in PID's network namespace,
 # registered for the final kill. nsenter execs CMD, so $! is CMD itself: a
 # function started with & would be a subshell, and killing it would leave
@@ -344,6 +360,32 @@ EOF
 
 # Whether cgroup limits can be enforced for this user: always as root (a
 # failure then is a bug); as a normal user only with a delegated cgroup.
+# slirp_left PID: the slirp4netns processes in PID's network namespace.
+slirp_left() {
+        local hns p
+        hns=$(readlink "/proc/$1/ns/net")
+        for p in /proc/[0-9]*; do
+                [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$hns" ] && grep -l slirp4netns "$p/comm" 2>/dev/null
+        done
+}
+
+# probe_normaliser DIR ID LIMITS: a python3 normaliser DIR (normalize.py is
+# the caller's) producing Probe items {name, value}, with LIMITS (a JSON object).
+probe_normaliser() {
+        mkdir -p "$1/schemas"
+        cat >"$1/schemas/Probe.json" <<'JSON'
+{"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Probe", "type": "object",
+ "x-natural-key": ["name"],
+ "properties": {"object_type": {"const": "Probe"}, "primary_key": {"type": "string"},
+                "name": {"type": "string"}, "value": {"type": "string"}},
+ "required": ["object_type", "name", "value"], "additionalProperties": false}
+JSON
+        cat >"$1/normalizer.json" <<JSON
+{"id": "$2", "version": "1.0.0", "consumes": ["text/plain"], "produces": ["Probe"],
+ "runtime": "python3", "entrypoint": "normalize.py", "limits": $3}
+JSON
+}
+
 can_enforce_cgroups() {
         [ "$ROOT" = 1 ] && return 0
         [ -n "${WH_CAN_CGROUP:-}" ] && return "$WH_CAN_CGROUP"

@@ -24,17 +24,8 @@ for tool in nft ip slirp4netns dnsmasq; do
 done
 [ -x "$NETPROBE" ] || { echo "FAIL - $NETPROBE is missing"; exit 1; }
 
-# H, A, B: the pids holding the namespaces (lib.sh netns_new).
-for ns in H A B; do
-        netns_new $ns || { echo "FAIL - cannot create a network namespace"; exit 1; }
-done
-in_netns "$H" ip link add ha type veth peer name ta netns "$A"
-in_netns "$H" ip link add hb type veth peer name tb netns "$B"
-in_netns "$H" ip addr add 10.77.1.1/24 dev ha && in_netns "$H" ip link set dev ha up
-in_netns "$H" ip addr add 10.77.2.1/24 dev hb && in_netns "$H" ip link set dev hb up
-in_netns "$A" ip addr add 10.77.1.2/24 dev ta && in_netns "$A" ip link set dev ta up
-in_netns "$B" ip addr add 10.77.2.2/24 dev tb && in_netns "$B" ip link set dev tb up
-in_netns "$H" ip route add default via 10.77.1.2
+# H, A, B: the pids holding the namespaces (lib.sh net_targets).
+net_targets || { echo "FAIL - cannot create the network namespaces"; exit 1; }
 
 # The targets. Each server runs as a process of this test, killed at the end.
 mkdir -p "$T/www" && echo "target" >"$T/www/index.html"
@@ -277,9 +268,5 @@ EOF
         WHISKERS=$T/wh-in-ns
 fi
 
-hns=$(readlink "/proc/$H/ns/net")
-left=$(for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$hns" ] && grep -l slirp4netns "$p/comm" 2>/dev/null
-done)
-assert_eq "no slirp4netns left in the host namespace" "" "$left"
+assert_eq "no slirp4netns left in the host namespace" "" "$(slirp_left "$H")"
 finish

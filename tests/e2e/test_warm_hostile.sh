@@ -12,19 +12,7 @@ NOCG=(--cgroup-driver none --allow-unenforced-limits)
 OPTS=()
 can_enforce_cgroups || OPTS=("${NOCG[@]}")
 N=$T/hostile
-mkdir -p "$N/schemas"
-cat >"$N/schemas/Probe.json" <<'JSON'
-{"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Probe", "type": "object",
- "x-natural-key": ["name"],
- "properties": {"object_type": {"const": "Probe"}, "primary_key": {"type": "string"},
-                "name": {"type": "string"}, "value": {"type": "string"}},
- "required": ["object_type", "name", "value"], "additionalProperties": false}
-JSON
-cat >"$N/normalizer.json" <<'JSON'
-{"id": "hostile", "version": "1.0.0", "consumes": ["text/plain"], "produces": ["Probe"],
- "runtime": "python3", "entrypoint": "normalize.py",
- "limits": {"memory": "128M", "pids": 16, "wall_ms": 2000, "output_limit": "1M"}}
-JSON
+probe_normaliser "$N" hostile '{"memory": "128M", "pids": 16, "wall_ms": 2000, "output_limit": "1M"}'
 cat >"$N/normalize.py" <<'PY'
 # Hostile inputs for the warm tests: the raw file names what to do, then the
 # state the next input must not see is reported.
