@@ -78,8 +78,10 @@ void *net_log_reader(void *arg);
 void net_log_add_bytes(struct net_run *n);
 /* What is queued on the NFLOG socket now into n->log (caller holds n->lock). */
 void net_log_drain(struct net_run *n);
-/* Delete every conntrack entry of the namespace; reset the quota "total"
- * of table inet whiskers (net_nft.c). 0, or -1 with errno. */
+/* Delete the conntrack entries of the allowed connections in n->log (all
+ * entries of the namespace when the log lost some: net_ct_flush); reset the
+ * quota "total" of table inet whiskers (net_nft.c). 0, or -1 with errno. */
+int net_ct_forget(struct net_run *n);
 int net_ct_flush(struct net_run *n);
 int net_quota_reset(struct net_run *n);
 

@@ -63,7 +63,7 @@ static int nested(const struct nlattr *a, const struct nlattr **tb, int max)
 struct nlreq {
         struct nlmsghdr h;
         struct nfgenmsg g;
-        char attrs[64];
+        char attrs[128]; /* room for an IPv6 conntrack tuple */
 };
 
 static void add_attr(struct nlreq *r, int type, const void *data, size_t len)
@@ -75,22 +75,42 @@ static void add_attr(struct nlreq *r, int type, const void *data, size_t len)
         r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
-/* Send one request and wait for its ack: 0, or -1 with errno. */
-static int nl_call(int fd, struct nlreq *r)
+/* Send one request and read the one datagram that answers it into buf: its
+ * length, or -1 with errno (the kernel's error, or no answer). */
+static ssize_t nl_ask(int fd, struct nlreq *r, char *buf, size_t cap)
 {
         if (send(fd, r, r->h.nlmsg_len, 0) < 0)
                 return -1;
-        char buf[4096];
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        ssize_t n = recv(fd, buf, cap, 0);
         if (n < (ssize_t)sizeof(struct nlmsghdr))
                 return -1;
         struct nlmsghdr *h = (struct nlmsghdr *)buf;
         if (h->nlmsg_type == NLMSG_ERROR) {
                 int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
                 errno = e;
-                return e ? -1 : 0;
+                return e ? -1 : n;
         }
-        return 0;
+        return n;
+}
+
+/* Send one request and wait for its ack: 0, or -1 with errno. */
+static int nl_call(int fd, struct nlreq *r)
+{
+        char buf[4096];
+        return nl_ask(fd, r, buf, sizeof(buf)) < 0 ? -1 : 0;
+}
+
+static struct nlattr *nest_start(struct nlreq *r, int type)
+{
+        struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
+        a->nla_type = (uint16_t)(type | NLA_F_NESTED);
+        r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + NLA_HDRLEN;
+        return a;
+}
+
+static void nest_end(struct nlreq *r, struct nlattr *a)
+{
+        a->nla_len = (uint16_t)((char *)r + r->h.nlmsg_len - (char *)a);
 }
 
 /* A request of nfnetlink subsystem subsys, without attributes yet. */
@@ -324,6 +344,54 @@ static void ct_entry(struct wh_net_log *log, const struct nlmsghdr *h)
                 }
 }
 
+/* A conntrack request about the entry whose original tuple is c's: false
+ * for a protocol whose entries have no ports (not asked about one by one). */
+static bool ct_req(struct nlreq *r, int type, int flags, const struct wh_net_conn *c)
+{
+        if (c->proto != IPPROTO_TCP && c->proto != IPPROTO_UDP)
+                return false;
+        bool v4 = c->dst.family == AF_INET;
+        size_t alen = v4 ? 4 : 16;
+        nfnl_req(r, NFNL_SUBSYS_CTNETLINK, type, flags, c->dst.family);
+        struct nlattr *tuple = nest_start(r, CTA_TUPLE_ORIG), *ip = nest_start(r, CTA_TUPLE_IP);
+        add_attr(r, v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, c->src.bytes, alen);
+        add_attr(r, v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST, c->dst.bytes, alen);
+        nest_end(r, ip);
+        struct nlattr *proto = nest_start(r, CTA_TUPLE_PROTO);
+        uint8_t num = c->proto;
+        uint16_t sport = htons(c->sport), dport = htons(c->dport);
+        add_attr(r, CTA_PROTO_NUM, &num, 1);
+        add_attr(r, CTA_PROTO_SRC_PORT, &sport, 2);
+        add_attr(r, CTA_PROTO_DST_PORT, &dport, 2);
+        nest_end(r, proto);
+        nest_end(r, tuple);
+        return true;
+}
+
+/* The entries of the allowed connections in the log, deleted one by one
+ * (a lookup each: a flush, like a dump, walks the kernel's whole conntrack
+ * hash, shared by every namespace: ~10 ms here). Every entry the ruleset let
+ * be made is an allowed connection it logged (a packet it drops leaves none;
+ * the sandbox's own loopback aside), so these are all of the input's - unless
+ * the log lost some (past WH_NET_LOG_MAX, or the kernel's ENOBUFS): then the
+ * whole table is flushed. */
+int net_ct_forget(struct net_run *n)
+{
+        if (n->log.dropped)
+                return net_ct_flush(n);
+        for (size_t i = 0; i < n->log.n; i++) {
+                const struct wh_net_conn *c = &n->log.conns[i];
+                struct nlreq r;
+                if (!c->allowed)
+                        continue;
+                if (!ct_req(&r, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, c))
+                        return net_ct_flush(n);
+                if (nl_call(n->ct_fd, &r) < 0 && errno != ENOENT)
+                        return -1;
+        }
+        return 0;
+}
+
 int net_ct_flush(struct net_run *n)
 {
         struct nlreq r;
@@ -346,23 +414,19 @@ int net_quota_reset(struct net_run *n)
         return nl_call(n->ct_fd, &r);
 }
 
+/* Each allowed connection's entry, looked up by its tuple (not a dump: see
+ * net_ct_forget); one that conntrack has forgotten keeps 0 bytes. */
 void net_log_add_bytes(struct net_run *n)
 {
-        struct nlreq r;
-        nfnl_req(&r, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC);
-        if (send(n->ct_fd, &r, r.h.nlmsg_len, 0) < 0)
-                return;
-        char buf[65536];
-        for (;;) {
-                ssize_t len = recv(n->ct_fd, buf, sizeof(buf), 0);
-                if (len <= 0)
-                        return;
-                int rem = (int)len;
-                for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nl_ok(h, rem);
-                     h = NLMSG_NEXT(h, rem)) {
-                        if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
-                                return;
+        for (size_t i = 0; i < n->log.n; i++) {
+                struct nlreq r;
+                char buf[4096];
+                if (!n->log.conns[i].allowed ||
+                    !ct_req(&r, IPCTNL_MSG_CT_GET, 0, &n->log.conns[i]) ||
+                    nl_ask(n->ct_fd, &r, buf, sizeof(buf)) < 0)
+                        continue;
+                const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+                if ((h->nlmsg_type & 0xff) == IPCTNL_MSG_CT_NEW)
                         ct_entry(&n->log, h);
-                }
         }
 }

@@ -219,7 +219,7 @@ int net_run_take(struct net_run *n, struct wh_net_log *out)
         net_log_drain(n);
         if (n->ct_fd >= 0)
                 net_log_add_bytes(n);
-        int rc = n->ct_fd >= 0 ? net_ct_flush(n) : (errno = EBADF, -1);
+        int rc = n->ct_fd >= 0 ? net_ct_forget(n) : (errno = EBADF, -1);
         if (rc == 0 && n->policy->limits.max_bytes)
                 rc = net_quota_reset(n);
         for (size_t i = 0; i < n->log.n; i++)
