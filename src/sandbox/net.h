@@ -11,7 +11,8 @@
  *   wh_sandbox_run:  net_run_finish        the connection log into the report
  *   wh_warm_run:     net_run_take          after each input (warm: the
  *                                          namespace lives on): its entries,
- *                                          conntrack flushed, quota reset
+ *                                          its conntrack entries deleted,
+ *                                          the quota reset
  *   sandbox_launch_end: net_run_stop       slirp4netns and the thread stopped
  *
  * The payload never holds a capability in the user namespace that owns its
@@ -65,9 +66,9 @@ int net_run_start(struct net_run *n, pid_t init_pid, const struct wh_sandbox *sb
 void net_run_finish(struct net_run *n, struct wh_report *r);
 /* Warm (docs/warm.md "Network"): once every process of the input is gone,
  * append the entries logged since the last take to out, with their bytes;
- * then flush the namespace's conntrack table (the input's connections no
- * longer count, nor can the next input's packets pass as theirs) and reset
- * the byte quota, so the next input starts as a cold run does. 0, or -1
+ * then delete their conntrack entries (the input's connections no longer
+ * count, nor can the next input's packets pass as theirs) and reset the
+ * byte quota, so the next input starts as a cold run does. 0, or -1
  * with errno when the table or the quota could not be reset (then the
  * sandbox must not serve another input). */
 int net_run_take(struct net_run *n, struct wh_net_log *out);

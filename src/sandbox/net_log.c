@@ -6,7 +6,7 @@
  *     them while the run goes (the kernel sends each at once: qthresh 1), so
  *     the time is when the attempt was made; repeats of a 5-tuple with the
  *     same verdict (SYN retries) are one entry.
- *   conntrack, dumped after the run: the bytes each allowed connection moved
+ *   conntrack, asked after the run: the bytes each allowed connection moved
  *     (nf_conntrack_acct is on in that namespace). The sockets keep the
  *     namespace, and so its conntrack table, alive until they are closed. */
 #define _GNU_SOURCE

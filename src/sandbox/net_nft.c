@@ -107,7 +107,7 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
         fputs("    ct state established,related accept\n", f);
         /* A TCP packet new to conntrack that is no SYN opens nothing: in a
          * warm sandbox, a socket of an earlier input that outlived it, after
-         * conntrack was flushed (net_run.c: net_run_take). Dropped unlogged,
+         * conntrack forgot it (net_run.c: net_run_take). Dropped unlogged,
          * so it is not taken for the next input's connection. */
         fputs("    ct state new tcp flags & (fin|syn|rst|ack) != syn drop\n", f);
         for (int i = 0; i < 2; i++) {

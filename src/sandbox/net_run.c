@@ -207,7 +207,7 @@ void net_run_finish(struct net_run *n, struct wh_report *r)
  * (qthresh 1), so once the input's processes are gone the drain here gets
  * the last of them: none can reach the next take. What is logged after this
  * (the zygote's own traffic, the next child forked ahead) is the next
- * input's. The flush drops the input's conntrack entries: its connections
+ * input's. Deleting the input's conntrack entries (net_ct_forget): its connections
  * stop counting against --net-max-conns, and a later packet of one of its
  * sockets that outlived it (a FIN retransmitted by the kernel) is no longer
  * "established" - the ruleset drops a TCP packet that is new to conntrack

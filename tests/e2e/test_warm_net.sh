@@ -180,7 +180,7 @@ assert_eq "network.mode is allow and provenance says so" "allow allow" \
 
 # A UDP flow of input 1, answered; input 2 sends from the same port to the
 # same target. Its packets must be its own new flow in its log, not pass as
-# input 1's (conntrack is flushed between inputs: without that the second
+# input 1's (its conntrack entries are deleted between inputs: without that the second
 # flow would be "established", having seen a reply, and logged nowhere).
 warm "--net-allow 10.77.1.2:9001/udp" udp1 udp2 nothing
 # (slirp4netns sends them from a port of its own: the target cannot tell)
@@ -222,7 +222,7 @@ assert_eq "zygote: the same zygote served all three" "ok ok ok 3" \
 # Limits are per input: input 1 uses all of --net-max-conns 3 and leaves its
 # connections closing (its child's end closes them); input 2 gets 3 again.
 # (The count is of connections open: nft's ct count skips closing ones, so
-# this holds without the flush too; a 4th at once is not let through.)
+# this holds without deleting the entries too; a 4th at once is not let through.)
 warm "--net-allow 10.77.1.2:8080 --net-max-conns 3" conns conns
 assert_eq "conns: each input opens its 3 connections" "3 open|3 open" "$(probe_of 0)|$(probe_of 1)"
 raw conns4 "conns 4"
