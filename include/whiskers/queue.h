@@ -353,12 +353,14 @@ struct wh_queue_stats {
         uint64_t ready;   /* queued and available now */
         uint64_t delayed; /* queued, waiting for a retry backoff */
         uint64_t running, done, dead;
+        uint64_t running_boefje;     /* of the running ones: boefje jobs (scans) */
         uint64_t live_workers;       /* heartbeat within the last stale_ms */
         uint64_t deliveries_pending; /* results waiting for (or in) delivery */
         uint64_t deliveries_failed;  /* gave up: see wh_queue_redeliver() */
 };
 /* Job counts come from counters the store maintains (no table scan); the
- * delayed ones and the deliveries from small partial indexes. */
+ * delayed ones, the running boefje jobs and the deliveries from small
+ * partial indexes. */
 int wh_queue_stats(struct wh_queue *q, uint32_t stale_ms, struct wh_queue_stats *stats,
                    struct wh_err *err);
 

@@ -247,6 +247,7 @@ static int take_stats(void *ctx, size_t set, const struct wh_qrow *row, struct w
         s->live_workers = (uint64_t)row->int64(row, 5);
         s->deliveries_pending = (uint64_t)row->int64(row, 6);
         s->deliveries_failed = (uint64_t)row->int64(row, 7);
+        s->running_boefje = (uint64_t)row->int64(row, 8);
         /* The counters hold every queued job; the delayed ones are a part. */
         uint64_t queued = (uint64_t)row->int64(row, 0);
         s->ready = queued > s->delayed ? queued - s->delayed : 0;
@@ -259,8 +260,9 @@ int wh_read_stats(struct wh_queue *q, uint32_t stale_ms, struct wh_queue_stats *
         struct wh_qparam p = qp_int(stale_ms);
         memset(s, 0, sizeof(*s));
         /* Job counts from the counters (a few rows per state), delayed jobs
-         * from the index of retried ones, deliveries from their partial
-         * indexes: nothing here grows with the number of jobs done. */
+         * from the index of retried ones, running boefje jobs from that of
+         * leased ones (as many as the workers' slots), deliveries from their
+         * partial indexes: nothing here grows with the number of jobs done. */
         return q->ops->exec(
             q,
             "SELECT (SELECT coalesce(sum(n), 0) FROM job_counts WHERE state = 0),"
@@ -271,6 +273,8 @@ int wh_read_stats(struct wh_queue *q, uint32_t stale_ms, struct wh_queue_stats *
             " (SELECT coalesce(sum(n), 0) FROM job_counts WHERE state = 3),"
             " (SELECT count(*) FROM workers WHERE heartbeat_at >= wh_now_ms() - $1),"
             " (SELECT count(*) FROM deliveries WHERE state = 0),"
-            " (SELECT count(*) FROM deliveries WHERE state = 3)",
+            " (SELECT count(*) FROM deliveries WHERE state = 3),"
+            " (SELECT count(*) FROM jobs j JOIN job_payload p ON p.job_id = j.id"
+            "  WHERE j.state = 1 AND p.kind = 'boefje')",
             &p, 1, take_stats, s, err);
 }

@@ -79,6 +79,8 @@ K=$(jqo '.[0].job')
 wpid=$!
 started $wpid
 for _ in $(seq 100); do [ "$(sql "SELECT state FROM jobs WHERE id = $K")" = 1 ] && break; sleep 0.1; done
+assert_eq "whiskers status: one job running, a boefje job" '1 {"normaliser":0,"boefje":1}' \
+        "$(status_of | jq -c '"\(.running) \(.running_by_kind | tojson)"' -r)"
 "$PYTHON" -c 'import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("BEGIN IMMEDIATE")

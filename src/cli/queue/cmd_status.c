@@ -34,12 +34,16 @@ static int cmd_status(void *args, int argc, char **argv)
         if (wh_queue_open_existing(db, &q, &err) < 0 || wh_queue_stats(q, stale, &s, &err) < 0)
                 return queue_exit("status", q, true, &err);
         const char *backend = wh_queue_backend(q);
+        /* One statement reads both: the boefje jobs are a part. */
+        uint64_t normalisers = s.running > s.running_boefje ? s.running - s.running_boefje : 0;
         if (json) {
                 json_t *o = json_pack(
-                    "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}", "backend", backend,
-                    "ready", (json_int_t)s.ready, "delayed", (json_int_t)s.delayed, "running",
-                    (json_int_t)s.running, "done", (json_int_t)s.done, "dead", (json_int_t)s.dead,
-                    "live_workers", (json_int_t)s.live_workers, "deliveries", "pending",
+                    "{s:s, s:I, s:I, s:I, s:{s:I, s:I}, s:I, s:I, s:I, s:{s:I, s:I}}", "backend",
+                    backend, "ready", (json_int_t)s.ready, "delayed", (json_int_t)s.delayed,
+                    "running", (json_int_t)s.running, "running_by_kind", "normaliser",
+                    (json_int_t)normalisers, "boefje", (json_int_t)s.running_boefje, "done",
+                    (json_int_t)s.done, "dead", (json_int_t)s.dead, "live_workers",
+                    (json_int_t)s.live_workers, "deliveries", "pending",
                     (json_int_t)s.deliveries_pending, "failed", (json_int_t)s.deliveries_failed);
                 char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 if (text)
@@ -50,16 +54,16 @@ static int cmd_status(void *args, int argc, char **argv)
                 printf("store         %s\n"
                        "ready         %llu\n"
                        "retry later   %llu\n"
-                       "running       %llu\n"
+                       "running       %llu (%llu boefje)\n"
                        "done          %llu\n"
                        "dead          %llu\n"
                        "live workers  %llu\n"
                        "to deliver    %llu\n"
                        "undeliverable %llu\n",
                        backend, (unsigned long long)s.ready, (unsigned long long)s.delayed,
-                       (unsigned long long)s.running, (unsigned long long)s.done,
-                       (unsigned long long)s.dead, (unsigned long long)s.live_workers,
-                       (unsigned long long)s.deliveries_pending,
+                       (unsigned long long)s.running, (unsigned long long)s.running_boefje,
+                       (unsigned long long)s.done, (unsigned long long)s.dead,
+                       (unsigned long long)s.live_workers, (unsigned long long)s.deliveries_pending,
                        (unsigned long long)s.deliveries_failed);
         }
         return queue_exit("status", q, false, NULL);
@@ -69,7 +73,8 @@ const struct cli_command cmd_status_cli = {
     .name = "status",
     .head = "Usage: whiskers status [OPTIONS]\n"
             "\n"
-            "Jobs by state (ready, waiting for a retry, running, done, dead), how many\n"
+            "Jobs by state (ready, waiting for a retry, running, done, dead; the running\n"
+            "ones also by kind: normaliser or boefje), how many\n"
             "workers have sent a heartbeat recently, and the sink's outbox: results waiting\n"
             "for delivery and deliveries that failed for good ('whiskers results\n"
             "--undelivered' lists them, 'whiskers results --redeliver' queues them again).\n"

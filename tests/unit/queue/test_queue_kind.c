@@ -52,6 +52,10 @@ static void test_kind_on_every_read(void **state)
         assert_int_equal(count("SELECT count(*) FROM job_payload WHERE kind = 'normaliser'"), 2);
 
         struct wh_job *j = claim_all(q, 3);
+        struct wh_queue_stats st;
+        OK(wh_queue_stats(q, 60000, &st, &err));
+        assert_int_equal(st.running, 3);
+        assert_int_equal(st.running_boefje, 1);
         assert_int_equal(j[0].id, norm);
         assert_int_equal(j[0].kind, WH_JOB_NORMALISER);
         assert_int_equal(j[1].id, scan);
@@ -73,6 +77,9 @@ static void test_kind_on_every_read(void **state)
         OK(wh_queue_fail(q, lookalike, j[2].token, "{\"status\":\"normaliser_missing\"}", false,
                          NULL, &err));
         wh_jobs_free(j, 3);
+        OK(wh_queue_stats(q, 60000, &st, &err));
+        assert_int_equal(st.running, 1);
+        assert_int_equal(st.running_boefje, 0);
 
         struct wh_result_row *rows;
         size_t n;
