@@ -369,6 +369,29 @@ slirp_left() {
         done
 }
 
+# rootless_net FILE NSPID [RESOLV]: write FILE, which runs $WHISKERS as
+# whiskers-test in NSPID's network namespace (no cgroup of its own there: give
+# --allow-unenforced-limits), with RESOLV over /etc/resolv.conf if given. It
+# needs a /dev/net/tun that user may open (Debian's is 0666; a machine may
+# have 0600): a node of its own is bound over it in the run's mount namespace
+# only, on a tmpfs under $T, so the host is untouched. $T is made 0777 for the
+# user (chmod it back after). 1 when unprivileged user namespaces are disabled.
+rootless_net() {
+        local user=whiskers-test resolv=""
+        id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+        setpriv --reuid="$user" --regid="$user" --clear-groups unshare -U -r true 2>/dev/null || return 1
+        [ -n "${3:-}" ] && resolv="mount --bind $3 /etc/resolv.conf &&"
+        mkdir -p "$T/dev" && chmod 777 "$T"
+        cat >"$1" <<EOF
+#!/bin/sh
+exec nsenter --net=/proc/$2/ns/net unshare --mount sh -c '$resolv
+        mount -t tmpfs -o mode=755 none $T/dev && mknod -m 666 $T/dev/tun c 10 200 &&
+        mount --bind $T/dev/tun /dev/net/tun &&
+        exec setpriv --reuid=$user --regid=$user --clear-groups env HOME=$T "\$0" "\$@"' "$WHISKERS" "\$@"
+EOF
+        chmod 755 "$1"
+}
+
 # probe_normaliser DIR ID LIMITS: a python3 normaliser DIR (normalize.py is
 # the caller's) producing Probe items {name, value}, with LIMITS (a JSON object).
 probe_normaliser() {

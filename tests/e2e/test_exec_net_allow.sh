@@ -237,24 +237,10 @@ expect "--net-max-rate 100K: 600 KB take at least 2 s (unlimited: $fast ms)" rc=
         "out~^OK 60[0-9]{4}$" "wall_ms>=2000"
 
 # ---- rootless: the same way out for an unprivileged caller -----------------
-# whiskers runs as whiskers-test in "the host" (no cgroup of its own, so
-# --allow-unenforced-limits). It needs a /dev/net/tun that user may open
-# (Debian's is 0666; a machine may have 0600): a node of its own is bound over
-# it in this run's mount namespace only, on a tmpfs, so the host is untouched.
-user=whiskers-test
-id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
-if ! setpriv --reuid="$user" --regid="$user" --clear-groups unshare -U -r true 2>/dev/null; then
+# whiskers runs as whiskers-test in "the host" (lib.sh rootless_net).
+if ! WHISKERS=$REAL_WHISKERS rootless_net "$T/wh-rootless" "$H" "$T/resolv.conf"; then
         skip "rootless --net-allow" "unprivileged user namespaces are disabled here: NOT tested"
 else
-        mkdir "$T/dev" && chmod 777 "$T"
-        cat >"$T/wh-rootless" <<EOF
-#!/bin/sh
-exec nsenter --net=/proc/$H/ns/net unshare --mount sh -c 'mount --bind $T/resolv.conf /etc/resolv.conf &&
-        mount -t tmpfs -o mode=755 none $T/dev && mknod -m 666 $T/dev/tun c 10 200 &&
-        mount --bind $T/dev/tun /dev/net/tun &&
-        exec setpriv --reuid=$user --regid=$user --clear-groups env HOME=$T "\$0" "\$@"' "$REAL_WHISKERS" "\$@"
-EOF
-        chmod 755 "$T/wh-rootless"
         WHISKERS=$T/wh-rootless
         net_run --allow-unenforced-limits --net-allow 10.77.1.2:8080 -- /netprobe tcp 10.77.1.2 8080
         expect "rootless: the listed target answers, and the connection is logged" rc=0 \

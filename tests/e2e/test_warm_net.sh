@@ -112,13 +112,18 @@ def daemon():
         if os.fork() == 0:
             c = socket.create_connection(("10.77.1.2", 8080), 3)
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.sendto(b"daemon", ("10.77.1.2", 9001))
+            open("/tmp/daemon-up", "w").close()
             while True:
-                s.sendto(b"daemon", ("10.77.1.2", 9001))
                 time.sleep(0.05)
+                s.sendto(b"daemon", ("10.77.1.2", 9001))
         os._exit(0)
     os.wait()
-    time.sleep(0.3)
-    return "started"
+    for _ in range(300):  # its input ends once it has sent (the machine may be slow)
+        if os.path.exists("/tmp/daemon-up"):
+            return "started"
+        time.sleep(0.01)
+    return "not started"
 
 
 def conns(n):
@@ -196,6 +201,7 @@ assert_eq "udp: input 3, which sent nothing, has an empty log" "" "$(conns 2)"
 # after its input kills it; nothing of it lands in the next inputs' logs.
 : >"$T/a-udp.log"
 warm "--net-allow 10.77.1.2:8080,10.77.1.2:9001/udp" daemon nothing nothing
+assert_eq "daemon: it started" started "$(probe_of 0)"
 assert_eq "daemon: its input's log has its connection and its flow" \
         "allowed tcp 10.77.1.2:8080, allowed udp 10.77.1.2:9001" "$(conns 0)"
 assert_eq "daemon: the next inputs' logs are empty" "|" "$(conns 1)|$(conns 2)"
@@ -233,6 +239,24 @@ assert_eq "conns: a 4th at once in one input is not let through" "ERR TimeoutErr
 warm "--net-allow 10.77.1.2:8080 --net-max-bytes 300K" big big
 assert_match "bytes: each input gets the whole quota" '^20[0-9]{4} bytes\|20[0-9]{4} bytes$' \
         "$(probe_of 0)|$(probe_of 1)"
+
+# ---- rootless: the take's netlink calls (conntrack delete, quota reset) as
+# the owner of the sandbox's user namespace, not root (lib.sh rootless_net).
+if ! WHISKERS=$REAL_WHISKERS rootless_net "$T/wh-rootless" "$H"; then
+        skip "rootless warm --net-allow" "unprivileged user namespaces are disabled here: NOT tested"
+else
+        WHISKERS=$T/wh-rootless
+        warm "--allow-unenforced-limits --net-allow 10.77.1.2:8080,10.77.1.2:9001/udp --net-max-bytes 300K" \
+                udp1 udp2 big big
+        assert_eq "rootless: warm, one zygote, all ok" "warm ok 1|warm ok 4" \
+                "$(jq -r '.[0].status | "\(.mode) \(.status) \(.warm.ordinal)"' "$T/out")|$(jq -r '.[3].status | "\(.mode) \(.status) \(.warm.ordinal)"' "$T/out")"
+        assert_eq "rootless: each UDP input logs its own flow" "allowed udp 10.77.1.2:9001|allowed udp 10.77.1.2:9001" \
+                "$(conns 0)|$(conns 1)"
+        assert_match "rootless: each input gets the whole quota" '^20[0-9]{4} bytes\|20[0-9]{4} bytes$' \
+                "$(probe_of 2)|$(probe_of 3)"
+        chmod 700 "$T"
+        WHISKERS=$T/wh-in-ns
+fi
 
 assert_eq "no slirp4netns left in the host namespace" "" "$(slirp_left "$H")"
 finish
