@@ -104,6 +104,17 @@ def udp(sport, text):
     return s.recv(512).decode()
 
 
+def flood_then_udp(sport, text):
+    """300 refused attempts (more than the log keeps), then the UDP flow."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for port in range(1000, 1300):
+        try:
+            s.sendto(b"x", ("10.77.2.2", port))
+        except OSError:
+            pass
+    return udp(sport, text)
+
+
 def daemon():
     """Outlive the input: a grandchild in its own session that keeps a TCP
     connection open and sends a datagram every 50 ms."""
@@ -138,6 +149,8 @@ def run(input_ooi, raw):
         yield probe("get", lambda: get(words[1], words[2] if len(words) > 2 else "/"))
     elif what == "udp":
         yield probe("udp", lambda: udp(int(words[1]), words[2]))
+    elif what == "flood":
+        yield probe("flood", lambda: flood_then_udp(int(words[1]), words[2]))
     elif what == "daemon":
         yield probe("daemon", daemon)
     elif what == "conns":
@@ -154,6 +167,7 @@ raw big "get 10.77.1.2 /big"
 raw udp1 "udp 40123 first"
 raw udp2 "udp 40123 second"
 raw daemon daemon
+raw flood "flood 40123 flooded"
 raw conns "conns 3"
 raw nothing nothing
 raw zsend zsend
@@ -196,6 +210,15 @@ assert_eq "udp: both inputs got the answer" "echo first|echo second" "$(probe_of
 assert_eq "udp: input 1's log has its flow" "allowed udp 10.77.1.2:9001" "$(conns 0)"
 assert_eq "udp: input 2's log has the same 5-tuple as a flow of its own" "allowed udp 10.77.1.2:9001" "$(conns 1)"
 assert_eq "udp: input 3, which sent nothing, has an empty log" "" "$(conns 2)"
+
+# The log keeps 256 entries: an input that fills it with refused attempts
+# before its UDP flow leaves that flow out of its log, so the take cannot
+# delete its conntrack entry by tuple and flushes the whole table: the next
+# input reusing the 5-tuple is still logged.
+warm "--net-allow 10.77.1.2:9001/udp" flood udp2
+assert_eq "flood: its flow was answered, its log full" "echo flooded 256 45" \
+        "$(probe_of 0) $(jq -r '.[0].status.network | "\(.connections | length) \(.connections_dropped)"' "$T/out")"
+assert_eq "flood: the next input's flow on the same 5-tuple is in its log" "allowed udp 10.77.1.2:9001" "$(conns 1)"
 
 # A daemon that keeps a TCP connection open and sends every 50 ms: the sweep
 # after its input kills it; nothing of it lands in the next inputs' logs.
