@@ -197,33 +197,49 @@ assert_eq "the worker ran the package, not the boefje: its Hostnames" \
 # --- a store of before the kind column ----------------------------------------
 # Schema version 3 told a boefje job by the prefix "boefje:" on its
 # reference. A store made here, then turned back with SQL into what whiskers
-# wrote then; this whiskers migrates it at open and its worker runs both kinds.
-ODB=$T/old.db
-wq submit --db "sqlite://$ODB" --tenant acme --boefje subdomain-wordlist --input-ooi 'Hostname|internet|example.org'
+# wrote then; this whiskers migrates it at open and its worker runs both
+# kinds. On SQLite here, on PostgreSQL below.
 printf 'old.example.org\n' >"$T/old.txt"
-wq submit --db "sqlite://$ODB" --tenant acme --normaliser hostnames --input-ooi 'Hostname|internet|example.org' "$T/old.txt"
-"$PYTHON" -c 'import sqlite3, sys
-sqlite3.connect(sys.argv[1]).executescript(sys.argv[2])' "$ODB" \
-        "UPDATE job_payload SET normaliser = 'boefje:' || normaliser WHERE kind = 'boefje';
-         ALTER TABLE job_payload DROP COLUMN kind; DELETE FROM schema_version WHERE version = 4;"
-assert_eq "the old store: version 3, a boefje job by its prefix" "3 boefje:subdomain-wordlist|hostnames" \
-        "$(DB=$ODB sql "SELECT (SELECT max(version) FROM schema_version), group_concat(normaliser, '|') FROM job_payload")"
-port=$(free_port)
-timeout -k 5 120 "$WHISKERS" worker "${LIMITS[@]}" --lease-ms 3000 --db "sqlite://$ODB" --metrics-port "$port" \
-        2>>"$T/worker.log" &
-mpid=$!
-started $mpid
-assert_true "a worker ran the old store's jobs and those the boefje made" wait_for '.done == 4' --db "sqlite://$ODB"
-curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics"
-kill -TERM $mpid
-wait $mpid 2>/dev/null
-assert_match "metrics: the boefje's run latency apart" 'whiskers_run_seconds_count\{kind="boefje"\} 1' "$(cat "$T/metrics")"
-assert_match "metrics: the normalisers' three runs" 'whiskers_run_seconds_count\{kind="normaliser"\} 3' "$(cat "$T/metrics")"
-assert_eq "migrated: the prefixed job is a boefje job, the prefix gone; the worker ran both kinds and the jobs the boefje made" \
-        "4 boefje subdomain-wordlist 2|normaliser hostnames 2|normaliser hostnames 2|normaliser wordlist-size 2" \
-        "$(DB=$ODB sql "SELECT (SELECT max(version) FROM schema_version), group_concat(x, '|') FROM (SELECT p.kind || ' ' || p.normaliser || ' ' || j.state AS x FROM jobs j JOIN job_payload p ON p.job_id = j.id ORDER BY x)")"
-wq results --db "sqlite://$ODB" --json
-assert_eq "their results, all ok" "ok ok ok ok" "$(jqo '[.[].outcome] | join(" ")')"
+# store_sql URL SQL: run SQL on the store at URL; the rows of a query, one a line.
+store_sql() {
+        case $1 in
+        sqlite://*) "$PYTHON" -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+for q in sys.argv[2].split(";"):
+    for r in c.execute(q):
+        print(*r)' "${1#sqlite://}" "$2" ;;
+        *) psql "$1" -qAt -F ' ' -c "$2" ;;
+        esac
+}
+# old_store URL LABEL
+old_store() {
+        local db=$1 label=$2
+        wq submit --db "$db" --tenant acme --boefje subdomain-wordlist --input-ooi 'Hostname|internet|example.org'
+        wq submit --db "$db" --tenant acme --normaliser hostnames --input-ooi 'Hostname|internet|example.org' "$T/old.txt"
+        store_sql "$db" "UPDATE job_payload SET normaliser = 'boefje:' || normaliser WHERE kind = 'boefje';
+                ALTER TABLE job_payload DROP COLUMN kind; DELETE FROM schema_version WHERE version = 4"
+        assert_eq "$label: the old store, version 3, a boefje job by its prefix" "3 boefje:subdomain-wordlist hostnames" \
+                "$({ store_sql "$db" "SELECT max(version) FROM schema_version"
+                    store_sql "$db" "SELECT normaliser FROM job_payload ORDER BY job_id"; } | tr '\n' ' ' | sed 's/ $//')"
+        local port mpid
+        port=$(free_port)
+        timeout -k 5 120 "$WHISKERS" worker "${LIMITS[@]}" --lease-ms 3000 --db "$db" --metrics-port "$port" \
+                2>>"$T/worker.log" &
+        mpid=$!
+        started $mpid
+        assert_true "$label: a worker ran the old store's jobs and those the boefje made" wait_for '.done == 4' --db "$db"
+        curl -sf "http://127.0.0.1:$port/metrics" >"$T/metrics"
+        kill -TERM $mpid
+        wait $mpid 2>/dev/null
+        assert_match "$label: metrics, the boefje's run latency apart" 'whiskers_run_seconds_count\{kind="boefje"\} 1' "$(cat "$T/metrics")"
+        assert_match "$label: metrics, the normalisers' three runs" 'whiskers_run_seconds_count\{kind="normaliser"\} 3' "$(cat "$T/metrics")"
+        assert_eq "$label: migrated to version 4" 4 "$(store_sql "$db" "SELECT max(version) FROM schema_version")"
+        wq results --db "$db" --json
+        assert_eq "$label: the prefixed job is a boefje job, the prefix gone; both kinds ran, and the jobs the boefje made" \
+                "boefje subdomain-wordlist ok|normaliser hostnames ok|normaliser hostnames ok|normaliser wordlist-size ok" \
+                "$(jqo '[.[] | "\(.kind) \(.normaliser) \(.outcome)"] | sort | join("|")')"
+}
+old_store "sqlite://$T/old.db" SQLite
 
 # --- PostgreSQL: the same chain -----------------------------------------------
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -246,4 +262,6 @@ assert_eq "PostgreSQL: the boefje job and both normaliser jobs it made, all ok, 
 wq show --db "$url" --json "$P"
 assert_eq "PostgreSQL: the boefje's raw file, routed" '["boefje/subdomain-wordlist","text/x-hostnames"]' \
         "$(jqo '.output.raw_files[0].mime_types | tostring')"
+psql "$url" -qAtc "CREATE SCHEMA old" >/dev/null
+old_store "$url?options=-csearch_path%3Dold" PostgreSQL
 finish
