@@ -116,11 +116,12 @@ esac
 cpu=max
 [ "$accel" = kvm ] && cpu=host
 
-ctl=$(mktemp -d /tmp/vm-v2.XXXXXX) || fail "mktemp failed"
+# Not in /tmp, where the e2e tests look for what a run left behind.
+ctl=$(mktemp -d "$cache/run.XXXXXX") || fail "cannot create a directory in $cache"
 qemu_pid=
 cleanup() {
   [ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null || true
-  case "$ctl" in /tmp/vm-v2.??????) rm -rf "$ctl" ;; esac
+  case "$ctl" in "$cache"/run.??????) rm -rf "$ctl" ;; esac
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
