@@ -120,16 +120,18 @@ static int create_best(const struct cg_env *env, enum mode mode,
                 cands[0] = cands[1];
                 cands[1] = t;
         }
-        /* The details go last and share what the message has left. */
+        /* The details go last, in what the message has left; the best-ranked
+         * driver's reason first, with all but 40 bytes per later one. */
         char tried[280] = "Tried";
-        int per_driver = (int)(sizeof(tried) - 16) / (int)n, errnum = 0;
+        int errnum = 0;
         for (size_t i = 0; i < n; i++) {
                 struct wh_err why = cands[i].probe.why;
                 if (cands[i].probe.ok && try_create(env, limits, cands[i].kind, out, &why) == 0)
                         return 0;
                 size_t used = strlen(tried);
+                int room = (int)(sizeof(tried) - used) - 12 - 40 * (int)(n - 1 - i);
                 snprintf(tried + used, sizeof(tried) - used, "%s %s: %.*s", i ? ";" : "",
-                         kind_names[cands[i].kind], per_driver, why.msg);
+                         kind_names[cands[i].kind], room, why.msg);
                 errnum = why.errnum;
         }
         if (mode == MODE_AUTO && !need)

@@ -108,12 +108,14 @@ static int enable(const char *dir, unsigned need, struct wh_err *err)
                 return 0;
         int e = errno;
         cg_ctrls_list(todo, names, sizeof(names));
+        /* Short, and the way out first: the caller's message leaves this reason ~200 bytes. */
         if (e == EBUSY)
-                return wh_err_set(err, e, "cgroup",
-                                  "cannot enable %s in %s/cgroup.subtree_control: that cgroup has "
-                                  "processes of its own (v2 allows controllers only for children "
-                                  "of a cgroup without processes)",
-                                  names, dir);
+                return wh_err_set(
+                    err, e, "cgroup",
+                    "%s has processes of its own (v2 then enables no controller): run "
+                    "whiskers in a child cgroup (contrib/systemd/whiskers-in-subgroup) "
+                    "and pass --cgroup-parent",
+                    dir);
         return wh_err_set(err, e, "cgroup", "cannot enable %s in %s/cgroup.subtree_control", names,
                           dir);
 }

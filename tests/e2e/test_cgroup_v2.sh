@@ -11,7 +11,7 @@
 
 CG=/sys/fs/cgroup
 if [ "$(stat -f -c %T $CG 2>/dev/null)" != cgroup2fs ]; then
-        skip "cgroup v2" "$CG is not a pure cgroup v2 mount here (run tests/vm/run.sh): nothing was tested"
+        skip "cgroup v2" "$CG is not a pure cgroup v2 mount here (tests/vm/cgroup-v2.sh runs it in a VM): nothing was tested"
         exit 77
 fi
 if [ "$ROOT" != 1 ]; then
@@ -88,8 +88,9 @@ in_unit() { # wh_run ARGS in a subshell moved into the unit's cgroup
         RC=$?
 }
 in_unit --memory 64M -- /probe true
-expect "--memory with its own cgroup as parent: sandbox_error naming the v2 rule" rc=5 \
-        status=sandbox_error stage=cgroup 'message~processes of its own' out=
+expect "--memory with its own cgroup as parent: sandbox_error naming the v2 rule and the way out" \
+        rc=5 status=sandbox_error stage=cgroup out= \
+        'message~unit has processes of its own .*whiskers-in-subgroup\) and pass --cgroup-parent.*; v1: '
 in_unit -- /probe true
 expect "exec's default limits there: fall back to rlimits, and run" rc=0 status=ok out=OK \
         applied.limits.enforced_by=rlimit
