@@ -27,8 +27,13 @@
 #include <whiskers/net.h>
 #include <whiskers/sandbox.h>
 
-/* slirp4netns's network inside the sandbox: never listed (net_policy.c). */
+/* slirp4netns's network inside the sandbox: never listed (net_policy.c).
+ * Its IPv6 network is libslirp's fixed one (slirp4netns 1.2 has no option
+ * for it): the gateway fd00::2, the sandbox fd00::100 (net_helper.c). */
 #define NET_SLIRP_CIDR  "100.127.255.0/24"
+#define NET_SLIRP_CIDR6 "fd00::/64"
+#define NET_SLIRP_ADDR6 "fd00::100"
+#define NET_SLIRP_GW6   "fd00::2"
 #define NET_IFNAME      "wh0"
 #define NET_NFLOG_GROUP 7
 /* The ruleset's table (inet) and its byte quota (net_nft.c), reset between
@@ -39,13 +44,18 @@
  * net_nft.c): their payload starts with the link-layer header. */
 #define NET_LOG_LINK "refused-link"
 
-/* The resolver files of a sandbox, in a private directory of the host. */
+/* The resolver files of a sandbox, in a private directory of the host:
+ * hosts, resolv.conf, nsswitch.conf, and host.conf in the default root (a
+ * --rootfs has its own). */
+#define NET_RESOLVER_FILES 4
 struct net_resolver {
         char dir[64]; /* "" when none */
-        char srcs[3][96];
-        struct wh_bind binds[3]; /* hosts, resolv.conf, nsswitch.conf */
+        char srcs[NET_RESOLVER_FILES][96];
+        struct wh_bind binds[NET_RESOLVER_FILES];
+        size_t n_binds;
 };
-int net_resolver_create(const struct wh_net_policy *p, struct net_resolver *r, struct wh_err *err);
+int net_resolver_create(const struct wh_net_policy *p, bool default_root, struct net_resolver *r,
+                        struct wh_err *err);
 void net_resolver_remove(struct net_resolver *r);
 
 /* The ruleset for nft -f, malloc'd. */
@@ -91,8 +101,11 @@ int net_nflog_open(void);
 
 /* net_helper.c: the helper's part (after fork, in the sandbox's namespaces):
  * its exit status, after sending "ok" and two fds (NFLOG, conntrack) or a
- * message on reply_fd. */
-int net_helper_main(pid_t init_pid, bool join_userns, int rules_fd, int reply_fd);
+ * message on reply_fd. ipv6: slirp4netns carries IPv6 (net_policy_has_ipv6). */
+int net_helper_main(pid_t init_pid, bool join_userns, bool ipv6, int rules_fd, int reply_fd);
+/* net_run.c: does the policy list an IPv6 destination? Only then does
+ * slirp4netns carry IPv6 (--enable-ipv6, experimental in slirp4netns 1.2). */
+bool net_policy_has_ipv6(const struct wh_net_policy *p);
 /* net_raw.c: the seccomp policy of a run (config->seccomp_policy, or the
  * default plus raw and packet sockets when the allowlist has "raw"). */
 struct wh_seccomp_policy;

@@ -5,14 +5,17 @@
  * and network namespace, then:
  *   - nft -f the ruleset (net_nft.c), so nothing the payload sends passes
  *     unlogged or unchecked;
- *   - an IPv6 default route, so an IPv6 attempt reaches the ruleset (and the
- *     log) instead of failing with ENETUNREACH before any packet exists;
+ *   - IPv6: an address and a route through slirp4netns when the policy lists
+ *     an IPv6 destination, else a route to nowhere, so an IPv6 attempt
+ *     reaches the ruleset (and the log) instead of failing with ENETUNREACH
+ *     before any packet exists;
  *   - nf_conntrack_acct=1, so conntrack counts bytes;
  *   - opens the NFLOG and conntrack sockets and passes them to the supervisor.
  * A failure is sent back as text; the supervisor ends the run. */
 #define _GNU_SOURCE
 #include "sandbox/net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -42,37 +45,112 @@ const char *net_tool_missing(void)
         return find_tool(nft_paths) ? NULL : "nft (Debian package nftables)";
 }
 
-/* "ip -6 route add default dev wh0", in rtnetlink: 0, or -1 with errno. */
-static int add_ipv6_default_route(void)
-{
-        struct {
-                struct nlmsghdr h;
+/* One rtnetlink request: its header, body and attributes. */
+struct nl_req {
+        struct nlmsghdr h;
+        union {
                 struct rtmsg r;
-                struct rtattr a;
-                int oif;
-        } req = {
-            .h = {.nlmsg_len = sizeof(req),
-                  .nlmsg_type = RTM_NEWROUTE,
-                  .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL},
-            .r = {.rtm_family = AF_INET6,
-                  .rtm_table = RT_TABLE_MAIN,
-                  .rtm_protocol = RTPROT_BOOT,
-                  .rtm_scope = RT_SCOPE_UNIVERSE,
-                  .rtm_type = RTN_UNICAST},
-            .a = {.rta_len = RTA_LENGTH(sizeof(int)), .rta_type = RTA_OIF},
-            .oif = (int)if_nametoindex(NET_IFNAME),
-        };
+                struct ifaddrmsg a;
+        } body;
+        char attrs[64];
+};
+
+static void nl_attr(struct nl_req *q, unsigned short type, const void *data, size_t len)
+{
+        struct rtattr *a = (struct rtattr *)((char *)q + NLMSG_ALIGN(q->h.nlmsg_len));
+        a->rta_type = type;
+        a->rta_len = (unsigned short)RTA_LENGTH(len);
+        memcpy(RTA_DATA(a), data, len);
+        q->h.nlmsg_len = NLMSG_ALIGN(q->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+/* Send q and read its ack: 0, or -1 with errno. */
+static int nl_call(struct nl_req *q)
+{
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-        if (fd < 0 || !req.oif)
+        if (fd < 0)
                 return -1;
         char buf[512];
-        ssize_t n = send(fd, &req, sizeof(req), 0) < 0 ? -1 : recv(fd, buf, sizeof(buf), 0);
+        ssize_t n = send(fd, q, q->h.nlmsg_len, 0) < 0 ? -1 : recv(fd, buf, sizeof(buf), 0);
         close(fd);
         struct nlmsghdr *h = (struct nlmsghdr *)buf;
         if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || h->nlmsg_type != NLMSG_ERROR)
                 return errno = EPROTO, -1;
         int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
         return e ? (errno = e, -1) : 0;
+}
+
+static struct nl_req nl_new(unsigned short type, size_t body)
+{
+        return (struct nl_req){
+            .h = {.nlmsg_len = (unsigned)NLMSG_LENGTH(body),
+                  .nlmsg_type = type,
+                  .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL}};
+}
+
+/* "ip -6 route add default [via gw] dev wh0": 0, or -1 with errno. */
+static int add_ipv6_default_route(int oif, const struct in6_addr *gw)
+{
+        struct nl_req q = nl_new(RTM_NEWROUTE, sizeof(struct rtmsg));
+        q.body.r = (struct rtmsg){.rtm_family = AF_INET6,
+                                  .rtm_table = RT_TABLE_MAIN,
+                                  .rtm_protocol = RTPROT_BOOT,
+                                  .rtm_scope = RT_SCOPE_UNIVERSE,
+                                  .rtm_type = RTN_UNICAST};
+        nl_attr(&q, RTA_OIF, &oif, sizeof(oif));
+        if (gw)
+                nl_attr(&q, RTA_GATEWAY, gw, sizeof(*gw));
+        return nl_call(&q);
+}
+
+/* "ip addr add addr/64 dev wh0 nodad": usable at once, no duplicate address
+ * detection to wait for (nothing else is on the link). */
+static int add_ipv6_address(int oif, const struct in6_addr *addr)
+{
+        struct nl_req q = nl_new(RTM_NEWADDR, sizeof(struct ifaddrmsg));
+        q.body.a = (struct ifaddrmsg){.ifa_family = AF_INET6,
+                                      .ifa_prefixlen = 64,
+                                      .ifa_flags = IFA_F_NODAD,
+                                      .ifa_scope = RT_SCOPE_UNIVERSE,
+                                      .ifa_index = (unsigned)oif};
+        nl_attr(&q, IFA_LOCAL, addr, sizeof(*addr));
+        nl_attr(&q, IFA_ADDRESS, addr, sizeof(*addr));
+        return nl_call(&q);
+}
+
+static int write_sysctl(const char *path, const char *value)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : write(fd, value, strlen(value));
+        if (fd >= 0)
+                close(fd);
+        return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+/* IPv6 on wh0. Carried (ipv6): slirp4netns's network (net.h), configured
+ * here rather than by router advertisements, which come a second or more
+ * later (duplicate address detection first); none are accepted, so the
+ * sandbox's address stays the one the log shows. Not carried: a route to no
+ * gateway, so an IPv6 attempt still leaves a packet for the ruleset to log
+ * and reject, instead of failing with ENETUNREACH unseen. */
+static const char *setup_ipv6(bool ipv6)
+{
+        int oif = (int)if_nametoindex(NET_IFNAME);
+        if (!oif)
+                return "cannot find the sandbox's interface";
+        if (!ipv6)
+                return add_ipv6_default_route(oif, NULL) < 0 ? "cannot add the sandbox's IPv6 route"
+                                                             : NULL;
+        struct in6_addr addr, gw;
+        inet_pton(AF_INET6, NET_SLIRP_ADDR6, &addr);
+        inet_pton(AF_INET6, NET_SLIRP_GW6, &gw);
+        if (write_sysctl("/proc/sys/net/ipv6/conf/" NET_IFNAME "/accept_ra", "0") < 0)
+                return "cannot turn off router advertisements in the sandbox";
+        if (add_ipv6_address(oif, &addr) < 0)
+                return "cannot give the sandbox its IPv6 address";
+        if (add_ipv6_default_route(oif, &gw) < 0)
+                return "cannot add the sandbox's IPv6 route";
+        return NULL;
 }
 
 __attribute__((format(printf, 2, 3))) static int fail(int reply_fd, const char *fmt, ...)
@@ -111,7 +189,7 @@ static int run_tool(const char *path, char *const argv[], int in)
         return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-int net_helper_main(pid_t init_pid, bool join_userns, int rules_fd, int reply_fd)
+int net_helper_main(pid_t init_pid, bool join_userns, bool ipv6, int rules_fd, int reply_fd)
 {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)init_pid);
@@ -128,12 +206,11 @@ int net_helper_main(pid_t init_pid, bool join_userns, int rules_fd, int reply_fd
         char *nft_argv[] = {"nft", "-f", "-", NULL};
         if (run_tool(find_tool(nft_paths), nft_argv, rules_fd) < 0)
                 return fail(reply_fd, "nft could not install the ruleset in the sandbox");
-        if (add_ipv6_default_route() < 0)
-                return fail(reply_fd, "cannot add the sandbox's IPv6 route");
-        int acct = open("/proc/sys/net/netfilter/nf_conntrack_acct", O_WRONLY | O_CLOEXEC);
-        if (acct < 0 || write(acct, "1", 1) != 1)
+        const char *failed = setup_ipv6(ipv6);
+        if (failed)
+                return fail(reply_fd, "%s", failed);
+        if (write_sysctl("/proc/sys/net/netfilter/nf_conntrack_acct", "1") < 0)
                 return fail(reply_fd, "cannot turn on conntrack accounting in the sandbox");
-        close(acct);
 
         int nflog = net_nflog_open();
         if (nflog < 0)

@@ -14,6 +14,12 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+/* Neighbour discovery the sandbox sends: only on its own link (link-local,
+ * link-scope multicast, the user-mode network), so it leads nowhere else. */
+#define NDP_OUT                                                                                    \
+        "ip6 daddr { fe80::/10, ff02::/16, " NET_SLIRP_CIDR6 "} icmpv6 type { "                    \
+        "nd-neighbor-solicit, nd-router-solicit, nd-neighbor-advert }"
+
 static void elements(FILE *f, const struct wh_net_policy *p, int family)
 {
         const char *sep = "";
@@ -34,15 +40,15 @@ static void elements(FILE *f, const struct wh_net_policy *p, int family)
         }
 }
 
-/* The allow set of family; empty unless filled. */
-static void allow_set(FILE *f, const struct wh_net_policy *p, int family, bool filled)
+/* The allow set of family. */
+static void allow_set(FILE *f, const struct wh_net_policy *p, int family)
 {
         bool any = false;
         for (size_t i = 0; i < p->n_rules; i++)
                 any |= p->rules[i].addr.family == family;
         fprintf(f, "  set allow%c { type %s . inet_proto . inet_service; flags interval;\n",
                 family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
-        if (any && filled) {
+        if (any) {
                 fputs("    elements = { ", f);
                 elements(f, p, family);
                 fputs(" }\n", f);
@@ -52,23 +58,26 @@ static void allow_set(FILE *f, const struct wh_net_policy *p, int family, bool f
 
 /* With raw sockets (net_raw.c): a packet socket's frames skip the output
  * chain, so the interface's egress hook checks every frame against the allow
- * set again. ARP (to the user-mode stack's gateway) passes; ICMP errors the
- * kernel sends about allowed connections are dropped unlogged, as are the
- * kernel's MLD reports; the rest is logged and dropped. The limits are not
- * repeated here: a program writing its own frames to a listed destination
- * is not counted by them. */
+ * set again. ARP and neighbour discovery (to the user-mode stack's gateway)
+ * pass; ICMP errors the kernel sends about allowed connections are dropped
+ * unlogged, as are the kernel's MLD reports; the rest is logged and dropped.
+ * The limits are not repeated here: a program writing its own frames to a
+ * listed destination is not counted by them. */
 static void link_table(FILE *f, const struct wh_net_policy *p)
 {
         fputs("table netdev whiskers_link {\n", f);
-        allow_set(f, p, AF_INET, true);
+        allow_set(f, p, AF_INET);
+        allow_set(f, p, AF_INET6);
         fprintf(f,
                 "  chain egress {\n"
                 "    type filter hook egress device \"" NET_IFNAME "\" priority 0; policy drop;\n"
                 "    meta protocol arp accept\n"
                 "    meta protocol ip ip daddr . meta l4proto . th dport @allow4 accept\n"
+                "    meta protocol ip6 ip6 daddr . meta l4proto . th dport @allow6 accept\n"
                 "    icmp type { destination-unreachable, time-exceeded, parameter-problem } drop\n"
-                "    icmpv6 type { nd-neighbor-solicit, nd-router-solicit, nd-neighbor-advert } "
-                "accept\n"
+                "    icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, "
+                "parameter-problem } drop\n"
+                "    " NDP_OUT " accept\n"
                 "    icmpv6 type { mld-listener-report, mld2-listener-report } drop\n"
                 "    log group %d prefix \"" NET_LOG_LINK "\" drop\n"
                 "  }\n}\n",
@@ -84,10 +93,8 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
                 return NULL;
         const struct wh_net_limits *l = &p->limits;
         fputs("table inet whiskers {\n", f);
-        /* IPv4 only: slirp4netns carries nothing else (a name's IPv6
-         * addresses are not allowed; sandbox.c refuses IPv6 rules). */
-        allow_set(f, p, AF_INET, true);
-        allow_set(f, p, AF_INET6, false);
+        allow_set(f, p, AF_INET);
+        allow_set(f, p, AF_INET6);
         if (l->max_connections)
                 fputs("  set conns { typeof ct zone; size 1; flags dynamic; }\n", f);
         if (l->max_bytes)
@@ -122,9 +129,7 @@ char *net_nft_ruleset(const struct wh_net_policy *p)
                         NET_NFLOG_GROUP);
         }
         /* Neighbour discovery, without which no IPv6 packet leaves. */
-        fputs("    icmpv6 type { nd-neighbor-solicit, nd-router-solicit, nd-neighbor-advert } "
-              "accept\n",
-              f);
+        fputs("    " NDP_OUT " accept\n", f);
         /* The kernel's own multicast listener reports, not the payload's. */
         fputs("    icmpv6 type { mld-listener-report, mld2-listener-report } drop\n", f);
         /* Rejected, not dropped: the program's connect() or send() fails at

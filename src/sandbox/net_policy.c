@@ -29,10 +29,14 @@ static const struct {
     {"::ffff:0:0/96", "IPv4-mapped IPv6 (::ffff:0:0/96): list the IPv4 address"},
     {"::/96", "IPv4-compatible IPv6 (::/96, deprecated): list the IPv4 address"},
     {"64:ff9b::/96", "IPv4 through NAT64 (64:ff9b::/96): list the IPv4 address"},
+    {"64:ff9b:1::/48", "IPv4 through a local NAT64 (64:ff9b:1::/48): list the IPv4 address"},
+    {"2002::/16", "IPv4 through 6to4 (2002::/16): list the IPv4 address"},
+    {"2001::/32", "IPv4 through Teredo (2001::/32): list the IPv4 address"},
     {"fe80::/10", "link-local (fe80::/10)"},
     {"fd00:ec2::254/128", "cloud metadata (fd00:ec2::254)"},
     {"ff00::/8", "multicast (ff00::/8)"},
     {NET_SLIRP_CIDR, "whiskers' user-mode network (100.127.255.0/24: its gateway is the host)"},
+    {NET_SLIRP_CIDR6, "whiskers' user-mode network (fd00::/64: its gateway is the host)"},
 };
 
 static int parse_addr(const char *text, struct wh_net_addr *a)

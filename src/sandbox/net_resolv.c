@@ -3,10 +3,13 @@
  * source of host names for libc, so its lookups never leave for a DNS server.
  * resolv.conf is for programs that speak DNS themselves (dnspython refuses to
  * start without a server): it names the DNS servers the policy lists (single
- * IPv4 addresses allowed port 53), or the sandbox's own 127.0.0.1, where
- * nothing answers; their queries meet the ruleset like any other traffic. The
- * three files live in a private directory of the host and are bound
- * read-only over the sandbox's /etc, after the caller's binds. */
+ * addresses allowed port 53), or the sandbox's own 127.0.0.1, where
+ * nothing answers; their queries meet the ruleset like any other traffic.
+ * host.conf says "multi on", without which glibc returns only the first
+ * address /etc/hosts gives a name (a dual-stack name: one family); it is
+ * bound in the default root only (a --rootfs has its own: Debian's base-files
+ * says "multi on"). The files live in a private directory of the host and are
+ * bound read-only over the sandbox's /etc, after the caller's binds. */
 #define _GNU_SOURCE
 #include "sandbox/net.h"
 
@@ -20,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const names[] = {"hosts", "resolv.conf", "nsswitch.conf"};
+static const char *const names[NET_RESOLVER_FILES] = {"hosts", "resolv.conf", "nsswitch.conf",
+                                                      "host.conf"};
 
 static int write_file(const char *dir, const char *name, const char *text, size_t len)
 {
@@ -51,11 +55,11 @@ static char *resolv_text(const struct wh_net_policy *p, size_t *len)
         int n = 0;
         for (size_t i = 0; i < p->n_rules && n < MAX_NAMESERVERS; i++) {
                 const struct wh_net_rule *r = &p->rules[i];
-                if (r->addr.family != AF_INET || r->prefix != 32 || r->port_lo > 53 ||
+                if (r->prefix != (r->addr.family == AF_INET ? 32 : 128) || r->port_lo > 53 ||
                     r->port_hi < 53)
                         continue;
-                char addr[INET_ADDRSTRLEN];
-                inet_ntop(AF_INET, r->addr.bytes, addr, sizeof(addr));
+                char addr[INET6_ADDRSTRLEN];
+                inet_ntop(r->addr.family, r->addr.bytes, addr, sizeof(addr));
                 fprintf(f, "nameserver %s\n", addr);
                 n++;
         }
@@ -76,8 +80,6 @@ static char *hosts_text(const struct wh_net_policy *p, size_t *len)
                 return NULL;
         fputs("127.0.0.1 localhost whiskers\n::1 localhost\n", f);
         for (size_t i = 0; i < p->n_pins; i++) {
-                if (p->pins[i].addr.family != AF_INET)
-                        continue; /* not carried (net_nft.c): libc would try it first */
                 char addr[INET6_ADDRSTRLEN];
                 inet_ntop(p->pins[i].addr.family, p->pins[i].addr.bytes, addr, sizeof(addr));
                 fprintf(f, "%s %s\n", addr, p->pins[i].name);
@@ -89,7 +91,8 @@ static char *hosts_text(const struct wh_net_policy *p, size_t *len)
         return text;
 }
 
-int net_resolver_create(const struct wh_net_policy *p, struct net_resolver *r, struct wh_err *err)
+int net_resolver_create(const struct wh_net_policy *p, bool default_root, struct net_resolver *r,
+                        struct wh_err *err)
 {
         memset(r, 0, sizeof(*r));
         const char *tmp = getenv("TMPDIR");
@@ -106,10 +109,11 @@ int net_resolver_create(const struct wh_net_policy *p, struct net_resolver *r, s
         }
         size_t hosts_len = 0, resolv_len = 0;
         char *hosts = hosts_text(p, &hosts_len), *resolv = resolv_text(p, &resolv_len);
-        static const char nss[] = "hosts: files\n";
+        static const char nss[] = "hosts: files\n", multi[] = "multi on\n";
         int rc = !hosts || !resolv || write_file(r->dir, names[0], hosts, hosts_len) < 0 ||
                          write_file(r->dir, names[1], resolv, resolv_len) < 0 ||
-                         write_file(r->dir, names[2], nss, sizeof(nss) - 1) < 0
+                         write_file(r->dir, names[2], nss, sizeof(nss) - 1) < 0 ||
+                         write_file(r->dir, names[3], multi, sizeof(multi) - 1) < 0
                      ? -1
                      : 0;
         free(hosts);
@@ -119,8 +123,10 @@ int net_resolver_create(const struct wh_net_policy *p, struct net_resolver *r, s
                 net_resolver_remove(r);
                 return -1;
         }
-        static const char *const dsts[] = {"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf"};
-        for (int i = 0; i < 3; i++) {
+        static const char *const dsts[NET_RESOLVER_FILES] = {
+            "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf"};
+        r->n_binds = default_root ? NET_RESOLVER_FILES : NET_RESOLVER_FILES - 1;
+        for (size_t i = 0; i < r->n_binds; i++) {
                 snprintf(r->srcs[i], sizeof(r->srcs[i]), "%s/%s", r->dir, names[i]);
                 r->binds[i] = (struct wh_bind){.src = r->srcs[i], .dst = dsts[i]};
         }
@@ -131,7 +137,7 @@ void net_resolver_remove(struct net_resolver *r)
 {
         if (!r->dir[0])
                 return;
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < NET_RESOLVER_FILES; i++) {
                 char path[128];
                 snprintf(path, sizeof(path), "%s/%s", r->dir, names[i]);
                 unlink(path);

@@ -37,8 +37,11 @@ static const char *slirp_path(void)
  * caller's copy runs without --enable-sandbox: that mode mounts and calls
  * setegid(0) in slirp4netns's own namespaces, which an unprivileged process in
  * the initial user namespace cannot ("setegid(0) / parent failed", tried), so
- * it stays the caller's uid, without capabilities, under its seccomp filter. */
-static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, struct wh_err *err)
+ * it stays the caller's uid, without capabilities, under its seccomp filter.
+ * IPv6 (--enable-ipv6) only when the policy lists an IPv6 destination: the
+ * option is experimental, and without it nothing of a v4-only run changes. */
+static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, bool ipv6,
+                       struct wh_err *err)
 {
         const char *path = slirp_path();
         if (!path)
@@ -58,24 +61,24 @@ static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, s
         snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)init_pid);
         snprintf(userns, sizeof(userns), "/proc/%d/ns/user", (int)init_pid);
         snprintf(userns_opt, sizeof(userns_opt), "--userns-path=%s", userns);
-        char *argv[] = {"slirp4netns",
-                        "--configure",
-                        "--disable-host-loopback",
-                        "--disable-dns",
-                        "--enable-sandbox",
-                        "--enable-seccomp",
-                        "--cidr=" NET_SLIRP_CIDR,
-                        "--mtu=65520",
-                        "--ready-fd=3",
-                        "--exit-fd=4",
-                        "--netns-type=path",
-                        netns,
-                        NET_IFNAME,
-                        NULL};
         /* Unprivileged, it must join the user namespace to reach the net one;
          * the option takes --enable-sandbox's place (above). */
-        if (!caller_is_root)
-                argv[4] = userns_opt;
+        char *argv[16] = {"slirp4netns",
+                          "--configure",
+                          "--disable-host-loopback",
+                          "--disable-dns",
+                          caller_is_root ? "--enable-sandbox" : userns_opt,
+                          "--enable-seccomp",
+                          "--cidr=" NET_SLIRP_CIDR,
+                          "--mtu=65520",
+                          "--ready-fd=3",
+                          "--exit-fd=4",
+                          "--netns-type=path"};
+        size_t k = 11;
+        if (ipv6)
+                argv[k++] = "--enable-ipv6";
+        argv[k++] = netns;
+        argv[k++] = NET_IFNAME;
         pid_t pid = fork();
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);
@@ -106,6 +109,14 @@ static int start_slirp(struct net_run *n, pid_t init_pid, bool caller_is_root, s
         return 0;
 }
 
+bool net_policy_has_ipv6(const struct wh_net_policy *p)
+{
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].addr.family == AF_INET6)
+                        return true;
+        return false;
+}
+
 static int rules_memfd(const struct wh_net_policy *p)
 {
         char *rules = net_nft_ruleset(p);
@@ -132,7 +143,8 @@ static int run_helper(struct net_run *n, pid_t init_pid, const struct wh_sandbox
         }
         pid_t pid = fork();
         if (pid == 0)
-                _exit(net_helper_main(init_pid, !sb->caller_is_root, rules, sp[1]));
+                _exit(net_helper_main(init_pid, !sb->caller_is_root,
+                                      net_policy_has_ipv6(sb->config.net_policy), rules, sp[1]));
         close(sp[1]);
         close(rules);
         char text[257] = "";
@@ -169,7 +181,7 @@ int net_run_start(struct net_run *n, pid_t init_pid, const struct wh_sandbox *sb
                               .stop_w = -1};
         pthread_mutex_init(&n->lock, NULL);
         n->policy = sb->config.net_policy;
-        if (start_slirp(n, init_pid, sb->caller_is_root, err) < 0 ||
+        if (start_slirp(n, init_pid, sb->caller_is_root, net_policy_has_ipv6(n->policy), err) < 0 ||
             run_helper(n, init_pid, sb, err) < 0)
                 return -1;
         int stop[2];

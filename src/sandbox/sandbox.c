@@ -35,18 +35,11 @@ static int net_allow_prepare(struct wh_sandbox *sb, struct wh_err *err)
         const char *missing = net_tool_missing();
         if (missing)
                 return wh_err_set(err, ENOENT, "net", "--net-allow needs %s", missing);
-        /* A name's IPv6 addresses are left out (net_nft.c, net_resolv.c); an
-         * IPv6 address asked for by itself cannot be given. */
-        for (size_t i = 0; i < p->n_rules; i++)
-                if (p->rules[i].addr.family != AF_INET && !p->rules[i].host[0])
-                        return wh_err_set(err, EAFNOSUPPORT, "net",
-                                          "IPv6 destinations cannot be allowed yet: the "
-                                          "user-mode network (slirp4netns) carries IPv4 only");
-        size_t n = sb->config.n_binds + 3;
+        size_t n = sb->config.n_binds + NET_RESOLVER_FILES;
         sb->all_binds = calloc(n, sizeof(*sb->all_binds));
         if (!sb->all_binds)
                 return wh_err_set(err, ENOMEM, "net", "allocating the binds");
-        if (net_resolver_create(p, &sb->resolver, err) < 0) {
+        if (net_resolver_create(p, !sb->config.rootfs, &sb->resolver, err) < 0) {
                 free(sb->all_binds);
                 sb->all_binds = NULL;
                 return -1;
@@ -54,9 +47,10 @@ static int net_allow_prepare(struct wh_sandbox *sb, struct wh_err *err)
         if (sb->config.n_binds)
                 memcpy(sb->all_binds, sb->config.binds,
                        sb->config.n_binds * sizeof(struct wh_bind));
-        memcpy(sb->all_binds + sb->config.n_binds, sb->resolver.binds, sizeof(sb->resolver.binds));
+        memcpy(sb->all_binds + sb->config.n_binds, sb->resolver.binds,
+               sb->resolver.n_binds * sizeof(struct wh_bind));
         sb->config.binds = sb->all_binds;
-        sb->config.n_binds = n;
+        sb->config.n_binds += sb->resolver.n_binds;
         return 0;
 }
 

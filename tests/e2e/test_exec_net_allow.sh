@@ -8,6 +8,9 @@
 #                                   dnsmasq :53 (target.test, other.test)
 #     veth 10.77.2.1 <-> 10.77.2.2  B: HTTP :8080 (never listed)
 #
+# and the same over IPv6 where the kernel has it (fd77:1::1 <-> fd77:1::2 A,
+# fd77:2::1 <-> fd77:2::2 B; H's listeners also on ::1 and fd77:1::1).
+#
 # Needs root (it creates network namespaces), nft, ip, slirp4netns, dnsmasq.
 . "$(dirname "$0")/lib.sh"
 
@@ -26,6 +29,16 @@ done
 
 # H, A, B: the pids holding the namespaces (lib.sh net_targets).
 net_targets || { echo "FAIL - cannot create the network namespaces"; exit 1; }
+# IPv6: probed, since a kernel may lack it or have it turned off.
+V6=0
+if [ -e /proc/sys/net/ipv6 ] && [ "$(in_netns "$H" sysctl -n net.ipv6.conf.all.disable_ipv6)" = 0 ]; then
+        V6=1
+        in_netns "$H" ip addr add fd77:1::1/64 dev ha nodad
+        in_netns "$H" ip addr add fd77:2::1/64 dev hb nodad
+        in_netns "$A" ip addr add fd77:1::2/64 dev ta nodad
+        in_netns "$B" ip addr add fd77:2::2/64 dev tb nodad
+        in_netns "$H" ip -6 route add default via fd77:1::2
+fi
 
 # The targets. Each server runs as a process of this test, killed at the end.
 mkdir -p "$T/www" && echo "target" >"$T/www/index.html"
@@ -40,7 +53,7 @@ serve "$B" 10.77.2.2 8080 "$T/b-http.log"
 listen() { # NS ADDR PORT LOG: log every contact
         netns_bg "$1" "$PYTHON" -c '
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
 while True:
     c, a = s.accept(); print("contact", a[0], flush=True); c.close()
@@ -50,7 +63,7 @@ listen "$A" 10.77.1.2 9000 "$T/a-9000.log"
 listen_udp() { # NS ADDR PORT LOG: log every datagram
         netns_bg "$1" "$PYTHON" -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], int(sys.argv[2])))
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], int(sys.argv[2])))
 while True:
     d, a = s.recvfrom(512); print("datagram", d.decode(errors="replace").strip(), flush=True)
 ' "$2" "$3" >"$4" 2>&1
@@ -64,6 +77,7 @@ netns_bg "$A" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfa
         --listen-address=10.77.1.2 --port=53 --user=root --pid-file="$T/dnsmasq.pid" \
         --address=/target.test/10.77.1.2 --address=/other.test/10.77.2.2 \
         --address=/dual.test/10.77.1.2 --address=/dual.test/2001:db8::7 \
+        --address=/only6.test/fd77:1::2 \
         --log-queries --log-facility="$T/dns.log"
 for _ in $(seq 50); do
         in_netns "$H" "$PYTHON" -c "import socket; socket.create_connection(('10.77.1.2', 8080), 1).close()" \
@@ -71,6 +85,19 @@ for _ in $(seq 50); do
                 && [ -s "$T/dns.log" ] && break
         sleep 0.1
 done
+if [ "$V6" = 1 ]; then
+        serve "$A" fd77:1::2 8080 "$T/a6-http.log"
+        serve "$B" fd77:2::2 8080 "$T/b6-http.log"
+        listen "$A" fd77:1::2 9000 "$T/a6-9000.log"
+        listen_udp "$A" fd77:1::2 9001 "$T/a6-udp.log"
+        listen "$H" ::1 9100 "$T/h6-lo.log"
+        listen "$H" fd77:1::1 9100 "$T/h6-if.log"
+        for _ in $(seq 50); do
+                in_netns "$H" "$PYTHON" -c "import socket; [socket.create_connection((a, 8080), 1).close() for a in ('fd77:1::2', 'fd77:2::2')]" \
+                        2>/dev/null && break
+                sleep 0.1
+        done
+fi
 
 # whiskers runs in "the host", resolving with the test's dnsmasq.
 echo "nameserver 10.77.1.2" >"$T/resolv.conf"
@@ -173,14 +200,19 @@ net_run --net-allow $allow -- /bin/sh -c '/usr/sbin/nft flush ruleset 2>&1; echo
 expect "nft flush ruleset inside the sandbox fails, and 10.77.2.2 stays refused" rc=1 \
         "out~nft: [1-9]"$'\n'"ERR EHOSTUNREACH$"
 assert_eq "... and logged as refused" refused "$(conn_to 10.77.2.2 8080 verdict)"
-assert_eq "the unlisted target saw nothing" "" "$(grep -v '^Serving' "$T/b-http.log")"
-assert_eq "the unlisted port saw nothing" "" "$(cat "$T/a-9000.log")"
-assert_eq "the host's loopback listener saw nothing" "" "$(cat "$T/h-lo.log")"
-assert_eq "the host's interface listener saw nothing" "" "$(cat "$T/h-if.log")"
-# The listeners work: the checks above can fail.
-in_netns "$H" "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', 9100)).close(); socket.create_connection(('10.77.2.2', 8080)).close()"
-sleep 0.3
-assert_true "control: the host's loopback listener logs a contact" grep -q contact "$T/h-lo.log"
+# saw_nothing V LOOPBACK: the unlisted target and port and the host's listeners
+# (V: "" for IPv4, 6 for IPv6) were never reached; the control shows the
+# host's loopback listener logs a contact, so the checks can fail.
+saw_nothing() {
+        assert_eq "IPv${1:-4}: the unlisted target saw nothing" "" "$(grep -v '^Serving' "$T/b$1-http.log")"
+        assert_eq "IPv${1:-4}: the unlisted port saw nothing" "" "$(cat "$T/a$1-9000.log")"
+        assert_eq "IPv${1:-4}: the host's loopback listener saw nothing" "" "$(cat "$T/h$1-lo.log")"
+        assert_eq "IPv${1:-4}: the host's interface listener saw nothing" "" "$(cat "$T/h$1-if.log")"
+        in_netns "$H" "$PYTHON" -c "import socket; socket.create_connection(('$2', 9100)).close()"
+        sleep 0.3
+        assert_true "control: the host's loopback listener $2 logs a contact" grep -q contact "$T/h$1-lo.log"
+}
+saw_nothing "" 127.0.0.1
 
 # ---- names: resolved outside, pinned inside; nothing else resolves -------
 net_run --net-allow target.test:8080 -- /bin/sh -c \
@@ -190,7 +222,7 @@ expect "target.test resolves in the sandbox to the pinned address only" rc=0 \
 net_run --net-allow target.test:8080 -- /netprobe tcp 10.77.1.2 8080
 expect "target.test:8080 allows its address" rc=0 "out=OK HTTP/1.0 200 OK"
 net_run --net-allow dual.test:8080 -- /bin/sh -c 'getent ahosts dual.test | cut -d" " -f1 | sort -u'
-expect "a name with IPv4 and IPv6 addresses: pinned to its IPv4 address only" rc=0 "out=10.77.1.2"
+expect "a name with IPv4 and IPv6 addresses: pinned to both" rc=0 "out=10.77.1.2"$'\n'"2001:db8::7"
 net_run --net-allow target.test:8080 -- /netprobe dns 10.77.1.2 other.test
 expect "DNS to the resolver, unlisted: refused" rc=1 "out=ERR EPERM"
 assert_eq "... logged as refused udp to :53" refused "$(conn_to 10.77.1.2 53 verdict)"
@@ -236,6 +268,68 @@ net_run --net-allow 10.77.1.2:8080 --net-max-rate 100K -- /netprobe fetch 10.77.
 expect "--net-max-rate 100K: 600 KB take at least 2 s (unlimited: $fast ms)" rc=0 \
         "out~^OK 60[0-9]{4}$" "wall_ms>=2000"
 
+# ---- IPv6: the same allowlist, log and limits ------------------------------
+# slirp4netns carries IPv6 when the policy lists an IPv6 destination; the
+# sandbox is fd00::100 on libslirp's fd00::/64, whose gateway is the host.
+ipv6_cases() {
+        local allow6='[fd77:1::2]:8080'
+        net_run --net-allow "$allow6" -- /netprobe tcp fd77:1::2 8080
+        expect "IPv6: listed [fd77:1::2]:8080, the HTTP server answers" rc=0 "out=OK HTTP/1.0 200 OK" \
+                "network.connections|length=1"
+        expect "... its record: the IPv6 5-tuple, allowed, bytes both ways" \
+                "network.connections[0].verdict=allowed" "network.connections[0].proto=tcp" \
+                "network.connections[0].src=fd00::100" "network.connections[0].sport>=1024" \
+                "network.connections[0].dst=fd77:1::2" "network.connections[0].dport=8080" \
+                "network.connections[0].bytes_out>=100" "network.connections[0].bytes_in>=200"
+        assert_match "... the target's server logged the request" 'GET / HTTP/1.0" 200' "$(cat "$T/a6-http.log")"
+        net_run --net-allow "$allow6,[fd77:1::2]:9001/udp" -- /netprobe udp fd77:1::2 9001
+        expect "IPv6: a datagram to the listed [fd77:1::2]:9001/udp is sent" rc=0 out=OK \
+                "network.connections[0].verdict=allowed" "network.connections[0].proto=udp"
+        net_run --net-allow "$allow6" -- /netprobe tcp fd77:2::2 8080
+        expect "IPv6: the unlisted target fd77:2::2: refused at once" rc=1 "out=ERR EACCES" "wall_ms<=1900"
+        assert_eq "... logged as refused" refused "$(conn_to fd77:2::2 8080 verdict)"
+        net_run --net-allow "$allow6" -- /netprobe tcp fd77:1::2 9000
+        expect "IPv6: an unlisted port of the listed host: refused" rc=1 "out=ERR EACCES"
+        assert_eq "... logged as refused" refused "$(conn_to fd77:1::2 9000 verdict)"
+        net_run --net-allow "$allow6" -- /netprobe udp fd77:1::2 8080
+        expect "IPv6: UDP to a TCP-only rule: refused" rc=1 "out=ERR EPERM"
+        assert_eq "... logged as refused udp" udp "$(conn_to fd77:1::2 8080 proto)"
+        net_run --net-allow "$allow6" -- /netprobe tcp fd77:1::1 9100
+        expect "IPv6: the host's own address fd77:1::1: refused" rc=1 "out=ERR EACCES"
+        assert_eq "... logged as refused" refused "$(conn_to fd77:1::1 9100 verdict)"
+        net_run --net-allow "$allow6" -- /netprobe tcp ::1 9100
+        expect "IPv6: ::1 is the sandbox's own loopback, nothing listens" rc=1 "out=ERR ECONNREFUSED"
+        # the user-mode stack's gateway (the host) and DNS; 127.0.0.1 as 6to4
+        for gw in fd00::2 fd00::3 2002:7f00:1::1; do
+                net_run --net-allow "$allow6" -- /netprobe tcp $gw 9100
+                expect "IPv6: $gw: refused" rc=1 "out=ERR EACCES"
+                assert_eq "... logged as refused" refused "$(conn_to $gw 9100 verdict)"
+        done
+        net_run --net-allow "$allow6" --net-max-conns 2 -- /netprobe hold fd77:1::2 8080 4
+        expect "IPv6: --net-max-conns 2: 2 of 4 connections open" rc=0 "out=OK 2"
+        assert_eq "... 2 refused in the log" 2 "$(jq '[.network.connections[] | select(.verdict == "refused")] | length' "$T/status.json")"
+        net_run --net-allow "$allow6,10.77.1.2:8080" -- /netprobe tcp 10.77.1.2 8080
+        expect "IPv6 and IPv4 listed together: the IPv4 target answers too" rc=0 "out=OK HTTP/1.0 200 OK"
+        saw_nothing 6 ::1
+
+        net_run --net-allow only6.test:8080 -- /bin/sh -c \
+                'getent ahosts only6.test | cut -d" " -f1 | sort -u; /netprobe tcp "$(getent ahosts only6.test | cut -d" " -f1 | head -1)" 8080'
+        expect "a name with only an AAAA record: pinned to it, and reached" rc=0 \
+                "out=fd77:1::2"$'\n'"OK HTTP/1.0 200 OK" "network.connections[0].dst=fd77:1::2"
+        net_run --net-allow '[fd77:1::2]:53/udp' -- /bin/sh -c 'grep -v "^#" /etc/resolv.conf'
+        expect "resolv.conf: a listed IPv6 DNS server" rc=0 "out=nameserver fd77:1::2"
+        for bad in '[fd77:1::1]:9100' '[fd00::2]:80' '[fd00::/64]:80' '[2002:7f00:1::]:80' \
+                '[2001:0:a9fe:a9fe::]:80' '[64:ff9b:1::a9fe:a9fe]:80' '[2000::/3]:80'; do
+                net_run --net-allow "$bad" -- /netprobe tcp fd77:1::2 8080
+                expect "--net-allow $bad: refused before the run" rc=2 "out=" "err~may never be reached"
+        done
+}
+if [ "$V6" = 1 ]; then
+        ipv6_cases
+else
+        skip "IPv6 --net-allow" "IPv6 is off or missing in this kernel: IPv6 egress was NOT tested"
+fi
+
 # ---- rootless: the same way out for an unprivileged caller -----------------
 # whiskers runs as whiskers-test in "the host" (lib.sh rootless_net).
 if ! WHISKERS=$REAL_WHISKERS rootless_net "$T/wh-rootless" "$H" "$T/resolv.conf"; then
@@ -250,6 +344,14 @@ else
         assert_eq "... logged as refused" refused "$(conn_to 10.77.2.2 8080 verdict)"
         net_run --allow-unenforced-limits --net-allow 10.77.1.2:8080 -- /netprobe tcp 10.77.1.1 9100
         expect "rootless: the host's own address is refused" rc=1 "out=ERR EHOSTUNREACH"
+        if [ "$V6" = 1 ]; then
+                net_run --allow-unenforced-limits --net-allow '[fd77:1::2]:8080' -- /netprobe tcp fd77:1::2 8080
+                expect "rootless IPv6: the listed target answers, and is logged" rc=0 \
+                        "out=OK HTTP/1.0 200 OK" "network.connections[0].dst=fd77:1::2"
+                net_run --allow-unenforced-limits --net-allow '[fd77:1::2]:8080' -- /netprobe tcp fd77:2::2 8080
+                expect "rootless IPv6: an unlisted target is refused" rc=1 "out=ERR EACCES"
+                assert_eq "... logged as refused" refused "$(conn_to fd77:2::2 8080 verdict)"
+        fi
         chmod 700 "$T"
         WHISKERS=$T/wh-in-ns
 fi

@@ -53,6 +53,10 @@ static void test_syntax(void **state)
         assert_int_equal(p->limits.max_connections, WH_NET_DEFAULT_MAX_CONNECTIONS);
         assert_false(p->raw_sockets);
         wh_net_policy_free(p);
+        /* IPv6 next to the ranges refused below: ULA, documentation, global */
+        p = parse_ok("[fd77:1::2]:80,[fd01::/16]:80,[2001:db8::/32]:80,[2003::/16]:443");
+        assert_int_equal(p->n_rules, 4);
+        wh_net_policy_free(p);
         p = parse_ok("");
         assert_int_equal(p->n_rules, 0);
         wh_net_policy_free(p);
@@ -94,6 +98,15 @@ static void test_forbidden(void **state)
         parse_fails("[::ffff:169.254.169.254]:80", "IPv4-mapped");
         parse_fails("[::127.0.0.1]:80", "IPv4-compatible");
         parse_fails("[64:ff9b::a9fe:a9fe]:80", "NAT64");
+        parse_fails("[64:ff9b:1::a9fe:a9fe]:80", "local NAT64");
+        parse_fails("[2002:7f00:1::]:80", "6to4");       /* 127.0.0.1 */
+        parse_fails("[2002:a9fe:a9fe::/48]:80", "6to4"); /* 169.254.169.254 */
+        parse_fails("[2001:0:a9fe:a9fe::1]:80", "Teredo");
+        /* slirp4netns's IPv6 network: its gateway fd00::2 is the host */
+        parse_fails("[fd00::2]:80", "user-mode network");
+        parse_fails("[fd00::/64]:80", "user-mode network");
+        parse_fails("[fd00::/8]:80", "holds");
+        parse_fails("[2000::/3]:80", "6to4"); /* holds 2002::/16 */
         parse_fails("[2001:db8::/32]:80,[::/0]:80", "holds");
         parse_fails("0.0.0.0/0:443", "holds");
         parse_fails("224.0.0.251:5353/udp", "multicast");
