@@ -263,6 +263,18 @@ warm "--net-allow 10.77.1.2:8080 --net-max-bytes 300K" big big
 assert_match "bytes: each input gets the whole quota" '^20[0-9]{4} bytes\|20[0-9]{4} bytes$' \
         "$(probe_of 0)|$(probe_of 1)"
 
+# Persistent isolation: one process serves both inputs; each still gets its
+# own log (its flows are its sockets', opened per input).
+P=$T/netprobe-persistent
+cp -r "$N" "$P"
+jq '. + {"warm": "persistent", "max_inputs": 10}' "$N/normalizer.json" >"$P/normalizer.json"
+wh_run_raw run --json --isolation persistent --net-allow 10.77.1.2:9001/udp "$P" "$N/udp1" "$N/udp2" "$N/nothing" \
+        --input-ooi 'Probe|x'
+assert_eq "persistent: one process served the three inputs" "1 1 1|1 2 3" \
+        "$(jq -r '[.[].status.warm.process] | join(" ")' "$T/out")|$(jq -r '[.[].status.warm.process_ordinal] | join(" ")' "$T/out")"
+assert_eq "persistent: each input's log is its own" "allowed udp 10.77.1.2:9001|allowed udp 10.77.1.2:9001|" \
+        "$(conns 0)|$(conns 1)|$(conns 2)"
+
 # ---- rootless: the take's netlink calls (conntrack delete, quota reset) as
 # the owner of the sandbox's user namespace, not root (lib.sh rootless_net).
 if ! WHISKERS=$REAL_WHISKERS rootless_net "$T/wh-rootless" "$H"; then
