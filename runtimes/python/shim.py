@@ -281,32 +281,43 @@ def zygote(out, root, entry, inputs, persistent):
     ctl = socket.socket(fileno=0)
     ctl.send(b"ready\n")
     while True:
-        msg, fds, _, _ = socket.recv_fds(ctl, 256, 1)
+        # The channel, and with a per-input memory cgroup its tasks file.
+        msg, fds, _, _ = socket.recv_fds(ctl, 256, 2)
         word, _, ordinal = msg.decode("ascii", "replace").strip().partition(" ")
-        if word != "input" or len(fds) != 1:
+        if word != "input" or len(fds) not in (1, 2):
             return 0 if not msg else 2
         sys.stderr.flush()
         pid = fork()
         if pid == 0:
             ctl.detach()  # fd 0 becomes the input's stdin in child()
-            os._exit(child(fds[0], out, inputs, run, failure, persistent))
-        os.close(fds[0])
+            os._exit(child(fds, out, inputs, run, failure, persistent))
+        for f in fds:
+            os.close(f)
         _, status, ru = os.wait4(pid, 0)
         cpu_us = int((ru.ru_utime + ru.ru_stime) * 1000000)
         ctl.send(b"exit %s %d %d %d\n" % (ordinal.encode(), status, cpu_us, ru.ru_maxrss))
 
 
-def child(fd, out, inputs, run, failure, persistent):
-    """Inputs in a fork of the zygote: say hello on the channel, take stdin,
-    the item stream and stderr from "go", then serve() it. Fork: one input.
+def child(fds, out, inputs, run, failure, persistent):
+    """Inputs in a fork of the zygote: move into the input's memory cgroup,
+    say hello on the channel, take stdin, the item stream and stderr from
+    "go", then serve() it. Fork: one input.
     Persistent: after each input point the stdio at /dev/null (the
     supervisor sees its pipes end), say "done CODE", wait for the next "go";
     the channel's end means recycle. State the normaliser keeps between
     inputs stays: that is what persistent means (docs/warm.md)."""
     import socket
 
+    if len(fds) > 1:
+        # Moving itself is cheaper than being moved (docs/warm.md "Per-input
+        # memory"); if it fails, the supervisor moves it.
+        try:
+            os.write(fds[1], b"0")
+        except OSError:
+            pass
+        os.close(fds[1])
     os.setpgid(0, 0)  # kill(0, ...) would reach the zygote's process group
-    chan = socket.socket(fileno=fd)
+    chan = socket.socket(fileno=fds[0])
     chan.send(b"hello\n")
     while True:
         msg, fds, _, _ = socket.recv_fds(chan, 256, 3)

@@ -36,7 +36,8 @@ int warm_admit(struct wh_warm *w, uint64_t ordinal, pid_t pid, int *pidfd_out, c
         }
         *pidfd_out = pidfd; /* the caller's to close, refused or not */
         if (warm_check_isolated(w, pid, pidfd, status, reason, sizeof(reason)) < 0 ||
-            warm_leaf_enter(w, pid, reason, sizeof(reason)) < 0) {
+            warm_leaf_enter(w, pid, strstr(status, "\nThreads:\t1\n") != NULL, reason,
+                            sizeof(reason)) < 0) {
                 snprintf(why, cap, "input %" PRIu64 "'s child is not isolated from the zygote: %s",
                          ordinal, reason);
                 return -1;

@@ -483,7 +483,9 @@ static int make_pipes(struct input *in)
         return 0;
 }
 
-/* Send "input N" with the child's end of a fresh channel; *chan is ours. */
+/* Send "input N" with the child's end of a fresh channel (*chan is ours)
+ * and, with a v1 memory leaf, the leaf's tasks file for the child to move
+ * itself in (docs/warm.md "Protocol"). */
 static int offer(struct wh_warm *w, uint64_t ordinal, int *chan)
 {
         int ch[2];
@@ -493,7 +495,8 @@ static int offer(struct wh_warm *w, uint64_t ordinal, int *chan)
         setsockopt(ch[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
         char text[64];
         snprintf(text, sizeof(text), "input %" PRIu64 "\n", ordinal);
-        int rc = warm_send(w->zsock, text, &ch[1], 1);
+        int fds[] = {ch[1], w->leaf.tasks};
+        int rc = warm_send(w->zsock, text, fds, w->leaf.cg ? 2 : 1);
         close(ch[1]);
         if (rc < 0)
                 close(ch[0]);

@@ -31,6 +31,8 @@ struct warm_process {
 /* The input's memory cgroup (warm_leaf.c). */
 struct warm_leaf {
         struct wh_cgroup *cg;  /* owned by the sandbox's cgroup; NULL: none */
+        int tasks;             /* its v1 tasks file, write-only, sent with "input N"; open
+                                  while cg is set */
         uint64_t limit;        /* its memory limit now; UINT64_MAX: not set yet */
         uint64_t oom_kills;    /* its OOM count when the input started */
         uint64_t sandbox_ooms; /* the sandbox's OOM notifications then */
@@ -174,13 +176,15 @@ int warm_check_isolated(struct wh_warm *w, pid_t pid, int pidfd, const char *sta
 
 /* warm_leaf.c. When the zygote is ready: the leaf, the sandbox's limit
  * raised by the input's (-1: refuse the zygote). Before "go": the child
- * moved into the leaf and checked there (enter, its first input), the
+ * in the leaf (enter, its first input: moved there unless it moved itself,
+ * alone in its process, through the tasks file), checked there, the
  * leaf's limit and counters set for this input (begin); -1 with why filled:
  * refuse the input. After it: its peak into r, and whose OOM it was (a
- * sandbox's OOM fails the input at stage warm and replaces the zygote).
+ * sandbox's OOM, or init or the zygote found in the leaf, fails the input
+ * at stage warm and replaces the zygote).
  * warm_down: note whether the sandbox ran out before its cgroup goes. */
 int warm_leaf_start(struct wh_warm *w, struct wh_err *err);
-int warm_leaf_enter(struct wh_warm *w, pid_t pid, char *why, size_t cap);
+int warm_leaf_enter(struct wh_warm *w, pid_t pid, bool alone, char *why, size_t cap);
 int warm_leaf_begin(struct wh_warm *w, uint64_t memory_bytes, char *why, size_t cap);
 struct wh_cgroup_stats;
 enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st, bool broken,

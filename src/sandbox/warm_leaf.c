@@ -6,8 +6,12 @@
  *                  sandbox holds now (init, the loaded zygote) plus the
  *                  input's limit plus a slack (sandbox_slack), so the
  *                  input's own limit is the one it meets
- *   hello          the supervisor writes the child's pid into the leaf and
- *                  checks in /proc/PID/cgroup that it is there, before "go"
+ *   input N        the leaf's tasks file goes with it (write-only): the
+ *                  child moves itself by writing "0" to it, before "hello"
+ *   hello          the supervisor checks in /proc/PID/cgroup that the child
+ *                  is there; one that did not move itself (a zygote of the
+ *                  earlier protocol), or whose other threads may not have,
+ *                  it moves itself, as before, before "go"
  *   go             the leaf's limit is the input's, its peak and failure
  *                  counters start again, its OOM count is noted
  *   end            the input's peak is the leaf's; an OOM kill in the leaf
@@ -15,18 +19,24 @@
  *                  was reached (the zygote grew: the child, its first
  *                  victim, died of the sandbox's shortage) or the zygote or
  *                  init was killed: then the input fails at stage warm and
- *                  the zygote is replaced
+ *                  the zygote is replaced; so does an input whose leaf held
+ *                  a thread of init or the zygote (moved there by a zygote
+ *                  that kept the tasks file)
  *
  * Without a leaf (no cgroup, v2, no memory hierarchy) an input's OOM is the
  * sandbox's OOM counter moving during the input, as before. */
 #define _GNU_SOURCE
 #include "sandbox/warm_internal.h"
 #include "sandbox/cgroup.h"
+#include "base/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SLACK_MIN (16ull << 20)
 
@@ -60,9 +70,14 @@ static uint64_t sandbox_slack(uint64_t limit)
         return limit / 4 > SLACK_MIN ? limit / 4 : SLACK_MIN;
 }
 
+static void tasks_path(struct wh_cgroup *leaf, char *path, size_t cap)
+{
+        snprintf(path, cap, "%s/tasks", wh_cgroup_dir(leaf, "memory"));
+}
+
 int warm_leaf_start(struct wh_warm *w, struct wh_err *err)
 {
-        w->leaf = (struct warm_leaf){.cg = NULL};
+        w->leaf = (struct warm_leaf){.cg = NULL, .tasks = -1};
         if (wh_cgroup_driver(w->l.cgroup) != WH_CGROUP_V1 || !procs_beside_memory(w))
                 return 0; /* docs/warm.md: the sandbox's counters, as before */
         struct wh_cgroup *leaf;
@@ -82,15 +97,28 @@ int warm_leaf_start(struct wh_warm *w, struct wh_err *err)
                 return wh_err_set(err, errno, "cgroup",
                                   "cannot watch %s/memory.oom_control (cgroup.event_control)",
                                   wh_cgroup_dir(w->l.cgroup, "memory"));
+        /* Opened by us, so the kernel's check of a write is against our
+         * credentials (v1 uses the opener's): a child may move itself in,
+         * and name no process outside its own pid namespace. */
+        char path[PATH_MAX];
+        tasks_path(leaf, path, sizeof(path));
+        w->leaf.tasks = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (w->leaf.tasks < 0)
+                return wh_err_set(err, errno, "cgroup", "cannot open %s for writing", path);
         w->leaf.cg = leaf;
         w->leaf.limit = UINT64_MAX; /* set by the first input */
         return 0;
 }
 
-int warm_leaf_enter(struct wh_warm *w, pid_t pid, char *why, size_t cap)
+int warm_leaf_enter(struct wh_warm *w, pid_t pid, bool alone, char *why, size_t cap)
 {
         struct wh_err err = {0};
         if (!w->leaf.cg)
+                return 0;
+        /* It moved itself (docs/warm.md "Per-input memory"), which skips the
+         * kernel's global lock a move of another process takes. "0" moves
+         * the writing thread only: a child with other threads is moved whole. */
+        if (alone && wh_cgroup_holds(w->leaf.cg, pid))
                 return 0;
         if (wh_cgroup_attach(w->leaf.cg, pid, &err) < 0) {
                 snprintf(why, cap, "%s: %s", err.msg, strerror(err.errnum));
@@ -143,19 +171,59 @@ void warm_leaf_down(struct wh_warm *w)
         struct wh_cgroup_stats sandbox;
         if (w->leaf.cg && wh_cgroup_read_stats(w->l.cgroup, &sandbox) == 0)
                 w->leaf.zygote_oom = sandbox_oom(w, &sandbox);
+        if (w->leaf.cg)
+                close(w->leaf.tasks);
+        w->leaf.tasks = -1;
         w->leaf.cg = NULL; /* removed with the sandbox's cgroup */
 }
 
-static void sandbox_failed(struct wh_report *r)
+/* Is a thread of init or of the zygote in the leaf? A zygote that kept the
+ * tasks file sent with "input N" can put one there (a child cannot: it names
+ * no process outside its own pid namespace), and its memory would then be
+ * counted as the inputs'. Read after the input's processes were reaped, so
+ * the list is empty under fork isolation. Fails closed: a list that cannot
+ * be read holds them. */
+static bool holds_sandbox(struct wh_warm *w)
+{
+        char path[PATH_MAX], *text = NULL;
+        size_t len;
+        struct wh_err err = {0};
+        tasks_path(w->leaf.cg, path, sizeof(path));
+        if (wh_read_file(path, 1u << 20, &text, &len, &err) < 0)
+                return true;
+        bool found = false;
+        const pid_t owners[] = {w->zpid, w->l.pid};
+        for (char *p = text, *end; !found; p = end) {
+                long tid = strtol(p, &end, 10);
+                if (end == p)
+                        break;
+                for (size_t i = 0; i < 2 && !found; i++) {
+                        char task[64];
+                        snprintf(task, sizeof(task), "/proc/%d/task/%ld", (int)owners[i], tid);
+                        found = access(task, F_OK) == 0;
+                }
+        }
+        free(text);
+        return found;
+}
+
+static void sandbox_failed(struct wh_report *r, bool held)
 {
         r->status = WH_STATUS_SANDBOX_ERROR;
         snprintf(r->stage, sizeof(r->stage), "warm");
-        snprintf(r->message, sizeof(r->message),
-                 "the warm sandbox ran out of memory during input %" PRIu64
-                 ": the zygote's memory and the input's together reached the sandbox's limit "
-                 "while the input stayed under its own (%" PRIu64 " bytes); the zygote is "
-                 "replaced",
-                 r->ordinal, r->limits.memory_bytes);
+        if (held)
+                snprintf(r->message, sizeof(r->message),
+                         "input %" PRIu64 "'s memory cgroup holds a thread of the zygote or of "
+                         "init (a zygote moved it there through the tasks file it was sent): "
+                         "their memory cannot be told from the input's; the zygote is replaced",
+                         r->ordinal);
+        else
+                snprintf(r->message, sizeof(r->message),
+                         "the warm sandbox ran out of memory during input %" PRIu64
+                         ": the zygote's memory and the input's together reached the sandbox's "
+                         "limit while the input stayed under its own (%" PRIu64
+                         " bytes); the zygote is replaced",
+                         r->ordinal, r->limits.memory_bytes);
 }
 
 enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st, bool broken,
@@ -170,7 +238,7 @@ enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st,
                 bool zygote = w->leaf.zygote_oom;
                 w->leaf.zygote_oom = false;
                 if (zygote && say)
-                        sandbox_failed(r);
+                        sandbox_failed(r, false);
                 return zygote ? WARM_OOM_SANDBOX : WARM_OOM_NONE;
         }
         if (!w->leaf.cg) {
@@ -180,9 +248,10 @@ enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st,
         }
         if (wh_cgroup_read_stats(w->leaf.cg, &leaf) == 0 && leaf.have_mem_peak)
                 r->mem_peak_bytes = leaf.mem_peak;
-        if (sandbox_oom(w, st)) {
+        bool held = holds_sandbox(w);
+        if (held || sandbox_oom(w, st)) {
                 if (say)
-                        sandbox_failed(r);
+                        sandbox_failed(r, held);
                 warm_down(w);
                 w->leaf.zygote_oom = false; /* told here */
                 return WARM_OOM_SANDBOX;

@@ -34,9 +34,52 @@ import time
 
 HELD = bytearray(64 << 20)
 HELD[::4096] = b"h" * len(HELD[::4096])  # every page written
+TASKS = []  # the inputs' memory cgroup's tasks file, kept by a hostile zygote
+EATEN = []
+REOPEN = ["not tried"]
+
+
+def tasks_fd():
+    """The fd of the leaf's tasks file sent with "input N", while it is open
+    (in the zygote before it forks, in the child until it moved itself)."""
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + fd).endswith("/tasks"):
+                return int(fd)
+        except OSError:
+            pass
+    return None
+
+
+def keep_tasks():
+    fd = tasks_fd()
+    if fd is not None and not TASKS:
+        TASKS.append(os.dup(fd))
+
+
+def reopen():
+    """The child's copy, opened again through /proc for reading (the pids of
+    the leaf) and writing: refused (Landlock: cgroupfs is not the sandbox's)."""
+    fd = tasks_fd()
+    REOPEN[0] = "no-fd"
+    for mode in (os.O_RDONLY, os.O_WRONLY):
+        try:
+            os.close(os.open("/proc/self/fd/%d" % fd, mode))
+            REOPEN[0] = "opened"
+        except (OSError, TypeError) as e:
+            REOPEN[0] = type(e).__name__ if fd is not None else "no-fd"
+
+
+os.register_at_fork(before=keep_tasks, after_in_child=reopen)
 
 
 def grow(signum, frame):
+    if TASKS and os.path.exists("/tmp/move"):
+        # The zygote moves itself into the input's memory cgroup and
+        # allocates there: the input's OOM, were it not found.
+        os.unlink("/tmp/move")
+        os.write(TASKS[0], b"0")
+        EATEN.append(b"z" * (100 << 20))
     eaten = []
     while os.path.exists("/tmp/grow"):
         eaten.append(b"z" * (16 << 20))
@@ -59,9 +102,15 @@ def run(input_ooi, raw):
     elif what == "grow":
         open("/tmp/grow", "w").close()
         time.sleep(6)
+    elif what == "move":  # 40 MiB of its own, then the zygote's 100 come in
+        held = b"c" * (40 << 20)
+        open("/tmp/move", "w").close()
+        time.sleep(2)
+    elif what == "reopen":
+        yield {"object_type": "Hostname", "network": "Network|internet", "name": REOPEN[0]}
     yield {"object_type": "Hostname", "network": "Network|internet", "name": "ok.example"}
 PY
-for w in state big oom touch grow; do echo "$w" >"$N/$w"; done
+for w in state big oom touch grow move reopen; do echo "$w" >"$N/$w"; done
 
 wh_run_raw run --json "$N" "$N/state" --input-ooi "$OOI"
 COLD=$(jq -c .results "$T/out")
@@ -106,5 +155,84 @@ assert_match "grow: the message says whose memory it was" "ran out of memory.*zy
 assert_true "grow: a new zygote serves the next input" \
         [ "$(field '.[0].status.warm.zygote')" != "$(field '.[1].status.warm.zygote')" ]
 assert_eq "grow: the next input's result equals its cold result" "$COLD" "$(field '.[1].results | tojson')"
+
+# Each child moves itself into the leaf through the tasks file sent with
+# "input N" (docs/warm.md "Protocol"). A zygote can keep that file and move
+# itself (or init) in: its memory is then counted as the input's (here its
+# 100 MiB make the input's OOM). Found after the input: the input fails at
+# stage warm, the zygote is replaced.
+warm move state
+assert_eq "move: a zygote that moved itself into the input's memory cgroup fails the input at stage warm" \
+        "sandbox_error warm warm" "$(field '.[0].status | "\(.status) \(.stage) \(.mode)"')"
+assert_match "move: the message says the zygote was in the input's memory cgroup" \
+        "memory cgroup holds.*zygote" "$(field '.[0].status.message')"
+assert_true "move: a new zygote serves the next input" \
+        [ "$(field '.[0].status.warm.zygote')" != "$(field '.[1].status.warm.zygote')" ]
+assert_eq "move: the next input's result equals its cold result" "$COLD" "$(field '.[1].results | tojson')"
+# The child's copy of the tasks file cannot be opened again through /proc
+# (to read the leaf's pids, or to write with its own credentials).
+warm reopen state
+assert_eq "reopen: the child had the tasks file, and /proc/self/fd cannot open it again" \
+        "ok PermissionError" "$(field '.[0] | "\(.status.status) \(.results.observations[0].results[0].name)"')"
+
+# A zygote of the protocol before children moved themselves: it takes one
+# fd with "input N" (the kernel drops the tasks file after the channel), so
+# the supervisor moves each child: its OOM is still the input's own.
+N=$T/normalisers/old
+mkdir -p "$N/schemas"
+cp "$WH_SOURCE_DIR/examples/normalisers/hostname-list-c/schemas/Hostname.json" "$N/schemas/"
+cat >"$N/normalizer.json" <<'JSON'
+{"id": "old_zygote", "version": "1.0.0", "consumes": ["text/plain"], "produces": ["Hostname"],
+ "external_types": ["Network"], "runtime": "exec", "entrypoint": "normalize.py", "warm": "fork",
+ "limits": {"memory": "128M", "pids": 16, "wall_ms": 8000}}
+JSON
+cat >"$N/normalize.py" <<'PY'
+#!/usr/bin/python3
+import ctypes
+import os
+import socket
+import sys
+
+
+def serve():
+    if sys.stdin.read().strip() == "oom":
+        eaten = b"o" * (512 << 20)
+    print('{"object_type":"Hostname","network":"Network|internet","name":"old.example"}')
+
+
+if os.environ.get("WHISKERS_WARM") != "fork":
+    serve()
+    sys.exit(0)
+ctl = socket.socket(fileno=0)
+ctl.send(b"ready\n")
+while True:
+    msg, fds, _, _ = socket.recv_fds(ctl, 256, 1)
+    if not msg:
+        sys.exit(0)
+    pid = ctypes.PyDLL(None).syscall(56, 0x30000011, 0, 0, 0, 0)  # x86_64 clone, new user+pid ns
+    if pid == 0:
+        os.setpgid(0, 0)
+        chan = socket.socket(fileno=fds[0])
+        chan.send(b"hello\n")
+        _, io, _, _ = socket.recv_fds(chan, 256, 3)
+        for i, fd in enumerate(io):
+            os.dup2(fd, i)
+        serve()
+        sys.stdout.flush()
+        os._exit(0)
+    os.close(fds[0])
+    _, status = os.waitpid(pid, 0)
+    ctl.send(b"exit %s %d 0 0\n" % (msg.split()[1], status))
+PY
+chmod +x "$N/normalize.py"
+for w in state oom; do echo "$w" >"$N/$w"; done
+if [ "$(uname -m)" = x86_64 ]; then
+        warm state oom state
+        assert_eq "old zygote: its children are moved by the supervisor: ok, then the input's own oom, then ok, one zygote" \
+                "ok 1,oom 2,ok 3 $(field '.[0].status.warm.zygote')" \
+                "$(field '[.[].status | "\(.status) \(.warm.ordinal)"] | join(",")') $(field '.[2].status.warm.zygote')"
+else
+        skip "old zygote" "the test's zygote knows only x86_64's clone number: a zygote that does not move its children was NOT tested"
+fi
 
 finish

@@ -143,7 +143,10 @@ def warm_seeds():
     put("warm", "exit-not-canonical", frames("@exit 01 0 0 0\n", "@exit 1 -1 0 0\n",
                                              "@exit 1 0 0 18014398509481984\n",
                                              "@exit 1  0 +0 0\n", "@exit 1 0 0 0 \n"))
-    put("warm", "supervisor-frames", frames("Uinput 1\n", "_go\n", "Pready\n"))
+    # "input N" goes with the channel or with it and the memory leaf's tasks
+    # file ("Z": 2 fds, 2 accepted; "V": 2 sent, 1 accepted, refused).
+    put("warm", "supervisor-frames", frames("Uinput 1\n", "Zinput 2\n", "Vinput 3\n", "_go\n",
+                                            "Pready\n"))
     put("warm", "bad-frames", frames("@ready", "@ready\x1b[2J\n", "@hel\x00lo\n",
                                      "@ready\nready\n", "`hello\n", "Ahello\n", "E",
                                      "@" + "x" * 255 + "\n", "@" + "x" * 256 + "\n"))
