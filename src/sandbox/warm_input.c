@@ -1,10 +1,13 @@
 /* One input through the zygote (docs/warm.md "One input"):
  *
  *   "input N" + a fresh channel -> zygote        the zygote forks a child
+ *     (+ the memory leaf's tasks file: the child moves itself in)
  *   child: "hello" on the channel                 its pid, from the kernel
  *   pidfd, parent checked, oom_score_adj 1000    now it can be killed alone
  *     (a child forked ahead: all this done by warm_ahead.c's thread before
- *     its input starts; at "go" it is seen alive and in its cgroup again)
+ *     its input starts; at "go" it is seen alive and in its cgroup again;
+ *     one that ended before "go" is not the input's: once the zygote reports
+ *     its end, a fresh child is asked for, once)
  *   "go" + stdin, stdout, stderr -> the child     only now does input flow
  *   child's stdout/stderr pumped and limited; wall and CPU time (the cgroup's
  *   counter) watched; seccomp notifications answered with a kill
@@ -53,17 +56,42 @@ struct input {
         int chan;  /* our end of the input's channel to the child */
         int pidfd; /* the child, once it said hello */
         bool decided, broken, reported, sink_done, swept;
-        bool gone;        /* the zygote reported the child's end */
-        bool given;       /* "go" sent: the channel now only says "done" (persistent) */
-        bool persistent;  /* the child is w->p's: it outlives the input */
-        bool hung_up;     /* persistent: it closed its channel alive, and was killed */
-        bool ahead;       /* its child forked ahead: P_CHAN is warm_ahead.c's "done" */
-        uint64_t process; /* the ordinal the zygote's "exit" report names */
+        bool gone;         /* the zygote reported the child's end */
+        bool given;        /* "go" sent: the channel now only says "done" (persistent) */
+        bool persistent;   /* the child is w->p's: it outlives the input */
+        bool hung_up;      /* persistent: it closed its channel alive, and was killed */
+        bool ahead;        /* its child forked ahead: P_CHAN is warm_ahead.c's "done" */
+        bool spare;        /* its child was forked ahead and not replaced: an end
+                              reported before "go" is that child's, not the input's */
+        uint64_t ended_ns; /* the child ended before "go": the zygote's report is due */
+        uint64_t process;  /* the ordinal the zygote's "exit" report names */
         int wait_status;
         uint64_t cpu_us, maxrss_kb;
         uint64_t cpu0_us; /* persistent, no cgroup: the process's CPU time before the input */
         uint64_t start_ns, end_ns, cpu0_ns, decided_ns;
 };
+
+/* Send "input N" with the child's end of a fresh channel (*chan is ours)
+ * and, with a v1 memory leaf, the leaf's tasks file for the child to move
+ * itself in (docs/warm.md "Protocol"). */
+static int offer(struct wh_warm *w, uint64_t ordinal, int *chan)
+{
+        int ch[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
+                return -1;
+        int one = 1;
+        setsockopt(ch[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+        char text[64];
+        snprintf(text, sizeof(text), "input %" PRIu64 "\n", ordinal);
+        int fds[] = {ch[1], w->leaf.tasks};
+        int rc = warm_send(w->zsock, text, fds, w->leaf.cg ? 2 : 1);
+        close(ch[1]);
+        if (rc < 0)
+                close(ch[0]);
+        else
+                *chan = ch[0];
+        return rc;
+}
 
 static void kill_child(struct input *in)
 {
@@ -159,6 +187,34 @@ static bool recv_chan(struct input *in, char text[WARM_FRAME_MAX], pid_t *pid, s
         return true;
 }
 
+/* The child ended before its "go": its end is due from the zygote (within
+ * DRAIN_GRACE_MS), and is the input's unless the child was a spare. */
+static void ended_before_go(struct input *in)
+{
+        in->p[P_CHAN].fd = in->p[P_CHILD].fd = -1;
+        in->ended_ns = warm_now_ns();
+}
+
+/* The spare ended before its input and the zygote reported it: the input
+ * asks for a fresh child, as the first input of a zygote does. Once: a
+ * child asked for during its input is the input's, whatever it does. */
+static void ask_again(struct input *in)
+{
+        warm_ahead_stop(in->w); /* it may still wait for the spare's hello */
+        in->spare = in->ahead = false;
+        in->ended_ns = 0;
+        close(in->chan);
+        if (in->pidfd >= 0) { /* it ended, as the zygote said; if it lied, it ends now */
+                syscall(SYS_pidfd_send_signal, in->pidfd, SIGKILL, NULL, 0);
+                close(in->pidfd);
+        }
+        in->chan = in->pidfd = in->p[P_CHILD].fd = -1;
+        if (offer(in->w, in->r->ordinal, &in->chan) < 0)
+                return broken(in, "cannot hand input %" PRIu64 " to the zygote again: %s",
+                              in->r->ordinal, strerror(errno));
+        in->p[P_CHAN].fd = in->chan;
+}
+
 /* "go" with the input's fds; a persistent child answers "done" on the
  * channel when it has served it. */
 static void give(struct input *in)
@@ -169,9 +225,13 @@ static void give(struct input *in)
         if (warm_leaf_begin(in->w, in->spec->limits.memory_bytes, why, sizeof(why)) < 0)
                 return broken(in, "input %" PRIu64 "'s memory cgroup: %s", in->r->ordinal, why);
         int fds[] = {in->stdin_fd, in->out_w, in->err_w};
-        if (warm_send(in->chan, "go\n", fds, 3) < 0 && !in->decided &&
-            !warm_child_ending(in->pidfd))
-                decide(in, WH_STATUS_SANDBOX_ERROR); /* else it ended: the zygote says how */
+        if (warm_send(in->chan, "go\n", fds, 3) < 0 && !in->decided) {
+                bool ending = warm_child_ending(in->pidfd);
+                if (ending && in->spare)
+                        return ended_before_go(in);
+                if (!ending)
+                        decide(in, WH_STATUS_SANDBOX_ERROR); /* else the zygote says how */
+        }
         close(in->out_w), close(in->err_w);
         in->out_w = in->err_w = -1;
         in->given = true;
@@ -237,12 +297,14 @@ static void admitted(struct input *in, pid_t pid)
         give(in);
 }
 
-/* The channel ended before "hello": fine if the zygote already said how the
- * child ended, else a protocol error. */
+/* The channel ended before "hello": the child ended, and the zygote says
+ * how (it may have already); anything else is a protocol error. */
 static void no_hello(struct input *in, bool eof)
 {
-        if (!(eof && in->reported))
-                broken(in, "protocol error: the child's first frame was not \"hello\"");
+        if (!eof)
+                return broken(in, "protocol error: the child's first frame was not \"hello\"");
+        if (!in->reported)
+                ended_before_go(in);
 }
 
 /* "hello" from the child: admit it, then give it the input. */
@@ -281,10 +343,7 @@ static void on_ahead(struct input *in)
                 return no_hello(in, true);
         if (rc == WARM_AHEAD_ADMITTED)
                 return admitted(in, pid);
-        /* It ended while it waited: no "go"; the zygote reports its end, and
-         * nobody will write the output pipes. */
-        close(in->out_w), close(in->err_w);
-        in->out_w = in->err_w = -1;
+        ended_before_go(in); /* while it waited: not the input's */
 }
 
 /* "exit N STATUS CPU_US MAXRSS_KB" from the zygote, after it reaped its child. */
@@ -305,10 +364,16 @@ static void on_zygote(struct input *in)
                               "protocol error: expected \"exit %" PRIu64
                               " STATUS CPU_US MAXRSS_KB\" from the zygote",
                               in->process);
+        if (in->spare && !in->given && !in->decided)
+                return ask_again(in); /* the spare ended before its input */
         in->wait_status = e.status;
         in->cpu_us = e.cpu_us;
         in->maxrss_kb = e.maxrss_kb;
         in->reported = true;
+        if (!in->given) { /* it ended before "go": nobody will write the output pipes */
+                close(in->out_w), close(in->err_w);
+                in->out_w = in->err_w = -1;
+        }
         in->gone = true;
         if (in->persistent)
                 in->w->p.pid = 0; /* not to be spared or expected by the sweep */
@@ -349,8 +414,8 @@ static int next_timeout(struct input *in)
                 uint64_t waited = (now - in->end_ns) / 1000000;
                 return waited >= DRAIN_GRACE_MS ? 0 : (int)(DRAIN_GRACE_MS - waited);
         }
-        if (in->decided) {
-                uint64_t waited = (now - in->decided_ns) / 1000000;
+        if (in->decided || in->ended_ns) {
+                uint64_t waited = (now - (in->decided ? in->decided_ns : in->ended_ns)) / 1000000;
                 return waited >= DRAIN_GRACE_MS ? 0 : (int)(DRAIN_GRACE_MS - waited);
         }
         int64_t best = -1;
@@ -403,7 +468,7 @@ static void loop(struct input *in)
                 int timeout = next_timeout(in);
                 if (timeout == 0 && in->reported)
                         break; /* output held open past the grace: the sweep closed it */
-                if (timeout == 0 && in->decided && !in->reported)
+                if (timeout == 0 && (in->decided || in->ended_ns) && !in->reported)
                         return broken(in, "the zygote did not report input %" PRIu64 "'s end",
                                       in->r->ordinal);
                 int n = poll(in->p, P_COUNT, timeout < 0 ? -1 : timeout);
@@ -483,28 +548,6 @@ static int make_pipes(struct input *in)
         return 0;
 }
 
-/* Send "input N" with the child's end of a fresh channel (*chan is ours)
- * and, with a v1 memory leaf, the leaf's tasks file for the child to move
- * itself in (docs/warm.md "Protocol"). */
-static int offer(struct wh_warm *w, uint64_t ordinal, int *chan)
-{
-        int ch[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
-                return -1;
-        int one = 1;
-        setsockopt(ch[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-        char text[64];
-        snprintf(text, sizeof(text), "input %" PRIu64 "\n", ordinal);
-        int fds[] = {ch[1], w->leaf.tasks};
-        int rc = warm_send(w->zsock, text, fds, w->leaf.cg ? 2 : 1);
-        close(ch[1]);
-        if (rc < 0)
-                close(ch[0]);
-        else
-                *chan = ch[0];
-        return rc;
-}
-
 /* The next input's child, forked now: the zygote forks it, the child says
  * hello and a thread admits it (warm_ahead.c: checks, memory cgroup) while
  * we finish this input's result and stage the next, so that none of these
@@ -564,6 +607,7 @@ int wh_warm_run(struct wh_warm *w, const struct wh_run_spec *spec, struct wh_rep
         if (!reuse && w->spare >= 0) {
                 in.chan = w->spare, w->spare = -1; /* asked for as input r->ordinal */
                 in.ahead = w->ahead.running;
+                in.spare = true;
         }
         if (in.stdin_fd < 0 || make_pipes(&in) < 0 ||
             (!reuse && in.chan < 0 && offer(w, r->ordinal, &in.chan) < 0)) {

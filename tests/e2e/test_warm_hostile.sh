@@ -45,6 +45,20 @@ if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "die-
 
     os.register_at_fork(after_in_child=lambda: threading.Thread(target=die_admitted).start())
 
+# With this file beside the code, the zygote's second child (the one forked
+# ahead for the second input) ends (exit 7) before it says hello.
+if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "die-spare")):
+    FORKS = [0]
+
+    def count():
+        FORKS[0] += 1
+
+    def die_spare():
+        if FORKS[0] == 2:
+            os._exit(7)
+
+    os.register_at_fork(before=count, after_in_child=die_spare)
+
 
 def parent():
     """The parent's pid as the sandbox's /proc numbers it (a warm child is pid
@@ -331,6 +345,20 @@ assert_eq "a child that ends once admitted: its exit or ok, warm, the same zygot
         "$(jq -r '[.[] | select(.status.status == "ok" or (.status.status == "exit_nonzero" and .status.exit_code == 7)) | "\(.status.mode) \(.status.warm.ordinal)"] | join(",")' "$T/out")"
 assert_eq "a child that ends once admitted: no input waited out a grace" "" \
         "$(jq -r '.[] | select(.status.wall_ms >= 900) | .status.wall_ms' "$T/out")"
+
+# A child forked ahead that ends while it waits (before its hello) is not its
+# input's: the input asks the same zygote for a fresh child and is served.
+spare=$T/spare
+cp -r "$N" "$spare"
+cp "$T/hostile.py" "$spare/normalize.py"
+rm -f "$spare/die-admitted"
+touch "$spare/die-spare"
+wh_run_raw run --json "${OPTS[@]}" "$spare" "$N/state" "$N/state" "$N/state" --input-ooi 'Probe|x'
+assert_eq "a spare that ended while it waited: every input ok, warm, one zygote" \
+        "ok warm 1,ok warm 2,ok warm 3 $(jq -r '.[0].status.warm.zygote' "$T/out")" \
+        "$(jq -r '[.[].status | "\(.status) \(.mode) \(.warm.ordinal)"] | join(",")' "$T/out") $(jq -r '.[2].status.warm.zygote' "$T/out")"
+assert_eq "a spare that ended while it waited: the input's result equals its cold result" \
+        "$COLD" "$(jq -c '.[1].results' "$T/out")"
 
 # Without a cgroup: an input's daemons die with its pid namespace, CPU time is
 # limited by RLIMIT_CPU on the child; the rest as above.
