@@ -257,33 +257,8 @@ cat >"$dir/normalizer.json" <<'JSON'
  "external_types": ["Network"], "runtime": "exec", "entrypoint": "normalize.py", "warm": "fork",
  "limits": {"wall_ms": 5000}}
 JSON
-cat >"$dir/normalize.py" <<'PY'
-#!/usr/bin/python3
-import os
-import socket
-import sys
-
-if os.environ.get("WHISKERS_WARM") != "fork":
-    for h in sys.stdin.read().split():
-        print('{"object_type":"Hostname","network":"Network|internet","name":"%s"}' % h)
-    sys.exit(0)
-ctl = socket.socket(fileno=0)
-ctl.send(b"ready\n")
-while True:
-    msg, fds, _, _ = socket.recv_fds(ctl, 256, 1)
-    if not msg:
-        sys.exit(0)
-    pid = os.fork()
-    if pid == 0:
-        os.setpgid(0, 0)
-        chan = socket.socket(fileno=fds[0])
-        chan.send(b"hello\n")
-        chan.recv(256)  # "go", or the end when it is refused
-        os._exit(0)
-    os.close(fds[0])
-    _, status = os.waitpid(pid, 0)
-    ctl.send(b"exit %s %d 0 0\n" % (msg.split()[1], status))
-PY
+cp "$WH_SOURCE_DIR/tests/e2e/zygote_one_fd.py" "$dir/normalize.py"
+echo plain >"$dir/fork"
 chmod +x "$dir/normalize.py"
 echo example.org >"$T/host"
 wh_run_raw run --json "${OPTS[@]}" "$dir" "$T/host" "$T/host" "$T/host" "$T/host" --input-ooi 'Network|internet'
@@ -298,27 +273,7 @@ assert_match "plain fork: the error says the child is not isolated" \
 # while it waits, before it gets any input; a new zygote serves the third.
 later=$T/zygote-plain-later
 cp -r "$dir" "$later"
-python3 - "$later/normalize.py" <<'PY'
-import sys
-path = sys.argv[1]
-text = open(path).read()
-clone = """import ctypes
-FIRST = [True]
-
-
-def fork():
-    # The first child as warm mode wants it (new user and pid namespaces,
-    # x86_64's clone), the rest with a plain fork().
-    if not FIRST[0]:
-        return os.fork()
-    FIRST[0] = False
-    return ctypes.PyDLL(None).syscall(56, 0x30000011, 0, 0, 0, 0)
-
-
-ctl = socket.socket(fileno=0)"""
-text = text.replace("ctl = socket.socket(fileno=0)", clone).replace("pid = os.fork()", "pid = fork()")
-open(path, "w").write(text)
-PY
+echo clone-first >"$later/fork"
 if [ "$(uname -m)" = x86_64 ]; then
         wh_run_raw run --json "${OPTS[@]}" "$later" "$T/host" "$T/host" "$T/host" --input-ooi 'Network|internet'
         assert_eq "plain fork ahead: refused before its input at stage warm, a new zygote next" \

@@ -175,9 +175,9 @@ warm reopen state
 assert_eq "reopen: the child had the tasks file, and /proc/self/fd cannot open it again" \
         "ok PermissionError" "$(field '.[0] | "\(.status.status) \(.results.observations[0].results[0].name)"')"
 
-# A zygote of the protocol before children moved themselves: it takes one
-# fd with "input N" (the kernel drops the tasks file after the channel), so
-# the supervisor moves each child: its OOM is still the input's own.
+# A zygote of the protocol before children moved themselves
+# (zygote_one_fd.py): the supervisor moves each child, whose OOM is still
+# the input's own.
 N=$T/normalisers/old
 mkdir -p "$N/schemas"
 cp "$WH_SOURCE_DIR/examples/normalisers/hostname-list-c/schemas/Hostname.json" "$N/schemas/"
@@ -186,44 +186,8 @@ cat >"$N/normalizer.json" <<'JSON'
  "external_types": ["Network"], "runtime": "exec", "entrypoint": "normalize.py", "warm": "fork",
  "limits": {"memory": "128M", "pids": 16, "wall_ms": 8000}}
 JSON
-cat >"$N/normalize.py" <<'PY'
-#!/usr/bin/python3
-import ctypes
-import os
-import socket
-import sys
-
-
-def serve():
-    if sys.stdin.read().strip() == "oom":
-        eaten = b"o" * (512 << 20)
-    print('{"object_type":"Hostname","network":"Network|internet","name":"old.example"}')
-
-
-if os.environ.get("WHISKERS_WARM") != "fork":
-    serve()
-    sys.exit(0)
-ctl = socket.socket(fileno=0)
-ctl.send(b"ready\n")
-while True:
-    msg, fds, _, _ = socket.recv_fds(ctl, 256, 1)
-    if not msg:
-        sys.exit(0)
-    pid = ctypes.PyDLL(None).syscall(56, 0x30000011, 0, 0, 0, 0)  # x86_64 clone, new user+pid ns
-    if pid == 0:
-        os.setpgid(0, 0)
-        chan = socket.socket(fileno=fds[0])
-        chan.send(b"hello\n")
-        _, io, _, _ = socket.recv_fds(chan, 256, 3)
-        for i, fd in enumerate(io):
-            os.dup2(fd, i)
-        serve()
-        sys.stdout.flush()
-        os._exit(0)
-    os.close(fds[0])
-    _, status = os.waitpid(pid, 0)
-    ctl.send(b"exit %s %d 0 0\n" % (msg.split()[1], status))
-PY
+cp "$WH_SOURCE_DIR/tests/e2e/zygote_one_fd.py" "$N/normalize.py"
+echo clone >"$N/fork"
 chmod +x "$N/normalize.py"
 for w in state oom; do echo "$w" >"$N/$w"; done
 if [ "$(uname -m)" = x86_64 ]; then
