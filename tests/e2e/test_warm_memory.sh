@@ -74,6 +74,9 @@ os.register_at_fork(before=keep_tasks, after_in_child=reopen)
 
 
 def grow(signum, frame):
+    if TASKS and os.path.exists("/tmp/move-init"):
+        os.unlink("/tmp/move-init")
+        os.write(TASKS[0], b"1")  # init, pid 1 of the sandbox's namespace
     if TASKS and os.path.exists("/tmp/move"):
         # The zygote moves itself into the input's memory cgroup and
         # allocates there: the input's OOM, were it not found.
@@ -106,11 +109,14 @@ def run(input_ooi, raw):
         held = b"c" * (40 << 20)
         open("/tmp/move", "w").close()
         time.sleep(2)
+    elif what == "move-init":
+        open("/tmp/move-init", "w").close()
+        time.sleep(1)
     elif what == "reopen":
         yield {"object_type": "Hostname", "network": "Network|internet", "name": REOPEN[0]}
     yield {"object_type": "Hostname", "network": "Network|internet", "name": "ok.example"}
 PY
-for w in state big oom touch grow move reopen; do echo "$w" >"$N/$w"; done
+for w in state big oom touch grow move move-init reopen; do echo "$w" >"$N/$w"; done
 
 wh_run_raw run --json "$N" "$N/state" --input-ooi "$OOI"
 COLD=$(jq -c .results "$T/out")
@@ -169,6 +175,12 @@ assert_match "move: the message says the zygote was in the input's memory cgroup
 assert_true "move: a new zygote serves the next input" \
         [ "$(field '.[0].status.warm.zygote')" != "$(field '.[1].status.warm.zygote')" ]
 assert_eq "move: the next input's result equals its cold result" "$COLD" "$(field '.[1].results | tojson')"
+# The same for init, which the zygote can name too.
+warm move-init state
+assert_eq "move-init: a zygote that moved init into the input's memory cgroup fails the input at stage warm" \
+        "sandbox_error warm warm" "$(field '.[0].status | "\(.status) \(.stage) \(.mode)"')"
+assert_eq "move-init: the next input's result equals its cold result, from a new zygote" \
+        "$COLD true" "$(field '.[1].results | tojson') $(field '.[0].status.warm.zygote != .[1].status.warm.zygote')"
 # The child's copy of the tasks file cannot be opened again through /proc
 # (to read the leaf's pids, or to write with its own credentials).
 warm reopen state
