@@ -45,8 +45,8 @@
 #define NET_LOG_LINK "refused-link"
 
 /* The resolver files of a sandbox, in a private directory of the host:
- * hosts, resolv.conf, nsswitch.conf, and host.conf in the default root (a
- * --rootfs has its own). */
+ * hosts, resolv.conf, nsswitch.conf, and host.conf where it can be bound (the
+ * default root, or a rootfs that has one). */
 #define NET_RESOLVER_FILES 4
 struct net_resolver {
         char dir[64]; /* "" when none */
@@ -54,7 +54,7 @@ struct net_resolver {
         struct wh_bind binds[NET_RESOLVER_FILES];
         size_t n_binds;
 };
-int net_resolver_create(const struct wh_net_policy *p, bool default_root, struct net_resolver *r,
+int net_resolver_create(const struct wh_net_policy *p, const char *rootfs, struct net_resolver *r,
                         struct wh_err *err);
 void net_resolver_remove(struct net_resolver *r);
 

@@ -7,8 +7,7 @@
  * nothing answers; their queries meet the ruleset like any other traffic.
  * host.conf says "multi on", without which glibc returns only the first
  * address /etc/hosts gives a name (a dual-stack name: one family); it is
- * bound in the default root only (a --rootfs has its own: Debian's base-files
- * says "multi on"). The files live in a private directory of the host and are
+ * bound where it can be (host_conf_bindable). The files live in a private directory of the host and are
  * bound read-only over the sandbox's /etc, after the caller's binds. */
 #define _GNU_SOURCE
 #include "sandbox/net.h"
@@ -16,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +91,19 @@ static char *hosts_text(const struct wh_net_policy *p, size_t *len)
         return text;
 }
 
-int net_resolver_create(const struct wh_net_policy *p, bool default_root, struct net_resolver *r,
+/* host.conf can be bound over the default root's /etc (created there) or a
+ * rootfs's own regular file; a rootfs without one keeps glibc's default. */
+static bool host_conf_bindable(const char *rootfs)
+{
+        if (!rootfs)
+                return true;
+        char path[PATH_MAX];
+        struct stat st;
+        return snprintf(path, sizeof(path), "%s/etc/host.conf", rootfs) < (int)sizeof(path) &&
+               lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int net_resolver_create(const struct wh_net_policy *p, const char *rootfs, struct net_resolver *r,
                         struct wh_err *err)
 {
         memset(r, 0, sizeof(*r));
@@ -125,7 +137,7 @@ int net_resolver_create(const struct wh_net_policy *p, bool default_root, struct
         }
         static const char *const dsts[NET_RESOLVER_FILES] = {
             "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf"};
-        r->n_binds = default_root ? NET_RESOLVER_FILES : NET_RESOLVER_FILES - 1;
+        r->n_binds = host_conf_bindable(rootfs) ? NET_RESOLVER_FILES : NET_RESOLVER_FILES - 1;
         for (size_t i = 0; i < r->n_binds; i++) {
                 snprintf(r->srcs[i], sizeof(r->srcs[i]), "%s/%s", r->dir, names[i]);
                 r->binds[i] = (struct wh_bind){.src = r->srcs[i], .dst = dsts[i]};

@@ -39,7 +39,7 @@ static int net_allow_prepare(struct wh_sandbox *sb, struct wh_err *err)
         sb->all_binds = calloc(n, sizeof(*sb->all_binds));
         if (!sb->all_binds)
                 return wh_err_set(err, ENOMEM, "net", "allocating the binds");
-        if (net_resolver_create(p, !sb->config.rootfs, &sb->resolver, err) < 0) {
+        if (net_resolver_create(p, sb->config.rootfs, &sb->resolver, err) < 0) {
                 free(sb->all_binds);
                 sb->all_binds = NULL;
                 return -1;

@@ -223,6 +223,16 @@ net_run --net-allow target.test:8080 -- /netprobe tcp 10.77.1.2 8080
 expect "target.test:8080 allows its address" rc=0 "out=OK HTTP/1.0 200 OK"
 net_run --net-allow dual.test:8080 -- /bin/sh -c 'getent ahosts dual.test | cut -d" " -f1 | sort -u'
 expect "a name with IPv4 and IPv6 addresses: pinned to both" rc=0 "out=10.77.1.2"$'\n'"2001:db8::7"
+# glibc returns every address /etc/hosts gives a name only with "multi on" in
+# /etc/host.conf: the sandbox binds its own over a --rootfs's (here an empty
+# one, glibc's default: the first address only).
+R=$T/rootfs
+mkdir -p "$R/usr" "$R/etc" "$R/proc" "$R/dev" "$R/tmp" && chmod -R a+rX "$R"
+for l in bin lib lib64 sbin; do ln -s "usr/$l" "$R/$l"; done
+touch "$R/probe" "$R/netprobe" "$R/etc/hosts" "$R/etc/resolv.conf" "$R/etc/nsswitch.conf" "$R/etc/host.conf"
+net_run --rootfs "$R" --ro-bind /usr:/usr --net-allow dual.test:8080 -- /bin/sh -c 'getent ahosts dual.test | cut -d" " -f1 | sort -u'
+expect "a --rootfs with an empty host.conf: the name pinned to both addresses too" rc=0 \
+        "out=10.77.1.2"$'\n'"2001:db8::7"
 net_run --net-allow target.test:8080 -- /netprobe dns 10.77.1.2 other.test
 expect "DNS to the resolver, unlisted: refused" rc=1 "out=ERR EPERM"
 assert_eq "... logged as refused udp to :53" refused "$(conn_to 10.77.1.2 53 verdict)"
