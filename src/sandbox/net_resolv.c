@@ -7,8 +7,9 @@
  * nothing answers; their queries meet the ruleset like any other traffic.
  * host.conf says "multi on", without which glibc returns only the first
  * address /etc/hosts gives a name (a dual-stack name: one family); it is
- * bound where it can be (host_conf_bindable). The files live in a private directory of the host and are
- * bound read-only over the sandbox's /etc, after the caller's binds. */
+ * bound where it can be (host_conf_bindable). The files live in a private
+ * directory of the host and are bound read-only over the sandbox's /etc,
+ * after the caller's binds. */
 #define _GNU_SOURCE
 #include "sandbox/net.h"
 
