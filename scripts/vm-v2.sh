@@ -52,11 +52,10 @@ done
 (($#)) || fail "no command given: scripts/vm-v2.sh [OPTIONS] -- COMMAND [ARG...]"
 case "$cgroup" in /*) ;; *) fail "--cgroup $cgroup: give an absolute cgroup path such as /system.slice/x.service" ;; esac
 
-# qemu and a static busybox for the initramfs, as scripts/install-deps.sh installs packages.
-if ! command -v qemu-system-x86_64 >/dev/null || [ ! -x /bin/busybox ]; then
-  "$top/scripts/install-deps.sh" qemu-system-x86 busybox-static ||
-    fail "cannot install qemu-system-x86 and busybox-static (run as root, or install them)"
-fi
+# qemu, and busybox-static for the initramfs (Debian's other busybox is linked dynamically);
+# install-deps.sh fetches only what is missing.
+"$top/scripts/install-deps.sh" qemu-system-x86 busybox-static ||
+  fail "cannot install qemu-system-x86 and busybox-static (run as root, or install them)"
 
 # The kernel: the package linux-image-amd64 points to, extracted once.
 cache=${WH_VM_CACHE:-/var/cache/whiskers-vm}
