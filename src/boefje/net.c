@@ -75,7 +75,8 @@ static int from_input(struct wh_net_policy *p, json_t *record, json_t *ooi, stru
                 return 0;
         if (strcmp(type, "IPAddressV4") == 0 || strcmp(type, "IPAddressV6") == 0) {
                 const char *a = json_string_value(json_object_get(ooi, "address"));
-                snprintf(item, sizeof(item), type[9] == '6' ? "[%s]:*/both" : "%s:*/both", a);
+                snprintf(item, sizeof(item),
+                         strcmp(type, "IPAddressV6") == 0 ? "[%s]:*/both" : "%s:*/both", a);
         } else if (strcmp(type, "Hostname") == 0) {
                 snprintf(item, sizeof(item), "%s:*/both",
                          json_string_value(json_object_get(ooi, "name")));

@@ -328,6 +328,27 @@ ipv6_cases() {
                 "out=fd77:1::2"$'\n'"OK HTTP/1.0 200 OK" "network.connections[0].dst=fd77:1::2"
         net_run --net-allow '[fd77:1::2]:53/udp' -- /bin/sh -c 'grep -v "^#" /etc/resolv.conf'
         expect "resolv.conf: a listed IPv6 DNS server" rc=0 "out=nameserver fd77:1::2"
+        # A boefje whose input object is an IPAddressV6 (docs/boefjes.md "Network"):
+        # its allowlist is that address, every port; the other target is not in it.
+        mkdir -p "$T/b6"
+        echo '{"id": "v6-reach", "consumes": ["IPAddressV6"]}' >"$T/b6/boefje.json"
+        cat >"$T/b6/main.py" <<'PY'
+import socket
+def run(boefje_meta):
+    lines = []
+    for addr in (boefje_meta["arguments"]["input"]["address"], "fd77:2::2"):
+        try:
+            c = socket.create_connection((addr, 8080), 2)
+            c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            lines.append(addr + " " + c.recv(64).decode().split("\r\n")[0])
+        except OSError as e:
+            lines.append(addr + " " + (socket.errno.errorcode.get(e.errno) or str(e)))
+    return [({"text/plain"}, "\n".join(lines))]
+PY
+        chmod -R a+rX "$T/b6"
+        wh_run_raw scan --json --boefje "$T/b6" --input-ooi 'IPAddressV6|internet|fd77:1::2' --raw-store "$T/b6-store"
+        assert_eq "boefje on an IPAddressV6: its input reached, the other target refused" \
+                "fd77:1::2 HTTP/1.0 200 OK"$'\n'"fd77:2::2 EACCES" "$(cat "$T/b6-store/sha256/"* 2>/dev/null)"
         for bad in '[fd77:1::1]:9100' '[fd00::2]:80' '[fd00::/64]:80' '[2002:7f00:1::]:80' \
                 '[2001:0:a9fe:a9fe::]:80' '[64:ff9b:1::a9fe:a9fe]:80' '[2000::/3]:80'; do
                 net_run --net-allow "$bad" -- /netprobe tcp fd77:1::2 8080
