@@ -78,6 +78,7 @@ struct wh_net_conn {
         struct wh_net_addr src, dst;
         uint16_t sport, dport;        /* 0 for protocols without ports */
         uint64_t bytes_out, bytes_in; /* IP bytes (conntrack); refused: bytes_out of the attempt */
+        char limit[6]; /* refused by --net-max-LIMIT: "conns", "bytes", "rate"; else "" */
 };
 
 #define WH_NET_LOG_MAX 256

@@ -43,6 +43,12 @@
 /* The log prefix of frames refused at the interface (raw sockets only,
  * net_nft.c): their payload starts with the link-layer header. */
 #define NET_LOG_LINK "refused-link"
+/* Frames dropped over a limit are logged at most this often (net_nft.c);
+ * their prefix is "refused[-link]-" and the limit's name (net_log.c). */
+#define NET_LOG_LIMIT_PER_S 100
+/* With raw sockets, how long a flow the program sent a frame to and got no
+ * answer from holds a place of --net-max-conns (net_nft.c). */
+#define NET_RAW_FLOW_TIMEOUT 30
 
 /* The resolver files of a sandbox, in a private directory of the host:
  * hosts, resolv.conf, nsswitch.conf, and host.conf where it can be bound (the

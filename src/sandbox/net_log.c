@@ -170,9 +170,9 @@ static uint64_t now_ms(void)
 
 static bool same_tuple(const struct wh_net_conn *a, const struct wh_net_conn *b)
 {
-        return a->proto == b->proto && a->sport == b->sport && a->dport == b->dport &&
-               a->src.family == b->src.family && !memcmp(a->src.bytes, b->src.bytes, 16) &&
-               !memcmp(a->dst.bytes, b->dst.bytes, 16);
+        return a->proto == b->proto && !strcmp(a->limit, b->limit) && a->sport == b->sport &&
+               a->dport == b->dport && a->src.family == b->src.family &&
+               !memcmp(a->src.bytes, b->src.bytes, 16) && !memcmp(a->dst.bytes, b->dst.bytes, 16);
 }
 
 /* The IP packet of one log message into c; -1 if it is not IP. */
@@ -215,15 +215,21 @@ static void log_packet(struct wh_net_log *log, const struct nlmsghdr *h)
         size_t ip_len = 0;
         const uint8_t *payload = NLA_PAYLOAD(tb[NFULA_PAYLOAD]);
         size_t len = tb[NFULA_PAYLOAD]->nla_len - NLA_HDRLEN;
-        /* A frame refused at the interface (net_nft.c): its Ethernet header first. */
-        if (strcmp(NLA_PAYLOAD(tb[NFULA_PREFIX]), NET_LOG_LINK) == 0) {
+        /* "allowed", or "refused[-link][-LIMIT]" (net_nft.c) */
+        const char *prefix = NLA_PAYLOAD(tb[NFULA_PREFIX]);
+        c.allowed = strcmp(prefix, "allowed") == 0;
+        bool link = strncmp(prefix, NET_LOG_LINK, strlen(NET_LOG_LINK)) == 0;
+        const char *limit = prefix + strlen(link ? NET_LOG_LINK : "refused");
+        if (!c.allowed && strncmp(prefix, "refused", strlen("refused")) == 0 && *limit == '-')
+                snprintf(c.limit, sizeof(c.limit), "%s", limit + 1);
+        /* A frame refused at the interface: its Ethernet header first. */
+        if (link) {
                 if (len < ETH_HLEN)
                         return;
                 payload += ETH_HLEN, len -= ETH_HLEN;
         }
         if (parse_packet(payload, len, &c, &ip_len) < 0)
                 return;
-        c.allowed = strcmp(NLA_PAYLOAD(tb[NFULA_PREFIX]), "allowed") == 0;
         /* A retried SYN or datagram is the same attempt. */
         for (size_t i = 0; i < log->n; i++)
                 if (c.allowed == log->conns[i].allowed && same_tuple(&log->conns[i], &c)) {

@@ -76,19 +76,21 @@ static json_t *network_object(const struct wh_net_log *log)
                 const struct wh_net_conn *c = &log->conns[i];
                 char other[16];
                 snprintf(other, sizeof(other), "ip-proto-%u", c->proto);
-                json_array_append_new(conns,
-                                      json_pack("{s:I, s:s, s:s, s:o, s:i, s:o, s:i, s:I, s:I}",
-                                                "time_ms", (json_int_t)c->time_ms, "verdict",
-                                                c->allowed ? "allowed" : "refused", "proto",
-                                                c->proto == IPPROTO_TCP      ? "tcp"
-                                                : c->proto == IPPROTO_UDP    ? "udp"
-                                                : c->proto == IPPROTO_ICMP   ? "icmp"
-                                                : c->proto == IPPROTO_ICMPV6 ? "icmpv6"
-                                                                             : other,
-                                                "src", addr_string(&c->src), "sport", c->sport,
-                                                "dst", addr_string(&c->dst), "dport", c->dport,
-                                                "bytes_out", (json_int_t)c->bytes_out, "bytes_in",
-                                                (json_int_t)c->bytes_in));
+                json_t *o = json_pack(
+                    "{s:I, s:s, s:s, s:o, s:i, s:o, s:i, s:I, s:I}", "time_ms",
+                    (json_int_t)c->time_ms, "verdict", c->allowed ? "allowed" : "refused", "proto",
+                    c->proto == IPPROTO_TCP      ? "tcp"
+                    : c->proto == IPPROTO_UDP    ? "udp"
+                    : c->proto == IPPROTO_ICMP   ? "icmp"
+                    : c->proto == IPPROTO_ICMPV6 ? "icmpv6"
+                                                 : other,
+                    "src", addr_string(&c->src), "sport", c->sport, "dst", addr_string(&c->dst),
+                    "dport", c->dport, "bytes_out", (json_int_t)c->bytes_out, "bytes_in",
+                    (json_int_t)c->bytes_in);
+                /* refused by a limit: which one (docs/sandbox.md) */
+                if (o && c->limit[0])
+                        json_object_set_new(o, "limit", json_string(c->limit));
+                json_array_append_new(conns, o);
         }
         return json_pack("{s:s, s:o, s:I}", "mode", "allow", "connections", conns,
                          "connections_dropped", (json_int_t)log->dropped);

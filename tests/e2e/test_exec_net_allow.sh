@@ -114,6 +114,87 @@ conn() { st "network.connections[$1].$2"; }
 # The one record for dst:dport (its verdict, bytes...), or "none".
 conn_to() { jq -r "[.network.connections[] | select(.dst == \"$1\" and .dport == $2)] | if length == 1 then .[0].$3 else \"count \(length)\" end" "$T/status.json"; }
 
+# A counting UDP target on A, 10.77.1.2:9200-9231 (answers every datagram)
+# and :9232-9263 (silent): one line "PORT LENGTH" per datagram, in $T/a-92xx.log.
+netns_bg "$A" "$PYTHON" -c '
+import select, socket
+socks = {}
+for port in range(9200, 9264):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.77.1.2", port)); socks[s] = port
+while True:
+    for s in select.select(list(socks), [], [])[0]:
+        d, a = s.recvfrom(65535); print(socks[s], len(d), flush=True)
+        if socks[s] < 9232: s.sendto(b"answer", a)
+' >"$T/a-92xx.log" 2>&1
+# got_92xx: how many datagrams the target counted since the last call.
+got_92xx() {
+        sleep 0.3
+        wc -l <"$T/a-92xx.log"
+        : >"$T/a-92xx.log"
+}
+# The refused entries a limit made in the last status record, to 10.77.1.2:
+# "LIMIT DPORT,..." sorted.
+limited() { jq -r '[.network.connections[] | select(.verdict == "refused" and .limit != null and .dst == "10.77.1.2") | "\(.limit) \(.dport)"] | unique | join(",")' "$T/status.json"; }
+
+# ---- raw frames against the limits (--net-allow ...,raw) --------------------
+# Frames a program writes itself (a raw IP socket, a packet socket) count
+# against the same byte and rate budget as the IP stack's packets, and each
+# (destination, protocol, port) they go to holds a place of --net-max-conns
+# until answered. Counted at the target; each case has its unlimited control.
+raw_limit_bytes() {
+        local mode=$1 allow=10.77.1.2:9200-9263/udp,10.77.1.2:8080,raw
+        got_92xx >/dev/null
+        net_run --net-allow $allow -- /netprobe burst $mode 10.77.1.2 9232 40 1000
+        expect "raw $mode, no byte limit: 40 datagrams of 1000 bytes sent (the control)" rc=0 "out=OK sent 40"
+        assert_eq "... and all 40 arrive" 40 "$(got_92xx)"
+        # 20 KiB: 19 frames of 1028 IP bytes (1042 on the wire) fit, the 20th does not.
+        net_run --net-allow $allow --net-max-bytes 20K -- /bin/sh -c \
+                "/netprobe burst $mode 10.77.1.2 9232 40 1000; /netprobe fetch 10.77.1.2 8080 /"
+        local got
+        got=$(got_92xx)
+        assert_true "raw $mode, --net-max-bytes 20K: 15..19 of 40 arrive ($got)" test "$got" -ge 15 -a "$got" -le 19
+        # (a packet socket is told of a frame dropped at the egress hook,
+        # ENOBUFS; a raw IP socket is not)
+        local sent=$got
+        [ "$mode" = rawudp ] && sent=40
+        assert_match "... the sender saw $sent sent, and the IP stack's connection after them finds the budget spent" \
+                "^OK sent $sent"$'\n'"ERR ETIMEDOUT$" "$(cat "$T/out")"
+        # (rawudp: the TCP SYN after it too; packet: its ARP request was refused)
+        assert_match "... the status record: refused over the byte limit" "^(bytes 8080,)?bytes 9232$" "$(limited)"
+}
+raw_limit_conns() {
+        local mode=$1 allow=10.77.1.2:9200-9263/udp,raw
+        got_92xx >/dev/null
+        net_run --net-allow $allow --net-max-conns 0 -- /netprobe sweep $mode 10.77.1.2 9232 10 64
+        expect "raw $mode, no connection limit: 10 ports swept (the control)" rc=0 "out=OK sent 10"
+        assert_eq "... and all 10 arrive" 10 "$(got_92xx)"
+        net_run --net-allow $allow --net-max-conns 4 -- /netprobe sweep $mode 10.77.1.2 9232 10 64
+        assert_eq "raw $mode, --net-max-conns 4, ports that never answer: 4 of 10 arrive" 4 "$(got_92xx)"
+        assert_eq "... the status record: 6 ports refused over the connection limit" \
+                "conns 9236,conns 9237,conns 9238,conns 9239,conns 9240,conns 9241" "$(limited)"
+        # (a raw IP socket's datagrams are conntrack's connections too, which
+        # an answer does not end: only a packet socket's are freed by one)
+        [ "$mode" = rawudp ] && return
+        # The user-mode stack learns the sandbox's hardware address from the
+        # IP stack's first ARP request (an answer to a frame sent before that
+        # is lost): one datagram through the stack first, answered too.
+        net_run --net-allow $allow --net-max-conns 4 -- /bin/sh -c \
+                "/netprobe udp 10.77.1.2 9231; sleep 3; /netprobe sweep $mode 10.77.1.2 9200 4 64;
+                 sleep 3; /netprobe sweep $mode 10.77.1.2 9204 4 64"
+        assert_eq "... ports that answer free their places: 1 + 8 of 8 arrive, 4 at a time" 9 "$(got_92xx)"
+}
+raw_limit_rate() {
+        local mode=$1 allow=10.77.1.2:9200-9263/udp,raw
+        got_92xx >/dev/null
+        # 10 KiB/s with a second's burst: about 20 of 100 frames of 1042 bytes
+        # sent at once fit; the rest come faster than the rate.
+        net_run --net-allow $allow --net-max-rate 10K -- /netprobe burst $mode 10.77.1.2 9232 100 1000
+        local got
+        got=$(got_92xx)
+        assert_true "raw $mode, --net-max-rate 10K: 100 frames at once, 10..25 arrive ($got)" test "$got" -ge 10 -a "$got" -le 25
+        assert_eq "... the status record: refused over the rate" "rate 9232" "$(limited)"
+}
+
 # ---- the listed target is reachable, and the attempt is logged ------------
 net_run --net-allow 10.77.1.2:8080 -- /netprobe tcp 10.77.1.2 8080
 expect "listed 10.77.1.2:8080: the HTTP server answers" rc=0 "out=OK HTTP/1.0 200 OK" \
@@ -189,6 +270,11 @@ if in_netns "$H" sh -c 'ip link add whp0 type veth peer name whp1 && printf "tab
                 "$(grep -c '^datagram probe$' "$T/a-udp.log")"
         assert_eq "the unlisted target got none" "" "$(cat "$T/b-udp.log")"
         assert_eq "the host's interface got none" "" "$(cat "$T/h-udp.log")"
+        for mode in packet rawudp; do
+                raw_limit_bytes $mode
+                raw_limit_conns $mode
+                raw_limit_rate $mode
+        done
 else
         skip "raw sockets (--net-allow ...,raw)" "this kernel or nft has no netdev egress hook: raw sockets were NOT tested"
 fi

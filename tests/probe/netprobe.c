@@ -8,12 +8,16 @@
  *   hold ADDR PORT N       open N TCP connections at once; print how many opened
  *   raw                    open a raw IPv4 socket and send a TCP SYN to 10.0.0.1
  *   rawudp ADDR PORT       send the UDP datagram "probe" through a raw IPv4 socket
- *                          (IP header and all: IP_HDRINC)
+ *                          (IP header and all: IPPROTO_RAW)
  *   packet ADDR PORT       the same as an Ethernet frame through a packet socket on
  *                          wh0 (the sandbox's interface), which skips the IP stack
- *   packet-bypass ADDR PORT  the same with PACKET_QDISC_BYPASS (no qdisc either) */
+ *   packet-bypass ADDR PORT  the same with PACKET_QDISC_BYPASS (no qdisc either)
+ *   burst MODE ADDR PORT N SIZE  N such datagrams of SIZE bytes, MODE one of the three
+ *                          above; print how many the kernel took
+ *   sweep MODE ADDR PORT N SIZE  the same to PORT, PORT+1, ... PORT+N-1 */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -23,7 +27,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <unistd.h>
+
+#define PKT_MAX 1500
 
 static const char *ename(int e)
 {
@@ -214,67 +221,126 @@ static uint16_t ip_checksum(const unsigned char *p, size_t len)
         return (uint16_t)~sum;
 }
 
-/* The IPv4 packet of a UDP datagram "probe\n" from the sandbox's address
- * (slirp4netns's 100.127.255.100) to addr:port; its length, 0 if addr is bad. */
-static size_t udp_packet(unsigned char pkt[34], const char *addr, const char *port)
+/* The IPv4 packet of a UDP datagram from the sandbox's address
+ * (slirp4netns's 100.127.255.100) to addr:dport: "probe\n" padded with '.'
+ * to size bytes (at least 6); its length, 0 if addr or size is bad. */
+static size_t udp_packet(unsigned char pkt[PKT_MAX], const char *addr, uint16_t dport, size_t size)
 {
-        static const unsigned char head[] = {0x45, 0,           0, 34, 0x12, 0x34, 0,   0,
-                                             64,   IPPROTO_UDP, 0, 0,  100,  127,  255, 100};
+        static const unsigned char head[] = {0x45, 0,           0, 0, 0x12, 0x34, 0,   0,
+                                             64,   IPPROTO_UDP, 0, 0, 100,  127,  255, 100};
+        size_t len = 28 + size;
+        if (size < 6 || len > PKT_MAX)
+                return 0;
         memcpy(pkt, head, sizeof(head));
+        pkt[2] = (unsigned char)(len >> 8), pkt[3] = len & 0xff;
         if (inet_pton(AF_INET, addr, pkt + 16) != 1)
                 return 0;
-        uint16_t dport = (uint16_t)atoi(port);
-        unsigned char udp[14] = {0x30, 0x39, dport >> 8, dport & 0xff, 0,   14,  0,
-                                 0,    'p',  'r',        'o',          'b', 'e', '\n'};
+        unsigned char udp[8] = {
+            0x30, 0x39, dport >> 8, dport & 0xff, (8 + size) >> 8, (8 + size) & 0xff};
         memcpy(pkt + 20, udp, sizeof(udp));
+        memset(pkt + 28, '.', size);
+        memcpy(pkt + 28, "probe\n", 6);
         uint16_t sum = ip_checksum(pkt, 20);
         pkt[10] = sum >> 8, pkt[11] = sum & 0xff;
-        return 34;
+        return len;
 }
 
-static int cmd_rawudp(char **a)
+/* A socket writing whole IPv4 packets: "rawudp", a raw IP socket
+ * (IPPROTO_RAW: IP header and all); "packet" or "packet-bypass", a packet
+ * socket on wh0 (the sandbox's interface), which skips the IP stack, the
+ * second with PACKET_QDISC_BYPASS (no qdisc either). -1 with errno. */
+static int sender(const char *mode)
 {
-        unsigned char pkt[34];
-        struct sockaddr_in to = {.sin_family = AF_INET};
-        if (!udp_packet(pkt, a[0], a[1]) || inet_pton(AF_INET, a[0], &to.sin_addr) != 1)
-                return errno = EINVAL, err();
-        int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-        if (fd < 0 || sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-                return err();
-        printf("OK sent\n");
-        return 0;
-}
-
-/* To the broadcast address of wh0: the user-mode stack takes every frame. */
-static int send_frame(char **a, int bypass)
-{
-        unsigned char pkt[34];
-        if (!udp_packet(pkt, a[0], a[1]))
-                return errno = EINVAL, err();
+        if (strcmp(mode, "rawudp") == 0)
+                return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+        int bypass = strcmp(mode, "packet-bypass") == 0;
+        if (!bypass && strcmp(mode, "packet") != 0)
+                return errno = EINVAL, -1;
         int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
-        if (fd < 0)
-                return err();
-        if (bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &bypass, sizeof(bypass)) < 0)
-                return err();
+        if (fd >= 0 && bypass &&
+            setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &bypass, sizeof(bypass)) < 0) {
+                int e = errno;
+                close(fd);
+                return errno = e, -1;
+        }
+        return fd;
+}
+
+/* One packet through a sender. A packet socket's goes to the broadcast
+ * address of wh0: the user-mode stack takes every frame. */
+static ssize_t send_packet(int fd, const char *mode, const unsigned char *pkt, size_t len)
+{
+        if (strcmp(mode, "rawudp") == 0) {
+                struct sockaddr_in to = {.sin_family = AF_INET};
+                memcpy(&to.sin_addr, pkt + 16, 4);
+                return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to));
+        }
         struct sockaddr_ll to = {.sll_family = AF_PACKET,
                                  .sll_protocol = htons(ETH_P_IP),
                                  .sll_ifindex = (int)if_nametoindex("wh0"),
                                  .sll_halen = 6,
                                  .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-        if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+        return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+/* ADDR PORT: one datagram "probe" through a sender of mode. */
+static int frame(const char *mode, char **a)
+{
+        unsigned char pkt[PKT_MAX];
+        size_t len = udp_packet(pkt, a[0], (uint16_t)atoi(a[1]), 6);
+        if (!len)
+                return errno = EINVAL, err();
+        int fd = sender(mode);
+        if (fd < 0 || send_packet(fd, mode, pkt, len) < 0)
                 return err();
         printf("OK sent\n");
         return 0;
 }
 
+static int cmd_rawudp(char **a)
+{
+        return frame("rawudp", a);
+}
+
 static int cmd_packet(char **a)
 {
-        return send_frame(a, 0);
+        return frame("packet", a);
 }
 
 static int cmd_packet_bypass(char **a)
 {
-        return send_frame(a, 1);
+        return frame("packet-bypass", a);
+}
+
+/* MODE ADDR PORT N SIZE: N datagrams of SIZE bytes, to PORT, or
+ * spread over PORT..PORT+N-1; prints how many the kernel took (a frame an
+ * egress hook drops is ENOBUFS; a raw IP socket's, EPERM). */
+static int burst(char **a, bool spread)
+{
+        unsigned char pkt[PKT_MAX];
+        int n = atoi(a[3]), sent = 0, fd = sender(a[0]);
+        if (fd < 0)
+                return err();
+        for (int i = 0; i < n; i++) {
+                uint16_t port = (uint16_t)(atoi(a[2]) + (spread ? i : 0));
+                size_t len = udp_packet(pkt, a[1], port, (size_t)atoi(a[4]));
+                if (!len)
+                        return errno = EINVAL, err();
+                if (send_packet(fd, a[0], pkt, len) >= 0)
+                        sent++;
+        }
+        printf("OK sent %d\n", sent);
+        return 0;
+}
+
+static int cmd_burst(char **a)
+{
+        return burst(a, false);
+}
+
+static int cmd_sweep(char **a)
+{
+        return burst(a, true);
 }
 
 int main(int argc, char **argv)
@@ -291,13 +357,16 @@ int main(int argc, char **argv)
                     {"raw", 0, cmd_raw},
                     {"rawudp", 2, cmd_rawudp},
                     {"packet", 2, cmd_packet},
-                    {"packet-bypass", 2, cmd_packet_bypass}};
+                    {"packet-bypass", 2, cmd_packet_bypass},
+                    {"burst", 5, cmd_burst},
+                    {"sweep", 5, cmd_sweep}};
         setvbuf(stdout, NULL, _IOLBF, 0);
         for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
                 if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
                         return cmds[i].fn(argv + 2);
-        fprintf(stderr,
-                "usage: netprobe tcp|udp|rawudp|packet|packet-bypass ADDR PORT | dns SERVER NAME | "
-                "hold ADDR PORT N | raw\n");
+        fprintf(
+            stderr,
+            "usage: netprobe tcp|udp ADDR PORT | dns SERVER NAME | hold ADDR PORT N | "
+            "raw | rawudp|packet|packet-bypass ADDR PORT | burst|sweep MODE ADDR PORT N SIZE\n");
         return 2;
 }
