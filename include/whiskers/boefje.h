@@ -78,6 +78,15 @@ void wh_boefje_free(struct wh_boefje *b);
  * primary key. */
 json_t *wh_boefje_input_ooi(const char *ref, struct wh_err *err);
 
+/* A run's own limits, such as a boefje job's (docs/boefjes.md "A job's
+ * limits"), each 0 when not given: each lowers the load's limit (or the
+ * allowlist's default) where it is smaller, and never raises one. */
+struct wh_boefje_limits {
+        uint64_t wall_ms, memory_bytes, output_bytes;
+        uint64_t net_max_conns, net_max_bytes, net_max_rate;
+};
+#define WH_BOEFJE_MAX_CONNS 1000000u /* the largest net_max_conns, as --net-max-conns */
+
 struct wh_boefje_input {
         json_t *input_ooi;        /* serialised input object (wh_boefje_input_ooi) */
         json_t *settings;         /* object of setting name -> string/number/bool, or NULL */
@@ -89,6 +98,7 @@ struct wh_boefje_input {
         const char *const *net_allow;
         size_t n_net_allow;
         bool net_no_input;
+        struct wh_boefje_limits limits;
         /* When *cancel becomes non-zero the run stops (wh_run_spec.cancel):
          * the result is sandbox_error at stage "cancelled". NULL: never. */
         const volatile int *cancel;

@@ -138,7 +138,8 @@ struct wh_boefje_job {
         const char *input_ooi;        /* the input object's primary key */
         const char *const *net_allow; /* extra allowlist items (--net-allow syntax) */
         size_t n_net_allow;
-        bool net_no_input; /* do not allow the input object's own address */
+        bool net_no_input;              /* do not allow the input object's own address */
+        struct wh_boefje_limits limits; /* the job's own (docs/boefjes.md) */
         int priority;
         uint32_t max_attempts;
 };
@@ -157,6 +158,7 @@ struct wh_boefje_job_args {
         const char **net_allow;
         size_t n_net_allow;
         bool net_no_input;
+        struct wh_boefje_limits limits; /* the job's own (docs/boefjes.md) */
 };
 /* Invalid when the job was not written by wh_submit_boefje(). */
 int wh_boefje_job_args(const char *meta_json, const void *raw, size_t len,

@@ -169,7 +169,23 @@ static int on_stdout(void *ctx, const char *data, size_t len)
         return out->oom ? -1 : 0;
 }
 
-static void status_error(const struct wh_boefje *b, struct wh_boefje_result *res)
+static uint64_t tighter(uint64_t have, uint64_t asked)
+{
+        return asked && (!have || asked < have) ? asked : have;
+}
+
+/* The load's limits lowered by the run's own (wh_boefje_input.limits). */
+static struct wh_limits run_limits(const struct wh_boefje *b, const struct wh_boefje_limits *own)
+{
+        struct wh_limits l = b->limits;
+        l.wall_ms = tighter(l.wall_ms, own->wall_ms);
+        l.memory_bytes = tighter(l.memory_bytes, own->memory_bytes);
+        l.output_bytes = tighter(l.output_bytes, own->output_bytes);
+        return l;
+}
+
+static void status_error(const struct wh_boefje *b, const struct wh_limits *limits,
+                         struct wh_boefje_result *res)
 {
         const struct wh_report *r = &res->report;
         const char *name = wh_status_name(r->status);
@@ -182,12 +198,12 @@ static void status_error(const struct wh_boefje *b, struct wh_boefje_result *res
                 result_fail(res, name, NULL,
                             "the boefje's output passed %llu bytes: its raw files together are "
                             "too large (--raw-max %llu per file)",
-                            (unsigned long long)b->limits.output_bytes,
+                            (unsigned long long)limits->output_bytes,
                             (unsigned long long)b->raw_max);
                 return;
         case WH_STATUS_TIMEOUT_WALL:
                 result_fail(res, name, NULL, "stopped after %llu ms of wall-clock time",
-                            (unsigned long long)b->limits.wall_ms);
+                            (unsigned long long)limits->wall_ms);
                 return;
         case WH_STATUS_SECCOMP_KILL:
                 result_fail(res, name, NULL, "killed for the forbidden system call %s (%d)",
@@ -230,8 +246,9 @@ static json_t *provenance(const struct wh_boefje *b, json_t *runtime, json_t *se
                          "whiskers_version", WH_VERSION);
 }
 
-static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, const volatile int *cancel,
-                         struct wh_boefje_result *res, struct wh_err *err)
+static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, const struct wh_limits *limits,
+                         const volatile int *cancel, struct wh_boefje_result *res,
+                         struct wh_err *err)
 {
         struct wh_strbuf out = {0};
         cleanup_close int err_fd = memfd_create("boefje-stderr", MFD_CLOEXEC);
@@ -245,7 +262,7 @@ static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, const volat
                                    .stdin_fd = -1,
                                    .stdout_fd = -1,
                                    .stderr_fd = err_fd,
-                                   .limits = b->limits,
+                                   .limits = *limits,
                                    .cancel = cancel,
                                    .on_stdout = on_stdout,
                                    .stdout_ctx = &out};
@@ -262,7 +279,7 @@ static int run_sandboxed(struct wh_boefje *b, struct wh_sandbox *sb, const volat
                 output_parse(b, out.s ? out.s : "", out.len, res, &runtime);
         if (st != WH_STATUS_OK) {
                 output_drop(res);
-                status_error(b, res);
+                status_error(b, limits, res);
         }
         free(out.s);
         res->runtime = runtime;
@@ -282,12 +299,20 @@ static int run_job(struct wh_boefje *b, const struct wh_boefje_input *in, json_t
                 result_fail(res, "network_refused", NULL, "%s", why.msg);
                 return 0;
         }
+        if (policy) {
+                struct wh_net_limits *n = &policy->limits;
+                n->max_connections =
+                    (uint32_t)tighter(n->max_connections, in->limits.net_max_conns);
+                n->max_bytes = tighter(n->max_bytes, in->limits.net_max_bytes);
+                n->max_rate = tighter(n->max_rate, in->limits.net_max_rate);
+        }
         struct wh_sandbox_config c = b->config;
         c.net = policy ? WH_NET_ALLOW : WH_NET_NONE;
         c.net_policy = policy;
+        struct wh_limits limits = run_limits(b, &in->limits);
         int rc = wh_sandbox_new(&c, &sb, err);
         if (rc == 0)
-                rc = run_sandboxed(b, sb, in->cancel, res, err);
+                rc = run_sandboxed(b, sb, &limits, in->cancel, res, err);
         wh_sandbox_free(sb);
         wh_net_policy_free(policy);
         return rc;

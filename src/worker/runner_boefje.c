@@ -5,9 +5,9 @@
  *   found under the worker's --boefjes and loaded for this job -> its
  *   settings from the worker's own files for (tenant, boefje id), never
  *   from the job -> wh_boefje_run in the sandbox with the job's allowlist
- *   -> an ok run's raw files stored content-addressed and routed to the
- *   normalisers consuming their MIME types, as follow-up jobs queued in
- *   the completion's transaction
+ *   and the job's own limits (each only lowers the worker's) -> an ok run's raw files stored
+ * content-addressed and routed to the normalisers consuming their MIME types, as follow-up jobs
+ * queued in the completion's transaction
  *
  * Outcomes: ok, or the run's error code (invalid_output, boefje_error,
  * network_refused, raw_too_large, a status name) stored as the result
@@ -124,6 +124,7 @@ static int run(struct slot *s, const struct wh_runner_input *in, struct wh_boefj
                                       .net_allow = args->net_allow,
                                       .n_net_allow = args->n_net_allow,
                                       .net_no_input = args->net_no_input,
+                                      .limits = args->limits,
                                       .cancel = in->cancel};
         struct wh_boefje_result res = {0};
         int rc = wh_boefje_run(b, &bin, &res, err);

@@ -6,7 +6,9 @@
 # those too. A worker SIGKILLed after the boefje ran and before its result
 # committed neither loses nor duplicates the normaliser jobs; a boefje that
 # returns a malformed pair stores nothing and says why; each tenant's
-# boefje runs with that tenant's settings, which never reach the store.
+# boefje runs with that tenant's settings, which never reach the store; a
+# job's own limits (--wall-ms, --memory, --net-max-*...) are stored with it,
+# shown, and only ever lower the worker's.
 # The same chain on PostgreSQL when it is installed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
@@ -168,6 +170,64 @@ wq show --json "$(jqo '.[0].job')"
 expect "settings the schema refuses: dead-lettered with why, the value not shown" rc=0 'out~"state": "dead"' \
         'out~bad_settings' 'out~API_KEY|required'
 
+# --- a job's own limits: stored, shown, each only lowering the worker's ------------
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.org' --wall-ms 500 \
+        --memory 256M --net-max-conns 4 --net-max-rate 10K --json
+W=$(jqo '.[0].job')
+assert_eq "its own limits are stored with the job" \
+        '{"input_ooi":"Hostname|internet|example.org","limits":{"memory_bytes":268435456,"net_max_conns":4,"net_max_rate":10240,"wall_ms":500},"net_allow":[],"net_no_input":false}' \
+        "$(sql "SELECT meta FROM job_payload WHERE job_id = $W")"
+wq show "$W"
+expect "whiskers show lists them" rc=0 \
+        "out~limits +memory_bytes 268435456, net_max_conns 4, net_max_rate 10240, wall_ms 500"
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.org' --wall-ms 100000000 --json
+U=$(jqo '.[0].job')
+worker
+wq show --json "$W"
+expect "the worker ran it under its own 500 ms (its own: 300000): stopped, and said so" rc=0 \
+        'out~"state": "done"' 'out~"outcome": "timeout_wall"' 'out~stopped after 500 ms'
+assert_eq "... its status record: timeout_wall, 500 ms and 256 MiB applied" "timeout_wall 500 268435456" \
+        "$(jqo '"\(.output.status.status) \(.output.status.applied.limits.wall_ms) \(.output.status.applied.limits.memory_bytes)"')"
+wq show --json "$U"
+assert_eq "a job's limit above the worker's does not raise it: 300000 ms applied, the boefje ran" \
+        "ok 300000" "$(jqo '"\(.result.outcome) \(.output.status.applied.limits.wall_ms)"')"
+# The network limits reach the sandbox's ruleset: a budget of 1 byte is
+# spent by the first packet, which is dropped (nothing leaves the sandbox).
+if [ "$ROOT" = 1 ] && command -v slirp4netns >/dev/null && [ -x /usr/sbin/nft ]; then
+        mkdir -p "$B/sender"
+        echo '{"id": "sender", "consumes": ["Hostname"], "x-whiskers-network": ["192.0.2.1:9/udp"]}' \
+                >"$B/sender/boefje.json"
+        printf '%s\n' 'import socket' '' 'def run(boefje_meta):' \
+                '    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)' '    refused = 0' \
+                '    for _ in range(3):' '        try:' '            s.sendto(b"x" * 100, ("192.0.2.1", 9))' \
+                '        except OSError:' '            refused += 1' \
+                '    return [({"text/x-sent"}, "refused %d of 3" % refused)]' >"$B/sender/main.py"
+        chmod -R a+rX "$B"
+        wq submit --tenant acme --boefje sender --input-ooi 'Hostname|internet|example.org' \
+                --net-max-bytes 1 --json
+        NB=$(jqo '.[0].job')
+        worker
+        wq show --json "$NB"
+        assert_eq "--net-max-bytes 1: its datagram to the listed 192.0.2.1:9 refused over the job's byte limit" \
+                "ok refused udp 192.0.2.1 9 bytes" \
+                "$(jqo '"\(.result.outcome) \(.output.status.network.connections[] | select(.dst == "192.0.2.1") | "\(.verdict) \(.proto) \(.dst) \(.dport) \(.limit)")"')"
+        assert_eq "... and the boefje saw every send refused" "refused 3 of 3" \
+                "$(sql "SELECT CAST(data AS TEXT) FROM raw WHERE digest = '$(jqo '.output.raw_files[0].digest')'")"
+else
+        skip "a job's network limits in the sandbox" "needs root, slirp4netns and nft: NOT tested here"
+fi
+# A meta whose limits whiskers did not write (changed behind its back): the
+# job can never run as asked, so it is dead-lettered, not run without them.
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.org' --wall-ms 500 --json
+D=$(jqo '.[0].job')
+"$PYTHON" -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()' "$DB" \
+        "UPDATE job_payload SET meta = replace(meta, '\"wall_ms\":500', '\"wall_ms\":-1') WHERE job_id = $D"
+worker
+wq show --json "$D"
+expect "a stored limit of -1: dead-lettered as bad_meta, with why" rc=0 'out~"state": "dead"' \
+        'out~bad_meta' 'out~its limit wall_ms is not a whole number from 1 to'
+
 # --- bad submissions ----------------------------------------------------------
 wq submit --tenant acme --boefje nosuch --input-ooi 'Hostname|internet|example.org'
 expect "an unknown boefje: usage error, nothing queued" rc=2 "err~no boefje with the id 'nosuch'"
@@ -175,6 +235,16 @@ wq submit --tenant acme --boefje keyed --input-ooi 'not a key'
 expect "an input object that is not a primary key: usage error" rc=2 'err~is not a primary key'
 wq submit --tenant acme --boefje keyed "$T/settings/keyed.json"
 expect "--boefje with a RAWFILE: usage error" rc=2 'err~--boefje'
+jobs=$(sql "SELECT count(*) FROM jobs")
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.org' --net-max-conns 2000000
+expect "--net-max-conns over its maximum: usage error" rc=2 'err~--net-max-conns: at most 1000000'
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.org' --wall-ms soon
+expect "--wall-ms that is not a number: usage error" rc=2 'err~--wall-ms'
+wq submit --tenant acme --boefje slow --input-ooi 'Hostname|internet|example.org' --net-max-bytes 10Q
+expect "--net-max-bytes that is not a size: usage error" rc=2 'err~--net-max-bytes'
+wq submit --tenant acme --normaliser hostnames --wall-ms 500 "$T/settings/keyed.json"
+expect "a job's limits without --boefje: usage error" rc=2 "err~are a boefje job's limits"
+assert_eq "none of them queued anything" "$jobs" "$(sql "SELECT count(*) FROM jobs")"
 
 # --- a normaliser whose reference looks like a boefje job's of before --------
 # Before the kind column, a job whose reference began with "boefje:" was a

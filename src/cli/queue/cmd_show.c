@@ -31,6 +31,27 @@ static void print_json_field(const char *label, const char *text)
         json_decref(v);
 }
 
+/* A boefje job's own limits, as its meta keeps them (whiskers submit
+ * --boefje): "wall_ms 500, net_max_bytes 1024". */
+static void print_limits(const struct wh_job_info *j)
+{
+        if (j->kind != WH_JOB_BOEFJE)
+                return;
+        json_t *meta = j->meta_json ? json_loads(j->meta_json, 0, NULL) : NULL;
+        json_t *limits = json_object_get(meta, "limits"), *v;
+        const char *name, *sep = "";
+        if (json_object_size(limits))
+                printf("  limits      ");
+        json_object_foreach(limits, name, v)
+        {
+                printf("%s%s %lld", sep, name, (long long)json_integer_value(v));
+                sep = ", ";
+        }
+        if (json_object_size(limits))
+                printf(" (the worker's where smaller)\n");
+        json_decref(meta);
+}
+
 static void print_text(const struct wh_job_info *j)
 {
         printf("job %lld: %s\n", (long long)j->id, wh_job_state_name(j->state));
@@ -38,6 +59,7 @@ static void print_text(const struct wh_job_info *j)
         printf("  tenant      %s\n  %-11s %s\n  input       %s%s%s%s\n", j->tenant,
                wh_job_kind_name(j->kind), j->normaliser, j->raw_digest, j->mime ? " (" : "",
                j->mime ? j->mime : "", j->mime ? ")" : "");
+        print_limits(j);
         printf("  attempt     %u of %u\n", j->attempt, j->max_attempts);
         if (j->lost_leases)
                 printf("  lost        %u of %u workers running it (lease expired)\n",
@@ -104,7 +126,8 @@ const struct cli_command cmd_show_cli = {
     .head = "Usage: whiskers show [OPTIONS] JOB\n"
             "\n"
             "Show job JOB (a number from 'whiskers submit'): its state (queued, running,\n"
-            "done, dead), tenant, normaliser, input, attempts, lease, the status record of\n"
+            "done, dead), tenant, normaliser, input, a boefje job's own limits, attempts,\n"
+            "lease, the status record of\n"
             "its last failure, and when done its result: outcome, its delivery to the sink\n"
             "(pending, delivered or failed, attempts, last error), provenance and output\n"
             "(a reused result's output is the one it reuses).\n"

@@ -8,6 +8,8 @@
 #include "cli/queue/commands.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 #include <whiskers/contract.h>
 #include <whiskers/queue.h>
@@ -20,6 +22,7 @@ struct args {
         const char *boefje, *boefjes;
         struct cli_list net_allow;
         bool net_no_input;
+        struct wh_boefje_limits limits;
         struct wh_package_source packages;
         int priority;
         uint32_t max_attempts;
@@ -62,6 +65,20 @@ static const struct cli_option options[] = {
              "expanded by the worker; repeatable)"},
     {CLI_FLAG, "net-no-input", .offset = AT(net_no_input),
      .help = "not the input object's own address"},
+    {CLI_SECTION, .help = "The boefje job's own limits, stored with it: each lowers the worker's "
+                          "where smaller, never raises it (0: the worker's):\n"},
+    {CLI_U64, "wall-ms", .metavar = "N", .offset = AT(limits.wall_ms), .max = INT64_MAX,
+     .help = "wall-clock time, ms (the worker's: 300000)"},
+    {CLI_SIZE, "memory", .metavar = "SIZE", .offset = AT(limits.memory_bytes), .max = INT64_MAX,
+     .help = "memory, swap off (cgroup)"},
+    {CLI_SIZE, "output-limit", .metavar = "SIZE", .offset = AT(limits.output_bytes),
+     .max = INT64_MAX, .help = "bytes of the boefje's output (its raw files, base64-encoded)"},
+    {CLI_U64, "net-max-conns", .metavar = "N", .offset = AT(limits.net_max_conns),
+     .max = WH_BOEFJE_MAX_CONNS, .help = "connections open at once (the worker's: 64)"},
+    {CLI_SIZE, "net-max-bytes", .metavar = "SIZE", .offset = AT(limits.net_max_bytes),
+     .max = INT64_MAX, .help = "bytes through the network, both ways"},
+    {CLI_SIZE, "net-max-rate", .metavar = "SIZE", .offset = AT(limits.net_max_rate),
+     .max = INT64_MAX, .help = "bytes per second, both ways (as 'whiskers exec --net-max-rate')"},
     {0},
 };
 
@@ -175,6 +192,7 @@ static int submit_boefje(const struct args *a)
                                   .net_allow = a->net_allow.v,
                                   .n_net_allow = a->net_allow.n,
                                   .net_no_input = a->net_no_input,
+                                  .limits = a->limits,
                                   .priority = a->priority,
                                   .max_attempts = a->max_attempts};
         struct wh_err err;
@@ -207,6 +225,11 @@ static int cmd_submit(void *args, int argc, char **argv)
                                                  "--normaliser, --mime, --meta or RAWFILE");
         if (a->boefje)
                 return submit_boefje(a);
+        static const struct wh_boefje_limits none;
+        if (memcmp(&a->limits, &none, sizeof(none)) != 0)
+                return cli_usage_error("submit", "--wall-ms, --memory, --output-limit and "
+                                                 "--net-max-* are a boefje job's limits: give "
+                                                 "--boefje REF");
         if (!a->normaliser && !a->mime)
                 return cli_usage_error("submit", "give --normaliser REF or --mime TYPE (or "
                                                  "--boefje REF)");
@@ -234,7 +257,8 @@ const struct cli_command cmd_submit_cli = {
             "With --boefje, queue one boefje job on the input object PK instead: a worker\n"
             "runs the boefje, stores its raw files and queues a job for every normaliser\n"
             "consuming one of their MIME types with the result. Its settings come from the\n"
-            "worker's --boefje-settings, never from the job.\n"
+            "worker's --boefje-settings, never from the job; its own limits (below) are\n"
+            "stored with it, and the worker applies each where it is below its own.\n"
             "\n"
             "Options:\n",
     .tail = "\n"
