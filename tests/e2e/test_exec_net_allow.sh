@@ -90,6 +90,7 @@ if [ "$V6" = 1 ]; then
         serve "$B" fd77:2::2 8080 "$T/b6-http.log"
         listen "$A" fd77:1::2 9000 "$T/a6-9000.log"
         listen_udp "$A" fd77:1::2 9001 "$T/a6-udp.log"
+        listen_udp "$B" fd77:2::2 9001 "$T/b6-udp.log"
         listen "$H" ::1 9100 "$T/h6-lo.log"
         listen "$H" fd77:1::1 9100 "$T/h6-if.log"
         for _ in $(seq 50); do
@@ -253,7 +254,9 @@ fi
 # socket's packets pass the output chain; a packet socket's frames skip the IP
 # stack, so the interface's egress hook checks them (needs Linux >= 5.16 and
 # nft >= 1.0.1: probed here).
-if in_netns "$H" sh -c 'ip link add whp0 type veth peer name whp1 && printf "table netdev p {\n chain e {\n type filter hook egress device whp0 priority 0;\n }\n}\n" | nft -f -; r=$?; ip link del whp0; exit $r' 2>/dev/null; then
+EGRESS=0
+if in_netns "$H" sh -c 'ip link add whp0 type veth peer name whp1 && printf "table netdev p {\n chain e {\n type filter hook egress device whp0 priority 0;\n }\n}\n" | nft -f -; r=$?; ip link del whp0; exit $r' 2>/dev/null; then EGRESS=1; fi
+if [ "$EGRESS" = 1 ]; then
         raw=10.77.1.2:9001/udp,raw
         for mode in rawudp packet packet-bypass; do
                 net_run --net-allow $raw -- /netprobe $mode 10.77.1.2 9001
@@ -417,6 +420,21 @@ ipv6_cases() {
                 "out=fd77:1::2"$'\n'"OK HTTP/1.0 200 OK" "network.connections[0].dst=fd77:1::2"
         net_run --net-allow '[fd77:1::2]:53/udp' -- /bin/sh -c 'grep -v "^#" /etc/resolv.conf'
         expect "resolv.conf: a listed IPv6 DNS server" rc=0 "out=nameserver fd77:1::2"
+        # "raw": a packet socket's IPv6 frames meet the interface's egress hook too.
+        if [ "$EGRESS" = 1 ]; then
+                local raw6='[fd77:1::2]:9001/udp,raw' got
+                got=$(grep -c '^datagram probe$' "$T/a6-udp.log")
+                net_run --net-allow "$raw6" -- /netprobe packet6 fd77:1::2 9001
+                expect "raw IPv6: a frame to the listed [fd77:1::2]:9001/udp is sent (the control)" rc=0 "out=OK sent"
+                net_run --net-allow "$raw6" -- /netprobe packet6 fd77:2::2 9001
+                expect "raw IPv6: a frame to the unlisted fd77:2::2:9001 is refused" rc=1 \
+                        "out=ERR No buffer space available"
+                assert_eq "... logged as refused" refused "$(conn_to fd77:2::2 9001 verdict)"
+                sleep 0.3
+                assert_eq "the listed IPv6 target got the frame's datagram" $((got + 1)) \
+                        "$(grep -c '^datagram probe$' "$T/a6-udp.log")"
+                assert_eq "the unlisted IPv6 target got none" "" "$(cat "$T/b6-udp.log")"
+        fi
         # A boefje whose input object is an IPAddressV6 (docs/boefjes.md "Network"):
         # its allowlist is that address, every port; the other target is not in it.
         mkdir -p "$T/b6"

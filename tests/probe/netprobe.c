@@ -12,6 +12,8 @@
  *   packet ADDR PORT       the same as an Ethernet frame through a packet socket on
  *                          wh0 (the sandbox's interface), which skips the IP stack
  *   packet-bypass ADDR PORT  the same with PACKET_QDISC_BYPASS (no qdisc either)
+ *   packet6 ADDR PORT      the same as packet over IPv6, from fd00::100 (the
+ *                          sandbox's address when slirp4netns carries IPv6)
  *   burst MODE ADDR PORT N SIZE  N such datagrams of SIZE bytes, MODE one of the three
  *                          above; print how many the kernel took
  *   sweep MODE ADDR PORT N SIZE  the same to PORT, PORT+1, ... PORT+N-1 */
@@ -245,14 +247,54 @@ static size_t udp_packet(unsigned char pkt[PKT_MAX], const char *addr, uint16_t 
         return len;
 }
 
+/* The IPv6 packet of the same datagram from fd00::100 to addr:dport, its UDP
+ * checksum (mandatory in IPv6) over the pseudo-header; its length, 0 if addr
+ * or size is bad. */
+static size_t udp6_packet(unsigned char pkt[PKT_MAX], const char *addr, uint16_t dport, size_t size)
+{
+        size_t len = 48 + size;
+        if (size < 6 || len > PKT_MAX)
+                return 0;
+        memset(pkt, 0, 48);
+        pkt[0] = 0x60, pkt[4] = (unsigned char)((8 + size) >> 8), pkt[5] = (8 + size) & 0xff;
+        pkt[6] = IPPROTO_UDP, pkt[7] = 64;
+        pkt[8] = 0xfd, pkt[22] = 1; /* fd00::100 */
+        if (inet_pton(AF_INET6, addr, pkt + 24) != 1)
+                return 0;
+        unsigned char *udp = pkt + 40;
+        udp[0] = 0x30, udp[1] = 0x39, udp[2] = dport >> 8, udp[3] = dport & 0xff;
+        udp[4] = pkt[4], udp[5] = pkt[5];
+        memset(udp + 8, '.', size);
+        memcpy(udp + 8, "probe\n", 6);
+        /* source and destination, length, next header; then the datagram */
+        unsigned char pseudo[40 + PKT_MAX] = {0};
+        memcpy(pseudo, pkt + 8, 32);
+        pseudo[34] = pkt[4], pseudo[35] = pkt[5], pseudo[39] = IPPROTO_UDP;
+        memcpy(pseudo + 40, udp, 8 + size);
+        uint16_t sum = ip_checksum(pseudo, 40 + 8 + size);
+        udp[6] = sum >> 8, udp[7] = sum & 0xff;
+        return len;
+}
+
+/* The packet a sender of mode writes (IPv6 for "packet6"). */
+static size_t mode_packet(const char *mode, unsigned char pkt[PKT_MAX], const char *addr,
+                          uint16_t dport, size_t size)
+{
+        return strcmp(mode, "packet6") == 0 ? udp6_packet(pkt, addr, dport, size)
+                                            : udp_packet(pkt, addr, dport, size);
+}
+
 /* A socket writing whole IPv4 packets: "rawudp", a raw IP socket
  * (IPPROTO_RAW: IP header and all); "packet" or "packet-bypass", a packet
  * socket on wh0 (the sandbox's interface), which skips the IP stack, the
- * second with PACKET_QDISC_BYPASS (no qdisc either). -1 with errno. */
+ * second with PACKET_QDISC_BYPASS (no qdisc either); "packet6", a packet
+ * socket for IPv6 packets. -1 with errno. */
 static int sender(const char *mode)
 {
         if (strcmp(mode, "rawudp") == 0)
                 return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+        if (strcmp(mode, "packet6") == 0)
+                return socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IPV6));
         int bypass = strcmp(mode, "packet-bypass") == 0;
         if (!bypass && strcmp(mode, "packet") != 0)
                 return errno = EINVAL, -1;
@@ -275,8 +317,9 @@ static ssize_t send_packet(int fd, const char *mode, const unsigned char *pkt, s
                 memcpy(&to.sin_addr, pkt + 16, 4);
                 return sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to));
         }
+        uint16_t proto = strcmp(mode, "packet6") == 0 ? ETH_P_IPV6 : ETH_P_IP;
         struct sockaddr_ll to = {.sll_family = AF_PACKET,
-                                 .sll_protocol = htons(ETH_P_IP),
+                                 .sll_protocol = htons(proto),
                                  .sll_ifindex = (int)if_nametoindex("wh0"),
                                  .sll_halen = 6,
                                  .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
@@ -287,7 +330,7 @@ static ssize_t send_packet(int fd, const char *mode, const unsigned char *pkt, s
 static int frame(const char *mode, char **a)
 {
         unsigned char pkt[PKT_MAX];
-        size_t len = udp_packet(pkt, a[0], (uint16_t)atoi(a[1]), 6);
+        size_t len = mode_packet(mode, pkt, a[0], (uint16_t)atoi(a[1]), 6);
         if (!len)
                 return errno = EINVAL, err();
         int fd = sender(mode);
@@ -312,6 +355,11 @@ static int cmd_packet_bypass(char **a)
         return frame("packet-bypass", a);
 }
 
+static int cmd_packet6(char **a)
+{
+        return frame("packet6", a);
+}
+
 /* MODE ADDR PORT N SIZE: N datagrams of SIZE bytes, to PORT, or
  * spread over PORT..PORT+N-1; prints how many the kernel took (a frame an
  * egress hook drops is ENOBUFS; a raw IP socket's, EPERM). */
@@ -323,7 +371,7 @@ static int burst(char **a, bool spread)
                 return err();
         for (int i = 0; i < n; i++) {
                 uint16_t port = (uint16_t)(atoi(a[2]) + (spread ? i : 0));
-                size_t len = udp_packet(pkt, a[1], port, (size_t)atoi(a[4]));
+                size_t len = mode_packet(a[0], pkt, a[1], port, (size_t)atoi(a[4]));
                 if (!len)
                         return errno = EINVAL, err();
                 if (send_packet(fd, a[0], pkt, len) >= 0)
@@ -358,15 +406,15 @@ int main(int argc, char **argv)
                     {"rawudp", 2, cmd_rawudp},
                     {"packet", 2, cmd_packet},
                     {"packet-bypass", 2, cmd_packet_bypass},
+                    {"packet6", 2, cmd_packet6},
                     {"burst", 5, cmd_burst},
                     {"sweep", 5, cmd_sweep}};
         setvbuf(stdout, NULL, _IOLBF, 0);
         for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
                 if (strcmp(argv[1], cmds[i].name) == 0 && argc == cmds[i].args + 2)
                         return cmds[i].fn(argv + 2);
-        fprintf(
-            stderr,
-            "usage: netprobe tcp|udp ADDR PORT | dns SERVER NAME | hold ADDR PORT N | "
-            "raw | rawudp|packet|packet-bypass ADDR PORT | burst|sweep MODE ADDR PORT N SIZE\n");
+        fprintf(stderr, "usage: netprobe tcp|udp ADDR PORT | dns SERVER NAME | hold ADDR PORT N | "
+                        "raw | rawudp|packet|packet-bypass|packet6 ADDR PORT | burst|sweep MODE "
+                        "ADDR PORT N SIZE\n");
         return 2;
 }
