@@ -284,7 +284,7 @@ static size_t mode_packet(const char *mode, unsigned char pkt[PKT_MAX], const ch
                                             : udp_packet(pkt, addr, dport, size);
 }
 
-/* A socket writing whole IPv4 packets: "rawudp", a raw IP socket
+/* A socket writing whole IP packets: "rawudp", a raw IP socket
  * (IPPROTO_RAW: IP header and all); "packet" or "packet-bypass", a packet
  * socket on wh0 (the sandbox's interface), which skips the IP stack, the
  * second with PACKET_QDISC_BYPASS (no qdisc either); "packet6", a packet
