@@ -19,6 +19,8 @@
 #include "boefje/internal.h"
 #include "base/strbuf.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,37 @@ static int add_item(struct wh_net_policy *p, json_t *record, const char *item, c
         return 0;
 }
 
+/* One address of the family (AF_UNSPEC: either), not a network: the input
+ * object's address becomes an allowlist item, where "10.0.0.0/8" would
+ * open a whole network to a scan of one address. */
+static bool one_address(const char *a, int family)
+{
+        unsigned char bytes[16];
+        return a && ((family != AF_INET6 && inet_pton(AF_INET, a, bytes) == 1) ||
+                     (family != AF_INET && inet_pton(AF_INET6, a, bytes) == 1));
+}
+
+/* A DNS name (letters, digits, '-', '_', '.'; an IDN in its xn-- form):
+ * nothing an allowlist item reads as an address, a network or ports. */
+static bool host_name(const char *s)
+{
+        if (!s || !*s)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+                        return false;
+        return true;
+}
+
+static int not_target(const char *type, const char *what, const char *value, struct wh_err *err)
+{
+        return wh_err_set(err, 0, "net",
+                          "the input object (%s) has %.200s%s%s, not %s: it cannot be the "
+                          "scan's target",
+                          type, value ? "'" : "no address", value ? value : "", value ? "'" : "",
+                          what);
+}
+
 /* The input object's own address: what a scan of it may reach. */
 static int from_input(struct wh_net_policy *p, json_t *record, json_t *ooi, struct wh_err *err)
 {
@@ -75,16 +108,26 @@ static int from_input(struct wh_net_policy *p, json_t *record, json_t *ooi, stru
                 return 0;
         if (strcmp(type, "IPAddressV4") == 0 || strcmp(type, "IPAddressV6") == 0) {
                 const char *a = json_string_value(json_object_get(ooi, "address"));
-                snprintf(item, sizeof(item),
-                         strcmp(type, "IPAddressV6") == 0 ? "[%s]:*/both" : "%s:*/both", a);
+                bool v6 = strcmp(type, "IPAddressV6") == 0;
+                if (!one_address(a, v6 ? AF_INET6 : AF_INET))
+                        return not_target(type, v6 ? "one IPv6 address" : "one IPv4 address", a,
+                                          err);
+                snprintf(item, sizeof(item), v6 ? "[%s]:*/both" : "%s:*/both", a);
         } else if (strcmp(type, "Hostname") == 0) {
-                snprintf(item, sizeof(item), "%s:*/both",
-                         json_string_value(json_object_get(ooi, "name")));
+                const char *name = json_string_value(json_object_get(ooi, "name"));
+                if (!host_name(name))
+                        return not_target(type,
+                                          "a host name (letters, digits, '-', '_', '.'; an "
+                                          "IDN in its xn-- form)",
+                                          name, err);
+                snprintf(item, sizeof(item), "%s:*/both", name);
         } else if (strcmp(type, "IPPort") == 0) {
                 const char *a =
                     json_string_value(json_object_get(json_object_get(ooi, "address"), "address"));
                 const char *proto = json_string_value(json_object_get(ooi, "protocol"));
-                bool v6 = a && strchr(a, ':');
+                if (!one_address(a, AF_UNSPEC))
+                        return not_target(type, "one IP address", a, err);
+                bool v6 = strchr(a, ':');
                 snprintf(item, sizeof(item), v6 ? "[%s]:%lld/%s" : "%s:%lld/%s", a,
                          (long long)json_integer_value(json_object_get(ooi, "port")),
                          proto && strcmp(proto, "udp") == 0 ? "udp" : "tcp");

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Boefjes attacked as a hostile user would (issue 12, docs/boefjes.md): an
+# input object whose "address" is a network must not widen the allowlist
+# past that one address.
+. "$(dirname "$0")/lib.sh"
+
+LIMITS=()
+can_enforce_cgroups || LIMITS=(--allow-unenforced-limits)
+scan() { wh_run_raw scan "${LIMITS[@]}" "$@"; }
+jout() { jq -r "$1" "$T/out" 2>/dev/null; }
+
+# boefje NAME CONSUMES BODY: a boefje with the input object's network
+# (no x-whiskers-network) whose run() is BODY (indented Python).
+boefje() {
+        mkdir -p "$T/b/$1"
+        printf '{"id": "%s", "consumes": %s}\n' "$1" "$2" >"$T/b/$1/boefje.json"
+        printf 'import os, sys\n\ndef run(boefje_meta):\n%s\n' "$3" >"$T/b/$1/main.py"
+        chmod -R a+rX "$T/b"
+}
+
+# --- the input object is one target, never a network --------------------------
+boefje scanner '["IPAddressV4", "IPAddressV6", "Hostname", "IPPort"]' '    return []'
+# widened REF WHAT: the job is refused before the run, saying why.
+widened() {
+        rm -rf "$T/store"
+        scan --json --boefje "$T/b/scanner" --input-ooi "$1" --raw-store "$T/store"
+        expect "$1: refused, not a network of targets" rc=1 'out~"code": "network_refused"' \
+                "out~not $2: it cannot be the scan's target"
+        assert_eq "$1: no sandbox ran, no allowlist made" "null null" \
+                "$(jout '"\(.boefje.status) \(.boefje.provenance.network.allow)"')"
+        assert_eq "$1: nothing stored" "" "$(ls -A "$T/store" 2>/dev/null)"
+}
+widened 'IPAddressV4|internet|10.0.0.0/8' 'one IPv4 address'
+widened 'IPAddressV4|internet|192.0.2.0/24' 'one IPv4 address'
+widened 'IPAddressV6|internet|2001:db8::/32' 'one IPv6 address'
+widened 'IPPort|internet|10.0.0.0/8|tcp|80' 'one IP address'
+widened 'Hostname|internet|10.0.0.0/8' 'a host name.*'
+widened 'Hostname|internet|[2001:db8::]' 'a host name.*'
+# An IPv6 input object is read as IPv6 (it was read as IPv4, its item malformed).
+scan --json --boefje "$T/b/scanner" --input-ooi 'IPAddressV6|internet|::1' --raw-store "$T/store"
+expect "IPAddressV6 ::1: refused as loopback" rc=1 'out~"code": "network_refused"' 'out~loopback'
+
+finish
