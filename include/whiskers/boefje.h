@@ -127,7 +127,7 @@ struct wh_boefje_result {
         json_t *runtime; /* the runtime's announcement, or NULL */
         bool ran;        /* the sandbox ran: report is its status record */
         struct wh_report report;
-        char *stderr_text; /* the first 64 KiB */
+        char *stderr_text; /* the first 64 KiB, as UTF-8 (bad bytes U+FFFD) */
         size_t stderr_len;
 };
 

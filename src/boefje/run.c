@@ -218,15 +218,18 @@ static void status_error(const struct wh_boefje *b, const struct wh_limits *limi
         }
 }
 
+/* The first STDERR_KEEP bytes of the boefje's stderr as valid UTF-8
+ * without NULs: they go into JSON (the job's record, --json), which a byte
+ * that is not UTF-8, or a character cut by the limit, would make fail. */
 static void take_stderr(int fd, struct wh_boefje_result *res)
 {
         off_t size = lseek(fd, 0, SEEK_END);
         size_t keep = size > 0 ? ((size_t)size < STDERR_KEEP ? (size_t)size : STDERR_KEEP) : 0;
-        if (!(res->stderr_text = calloc(1, keep + 1)))
+        cleanup_free char *bytes = calloc(1, keep + 1);
+        ssize_t n = bytes ? pread(fd, bytes, keep, 0) : -1;
+        if (!bytes || !(res->stderr_text = utf8_excerpt(bytes, n > 0 ? (size_t)n : 0, keep * 3)))
                 return;
-        ssize_t n = pread(fd, res->stderr_text, keep, 0);
-        res->stderr_len = n > 0 ? (size_t)n : 0;
-        res->stderr_text[res->stderr_len] = '\0';
+        res->stderr_len = strlen(res->stderr_text);
 }
 
 static json_t *provenance(const struct wh_boefje *b, json_t *runtime, json_t *settings,

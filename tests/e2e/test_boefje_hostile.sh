@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boefjes attacked as a hostile user would (issue 12, docs/boefjes.md): an
 # input object whose "address" is a network must not widen the allowlist
-# past that one address.
+# past that one address; a boefje whose stderr is not UTF-8 (or is cut in a
+# character by the 64 KiB kept) must still have its result kept and shown.
 . "$(dirname "$0")/lib.sh"
 
 LIMITS=()
@@ -40,4 +41,25 @@ widened 'Hostname|internet|[2001:db8::]' 'a host name.*'
 scan --json --boefje "$T/b/scanner" --input-ooi 'IPAddressV6|internet|::1' --raw-store "$T/store"
 expect "IPAddressV6 ::1: refused as loopback" rc=1 'out~"code": "network_refused"' 'out~loopback'
 
+# --- stderr that is not UTF-8 -----------------------------------------------------
+# One byte 0xff, and 64 KiB of 'é' cut in the middle of one by the limit.
+boefje noisy '["Hostname"]' '    os.write(2, b"bad byte \xff here\n" + b"x" + "é".encode() * 40000)
+    return [({"text/plain"}, b"found")]'
+printf '{"id": "noisy", "consumes": ["Hostname"], "x-whiskers-network": []}\n' >"$T/b/noisy/boefje.json"
+rm -rf "$T/store"
+scan --json --boefje "$T/b/noisy" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/store" \
+        --task-id noisy-1
+expect "a boefje whose stderr is not UTF-8: its result is kept" rc=0 'out~"ok": true' \
+        'out~"size": 5'
+assert_eq "the stderr shown with U+FFFD for the bad byte" "bad byte � here" \
+        "$(jout '.boefje.stderr' | head -1)"
+assert_eq "the job's record is stored" "true 1" \
+        "$(jq -r '"\(.ok) \(.raw_files | length)"' "$T/store/jobs/noisy-1.json" 2>/dev/null)"
+boefje noisy-fail '["Hostname"]' '    os.write(2, b"\xfe\xff")
+    raise RuntimeError("target said no")'
+printf '{"id": "noisy-fail", "consumes": ["Hostname"], "x-whiskers-network": []}\n' >"$T/b/noisy-fail/boefje.json"
+scan --json --boefje "$T/b/noisy-fail" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/store"
+expect "a failing boefje whose stderr is not UTF-8: its error is reported" rc=1 \
+        'out~"code": "boefje_error"' 'out~target said no'
+assert_eq "its stderr: two U+FFFD" "��" "$(jout '.boefje.stderr')"
 finish
