@@ -11,13 +11,13 @@
  *   the caller         wh_boefje_input.net_allow, the same syntax; net_no_input
  *                      drops "input"
  *
- * where "${NAME}" in an item is the setting NAME (kat_dns's resolver is its
- * setting REMOTE_NS: "${REMOTE_NS}:53/both"). Each item is recorded with
- * where it came from in the provenance: a setting named in the allowlist is
- * visible there, the others never are. No item at all: no network. */
+ * where "${NAME}" as an item's whole target is the setting NAME (kat_dns's
+ * resolver is its setting REMOTE_NS: "${REMOTE_NS}:53/both"). Each item is
+ * recorded with where it came from in the provenance: a setting named in the
+ * allowlist is visible there, the others never are. No item at all: no
+ * network. */
 #define _GNU_SOURCE
 #include "boefje/internal.h"
-#include "base/strbuf.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,48 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* item with every ${NAME} replaced by the setting NAME; NULL with err set
- * when a setting is missing. */
-static char *expand(const char *item, json_t *env, struct wh_err *err)
-{
-        struct wh_strbuf out = {0};
-        for (const char *p = item; *p;) {
-                const char *open = strstr(p, "${"), *close = open ? strchr(open, '}') : NULL;
-                if (!open || !close) {
-                        wh_strbuf_put(&out, p, strlen(p));
-                        break;
-                }
-                wh_strbuf_put(&out, p, (size_t)(open - p));
-                char name[128];
-                snprintf(name, sizeof(name), "%.*s", (int)(close - open - 2), open + 2);
-                const char *value = json_string_value(json_object_get(env, name));
-                if (!value) {
-                        free(out.s);
-                        wh_err_set(err, 0, "net",
-                                   "the network item '%s' names the setting %s, which is not set",
-                                   item, name);
-                        return NULL;
-                }
-                wh_strbuf_put(&out, value, strlen(value));
-                p = close + 1;
-        }
-        if (out.oom || !out.s) {
-                free(out.s);
-                wh_err_set(err, ENOMEM, "net", "out of memory");
-                return NULL;
-        }
-        return out.s;
-}
-
-static int add_item(struct wh_net_policy *p, json_t *record, const char *item, const char *from,
-                    struct wh_err *err)
-{
-        if (wh_net_policy_add(p, item, err) < 0)
-                return wh_err_prefix(err, "network item from the %s", from);
-        json_array_append_new(record, json_pack("{s:s, s:s}", "allow", item, "from", from));
-        return 0;
-}
 
 /* One address of the family (AF_UNSPEC: either), not a network: the input
  * object's address becomes an allowlist item, where "10.0.0.0/8" would
@@ -88,6 +46,56 @@ static bool host_name(const char *s)
                 if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
                         return false;
         return true;
+}
+
+/* item with its ${NAME} replaced by the setting NAME, which may only be
+ * the whole target ("${REMOTE_NS}:53/both") and hold one address (an IPv6
+ * one gets its brackets) or host name. Inside a longer name
+ * ("${API_KEY}.example.net:443") the supervisor's resolver would send the
+ * setting to that domain's name servers before anything runs; a network or
+ * ports in the value would widen the item. NULL with err set. */
+static char *expand(const char *item, json_t *env, struct wh_err *err)
+{
+        const char *open = strstr(item, "${"), *close = open ? strchr(open, '}') : NULL;
+        char *out = NULL;
+        if (!open) {
+                if (!(out = strdup(item)))
+                        wh_err_set(err, ENOMEM, "net", "out of memory");
+                return out;
+        }
+        if (open != item || !close || close[1] != ':' || strstr(close, "${"))
+                return wh_err_set(err, 0, "net",
+                                  "the network item '%s': a setting can only be its whole "
+                                  "target, '${NAME}:PORTS'",
+                                  item),
+                       NULL;
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(close - open - 2), open + 2);
+        const char *value = json_string_value(json_object_get(env, name));
+        if (!value)
+                return wh_err_set(err, 0, "net",
+                                  "the network item '%s' names the setting %s, which is not set",
+                                  item, name),
+                       NULL;
+        bool v6 = one_address(value, AF_INET6);
+        if (!v6 && !one_address(value, AF_INET) && !host_name(value))
+                return wh_err_set(err, 0, "net",
+                                  "the setting %s of the network item '%s' is not one address or "
+                                  "host name; the value is not shown",
+                                  name, item),
+                       NULL;
+        if (asprintf(&out, v6 ? "[%s]%s" : "%s%s", value, close + 1) < 0)
+                return wh_err_set(err, ENOMEM, "net", "out of memory"), NULL;
+        return out;
+}
+
+static int add_item(struct wh_net_policy *p, json_t *record, const char *item, const char *from,
+                    struct wh_err *err)
+{
+        if (wh_net_policy_add(p, item, err) < 0)
+                return wh_err_prefix(err, "network item from the %s", from);
+        json_array_append_new(record, json_pack("{s:s, s:s}", "allow", item, "from", from));
+        return 0;
 }
 
 static int not_target(const char *type, const char *what, const char *value, struct wh_err *err)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Boefjes attacked as a hostile user would (issue 12, docs/boefjes.md): an
 # input object whose "address" is a network must not widen the allowlist
-# past that one address; a boefje whose stderr is not UTF-8 (or is cut in a
-# character by the 64 KiB kept) must still have its result kept and shown.
+# past that one address, nor may a setting named in it (or leak through the
+# supervisor's resolver); a boefje whose stderr is not UTF-8 (or is cut in
+# a character by the 64 KiB kept) must still have its result kept and shown.
 . "$(dirname "$0")/lib.sh"
 
 LIMITS=()
@@ -41,6 +42,35 @@ widened 'Hostname|internet|[2001:db8::]' 'a host name.*'
 scan --json --boefje "$T/b/scanner" --input-ooi 'IPAddressV6|internet|::1' --raw-store "$T/store"
 expect "IPAddressV6 ::1: refused as loopback" rc=1 'out~"code": "network_refused"' 'out~loopback'
 
+# --- a setting in the allowlist: the whole target, one address or name -----------
+# A manifest putting a secret setting inside a longer name would have the
+# supervisor's resolver send it to that domain's name servers (and into the
+# error) before anything runs; a network in a setting would widen the item.
+SECRET=wh-secret-$RANDOM$RANDOM
+# setting_item ITEM VALUE MESSAGE: the manifest's ITEM, API_KEY=VALUE, refused.
+setting_item() {
+        boefje exfil '["Hostname"]' '    return []'
+        printf '{"id": "exfil", "consumes": ["Hostname"], "x-whiskers-network": ["%s"]}\n' "$1" \
+                >"$T/b/exfil/boefje.json"
+        printf '{"API_KEY": "%s"}\n' "$2" >"$T/settings.json"
+        scan --json --boefje "$T/b/exfil" --input-ooi 'Hostname|internet|example.org' \
+                --settings "$T/settings.json" --raw-store "$T/store"
+        expect "$1 with API_KEY=$2: refused" rc=1 'out~"code": "network_refused"' "out~$3"
+        assert_eq "$1: the value is not in the output" "" "$(grep -l -- "$2" "$T/out" "$T/err")"
+}
+setting_item '${API_KEY}.exfil.invalid:443' "$SECRET" 'a setting can only be its whole target'
+setting_item 'x.${API_KEY}:443' "$SECRET" 'a setting can only be its whole target'
+setting_item '${API_KEY}:53/both' "10.99.0.0/16" 'the setting API_KEY .* is not one address or host name'
+setting_item '${API_KEY}:53/both' "192.0.2.1:1-65535/both,x" 'the setting API_KEY .* is not one address or host name'
+# An IPv6 setting gets its brackets (it was a malformed item): ::1 is refused as loopback.
+boefje exfil '["Hostname"]' '    return []'
+printf '{"id": "exfil", "consumes": ["Hostname"], "x-whiskers-network": ["${NS}:53/both"]}\n' >"$T/b/exfil/boefje.json"
+echo '{"NS": "::1"}' >"$T/settings.json"
+scan --json --boefje "$T/b/exfil" --input-ooi 'Hostname|internet|example.org' --settings "$T/settings.json" \
+        --raw-store "$T/store"
+expect "an IPv6 setting is an IPv6 target: ::1 refused as loopback" rc=1 'out~"code": "network_refused"' \
+        'out~manifest: ::1/128 may never be reached: it is or holds loopback'
+
 # --- stderr that is not UTF-8 -----------------------------------------------------
 # One byte 0xff, and 64 KiB of 'é' cut in the middle of one by the limit.
 boefje noisy '["Hostname"]' '    os.write(2, b"bad byte \xff here\n" + b"x" + "é".encode() * 40000)
@@ -62,4 +92,17 @@ scan --json --boefje "$T/b/noisy-fail" --input-ooi 'Hostname|internet|example.or
 expect "a failing boefje whose stderr is not UTF-8: its error is reported" rc=1 \
         'out~"code": "boefje_error"' 'out~target said no'
 assert_eq "its stderr: two U+FFFD" "��" "$(jout '.boefje.stderr')"
+# The worker keeps both results (it kept none: "out of memory keeping the result").
+mkdir -p "$T/none"
+export WHISKERS_BOEFJES=$T/b WHISKERS_DB=sqlite://$T/w.db WHISKERS_NORMALISERS=$T/none
+for id in noisy noisy-fail; do
+        wh_run_raw submit --tenant acme --boefje "$id" --input-ooi 'Hostname|internet|example.org' --json
+done
+timeout -k 5 120 "$WHISKERS" worker "${LIMITS[@]}" --exit-when-idle --lease-ms 3000 2>"$T/worker.log"
+wh_run_raw show --json 1
+expect "the worker: an ok boefje with such stderr is done, ok" rc=0 'out~"state": "done"' \
+        'out~"outcome": "ok"'
+wh_run_raw show --json 2
+expect "the worker: a failing one is done with its error and stderr" rc=0 'out~"state": "done"' \
+        'out~"outcome": "boefje_error"' 'out~"stderr": "��"'
 finish
