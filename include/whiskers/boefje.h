@@ -28,6 +28,7 @@
 #define WH_SANDBOX_BOEFJE_DIR "/normaliser"
 #define WH_BOEFJE_RAW_MAX     (16ull << 20) /* default limit of one raw file */
 #define WH_BOEFJE_FILES_MAX   64u           /* raw files per run */
+#define WH_BOEFJE_TYPES_MAX   32u           /* MIME types a boefje gives one raw file */
 #define WH_BOEFJE_WALL_MS     300000ull     /* scans take longer than normalisers */
 
 /* boefje.json, checked. Strings and arrays borrow from json. */

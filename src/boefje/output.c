@@ -96,6 +96,14 @@ static char *b64_decode(const char *s, size_t n, size_t *out_len)
 static json_t *mime_types(const struct wh_boefje *b, json_t *declared, struct wh_boefje_result *res,
                           size_t file)
 {
+        /* Each type is compared with the others and routed on its own (a
+         * scan of the normalisers): thousands would hold the supervisor. */
+        if (json_array_size(declared) > WH_BOEFJE_TYPES_MAX) {
+                result_fail(res, "invalid_output", NULL,
+                            "raw file %zu has %zu MIME types, more than %u", file,
+                            json_array_size(declared), WH_BOEFJE_TYPES_MAX);
+                return NULL;
+        }
         char own[96];
         snprintf(own, sizeof(own), "boefje/%s", b->manifest.id);
         json_t *all = json_array(), *v;

@@ -3,7 +3,8 @@
 # input object whose "address" is a network must not widen the allowlist
 # past that one address, nor may a setting named in it (or leak through the
 # supervisor's resolver); a boefje whose stderr is not UTF-8 (or is cut in
-# a character by the 64 KiB kept) must still have its result kept and shown.
+# a character by the 64 KiB kept) must still have its result kept and shown;
+# a raw file has at most 32 MIME types.
 . "$(dirname "$0")/lib.sh"
 
 LIMITS=()
@@ -70,6 +71,22 @@ scan --json --boefje "$T/b/exfil" --input-ooi 'Hostname|internet|example.org' --
         --raw-store "$T/store"
 expect "an IPv6 setting is an IPv6 target: ::1 refused as loopback" rc=1 'out~"code": "network_refused"' \
         'out~manifest: ::1/128 may never be reached: it is or holds loopback'
+
+# --- MIME types: a handful per raw file -------------------------------------------
+# Each is compared with the others and routed with a scan of the normalisers,
+# outside the sandbox: 20000 on one raw file held whiskers for 14 s.
+boefje types '["Hostname"]' '    return [(set("x/t%d" % i for i in range(int(open("/normaliser/n").read()))), b"ok")]'
+printf '{"id": "types", "consumes": ["Hostname"], "x-whiskers-network": []}\n' >"$T/b/types/boefje.json"
+echo 33 >"$T/b/types/n" && chmod a+r "$T/b/types/n"
+rm -rf "$T/store"
+scan --json --boefje "$T/b/types" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/store"
+expect "33 MIME types on one raw file: invalid_output" rc=1 'out~"code": "invalid_output"' \
+        'out~raw file 1 has 33 MIME types, more than 32' 'out~"raw_files": \[\]'
+assert_eq "33 MIME types: nothing stored" "" "$(ls -A "$T/store" 2>/dev/null)"
+echo 32 >"$T/b/types/n"
+scan --json --boefje "$T/b/types" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/store"
+expect "32 are kept, with boefje/<id>" rc=0 'out~"ok": true'
+assert_eq "32 + boefje/types" 33 "$(jout '.boefje.raw_files[0].mime_types | length')"
 
 # --- stderr that is not UTF-8 -----------------------------------------------------
 # One byte 0xff, and 64 KiB of 'é' cut in the middle of one by the limit.
