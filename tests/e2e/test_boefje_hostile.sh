@@ -39,7 +39,7 @@ widened 'IPAddressV6|internet|2001:db8::/32' 'one IPv6 address'
 widened 'IPPort|internet|10.0.0.0/8|tcp|80' 'one IP address'
 widened 'Hostname|internet|10.0.0.0/8' 'a host name.*'
 widened 'Hostname|internet|[2001:db8::]' 'a host name.*'
-# An IPv6 input object is read as IPv6 (it was read as IPv4, its item malformed).
+# An IPv6 input object is an IPv6 target: ::1 is refused as loopback.
 scan --json --boefje "$T/b/scanner" --input-ooi 'IPAddressV6|internet|::1' --raw-store "$T/store"
 expect "IPAddressV6 ::1: refused as loopback" rc=1 'out~"code": "network_refused"' 'out~loopback'
 
