@@ -3,6 +3,7 @@
  * schema path, warnings, the normaliser's stderr. Colour only on request. */
 #include "contract/internal.h"
 #include "base/cleanup.h"
+#include "base/shown.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,9 @@ static void print_stderr(FILE *out, const struct wh_run_result *res, const struc
         const char *s = clean ? clean : "";
         while (*s) {
                 size_t n = strcspn(s, "\n");
-                fprintf(out, "    %s|%s %.*s\n", p->dim, p->off, (int)n, s);
+                fprintf(out, "    %s|%s ", p->dim, p->off);
+                wh_fput_shown(out, s, n); /* the normaliser's text: shown, not obeyed */
+                fputc('\n', out);
                 s += n + (s[n] == '\n');
         }
         free(clean);

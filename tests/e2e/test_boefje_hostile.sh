@@ -4,7 +4,8 @@
 # past that one address, nor may a setting named in it (or leak through the
 # supervisor's resolver); a boefje whose stderr is not UTF-8 (or is cut in
 # a character by the 64 KiB kept) must still have its result kept and shown;
-# a raw file has at most 32 MIME types.
+# a raw file has at most 32 MIME types; what the boefje (or its normaliser)
+# wrote is printed with its control characters escaped.
 . "$(dirname "$0")/lib.sh"
 
 LIMITS=()
@@ -87,6 +88,26 @@ echo 32 >"$T/b/types/n"
 scan --json --boefje "$T/b/types" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/store"
 expect "32 are kept, with boefje/<id>" rc=0 'out~"ok": true'
 assert_eq "32 + boefje/types" 33 "$(jout '.boefje.raw_files[0].mime_types | length')"
+
+# --- text from the sandbox printed for a person: shown, not obeyed ----------------
+# ESC (clear the screen, OSC 52: write the clipboard) and C1's CSI, in the
+# boefje's exception and stderr and in its normaliser's stderr.
+boefje esc '["Hostname"]' '    sys.stderr.write("\x1b]0;retitled\x07")
+    raise RuntimeError("\x1b[2J\x1b]52;c;ZWNobyBoaQ==\x07 \x9b31m")'
+printf '{"id": "esc", "consumes": ["Hostname"], "x-whiskers-network": []}\n' >"$T/b/esc/boefje.json"
+scan --boefje "$T/b/esc" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/store"
+expect "a boefje's escapes in its error: printed as escapes" rc=1 \
+        'out~FAILED boefje_error: run: RuntimeError: \\x1b\[2J\\x1b\]52;c;ZWNobyBoaQ==\\x07 \\u009b31m' \
+        'out~\\x1b\]0;retitled\\x07'
+assert_eq "no ESC, BEL or C1 byte reaches the terminal" 0 "$(LC_ALL=C grep -c $'\x1b\|\x07\|\xc2\x9b' "$T/out")"
+probe_normaliser "$T/n" esc-norm '{}'
+printf 'import sys\n\ndef run(input_ooi, raw):\n    sys.stderr.write("\\x1b[2J\\x9b0m")\n    return []\n' >"$T/n/normalize.py"
+boefje plain '["Hostname"]' '    return [({"text/plain"}, b"x")]'
+printf '{"id": "plain", "consumes": ["Hostname"], "x-whiskers-network": []}\n' >"$T/b/plain/boefje.json"
+chmod -R a+rX "$T/n"
+scan --boefje "$T/b/plain" --input-ooi 'Hostname|internet|example.org' --raw-store "$T/store" --normalisers "$T/n"
+expect "a normaliser's escapes in its stderr: printed as escapes" rc=0 'out~\| \\x1b\[2J\\u009b0m'
+assert_eq "no ESC or C1 byte from the normaliser" 0 "$(LC_ALL=C grep -c $'\x1b\|\xc2\x9b' "$T/out")"
 
 # --- stderr that is not UTF-8 -----------------------------------------------------
 # One byte 0xff, and 64 KiB of 'é' cut in the middle of one by the limit.

@@ -9,6 +9,7 @@
 #include "cli/run_options.h"
 #include "base/cleanup.h"
 #include "base/io.h"
+#include "base/shown.h"
 #include "base/strv.h"
 
 #include <errno.h>
@@ -102,12 +103,20 @@ static void print_boefje(const struct wh_boefje_manifest *m, const struct wh_boe
 {
         const char *task = json_string_value(json_object_get(res->boefje_meta, "id"));
         if (!res->ok) {
-                printf("boefje %s (task %s): FAILED %s: %s\n", m->id, task, res->error_code,
-                       res->error_message ? res->error_message : "");
-                if (res->error_detail)
-                        printf("%s\n", res->error_detail);
-                if (res->stderr_len)
-                        printf("stderr:\n%s\n", res->stderr_text);
+                /* The message, its detail and stderr are the boefje's (and
+                 * so the scanned host's) text: shown, not obeyed. */
+                const char *msg = res->error_message ? res->error_message : "";
+                printf("boefje %s (task %s): FAILED %s: ", m->id, task, res->error_code);
+                wh_fput_shown(stdout, msg, strlen(msg));
+                if (res->error_detail) {
+                        putchar('\n');
+                        wh_fput_shown(stdout, res->error_detail, strlen(res->error_detail));
+                }
+                if (res->stderr_len) {
+                        fputs("\nstderr:\n", stdout);
+                        wh_fput_shown(stdout, res->stderr_text, res->stderr_len);
+                }
+                putchar('\n');
                 return;
         }
         printf("boefje %s (task %s): ok, %zu raw file%s in %s (%llu ms)\n", m->id, task,
