@@ -10,7 +10,7 @@
 # on 2 cores); --all adds the long ones (test_exec_defaults, test_warm,
 # test_warm_hostile: ~5 min more there). Under TCG test_warm_hostile's cold
 # Python runs can pass their 2 s wall limit (timeout_wall, then its cold/warm
-# comparisons fail): it passed in one of three runs here; with KVM they do not.
+# comparisons fail): it passed in one of three runs here (KVM not measured).
 #
 # Skips (exit 77) when the VM cannot start here (no qemu and no root to
 # install it), except under CI=true, where that fails. Exit: ctest's status
