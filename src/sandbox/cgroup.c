@@ -55,7 +55,7 @@ struct wh_cgroup *cg_new(enum wh_cgroup_driver_kind kind)
         if (!cg)
                 return NULL;
         cg->kind = kind;
-        cg->mem_fd = cg->pids_fd = cg->cpu_fd = cg->oom_efd = -1;
+        cg->mem_fd = cg->pids_fd = cg->cpu_fd = cg->oom_efd = cg->peak_fd = -1;
         for (size_t i = 0; i < CG_MAX_LEAVES; i++)
                 cg->leaves[i].fd = -1;
         return cg;
@@ -269,7 +269,13 @@ int wh_cgroup_kill(struct wh_cgroup *cg)
                 errno = ENOTSUP;
                 return -1;
         }
-        /* On v1 every process is in every leaf: one list is all of them. */
+        /* The cgroups beneath first: the loop over cgroup.procs does not see
+         * their processes (v2's cgroup.kill would). Otherwise on v1 every
+         * process is in every leaf: one list is all of them. */
+        if (cg->home)
+                kill_leaf(cg->home, &cg->home->leaves[0]);
+        if (cg->sub)
+                kill_leaf(cg->sub, &cg->sub->leaves[0]);
         return kill_leaf(cg, &cg->leaves[0]);
 }
 
@@ -277,7 +283,9 @@ void wh_cgroup_destroy(struct wh_cgroup *cg)
 {
         if (!cg)
                 return;
-        wh_cgroup_destroy(cg->sub); /* a populated parent cannot be removed before it */
+        /* A cgroup with children cannot be removed before them. */
+        wh_cgroup_destroy(cg->sub);
+        wh_cgroup_destroy(cg->home);
         const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
         bool done[CG_MAX_LEAVES] = {false};
         for (int round = 0; round < DESTROY_ROUNDS; round++) {
@@ -302,5 +310,7 @@ void wh_cgroup_destroy(struct wh_cgroup *cg)
                 cg_leaf_release(&cg->leaves[i]);
         if (cg->oom_efd >= 0)
                 close(cg->oom_efd);
+        if (cg->peak_fd >= 0)
+                close(cg->peak_fd);
         free(cg);
 }

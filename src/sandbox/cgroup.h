@@ -111,30 +111,52 @@ int wh_cgroup_kill(struct wh_cgroup *cg);
 unsigned wh_cgroup_sweep_stale(const struct wh_cgroup_opts *opts);
 /* A cgroup for one process at a time beneath a sandbox's: a warm input's
  * child (docs/warm.md "Per-input memory"). Made once, on the first call, and
- * owned by cg (wh_cgroup_destroy removes it first). v1 only: a leaf "input"
- * in the memory hierarchy; pids, cpu and cpuacct stay the sandbox's, whose
- * cgroup.procs there keep listing every process of the sandbox. -1 with
- * ENOTSUP on "none", on v2 (a cgroup with processes of its own, as the
- * sandbox's holds init and the zygote, cannot enable a controller for a
- * child) and on v1 without a memory leaf. The result is *out, borrowed. */
+ * owned by cg (wh_cgroup_destroy removes it first). Memory only:
+ *   v1  a leaf "input" in the memory hierarchy; pids, cpu and cpuacct stay
+ *       the sandbox's, whose cgroup.procs there keep listing every process
+ *   v2  a leaf "input" beside the leaf of the sandbox's own processes
+ *       (wh_cgroup_nest: a v2 cgroup with processes of its own cannot
+ *       enable a controller for a child), memory enabled for both
+ * -1 with ENOTSUP on "none", on v1 without a memory leaf and on v2 without
+ * wh_cgroup_nest's leaf. The result is *out, borrowed. */
 int wh_cgroup_sub(struct wh_cgroup *cg, struct wh_cgroup **out, struct wh_err *err);
-/* The memory limit of a v1 cgroup, swap included (0: none), raised or
- * lowered in the order the kernel accepts (memsw >= memory at all times). */
+/* v2, before any process is in cg: make the leaf "zygote" for cg's own
+ * processes (wh_cgroup_join_prepare then places a new process there) and
+ * enable memory for cg's children, so that wh_cgroup_sub can follow. Does
+ * nothing on v1, "none", or when memory is not available in cg (its
+ * cgroup.controllers). cg's limits, counters (v2's are hierarchical),
+ * kill and removal keep covering both leaves. */
+int wh_cgroup_nest(struct wh_cgroup *cg, struct wh_err *err);
+/* The memory limit (0: none): v1 swap included, raised or lowered in the
+ * order the kernel accepts (memsw >= memory at all times); v2 memory.max. */
 int wh_cgroup_set_memory(struct wh_cgroup *cg, uint64_t bytes, struct wh_err *err);
-/* Its memory in use now (v1 memory.usage_in_bytes); -1 with errno. */
+/* Its memory in use now (v1 memory.usage_in_bytes, v2 memory.current); -1
+ * with errno. */
 int wh_cgroup_memory_usage(struct wh_cgroup *cg, uint64_t *out);
 /* Start its peak and limit-hit counters again (v1: memory.max_usage_in_bytes
- * and the failcnt files; written 0). -1 with errno. */
+ * and the failcnt files, written 0; a v2 sub: its memory.peak, for the reads
+ * of wh_cgroup_read_stats, on kernels >= 6.12; before, a v2 sub reports no
+ * peak at all and this does nothing). -1 with errno. */
 int wh_cgroup_reset_peak(struct wh_cgroup *cg);
-/* How many times cg or a cgroup above it ran into its memory limit and
- * went OOM, counted from the first call (v1: an eventfd registered on
- * memory.oom_control; the kernel signals the cgroup at its limit and every
- * cgroup beneath it, so a parent's count does not move when only a child's
- * limit was reached). -1 with errno (ENOTSUP: no v1 memory cgroup). v1's
- * failcnt would say it too, but this kernel family does not count it. */
+/* How many times cg ran into its own memory limit and went OOM, counted from
+ * the first call; a parent's count does not move when only a child's limit
+ * was reached. v1: an eventfd registered on memory.oom_control (the kernel
+ * signals the cgroup at its limit and every cgroup beneath it, so a limit
+ * above cg counts too); v2: "oom" of memory.events.local (cg's own limit
+ * only). -1 with errno (ENOTSUP: no memory cgroup). v1's failcnt would say
+ * it too, but this kernel family does not count it. */
 int wh_cgroup_oom_events(struct wh_cgroup *cg, uint64_t *out);
+/* OOM kills of cg's processes outside its sub (a warm sandbox's init and
+ * zygote), since cg was made: v1 counts a kill in the victim's cgroup only;
+ * v2 counts it in every cgroup above the victim's too, so the home leaf's
+ * memory.events.local is read. -1 with errno. */
+int wh_cgroup_own_oom_kills(struct wh_cgroup *cg, uint64_t *out);
 /* Is pid in every leaf of cg, as the kernel says (/proc/PID/cgroup)? */
 bool wh_cgroup_holds(struct wh_cgroup *cg, pid_t pid);
+/* Every process in cg and the cgroups beneath it (host pids, one per line,
+ * as cgroup.procs lists them) into buf, NUL-terminated; returns the length
+ * (cap - 1: the list may be cut), or -1 with errno (ENOTSUP on "none"). */
+ssize_t wh_cgroup_procs(struct wh_cgroup *cg, char *buf, size_t cap);
 /* Remove the cgroup directories and free cg. Processes still inside are
  * killed first (a cgroup cannot be removed while populated); removal is
  * retried for up to ~1 s while they exit. */

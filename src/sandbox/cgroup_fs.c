@@ -66,6 +66,16 @@ int cg_read_u64(int dirfd, const char *file, uint64_t *out)
         return parse_u64(buf, out);
 }
 
+int cg_pread_u64(int fd, uint64_t *out)
+{
+        char buf[64];
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        if (n < 0)
+                return -1;
+        buf[n] = '\0';
+        return parse_u64(buf, out);
+}
+
 int cg_key(const char *text, const char *key, uint64_t *out)
 {
         size_t key_len = strlen(key);

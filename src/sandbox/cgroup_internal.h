@@ -7,6 +7,7 @@
  *   cgroup_v1.c       v1 driver (memory, pids, cpu, cpuacct hierarchies)
  *   cgroup_v2.c       v2 driver (one unified directory)
  *   cgroup_sub.c      a leaf beneath a sandbox's, for one process at a time
+ *   cgroup_sub_v2.c   its v2 side: the sandbox's own processes in a leaf beside it
  *
  * A driver's probe() only reads; its create() makes directories and writes
  * limits, and undoes everything it made when it fails. */
@@ -88,8 +89,11 @@ struct wh_cgroup {
         int mem_fd, pids_fd, cpu_fd;
         /* v2: files that exist only with newer kernels or enabled controllers. */
         bool has_mem_peak, has_mem_events, has_pids_events, has_kill_file;
-        struct wh_cgroup *sub; /* wh_cgroup_sub's, or NULL */
-        int oom_efd;           /* v1 OOM notifications (wh_cgroup_oom_events), or -1 */
+        struct wh_cgroup *sub;  /* wh_cgroup_sub's, or NULL */
+        struct wh_cgroup *home; /* v2: wh_cgroup_nest's leaf for its own processes, or NULL */
+        int oom_efd;            /* v1 OOM notifications (wh_cgroup_oom_events), or -1 */
+        int peak_fd;            /* v2 sub: memory.peak opened to reset and read (kernel >= 6.12:
+                                   a reset holds for reads through the fd that wrote it), or -1 */
         uint64_t oom_events;
 };
 
@@ -116,6 +120,8 @@ int cg_write_u64(int dirfd, const char *file, uint64_t value);
 /* Read a small file (at most size - 1 bytes) NUL-terminated into buf. */
 int cg_read(int dirfd, const char *file, char *buf, size_t size);
 int cg_read_u64(int dirfd, const char *file, uint64_t *out);
+/* The number in an open control file, read from its start. */
+int cg_pread_u64(int fd, uint64_t *out);
 /* The value of the "key N" line in text or a file; -1 with errno ENOENT
  * when there is none, EINVAL when it is not a number. */
 int cg_key(const char *text, const char *key, uint64_t *out);
@@ -155,11 +161,24 @@ void cg_leaf_release(struct cg_leaf *leaf); /* close and free, no rmdir */
 /* SIGKILL every process listed in dir/cgroup.procs until it is empty. */
 int cg_kill_procs(const char *dir);
 
-/* The name of a sandbox's per-input leaf, beneath its own (cgroup_sub.c). */
-#define CG_SUB_NAME "input"
+/* The names of a sandbox's per-input leaf and, on v2, of the leaf of its
+ * own processes, beneath its own (cgroup_sub.c). */
+#define CG_SUB_NAME  "input"
+#define CG_HOME_NAME "zygote"
 
 /* A new cgroup of a kind, without leaves (cgroup.c). */
 struct wh_cgroup *cg_new(enum wh_cgroup_driver_kind kind);
+/* A cgroup of one leaf, dir/name, made now for `ctrls` (cgroup_sub.c);
+ * NULL with err set. */
+struct wh_cgroup *cg_child(enum wh_cgroup_driver_kind kind, const char *dir, const char *name,
+                           unsigned ctrls, struct wh_err *err);
+
+/* cgroup_sub_v2.c: the v2 side of cgroup_sub.c's API. */
+int cg_v2_make_sub(struct wh_cgroup *cg, struct wh_err *err);
+int cg_v2_set_memory(struct wh_cgroup *cg, uint64_t bytes, struct wh_err *err);
+int cg_v2_reset_peak(struct wh_cgroup *cg);
+int cg_v2_oom_events(struct wh_cgroup *cg, uint64_t *out);
+int cg_v2_own_oom_kills(struct wh_cgroup *cg, uint64_t *out);
 
 /* Leaf-cleanup on a half-made cgroup: rmdir and release every leaf. */
 void cg_undo(struct wh_cgroup *cg);

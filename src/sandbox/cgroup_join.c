@@ -13,10 +13,11 @@ int wh_cgroup_join_prepare(struct wh_cgroup *cg, struct wh_cgroup_join *join, st
         join->clone_into_fd = -1;
         join->n_task_fds = 0;
         if (cg->kind == WH_CGROUP_V2 && cg->n_leaves > 0) {
-                join->clone_into_fd = fcntl(cg->leaves[0].fd, F_DUPFD_CLOEXEC, 3);
+                /* Born in the leaf of the sandbox's own processes, if nested. */
+                const struct cg_leaf *leaf = cg->home ? &cg->home->leaves[0] : &cg->leaves[0];
+                join->clone_into_fd = fcntl(leaf->fd, F_DUPFD_CLOEXEC, 3);
                 if (join->clone_into_fd < 0)
-                        return wh_err_set(err, errno, "cgroup", "cannot open %s",
-                                          cg->leaves[0].path);
+                        return wh_err_set(err, errno, "cgroup", "cannot open %s", leaf->path);
                 return 0;
         }
         for (size_t i = 0; cg->kind == WH_CGROUP_V1 && i < cg->n_leaves; i++) {

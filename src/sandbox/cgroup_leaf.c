@@ -134,11 +134,14 @@ unsigned cg_sweep_stale(const char *parent, const char *hint)
                 if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
                     !S_ISDIR(st.st_mode) || now - st.st_mtime <= STALE_AFTER_S)
                         continue;
-                /* Its per-input leaf (cgroup_sub.c) first: a cgroup with a
-                 * child cannot be removed. Both fail if not empty. */
-                char sub[512];
-                snprintf(sub, sizeof(sub), "%s/" CG_SUB_NAME, e->d_name);
-                unlinkat(dirfd(dir), sub, AT_REMOVEDIR);
+                /* Its leaves beneath (cgroup_sub.c) first: a cgroup with a
+                 * child cannot be removed. All fail if not empty. */
+                static const char *const beneath[] = {CG_SUB_NAME, CG_HOME_NAME};
+                for (size_t i = 0; i < sizeof(beneath) / sizeof(beneath[0]); i++) {
+                        char sub[512];
+                        snprintf(sub, sizeof(sub), "%s/%s", e->d_name, beneath[i]);
+                        unlinkat(dirfd(dir), sub, AT_REMOVEDIR);
+                }
                 if (unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR) == 0)
                         removed++;
         }

@@ -183,7 +183,9 @@ int cg_v2_read_stats(struct wh_cgroup *cg, struct wh_cgroup_stats *out)
         out->cpu_ns = usec * 1000;
         out->have_cpu = true;
         if (cg->has_mem_peak) {
-                if (cg_read_u64(cg->mem_fd, "memory.peak", &out->mem_peak) < 0)
+                /* peak_fd: restarted through it (cgroup_sub_v2.c). */
+                if ((cg->peak_fd >= 0 ? cg_pread_u64(cg->peak_fd, &out->mem_peak)
+                                      : cg_read_u64(cg->mem_fd, "memory.peak", &out->mem_peak)) < 0)
                         return -1;
                 out->have_mem_peak = true;
         }

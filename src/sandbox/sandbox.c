@@ -237,7 +237,10 @@ int sandbox_launch(struct wh_sandbox *sb, const struct wh_run_spec *run, int con
         struct wh_cgroup_join join = {.clone_into_fd = -1};
         int ctl[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
         cleanup_close int stdin_fd = -1;
-        if (wh_cgroup_join_prepare(l->cgroup, &join, &e) < 0 ||
+        /* A warm sandbox's processes in a leaf of their own on v2, so that an
+         * input's child can have its own memory cgroup (docs/warm.md). */
+        if ((control_fd >= 0 && wh_cgroup_nest(l->cgroup, &e) < 0) ||
+            wh_cgroup_join_prepare(l->cgroup, &join, &e) < 0 ||
             run_strings_copy(run, &l->strings, &e) < 0)
                 goto fail;
         /* The warm zygote's control socket is its stdin on purpose (warm.c). */

@@ -228,19 +228,6 @@ static int on_init_msg(struct wh_warm *w, const struct zout *o, bool *applied)
         return 0;
 }
 
-/* Where the sandbox's processes are listed: any hierarchy will do. */
-static void find_procs(struct wh_warm *w)
-{
-        static const char *const controllers[] = {"pids", "memory", "cpu", "cpuacct"};
-        for (size_t i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
-                const char *dir = wh_cgroup_dir(w->l.cgroup, controllers[i]);
-                if (dir) {
-                        snprintf(w->procs, sizeof(w->procs), "%s/cgroup.procs", dir);
-                        return;
-                }
-        }
-}
-
 /* Up when the zygote said "ready" and init reported what it applied. Init
  * sends that before it execs the zygote, but both can be waiting at once, with
  * other messages of init's before it: returning at "ready" alone left the
@@ -316,9 +303,7 @@ int warm_start(struct wh_warm *w)
          * processes' children lists (warm_clean.c), its CPU time is limited
          * by RLIMIT_CPU (warm_input.c), memory and pids by the rlimits the
          * zygote got and its children inherit. */
-        w->procs[0] = '\0';
-        if (wh_cgroup_driver(w->l.cgroup) != WH_CGROUP_NONE)
-                find_procs(w);
+        w->procs_listed = wh_cgroup_driver(w->l.cgroup) != WH_CGROUP_NONE;
         uint64_t cpu;
         w->cpu_by_cgroup = wh_cgroup_cpu_ns(w->l.cgroup, &cpu) == 0;
         if (wait_ready(w) < 0)

@@ -1,8 +1,10 @@
 /* Between two inputs, from outside the sandbox: nothing an input started
  * may live on, and nothing it wrote to /tmp may be there for the next one.
  *
- * Processes: the sandbox cgroup's cgroup.procs lists every process in it
- * (host pids; a read of one small file, no global lock); all but init, the
+ * Processes: the sandbox cgroup's cgroup.procs, and those of the leaves
+ * beneath it (wh_cgroup_procs: on v2 init and the zygote are in one, the
+ * input's child in another), list every process in it (host pids; reads of
+ * small files, no global lock); all but init, the
  * zygote and a persistent child between its inputs are killed through
  * pidfds, in rounds until none is left. A daemon that forks faster than the
  * rounds go is bounded by the pids limit and, after MAX_ROUNDS, makes the
@@ -40,15 +42,10 @@
  * there were, or -1. */
 static int kill_round(struct wh_warm *w)
 {
-        int fd = open(w->procs, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
         char buf[8192];
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
+        ssize_t n = wh_cgroup_procs(w->l.cgroup, buf, sizeof(buf));
         if (n < 0)
                 return -1;
-        buf[n] = '\0';
         int found = 0;
         for (char *p = buf, *end; *p; p = end) {
                 long pid = strtol(p, &end, 10);
@@ -135,7 +132,7 @@ static int only_init_and_zygote(struct wh_warm *w)
 
 int warm_kill_leftovers(struct wh_warm *w)
 {
-        if (!w->procs[0])
+        if (!w->procs_listed)
                 return only_init_and_zygote(w);
         for (int round = 0; round < MAX_ROUNDS; round++) {
                 int n = kill_round(w);

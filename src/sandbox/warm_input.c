@@ -84,7 +84,7 @@ static int offer(struct wh_warm *w, uint64_t ordinal, int *chan)
         char text[64];
         snprintf(text, sizeof(text), "input %" PRIu64 "\n", ordinal);
         int fds[] = {ch[1], w->leaf.tasks};
-        int rc = warm_send(w->zsock, text, fds, w->leaf.cg ? 2 : 1);
+        int rc = warm_send(w->zsock, text, fds, w->leaf.tasks >= 0 ? 2 : 1);
         close(ch[1]);
         if (rc < 0)
                 close(ch[0]);
@@ -97,7 +97,7 @@ static void kill_child(struct input *in)
 {
         if (in->pidfd >= 0)
                 syscall(SYS_pidfd_send_signal, in->pidfd, SIGKILL, NULL, 0);
-        if (in->w->procs[0])
+        if (in->w->procs_listed)
                 warm_kill_leftovers(in->w); /* else its pid namespace dies with it */
 }
 

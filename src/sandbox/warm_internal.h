@@ -36,6 +36,7 @@ struct warm_leaf {
         uint64_t limit;        /* its memory limit now; UINT64_MAX: not set yet */
         uint64_t oom_kills;    /* its OOM count when the input started */
         uint64_t sandbox_ooms; /* the sandbox's OOM notifications then */
+        uint64_t zygote_kills; /* OOM kills of init and the zygote when it was made */
         bool zygote_oom;       /* warm_down saw the sandbox run out of memory */
 };
 
@@ -72,7 +73,7 @@ struct wh_warm {
         int tmp_fd; /* the sandbox's /tmp, through /proc/ZPID/root */
         int landlock_abi;
         enum wh_limits_by limits_by; /* who enforces the sandbox's memory, pids, cpus */
-        char procs[PATH_MAX];        /* the sandbox cgroup's cgroup.procs, or "" */
+        bool procs_listed;           /* its cgroup lists its processes (wh_cgroup_procs) */
         bool cpu_by_cgroup;          /* the cgroup counts CPU time; else RLIMIT_CPU per child */
         uint64_t oom_kills;          /* the cgroup's OOM count after the last input */
         unsigned failures;           /* failed starts and broken zygotes in a row */

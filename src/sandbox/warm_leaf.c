@@ -1,6 +1,7 @@
-/* Per-input memory (docs/warm.md "Per-input memory"): with a v1 memory
+/* Per-input memory (docs/warm.md "Per-input memory"): with a memory
  * cgroup, each input's child is moved into a leaf beneath the sandbox's
- * (cgroup_sub.c), one per zygote, reused input after input:
+ * (cgroup_sub.c; on v2 beside the leaf init and the zygote were born in,
+ * cgroup_sub_v2.c), one per zygote, reused input after input:
  *
  *   ready          the leaf is made; the sandbox's limit becomes what the
  *                  sandbox holds now (init, the loaded zygote) plus the
@@ -23,7 +24,7 @@
  *                  a thread of init or the zygote (moved there by a zygote
  *                  that kept the tasks file)
  *
- * Without a leaf (no cgroup, v2, no memory hierarchy) an input's OOM is the
+ * Without a leaf (no cgroup, no memory controller) an input's OOM is the
  * sandbox's OOM counter moving during the input, as before. */
 #define _GNU_SOURCE
 #include "sandbox/warm_internal.h"
@@ -39,27 +40,6 @@
 #include <unistd.h>
 
 #define SLACK_MIN (16ull << 20)
-
-/* The processes of the sandbox must stay listed in w->procs (warm_clean.c):
- * not the memory hierarchy's, whose cgroup.procs no longer lists the child
- * once it is in the leaf. */
-static bool procs_beside_memory(struct wh_warm *w)
-{
-        static const char *const others[] = {"pids", "cpuacct", "cpu"};
-        const char *mem = wh_cgroup_dir(w->l.cgroup, "memory");
-        if (!mem)
-                return false;
-        if (strncmp(w->procs, mem, strlen(mem)) != 0 || w->procs[strlen(mem)] != '/')
-                return true;
-        for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-                const char *dir = wh_cgroup_dir(w->l.cgroup, others[i]);
-                if (dir && strcmp(dir, mem) != 0) {
-                        snprintf(w->procs, sizeof(w->procs), "%s/cgroup.procs", dir);
-                        return true;
-                }
-        }
-        return false;
-}
 
 /* Room in the sandbox beyond the zygote's load and the input's limit, so
  * that an input meets its own limit first: the pages its child touched
@@ -78,11 +58,9 @@ static void tasks_path(struct wh_cgroup *leaf, char *path, size_t cap)
 int warm_leaf_start(struct wh_warm *w, struct wh_err *err)
 {
         w->leaf = (struct warm_leaf){.cg = NULL, .tasks = -1};
-        if (wh_cgroup_driver(w->l.cgroup) != WH_CGROUP_V1 || !procs_beside_memory(w))
-                return 0; /* docs/warm.md: the sandbox's counters, as before */
         struct wh_cgroup *leaf;
         if (wh_cgroup_sub(w->l.cgroup, &leaf, err) < 0)
-                return -1;
+                return err->errnum == ENOTSUP ? 0 : -1; /* the sandbox's counters, as before */
         uint64_t limit = w->zygote->limits.memory_bytes, used = 0;
         if (limit && w->limits_by == WH_LIMITS_BY_CGROUP &&
             (wh_cgroup_memory_usage(w->l.cgroup, &used) < 0 ||
@@ -93,18 +71,23 @@ int warm_leaf_start(struct wh_warm *w, struct wh_err *err)
         /* Registered now: the sandbox's count then moves only when its own
          * limit is reached from here on. */
         if (wh_cgroup_oom_events(w->l.cgroup, &w->leaf.sandbox_ooms) < 0 ||
-            wh_cgroup_oom_events(leaf, &w->leaf.oom_kills) < 0)
-                return wh_err_set(err, errno, "cgroup",
-                                  "cannot watch %s/memory.oom_control (cgroup.event_control)",
+            wh_cgroup_oom_events(leaf, &w->leaf.oom_kills) < 0 ||
+            wh_cgroup_own_oom_kills(w->l.cgroup, &w->leaf.zygote_kills) < 0)
+                return wh_err_set(err, errno, "cgroup", "cannot watch the OOM events of %s",
                                   wh_cgroup_dir(w->l.cgroup, "memory"));
         /* Opened by us, so the kernel's check of a write is against our
          * credentials (v1 uses the opener's): a child may move itself in,
-         * and name no process outside its own pid namespace. */
-        char path[PATH_MAX];
-        tasks_path(leaf, path, sizeof(path));
-        w->leaf.tasks = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (w->leaf.tasks < 0)
-                return wh_err_set(err, errno, "cgroup", "cannot open %s for writing", path);
+         * and name no process outside its own pid namespace. v2 has no
+         * tasks file: a write to cgroup.procs takes the global lock even
+         * for the writer itself, so the supervisor moves the child. */
+        if (wh_cgroup_driver(leaf) == WH_CGROUP_V1) {
+                char path[PATH_MAX];
+                tasks_path(leaf, path, sizeof(path));
+                w->leaf.tasks = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (w->leaf.tasks < 0)
+                        return wh_err_set(err, errno, "cgroup", "cannot open %s for writing",
+                                          path);
+        }
         w->leaf.cg = leaf;
         w->leaf.limit = UINT64_MAX; /* set by the first input */
         return 0;
@@ -155,23 +138,22 @@ int warm_leaf_begin(struct wh_warm *w, uint64_t memory_bytes, char *why, size_t 
         return 0;
 }
 
-/* Did the sandbox, not the input, run out of memory? Its own OOM count
- * moved (v1 counts a kill in the victim's cgroup: init or the zygote was
- * killed), or its limit was reached (the kernel's notification: then the
- * child, the first victim, died of the sandbox's shortage, not its own). */
-static bool sandbox_oom(struct wh_warm *w, const struct wh_cgroup_stats *sandbox)
+/* Did the sandbox, not the input, run out of memory? Init or the zygote
+ * was OOM-killed, or the sandbox's own limit was reached (then the child,
+ * the first victim, died of the sandbox's shortage, not its own). */
+static bool sandbox_oom(struct wh_warm *w)
 {
-        uint64_t ooms = 0;
-        return sandbox->oom_kills > w->oom_kills ||
+        uint64_t kills = 0, ooms = 0;
+        return (wh_cgroup_own_oom_kills(w->l.cgroup, &kills) == 0 &&
+                kills > w->leaf.zygote_kills) ||
                (wh_cgroup_oom_events(w->l.cgroup, &ooms) == 0 && ooms > w->leaf.sandbox_ooms);
 }
 
 void warm_leaf_down(struct wh_warm *w)
 {
-        struct wh_cgroup_stats sandbox;
-        if (w->leaf.cg && wh_cgroup_read_stats(w->l.cgroup, &sandbox) == 0)
-                w->leaf.zygote_oom = sandbox_oom(w, &sandbox);
         if (w->leaf.cg)
+                w->leaf.zygote_oom = sandbox_oom(w);
+        if (w->leaf.tasks >= 0)
                 close(w->leaf.tasks);
         w->leaf.tasks = -1;
         w->leaf.cg = NULL; /* removed with the sandbox's cgroup */
@@ -188,6 +170,8 @@ static bool holds_sandbox(struct wh_warm *w)
         char path[PATH_MAX], *text = NULL;
         size_t len;
         struct wh_err err = {0};
+        if (w->leaf.tasks < 0)
+                return false; /* v2: no file was sent, only we move processes */
         tasks_path(w->leaf.cg, path, sizeof(path));
         if (wh_read_file(path, 1u << 20, &text, &len, &err) < 0)
                 return true;
@@ -249,7 +233,7 @@ enum warm_oom warm_leaf_end(struct wh_warm *w, const struct wh_cgroup_stats *st,
         if (wh_cgroup_read_stats(w->leaf.cg, &leaf) == 0 && leaf.have_mem_peak)
                 r->mem_peak_bytes = leaf.mem_peak;
         bool held = holds_sandbox(w);
-        if (held || sandbox_oom(w, st)) {
+        if (held || sandbox_oom(w)) {
                 if (say)
                         sandbox_failed(r, held);
                 warm_down(w);

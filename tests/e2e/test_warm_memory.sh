@@ -9,12 +9,22 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/worker_lib.sh"
 
-# The leaf is made with cgroup v1's memory controller only (v2 refuses a
-# controller to a child of a cgroup with processes of its own).
+# The leaf needs a memory cgroup: v1's, or v2's, where init and the zygote
+# are in a leaf of their own beside the input's (scripts/vm-v2.sh boots a
+# pure v2 kernel to run this test on v2).
 wh_run --memory 64M -- /probe true
-if [ "$RC" != 0 ] || [ "$(st applied.cgroup_driver)" != v1 ]; then
-        skip "per-input memory cgroup" "no v1 memory cgroup usable here (driver: $(st applied.cgroup_driver)): per-input limits, OOM and peaks were NOT tested"
+DRIVER=$(st applied.cgroup_driver)
+if [ "$RC" != 0 ] || { [ "$DRIVER" != v1 ] && [ "$DRIVER" != v2 ]; }; then
+        skip "per-input memory cgroup" "no memory cgroup usable here (driver: $DRIVER): per-input limits, OOM and peaks were NOT tested"
         finish
+fi
+echo "# cgroup driver $DRIVER, kernel $(uname -r)"
+# v2 restarts the input leaf's memory.peak for each input since Linux 6.12;
+# before, an input's peak is its child's max RSS, which counts the zygote's
+# pages it shares (docs/warm.md "Per-input memory").
+OWN_PEAK=1
+if [ "$DRIVER" = v2 ] && [ "$(printf '6.12\n%s\n' "$(uname -r)" | sort -V | head -1)" != 6.12 ]; then
+        OWN_PEAK=0
 fi
 
 N=$T/normalisers
@@ -150,8 +160,12 @@ warm touch state
 assert_eq "touch: ok" "ok ok" "$(field '[.[].status.status] | join(" ")')"
 assert_true "touch: the copies of the zygote's 64 MiB are the input's peak" \
         [ "$(field '.[0].status.mem_peak_bytes')" -ge $((64 << 20)) ]
-assert_true "state: a child that writes nothing of them has a peak well under 64 MiB" \
-        [ "$(field '.[1].status.mem_peak_bytes')" -lt $((32 << 20)) ]
+if [ "$OWN_PEAK" = 1 ]; then
+        assert_true "state: a child that writes nothing of them has a peak well under 64 MiB" \
+                [ "$(field '.[1].status.mem_peak_bytes')" -lt $((32 << 20)) ]
+else
+        skip "state: its own peak" "v2 before Linux 6.12 cannot restart a cgroup's peak: the peak is the child's RSS, the zygote's shared pages included (NOT tested)"
+fi
 
 warm grow state
 assert_eq "grow: the zygote ran the sandbox out of memory: the input fails at stage warm, not oom" \

@@ -197,6 +197,9 @@ static inline void build(unsigned layout)
                         put("unified/memory.swap.max", "max\n");
                         put("unified/memory.peak", "0\n");
                         put("unified/memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
+                        put("unified/memory.events.local",
+                            "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
+                        put("unified/memory.current", "0\n");
                         put("unified/pids.max", "max\n");
                         put("unified/pids.events", "max 0\n");
                         put("unified/cpu.max", "max 100000\n");
