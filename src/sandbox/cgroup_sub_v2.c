@@ -29,6 +29,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A leaf beneath cg, memory accounted. */
@@ -69,6 +70,20 @@ int wh_cgroup_nest(struct wh_cgroup *cg, struct wh_err *err)
         return cg->home ? 0 : -1;
 }
 
+/* memory.peak open for restarting, or -1: before 6.12 it is read-only
+ * (0444), but root may still open it for writing; the write then fails
+ * (EINVAL, seen on 6.1). So its mode decides, as the kernel's own tests do. */
+static int open_peak(int dirfd)
+{
+        struct stat st;
+        int fd = openat(dirfd, "memory.peak", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !(st.st_mode & 0222))) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 int cg_v2_make_sub(struct wh_cgroup *cg, struct wh_err *err)
 {
         if (!cg->home) {
@@ -92,9 +107,7 @@ int cg_v2_make_sub(struct wh_cgroup *cg, struct wh_err *err)
                 errno = e;
                 return -1;
         }
-        /* Read-only before 6.12: the open fails (EACCES) and no peak is
-         * reported. */
-        sub->peak_fd = openat(sub->mem_fd, "memory.peak", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        sub->peak_fd = open_peak(sub->mem_fd);
         sub->has_mem_peak = sub->peak_fd >= 0;
         cg->sub = sub;
         return 0;

@@ -44,7 +44,8 @@ int mkdir(const char *path, mode_t mode)
         if (!in_fake(path))
                 return 0;
         /* A new cgroup has its parent's control files, with their defaults
-         * (the fake parents hold defaults); its process list starts empty. */
+         * (the fake parents hold defaults) and modes; its process list starts
+         * empty. */
         char parent[4096];
         snprintf(parent, sizeof(parent), "%s", path);
         *strrchr(parent, '/') = '\0';
@@ -62,7 +63,10 @@ int mkdir(const char *path, mode_t mode)
                         snprintf(text, sizeof(text), "%s", slurp(file));
                 snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
                 int fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-                if (fd >= 0 && write(fd, text, strlen(text)) < 0)
+                struct stat st; /* and its mode: a read-only file stays one */
+                if (fd >= 0 && (write(fd, text, strlen(text)) < 0 ||
+                                fstatat(dirfd(d), e->d_name, &st, 0) < 0 ||
+                                fchmod(fd, st.st_mode & 07777) < 0))
                         abort();
                 if (fd >= 0)
                         close(fd);
