@@ -85,8 +85,7 @@ int warm_leaf_start(struct wh_warm *w, struct wh_err *err)
                 tasks_path(leaf, path, sizeof(path));
                 w->leaf.tasks = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (w->leaf.tasks < 0)
-                        return wh_err_set(err, errno, "cgroup", "cannot open %s for writing",
-                                          path);
+                        return wh_err_set(err, errno, "cgroup", "cannot open %s for writing", path);
         }
         w->leaf.cg = leaf;
         w->leaf.limit = UINT64_MAX; /* set by the first input */
