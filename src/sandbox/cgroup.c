@@ -9,9 +9,11 @@
 #include "sandbox/cgroup_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +61,37 @@ struct wh_cgroup *cg_new(enum wh_cgroup_driver_kind kind)
         for (size_t i = 0; i < CG_MAX_LEAVES; i++)
                 cg->leaves[i].fd = -1;
         return cg;
+}
+
+struct wh_cgroup *cg_child(enum wh_cgroup_driver_kind kind, const char *dir, const char *name,
+                           unsigned ctrls, struct wh_err *err)
+{
+        struct wh_cgroup *sub = cg_new(kind);
+        if (!sub) {
+                wh_err_set(err, ENOMEM, "cgroup", "allocating a cgroup");
+                return NULL;
+        }
+        struct cg_leaf *leaf = &sub->leaves[0];
+        if (asprintf(&leaf->path, "%s/%s", dir, name) < 0) {
+                free(sub);
+                wh_err_set(err, ENOMEM, "cgroup", "building a cgroup path");
+                return NULL;
+        }
+        /* Left over from an earlier sub of the same sandbox cgroup: none can
+         * be (the sandbox's leaf name is never reused), so EEXIST fails. */
+        if (mkdir(leaf->path, 0755) < 0 ||
+            (leaf->fd = open(leaf->path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+                int e = errno;
+                wh_err_set(err, e, "cgroup", "cannot create %s", leaf->path);
+                rmdir(leaf->path);
+                free(leaf->path);
+                free(sub);
+                errno = e;
+                return NULL;
+        }
+        leaf->ctrls = ctrls;
+        sub->n_leaves = 1;
+        return sub;
 }
 
 static int make_none(struct wh_cgroup **out, struct wh_err *err)

@@ -168,7 +168,8 @@ int cg_kill_procs(const char *dir);
 
 /* A new cgroup of a kind, without leaves (cgroup.c). */
 struct wh_cgroup *cg_new(enum wh_cgroup_driver_kind kind);
-/* A cgroup of one leaf, dir/name, made now for `ctrls` (cgroup_sub.c);
+/* A cgroup of one leaf, dir/name, made now for `ctrls` (cgroup.c: used by
+ * cgroup_sub.c and cgroup_sub_v2.c);
  * NULL with err set. */
 struct wh_cgroup *cg_child(enum wh_cgroup_driver_kind kind, const char *dir, const char *name,
                            unsigned ctrls, struct wh_err *err);

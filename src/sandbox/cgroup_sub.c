@@ -26,37 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct wh_cgroup *cg_child(enum wh_cgroup_driver_kind kind, const char *dir, const char *name,
-                           unsigned ctrls, struct wh_err *err)
-{
-        struct wh_cgroup *sub = cg_new(kind);
-        if (!sub) {
-                wh_err_set(err, ENOMEM, "cgroup", "allocating a cgroup");
-                return NULL;
-        }
-        struct cg_leaf *leaf = &sub->leaves[0];
-        if (asprintf(&leaf->path, "%s/%s", dir, name) < 0) {
-                free(sub);
-                wh_err_set(err, ENOMEM, "cgroup", "building a cgroup path");
-                return NULL;
-        }
-        /* Left over from an earlier sub of the same sandbox cgroup: none can
-         * be (the sandbox's leaf name is never reused), so EEXIST fails. */
-        if (mkdir(leaf->path, 0755) < 0 ||
-            (leaf->fd = open(leaf->path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-                int e = errno;
-                wh_err_set(err, e, "cgroup", "cannot create %s", leaf->path);
-                rmdir(leaf->path);
-                free(leaf->path);
-                free(sub);
-                errno = e;
-                return NULL;
-        }
-        leaf->ctrls = ctrls;
-        sub->n_leaves = 1;
-        return sub;
-}
-
 static int make_sub(struct wh_cgroup *cg, struct wh_err *err)
 {
         if (cg->kind == WH_CGROUP_V2)
