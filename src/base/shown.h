@@ -6,10 +6,15 @@
 #ifndef WH_BASE_SHOWN_H
 #define WH_BASE_SHOWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 /* Writes the n bytes of s (UTF-8) to out, controls escaped. */
 void wh_fput_shown(FILE *out, const char *s, size_t n);
+
+/* Writes s (UTF-8, may be NULL: nothing) for a one-line field: newlines and
+ * tabs escaped too, so that it cannot start a line of its own. */
+void wh_fput_shown_line(FILE *out, const char *s);
 
 #endif

@@ -42,11 +42,16 @@ static void print_findings(FILE *out, json_t *findings, const struct paint *p)
                 const char *ooi = json_string_value(json_object_get(f, "ooi"));
                 const char *desc = json_string_value(json_object_get(f, "description"));
                 const char *bar = ft ? strchr(ft, '|') : NULL;
-                fprintf(out, "    %s%s%s on %s%s%s\n", p->yellow,
-                        bar  ? bar + 1
-                        : ft ? ft
-                             : "?",
-                        p->off, ooi ? ooi : "?", desc ? ": " : "", desc ? desc : "");
+                fputs("    ", out);
+                fputs(p->yellow, out);
+                wh_fput_shown_line(out, bar ? bar + 1 : ft ? ft : "?");
+                fprintf(out, "%s on ", p->off);
+                wh_fput_shown_line(out, ooi ? ooi : "?");
+                if (desc) {
+                        fputs(": ", out);
+                        wh_fput_shown_line(out, desc);
+                }
+                fputc('\n', out);
         }
 }
 
@@ -70,7 +75,13 @@ static void print_objects(FILE *out, const json_t *results, const struct paint *
         json_object_foreach(counts, type, v) total += (size_t)json_integer_value(v);
         fprintf(out, "  %sobjects (%zu):%s\n", p->bold, total, p->off);
         json_object_foreach(counts, type, v)
-            fprintf(out, "    %-28s %lld\n", type, (long long)json_integer_value(v));
+        {
+                fputs("    ", out);
+                wh_fput_shown_line(out, type);
+                size_t len = strlen(type);
+                fprintf(out, "%*s %lld\n", len < 28 ? (int)(28 - len) : 0, "",
+                        (long long)json_integer_value(v));
+        }
         print_findings(out, findings, p);
         fprintf(out, "  declarations %zu, affirmations %zu, scan profiles %zu\n",
                 json_array_size(json_object_get(results, "declarations")),
@@ -89,16 +100,28 @@ static void print_list(FILE *out, const char *title, const struct wh_contract_er
                 char line[32] = "";
                 if (x->line)
                         snprintf(line, sizeof(line), "line %llu: ", (unsigned long long)x->line);
-                fprintf(out, "    %s%s%s%s: %s\n", line, colour, x->code, p->off, x->message);
-                if (x->instance_path || x->schema_path)
-                        fprintf(out, "      %sat \"%s\", schema %s%s\n", p->dim,
-                                x->instance_path ? x->instance_path : "",
-                                x->schema_path ? x->schema_path : "?", p->off);
-                if (x->item)
-                        fprintf(out, "      %sitem: %s%s\n", p->dim, x->item, p->off);
+                /* Messages, paths, items and details quote the program's output:
+                 * shown, not obeyed by the terminal. */
+                fprintf(out, "    %s%s%s%s: ", line, colour, x->code, p->off);
+                wh_fput_shown_line(out, x->message);
+                fputc('\n', out);
+                if (x->instance_path || x->schema_path) {
+                        fprintf(out, "      %sat \"", p->dim);
+                        wh_fput_shown_line(out, x->instance_path);
+                        fputs("\", schema ", out);
+                        wh_fput_shown_line(out, x->schema_path ? x->schema_path : "?");
+                        fprintf(out, "%s\n", p->off);
+                }
+                if (x->item) {
+                        fprintf(out, "      %sitem: ", p->dim);
+                        wh_fput_shown_line(out, x->item);
+                        fprintf(out, "%s\n", p->off);
+                }
                 for (const char *d = x->detail; d && *d;) {
                         size_t n = strcspn(d, "\n");
-                        fprintf(out, "      %s| %.*s%s\n", p->dim, (int)n, d, p->off);
+                        fprintf(out, "      %s| ", p->dim);
+                        wh_fput_shown(out, d, n);
+                        fprintf(out, "%s\n", p->off);
                         d += n + (d[n] == '\n');
                 }
         }

@@ -150,4 +150,32 @@ assert_eq "... which the next load keeps while it is recent" "$stale" "$(ls "$T/
 touch -d '2 minutes ago' "$T/tmp/$stale"
 TMPDIR=$T/tmp wh_run_raw run "${LIMITS[@]}" kat_demo "$T/hosts.txt" --input-ooi 'Hostname|internet|a'
 assert_eq "... and removes once a minute old (no lock holds it)" "" "$(ls "$T/tmp")"
+# ---- The summary shows the program's text, and the terminal obeys none of it:
+# an object type, a finding's type, object and description, an error quoting
+# the output (an item, a property name), with ESC, BEL and C1's CSI; a newline
+# in a one-line field does not start a line of its own.
+wh_run_raw new hostile_text
+cat >"$T/hostile_text/schemas/Finding.json" <<'JSON'
+{"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Finding", "type": "object",
+ "x-natural-key": ["finding_type", "ooi"],
+ "properties": {"object_type": {"const": "Finding"}, "primary_key": {"type": "string"},
+                "finding_type": {"type": "string"}, "ooi": {"type": "string"},
+                "description": {"type": "string"}},
+ "required": ["object_type", "finding_type", "ooi"], "additionalProperties": false}
+JSON
+jq '.produces += ["Finding"]' "$T/hostile_text/normalizer.json" >"$T/nj"
+mv "$T/nj" "$T/hostile_text/normalizer.json"
+cat >"$T/hostile_text/normalize.py" <<'EOF'
+def run(input_ooi, raw):
+    yield {"object_type": "Finding", "finding_type": "KATFindingType|\x1b[2J",
+           "ooi": "Hostname|internet|\u009b31m", "description": "fake\nok line\x1b]52;c;aGk=\x07"}
+    yield {"object_type": "Hostname", "network": "Network|internet", "name": "a", "\x1b[1m": "\u009b0m"}
+EOF
+wh_run_raw run --color never "${LIMITS[@]}" hostile_text "$T/hosts.txt" --input-ooi 'Hostname|internet|a'
+expect "a finding's text is shown escaped, on one line" rc=1 \
+        'out~\\x1b\[2J on Hostname\|internet\|\\u009b31m: fake\\x0aok line\\x1b\]52;c;aGk=\\x07' \
+        'out~\\u009b0m'
+assert_eq "no ESC, BEL or C1 byte of the normaliser's reaches the terminal" 0 \
+        "$(LC_ALL=C grep -c $'\x1b\|\x07\|\xc2\x9b' "$T/out")"
+
 finish
