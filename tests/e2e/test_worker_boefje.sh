@@ -213,6 +213,12 @@ if [ "$ROOT" = 1 ] && command -v slirp4netns >/dev/null && [ -x /usr/sbin/nft ];
                 "$(jqo '"\(.result.outcome) \(.output.status.network.connections[] | select(.dst == "192.0.2.1") | "\(.verdict) \(.proto) \(.dst) \(.dport) \(.limit)")"')"
         assert_eq "... and the boefje saw every send refused" "refused 3 of 3" \
                 "$(sql "SELECT CAST(data AS TEXT) FROM raw WHERE digest = '$(jqo '.output.raw_files[0].digest')'")"
+        # whiskers scan takes the same network limits for its one run.
+        wq scan --json "${LIMITS[@]}" --boefjes "$B" --boefje sender \
+                --input-ooi 'Hostname|internet|example.org' --raw-store "$T/scan-store" --net-max-bytes 1
+        assert_eq "scan --net-max-bytes 1: the datagram refused over the byte limit, the boefje ok" \
+                "true refused udp 192.0.2.1 9 bytes" \
+                "$(jqo '"\(.boefje.ok) \(.boefje.status.network.connections[] | select(.dst == "192.0.2.1") | "\(.verdict) \(.proto) \(.dst) \(.dport) \(.limit)")"')"
 else
         skip "a job's network limits in the sandbox" "needs root, slirp4netns and nft: NOT tested here"
 fi

@@ -5,6 +5,7 @@
  * run on it, or with --db queued -> both halves printed. */
 #define _GNU_SOURCE
 #include "cli/queue/commands.h"
+#include "cli/queue/boefje_net_limits.h"
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "base/cleanup.h"
@@ -30,6 +31,7 @@ struct scan_args {
         const char *boefje, *boefjes, *input, *settings, *runtime_root, *store, *task;
         struct cli_list norm_dirs, net_allow;
         bool net_no_input;
+        struct wh_boefje_limits limits; /* the network's; the others are opts.limits */
         const char *norm_root, *schema_dir, *db, *tenant;
         bool json;
         struct wh_boefje_options opts;
@@ -70,6 +72,7 @@ static const struct cli_option options[] = {
     {CLI_FLAG, "net-no-input", .offset = AT(net_no_input),
      .help = "do not allow the input object's own address (a boefje that only asks a resolver "
              "about it, such as kat_dns)"},
+    {CLI_GROUP, .group = cli_boefje_net_limit_options, .offset = AT(limits)},
     {CLI_SECTION, .help = "Normalisers:\n"},
     {CLI_LIST, "normalisers", .metavar = "DIR", .offset = AT(norm_dirs), .max = MAX_DIRS,
      .complete = CLI_DIR, .help = "a normaliser directory, or a directory of them (repeatable)"},
@@ -252,6 +255,7 @@ static int scan(struct scan_args *a, const char *dir, json_t *settings)
                                      .net_allow = a->net_allow.v,
                                      .n_net_allow = a->net_allow.n,
                                      .net_no_input = a->net_no_input,
+                                     .limits = a->limits,
                                      .cancel = &cli_stop_signal};
         struct wh_boefje_result res = {0};
         if (!ooi || wh_boefje_run(b, &in, &res, &err) < 0) {

@@ -3,6 +3,7 @@
 #include "base/cleanup.h"
 #include "base/io.h"
 #include "cli/exit_codes.h"
+#include "cli/queue/boefje_net_limits.h"
 #include "cli/queue/store_option.h"
 #include "cli/run_options.h"
 #include "cli/queue/commands.h"
@@ -73,12 +74,7 @@ static const struct cli_option options[] = {
      .help = "memory, swap off (cgroup)"},
     {CLI_SIZE, "output-limit", .metavar = "SIZE", .offset = AT(limits.output_bytes),
      .max = INT64_MAX, .help = "bytes of the boefje's output (its raw files, base64-encoded)"},
-    {CLI_U64, "net-max-conns", .metavar = "N", .offset = AT(limits.net_max_conns),
-     .max = WH_BOEFJE_MAX_CONNS, .help = "connections open at once (the worker's: 64)"},
-    {CLI_SIZE, "net-max-bytes", .metavar = "SIZE", .offset = AT(limits.net_max_bytes),
-     .max = INT64_MAX, .help = "bytes through the network, both ways"},
-    {CLI_SIZE, "net-max-rate", .metavar = "SIZE", .offset = AT(limits.net_max_rate),
-     .max = INT64_MAX, .help = "bytes per second, both ways (as 'whiskers exec --net-max-rate')"},
+    {CLI_GROUP, .group = cli_boefje_net_limit_options, .offset = AT(limits)},
     {0},
 };
 
